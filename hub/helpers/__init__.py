@@ -1,0 +1,1 @@
+"""Helpers shared by integrations and automations: entities, registries, tracking, validation."""

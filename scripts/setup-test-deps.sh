@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the system pieces the test suite talks to, when they are missing.
+# Mosquitto and PostgreSQL are started by the machine before a session; this only
+# installs what a fresh machine may lack (mosquitto binary for tests that run their own broker).
+set -euo pipefail
+need=()
+command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)
+if [ ${#need[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "warning: missing ${need[*]}; tests needing them will skip" >&2
+  fi
+fi
