@@ -82,7 +82,16 @@ CALLBACK_TYPE = Callable[[], None]
 
 def callback(func: _T) -> _T:
     """Mark a function as safe to run in the event loop without awaiting (no I/O, no blocking)."""
-    setattr(func, "_hub_callback", True)  # noqa: B010
+    try:
+        setattr(func, "_hub_callback", True)  # noqa: B010
+    except AttributeError:  # builtins and bound methods of builtins: wrap them
+        target = cast("Callable[..., Any]", func)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return target(*args, **kwargs)
+
+        wrapper._hub_callback = True  # type: ignore[attr-defined]
+        return cast("_T", wrapper)
     return func
 
 

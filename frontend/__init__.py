@@ -1,0 +1,1 @@
+"""Operator web frontend, one view per control centre."""

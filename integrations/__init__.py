@@ -1,0 +1,1 @@
+"""Built-in integrations, one package per kind of device or peer."""
