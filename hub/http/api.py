@@ -1,0 +1,278 @@
+"""The REST API: health, states, services, events, history and the OpenAPI document."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+from aiohttp import web
+
+from ..const import EVENT_STATE_CHANGED, __version__
+from ..core import Event, State, callback, valid_entity_id
+from .const import (
+    CONF_SERVICE_TIMEOUT,
+    DEFAULT_SERVICE_TIMEOUT,
+    ERR_ENTITY_NOT_FOUND,
+    ERR_INVALID_FORMAT,
+    ERR_RECORDER_NOT_RUNNING,
+    KEY_HUB,
+)
+from .openapi import build_openapi
+from .view import ApiError, HubView, async_read_json_object, check_event_type, request_context
+
+if TYPE_CHECKING:
+    from ..core import Hub
+    from .server import HubHTTP
+
+__all__ = [
+    "APIEntityStateView",
+    "APIEventView",
+    "APIHistoryView",
+    "APIOpenAPIView",
+    "APIServicesView",
+    "APIStatesView",
+    "APIStatusView",
+    "register_api_views",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_HISTORY_PERIOD: Final = timedelta(days=1)
+MAX_HISTORY_ENTITIES: Final = 100
+
+_STATE_REF: Final = {"$ref": "#/components/schemas/State"}
+_ERROR_RESPONSE: Final = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _json(schema: Any, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _query(name: str, description: str, required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "description": description,
+            "schema": {"type": "string"}}
+
+
+class APIStatusView(HubView):
+    """Health check; the one REST route that needs no token."""
+
+    url = "/api/"
+    name = "api:status"
+    requires_auth = False
+    openapi = {"get": {"responses": {"200": _json({"type": "object"}, "The API is up")}}}
+
+    async def get(self, request: web.Request) -> dict[str, Any]:
+        """Whether the API is running, the hub version and its lifecycle state."""
+        return {"message": "API running.", "version": __version__, "state": request[KEY_HUB].state.value}
+
+
+class APIStatesView(HubView):
+    """Every entity's current state."""
+
+    url = "/api/states"
+    name = "api:states"
+    openapi = {"get": {"responses": {"200": _json({"type": "array", "items": _STATE_REF}, "All states")}}}
+
+    async def get(self, request: web.Request) -> list[State]:
+        """The current state of every entity."""
+        return request[KEY_HUB].states.async_all()
+
+
+class APIEntityStateView(HubView):
+    """One entity's current state."""
+
+    url = "/api/states/{entity_id}"
+    name = "api:entity-state"
+    openapi = {"get": {"responses": {"200": _json(_STATE_REF, "The state"),
+                                     "404": {"description": "Unknown entity", **_ERROR_RESPONSE}}}}
+
+    async def get(self, request: web.Request, entity_id: str) -> State:
+        """The current state of one entity."""
+        state = request[KEY_HUB].states.get(entity_id)
+        if state is None:
+            raise ApiError(404, ERR_ENTITY_NOT_FOUND, f"Entity {entity_id} not found")
+        return state
+
+
+class APIServicesView(HubView):
+    """Call a service as the token's user; answers with the states it changed."""
+
+    url = "/api/services/{domain}/{service}"
+    name = "api:domain-services"
+    openapi = {"post": {
+        "parameters": [_query("return_response", "present: include the service's response")],
+        "requestBody": {"required": False, "content": {"application/json": {"schema": {"type": "object"}}}},
+        "responses": {
+            "200": _json({"oneOf": [
+                {"type": "array", "items": _STATE_REF},
+                {"type": "object", "properties": {
+                    "changed_states": {"type": "array", "items": _STATE_REF},
+                    "service_response": {"type": "object"},
+                }},
+            ]}, "States changed during the call (and the response with ?return_response)"),
+            "400": {"description": "Invalid service data", **_ERROR_RESPONSE},
+            "403": {"description": "Refused by a permission hook", **_ERROR_RESPONSE},
+            "404": {"description": "Unknown service", **_ERROR_RESPONSE},
+            "504": {"description": "The service did not finish in time", **_ERROR_RESPONSE},
+        },
+    }}
+
+    def __init__(self, timeout: float = DEFAULT_SERVICE_TIMEOUT) -> None:
+        self.timeout = timeout
+
+    async def post(self, request: web.Request, domain: str, service: str) -> Any:
+        """Call domain.service with the JSON body as service data (blocking, with a timeout)."""
+        hub: Hub = request[KEY_HUB]
+        data = await async_read_json_object(request, "Service data")
+        return_response = "return_response" in request.query
+        context = request_context(request)
+        changed: list[State] = []
+
+        @callback
+        def _collect(event: Event) -> None:
+            event_context = event.context
+            if event_context.id == context.id or event_context.parent_id == context.id:
+                if (new_state := event.data.get("new_state")) is not None:
+                    changed.append(new_state)
+
+        remove = hub.bus.async_listen(EVENT_STATE_CHANGED, _collect)
+        try:
+            response = await hub.services.async_call(
+                domain, service, data, blocking=True, context=context, timeout=self.timeout,
+                return_response=return_response,
+            )
+        finally:
+            remove()
+        if return_response:
+            return {"changed_states": changed, "service_response": response}
+        return changed
+
+
+class APIEventView(HubView):
+    """Fire an event as the token's user."""
+
+    url = "/api/events/{event_type}"
+    name = "api:event"
+    openapi = {"post": {
+        "requestBody": {"required": False, "content": {"application/json": {"schema": {"type": "object"}}}},
+        "responses": {"200": _json({"type": "object"}, "The event was fired"),
+                      "403": {"description": "Reserved event type", **_ERROR_RESPONSE}},
+    }}
+
+    async def post(self, request: web.Request, event_type: str) -> dict[str, Any]:
+        """Fire event_type with the JSON body as event data."""
+        check_event_type(event_type)
+        data = await async_read_json_object(request, "Event data")
+        context = request_context(request)
+        request[KEY_HUB].bus.async_fire(event_type, data, context=context)
+        return {"message": f"Event {event_type} fired.", "context": context}
+
+
+def _parse_time(request: web.Request, key: str) -> datetime | None:
+    raw = request.query.get(key)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(400, ERR_INVALID_FORMAT, f"{key} must be an ISO 8601 time, got {raw[:40]!r}") from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _history_fetcher(hub: Hub) -> Callable[..., Any]:
+    """The recorder's async_get_history, imported lazily; 503 when there is no running recorder."""
+    not_running = ApiError(503, ERR_RECORDER_NOT_RUNNING, "History is unavailable: recorder not running")
+    fetch = None
+    for module_name in ("hub.recorder", "hub.recorder.history"):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        fetch = fetch or getattr(module, "async_get_history", None)
+        get_recorder = getattr(module, "get_recorder", None)
+        if get_recorder is not None:
+            try:
+                if get_recorder(hub) is None:
+                    raise not_running
+            except ApiError:
+                raise
+            except Exception as err:
+                _LOGGER.debug("No recorder for history: %s", err)
+                raise not_running from None
+    if fetch is None:
+        raise not_running
+    return fetch
+
+
+class APIHistoryView(HubView):
+    """State history from the recorder."""
+
+    url = "/api/history"
+    name = "api:history"
+    openapi = {"get": {
+        "parameters": [
+            _query("filter_entity_id", "comma-separated entity ids", required=True),
+            _query("start_time", "ISO 8601; default one day before end_time"),
+            _query("end_time", "ISO 8601; default now"),
+        ],
+        "responses": {
+            "200": _json({"type": "array", "items": {"type": "array", "items": _STATE_REF}},
+                         "One list of states per entity"),
+            "503": {"description": "The recorder is not running", **_ERROR_RESPONSE},
+        },
+    }}
+
+    async def get(self, request: web.Request) -> list[list[Any]]:
+        """The states of some entities over a period, oldest first."""
+        hub: Hub = request[KEY_HUB]
+        raw_ids = request.query.get("filter_entity_id", "")
+        entity_ids = [item.strip().lower() for item in raw_ids.split(",") if item.strip()]
+        if not entity_ids:
+            raise ApiError(400, ERR_INVALID_FORMAT,
+                           "filter_entity_id is required (comma-separated entity ids)")
+        if len(entity_ids) > MAX_HISTORY_ENTITIES:
+            raise ApiError(400, ERR_INVALID_FORMAT,
+                           f"filter_entity_id names {len(entity_ids)} entities; "
+                           f"at most {MAX_HISTORY_ENTITIES}")
+        if bad := [eid for eid in entity_ids if not valid_entity_id(eid)]:
+            raise ApiError(400, ERR_INVALID_FORMAT, f"Invalid entity id {bad[0][:80]!r} in filter_entity_id")
+        end_time = _parse_time(request, "end_time")
+        start_time = _parse_time(request, "start_time")
+        if start_time is None:
+            start_time = (end_time or hub.clock.now()) - DEFAULT_HISTORY_PERIOD
+        if end_time is not None and end_time < start_time:
+            raise ApiError(400, ERR_INVALID_FORMAT, "end_time is before start_time")
+        fetch = _history_fetcher(hub)
+        result = await fetch(hub, start_time=start_time, end_time=end_time, entity_ids=entity_ids)
+        if isinstance(result, Mapping):
+            return [list(states) for states in result.values() if states]
+        return [list(states) for states in result or [] if states]
+
+
+class APIOpenAPIView(HubView):
+    """The OpenAPI document of every REST route, built from the registered routes."""
+
+    url = "/api/openapi.json"
+    name = "api:openapi"
+    openapi = {"get": {"responses": {"200": _json({"type": "object"}, "An OpenAPI 3.1 document")}}}
+
+    def __init__(self, http: HubHTTP) -> None:
+        self._http = http
+
+    async def get(self, request: web.Request) -> dict[str, Any]:
+        """This document."""
+        return build_openapi(self._http)
+
+
+def register_api_views(http: HubHTTP) -> None:
+    """Register the built-in REST views."""
+    http.register_view(APIStatusView)
+    http.register_view(APIStatesView)
+    http.register_view(APIEntityStateView)
+    http.register_view(APIServicesView(http.conf.get(CONF_SERVICE_TIMEOUT, DEFAULT_SERVICE_TIMEOUT)))
+    http.register_view(APIEventView)
+    http.register_view(APIHistoryView)
+    http.register_view(APIOpenAPIView(http))
