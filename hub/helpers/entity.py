@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..const import (
@@ -20,9 +21,11 @@ from ..core import CALLBACK_TYPE, Context, Hub, callback
 if TYPE_CHECKING:
     from .device_registry import DeviceInfo
 
-__all__ = ["Entity", "EntityDescription"]
+__all__ = ["DEFAULT_SCAN_INTERVAL", "Entity", "EntityDescription"]
 
 _LOGGER = logging.getLogger(__name__)
+
+DEFAULT_SCAN_INTERVAL = 30.0  # seconds between async_update calls of polled entities
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -49,6 +52,7 @@ class Entity:
     hub: Hub = None  # type: ignore[assignment]
     entity_description: EntityDescription | None = None
     platform_domain: str | None = None  # the integration that created it (registry key)
+    scan_interval: float | timedelta = DEFAULT_SCAN_INTERVAL  # polling period when should_poll
 
     _attr_name: str | None = None
     _attr_unique_id: str | None = None
@@ -62,12 +66,15 @@ class Entity:
     _attr_area_id: str | None = None
     _attr_should_poll: bool = False
     _attr_suggested_object_id: str | None = None
+    _attr_entity_registry_enabled_default: bool = True
 
     _removers: list[CALLBACK_TYPE] | None = None
     _context: Context | None = None
     _logged_unavailable: bool = False
     device_id: str | None = None
     registry_area_id: str | None = None
+    registry_name: str | None = None  # the user's name from the entity registry
+    _update_failed: bool = False  # set by the platform's poller when async_update raised
 
     # ---- properties (memory only)
 
@@ -143,6 +150,11 @@ class Entity:
         """Object id to use when the registry has none yet."""
         return self._attr_suggested_object_id
 
+    @property
+    def entity_registry_enabled_default(self) -> bool:
+        """Whether a newly registered entity starts enabled (False for noisy diagnostics)."""
+        return self._attr_entity_registry_enabled_default
+
     # ---- lifecycle
 
     async def async_added_to_hub(self) -> None:
@@ -186,7 +198,7 @@ class Entity:
         if self.hub is None or self.entity_id is None:
             raise RuntimeError(f"Entity {self!r} is not added to a hub")
         attrs: dict[str, Any] = {}
-        if not self.available:
+        if self._update_failed or not self.available:
             state = STATE_UNAVAILABLE
             if not self._logged_unavailable:
                 _LOGGER.warning("%s is unavailable", self.entity_id)
@@ -209,7 +221,7 @@ class Entity:
         icon = self.icon
         if icon is not None:
             attrs[ATTR_ICON] = icon
-        name = self.name
+        name = self.registry_name if self.registry_name is not None else self.name
         if name is not None:
             attrs[ATTR_FRIENDLY_NAME] = name
         area = self.area_id
