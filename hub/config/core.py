@@ -119,7 +119,7 @@ class CoreConfig:
     allowlist_external_dirs: tuple[str, ...] = ()
 
     @classmethod
-    def from_validated(cls, config: Mapping[str, Any]) -> CoreConfig:
+    def from_config(cls, config: Mapping[str, Any]) -> CoreConfig:
         """Build from the output of CORE_CONFIG_SCHEMA."""
         return cls(
             name=str(config["name"]),
@@ -168,7 +168,7 @@ class CoreConfig:
 
 def build_core_config(section: Any) -> CoreConfig:
     """Validate the raw `hub:` section (None or absent means all defaults); ConfigError names file:line."""
-    return CoreConfig.from_validated(validate(CORE_CONFIG_SCHEMA, NodeDict() if section is None else section,
+    return CoreConfig.from_config(validate(CORE_CONFIG_SCHEMA, NodeDict() if section is None else section,
                                               CORE_DOMAIN))
 
 

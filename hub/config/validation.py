@@ -68,7 +68,9 @@ def humanize_error(value: Any, err: vol.Invalid, domain: str | None = None, *, s
         # An Inclusive/Exclusive group error is about the mapping as a whole: printing it would be noise.
         grouped = len(path) != len(err.path)
         if found and not grouped and ", got " not in text:
-            text += f", got {format_value(got)}"
+            shown = format_value(got)
+            if shown not in text:  # a message that already quotes the value needs no "got"
+                text += f", got {shown}"
     parts = []
     if location is not None:
         parts.append(f"{location[0]}:{location[1]}:")

@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Callable
 from datetime import time as time_sys
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -272,7 +272,19 @@ def time_zone(value: Any) -> str:
     return value
 
 
-def ensure_list(value: _T | list[_T] | None) -> list[_T]:
+@overload
+def ensure_list(value: None) -> list[Any]: ...
+
+
+@overload
+def ensure_list(value: list[_T]) -> list[_T]: ...
+
+
+@overload
+def ensure_list(value: list[_T] | _T) -> list[_T]: ...
+
+
+def ensure_list(value: _T | list[_T] | None) -> list[_T] | list[Any]:
     """Wrap a single value in a list; None is an empty list."""
     if value is None:
         return []
