@@ -434,7 +434,7 @@ def async_get(hub: Hub) -> AreaRegistry:
     return registry
 
 
-async def async_setup_areas(hub: Hub, config: list[dict[str, Any]] | None) -> AreaRegistry:
+async def async_setup_areas(hub: Hub, config: Any) -> AreaRegistry:
     """Load the registry and sync it with the `areas:` section of configuration.yaml.
 
     `config` is that section (validated by CONFIG_SCHEMA or raw; it is validated again, which is
