@@ -1,0 +1,57 @@
+"""Variable message signs: `panel` entities, panel.display/panel.clear, MQTT and NTCIP drivers, DATEX II."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.core import CALLBACK_TYPE, Hub, HubKey
+from hub.helpers.entity_platform import async_add_entities, async_remove_entities
+
+from .config import CONFIG_SCHEMA, DatexSettings, PanelConfig
+from .const import DOMAIN
+from .datex2 import DATEX_SETTINGS, async_register_datex2_view, build_vms_publication
+from .driver import create_driver
+from .entity import PanelEntity
+from .services import async_register_services
+
+__all__ = ["CONFIG_SCHEMA", "DOMAIN", "async_setup", "async_unload", "build_vms_publication"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class PanelsData:
+    """What setup created, so unload can undo it."""
+
+    removers: list[CALLBACK_TYPE] = field(default_factory=list)
+
+
+DATA_KEY: HubKey[PanelsData] = HubKey(DOMAIN)
+
+
+async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
+    """Create a panel entity per configured sign, register the services and the DATEX II view."""
+    data = PanelsData()
+    hub.data[DATA_KEY] = data
+    settings = DatexSettings.from_config(config["datex2"])
+    hub.data[DATEX_SETTINGS] = settings
+    panels = [PanelConfig.from_config(item) for item in config["panels"]]
+    entities = [PanelEntity(panel, create_driver(hub, panel)) for panel in panels]
+    added = await async_add_entities(hub, DOMAIN, entities)
+    data.removers.extend(async_register_services(hub))
+    async_register_datex2_view(hub, settings.public)
+    _LOGGER.info("Set up %d panels", len(added))
+    return True
+
+
+async def async_unload(hub: Hub) -> bool:
+    """Remove the services and the panels (their drivers stop, timers are cancelled)."""
+    data = hub.data.pop(DATA_KEY, None)
+    hub.data.pop(DATEX_SETTINGS, None)
+    if data is not None:
+        for remover in data.removers:
+            remover()
+    await async_remove_entities(hub, DOMAIN)
+    return True
