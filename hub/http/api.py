@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -12,6 +11,7 @@ from aiohttp import web
 
 from ..const import EVENT_STATE_CHANGED, __version__
 from ..core import Event, State, callback, valid_entity_id
+from ..exceptions import HubError
 from .const import (
     CONF_SERVICE_TIMEOUT,
     DEFAULT_SERVICE_TIMEOUT,
@@ -42,6 +42,7 @@ _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_HISTORY_PERIOD: Final = timedelta(days=1)
 MAX_HISTORY_ENTITIES: Final = 100
+_NO_RECORDER: Final = "History is unavailable: recorder not running"
 
 _STATE_REF: Final = {"$ref": "#/components/schemas/State"}
 _ERROR_RESPONSE: Final = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -182,29 +183,22 @@ def _parse_time(request: web.Request, key: str) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _history_fetcher(hub: Hub) -> Callable[..., Any]:
-    """The recorder's async_get_history, imported lazily; 503 when there is no running recorder."""
-    not_running = ApiError(503, ERR_RECORDER_NOT_RUNNING, "History is unavailable: recorder not running")
-    fetch = None
-    for module_name in ("hub.recorder", "hub.recorder.history"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        fetch = fetch or getattr(module, "async_get_history", None)
-        get_recorder = getattr(module, "get_recorder", None)
-        if get_recorder is not None:
-            try:
-                if get_recorder(hub) is None:
-                    raise not_running
-            except ApiError:
-                raise
-            except Exception as err:
-                _LOGGER.debug("No recorder for history: %s", err)
-                raise not_running from None
-    if fetch is None:
-        raise not_running
-    return fetch
+async def _async_history(hub: Hub, entity_ids: list[str], start_time: datetime,
+                         end_time: datetime | None) -> Mapping[str, list[State]]:
+    """The recorder's history, imported lazily (the API runs without a recorder); 503 without one."""
+    try:
+        from ..recorder import get_recorder
+    except ImportError as err:
+        _LOGGER.debug("No recorder module for history: %s", err)
+        raise ApiError(503, ERR_RECORDER_NOT_RUNNING, _NO_RECORDER) from None
+    try:
+        recorder = get_recorder(hub)
+    except HubError:
+        raise ApiError(503, ERR_RECORDER_NOT_RUNNING, _NO_RECORDER) from None
+    try:
+        return await recorder.async_get_history(entity_ids, start_time, end_time)
+    except HubError as err:  # stopped, or its database is unreachable
+        raise ApiError(503, ERR_RECORDER_NOT_RUNNING, f"History is unavailable: {err}") from None
 
 
 class APIHistoryView(HubView):
@@ -245,11 +239,8 @@ class APIHistoryView(HubView):
             start_time = (end_time or hub.clock.now()) - DEFAULT_HISTORY_PERIOD
         if end_time is not None and end_time < start_time:
             raise ApiError(400, ERR_INVALID_FORMAT, "end_time is before start_time")
-        fetch = _history_fetcher(hub)
-        result = await fetch(hub, start_time=start_time, end_time=end_time, entity_ids=entity_ids)
-        if isinstance(result, Mapping):
-            return [list(states) for states in result.values() if states]
-        return [list(states) for states in result or [] if states]
+        history = await _async_history(hub, entity_ids, start_time, end_time)
+        return [list(states) for states in history.values() if states]
 
 
 class APIOpenAPIView(HubView):

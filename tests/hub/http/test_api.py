@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -266,3 +267,30 @@ async def test_history_bad_queries_are_400(api: Api, query: str) -> None:
     status, body = await api.request("GET", f"/api/history{query}")
     assert status == 400
     assert body["error"]["code"] == "invalid_format"
+
+
+async def test_history_from_the_recorder(api: Api) -> None:
+    recorder_module = pytest.importorskip("hub.recorder")
+    recorder = await recorder_module.async_setup_recorder(
+        api.hub, {"db_url": f"sqlite:///{api.hub.path('history.db')}"}
+    )
+    start = datetime.now(UTC) - timedelta(minutes=1)
+    api.hub.states.async_set("sensor.a", "1")
+    api.hub.states.async_set("sensor.b", "x")
+    api.hub.states.async_set("sensor.a", "2")
+    api.hub.states.async_set("sensor.c", "not asked for")
+    assert await recorder.async_flush()
+    status, body = await api.request("GET", "/api/history", params={
+        "filter_entity_id": "sensor.a,sensor.b,sensor.none", "start_time": start.isoformat(),
+    })
+    assert status == 200
+    assert [[(item["entity_id"], item["state"]) for item in states] for states in body] == [
+        [("sensor.a", "1"), ("sensor.a", "2")],
+        [("sensor.b", "x")],
+    ]
+    # an end before the writes: nothing
+    status, body = await api.request("GET", "/api/history", params={
+        "filter_entity_id": "sensor.a", "start_time": (start - timedelta(hours=1)).isoformat(),
+        "end_time": start.isoformat(),
+    })
+    assert (status, body) == (200, [])
