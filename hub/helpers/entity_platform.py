@@ -93,6 +93,10 @@ async def async_add_entities(hub: Hub, platform: str, entities: Iterable[Entity]
         if entity.entity_id in index:
             _LOGGER.error("Entity id %s already exists; %r not added", entity.entity_id, entity)
             continue
+        if entity.should_poll and _scan_seconds(entity) <= 0:
+            _LOGGER.error("%s: scan_interval must be positive, got %s; not added",
+                          entity.entity_id, entity.scan_interval)
+            continue
         _apply_overrides(hub, entity, entry)
         index[entity.entity_id] = entity
         by_platform.setdefault(platform, []).append(entity)
@@ -250,12 +254,14 @@ class _Poller:
             task.add_done_callback(lambda _t, key=key: self._running.discard(key))  # type: ignore[misc]
 
 
+def _scan_seconds(entity: Entity) -> float:
+    interval = entity.scan_interval
+    return interval.total_seconds() if isinstance(interval, timedelta) else float(interval)
+
+
 @callback
 def _async_start_polling(hub: Hub, platform: str, entity: Entity) -> CALLBACK_TYPE:
-    interval = entity.scan_interval
-    seconds = interval.total_seconds() if isinstance(interval, timedelta) else float(interval)
-    if seconds <= 0:
-        raise ValueError(f"{entity.entity_id}: scan_interval must be positive, got {interval}")
+    seconds = _scan_seconds(entity)
     pollers = hub.data.setdefault(_POLLERS, {})
     key = (platform, seconds)
     poller = pollers.get(key)
