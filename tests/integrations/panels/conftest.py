@@ -12,6 +12,7 @@ from hub.helpers.entity_platform import get_entity
 from integrations.panels import CONFIG_SCHEMA, async_setup
 from integrations.panels.driver import MemoryPanelDriver
 from integrations.panels.entity import PanelEntity
+from integrations.panels.message import PanelMessage
 
 PORT = "panel.p_port_1"
 TARAJAL = "panel.p_tarajal_1"
@@ -43,6 +44,12 @@ def panels_config() -> list[dict[str, Any]]:
             "max_pages": 1,
         },
     ]
+
+
+def shown(drv: MemoryPanelDriver) -> PanelMessage:
+    """What the sign shows now; fails when it is blank."""
+    assert drv.current is not None, "the sign is blank"
+    return drv.current
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from hub.core import Context, Hub
 from hub.exceptions import ServiceValidationError
 from integrations.panels.driver import MemoryPanelDriver
 
-from .conftest import PORT, TARAJAL
+from .conftest import PORT, TARAJAL, shown
 
 OPERATOR = Context(user_id="op-17", centre="ceuta_norte")
 
@@ -44,9 +44,9 @@ async def test_display_shows_message_and_records_who(panels_hub: Hub, driver: Dr
     assert (attrs["rows"], attrs["chars_per_row"], attrs["max_pages"]) == (3, 18, 3)
     assert attrs["pictograms"] == ["danger", "fog", "roadworks"]
     assert state.context.user_id == "op-17" and state.context.centre == "ceuta_norte"
-    shown = driver(PORT).current
-    assert shown is not None and shown.id == response["message_id"]
-    assert shown.lines == ["ACCESO PUERTO", "CERRADO", "DESVIO", "AV. ESPAÑA"]
+    sent = shown(driver(PORT))
+    assert sent.id == response["message_id"]
+    assert sent.lines == ["ACCESO PUERTO", "CERRADO", "DESVIO", "AV. ESPAÑA"]
 
 
 async def test_oversize_message_is_rejected_naming_page_and_line(panels_hub: Hub, driver: DriverOf) -> None:
@@ -94,7 +94,7 @@ async def test_higher_priority_preempts_and_lower_returns_after_expiry(
     # a lower-priority message set meanwhile waits behind the emergency
     traffic = await display(panels_hub, entity_id=PORT, lines=["RETENCIONES"], priority="traffic",
                             duration=600)
-    assert driver(PORT).current is not None and driver(PORT).current.id == emergency["message_id"]
+    assert shown(driver(PORT)).id == emergency["message_id"]
 
     await fake_clock.async_advance(299)
     state = panels_hub.states.get(PORT)
@@ -106,7 +106,7 @@ async def test_higher_priority_preempts_and_lower_returns_after_expiry(
     assert state is not None
     assert state.attributes["message_id"] == traffic["message_id"]
     assert state.attributes["user_id"] == "op-17"
-    assert driver(PORT).current is not None and driver(PORT).current.lines == ["RETENCIONES"]
+    assert shown(driver(PORT)).lines == ["RETENCIONES"]
     assert state.context.parent_id is not None  # the state write was caused by the expired message
 
     await fake_clock.async_advance(300)
@@ -140,7 +140,7 @@ async def test_clear_by_priority_all_and_message_id(panels_hub: Hub, driver: Dri
     assert cleared is not None and len(cleared["cleared"][PORT]) == 1
     state = panels_hub.states.get(PORT)
     assert state is not None and state.attributes["message_id"] == security["message_id"]
-    assert driver(PORT).current is not None and driver(PORT).current.id == security["message_id"]
+    assert shown(driver(PORT)).id == security["message_id"]
 
     clear_ctx = Context(user_id="op-2", centre="ceuta_sur")
     await panels_hub.services.async_call("panel", "clear", {"entity_id": PORT, "priority": "security"},
@@ -174,7 +174,7 @@ async def test_templates_render_with_current_states_and_follow_them(
     await panels_hub.async_block_till_done()
     state = panels_hub.states.get(PORT)
     assert state is not None and state.attributes["pages"] == [["PARKING REVELLIN", "7 PLAZAS LIBRES"]]
-    assert driver(PORT).current is not None and driver(PORT).current.lines[1] == "7 PLAZAS LIBRES"
+    assert shown(driver(PORT)).lines[1] == "7 PLAZAS LIBRES"
 
     # a value that would not fit keeps the previous text rather than showing a broken sign
     panels_hub.states.async_set("sensor.parking_revellin_free", "muchisimas")
