@@ -94,7 +94,7 @@ class _WallTimer:
         delay = self._when - time.time()
         if delay <= 0:
             self._handle = None
-            self._loop.call_soon(self._fire)  # type: ignore[arg-type]
+            self._loop.call_soon(self._fire)
             return
         self._handle = self._loop.call_later(min(delay, self._recheck), self._wake)
 

@@ -1,0 +1,111 @@
+"""The `hacho` command: run the hub, check a configuration, manage tokens, test automations."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from .const import __version__
+
+__all__ = ["main"]
+
+
+def _config_dir(value: str) -> Path:
+    path = Path(value)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"config dir {value!r} does not exist")
+    return path
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .bootstrap import async_run
+
+    return asyncio.run(async_run(args.config, verbose=args.verbose))
+
+
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    from .bootstrap import check_config
+
+    errors = check_config(args.config)
+    if errors:
+        print(f"Configuration in {args.config} has {len(errors)} error(s):", file=sys.stderr)
+        for error in errors:
+            print(f"  {error}", file=sys.stderr)
+        return 1
+    print(f"Configuration in {args.config} is valid.")
+    return 0
+
+
+def _cmd_token(args: argparse.Namespace) -> int:
+    from .auth.tokens import create_token, list_tokens, revoke_token
+
+    if args.token_command == "create":
+        token = create_token(args.config, args.name, centre=args.centre)
+        print(f"Created token '{args.name}'. Store it now; it is not shown again:")
+        print(token)
+        return 0
+    if args.token_command == "revoke":
+        if revoke_token(args.config, args.name):
+            print(f"Revoked token '{args.name}'.")
+            return 0
+        print(f"No token named '{args.name}'.", file=sys.stderr)
+        return 1
+    for entry in list_tokens(args.config):
+        if isinstance(entry, dict):
+            print("\t".join(str(entry.get(k, "")) for k in ("id", "name", "centre", "created")))
+        else:
+            print(entry)
+    return 0
+
+
+def _cmd_test_automations(args: argparse.Namespace) -> int:
+    from automations.rule_tests import async_run_rule_tests
+
+    return asyncio.run(async_run_rule_tests(args.config, args.tests))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (sub-commands register here)."""
+    parser = argparse.ArgumentParser(prog="hacho", description="Hacho safe-city automation hub")
+    parser.add_argument("--version", action="version", version=f"hacho {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the hub")
+    run.add_argument("-c", "--config", type=_config_dir, default=Path("config/ceuta"))
+    run.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    run.set_defaults(func=_cmd_run)
+
+    check = sub.add_parser("check-config", help="print every configuration error; exit 1 if any")
+    check.add_argument("-c", "--config", type=_config_dir, default=Path("config/ceuta"))
+    check.set_defaults(func=_cmd_check_config)
+
+    token = sub.add_parser("token", help="long-lived access tokens")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    create = token_sub.add_parser("create", help="create a token; prints it on the last line")
+    create.add_argument("-c", "--config", type=_config_dir, required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--centre", default=None, help="control centre the token acts for")
+    revoke = token_sub.add_parser("revoke", help="revoke a token by name or id")
+    revoke.add_argument("-c", "--config", type=_config_dir, required=True)
+    revoke.add_argument("--name", required=True)
+    listing = token_sub.add_parser("list", help="list tokens (never their secrets)")
+    listing.add_argument("-c", "--config", type=_config_dir, required=True)
+    token.set_defaults(func=_cmd_token)
+
+    tests = sub.add_parser("test-automations", help="replay rule tests against the automations")
+    tests.add_argument("-c", "--config", type=_config_dir, required=True)
+    tests.add_argument("tests", type=Path)
+    tests.set_defaults(func=_cmd_test_automations)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `hacho` console script."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
