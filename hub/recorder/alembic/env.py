@@ -1,0 +1,20 @@
+"""Alembic environment: runs revisions on the connection that hub.recorder.migration hands over."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from hub.recorder.models import Base
+
+connection = context.config.attributes.get("connection")
+if connection is None:  # pragma: no cover - the hub always passes its connection
+    raise RuntimeError("hub.recorder migrations run through hub.recorder.migration.migrate_schema()")
+
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies the table
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

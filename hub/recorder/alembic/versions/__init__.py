@@ -1,0 +1,1 @@
+"""Alembic revisions of the hub's database, oldest first; see hub/recorder/migration.py."""

@@ -1,0 +1,536 @@
+"""The Recorder: a loop-side listener feeding a bounded queue, and the thread that writes it in batches."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import create_engine, event, update
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from ..const import EVENT_STATE_CHANGED, MATCH_ALL
+from ..core import CALLBACK_TYPE, Event, Hub, callback
+from ..exceptions import HubError
+from .config import RecorderFilter
+from .const import (
+    CONF_AUTO_PURGE,
+    CONF_COMMIT_INTERVAL,
+    CONF_DB_URL,
+    CONF_EXCLUDE,
+    CONF_INCLUDE,
+    CONF_MAX_QUEUE,
+    CONF_PURGE_KEEP_DAYS,
+    CONF_PURGE_KEEP_DAYS_BY_DOMAIN,
+    DEFAULT_DB_FILE,
+    DRAIN_INTERVAL,
+    MAX_PENDING_ROWS,
+    MAX_RECONNECT_BACKOFF,
+    WAKE_EVERY,
+    YIELD_EVERY,
+)
+from .history import get_history, to_timestamp
+from .migration import migrate_schema
+from .models import RecorderRuns
+from .purge import PurgeResult, effective_keep_days, purge_batch
+from .queries import get_events
+from .writer import BatchWriter
+
+__all__ = ["Recorder", "create_db_engine"]
+
+_LOGGER = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+
+def create_db_engine(db_url: str) -> Engine:
+    """An engine for the recorder: SQLite in WAL with synchronous=NORMAL, or PostgreSQL through psycopg 3."""
+    url = make_url(db_url)
+    if url.drivername == "postgresql":  # the default driver would be psycopg2, which is not installed
+        url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=OFF")
+            cursor.close()
+
+        return engine
+    connect_args: dict[str, Any] = {}
+    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = 10
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def _redact(db_url: str) -> str:
+    """The URL without its password, for logs."""
+    try:
+        return make_url(db_url).render_as_string(hide_password=True)
+    except Exception:
+        return db_url.partition("://")[0] + "://..."
+
+
+def _take(source: queue.Queue[Event], limit: int) -> list[Event]:
+    """Take up to `limit` items at once under the queue's lock (one lock round instead of one per item)."""
+    with source.mutex:
+        pending = source.queue
+        if len(pending) <= limit:
+            items = list(pending)
+            pending.clear()
+        else:
+            items = [pending.popleft() for _ in range(limit)]
+        if items:
+            source.not_full.notify_all()
+    return items
+
+
+# --------------------------------------------------------------------------- tasks for the thread
+
+
+@dataclass(slots=True)
+class _Task:
+    """Work for the recorder thread; `future` lives in the loop and is resolved thread-safely."""
+
+    future: asyncio.Future[Any]
+
+
+@dataclass(slots=True)
+class _FlushTask(_Task):
+    pass
+
+
+@dataclass(slots=True)
+class _JobTask(_Task):
+    fn: Callable[[Session], Any]
+
+
+@dataclass(slots=True)
+class _PurgeTask(_Task):
+    now_ts: float
+    keep_days: int
+    keep_days_by_domain: dict[str, int]
+    result: PurgeResult = field(default_factory=PurgeResult)
+
+
+@dataclass(slots=True)
+class _StopTask(_Task):
+    pass
+
+
+# --------------------------------------------------------------------------- the recorder
+
+
+class Recorder:
+    """Records events and state changes to a database without ever blocking the event loop.
+
+    Loop side: a MATCH_ALL @callback filters and `put_nowait`s into a bounded queue (drops are
+    counted and logged once). Thread side: the queue is drained every 0.1 s into pending rows,
+    which are bulk-inserted and committed every `commit_interval`. A database error never
+    reaches the hub: the thread logs it, reconnects with backoff and keeps rows bounded.
+    """
+
+    def __init__(self, hub: Hub, config: Mapping[str, Any]) -> None:
+        self.hub = hub
+        self.db_url: str = config.get(CONF_DB_URL) or f"sqlite:///{hub.path(DEFAULT_DB_FILE)}"
+        self.commit_interval: float = config[CONF_COMMIT_INTERVAL]
+        self.max_queue: int = config[CONF_MAX_QUEUE]
+        self.keep_days: int = config[CONF_PURGE_KEEP_DAYS]
+        self.keep_days_by_domain: dict[str, int] = dict(config[CONF_PURGE_KEEP_DAYS_BY_DOMAIN])
+        self.auto_purge: bool = config[CONF_AUTO_PURGE]
+        self.filter = RecorderFilter(config[CONF_INCLUDE], config[CONF_EXCLUDE])
+        self.engine: Engine | None = None
+        self.connected = False
+        self.dropped_events = 0
+        self.rows_written = 0
+        self.run_id: int | None = None
+        self._queue: queue.Queue[Event] = queue.Queue(maxsize=self.max_queue)
+        self._tasks: deque[_Task] = deque()
+        self._wake = threading.Event()
+        self._writer = BatchWriter()
+        self._session: Session | None = None
+        self._thread: threading.Thread | None = None
+        self._accepting = False
+        self._drop_logged = False
+        self._unwoken = 0
+        self._outage_logged = False
+        self._first_attempt: asyncio.Future[bool] = hub.loop.create_future()
+        self._removers: list[CALLBACK_TYPE] = []
+
+    # ---- loop side: life cycle
+
+    async def async_start(self, wait_timeout: float = 30.0) -> None:
+        """Start the thread, listen to every event, and wait for the first connection attempt.
+
+        A database that cannot be reached is logged, not raised: the thread keeps trying.
+        """
+        if self._thread is not None:
+            raise HubError("Recorder already started")
+        self._accepting = True
+        self._removers.append(self.hub.bus.async_listen(MATCH_ALL, self._async_event))
+        self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
+        self._thread.start()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._first_attempt), wait_timeout)
+        except TimeoutError:
+            _LOGGER.warning("Recorder: no answer from %s within %s s; still trying in the background",
+                            _redact(self.db_url), wait_timeout)
+
+    async def async_stop(self) -> None:
+        """Stop listening, write everything still queued, close the database and end the thread."""
+        if not self._accepting:
+            return
+        self._accepting = False
+        for remove in self._removers:
+            remove()
+        self._removers.clear()
+        if self._thread is None or not self._thread.is_alive():
+            return
+        future = self._submit(_StopTask(self.hub.loop.create_future()))
+        await future
+        await self.hub.loop.run_in_executor(None, self._thread.join, 10)
+
+    @callback
+    def add_remover(self, remover: CALLBACK_TYPE) -> None:
+        """Keep a remover to call when the recorder stops (services, timers)."""
+        self._removers.append(remover)
+
+    # ---- loop side: the listener
+
+    @callback
+    def _async_event(self, event: Event) -> None:
+        """Filter and enqueue; never blocks. Runs inline for every event on the bus."""
+        if not self._accepting:
+            return
+        if event.event_type == EVENT_STATE_CHANGED:
+            if not self.filter.record_states or not self.filter.entity_allowed(event.data["entity_id"]):
+                return
+        elif not self.filter.event_allowed(event.event_type):
+            return
+        event.context.id  # noqa: B018 - a lazy id must be generated here, in the loop thread, not in ours
+        try:
+            self._queue.put_nowait(event)
+            self._unwoken += 1
+            if self._unwoken >= WAKE_EVERY:  # a burst: convert it now rather than at the next tick
+                self._unwoken = 0
+                self._wake.set()
+        except queue.Full:
+            self.dropped_events += 1
+            if not self._drop_logged:
+                self._drop_logged = True
+                _LOGGER.warning(
+                    "Recorder queue is full (%s events): dropping events until the database catches up",
+                    self.max_queue,
+                )
+
+    # ---- loop side: public API
+
+    @property
+    def queue_size(self) -> int:
+        """Events waiting in the queue plus rows waiting for the next commit."""
+        return self._queue.qsize() + len(self._writer)
+
+    @property
+    def is_running(self) -> bool:
+        """Whether the recorder thread is alive and accepting events."""
+        return self._accepting and self._thread is not None and self._thread.is_alive()
+
+    def stats(self) -> dict[str, Any]:
+        """Cheap counters for metrics: queue size, drops, rows written, connection."""
+        return {
+            "queue_size": self.queue_size,
+            "dropped_events": self.dropped_events,
+            "rows_written": self.rows_written,
+            "connected": self.connected,
+        }
+
+    def _submit(self, task: _Task) -> asyncio.Future[Any]:
+        if self._thread is None or not self._thread.is_alive():
+            raise HubError("The recorder is not running")
+        self._tasks.append(task)
+        self._wake.set()
+        return task.future
+
+    async def async_flush(self) -> bool:
+        """Write and commit everything recorded so far; True when it reached the database."""
+        return bool(await self._submit(_FlushTask(self.hub.loop.create_future())))
+
+    async def async_db_job(self, fn: Callable[[Session], _T]) -> _T:
+        """Run `fn(session)` in the recorder thread after writing what is queued; commit; return its result.
+
+        Raises HubError when the database is unavailable or the recorder stopped; an exception
+        raised by `fn` is re-raised here (its changes are rolled back).
+        """
+        if not self._accepting:
+            raise HubError("The recorder is not running")
+        result: _T = await self._submit(_JobTask(self.hub.loop.create_future(), fn))
+        return result
+
+    async def async_purge(self, keep_days: int | None = None) -> PurgeResult:
+        """Delete expired rows (in batches, between writes); returns what went."""
+        default, by_domain = effective_keep_days(self.keep_days, self.keep_days_by_domain, keep_days)
+        task = _PurgeTask(self.hub.loop.create_future(), self.hub.clock.time(), default, by_domain)
+        result: PurgeResult = await self._submit(task)
+        return result
+
+    async def async_get_history(self, entity_ids: Iterable[str], start: datetime | float,
+                                end: datetime | float | None = None,
+                                include_start_state: bool = True) -> dict[str, Any]:
+        """States of `entity_ids` between `start` and `end` (default: now), per entity, oldest first."""
+        ids = [entity_ids] if isinstance(entity_ids, str) else list(entity_ids)
+        start_ts = to_timestamp(start)
+        if start_ts is None:
+            raise HubError("async_get_history needs a start time")
+        end_ts = to_timestamp(end)
+        return await self.async_db_job(lambda session: get_history(session, ids, start_ts, end_ts,
+                                                                   include_start_state))
+
+    async def async_get_events(self, event_types: Iterable[str] | None = None,
+                               start: datetime | float | None = None, end: datetime | float | None = None,
+                               context_id: str | None = None,
+                               limit: int | None = 1000) -> list[dict[str, Any]]:
+        """Recorded events by type, time range and Context id, oldest first (see queries.get_events)."""
+        types = [event_types] if isinstance(event_types, str) else (
+            list(event_types) if event_types is not None else None
+        )
+        start_ts = to_timestamp(start)
+        end_ts = to_timestamp(end)
+        return await self.async_db_job(lambda session: get_events(session, types, start_ts, end_ts,
+                                                                  context_id, limit))
+
+    # ---- thread side
+
+    def _resolve(self, future: asyncio.Future[Any], result: Any = None,
+                 exception: BaseException | None = None) -> None:
+        def _set() -> None:
+            if future.done():
+                return
+            if exception is not None:
+                future.set_exception(exception)
+            else:
+                future.set_result(result)
+
+        try:
+            self.hub.loop.call_soon_threadsafe(_set)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            pass
+
+    def _run(self) -> None:
+        try:
+            self._run_loop()
+        except Exception:
+            _LOGGER.exception("Recorder thread failed; recording stopped")
+        finally:
+            self._close()
+            if not self._first_attempt.done():
+                self._resolve(self._first_attempt, False)
+            stopped = HubError("The recorder stopped")
+            while self._tasks:
+                task = self._tasks.popleft()
+                if isinstance(task, _StopTask):
+                    self._resolve(task.future)
+                else:
+                    self._resolve(task.future, exception=stopped)
+
+    def _run_loop(self) -> None:
+        backoff = 0.0
+        next_connect = 0.0
+        next_commit = time.monotonic() + self.commit_interval
+        while True:
+            now = time.monotonic()
+            if not self.connected and now >= next_connect:
+                if self._connect():
+                    backoff = 0.0
+                    next_commit = time.monotonic() + self.commit_interval
+                else:
+                    backoff = min(max(1.0, backoff * 2), MAX_RECONNECT_BACKOFF)
+                    next_connect = time.monotonic() + backoff
+                if not self._first_attempt.done():
+                    self._resolve(self._first_attempt, self.connected)
+            deadline = next_commit if self.connected else next_connect
+            if not self._tasks:
+                self._wake.wait(max(0.0, min(DRAIN_INTERVAL, deadline - time.monotonic())))
+            self._wake.clear()
+            self._drain()
+            while self._tasks:
+                task = self._tasks.popleft()
+                if isinstance(task, _StopTask):
+                    self._final_write()
+                    self._resolve(task.future)
+                    return
+                self._run_task(task)
+            if self.connected and (time.monotonic() >= next_commit or len(self._writer) >= MAX_PENDING_ROWS):
+                self._commit()
+                next_commit = time.monotonic() + self.commit_interval
+
+    def _drain(self) -> None:
+        """Move queued events into pending rows, keeping at most max_queue of them pending."""
+        room = self.max_queue - len(self._writer)
+        if room <= 0:
+            return
+        items = _take(self._queue, room)
+        add = self._writer.add
+        for start in range(0, len(items), YIELD_EVERY):
+            if start:
+                time.sleep(0)  # hand the GIL to the event loop if it is waiting for it
+            for item in items[start:start + YIELD_EVERY]:
+                try:
+                    add(item)
+                except Exception:  # one bad event must not stop the others
+                    _LOGGER.exception("Recorder: cannot record event %s", item.event_type)
+
+    def _run_task(self, task: _Task) -> None:
+        if isinstance(task, _FlushTask):
+            self._resolve(task.future, self.connected and self._commit())
+            return
+        if not self.connected or self._session is None:
+            self._resolve(task.future, exception=HubError(
+                f"The recorder database {_redact(self.db_url)} is not available"))
+            return
+        if not self._commit():  # the job sees everything recorded before it
+            self._resolve(task.future, exception=HubError("The recorder database failed; see the log"))
+            return
+        session = self._session
+        if isinstance(task, _JobTask):
+            try:
+                result = task.fn(session)
+                session.commit()
+            except Exception as err:
+                self._rollback(err, "a database job")
+                self._resolve(task.future, exception=err)
+                return
+            self._resolve(task.future, result)
+        elif isinstance(task, _PurgeTask):
+            try:
+                done = purge_batch(session, task.now_ts, task.keep_days, task.keep_days_by_domain,
+                                   task.result)
+            except Exception as err:
+                self._rollback(err, "the purge")
+                self._resolve(task.future, exception=err)
+                return
+            finally:
+                self._writer.reset_shared_caches()
+            if done:
+                if task.result.states or task.result.events:
+                    _LOGGER.info("Purged %s states and %s events", task.result.states, task.result.events)
+                self._resolve(task.future, task.result)
+            else:  # let writes and other jobs through between batches
+                self._tasks.append(task)
+
+    def _commit(self) -> bool:
+        """Write pending rows and commit; False (rows kept or dropped, see _rollback) on failure."""
+        session = self._session
+        if session is None:
+            return False
+        if not self._writer:
+            return True
+        try:
+            count = self._writer.write(session)
+            session.commit()
+        except Exception as err:
+            self._rollback(err, "recording")
+            return False
+        self._writer.clear()
+        self.rows_written += count
+        return True
+
+    def _rollback(self, err: Exception, what: str) -> None:
+        """Undo the transaction; lose the connection on operational errors, drop bad batches otherwise."""
+        session = self._session
+        if session is not None:
+            try:
+                session.rollback()
+            except Exception:
+                _LOGGER.debug("Recorder: rollback failed", exc_info=True)
+        self._writer.reset_caches()
+        connection_lost = isinstance(err, SQLAlchemyError) and (
+            getattr(err, "connection_invalidated", False) or type(err).__name__ == "OperationalError"
+        )
+        if connection_lost:
+            _LOGGER.error("Recorder: database error during %s, reconnecting: %s", what, err)
+            self._disconnect()
+        elif what == "recording":
+            dropped = len(self._writer)
+            self._writer.clear()
+            self.dropped_events += dropped
+            _LOGGER.exception("Recorder: could not write %s rows; they are dropped", dropped)
+        elif not isinstance(err, SQLAlchemyError):
+            _LOGGER.debug("Recorder: %s raised", what, exc_info=True)
+        else:
+            _LOGGER.error("Recorder: database error during %s: %s", what, err)
+
+    def _connect(self) -> bool:
+        """Create the engine, migrate the schema, open the session and start a run."""
+        try:
+            if self.engine is None:
+                self.engine = create_db_engine(self.db_url)
+            migrate_schema(self.engine)
+            session = Session(self.engine, expire_on_commit=False)
+            now = time.time()
+            session.execute(
+                update(RecorderRuns).where(RecorderRuns.end_ts.is_(None))
+                .values(end_ts=now, closed_incorrect=True)
+            )
+            run = RecorderRuns(start_ts=now, closed_incorrect=False)
+            session.add(run)
+            session.commit()
+            self.run_id = run.run_id
+        except Exception as err:
+            if not self._outage_logged:
+                self._outage_logged = True
+                _LOGGER.error("Recorder: cannot use database %s: %s", _redact(self.db_url), err)
+            else:
+                _LOGGER.debug("Recorder: database still unavailable: %s", err)
+            self._disconnect()
+            return False
+        if self._outage_logged:
+            _LOGGER.info("Recorder: connected to %s again", _redact(self.db_url))
+        self._outage_logged = False
+        self._session = session
+        self.connected = True
+        return True
+
+    def _disconnect(self) -> None:
+        self.connected = False
+        if self._session is not None:
+            try:
+                self._session.close()
+            except Exception:
+                _LOGGER.debug("Recorder: closing the session failed", exc_info=True)
+            self._session = None
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def _final_write(self) -> None:
+        self._drain()
+        if not self.connected or not self._commit():
+            if self._writer:
+                _LOGGER.warning("Recorder stopped with %s rows it could not write", len(self._writer))
+            return
+        session = self._session
+        if session is not None and self.run_id is not None:
+            try:
+                session.execute(update(RecorderRuns).where(RecorderRuns.run_id == self.run_id)
+                                .values(end_ts=time.time()))
+                session.commit()
+            except Exception as err:
+                self._rollback(err, "closing the run")
+
+    def _close(self) -> None:
+        self._disconnect()
+        self.engine = None
