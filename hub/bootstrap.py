@@ -71,7 +71,7 @@ def load_and_check_core(config_dir: Path) -> LoadedConfig:
     if not isinstance(raw, dict):
         path = config_dir / "configuration.yaml"
         raise ConfigError(f"{path}: expected a mapping of sections at the top level")
-    loaded = LoadedConfig(raw=dict(raw))
+    loaded = LoadedConfig(raw=raw)
     for section, schema in _core_schemas().items():
         value = raw.get(section)
         if value is None:
