@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from hub.const import EVENT_STATE_CHANGED
 from hub.core import CALLBACK_TYPE, Context, Event, callback
 from hub.exceptions import DeviceUnavailable, ServiceValidationError
 from hub.helpers.entity import Entity
@@ -41,7 +42,7 @@ from .const import (
 )
 from .driver import PanelDriver, PanelStatusUpdate
 from .message import MessageQueue, PanelCapabilities, PanelMessage, iso_time
-from .render import MessageTemplate
+from .render import MessageTemplate, TemplateDeps
 
 __all__ = ["PanelEntity"]
 
@@ -75,8 +76,8 @@ class PanelEntity(Entity):
         self._device_status = STATUS_WORKING
         self._pixel_errors = 0
         self._brightness: int | None = None
-        self._tracked: frozenset[str] = frozenset()
-        self._unsub_track: CALLBACK_TYPE | None = None
+        self._tracked = TemplateDeps()
+        self._unsub_track: list[CALLBACK_TYPE] = []
         self._unsub_expiry: CALLBACK_TYPE | None = None
         self._unsub_retry: CALLBACK_TYPE | None = None
         self._render_failed: str | None = None
@@ -168,7 +169,8 @@ class PanelEntity(Entity):
 
     async def async_will_remove_from_hub(self) -> None:
         self._removed = True
-        for name in ("_unsub_track", "_unsub_expiry", "_unsub_retry"):
+        self._track(TemplateDeps())
+        for name in ("_unsub_expiry", "_unsub_retry"):
             remover = getattr(self, name)
             if remover is not None:
                 remover()
@@ -225,10 +227,10 @@ class PanelEntity(Entity):
         active = self._queue.active
         template = self._templates.get(active.id) if active is not None else None
         if active is None or template is None:
-            self._track(frozenset())
+            self._track(TemplateDeps())
             return
         try:
-            pages, entity_ids = template.render()
+            pages, deps = template.render()
             self.capabilities.validate(pages, active.pictogram)
         except ServiceValidationError as err:
             if self._render_failed != active.id:
@@ -239,17 +241,31 @@ class PanelEntity(Entity):
         self._render_failed = None
         if pages != active.pages:
             self._queue.replace(dataclasses.replace(active, pages=pages))
-        self._track(entity_ids)
+        self._track(deps)
 
-    def _track(self, entity_ids: frozenset[str]) -> None:
-        if entity_ids == self._tracked:
+    def _track(self, deps: TemplateDeps) -> None:
+        """Follow what the shown message's templates read (entities, domains or every state)."""
+        if deps == self._tracked:
             return
-        if self._unsub_track is not None:
-            self._unsub_track()
-            self._unsub_track = None
-        self._tracked = entity_ids
-        if entity_ids:
-            self._unsub_track = async_track_state_change_event(self.hub, entity_ids, self._on_tracked_change)
+        while self._unsub_track:
+            self._unsub_track.pop()()
+        self._tracked = deps
+        if deps.entities:
+            self._unsub_track.append(
+                async_track_state_change_event(self.hub, deps.entities, self._on_tracked_change)
+            )
+        if deps.domains or deps.all_states:
+            own_id = self.entity_id
+
+            def _wanted(data: Mapping[str, Any]) -> bool:
+                entity_id: str = data["entity_id"]
+                if entity_id == own_id:
+                    return False
+                return deps.all_states or entity_id.partition(".")[0] in deps.domains
+
+            self._unsub_track.append(
+                self.hub.bus.async_listen(EVENT_STATE_CHANGED, self._on_tracked_change, _wanted)
+            )
 
     @callback
     def _on_tracked_change(self, event: Event) -> None:

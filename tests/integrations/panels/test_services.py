@@ -161,38 +161,6 @@ async def test_clear_by_priority_all_and_message_id(panels_hub: Hub, driver: Dri
         await panels_hub.services.async_call("panel", "clear", {"entity_id": PORT})
 
 
-async def test_templates_render_with_current_states_and_follow_them(
-        panels_hub: Hub, driver: DriverOf) -> None:
-    panels_hub.states.async_set("sensor.parking_revellin_free", "23")
-    await display(panels_hub, entity_id=PORT, lines=[
-        "PARKING REVELLIN", "{{ states('sensor.parking_revellin_free') }} PLAZAS LIBRES",
-    ])
-    state = panels_hub.states.get(PORT)
-    assert state is not None and state.attributes["pages"] == [["PARKING REVELLIN", "23 PLAZAS LIBRES"]]
-
-    panels_hub.states.async_set("sensor.parking_revellin_free", "7", context=Context(user_id="counter"))
-    await panels_hub.async_block_till_done()
-    state = panels_hub.states.get(PORT)
-    assert state is not None and state.attributes["pages"] == [["PARKING REVELLIN", "7 PLAZAS LIBRES"]]
-    assert shown(driver(PORT)).lines[1] == "7 PLAZAS LIBRES"
-
-    # a value that would not fit keeps the previous text rather than showing a broken sign
-    panels_hub.states.async_set("sensor.parking_revellin_free", "muchisimas")
-    await panels_hub.async_block_till_done()
-    state = panels_hub.states.get(PORT)
-    assert state is not None and state.attributes["pages"] == [["PARKING REVELLIN", "7 PLAZAS LIBRES"]]
-
-
-async def test_template_errors_and_oversize_renders_are_rejected(panels_hub: Hub) -> None:
-    with pytest.raises(ServiceValidationError, match="page 1 line 2: template error"):
-        await display(panels_hub, entity_id=PORT, lines=["OK", "{{ states('sensor.x') "])
-    with pytest.raises(ServiceValidationError, match="page 1 line 1: template error: 'nothing' is undefined"):
-        await display(panels_hub, entity_id=PORT, lines=["{{ nothing }}"])
-    panels_hub.states.async_set("sensor.queue_tarajal", "12345678901234")
-    with pytest.raises(ServiceValidationError, match="page 1 line 1: 19 characters"):
-        await display(panels_hub, entity_id=PORT, lines=["COLA {{ states('sensor.queue_tarajal') }}"])
-
-
 async def test_service_data_errors_name_the_key(panels_hub: Hub) -> None:
     with pytest.raises(ServiceValidationError, match="priority"):
         await display(panels_hub, entity_id=PORT, lines=["A"], priority="urgent")
