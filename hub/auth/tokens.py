@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ..core import callback
 from ..exceptions import HubError
 from .models import User
 
@@ -228,7 +229,7 @@ def create_token(config_dir: str | os.PathLike[str], name: str, centre: str | No
             centre=centre,
         ))
         _write(path, tokens)
-    _LOGGER.info("Created access token %s", name)
+    _LOGGER.debug("Created access token %s", name)  # names may be people's: debug only
     return token
 
 
@@ -244,7 +245,7 @@ def revoke_token(config_dir: str | os.PathLike[str], name_or_id: str) -> bool:
         if len(remaining) == len(tokens):
             return False
         _write(path, remaining)
-    _LOGGER.info("Revoked access token %s", name_or_id)
+    _LOGGER.debug("Revoked access token %s", name_or_id)
     return True
 
 
@@ -276,7 +277,8 @@ class TokenStore:
     def __init__(self, hub: Hub, config_dir: str | os.PathLike[str] | None = None,
                  *, check_interval: float = DEFAULT_CHECK_INTERVAL) -> None:
         self._hub = hub
-        self.path = tokens_path(config_dir if config_dir is not None else hub.config_dir)
+        self.config_dir = Path(config_dir) if config_dir is not None else hub.config_dir
+        self.path = tokens_path(self.config_dir)
         self._check_interval = check_interval
         self._tokens: list[TokenInfo] = []
         self._signature: _Signature | None = None
@@ -332,6 +334,7 @@ class TokenStore:
         self._note_used(info)
         return info.user()
 
+    @callback
     def _note_used(self, info: TokenInfo) -> None:
         now = self._hub.clock.time()
         previous = self._last_used.get(info.id)
@@ -353,7 +356,7 @@ class TokenStore:
             used, self._pending_last_used = self._pending_last_used, {}
             try:
                 await self._hub.async_add_executor_job(_record_last_used, self.path, used)
-            except (TokenError, OSError) as err:
+            except (TokenError, OSError, RuntimeError) as err:  # RuntimeError: executor shut down
                 if not self._write_failed:
                     _LOGGER.warning("Cannot record when access tokens were last used: %s", err)
                 self._write_failed = True
@@ -364,13 +367,13 @@ class TokenStore:
                                  *, user_id: str | None = None) -> str:
         """Create a token (in the executor) and accept it at once; returns the plaintext."""
         token = await self._hub.async_add_executor_job(
-            lambda: create_token(self.path.parent.parent, name, centre, user_id=user_id)
+            lambda: create_token(self.config_dir, name, centre, user_id=user_id)
         )
         await self._async_read(None)
         return token
 
     async def async_revoke_token(self, name_or_id: str) -> bool:
         """Revoke a token (in the executor) and stop accepting it at once."""
-        removed = await self._hub.async_add_executor_job(revoke_token, self.path.parent.parent, name_or_id)
+        removed = await self._hub.async_add_executor_job(revoke_token, self.config_dir, name_or_id)
         await self._async_read(None)
         return removed

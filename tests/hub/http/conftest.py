@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import pytest
 
 from hub.auth.tokens import create_token
-from hub.core import Hub
+from hub.core import Hub, callback
 from hub.http import HubHTTP, async_setup_http
+
+_T = TypeVar("_T")
+
+
+def collector(items: list[_T]) -> Callable[[_T], None]:
+    """A @callback listener that appends to `items` (inline, so no race with the executor)."""
+
+    @callback
+    def _collect(item: _T) -> None:
+        items.append(item)
+
+    return _collect
 
 
 @dataclass

@@ -16,7 +16,7 @@ from hub.exceptions import Unauthorized
 from hub.http import HubHTTP, HubView
 from hub.http.const import ATTR_REQUIRES_AUTH, PUBLIC_ROUTES_KEY
 
-from .conftest import Api, StartApi
+from .conftest import Api, StartApi, collector
 
 
 class PluginView(HubView):
@@ -171,7 +171,7 @@ async def test_service_call_errors(api: Api) -> None:
 
 async def test_service_call_refused_by_permission_hook(api: Api) -> None:
     ran: list[ServiceCall] = []
-    api.hub.services.async_register("bollard", "raise", ran.append)
+    api.hub.services.async_register("bollard", "raise", collector(ran))
     seen: list[tuple[str | None, str | None]] = []
 
     def only_centre_sur(call: ServiceCall) -> None:
@@ -203,7 +203,7 @@ async def test_service_call_timeout_is_504(start_api: StartApi) -> None:
 
 async def test_event_fired_with_token_user_context(api: Api) -> None:
     events: list[Event] = []
-    api.hub.bus.async_listen("panel_message_shown", events.append)
+    api.hub.bus.async_listen("panel_message_shown", collector(events))
     status, body = await api.request("POST", "/api/events/panel_message_shown", json={"panel": "p1"})
     assert status == 200
     assert body["message"] == "Event panel_message_shown fired."
@@ -216,7 +216,7 @@ async def test_event_fired_with_token_user_context(api: Api) -> None:
 
 async def test_event_errors(api: Api) -> None:
     events: list[Event] = []
-    api.hub.bus.async_listen("hub_stop", events.append)
+    api.hub.bus.async_listen("hub_stop", collector(events))
     status, body = await api.request("POST", "/api/events/hub_stop")
     assert status == 403
     assert body["error"]["code"] == "forbidden"
@@ -237,7 +237,7 @@ async def test_event_errors(api: Api) -> None:
 async def test_oversize_body_is_413(start_api: StartApi) -> None:
     api = await start_api({"max_body_bytes": 2048})
     events: list[Event] = []
-    api.hub.bus.async_listen("demo", events.append)
+    api.hub.bus.async_listen("demo", collector(events))
     status, body = await api.request("POST", "/api/events/demo", json={"blob": "x" * 4096})
     assert status == 413
     assert body["error"]["code"] == "payload_too_large"

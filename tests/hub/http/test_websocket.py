@@ -14,7 +14,7 @@ import voluptuous as vol
 from hub.core import Event, ServiceCall, SupportsResponse, callback
 from hub.exceptions import Unauthorized
 
-from .conftest import Api, StartApi
+from .conftest import Api, StartApi, collector
 
 
 async def receive(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
@@ -124,7 +124,7 @@ async def test_call_service_refused_by_permission_hook(api: Api) -> None:
 async def test_get_states_and_fire_event(api: Api) -> None:
     api.hub.states.async_set("camera.gate_1", "idle")
     events: list[Event] = []
-    api.hub.bus.async_listen("operator_note", events.append)
+    api.hub.bus.async_listen("operator_note", collector(events))
     async with connect(api) as ws:
         await ws.send_json({"id": 1, "type": "get_states"})
         result = await receive(ws)
