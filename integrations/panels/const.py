@@ -41,8 +41,9 @@ DEFAULT_COLOUR: Final = "amber"
 DEFAULT_BRIGHTNESS_MIN: Final = 0
 DEFAULT_BRIGHTNESS_MAX: Final = 100
 
-# Retry sending to a panel whose last send failed.
+# Retry sending to a panel whose last send failed; give up on one send after SEND_TIMEOUT.
 RETRY_INTERVAL: Final = 30.0
+SEND_TIMEOUT: Final = 10.0
 
 # DATEX II publication defaults
 DEFAULT_DATEX_COUNTRY: Final = "es"

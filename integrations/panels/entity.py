@@ -33,6 +33,7 @@ from .const import (
     ATTR_USER_ID,
     ENTITY_DOMAIN,
     RETRY_INTERVAL,
+    SEND_TIMEOUT,
     STATE_BLANK,
     STATE_DISPLAYING,
     STATUS_COMM_FAILURE,
@@ -294,13 +295,15 @@ class PanelEntity(Entity):
             if self._sent_ok and target is self._sent:
                 return
             try:
-                await self.driver.async_show(target)
+                async with asyncio.timeout(SEND_TIMEOUT):
+                    await self.driver.async_show(target)
+            except TimeoutError:
+                self._send_failed(DeviceUnavailable(
+                    f"panel {self.panel_id} did not take the message within {SEND_TIMEOUT:g} s"
+                ))
+                return
             except DeviceUnavailable as err:
-                self._sent_ok = False
-                if self._link_ok:
-                    _LOGGER.warning("Panel %s: %s; retrying every %.0f s", self.panel_id, err, RETRY_INTERVAL)
-                self._link_ok = False
-                self._schedule_retry()
+                self._send_failed(err)
                 return
             self._sent, self._sent_ok = target, True
             if not self._link_ok:
@@ -309,6 +312,13 @@ class PanelEntity(Entity):
             if self._unsub_retry is not None:
                 self._unsub_retry()
                 self._unsub_retry = None
+
+    def _send_failed(self, err: DeviceUnavailable) -> None:
+        self._sent_ok = False
+        if self._link_ok:
+            _LOGGER.warning("Panel %s: %s; retrying every %.0f s", self.panel_id, err, RETRY_INTERVAL)
+        self._link_ok = False
+        self._schedule_retry()
 
     def _schedule_retry(self) -> None:
         if self._unsub_retry is None and not self._removed:

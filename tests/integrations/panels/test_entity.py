@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+
+import pytest
 
 from hub.clock import FakeClock
 from hub.core import Hub
 from integrations.panels import async_unload
+from integrations.panels import entity as entity_module
 from integrations.panels.const import RETRY_INTERVAL
 from integrations.panels.driver import MemoryPanelDriver, PanelStatusUpdate
 
@@ -63,6 +67,19 @@ async def test_sign_reporting_working_triggers_an_immediate_resend(panels_hub: H
     await panels_hub.async_block_till_done()
     assert attrs(panels_hub, PORT)["status"] == "working"
     assert shown(driver(PORT)).lines == ["OBRAS"]
+
+
+async def test_a_sign_that_hangs_is_a_comm_failure(panels_hub: Hub, driver: DriverOf,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    hang = asyncio.Event()
+
+    async def never_answers(message: object) -> None:
+        await hang.wait()
+
+    monkeypatch.setattr(entity_module, "SEND_TIMEOUT", 0.01)
+    monkeypatch.setattr(driver(PORT), "async_show", never_answers)
+    await panels_hub.services.async_call("panel", "display", {"entity_id": PORT, "lines": ["A"]})
+    assert attrs(panels_hub, PORT)["status"] == "comm_failure"
 
 
 async def test_pixel_errors_and_brightness_reports(panels_hub: Hub, driver: DriverOf) -> None:
