@@ -189,8 +189,9 @@ class PanelEntity(Entity):
             self._templates.pop(replaced.id, None)
         if template is not None and template.has_templates:
             self._templates[message.id] = template
-        _LOGGER.info("Panel %s: message %s at priority %s set (user %s, centre %s)", self.panel_id,
-                     message.id, message.priority.name, message.user_id, message.centre)
+        _LOGGER.info("Panel %s: message %s at priority %s set from centre %s", self.panel_id,
+                     message.id, message.priority.name, message.centre)
+        _LOGGER.debug("Panel %s: message %s set by user %s", self.panel_id, message.id, message.user_id)
         await self._async_refresh(context)
 
     async def async_clear(self, priorities: Sequence[Priority] | None = None, message_id: str | None = None,
