@@ -49,6 +49,8 @@ class DeviceMemory:
     )
     strict: bool = False
     responding: bool = True
+    # Process this many writes but send no answer (the client times out and retries): a lost reply.
+    drop_write_answers: int = 0
 
     def get(self, table: InputType, address: int, count: int) -> list[int] | None:
         values = self.tables[table]
@@ -166,7 +168,12 @@ class _StoreContext(ModbusServerContext):
     async def async_setValues(self, device_id: int, func_code: int, address: int,
                               values: Any) -> Any:
         self.store.requests[(device_id, func_code)] += 1
-        return await self.store.async_setValues(device_id, func_code, address, values)
+        refused = await self.store.async_setValues(device_id, func_code, address, values)
+        memory = self.store.devices.get(device_id)
+        if refused is None and memory is not None and memory.drop_write_answers > 0:
+            memory.drop_write_answers -= 1
+            raise NoSuchIdException(f"slave {device_id}: write done, answer dropped")
+        return refused
 
     def device_ids(self) -> list[int]:
         return self.store.device_ids()

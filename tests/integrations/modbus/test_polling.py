@@ -130,7 +130,7 @@ async def test_silent_slave_turns_unavailable_logs_once_and_comes_back(
     store.set_registers(1, InputType.HOLDING, 0, [5, 6])
     store.set_registers(1, InputType.COIL, 0, [1])
     store.set_registers(2, InputType.HOLDING, 0, [42])
-    await setup_modbus(hub_config(modbus_server, scan_interval=1, sensors=[
+    await setup_modbus(hub_config(modbus_server, scan_interval=1, timeout=0.2, sensors=[
         {"name": "a", "address": 0}, {"name": "b", "address": 1},
         {"name": "neighbour", "slave": 2, "address": 0},
     ], binary_sensors=[{"name": "door", "address": 0}]))

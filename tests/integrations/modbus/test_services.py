@@ -54,7 +54,7 @@ async def test_write_errors_are_typed_and_name_the_problem(
     store = modbus_server.store
     store.device(1).strict = True
     store.set_registers(1, InputType.HOLDING, 0, [0])
-    await setup_modbus(hub_config(modbus_server))
+    await setup_modbus(hub_config(modbus_server, timeout=0.2))
     with pytest.raises(ServiceValidationError, match="no Modbus hub named 'nope'"):
         await fake_hub.services.async_call("modbus", "write_register",
                                            {"hub": "nope", "address": 0, "value": 1})
