@@ -93,12 +93,13 @@ def _globs_regex(globs: list[str]) -> re.Pattern[str] | None:
 
 
 class RecorderFilter:
-    """Decides what gets recorded. Answers are cached per entity id and event type.
+    """Decides what gets recorded (Home Assistant's rules). Answers are cached per entity id and event type.
 
-    Entities: one listed in `include.entities` is always recorded, one in `exclude.entities`
-    never; otherwise a match of `exclude.domains`/`exclude.entity_globs` excludes it; otherwise,
-    when any include rule for entities exists, only matches of `include.domains`,
-    `include.entity_globs` are recorded; with no rules at all, everything is.
+    Entities, in order: listed in `include.entities` -> recorded; listed in `exclude.entities`
+    -> not; matching `exclude.domains`/`exclude.entity_globs` -> not; when `include.domains` or
+    `include.entity_globs` exist -> recorded only if it matches them; when only
+    `include.entities` exist -> not, unless exclude has domains or globs (then the include list
+    names exceptions to them and everything else is recorded); no include rules -> recorded.
     Events: `exclude.event_types` are never recorded; when `include.event_types` is given only
     those are recorded. State changes follow the entity rules only, unless `state_changed` itself
     is in `exclude.event_types` (then no states are recorded).
@@ -113,7 +114,8 @@ class RecorderFilter:
         self._exc_globs = _globs_regex(list(exclude.get(CONF_ENTITY_GLOBS, ())))
         self._inc_events = frozenset(include.get(CONF_EVENT_TYPES, ()))
         self._exc_events = frozenset(exclude.get(CONF_EVENT_TYPES, ()))
-        self._has_entity_includes = bool(self._inc_entities or self._inc_domains or self._inc_globs)
+        self._include_matches = bool(self._inc_domains or self._inc_globs)
+        self._include_list_only = bool(self._inc_entities) and not (self._exc_domains or self._exc_globs)
         self.record_states = EVENT_STATE_CHANGED not in self._exc_events
         self._entity_cache: dict[str, bool] = {}
         self._event_cache: dict[str, bool] = {}
@@ -122,7 +124,9 @@ class RecorderFilter:
         """Whether state changes of `entity_id` are recorded."""
         allowed = self._entity_cache.get(entity_id)
         if allowed is None:
-            allowed = self._entity_cache[entity_id] = self._decide_entity(entity_id)
+            allowed = self._decide_entity(entity_id)
+            if len(self._entity_cache) < 100_000:
+                self._entity_cache[entity_id] = allowed
         return allowed
 
     def _decide_entity(self, entity_id: str) -> bool:
@@ -133,11 +137,11 @@ class RecorderFilter:
         domain = entity_id.partition(".")[0]
         if domain in self._exc_domains or (self._exc_globs is not None and self._exc_globs.match(entity_id)):
             return False
-        if not self._has_entity_includes:
-            return True
-        return domain in self._inc_domains or (
-            self._inc_globs is not None and self._inc_globs.match(entity_id) is not None
-        )
+        if self._include_matches:
+            return domain in self._inc_domains or (
+                self._inc_globs is not None and self._inc_globs.match(entity_id) is not None
+            )
+        return not self._include_list_only
 
     def event_allowed(self, event_type: str) -> bool:
         """Whether events of `event_type` (other than state_changed) are recorded."""

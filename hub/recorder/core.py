@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, update
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..const import EVENT_STATE_CHANGED, MATCH_ALL
@@ -76,6 +75,20 @@ def create_db_engine(db_url: str) -> Engine:
     if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = 10
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+_CONNECTION_ERRORS = frozenset({"OperationalError", "InterfaceError", "DisconnectionError"})
+
+
+def _is_connection_error(err: BaseException) -> bool:
+    """Whether an error means the database (connection) failed rather than the data: retry those.
+
+    Matches SQLAlchemy's wrappers and the DB-API classes of any driver by name (sqlite3 and
+    psycopg both raise OperationalError for lost connections, locks and shutdowns).
+    """
+    if getattr(err, "connection_invalidated", False):
+        return True
+    return any(cls.__name__ in _CONNECTION_ERRORS for cls in type(err).__mro__)
 
 
 def _redact(db_url: str) -> str:
@@ -369,6 +382,9 @@ class Recorder:
             self._drain()
             while self._tasks:
                 task = self._tasks.popleft()
+                # Events queued before the task was submitted must be in the batch it sees: the
+                # drain above may have run before they arrived.
+                self._drain()
                 if isinstance(task, _StopTask):
                     self._final_write()
                     self._resolve(task.future)
@@ -458,10 +474,7 @@ class Recorder:
             except Exception:
                 _LOGGER.debug("Recorder: rollback failed", exc_info=True)
         self._writer.reset_caches()
-        connection_lost = isinstance(err, SQLAlchemyError) and (
-            getattr(err, "connection_invalidated", False) or type(err).__name__ == "OperationalError"
-        )
-        if connection_lost:
+        if _is_connection_error(err):
             _LOGGER.error("Recorder: database error during %s, reconnecting: %s", what, err)
             self._disconnect()
         elif what == "recording":
@@ -469,10 +482,8 @@ class Recorder:
             self._writer.clear()
             self.dropped_events += dropped
             _LOGGER.exception("Recorder: could not write %s rows; they are dropped", dropped)
-        elif not isinstance(err, SQLAlchemyError):
+        else:  # the caller of the job or purge gets the exception
             _LOGGER.debug("Recorder: %s raised", what, exc_info=True)
-        else:
-            _LOGGER.error("Recorder: database error during %s: %s", what, err)
 
     def _connect(self) -> bool:
         """Create the engine, migrate the schema, open the session and start a run."""

@@ -114,7 +114,7 @@ def _insert_sql(conn: Connection, table: Table, columns: tuple[str, ...]) -> str
 
 def _bulk_insert(conn: Connection, table: Table, columns: tuple[str, ...],
                  rows: list[tuple[Any, ...]]) -> None:
-    """executemany on the driver's cursor, inside the session's transaction.
+    """executemany of positional tuples, inside the session's transaction.
 
     SQLAlchemy's per-row parameter handling costs more than SQLite's insert itself; drivers
     with a named paramstyle go through Core instead.
@@ -123,11 +123,8 @@ def _bulk_insert(conn: Connection, table: Table, columns: tuple[str, ...],
     if sql is None:
         conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
         return
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(sql, rows)
-    finally:
-        cursor.close()
+    # Tuples pass through untouched; SQLAlchemy still wraps driver errors and notices disconnects.
+    conn.exec_driver_sql(sql, rows)
 
 
 class _SharedCache:
