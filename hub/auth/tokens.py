@@ -12,7 +12,7 @@ import secrets
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,7 +65,7 @@ class TokenInfo:
 
     id: str
     name: str
-    token_hash: str
+    token_hash: str = field(repr=False)
     created: str
     user_id: str
     centre: str | None = None

@@ -39,6 +39,7 @@ def test_tokens_are_unique_and_listed_without_secrets(config_dir: Path) -> None:
     infos = list_tokens(config_dir)
     assert [(info.name, info.user_id) for info in infos] == [("a", "a"), ("b", "agent_17")]
     assert "token_hash" not in infos[0].as_dict()
+    assert infos[0].token_hash not in repr(infos[0])
 
 
 def test_duplicate_and_bad_names_are_refused(config_dir: Path) -> None:

@@ -24,6 +24,8 @@ def test_config_defaults() -> None:
         "websocket_max_pending": 1024,
     }
     assert CONFIG_SCHEMA({"cors_origins": "https://sala.ceuta"})["cors_origins"] == ["https://sala.ceuta"]
+    validated = CONFIG_SCHEMA({"port": "8124", "ssl_certificate": "/c.pem"})
+    assert CONFIG_SCHEMA(validated) == validated  # the bootstrap validates, then setup validates again
 
 
 @pytest.mark.parametrize(("conf", "key"), [
