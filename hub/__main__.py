@@ -39,25 +39,13 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def _cmd_token(args: argparse.Namespace) -> int:
-    from .auth.tokens import create_token, list_tokens, revoke_token
+    from .auth.cli import run_token_command
 
-    if args.token_command == "create":
-        token = create_token(args.config, args.name, centre=args.centre)
-        print(f"Created token '{args.name}'. Store it now; it is not shown again:")
-        print(token)
-        return 0
-    if args.token_command == "revoke":
-        if revoke_token(args.config, args.name):
-            print(f"Revoked token '{args.name}'.")
-            return 0
-        print(f"No token named '{args.name}'.", file=sys.stderr)
-        return 1
-    for entry in list_tokens(args.config):
-        if isinstance(entry, dict):
-            print("\t".join(str(entry.get(k, "")) for k in ("id", "name", "centre", "created")))
-        else:
-            print(entry)
-    return 0
+    name = getattr(args, "name", None)
+    return run_token_command(argparse.Namespace(
+        config=args.config, token_action=args.token_command, name=name, name_or_id=name,
+        centre=getattr(args, "centre", None), user=getattr(args, "user", None),
+    ))
 
 
 def _cmd_test_automations(args: argparse.Namespace) -> int:
@@ -87,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("-c", "--config", type=_config_dir, required=True)
     create.add_argument("--name", required=True)
     create.add_argument("--centre", default=None, help="control centre the token acts for")
+    create.add_argument("--user", default=None, help="user id recorded in contexts (default: the name)")
     revoke = token_sub.add_parser("revoke", help="revoke a token by name or id")
     revoke.add_argument("-c", "--config", type=_config_dir, required=True)
     revoke.add_argument("--name", required=True)
