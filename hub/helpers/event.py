@@ -85,6 +85,14 @@ def async_track_state_change_event(hub: Hub, entity_ids: str | Iterable[str],
     return index.add([e.lower() for e in entity_ids], HubJob(action))
 
 
+def _run_timer_job(hub: Hub, job: HubJob[Any], now: datetime | None = None) -> None:
+    """Run a timer's action; an error is logged here and never reaches the clock or other timers."""
+    try:
+        hub.async_run_hub_job(job, now if now is not None else hub.clock.now())
+    except Exception:
+        _LOGGER.exception("Error in timer action %s", job.name)
+
+
 def _ts(when: datetime | float) -> float:
     if isinstance(when, datetime):
         if when.tzinfo is None:
@@ -100,7 +108,7 @@ def async_track_point_in_time(hub: Hub, action: Callable[[datetime], Any],
     job = HubJob(action)
 
     def _fire() -> None:
-        hub.async_run_hub_job(job, hub.clock.now())
+        _run_timer_job(hub, job)
 
     handle = hub.clock.call_at(_ts(when), _fire)
     return handle.cancel
@@ -134,7 +142,7 @@ def async_track_time_interval(hub: Hub, action: Callable[[datetime], Any],
         if next_at <= now:  # we were late by more than an interval: skip, don't burst
             next_at = now + seconds
         handle = hub.clock.call_at(next_at, _fire)
-        hub.async_run_hub_job(job, hub.clock.now())
+        _run_timer_job(hub, job)
 
     handle = hub.clock.call_at(next_at, _fire)
 
@@ -169,53 +177,66 @@ class TimePattern:
         text = str(value).strip()
         if text == "*":
             return list(range(maximum + 1))
-        if text.startswith("/"):
-            step = int(text[1:])
-            if step <= 0 or step > maximum:
-                raise ValueError(f"{name}: '/{step}' must divide into 1..{maximum}")
-            return list(range(0, maximum + 1, step))
-        number = int(text)
+        try:
+            if text.startswith("/"):
+                step = int(text[1:])
+                if step <= 0 or step > maximum:
+                    raise ValueError(f"{name}: '/{step}' must divide into 1..{maximum}")
+                return list(range(0, maximum + 1, step))
+            number = int(text)
+        except ValueError as err:
+            if str(err).startswith(name):
+                raise
+            raise ValueError(f"{name}: expected '*', a number or '/N', got {value!r}") from None
         if not 0 <= number <= maximum:
             raise ValueError(f"{name}: {number} is outside 0..{maximum}")
         return [number]
 
     def next_after(self, ts: float, tz: Any = UTC) -> float:
-        """The first matching whole second strictly after epoch `ts`, in time zone `tz`."""
-        start = datetime.fromtimestamp(math.floor(ts) + 1, tz)
-        candidate = start
+        """The first matching whole second strictly after epoch `ts`, in time zone `tz`.
+
+        The search steps through absolute time one local hour at a time, so a change of the clocks
+        neither skips nor invents firings: when clocks go back the repeated hour matches again
+        (as in Home Assistant), and an hour that does not exist when they go forward never matches.
+        """
+        current = math.floor(ts) + 1
         for _ in range(3 * 366 * 24):  # at most one pass per hour for three years
-            if candidate.hour not in self.hours:
-                candidate = (candidate + timedelta(hours=1)).replace(minute=0, second=0)
-                continue
-            for minute in self.minutes:
-                if minute < candidate.minute:
-                    continue
-                for second in self.seconds:
-                    if minute == candidate.minute and second < candidate.second:
+            local = datetime.fromtimestamp(current, tz)
+            if local.hour in self.hours:
+                for minute in self.minutes:
+                    if minute < local.minute:
                         continue
-                    return candidate.replace(minute=minute, second=second).timestamp()
-            candidate = (candidate + timedelta(hours=1)).replace(minute=0, second=0)
+                    for second in self.seconds:
+                        if minute == local.minute and second < local.second:
+                            continue
+                        # offsets within the hour are in absolute seconds: clocks change on the hour
+                        return float(current + (minute - local.minute) * 60 + (second - local.second))
+            current += 3600 - local.minute * 60 - local.second  # the next local hour boundary
         raise ValueError("time pattern never matches")
 
 
 @callback
 def async_track_time_pattern(hub: Hub, action: Callable[[datetime], Any], pattern: TimePattern,
                              tz: Any = UTC) -> CALLBACK_TYPE:
-    """Call `action(now)` at every time matching `pattern` (local time of `tz`)."""
+    """Call `action(now)` at every time matching `pattern` (local time of `tz`); `now` is the matched time."""
     job = HubJob(action)
     handle: Any = None
     cancelled = False
+    due = 0.0
 
     def _schedule(after: float) -> None:
-        nonlocal handle
-        handle = hub.clock.call_at(pattern.next_after(after, tz), _fire)
+        nonlocal handle, due
+        due = pattern.next_after(after, tz)
+        handle = hub.clock.call_at(due, _fire)
 
     def _fire() -> None:
         if cancelled:
             return
-        now = hub.clock.time()
-        _schedule(now)
-        hub.async_run_hub_job(job, hub.clock.now())
+        # SystemClock may fire a hair early: searching from `due` keeps the same second from
+        # matching twice, and the action gets the matched time rather than 12:04:59.9996
+        matched = due
+        _schedule(max(hub.clock.time(), matched))
+        _run_timer_job(hub, job, datetime.fromtimestamp(matched, UTC))
 
     _schedule(hub.clock.time())
 
