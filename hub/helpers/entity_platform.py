@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Iterable
@@ -279,8 +280,13 @@ def _ensure_registry_listeners(hub: Hub) -> None:
     if _REGISTRY_LISTENERS in hub.data:
         return
 
+    # Changes are applied one at a time and in order: removing and re-adding an entity awaits its
+    # hooks, and a quick disable-then-enable must not see the entity half-way.
+    lock = asyncio.Lock()
+
     async def on_entity_registry(event: Event) -> None:
-        await _async_apply_entity_change(hub, event)
+        async with lock:
+            await _async_apply_entity_change(hub, event)
 
     @callback
     def on_device_registry(event: Event) -> None:

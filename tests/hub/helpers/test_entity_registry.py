@@ -302,3 +302,24 @@ async def test_delayed_save_and_timestamps(reg_hub: Hub, fake_clock: FakeClock) 
     updated = registry.async_update_entity("bollard.b1", disabled_by="user")
     assert updated.modified_at == fake_clock.time() and updated.created_at == entry.created_at
     assert updated.disabled_by is RegistryEntryDisabler.USER
+
+
+async def test_enable_while_disable_in_progress_ends_enabled(reg_hub: Hub) -> None:
+    removing, release = asyncio.Event(), asyncio.Event()
+
+    class SlowRemoval(Bollard):
+        async def async_will_remove_from_hub(self) -> None:
+            removing.set()
+            await release.wait()  # a hook that takes a while, like closing a connection
+            await super().async_will_remove_from_hub()
+
+    entity = SlowRemoval("b1", "Bollard 1", "up")
+    await async_add_entities(reg_hub, "bollards", [entity])
+    registry = entity_registry.async_get(reg_hub)
+    registry.async_update_entity("bollard.bollard_1", disabled_by="user")
+    await removing.wait()
+    registry.async_update_entity("bollard.bollard_1", disabled_by=None)
+    release.set()
+    await reg_hub.async_block_till_done()
+    assert _state(reg_hub, "bollard.bollard_1").state == "up"
+    assert get_entity(reg_hub, "bollard.bollard_1") is entity
