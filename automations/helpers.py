@@ -1,0 +1,190 @@
+"""Small helpers shared by the automation engine: time zone, time periods, slugs and eager runs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import types
+from collections.abc import Coroutine, Generator
+from datetime import UTC, timedelta, tzinfo
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+__all__ = ["hub_tz", "parse_time_period", "run_eager", "slugify"]
+
+_LOGGER = logging.getLogger(__name__)
+
+_TZ_CACHE: dict[str, tzinfo] = {}
+
+
+def hub_tz(hub: Hub) -> tzinfo:
+    """The hub's local time zone (`hub.config.time_zone`), UTC when none is configured."""
+    config = getattr(hub, "config", None)
+    value = getattr(config, "time_zone", None) if config is not None else None
+    if value is None:
+        return UTC
+    if isinstance(value, tzinfo):
+        return value
+    cached = _TZ_CACHE.get(value)
+    if cached is None:
+        from zoneinfo import ZoneInfo
+
+        try:
+            cached = ZoneInfo(str(value))
+        except (KeyError, ValueError):
+            _LOGGER.warning("Unknown time zone %s; using UTC", value)
+            cached = UTC
+        _TZ_CACHE[value] = cached
+    return cached
+
+
+_PERIOD_RE = re.compile(r"^(-)?(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)$")
+_PERIOD_KEYS = {"days": 86400.0, "hours": 3600.0, "minutes": 60.0, "seconds": 1.0, "milliseconds": 0.001}
+
+
+def parse_time_period(value: Any) -> timedelta:
+    """Parse 'HH:MM:SS', 'HH:MM', seconds (number or numeric string), a dict of units or a timedelta.
+
+    Raises ValueError with a readable message.
+    """
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"expected a time period, got {value!r}")
+    if isinstance(value, int | float):
+        return timedelta(seconds=float(value))
+    if isinstance(value, dict):
+        unknown = [key for key in value if key not in _PERIOD_KEYS]
+        if unknown:
+            raise ValueError(f"unknown time period unit {unknown[0]!r} (use {', '.join(_PERIOD_KEYS)})")
+        if not value:
+            raise ValueError("expected at least one of days, hours, minutes, seconds, milliseconds")
+        total = 0.0
+        for key, factor in _PERIOD_KEYS.items():
+            if key in value:
+                try:
+                    total += float(value[key]) * factor
+                except (TypeError, ValueError):
+                    raise ValueError(f"{key}: expected a number, got {value[key]!r}") from None
+        return timedelta(seconds=total)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return timedelta(seconds=float(text))
+        except ValueError:
+            pass
+        match = _PERIOD_RE.match(text)
+        if match is None:
+            raise ValueError(f"expected a time period like 'HH:MM:SS', 'HH:MM' or seconds, got {value!r}")
+        sign, first, second, third = match.groups()
+        if first is None:  # HH:MM
+            seconds = int(second) * 3600 + float(third) * 60
+        else:
+            seconds = int(first) * 3600 + int(second) * 60 + float(third)
+        return timedelta(seconds=-seconds if sign else seconds)
+    raise ValueError(f"expected a time period, got {type(value).__name__}")
+
+
+def slugify(text: str) -> str:
+    """Lower-case, underscores for anything that is not a letter or digit."""
+    slug = re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_")
+    return re.sub(r"_+", "_", slug) or "unnamed"
+
+
+# --------------------------------------------------------------------------- eager runs
+
+
+@types.coroutine
+def _pass_up(value: Any) -> Generator[Any, Any, Any]:
+    """Hand something a coroutine yielded (a future, or None) up to the Task that runs us."""
+    return (yield value)
+
+
+async def _continue(coro: Coroutine[Any, Any, Any], yielded: Any) -> Any:
+    """Drive `coro` from inside a Task after it first suspended outside of one.
+
+    The Task waits for whatever `coro` yielded (a future, or None for a bare yield); then the
+    coroutine resumes with `send(None)`, or with the future's exception thrown in, exactly as if a
+    Task had run it from the start. Cancelling the Task cancels the awaited future, whose
+    CancelledError is thrown into `coro`.
+    """
+    while True:
+        try:
+            await _pass_up(yielded)
+        except BaseException as exc:
+            try:
+                yielded = coro.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+            continue
+        try:
+            yielded = coro.send(None)
+        except StopIteration as stop:
+            return stop.value
+
+
+class EagerResult:
+    """What `run_eager` returns: done at once (with `result`), or running in `task`."""
+
+    __slots__ = ("result", "task")
+
+    def __init__(self, result: Any = None, task: asyncio.Task[Any] | None = None) -> None:
+        self.result = result
+        self.task = task
+
+    @property
+    def done(self) -> bool:
+        """Whether the coroutine has finished."""
+        return self.task is None or self.task.done()
+
+    async def wait(self) -> Any:
+        """Wait for the coroutine's result."""
+        if self.task is None:
+            return self.result
+        return await self.task
+
+
+class _Depth:
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+_DEPTH = _Depth()
+MAX_EAGER_DEPTH = 8
+
+
+def run_eager(hub: Hub, coro: Coroutine[Any, Any, Any], name: str) -> EagerResult:
+    """Start `coro` now, in the caller's frame; only if it suspends does it continue in a hub task.
+
+    Most automation runs finish without waiting for anything (conditions, then callback services),
+    so they cost no task and no loop round trip. The coroutine must not rely on
+    `asyncio.current_task()` before its first suspension (the runner yields to the loop before
+    calling code it does not own that may).
+    """
+    if _DEPTH.value >= MAX_EAGER_DEPTH:
+        # A run that triggers a run that triggers a run...: past a few levels, go through the loop.
+        return EagerResult(task=hub.async_create_task(coro, name))
+    _DEPTH.value += 1
+    try:
+        yielded = coro.send(None)
+    except StopIteration as stop:
+        return EagerResult(stop.value)
+    except asyncio.CancelledError:
+        return EagerResult(None)
+    except Exception:
+        _LOGGER.exception("Error in %s", name)
+        return EagerResult(None)
+    finally:
+        _DEPTH.value -= 1
+    return EagerResult(task=hub.async_create_task(_continue(coro, yielded), name))
+
+
+@types.coroutine
+def yield_to_loop() -> Generator[None, None, None]:
+    """Suspend once (a bare yield): an eagerly started run moves into its task here."""
+    yield
