@@ -225,16 +225,16 @@ class Bollard(Entity):
         if status.heartbeat != self._heartbeat:
             self._heartbeat = status.heartbeat
             self._heartbeat_ts = now
-        was_stale = self._heartbeat_stale
         self._heartbeat_stale = now - self._heartbeat_ts > self._heartbeat_timeout
-        if was_stale and not self._heartbeat_stale:
-            _LOGGER.info("Bollard %s: PLC heartbeat counts again", self.bollard_id)
         self._status = status
         self._check_progress(status)
-        for reason in self.faults:
-            if reason not in self._active_faults and reason is not FaultReason.TRAVEL_TIMEOUT:
+        faults = set(self.faults)
+        for reason in faults - self._active_faults:
+            if reason is not FaultReason.TRAVEL_TIMEOUT:  # fired by the travel watch itself
                 self._fire_fault(reason, self._fault_message(reason, status))
-        self._active_faults = set(self.faults)
+        for reason in self._active_faults - faults:
+            _LOGGER.info("Bollard %s: %s cleared", self.bollard_id, reason)
+        self._active_faults = faults
         self.async_write_state()
 
     def _fault_message(self, reason: FaultReason, status: PlcStatus) -> str:
@@ -327,7 +327,8 @@ class Bollard(Entity):
         return BollardRefused(message, reason, bollard_id=self.bollard_id)
 
     def _plc_rejected_message(self, status: PlcStatus) -> str:
-        return f"refused by the PLC of bollard {self.bollard_id}: {status.result.name.lower()}"
+        why = status.result.name.lower().removeprefix("rejected_")
+        return f"refused: the PLC of bollard {self.bollard_id} rejected the command ({why})"
 
     # ---- commands (the service handlers call these)
 

@@ -271,7 +271,7 @@ async def test_plc_rejection_is_reported_when_the_key_turns_at_the_last_moment(
     plc.store.write_hooks.insert(0, key_turned)
     err = await _refused(fake_hub, "raise", OP1)
     assert err.reason == "plc_rejected"
-    assert "rejected_local_mode" in str(err)
+    assert str(err) == "refused: the PLC of bollard B-07 rejected the command (local_mode)"
     assert plc.bollard().moves == 0
     assert [e.data["reason"] for e in refused] == ["plc_rejected"]
 
