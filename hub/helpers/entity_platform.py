@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -30,9 +29,10 @@ _REGISTRY_LISTENERS: HubKey[list[CALLBACK_TYPE]] = HubKey("entity_platform_regis
 
 
 def slugify(text: str) -> str:
-    """Lower-case, underscores for anything that is not a letter or digit."""
-    slug = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
-    return re.sub(r"_+", "_", slug) or "unnamed"
+    """Lower-case ASCII slug for object ids, the same as the registry's ("Cámara" -> "camara")."""
+    from .config_validation import slugify as cv_slugify
+
+    return cv_slugify(text) or "unnamed"
 
 
 def _pick_entity_id(hub: Hub, entity: Entity) -> str:
