@@ -12,6 +12,10 @@ Configuration (`modbus:` is a list of hubs)::
         sensors:
           - {name: Port power, slave: 1, address: 0, input_type: input, data_type: float32,
              unit_of_measurement: kW, device_class: power, precision: 1}
+          # A city sensor kind (hub.helpers.units) fills device class, unit, state class, icon and
+          # precision; `source_unit` is what the device sends, converted for users.
+          - {name: Hacho wind, slave: 2, address: 10, input_type: input, scale: 0.1,
+             kind: wind_speed, source_unit: m/s}
 
 Other integrations reach a hub's client with `get_client(hub, name)` (the bollards do).
 """

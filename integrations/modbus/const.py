@@ -52,6 +52,10 @@ CONF_UNIQUE_ID: Final = "unique_id"
 CONF_AREA: Final = "area"
 CONF_UNIT: Final = "unit_of_measurement"
 CONF_DEVICE_CLASS: Final = "device_class"
+CONF_KIND: Final = "kind"  # a city sensor kind (hub.helpers.units.CITY_SENSOR_KINDS) filling the defaults
+CONF_SOURCE_UNIT: Final = "source_unit"  # the unit the device sends, converted to unit_of_measurement
+CONF_STATE_CLASS: Final = "state_class"
+CONF_ICON: Final = "icon"
 
 DEFAULT_PORT: Final = 502
 DEFAULT_SCAN_INTERVAL: Final = 10.0

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hub.core import Context, callback
+from hub.helpers import units
 from hub.helpers.entity import Entity
 
 from .codec import decode, scale_value
@@ -19,6 +20,7 @@ from .const import (
     CONF_COUNT,
     CONF_DATA_TYPE,
     CONF_DEVICE_CLASS,
+    CONF_ICON,
     CONF_INPUT_TYPE,
     CONF_NAME,
     CONF_OFFSET,
@@ -26,6 +28,8 @@ from .const import (
     CONF_SCALE,
     CONF_SCAN_INTERVAL,
     CONF_SLAVE,
+    CONF_SOURCE_UNIT,
+    CONF_STATE_CLASS,
     CONF_STATE_OFF,
     CONF_STATE_ON,
     CONF_SWAP,
@@ -119,12 +123,27 @@ class ModbusSensor(ModbusEntity):
         self._offset: float = config[CONF_OFFSET]
         self._precision: int | None = config.get(CONF_PRECISION)
         self._attr_unit_of_measurement = config.get(CONF_UNIT)
+        self._attr_icon = config.get(CONF_ICON)
+        self._state_class: str | None = config.get(CONF_STATE_CLASS)
+        source = config.get(CONF_SOURCE_UNIT)
+        # Checked by the schema: the device's unit converts to the one users see.
+        self._to_unit = None if source is None or source == self._attr_unit_of_measurement else \
+            units.converter(source, self._attr_unit_of_measurement, self._attr_device_class)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        attributes = dict(super().extra_state_attributes or {})
+        if self._state_class is not None:
+            attributes["state_class"] = self._state_class
+        return attributes
 
     def _convert(self, values: list[int] | list[bool]) -> Any:
         raw = decode([int(v) for v in values], self._data_type, self._swap)
         if isinstance(raw, str):
             return raw
-        return scale_value(raw, self._scale, self._offset, self._precision)
+        if self._to_unit is None:
+            return scale_value(raw, self._scale, self._offset, self._precision)
+        return scale_value(self._to_unit(raw * self._scale + self._offset), precision=self._precision)
 
 
 class ModbusBinarySensor(ModbusEntity):

@@ -8,6 +8,7 @@ from typing import Any
 import voluptuous as vol
 
 from hub.helpers import config_validation as cv
+from hub.helpers import units
 
 from .codec import register_count
 from .const import (
@@ -27,7 +28,9 @@ from .const import (
     CONF_DEVICE_CLASS,
     CONF_DEVICE_ID,
     CONF_HOST,
+    CONF_ICON,
     CONF_INPUT_TYPE,
+    CONF_KIND,
     CONF_NAME,
     CONF_OFFSET,
     CONF_PORT,
@@ -37,6 +40,8 @@ from .const import (
     CONF_SCAN_INTERVAL,
     CONF_SENSORS,
     CONF_SLAVE,
+    CONF_SOURCE_UNIT,
+    CONF_STATE_CLASS,
     CONF_STATE_OFF,
     CONF_STATE_ON,
     CONF_SWAP,
@@ -111,6 +116,38 @@ def _check_sensor(config: dict[str, Any]) -> dict[str, Any]:
         config = {**config, CONF_COUNT: width}
     if config[CONF_ADDRESS] + config[CONF_COUNT] > 65536:
         raise vol.Invalid("address + count goes past register 65535", path=[CONF_ADDRESS])
+    return _check_units(config)
+
+
+def _check_units(config: dict[str, Any]) -> dict[str, Any]:
+    """Fill a city sensor `kind`'s defaults, normalise units, and refuse a unit that does not fit the
+    device class or a `source_unit` that cannot be converted (at load, not at the first reading)."""
+    config = dict(config)
+    kind = config.get(CONF_KIND)
+    if kind is not None:
+        defaults = units.CITY_SENSOR_KINDS[kind]
+        for key, value in ((CONF_DEVICE_CLASS, defaults.device_class), (CONF_UNIT, defaults.unit),
+                           (CONF_STATE_CLASS, defaults.state_class), (CONF_ICON, defaults.icon),
+                           (CONF_PRECISION, defaults.precision)):
+            if value is not None:
+                config.setdefault(key, value)
+    unit = units.normalize_unit(config.get(CONF_UNIT))
+    source = units.normalize_unit(config.get(CONF_SOURCE_UNIT))
+    if unit is None and source is not None:
+        unit = source
+    device_class = config.get(CONF_DEVICE_CLASS)
+    problem = units.check_unit(device_class, unit)
+    if problem:
+        raise vol.Invalid(problem, path=[CONF_UNIT])
+    if source is not None and source != unit:
+        try:
+            units.converter(source, unit, device_class)
+        except units.UnitConversionError as err:
+            raise vol.Invalid(str(err), path=[CONF_SOURCE_UNIT]) from err
+    if unit is not None:
+        config[CONF_UNIT] = unit
+    if source is not None:
+        config[CONF_SOURCE_UNIT] = source
     return config
 
 
@@ -136,6 +173,10 @@ SENSOR_SCHEMA = vol.All(
         vol.Optional(CONF_PRECISION): vol.All(vol.Coerce(int), vol.Range(min=0, max=10)),
         vol.Optional(CONF_SWAP, default=Swap.NONE.value): vol.Coerce(Swap),
         vol.Optional(CONF_UNIT): str,
+        vol.Optional(CONF_SOURCE_UNIT): str,
+        vol.Optional(CONF_KIND): vol.In(sorted(units.CITY_SENSOR_KINDS)),
+        vol.Optional(CONF_STATE_CLASS): vol.In(units.STATE_CLASSES),
+        vol.Optional(CONF_ICON): cv.icon,
     }),
     _check_sensor,
 )

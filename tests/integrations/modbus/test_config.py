@@ -72,3 +72,16 @@ def test_duplicate_hub_names_and_bad_port() -> None:
 def test_coil_switch_commands_must_be_bits() -> None:
     with pytest.raises(ConfigError, match="command_on"):
         validate(CONFIG_SCHEMA, [_hub(switches=[{"name": "s", "address": 0, "command_on": 5}])], "modbus")
+
+
+def test_units_are_checked_against_the_device_class_at_load() -> None:
+    with pytest.raises(ConfigError, match="does not fit device class"):
+        validate(CONFIG_SCHEMA, [_hub(sensors=[{"name": "t", "address": 0, "device_class": "temperature",
+                                                "unit_of_measurement": "kW"}])], "modbus")
+    with pytest.raises(ConfigError, match="cannot convert"):
+        validate(CONFIG_SCHEMA, [_hub(sensors=[{"name": "w", "address": 0, "kind": "wind_speed",
+                                                "source_unit": "kWh"}])], "modbus")
+    [hub] = CONFIG_SCHEMA([_hub(sensors=[{"name": "t", "address": 0, "kind": "temperature",
+                                          "unit_of_measurement": "degC"}])])
+    assert hub["sensors"][0]["unit_of_measurement"] == "°C"
+    assert hub["sensors"][0]["precision"] == 1

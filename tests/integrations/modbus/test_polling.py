@@ -208,3 +208,27 @@ async def test_rtu_over_tcp_hub(fake_hub: Hub, setup_modbus: SetupModbus) -> Non
         assert _state(fake_hub, "binary_sensor.breaker") == "on"
     finally:
         await server.async_stop()
+
+
+async def test_city_sensor_kind_and_unit_conversion(
+    fake_hub: Hub, modbus_server: SimulatedModbusServer, setup_modbus: SetupModbus
+) -> None:
+    store = modbus_server.store
+    store.set_registers(1, InputType.INPUT, 0, [125])  # the anemometer sends 12.5 m/s (x0.1)
+    store.set_value(1, InputType.INPUT, 1, 1500.0, DataType.FLOAT32)  # the meter sends W
+    await setup_modbus(hub_config(modbus_server, sensors=[
+        {"name": "Hacho wind", "address": 0, "input_type": "input", "scale": 0.1,
+         "kind": "wind_speed", "source_unit": "m/s"},
+        {"name": "Port power", "address": 1, "input_type": "input", "data_type": "float32",
+         "kind": "power", "source_unit": "W"},
+    ]))
+    wind = fake_hub.states.get("sensor.hacho_wind")
+    assert wind is not None
+    assert wind.state == "45.0"  # km/h, precision 1 from the kind
+    assert wind.attributes["unit_of_measurement"] == "km/h"
+    assert wind.attributes["device_class"] == "wind_speed"
+    assert wind.attributes["state_class"] == "measurement"
+    power = fake_hub.states.get("sensor.port_power")
+    assert power is not None
+    assert power.state == "1.5"
+    assert power.attributes["unit_of_measurement"] == "kW"
