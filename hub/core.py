@@ -135,11 +135,14 @@ class Hub:
 
     @callback
     def async_create_task(self, coro: Coroutine[Any, Any, _R], name: str | None = None,
-                          eager_start: bool = False) -> asyncio.Task[_R]:
-        """Create a task the hub keeps a reference to and waits for in async_block_till_done."""
+                          eager_start: bool = False, log_exceptions: bool = True) -> asyncio.Task[_R]:
+        """Create a task the hub keeps a reference to and waits for in async_block_till_done.
+
+        log_exceptions=False when the caller awaits the task and handles its exception itself.
+        """
         task = self.loop.create_task(coro, name=name)
         self._tasks.add(task)
-        task.add_done_callback(self._task_done)
+        task.add_done_callback(self._task_done if log_exceptions else self._tasks.discard)
         return task
 
     def _task_done(self, task: asyncio.Future[Any]) -> None:

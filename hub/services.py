@@ -213,10 +213,12 @@ class ServiceRegistry:
         if timeout is None:
             response = await coro
         else:
-            task = self._hub.async_create_task(coro, f"service {domain}.{service}")
+            task = self._hub.async_create_task(coro, f"service {domain}.{service}", log_exceptions=False)
             try:
                 response = await asyncio.wait_for(asyncio.shield(task), timeout)
             except TimeoutError:
+                # The caller stops waiting, so nobody else will see what the handler raises later.
+                task.add_done_callback(_log_late_failure)
                 raise ServiceCallTimeout(
                     f"Service {domain}.{service} did not finish within {timeout} s (it keeps running)"
                 ) from None
@@ -233,6 +235,11 @@ class ServiceRegistry:
         if job.job_type is JobType.Coroutinefunction:
             return await job.target(call)
         return await self._hub.async_add_executor_job(job.target, call)
+
+
+def _log_late_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        _LOGGER.error("%s failed after its caller timed out: %s", task.get_name(), exc)
 
 
 def _humanize_service_error(domain: str, service: str, err: vol.MultipleInvalid) -> ServiceValidationError:

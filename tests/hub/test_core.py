@@ -344,3 +344,14 @@ async def test_background_task_cancelled_on_stop(config_dir) -> None:
     await asyncio.sleep(0)
     await hub.async_stop()
     assert cancelled.is_set()
+
+
+async def test_refusal_with_timeout_is_not_logged_as_error(hub: Hub, caplog: pytest.LogCaptureFixture) -> None:
+    async def refuse(call):
+        raise ServiceValidationError("refused: vehicle over bollard B-07")
+
+    hub.services.async_register("bollard", "raise", refuse)
+    with caplog.at_level(logging.ERROR), pytest.raises(ServiceValidationError, match="B-07"):
+        await hub.services.async_call("bollard", "raise", timeout=5)
+    await hub.async_block_till_done()
+    assert "Error in task" not in caplog.text
