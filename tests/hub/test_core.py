@@ -8,7 +8,13 @@ import logging
 import pytest
 import voluptuous as vol
 
-from hub.const import EVENT_CALL_SERVICE, EVENT_HUB_FINAL_WRITE, EVENT_HUB_STOP, EVENT_STATE_CHANGED, MATCH_ALL
+from hub.const import (
+    EVENT_CALL_SERVICE,
+    EVENT_HUB_FINAL_WRITE,
+    EVENT_HUB_STOP,
+    EVENT_STATE_CHANGED,
+    MATCH_ALL,
+)
 from hub.core import Context, Event, EventOrigin, Hub, HubState, State, SupportsResponse, callback
 from hub.exceptions import (
     InvalidEntityId,
