@@ -170,7 +170,9 @@ async def test_attributes_read_only(hub: Hub) -> None:
         state.attributes["a"] = 2  # type: ignore[index]
 
 
-@pytest.mark.parametrize("bad", ["sensor", "Sensor.x", "sensor.", ".x", "sensor.x y", "sensor.__x", "sen sor.x"])
+@pytest.mark.parametrize(
+    "bad", ["sensor", "Sensor.x", "sensor.", ".x", "sensor.x y", "sensor.__x", "sen sor.x"]
+)
 async def test_invalid_entity_ids_rejected(hub: Hub, bad: str) -> None:
     with pytest.raises(InvalidEntityId):
         hub.states.async_set(bad, "1")
@@ -228,7 +230,7 @@ async def test_service_call_with_schema_and_response(hub: Hub) -> None:
 async def test_unknown_service_and_invalid_data(hub: Hub) -> None:
     hub.services.async_register("panel", "display", callback(lambda call: None),
                                 schema=vol.Schema({vol.Required("message"): str}))
-    with pytest.raises(ServiceNotFound, match="panel.explode"):
+    with pytest.raises(ServiceNotFound, match=r"panel\.explode"):
         await hub.services.async_call("panel", "explode", {})
     with pytest.raises(ServiceValidationError, match="message") as info:
         await hub.services.async_call("panel", "display", {})
@@ -352,7 +354,9 @@ async def test_background_task_cancelled_on_stop(config_dir) -> None:
     assert cancelled.is_set()
 
 
-async def test_refusal_with_timeout_is_not_logged_as_error(hub: Hub, caplog: pytest.LogCaptureFixture) -> None:
+async def test_refusal_with_timeout_is_not_logged_as_error(
+    hub: Hub, caplog: pytest.LogCaptureFixture
+) -> None:
     async def refuse(call):
         raise ServiceValidationError("refused: vehicle over bollard B-07")
 
