@@ -16,7 +16,7 @@ from .event import async_track_time_interval
 if TYPE_CHECKING:
     from .entity_registry import EntityRegistry, RegistryEntry
 
-__all__ = ["async_add_entities", "async_entities", "async_remove_entities", "get_entity"]
+__all__ = ["async_add_entities", "async_entities", "async_remove_entities", "async_remove_entity", "get_entity"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -162,6 +162,11 @@ async def async_remove_entities(hub: Hub, platform: str) -> None:
             await entity.async_remove()
         except Exception:
             _LOGGER.exception("Error removing %s", entity.entity_id)
+
+
+async def async_remove_entity(hub: Hub, entity: Entity) -> None:
+    """Remove one entity an integration added (a discovered device that went away)."""
+    await _async_remove_one(hub, entity)
 
 
 async def _async_remove_one(hub: Hub, entity: Entity) -> None:
