@@ -52,16 +52,14 @@ async def _database(db_url: str, tmp: str) -> AsyncIterator[str]:
         engine.dispose()
 
 
-async def async_measure_recorder(db_url: str = DEFAULT_SQLITE, n: int = 20_000, commit_interval: float = 1.0,
-                                 gc_freeze: bool = True) -> dict[str, Any]:
+async def async_measure_recorder(db_url: str = DEFAULT_SQLITE, n: int = 20_000,
+                                 commit_interval: float = 1.0) -> dict[str, Any]:
     """Write `n` state changes through a real hub and recorder; report rows/s and the loop's worst stall.
 
     rows/s (`rate`) counts from the first `async_set` to the commit of the last row
     (`async_flush`), after a 1,000-row warm-up. The stall is measured by a sentinel task asking
     to wake every 1 ms: its lateness is the time the loop was busy or blocked (the producer's
-    own chunks of 100 writes included). With `gc_freeze` the objects alive after start-up are
-    frozen (`gc.freeze()`), as a long-running hub should do once started: otherwise a full
-    collection walks every imported module's objects and pauses all threads for ~60 ms.
+    own chunks of 100 writes included); the longest garbage-collector pass is reported beside it.
     """
     with tempfile.TemporaryDirectory(prefix="hacho-bench-") as tmp:
         async with _database(db_url, tmp) as url:
@@ -93,8 +91,6 @@ async def async_measure_recorder(db_url: str = DEFAULT_SQLITE, n: int = 20_000, 
             await burst(1000)
             await recorder.async_flush()
             gc.collect()
-            if gc_freeze:
-                gc.freeze()
             gc_pauses: list[float] = []
             gc_started = 0.0
 
@@ -126,8 +122,6 @@ async def async_measure_recorder(db_url: str = DEFAULT_SQLITE, n: int = 20_000, 
             running = False
             await sentinel
             gc.callbacks.remove(_gc_probe)
-            if gc_freeze:
-                gc.unfreeze()
             rows = await recorder.async_db_job(
                 lambda session: session.execute(select(func.count()).select_from(States)).scalar_one()
             )
@@ -144,17 +138,15 @@ async def async_measure_recorder(db_url: str = DEFAULT_SQLITE, n: int = 20_000, 
         "commit_interval_s": commit_interval,
         "max_loop_stall_ms": round(max(ordered, default=0.0) * 1000, 3),
         "p99_loop_stall_ms": round(ordered[int(len(ordered) * 0.99)] * 1000, 3) if ordered else 0.0,
-        "gc_freeze": gc_freeze,
         "gc_max_pause_ms": round(max(gc_pauses, default=0.0) * 1000, 3),
         "rows_in_db": rows,
         "dropped": dropped,
     }
 
 
-def measure_recorder(db_url: str = DEFAULT_SQLITE, n: int = 20_000, commit_interval: float = 1.0,
-                     gc_freeze: bool = True) -> dict[str, Any]:
+def measure_recorder(db_url: str = DEFAULT_SQLITE, n: int = 20_000, commit_interval: float = 1.0) -> dict[str, Any]:
     """Synchronous wrapper: runs `async_measure_recorder` in a fresh event loop (not from inside a loop)."""
-    return asyncio.run(async_measure_recorder(db_url, n, commit_interval, gc_freeze))
+    return asyncio.run(async_measure_recorder(db_url, n, commit_interval))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -166,10 +158,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--db-url", default=DEFAULT_SQLITE)
     parser.add_argument("--n", type=int, default=20_000)
     parser.add_argument("--commit-interval", type=float, default=1.0)
-    parser.add_argument("--no-gc-freeze", action="store_true", help="leave start-up objects to the collector")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    result = measure_recorder(args.db_url, args.n, args.commit_interval, not args.no_gc_freeze)
+    result = measure_recorder(args.db_url, args.n, args.commit_interval)
     print(json.dumps(result))
 
 

@@ -33,6 +33,7 @@ from .const import (
     CONF_PURGE_KEEP_DAYS_BY_DOMAIN,
     DEFAULT_DB_FILE,
     DRAIN_INTERVAL,
+    FIRST_CONNECT_TIMEOUT,
     MAX_PENDING_ROWS,
     MAX_RECONNECT_BACKOFF,
     WAKE_EVERY,
@@ -43,7 +44,7 @@ from .migration import migrate_schema
 from .models import RecorderRuns
 from .purge import PurgeResult, effective_keep_days, purge_batch
 from .queries import get_events
-from .writer import BatchWriter
+from .writer import BatchWriter, Row, RowEncoder
 
 __all__ = ["Recorder", "create_db_engine"]
 
@@ -99,7 +100,7 @@ def _redact(db_url: str) -> str:
         return db_url.partition("://")[0] + "://..."
 
 
-def _take(source: queue.Queue[Event], limit: int) -> list[Event]:
+def _take(source: queue.Queue[Row], limit: int) -> list[Row]:
     """Take up to `limit` items at once under the queue's lock (one lock round instead of one per item)."""
     with source.mutex:
         pending = source.queue
@@ -152,9 +153,13 @@ class _StopTask(_Task):
 class Recorder:
     """Records events and state changes to a database without ever blocking the event loop.
 
-    Loop side: a MATCH_ALL @callback filters and `put_nowait`s into a bounded queue (drops are
-    counted and logged once). Thread side: the queue is drained every 0.1 s into pending rows,
-    which are bulk-inserted and committed every `commit_interval`. A database error never
+    Loop side: a MATCH_ALL @callback filters, turns the event into a tuple of plain values
+    (attributes as JSON, serialized only when they changed) and `put_nowait`s it into a bounded
+    queue (drops are counted and logged once). Queueing plain values rather than Event objects
+    matters: events waiting for the thread used to survive into the collector's oldest
+    generation and trigger full collections that paused the loop for 60 ms and more. Thread
+    side: the queue is drained every 0.1 s (sooner in bursts) into pending rows, which are
+    bulk-inserted and committed every `commit_interval`. A database error never
     reaches the hub: the thread logs it, reconnects with backoff and keeps rows bounded.
     """
 
@@ -172,10 +177,11 @@ class Recorder:
         self.dropped_events = 0
         self.rows_written = 0
         self.run_id: int | None = None
-        self._queue: queue.Queue[Event] = queue.Queue(maxsize=self.max_queue)
+        self._queue: queue.Queue[Row] = queue.Queue(maxsize=self.max_queue)
         self._tasks: deque[_Task] = deque()
         self._wake = threading.Event()
-        self._writer = BatchWriter()
+        self._writer = BatchWriter()  # thread side
+        self._encode = RowEncoder().encode  # loop side
         self._session: Session | None = None
         self._thread: threading.Thread | None = None
         self._accepting = False
@@ -183,11 +189,14 @@ class Recorder:
         self._unwoken = 0
         self._outage_logged = False
         self._first_attempt: asyncio.Future[bool] = hub.loop.create_future()
+        self._backoff = 0.0
+        self._next_connect = 0.0  # monotonic time of the next connection attempt
+        self._next_commit = 0.0
         self._removers: list[CALLBACK_TYPE] = []
 
     # ---- loop side: life cycle
 
-    async def async_start(self, wait_timeout: float = 30.0) -> None:
+    async def async_start(self, wait_timeout: float = FIRST_CONNECT_TIMEOUT) -> None:
         """Start the thread, listen to every event, and wait for the first connection attempt.
 
         A database that cannot be reached is logged, not raised: the thread keeps trying.
@@ -235,9 +244,13 @@ class Recorder:
                 return
         elif not self.filter.event_allowed(event.event_type):
             return
-        event.context.id  # noqa: B018 - a lazy id must be generated here, in the loop thread, not in ours
         try:
-            self._queue.put_nowait(event)
+            row = self._encode(event)
+        except Exception:  # data the JSON encoder refuses: lose this event, not the listener
+            _LOGGER.exception("Recorder: cannot record event %s", event.event_type)
+            return
+        try:
+            self._queue.put_nowait(row)
             self._unwoken += 1
             if self._unwoken >= WAKE_EVERY:  # a burst: convert it now rather than at the next tick
                 self._unwoken = 0
@@ -360,22 +373,27 @@ class Recorder:
                 else:
                     self._resolve(task.future, exception=stopped)
 
+    def _ensure_connected(self) -> bool:
+        """Connect unless connected or backing off; the backoff doubles per failure up to 30 s."""
+        if self.connected:
+            return True
+        if time.monotonic() < self._next_connect:
+            return False
+        if self._connect():
+            self._backoff = 0.0
+            self._next_commit = time.monotonic() + self.commit_interval
+        else:
+            self._backoff = min(max(1.0, self._backoff * 2), MAX_RECONNECT_BACKOFF)
+            self._next_connect = time.monotonic() + self._backoff
+        if not self._first_attempt.done():
+            self._resolve(self._first_attempt, self.connected)
+        return self.connected
+
     def _run_loop(self) -> None:
-        backoff = 0.0
-        next_connect = 0.0
-        next_commit = time.monotonic() + self.commit_interval
+        self._next_commit = time.monotonic() + self.commit_interval
         while True:
-            now = time.monotonic()
-            if not self.connected and now >= next_connect:
-                if self._connect():
-                    backoff = 0.0
-                    next_commit = time.monotonic() + self.commit_interval
-                else:
-                    backoff = min(max(1.0, backoff * 2), MAX_RECONNECT_BACKOFF)
-                    next_connect = time.monotonic() + backoff
-                if not self._first_attempt.done():
-                    self._resolve(self._first_attempt, self.connected)
-            deadline = next_commit if self.connected else next_connect
+            self._ensure_connected()
+            deadline = self._next_commit if self.connected else self._next_connect
             if not self._tasks:
                 self._wake.wait(max(0.0, min(DRAIN_INTERVAL, deadline - time.monotonic())))
             self._wake.clear()
@@ -390,9 +408,10 @@ class Recorder:
                     self._resolve(task.future)
                     return
                 self._run_task(task)
-            if self.connected and (time.monotonic() >= next_commit or len(self._writer) >= MAX_PENDING_ROWS):
+            if self.connected and (time.monotonic() >= self._next_commit
+                                   or len(self._writer) >= MAX_PENDING_ROWS):
                 self._commit()
-                next_commit = time.monotonic() + self.commit_interval
+                self._next_commit = time.monotonic() + self.commit_interval
 
     def _drain(self) -> None:
         """Move queued events into pending rows, keeping at most max_queue of them pending."""
@@ -400,21 +419,21 @@ class Recorder:
         if room <= 0:
             return
         items = _take(self._queue, room)
-        add = self._writer.add
+        add = self._writer.add_row
         for start in range(0, len(items), YIELD_EVERY):
             if start:
                 time.sleep(0)  # hand the GIL to the event loop if it is waiting for it
             for item in items[start:start + YIELD_EVERY]:
                 try:
                     add(item)
-                except Exception:  # one bad event must not stop the others
-                    _LOGGER.exception("Recorder: cannot record event %s", item.event_type)
+                except Exception:  # one bad row must not stop the others
+                    _LOGGER.exception("Recorder: cannot record row %s", item[:2])
 
     def _run_task(self, task: _Task) -> None:
         if isinstance(task, _FlushTask):
-            self._resolve(task.future, self.connected and self._commit())
+            self._resolve(task.future, self._ensure_connected() and self._commit())
             return
-        if not self.connected or self._session is None:
+        if not self._ensure_connected() or self._session is None:
             self._resolve(task.future, exception=HubError(
                 f"The recorder database {_redact(self.db_url)} is not available"))
             return
@@ -517,6 +536,8 @@ class Recorder:
         return True
 
     def _disconnect(self) -> None:
+        if self.connected:  # a connection that worked is retried at once; failed attempts back off
+            self._next_connect = 0.0
         self.connected = False
         if self._session is not None:
             try:

@@ -34,10 +34,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-MAX_LENGTH_ENTITY_ID = 255
-MAX_LENGTH_CONTEXT_ID = 64
-MAX_LENGTH_USER_ID = 255
-MAX_LENGTH_CENTRE = 64
 
 
 class Base(DeclarativeBase):
@@ -52,7 +48,7 @@ class StatesMeta(Base):
     __tablename__ = "states_meta"
 
     metadata_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    entity_id: Mapped[str] = mapped_column(String(MAX_LENGTH_ENTITY_ID), unique=True)
+    entity_id: Mapped[str] = mapped_column(String, unique=True)
 
 
 class StateAttributes(Base):
@@ -67,6 +63,9 @@ class StateAttributes(Base):
 
 class States(Base):
     """One state change: value, attribute reference, timestamps and the Context that caused it.
+
+    Identifiers (entity ids, context ids, user ids, centres) are unbounded strings: a long id
+    from a peer centre must never make a whole batch fail.
 
     `state` is NULL when the entity was removed. `last_changed_ts` is NULL when it equals
     `last_updated_ts` (most rows), which keeps rows small.
@@ -88,10 +87,10 @@ class States(Base):
     # index less is a fifth of the insert cost.
     last_updated_ts: Mapped[float] = mapped_column(Double)
     origin_idx: Mapped[int] = mapped_column(SmallInteger, default=0)
-    context_id: Mapped[str | None] = mapped_column(String(MAX_LENGTH_CONTEXT_ID), index=True)
-    context_user_id: Mapped[str | None] = mapped_column(String(MAX_LENGTH_USER_ID))
-    context_parent_id: Mapped[str | None] = mapped_column(String(MAX_LENGTH_CONTEXT_ID))
-    context_centre: Mapped[str | None] = mapped_column(String(MAX_LENGTH_CENTRE))
+    context_id: Mapped[str | None] = mapped_column(String, index=True)
+    context_user_id: Mapped[str | None] = mapped_column(String)
+    context_parent_id: Mapped[str | None] = mapped_column(String)
+    context_centre: Mapped[str | None] = mapped_column(String)
 
 
 class EventData(Base):
@@ -117,10 +116,10 @@ class Events(Base):
     data_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("event_data.data_id"), index=True)
     origin_idx: Mapped[int] = mapped_column(SmallInteger, default=0)
     time_fired_ts: Mapped[float] = mapped_column(Double, index=True)
-    context_id: Mapped[str | None] = mapped_column(String(MAX_LENGTH_CONTEXT_ID), index=True)
-    context_user_id: Mapped[str | None] = mapped_column(String(MAX_LENGTH_USER_ID))
-    context_parent_id: Mapped[str | None] = mapped_column(String(MAX_LENGTH_CONTEXT_ID))
-    context_centre: Mapped[str | None] = mapped_column(String(MAX_LENGTH_CENTRE))
+    context_id: Mapped[str | None] = mapped_column(String, index=True)
+    context_user_id: Mapped[str | None] = mapped_column(String)
+    context_parent_id: Mapped[str | None] = mapped_column(String)
+    context_centre: Mapped[str | None] = mapped_column(String)
 
 
 class RecorderRuns(Base):

@@ -1,4 +1,4 @@
-"""The batch writer: turns events into compact rows and bulk-inserts them (runs in the recorder thread)."""
+"""Rows for the recorder: encoded from events in the loop, bulk-inserted by the batch writer in the thread."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ..const import EVENT_STATE_CHANGED
 from ..core import Event, EventOrigin
 from .const import ORIGIN_LOCAL, ORIGIN_REMOTE, QUERY_IN_CHUNK, YIELD_EVERY
-from .models import MAX_LENGTH_CENTRE, MAX_LENGTH_CONTEXT_ID, MAX_LENGTH_USER_ID, Base
+from .models import Base
 
 __all__ = ["BatchWriter", "json_bytes", "shared_hash"]
 
@@ -57,19 +57,6 @@ def json_bytes(obj: Any) -> bytes:
 def shared_hash(shared: bytes) -> int:
     """A stable signed 64-bit hash of a shared JSON document (fits a BIGINT column)."""
     return int.from_bytes(hashlib.blake2b(shared, digest_size=8).digest(), "big", signed=True)
-
-
-def _context_columns(event: Event) -> tuple[str | None, str | None, str | None, str | None]:
-    ctx = event.context
-    user_id = ctx.user_id
-    parent_id = ctx.parent_id
-    centre = ctx.centre
-    return (
-        ctx.id[:MAX_LENGTH_CONTEXT_ID],
-        user_id[:MAX_LENGTH_USER_ID] if user_id is not None else None,
-        parent_id[:MAX_LENGTH_CONTEXT_ID] if parent_id is not None else None,
-        centre[:MAX_LENGTH_CENTRE] if centre is not None else None,
-    )
 
 
 # Pending rows, before ids are resolved:
@@ -116,15 +103,29 @@ def _bulk_insert(conn: Connection, table: Table, columns: tuple[str, ...],
                  rows: list[tuple[Any, ...]]) -> None:
     """executemany of positional tuples, inside the session's transaction.
 
-    SQLAlchemy's per-row parameter handling costs more than SQLite's insert itself; drivers
-    with a named paramstyle go through Core instead.
+    SQLAlchemy's per-row parameter handling costs more than SQLite's insert itself; PostgreSQL
+    through psycopg uses COPY; drivers with a named paramstyle go through Core.
     """
+    if conn.dialect.driver == "psycopg":
+        _copy_rows(conn, table, columns, rows)
+        return
     sql = _insert_sql(conn, table, columns)
     if sql is None:
         conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
         return
     # Tuples pass through untouched; SQLAlchemy still wraps driver errors and notices disconnects.
     conn.exec_driver_sql(sql, rows)
+
+
+def _copy_rows(conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL: COPY ... FROM STDIN, about ten times faster than a pipelined executemany."""
+    quote = conn.dialect.identifier_preparer.quote
+    statement = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    dbapi_connection: Any = conn.connection.dbapi_connection
+    with dbapi_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        write_row = copy.write_row
+        for row in rows:
+            write_row(row)
 
 
 class _SharedCache:
@@ -143,6 +144,54 @@ class _SharedCache:
         ids[shared] = row_id
 
 
+_STATE = 0
+_EVENT = 1
+
+
+Row = tuple[Any, ...]
+
+
+class RowEncoder:
+    """Turns an event into a row of plain values (strings, numbers, JSON bytes); runs in the loop.
+
+    A row holds no container the garbage collector tracks, so rows waiting in the queue cost it
+    nothing. Attributes are serialized only when they differ from the entity's previous ones.
+    """
+
+    def __init__(self) -> None:
+        # entity_id -> (attributes mapping, its JSON): identical attributes are not serialized again
+        self._last_attrs: dict[str, tuple[Mapping[str, Any], bytes]] = {}
+
+    def encode(self, event: Event) -> Row:
+        """A (kind, *row) tuple for BatchWriter.add_row."""
+        origin = ORIGIN_REMOTE if event.origin is EventOrigin.remote else ORIGIN_LOCAL
+        ctx = event.context
+        if event.event_type == EVENT_STATE_CHANGED:
+            data = event.data
+            entity_id: str = data["entity_id"]
+            new = data.get("new_state")
+            if new is None:  # removed: a row with a NULL state marks the end of its history
+                self._last_attrs.pop(entity_id, None)
+                return (_STATE, entity_id, None, None, None, event.time_fired_ts, origin,
+                        ctx.id, ctx.user_id, ctx.parent_id, ctx.centre)
+            attrs = new.attributes
+            shared: bytes | None = None
+            if attrs:
+                last = self._last_attrs.get(entity_id)
+                if last is not None and (last[0] is attrs or last[0] == attrs):
+                    shared = last[1]
+                else:
+                    shared = json_bytes(attrs)
+                    if len(self._last_attrs) < _MAX_LAST_ATTRS or entity_id in self._last_attrs:
+                        self._last_attrs[entity_id] = (attrs, shared)
+            changed = new.last_changed_ts
+            updated = new.last_updated_ts
+            return (_STATE, entity_id, new.state, shared, None if changed == updated else changed,
+                    updated, origin, ctx.id, ctx.user_id, ctx.parent_id, ctx.centre)
+        return (_EVENT, event.event_type, json_bytes(event.data) if event.data else None, origin,
+                event.time_fired_ts, ctx.id, ctx.user_id, ctx.parent_id, ctx.centre)
+
+
 class BatchWriter:
     """Collects rows between commits, then writes them with a few executemany statements.
 
@@ -157,42 +206,16 @@ class BatchWriter:
         self._meta_ids: dict[str, int] = {}
         self._attr_ids = _SharedCache()
         self._data_ids = _SharedCache()
-        # entity_id -> (attributes mapping, its JSON): identical attributes are not serialized again
-        self._last_attrs: dict[str, tuple[Mapping[str, Any], bytes]] = {}
 
     def __len__(self) -> int:
         return len(self.states) + len(self.events)
 
-    def add(self, event: Event) -> None:
-        """Convert one event into a pending row (serialization happens here, off the loop)."""
-        origin = ORIGIN_REMOTE if event.origin is EventOrigin.remote else ORIGIN_LOCAL
-        if event.event_type == EVENT_STATE_CHANGED:
-            data = event.data
-            entity_id: str = data["entity_id"]
-            new = data.get("new_state")
-            if new is None:  # removed: a row with a NULL state marks the end of its history
-                self._last_attrs.pop(entity_id, None)
-                self.states.append((entity_id, None, None, None, event.time_fired_ts, origin,
-                                    *_context_columns(event)))
-                return
-            attrs = new.attributes
-            shared: bytes | None = None
-            if attrs:
-                last = self._last_attrs.get(entity_id)
-                if last is not None and (last[0] is attrs or last[0] == attrs):
-                    shared = last[1]
-                else:
-                    shared = json_bytes(attrs)
-                    if len(self._last_attrs) < _MAX_LAST_ATTRS or entity_id in self._last_attrs:
-                        self._last_attrs[entity_id] = (attrs, shared)
-            changed = new.last_changed_ts
-            updated = new.last_updated_ts
-            self.states.append((entity_id, new.state, shared, None if changed == updated else changed,
-                                updated, origin, *_context_columns(event)))
-            return
-        shared_data = json_bytes(event.data) if event.data else None
-        self.events.append((event.event_type, shared_data, origin, event.time_fired_ts,
-                            *_context_columns(event)))
+    def add_row(self, row: Row) -> None:
+        """Add a row made by RowEncoder.encode."""
+        if row[0] == _STATE:
+            self.states.append(row[1:])
+        else:
+            self.events.append(row[1:])
 
     def clear(self) -> None:
         """Forget pending rows (after they were committed, or given up)."""

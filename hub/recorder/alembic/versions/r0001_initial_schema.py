@@ -17,10 +17,10 @@ depends_on = None
 
 def _context_columns() -> list[sa.Column]:
     return [
-        sa.Column("context_id", sa.String(64)),
-        sa.Column("context_user_id", sa.String(255)),
-        sa.Column("context_parent_id", sa.String(64)),
-        sa.Column("context_centre", sa.String(64)),
+        sa.Column("context_id", sa.String),
+        sa.Column("context_user_id", sa.String),
+        sa.Column("context_parent_id", sa.String),
+        sa.Column("context_centre", sa.String),
     ]
 
 
@@ -28,7 +28,7 @@ def upgrade() -> None:
     op.create_table(
         "states_meta",
         sa.Column("metadata_id", sa.Integer, nullable=False),
-        sa.Column("entity_id", sa.String(255), nullable=False),
+        sa.Column("entity_id", sa.String, nullable=False),
         sa.PrimaryKeyConstraint("metadata_id", name="pk_states_meta"),
         sa.UniqueConstraint("entity_id", name="uq_states_meta_entity_id"),
     )
