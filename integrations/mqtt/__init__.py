@@ -1,0 +1,129 @@
+"""MQTT: the broker connection, discovery, YAML-configured sensors, binary sensors and switches, mqtt.publish.
+
+Configuration::
+
+    mqtt:
+      broker: 127.0.0.1
+      port: 1883
+      username: hub            # optional; password: !secret mqtt_password
+      tls: {ca_certs: /etc/hacho/ca.pem}   # or `tls: true` for the system CAs
+      discovery: true          # Home Assistant-style discovery under discovery_prefix
+      discovery_prefix: homeassistant
+      sensor:
+        - name: Hacho wind gust
+          state_topic: ceuta/weather/hacho
+          value_template: "{{ value_json.gust }}"
+          kind: wind_gust      # device class, unit (km/h), state class, icon
+          source_unit: m/s     # what the station sends; converted to km/h
+          expire_after: 600
+      binary_sensor:
+        - {name: Tarajal loop 1, state_topic: ceuta/traffic/tarajal/loop1/presence, device_class: occupancy}
+      switch:
+        - {name: Port floodlights, command_topic: ceuta/port/lights/set, state_topic: ceuta/port/lights}
+
+Other integrations reach the connection with `get_mqtt(hub)`: `async_subscribe(topic, callback, qos)`
+returns the remover, `await async_publish(topic, payload, qos, retain)`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.core import CALLBACK_TYPE, Hub, HubKey
+from hub.helpers.entity import Entity
+from hub.helpers.entity_platform import async_add_entities, async_remove_entities
+
+from .client import MqttClient, MqttStats
+from .const import CONF_DISCOVERY, CONF_DISCOVERY_PREFIX, DOMAIN, PLATFORMS
+from .diagnostics import MqttStatusSensor
+from .discovery import ENTITY_CLASSES, MqttDiscovery
+from .schema import CONFIG_SCHEMA
+from .services import async_register_services
+from .subscriptions import ReceiveMessage
+
+__all__ = [
+    "CONFIG_SCHEMA",
+    "DOMAIN",
+    "MqttClient",
+    "MqttStats",
+    "ReceiveMessage",
+    "async_setup",
+    "async_unload",
+    "get_discovery",
+    "get_mqtt",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass
+class MqttData:
+    """What the integration keeps in hub.data."""
+
+    client: MqttClient
+    discovery: MqttDiscovery | None = None
+    removers: list[CALLBACK_TYPE] = field(default_factory=list)
+
+
+DATA_MQTT: HubKey[MqttData] = HubKey(DOMAIN)
+
+
+def get_mqtt(hub: Hub) -> MqttClient:
+    """The hub's MQTT client. Raises LookupError when the mqtt integration is not set up."""
+    data = hub.data.get(DATA_MQTT)
+    if data is None:
+        raise LookupError("the mqtt integration is not set up")
+    return data.client
+
+
+def get_discovery(hub: Hub) -> MqttDiscovery | None:
+    """The discovery listener, or None when discovery is off or MQTT is not set up."""
+    data = hub.data.get(DATA_MQTT)
+    return None if data is None else data.discovery
+
+
+def _hold_switch_services(hub: Hub) -> CALLBACK_TYPE | None:
+    # switch.turn_on/turn_off/toggle are shared by every integration with switches; the holder lives
+    # with Modbus for now (see its module docstring) and is used here so the two never fight over them.
+    try:
+        from integrations.modbus.switch_services import async_hold_switch_services
+    except ImportError:  # pragma: no cover - modbus ships with the hub
+        _LOGGER.warning("switch services are unavailable; MQTT switches can only be driven directly")
+        return None
+    return async_hold_switch_services(hub, DOMAIN)
+
+
+async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
+    """Create the client and entities, start discovery, and connect in the background."""
+    client = MqttClient(hub, config)
+    data = MqttData(client=client)
+    hub.data[DATA_MQTT] = data
+    entities: list[Entity] = [MqttStatusSensor(client)]
+    for platform in PLATFORMS:
+        entities.extend(ENTITY_CLASSES[platform](client, entity_config) for entity_config in config[platform])
+    data.removers.extend(async_register_services(hub, client))
+    release = _hold_switch_services(hub)
+    if release is not None:
+        data.removers.append(release)
+    await async_add_entities(hub, DOMAIN, entities)
+    if config[CONF_DISCOVERY]:
+        data.discovery = MqttDiscovery(hub, client, config[CONF_DISCOVERY_PREFIX])
+        data.discovery.async_start()
+    client.async_start()
+    return True
+
+
+async def async_unload(hub: Hub) -> bool:
+    """Stop discovery, remove services and entities, and disconnect."""
+    data = hub.data.pop(DATA_MQTT, None)
+    if data is None:
+        return True
+    if data.discovery is not None:
+        await data.discovery.async_stop()
+    while data.removers:
+        data.removers.pop()()
+    await async_remove_entities(hub, DOMAIN)
+    await data.client.async_stop()
+    return True

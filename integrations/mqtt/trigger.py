@@ -1,0 +1,75 @@
+"""`platform: mqtt` automation trigger: a message on a topic (wildcards), optionally with a given payload."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import voluptuous as vol
+
+from hub.core import CALLBACK_TYPE, Context, Hub, callback
+from hub.exceptions import HubError, TemplateError
+from hub.helpers import config_validation as cv
+
+from .const import CONF_ENCODING, CONF_PAYLOAD, CONF_QOS, CONF_TOPIC, CONF_VALUE_TEMPLATE, DEFAULT_ENCODING
+from .schema import valid_qos, value_template
+from .subscriptions import ReceiveMessage, valid_subscribe_topic
+from .templates import MalformedPayload, ValueTemplate, parse_json
+
+__all__ = ["TRIGGER_SCHEMA", "async_attach_trigger"]
+
+TRIGGER_SCHEMA = vol.Schema({
+    vol.Required("platform"): "mqtt",
+    vol.Required(CONF_TOPIC): valid_subscribe_topic,
+    vol.Optional(CONF_PAYLOAD): cv.string,
+    vol.Optional(CONF_VALUE_TEMPLATE): value_template,
+    vol.Optional(CONF_ENCODING, default=DEFAULT_ENCODING): vol.Any(None, cv.string),
+    vol.Optional(CONF_QOS, default=0): valid_qos,
+})
+
+
+async def async_attach_trigger(hub: Hub, config: dict[str, Any], action: Callable[..., None],
+                               trigger_info: dict[str, Any]) -> CALLBACK_TYPE:
+    """Subscribe; each matching message calls `action(trigger_payload, context)`. Returns the remover.
+
+    With `value_template`, `payload` is compared with the rendered value instead of the raw payload.
+    The trigger carries `topic`, `payload`, `payload_json` (when the payload is JSON), `qos`.
+    """
+    from . import get_mqtt
+
+    try:
+        client = get_mqtt(hub)
+    except LookupError as err:
+        raise HubError(f"mqtt trigger on {config[CONF_TOPIC]}: {err}") from err
+    trigger_data = trigger_info["trigger_data"]
+    wanted: str | None = config.get(CONF_PAYLOAD)
+    template: ValueTemplate | None = config.get(CONF_VALUE_TEMPLATE)
+    topic_filter = config[CONF_TOPIC]
+
+    @callback
+    def received(msg: ReceiveMessage) -> None:
+        if wanted is not None:
+            value: Any = msg.payload
+            if template is not None:
+                try:
+                    value = template.render(hub, msg.payload)
+                except (MalformedPayload, TemplateError) as err:
+                    client.async_report_malformed(msg.topic, f"mqtt trigger: {err}")
+                    return
+            if str(value) != wanted:
+                return
+        payload: dict[str, Any] = {
+            **trigger_data,
+            "platform": "mqtt",
+            "topic": msg.topic,
+            "payload": msg.payload,
+            "qos": msg.qos,
+            "description": f"mqtt topic {msg.topic}",
+        }
+        try:
+            payload["payload_json"] = parse_json(msg.payload)
+        except MalformedPayload:
+            pass
+        action(payload, Context())
+
+    return client.async_subscribe(topic_filter, received, config[CONF_QOS], config[CONF_ENCODING])

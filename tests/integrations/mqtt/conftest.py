@@ -1,0 +1,127 @@
+"""Fixtures for the MQTT tests: a unique topic prefix, set-up helpers, a test publisher, a private broker."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiomqtt
+import pytest
+
+from hub.core import Event, Hub, State, callback
+from hub.helpers.event import async_track_state_change_event
+from integrations.mqtt import CONFIG_SCHEMA, MqttClient, async_setup, async_unload, get_mqtt
+from tests.conftest import free_port, port_open
+
+SetupMqtt = Callable[..., Awaitable[MqttClient]]
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A topic prefix no other test (or parallel run) uses."""
+    return f"hacho-test/{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+async def setup_mqtt(hub: Hub, mqtt_broker: tuple[str, int], prefix: str) -> AsyncIterator[SetupMqtt]:
+    """`await setup_mqtt(**config)`: set up the integration against the shared broker and wait for it."""
+    host, port = mqtt_broker
+    used: list[Hub] = []
+
+    async def setup(target: Hub | None = None, *, wait: bool = True, **raw: Any) -> MqttClient:
+        target = target or hub
+        raw.setdefault("broker", host)
+        raw.setdefault("port", port)
+        raw.setdefault("discovery_prefix", f"{prefix}/ha")
+        assert await async_setup(target, CONFIG_SCHEMA(raw))
+        used.append(target)
+        client = get_mqtt(target)
+        if wait:
+            assert await client.async_wait_connected(10), "the hub did not connect to the broker"
+            await target.async_block_till_done()
+        return client
+
+    yield setup
+    for target in used:
+        await async_unload(target)
+
+
+@pytest.fixture
+async def publisher(mqtt_broker: tuple[str, int]) -> AsyncIterator[aiomqtt.Client]:
+    """A second, independent client (a device, or a test watching what the hub publishes)."""
+    host, port = mqtt_broker
+    async with aiomqtt.Client(host, port, identifier=f"hacho-test-{uuid.uuid4().hex[:10]}") as client:
+        yield client
+
+
+async def wait_for_state(hub: Hub, entity_id: str, predicate: Callable[[State | None], bool],
+                         timeout: float = 10) -> State | None:
+    """Wait until the entity's state satisfies `predicate`; fails after `timeout` seconds."""
+    done = asyncio.Event()
+
+    @callback
+    def check(_event: Event | None = None) -> None:
+        if predicate(hub.states.get(entity_id)):
+            done.set()
+
+    remove = async_track_state_change_event(hub, entity_id, check)
+    check()
+    try:
+        async with asyncio.timeout(timeout):
+            await done.wait()
+    except TimeoutError:
+        pytest.fail(f"{entity_id} never satisfied the condition; it is {hub.states.get(entity_id)}")
+    finally:
+        remove()
+    return hub.states.get(entity_id)
+
+
+async def wait_state(hub: Hub, entity_id: str, state: str, timeout: float = 10) -> State:
+    """Wait until `entity_id` has the state string `state`."""
+    result = await wait_for_state(hub, entity_id, lambda st: st is not None and st.state == state, timeout)
+    assert result is not None
+    return result
+
+
+class Broker:
+    """A Mosquitto of the test's own, on its own port, that the test can kill and start again."""
+
+    def __init__(self, directory: Path, binary: str) -> None:
+        self.binary = binary
+        self.port = free_port()
+        self.config = directory / "mosquitto.conf"
+        self.config.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    async def start(self) -> None:
+        self.process = subprocess.Popen([self.binary, "-c", str(self.config)], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            if port_open("127.0.0.1", self.port, timeout=0.1):
+                return
+            if self.process.poll() is not None:
+                pytest.fail(f"mosquitto exited with {self.process.returncode} on port {self.port}")
+            await asyncio.sleep(0.025)
+        pytest.fail(f"mosquitto did not listen on port {self.port}")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+@pytest.fixture
+async def own_broker(tmp_path: Path) -> AsyncIterator[Broker]:
+    """A private broker (not started yet); killed at the end."""
+    binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")
+    if binary is None:
+        pytest.skip("the mosquitto binary is not installed")
+    broker = Broker(tmp_path, binary)
+    yield broker
+    broker.kill()
