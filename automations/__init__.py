@@ -93,6 +93,10 @@ async def async_setup(hub: Hub, sections: Mapping[str, Any]) -> bool:
     manager.errors = [*validated.automation_errors, *errors]
     await manager.async_apply(new)
     script_errors = await get_script_manager(hub).async_apply(validated.scripts)
+    script_count = len(validated.scripts)
+    # The executor's future may still hold the result: drop the configs so they can be freed.
+    validated.automations.clear()
+    validated.scripts.clear()
     for line in script_errors:
         _LOGGER.error("%s", line)
     if not hub.data.get(_SETUP_DONE):
@@ -106,7 +110,7 @@ async def async_setup(hub: Hub, sections: Mapping[str, Any]) -> bool:
 
     await async_resume_runs(hub)
     _LOGGER.info("Loaded %d automations (%d invalid) and %d scripts", len(manager.automations),
-                 len(manager.errors), len(validated.scripts))
+                 len(manager.errors), script_count)
     return True
 
 

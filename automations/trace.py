@@ -127,18 +127,33 @@ class RunTrace:
         }
 
     def freeze(self) -> bytes:
-        """The finished trace as compact JSON; steps are kept as arrays (expanded when read)."""
-        return dumps({
+        """The finished trace as compact JSON (expanded when read): about 600 bytes for a simple run."""
+        data: dict[str, Any] = {
             "run_id": self.run_id,
-            "key": self.key,
             "context": [self.context.id, self.context.parent_id, self.context.user_id],
             "start": self.start,
-            "finish": self._clock.time(),
+            "duration_us": int((self._clock.time() - self.start) * 1_000_000),
             "execution": self.execution,
-            "error": self.error,
             "trigger": self.trigger,
-            "steps": self.steps,
-        })
+            "steps": [_compact(element) for element in self.steps],
+        }
+        if self.error is not None:
+            data["error"] = self.error
+        # orjson's buffer is larger than its output: copy so a kept trace costs only its length.
+        return memoryview(dumps(data)).tobytes()
+
+
+def _compact(element: list[Any]) -> list[Any]:
+    """An element without trailing nulls; the trigger payload without empty keys."""
+    variables = element[4]
+    if variables and "trigger" in variables and isinstance(variables["trigger"], dict):
+        trigger = {k: v for k, v in variables["trigger"].items() if v is not None and k != "description"}
+        variables = {**variables, "trigger": trigger}
+        element = [*element[:4], variables]
+    end = len(element)
+    while end > 2 and element[end - 1] is None:
+        end -= 1
+    return element[:end]
 
 
 def _error_text(error: BaseException) -> str:
@@ -148,7 +163,7 @@ def _error_text(error: BaseException) -> str:
 
 
 def _element_dict(element: list[Any]) -> dict[str, Any]:
-    path, offset, result, error, variables = element
+    path, offset, result, error, variables = [*element, None, None, None][:5]
     data: dict[str, Any] = {"path": path, "offset_us": offset}
     if result is not None:
         data["result"] = result
@@ -159,9 +174,14 @@ def _element_dict(element: list[Any]) -> dict[str, Any]:
     return data
 
 
-def expand(blob: bytes) -> dict[str, Any]:
+def expand(blob: bytes, key: str | None = None) -> dict[str, Any]:
     """A frozen trace as the API shows it."""
     data: dict[str, Any] = orjson.loads(blob)
+    if key is not None:
+        data["key"] = key
+    data.setdefault("error", None)
+    if "duration_us" in data:
+        data["finish"] = data["start"] + data["duration_us"] / 1_000_000
     context = data.get("context")
     if isinstance(context, list):
         data["context"] = {"id": context[0], "parent_id": context[1], "user_id": context[2]}
@@ -246,10 +266,10 @@ class TraceStore:
         if kept is None:
             return []
         result = [trace.as_dict() for trace in reversed(list(kept.running.values()))]
-        result.extend(expand(blob) for blob in reversed(kept.recent))
+        result.extend(expand(blob, key) for blob in reversed(kept.recent))
         for extra in (kept.last_error, kept.last_success):
-            if extra is not None and extra not in kept.recent:
-                result.append(expand(extra))
+            if extra is not None and all(extra is not blob for blob in kept.recent):
+                result.append(expand(extra, key))
         return result
 
     def keys(self) -> Iterable[str]:

@@ -147,7 +147,7 @@ async def async_attach_triggers(hub: Hub, configs: list[dict[str, Any]], action:
 
     A trigger that fails to attach is logged and skipped; the others stay attached.
     """
-    removers: list[CALLBACK_TYPE] = []
+    removers = _Removers(name)
     trigger_vars = variables or {}
     for idx, config in enumerate(configs):
         if not config.get("enabled", True):
@@ -167,16 +167,24 @@ async def async_attach_triggers(hub: Hub, configs: list[dict[str, Any]], action:
             continue
         if remover is not None:
             removers.append(remover)
+    return removers
 
-    @callback
-    def remove_all() -> None:
-        while removers:
+
+class _Removers(list[CALLBACK_TYPE]):
+    """The removers of an automation's triggers; calling it removes them all."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def __call__(self) -> None:
+        while self:
             try:
-                removers.pop()()
+                self.pop()()
             except Exception:
-                _LOGGER.exception("%s: error detaching a trigger", name)
-
-    return remove_all
+                _LOGGER.exception("%s: error detaching a trigger", self.name)
 
 
 def _with_variables(hub: Hub, action: Callable[..., None], own_vars: dict[str, Any],

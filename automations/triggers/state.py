@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -47,53 +47,72 @@ def _value(state: State | None, attribute: str | None) -> Any:
     return state.attributes.get(attribute, _UNDEFINED)
 
 
-def _matcher(config: dict[str, Any], key: str, not_key: str) -> Callable[[Any], bool] | None:
-    """A test for old/new values, or None when anything matches."""
+def _plain(value: Any) -> Any:
+    return None if value is _UNDEFINED else value
+
+
+class _Values:
+    """A test for old/new values: in a set (`to`), or not in a set (`not_to`)."""
+
+    __slots__ = ("invert", "values")
+
+    def __init__(self, values: frozenset[str], invert: bool) -> None:
+        self.values = values
+        self.invert = invert
+
+    def __call__(self, value: Any) -> bool:
+        return (value in self.values) is not self.invert
+
+
+def _matcher(config: Mapping[str, Any], key: str, not_key: str) -> _Values | None:
     if config.get(key) is not None:
-        allowed = frozenset(config[key])
-        if len(allowed) == 1:
-            (only,) = allowed
-            return lambda value: value == only
-        return lambda value: value in allowed
+        return _Values(frozenset(config[key]), False)
     if config.get(not_key) is not None:
-        refused = frozenset(config[not_key])
-        return lambda value: value not in refused
+        return _Values(frozenset(config[not_key]), True)
     return None
 
 
-def async_attach_trigger(hub: Hub, config: dict[str, Any], action: Callable[..., None],
-                         trigger_info: dict[str, Any]) -> CALLBACK_TYPE:
-    """Listen to the entities' state changes (through the per-entity index)."""
-    entity_ids: list[str] = config["entity_id"]
-    attribute: str | None = config.get("attribute")
-    match_from = _matcher(config, "from", "not_from")
-    match_to = _matcher(config, "to", "not_to")
-    match_all = attribute is None and not any(k in config for k in ("from", "to", "not_from", "not_to"))
-    for_value = config.get("for")
-    trigger_data = trigger_info["trigger_data"]
-    variables = trigger_info["variables"]
-    descriptions = {entity_id: f"state of {entity_id}" for entity_id in entity_ids}
-    pending = PendingTimers(hub, trigger_info.get("for_store"), f"{trigger_data['idx']}:") \
-        if for_value is not None else None
+class _StateTrigger:
+    """One attached state trigger (a small object: an automation server holds thousands)."""
 
-    def payload_for(entity_id: str, from_s: State | None, to_s: State | None, period: Any) -> dict[str, Any]:
+    __slots__ = ("action", "attribute", "for_value", "hub", "match_all", "match_from", "match_to", "name",
+                 "pending", "trigger_data", "unsub", "variables")
+
+    def __init__(self, hub: Hub, config: Mapping[str, Any], action: Callable[..., None],
+                 trigger_info: Mapping[str, Any]) -> None:
+        self.hub = hub
+        self.action = action
+        self.attribute: str | None = config.get("attribute")
+        self.match_from = _matcher(config, "from", "not_from")
+        self.match_to = _matcher(config, "to", "not_to")
+        self.match_all = self.attribute is None and not any(
+            key in config for key in ("from", "to", "not_from", "not_to"))
+        self.for_value = config.get("for")
+        self.trigger_data: Mapping[str, Any] = trigger_info["trigger_data"]
+        self.variables: Mapping[str, Any] = trigger_info["variables"]
+        self.name: str = trigger_info["name"]
+        self.pending = PendingTimers(hub, trigger_info.get("for_store"), f"{self.trigger_data['idx']}:") \
+            if self.for_value is not None else None
+        self.unsub: CALLBACK_TYPE | None = None
+
+    def payload(self, entity_id: str, from_s: State | None, to_s: State | None, period: Any) -> dict[str, Any]:
         return {
-            **trigger_data,
+            **self.trigger_data,
             "platform": "state",
             "entity_id": entity_id,
             "from_state": from_s,
             "to_state": to_s,
             "for": period,
-            "attribute": attribute,
-            "description": descriptions[entity_id],
+            "attribute": self.attribute,
+            "description": f"state of {entity_id}",
         }
 
     @callback
-    def on_change(event: Event) -> None:
+    def on_change(self, event: Event) -> None:
         data = event.data
-        entity_id = data["entity_id"]
         from_s = data["old_state"]
         to_s = data["new_state"]
+        attribute = self.attribute
         if attribute is None:
             old_value = from_s.state if from_s is not None else None
             new_value = to_s.state if to_s is not None else None
@@ -102,69 +121,80 @@ def async_attach_trigger(hub: Hub, config: dict[str, Any], action: Callable[...,
             new_value = _value(to_s, attribute)
             if old_value == new_value:
                 return
+        match_to = self.match_to
+        match_from = self.match_from
         matched = (
             (match_to is None or match_to(new_value))
             and (match_from is None or match_from(old_value))
-            and (match_all or old_value != new_value)
+            and (self.match_all or old_value != new_value)
         )
-        if pending is not None and entity_id in pending and not matched:
+        pending = self.pending
+        if pending is None:
+            if matched:
+                self.action(self.payload(data["entity_id"], from_s, to_s, None), event.context)
+            return
+        entity_id = data["entity_id"]
+        if not matched and entity_id in pending:
             # A pending `for:` survives changes that keep the value it waits on.
             if (not match_to(new_value)) if match_to is not None else old_value != new_value:
                 pending.cancel(entity_id)
-        if not matched:
-            return
-        if pending is None:
-            action(payload_for(entity_id, from_s, to_s, None), event.context)
-            return
-        start_pending(entity_id, from_s, to_s, event)
+        if matched:
+            self.start_pending(entity_id, from_s, to_s, event)
 
-    def start_pending(entity_id: str, from_s: State | None, to_s: State | None, event: Event | None,
+    def start_pending(self, entity_id: str, from_s: State | None, to_s: State | None, event: Event | None,
                       deadline: float | None = None) -> None:
-        assert pending is not None
+        assert self.pending is not None
+        hub = self.hub
         context = event.context if event is not None else None
         if deadline is None:
-            scope = {**variables, "trigger": payload_for(entity_id, from_s, to_s, None)}
+            scope = {**self.variables, "trigger": self.payload(entity_id, from_s, to_s, None)}
             try:
-                seconds = resolve_for(hub, for_value, scope)
+                seconds = resolve_for(hub, self.for_value, scope) or 0.0
             except HubError as err:
-                _LOGGER.error("%s: %s", trigger_info["name"], err)
+                _LOGGER.error("%s: %s", self.name, err)
                 return
-            deadline = hub.clock.time() + (seconds or 0.0)
+            deadline = hub.clock.time() + seconds
         else:
             seconds = max(0.0, deadline - hub.clock.time())
 
         @callback
         def fire() -> None:
-            action(payload_for(entity_id, from_s, hub.states.get(entity_id) or to_s,
-                               timedelta(seconds=seconds or 0.0)), context)
+            self.action(self.payload(entity_id, from_s, hub.states.get(entity_id) or to_s,
+                                     timedelta(seconds=seconds)), context)
 
-        record = {"entity_id": entity_id, "value": _plain(_value(to_s, attribute))}
-        pending.start(entity_id, deadline, fire, record)
+        record = {"entity_id": entity_id, "value": _plain(_value(to_s, self.attribute))}
+        self.pending.start(entity_id, deadline, fire, record)
 
-    if pending is not None:
-        # Resume `for:` timers that were pending when the hub stopped, if the value still holds.
+    def restore_pending(self, entity_ids: list[str]) -> None:
+        """Resume `for:` timers that were pending when the hub stopped, if the value still holds."""
+        assert self.pending is not None
         for entity_id in entity_ids:
-            record = pending.restored(entity_id)
+            record = self.pending.restored(entity_id)
             if record is None:
                 continue
             deadline, data = record
-            current = hub.states.get(entity_id)
-            value = _plain(_value(current, attribute))
-            if current is not None and value == data.get("value") and (match_to is None or match_to(value)):
-                start_pending(entity_id, None, current, None, deadline)
+            current = self.hub.states.get(entity_id)
+            value = _plain(_value(current, self.attribute))
+            if current is not None and value == data.get("value") and (self.match_to is None
+                                                                        or self.match_to(value)):
+                self.start_pending(entity_id, None, current, None, deadline)
             else:
-                pending.forget_restored(entity_id)
-
-    unsub = async_track_state_change_event(hub, entity_ids, on_change)
+                self.pending.forget_restored(entity_id)
 
     @callback
-    def remove() -> None:
-        unsub()
-        if pending is not None:
-            pending.cancel_all()
+    def remove(self) -> None:
+        if self.unsub is not None:
+            self.unsub()
+            self.unsub = None
+        if self.pending is not None:
+            self.pending.cancel_all()
 
-    return remove
 
-
-def _plain(value: Any) -> Any:
-    return None if value is _UNDEFINED else value
+def async_attach_trigger(hub: Hub, config: dict[str, Any], action: Callable[..., None],
+                         trigger_info: dict[str, Any]) -> CALLBACK_TYPE:
+    """Listen to the entities' state changes (through the per-entity index)."""
+    trigger = _StateTrigger(hub, config, action, trigger_info)
+    if trigger.pending is not None:
+        trigger.restore_pending(config["entity_id"])
+    trigger.unsub = async_track_state_change_event(hub, config["entity_id"], trigger.on_change)
+    return trigger.remove

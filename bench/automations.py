@@ -1,0 +1,250 @@
+"""Automation engine benchmark, the same workload and method as ../shared/bench/anchors (sections c and d).
+
+    python -m bench.automations [--n 1000] [--mode parallel] [--total 5000] [--lat-n 1000]
+
+1,000 automations, each: state trigger `sensor.x_i` to 'on'; conditions numeric_state sensor.t above 20
+and template `{{ is_state('binary_sensor.x','on') }}`; action service bench.handle {idx: i}; mode parallel,
+max 10000. Throughput: bursts of 100 triggers (each = async_set off + on) until the handler saw them all.
+Latency: async_set(on) -> handler entered (matched by the run context's parent id), one at a time, idle.
+Memory: RSS after gc before/after loading and after the runs (traces kept). Template: renders/s of
+`{{ states('sensor.t') | float > 30 and is_state('binary_sensor.x','on') }}`. Prints the figures, then
+one JSON object on the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from typing import Any
+
+from hub.core import Context, Hub, ServiceCall, callback
+
+perf = time.perf_counter
+TEMPLATE_SRC = "{{ states('sensor.t') | float > 30 and is_state('binary_sensor.x','on') }}"
+
+
+def pct(sorted_vals: list[float], q: float) -> float:
+    """Nearest-rank percentile (as the anchor harness computes it)."""
+    if not sorted_vals:
+        return float("nan")
+    k = max(0, min(len(sorted_vals) - 1, int(round(q / 100.0 * len(sorted_vals) + 0.5)) - 1))
+    return sorted_vals[k]
+
+
+def lat_stats(samples: list[float]) -> dict[str, Any]:
+    """Latency samples (s) -> p50/p99/mean/max in µs."""
+    s = sorted(samples)
+    n = len(s)
+    return {
+        "lat_samples": n,
+        "p50_us": round(pct(s, 50) * 1e6, 2),
+        "p99_us": round(pct(s, 99) * 1e6, 2),
+        "mean_us": round(sum(s) / n * 1e6, 2) if n else float("nan"),
+        "max_us": round(s[-1] * 1e6, 2) if n else float("nan"),
+    }
+
+
+def rate(n_ops: int, seconds: float) -> dict[str, Any]:
+    """Operations per second."""
+    return {"n": n_ops, "rate": round(n_ops / seconds, 1), "seconds": round(seconds, 4)}
+
+
+def rss_mib() -> float:
+    """Resident set size in MiB after a full collection (Linux /proc)."""
+    gc.collect()
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 2)
+
+
+def automation_config(n: int, mode: str) -> list[dict[str, Any]]:
+    """The anchor's workload, written the way a user writes it."""
+    autos = []
+    for i in range(n):
+        auto: dict[str, Any] = {
+            "id": f"bench_{i}",
+            "alias": f"bench {i}",
+            "mode": mode,
+            "triggers": [{"trigger": "state", "entity_id": f"sensor.x_{i}", "to": "on"}],
+            "conditions": [
+                {"condition": "numeric_state", "entity_id": "sensor.t", "above": 20},
+                {"condition": "template", "value_template": "{{ is_state('binary_sensor.x', 'on') }}"},
+            ],
+            "actions": [{"action": "bench.handle", "data": {"idx": i}}],
+        }
+        if mode in ("parallel", "queued"):
+            auto["max"] = 10000
+        autos.append(auto)
+    return autos
+
+
+async def bench_automations(args: argparse.Namespace, config_dir: str) -> dict[str, Any]:
+    """Section c."""
+    import automations
+
+    hub = Hub(config_dir)
+    await hub.async_start()
+    loop = asyncio.get_running_loop()
+    n = args.n
+    hub.states.async_set("sensor.t", "25.0")
+    hub.states.async_set("binary_sensor.x", "on")
+    for i in range(n):
+        hub.states.async_set(f"sensor.x_{i}", "off")
+    st: dict[str, Any] = {"count": 0, "target": 0, "fut": None, "t_by_ctx": {}, "lat": []}
+
+    @callback
+    def handle(call: ServiceCall) -> None:
+        t1 = perf()
+        t0 = st["t_by_ctx"].pop(call.context.parent_id, None)
+        if t0 is not None:
+            st["lat"].append(t1 - t0)
+        st["count"] += 1
+        if st["count"] >= st["target"] and st["fut"] is not None and not st["fut"].done():
+            st["fut"].set_result(None)
+
+    hub.services.async_register("bench", "handle", handle)
+    config = {"automations": automation_config(n, args.mode)}
+    rss_before = rss_mib()
+    t0 = perf()
+    await automations.async_setup(hub, config)
+    await hub.async_block_till_done()
+    load_s = perf() - t0
+    del config
+    rss_loaded = rss_mib()
+    assert len(hub.states.async_entity_ids("automation")) == n, "automations not loaded"
+    aset = hub.states.async_set
+
+    async def one(i: int) -> None:
+        ctx = Context()
+        st["count"], st["target"], st["fut"] = 0, 1, loop.create_future()
+        st["t_by_ctx"][ctx.id] = perf()
+        aset(f"sensor.x_{i}", "on", context=ctx)
+        await asyncio.wait_for(st["fut"], 10)
+        aset(f"sensor.x_{i}", "off")
+        await hub.async_block_till_done()
+
+    for k in range(100):
+        await one(k % n)
+    st["lat"] = []
+    for k in range(args.lat_n):
+        await one(k % n)
+    idle = lat_stats(st["lat"])
+
+    batch = min(args.batch, n) if args.mode == "single" else args.batch
+
+    async def burst(total: int) -> float:
+        done = 0
+        k = 0
+        start = perf()
+        while done < total:
+            b = min(batch, total - done)
+            st["count"], st["target"], st["fut"] = 0, b, loop.create_future()
+            for _ in range(b):
+                i = k % n
+                k += 1
+                aset(f"sensor.x_{i}", "off")
+                ctx = Context()
+                st["t_by_ctx"][ctx.id] = perf()
+                aset(f"sensor.x_{i}", "on", context=ctx)
+            await asyncio.wait_for(st["fut"], 60)
+            done += b
+        return perf() - start
+
+    await burst(min(500, args.total))
+    await hub.async_block_till_done()
+    gc.collect()
+    st["lat"] = []
+    elapsed = await burst(args.total)
+    in_burst = lat_stats(st["lat"])
+    await hub.async_block_till_done()
+    rss_end = rss_mib()
+    await hub.async_stop()
+    per_auto = (rss_loaded - rss_before) * 1024 / n
+    per_auto_end = (rss_end - rss_before) * 1024 / n
+    tag = f"automation_n{n}" + ("" if args.mode == "parallel" else f"_{args.mode}")
+    return {
+        f"{tag}_trigger_to_action_idle": idle,
+        f"{tag}_throughput": {**rate(args.total, elapsed), "batch": batch, "state_writes_per_trigger": 2},
+        f"{tag}_trigger_to_action_in_burst": in_burst,
+        f"{tag}_load_time": {"value": round(load_s, 3), "unit": "s"},
+        f"{tag}_rss_before_load": {"value": rss_before, "unit": "MiB"},
+        f"{tag}_rss_loaded": {"value": rss_loaded, "unit": "MiB"},
+        f"{tag}_rss_after_bench": {"value": rss_end, "unit": "MiB"},
+        f"{tag}_kib_per_automation_loaded": {"value": round(per_auto, 2), "unit": "KiB"},
+        f"{tag}_kib_per_automation_after_runs": {"value": round(per_auto_end, 2), "unit": "KiB",
+                                                 "note": "traces kept (20 per automation)"},
+    }
+
+
+async def bench_template(args: argparse.Namespace, config_dir: str) -> dict[str, Any]:
+    """Section d."""
+    from automations.template import Template
+
+    hub = Hub(config_dir)
+    hub.states.async_set("sensor.t", "31.5")
+    hub.states.async_set("binary_sensor.x", "on")
+    tpl = Template(TEMPLATE_SRC)
+    assert tpl.async_render(hub) is True
+    render = tpl.async_render
+    for _ in range(2000):
+        render(hub)
+    gc.collect()
+    total = args.template_total
+    start = perf()
+    for _ in range(total):
+        render(hub)
+    elapsed = perf() - start
+    lats = []
+    for _ in range(args.template_lat_n):
+        t0 = perf()
+        render(hub)
+        lats.append(perf() - t0)
+    n_new = max(1000, total // 10)
+    start = perf()
+    for _ in range(n_new):
+        Template(TEMPLATE_SRC).async_render(hub)
+    elapsed_new = perf() - start
+    await hub.async_stop()
+    return {
+        "template_render_cached": {**rate(total, elapsed), **lat_stats(lats)},
+        "template_render_new_object": rate(n_new, elapsed_new),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--mode", default="parallel", choices=["single", "restart", "queued", "parallel"])
+    parser.add_argument("--total", type=int, default=5000)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--lat-n", type=int, default=1000)
+    parser.add_argument("--template-total", type=int, default=200_000)
+    parser.add_argument("--template-lat-n", type=int, default=5000)
+    parser.add_argument("--section", choices=["all", "automation", "template"], default="all")
+    args = parser.parse_args()
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    metrics: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as config_dir:
+        if args.section in ("all", "automation"):
+            metrics.update(asyncio.run(bench_automations(args, config_dir)))
+        if args.section in ("all", "template"):
+            metrics.update(asyncio.run(bench_template(args, config_dir)))
+    for name, value in metrics.items():
+        shown = ", ".join(f"{k}={v}" for k, v in value.items())
+        print(f"{name}: {shown}", file=sys.stderr)
+    env = {"python": platform.python_version(), "cpus": os.cpu_count(), "argv": sys.argv[1:],
+           "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    print(json.dumps({"bench": "automations", "env": env, "metrics": metrics}))
+
+
+if __name__ == "__main__":
+    main()
