@@ -1,0 +1,50 @@
+// Bollard page: raise / lower / emergency lower behind a confirmation dialog; the hub's refusal
+// reason (vehicle on the loop, local mode, second operator needed...) is shown as it came back.
+
+import { callService, errorText, pageData, toast } from "./hacho.js";
+
+const data = pageData();
+const dialog = document.getElementById("confirm");
+const question = document.getElementById("confirm-question");
+const reasonInput = document.getElementById("confirm-reason");
+const outcome = document.getElementById("outcome");
+let pending = null;
+
+function ask(button) {
+  pending = { service: button.dataset.service, pendingId: button.dataset.pendingId || null };
+  question.textContent = button.dataset.question;
+  reasonInput.value = "";
+  dialog.showModal();
+}
+
+async function run() {
+  if (!pending) return;
+  const { service, pendingId } = pending;
+  pending = null;
+  const body = { entity_id: pendingId ? data.entity_id : [data.entity_id] };
+  if (pendingId) body.pending_id = pendingId;
+  const reason = reasonInput.value.trim();
+  if (reason && !pendingId) body.reason = reason;
+  outcome.textContent = "Sending...";
+  outcome.className = "flash";
+  const result = await callService("bollard", service, body);
+  if (result.ok) {
+    outcome.textContent = `${service.replace("_", " ")}: sent`;
+    outcome.className = "flash ok";
+    toast(`Bollard ${service.replace("_", " ")} sent`);
+    setTimeout(() => window.location.reload(), 1200);
+  } else {
+    outcome.textContent = `Refused: ${errorText(result)}`;
+    outcome.className = "flash error refusal";
+  }
+}
+
+for (const button of document.querySelectorAll("button[data-service]")) {
+  button.addEventListener("click", () => ask(button));
+}
+if (dialog) {
+  dialog.addEventListener("close", () => {
+    if (dialog.returnValue === "confirm") run();
+    else pending = null;
+  });
+}

@@ -1,0 +1,149 @@
+// Panel page: compose a message with a live preview of the sign (rows x characters, pages, justify,
+// colour), the same fit rules the hub applies, then send it with panel.display or clear the panel.
+
+import { callService, el, errorText, pageData, toast } from "./hacho.js";
+
+const data = pageData();
+const caps = data.capabilities;
+const form = document.getElementById("compose");
+const preview = document.getElementById("preview");
+const problemsBox = document.getElementById("problems");
+const sendButton = document.getElementById("send");
+
+/** Pages of lines: a blank line starts a new page; trailing blank lines are ignored. */
+export function parsePages(text) {
+  const pages = [];
+  let current = [];
+  for (const raw of text.replace(/\r/g, "").split("\n")) {
+    const line = raw.replace(/\s+$/, "");
+    if (line === "") {
+      if (current.length) pages.push(current);
+      current = [];
+    } else {
+      current.push(line);
+    }
+  }
+  if (current.length) pages.push(current);
+  return pages;
+}
+
+/** Every reason the pages cannot be shown (the hub checks the same before sending). */
+export function fitProblems(pages, capabilities) {
+  const problems = [];
+  if (!pages.length) problems.push("the message has no text");
+  if (pages.length > capabilities.max_pages) {
+    problems.push(`${pages.length} pages; this panel shows at most ${capabilities.max_pages}`);
+  }
+  const charset = new Set(capabilities.charset);
+  pages.forEach((page, p) => {
+    if (page.length > capabilities.rows) problems.push(`page ${p + 1}: ${page.length} lines; the panel has ${capabilities.rows} rows`);
+    page.forEach((line, l) => {
+      if (line.length > capabilities.chars_per_row) {
+        problems.push(`page ${p + 1} line ${l + 1}: ${line.length} characters; ${capabilities.chars_per_row} fit`);
+      }
+      const bad = [...new Set(line)].filter((ch) => !charset.has(ch));
+      if (bad.length) problems.push(`page ${p + 1} line ${l + 1}: the panel cannot show ${bad.map((c) => `'${c}'`).join(", ")}`);
+    });
+  });
+  return problems;
+}
+
+function placeLine(line, width, justify) {
+  const text = line.slice(0, width);
+  const free = width - text.length;
+  if (justify === "left") return text + " ".repeat(free);
+  if (justify === "right") return " ".repeat(free) + text;
+  const left = Math.floor(free / 2);
+  return " ".repeat(left) + text + " ".repeat(free - left);
+}
+
+function renderSign(page, justify) {
+  const charset = new Set(caps.charset);
+  const sign = el("div", { class: `sign colour-${caps.colour || "amber"}`, role: "img",
+                            "aria-label": page.join(" / ") });
+  for (let r = 0; r < caps.rows; r += 1) {
+    const line = placeLine(page[r] || "", caps.chars_per_row, justify);
+    const row = el("div", { class: "row" });
+    for (const ch of line) {
+      row.append(el("span", { class: ch !== " " && !charset.has(ch) ? "cell bad" : "cell", text: ch }));
+    }
+    sign.append(row);
+  }
+  return sign;
+}
+
+function values() {
+  const fields = new FormData(form);
+  let text = String(fields.get("text") || "");
+  if (fields.get("uppercase")) text = text.toLocaleUpperCase("es");
+  return {
+    pages: parsePages(text),
+    priority: String(fields.get("priority") || "information"),
+    justify: String(fields.get("justify") || "center"),
+    minutes: Number(fields.get("minutes") || 0),
+    pictogram: String(fields.get("pictogram") || ""),
+    pageTime: Number(fields.get("page_time") || 3),
+  };
+}
+
+function update() {
+  const v = values();
+  preview.replaceChildren();
+  const pages = v.pages.length ? v.pages : [[]];
+  const wrap = el("div", { class: "sign-pages" });
+  pages.forEach((page, index) => {
+    wrap.append(el("div", {}, renderSign(page, v.justify),
+      el("div", { class: "sign-meta", text: `page ${index + 1}/${pages.length}` })));
+  });
+  preview.append(wrap);
+  const expiry = v.minutes > 0 ? `expires in ${v.minutes} min` : "no expiry";
+  preview.append(el("div", { class: "sign-meta",
+    text: `${caps.rows} rows x ${caps.chars_per_row} characters - priority ${v.priority} - ${expiry}`
+      + (v.pictogram ? ` - pictogram ${v.pictogram}` : "") + (pages.length > 1 ? ` - ${v.pageTime}s per page` : "") }));
+  const problems = fitProblems(v.pages, caps);
+  problemsBox.replaceChildren(...problems.map((p) => el("li", { text: p })));
+  problemsBox.classList.toggle("hidden", problems.length === 0);
+  if (sendButton) sendButton.disabled = problems.length > 0;
+}
+
+async function send(event) {
+  event.preventDefault();
+  const v = values();
+  if (fitProblems(v.pages, caps).length) return;
+  const body = { entity_id: data.entity_id, pages: v.pages, priority: v.priority, justify: v.justify,
+                 page_time: v.pageTime };
+  if (v.minutes > 0) body.duration = v.minutes * 60;
+  if (v.pictogram) body.pictogram = v.pictogram;
+  sendButton.disabled = true;
+  const result = await callService("panel", "display", body);
+  sendButton.disabled = false;
+  if (result.ok) {
+    toast("Message sent to the panel");
+    setTimeout(() => window.location.reload(), 600);
+  } else {
+    toast(`Refused: ${errorText(result)}`, "error", 10000);
+  }
+}
+
+async function clear(event) {
+  const priority = event.target.dataset.priority;
+  const body = priority ? { entity_id: data.entity_id, priority } : { entity_id: data.entity_id, all: true };
+  const result = await callService("panel", "clear", body);
+  if (result.ok) {
+    toast("Panel cleared");
+    setTimeout(() => window.location.reload(), 600);
+  } else {
+    toast(`Refused: ${errorText(result)}`, "error", 10000);
+  }
+}
+
+if (form && caps) {
+  form.addEventListener("input", update);
+  form.addEventListener("submit", send);
+  update();
+}
+for (const button of document.querySelectorAll("[data-action=clear]")) button.addEventListener("click", clear);
+const current = document.getElementById("current-sign");
+if (current && data.current && caps) {
+  current.replaceChildren(...data.current.pages.map((page) => renderSign(page, data.current.justify || "center")));
+}
