@@ -1,0 +1,383 @@
+"""Login sessions for the web frontend: password login with lockout, idle and absolute timeouts, CSRF tokens.
+
+The logic lives here, on `hub.clock`; `hub.auth.session_http` puts it on aiohttp (cookie, CSRF
+check, security headers). Sessions are kept in memory: a restart logs everyone out.
+Every login, failed login and logout fires an event (`auth_login`, `auth_login_failed`,
+`auth_logout`) that the audit log records; passwords and session tokens are never in them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from ..core import CALLBACK_TYPE, Context, HubKey, callback
+from ..exceptions import HubError
+from .models import User
+from .users import Role, UserRecord, UserStore, async_get_users
+
+if TYPE_CHECKING:
+    from ..clock import Clock
+    from ..core import Hub
+
+__all__ = [
+    "DATA_SESSIONS",
+    "EVENT_LOGIN",
+    "EVENT_LOGIN_FAILED",
+    "EVENT_LOGOUT",
+    "LoginError",
+    "LoginThrottle",
+    "Session",
+    "SessionConfig",
+    "SessionManager",
+    "async_setup_sessions",
+    "get_sessions",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+EVENT_LOGIN: Final = "auth_login"
+EVENT_LOGIN_FAILED: Final = "auth_login_failed"
+EVENT_LOGOUT: Final = "auth_logout"
+
+SESSION_TOKEN_BYTES: Final = 32
+CSRF_TOKEN_BYTES: Final = 32
+PURGE_INTERVAL: Final = 60.0
+
+DATA_SESSIONS: HubKey[SessionManager] = HubKey("auth_sessions")
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    """Timeouts and lockout rules (seconds). Defaults: 30 min idle, a 12 h shift at most."""
+
+    idle_timeout: float = 30 * 60
+    absolute_timeout: float = 12 * 3600
+    max_sessions_per_user: int = 10
+    account_max_failures: int = 5  # failures within `failure_window` that lock an account
+    ip_max_failures: int = 20  # ... and an address
+    failure_window: float = 15 * 60
+    lockout: float = 60.0  # the first lock; each further lock within the window doubles it
+    max_lockout: float = 15 * 60
+
+
+class LoginError(HubError):
+    """A login was refused. `reason`: invalid_credentials, locked_out; `retry_after` in seconds."""
+
+    def __init__(self, message: str, reason: str, retry_after: float = 0.0) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+# --------------------------------------------------------------------------- lockout
+
+
+@dataclass(slots=True)
+class _Failures:
+    times: list[float] = field(default_factory=list)
+    locked_until: float = 0.0
+    locks: int = 0
+
+
+class LoginThrottle:
+    """Failed-login counting per account and per address, with a doubling lockout (pure logic).
+
+    `config.account_max_failures` failures of one account (or `ip_max_failures` from one address)
+    within `failure_window` lock it for `lockout` seconds, doubled for each further lock while
+    failures keep coming, up to `max_lockout`. A success clears the account's count, not the
+    address's (one valid login must not reset a password-guessing address).
+    """
+
+    MAX_KEYS: Final = 10_000
+
+    def __init__(self, clock: Clock, config: SessionConfig | None = None) -> None:
+        self._clock = clock
+        self.config = config or SessionConfig()
+        self._accounts: OrderedDict[str, _Failures] = OrderedDict()
+        self._addresses: OrderedDict[str, _Failures] = OrderedDict()
+
+    def retry_after(self, account: str, address: str | None) -> float:
+        """Seconds until this account (from this address) may try again; 0 when it may now."""
+        now = self._clock.time()
+        waits = [self._wait(self._accounts.get(account.lower()), now)]
+        if address:
+            waits.append(self._wait(self._addresses.get(address), now))
+        return max(waits)
+
+    def record_failure(self, account: str, address: str | None) -> float:
+        """Count a failure; returns the lockout it caused (0: none yet)."""
+        now = self._clock.time()
+        wait = self._fail(self._accounts, account.lower(), self.config.account_max_failures, now)
+        if address:
+            wait = max(wait, self._fail(self._addresses, address, self.config.ip_max_failures, now))
+        return wait
+
+    def record_success(self, account: str, address: str | None) -> None:
+        """Forget the account's failures."""
+        self._accounts.pop(account.lower(), None)
+
+    @staticmethod
+    def _wait(failures: _Failures | None, now: float) -> float:
+        if failures is None:
+            return 0.0
+        return max(0.0, failures.locked_until - now)
+
+    def _fail(self, table: OrderedDict[str, _Failures], key: str, limit: int, now: float) -> float:
+        window = self.config.failure_window
+        failures = table.pop(key, None) or _Failures()
+        table[key] = failures  # most recent last, so the oldest go first when full
+        failures.times = [t for t in failures.times if now - t < window]
+        if not failures.times and failures.locked_until + window <= now:
+            failures.locks = 0  # a quiet window forgives earlier locks
+        failures.times.append(now)
+        while len(table) > self.MAX_KEYS:
+            table.popitem(last=False)
+        if len(failures.times) < limit:
+            return 0.0
+        lockout = min(self.config.lockout * (2 ** failures.locks), self.config.max_lockout)
+        failures.locks += 1
+        failures.times.clear()
+        failures.locked_until = now + lockout
+        return lockout
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+def _token_key(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(slots=True)
+class Session:
+    """One logged-in browser. `id` is public (listing, revoking); the cookie token is not kept."""
+
+    id: str
+    user_id: str
+    name: str
+    role: Role
+    centre: str
+    created: float
+    last_seen: float
+    csrf_token: str = field(repr=False)
+    ip: str | None = None
+    user_agent: str | None = None
+
+    def user(self) -> User:
+        """The request identity for this session (hub.auth.models.User)."""
+        return User(id=self.user_id, name=self.name, token_id=f"session:{self.id[:8]}", centre=self.centre)
+
+    def context(self, parent: Context | None = None) -> Context:
+        """A Context acting for this session's user and centre."""
+        return Context(user_id=self.user_id, centre=self.centre,
+                       parent_id=parent.id if parent is not None else None)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able, without the CSRF token."""
+        return {"id": self.id, "user_id": self.user_id, "name": self.name, "role": self.role.value,
+                "centre": self.centre, "created": self.created, "last_seen": self.last_seen,
+                "ip": self.ip, "user_agent": self.user_agent}
+
+
+class SessionManager:
+    """Creates, validates and revokes sessions; counts failed logins.
+
+    `validate(token)` is the per-request check: it ends a session idle for `idle_timeout` or
+    older than `absolute_timeout` (on hub.clock) and otherwise marks it seen. A user who is
+    removed, disabled, or whose password, role or centre changes loses every session.
+    """
+
+    def __init__(self, hub: Hub, users: UserStore, config: SessionConfig | None = None) -> None:
+        self.hub = hub
+        self.users = users
+        self.config = config or SessionConfig()
+        self.throttle = LoginThrottle(hub.clock, self.config)
+        self._sessions: dict[str, Session] = {}  # by sha256 of the token
+        self._by_id: dict[str, str] = {}  # public id -> token key
+        self._removers: list[CALLBACK_TYPE] = [users.async_listen(self._users_changed)]
+
+    # ---- login and logout
+
+    async def async_login(self, username: str, password: str, *, ip: str | None = None,
+                          user_agent: str | None = None) -> tuple[Session, str]:
+        """Check a password login; returns the session and its secret token (the cookie value).
+
+        Raises LoginError: `locked_out` (with retry_after) while the account or address is
+        locked, `invalid_credentials` for a wrong name or password or a user who may not log in.
+        """
+        account = (username or "").strip().lower()[:64]
+        wait = self.throttle.retry_after(account, ip)
+        if wait > 0:
+            self._fire_failed(account, ip, "locked_out", wait)
+            raise LoginError(f"Too many failed logins; try again in {int(wait + 0.999)} s", "locked_out", wait)
+        user = await self.users.async_verify(account, password)
+        if user is None:
+            lock = self.throttle.record_failure(account, ip)
+            self._fire_failed(account, ip, "invalid_credentials", lock)
+            raise LoginError("Wrong user name or password", "invalid_credentials", lock)
+        self.throttle.record_success(account, ip)
+        session, token = self._create(user, ip, user_agent)
+        self.hub.bus.async_fire(EVENT_LOGIN, {"user_id": user.id, "centre": user.centre, "role": user.role.value,
+                                              "session_id": session.id, "ip": ip},
+                                context=session.context())
+        _LOGGER.debug("User %s logged in from %s", user.id, ip)
+        return session, token
+
+    def _fire_failed(self, account: str, ip: str | None, reason: str, retry_after: float) -> None:
+        self.hub.bus.async_fire(EVENT_LOGIN_FAILED, {"username": account, "ip": ip, "reason": reason,
+                                                     "retry_after": retry_after})
+        _LOGGER.info("Failed login from %s: %s", ip, reason)
+
+    def _create(self, user: UserRecord, ip: str | None, user_agent: str | None) -> tuple[Session, str]:
+        token = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
+        key = _token_key(token)
+        now = self.hub.clock.time()
+        session = Session(id=key[:32], user_id=user.id, name=user.name, role=user.role, centre=user.centre,
+                          created=now, last_seen=now, csrf_token=secrets.token_urlsafe(CSRF_TOKEN_BYTES),
+                          ip=ip, user_agent=(user_agent or "")[:256] or None)
+        self._sessions[key] = session
+        self._by_id[session.id] = key
+        mine = sorted((s for s in self._sessions.values() if s.user_id == user.id), key=lambda s: s.created)
+        for old in mine[:max(0, len(mine) - self.config.max_sessions_per_user)]:
+            self.revoke(old.id, "too_many_sessions")
+        return session, token
+
+    @callback
+    def logout(self, token: str) -> bool:
+        """End the session of this token; whether there was one."""
+        session = self._sessions.get(_token_key(token))
+        return session is not None and self.revoke(session.id, "logout")
+
+    @callback
+    def revoke(self, session_id: str, reason: str = "revoked", context: Context | None = None) -> bool:
+        """End a session by its public id; fires `auth_logout` with the reason. Whether it existed."""
+        key = self._by_id.pop(session_id, None)
+        if key is None:
+            return False
+        session = self._sessions.pop(key)
+        self.hub.bus.async_fire(EVENT_LOGOUT, {"user_id": session.user_id, "centre": session.centre,
+                                               "session_id": session.id, "reason": reason},
+                                context=context or session.context())
+        return True
+
+    @callback
+    def revoke_user(self, user_id: str, reason: str = "revoked", context: Context | None = None) -> int:
+        """End every session of a user; returns how many."""
+        ids = [s.id for s in self._sessions.values() if s.user_id == user_id]
+        for session_id in ids:
+            self.revoke(session_id, reason, context)
+        return len(ids)
+
+    # ---- per request
+
+    @callback
+    def validate(self, token: str | None) -> Session | None:
+        """The live session of a token (marked seen now), or None: unknown, expired or revoked."""
+        if not token:
+            return None
+        session = self._sessions.get(_token_key(token))
+        if session is None:
+            return None
+        reason = self._expired(session, self.hub.clock.time())
+        if reason is not None:
+            self.revoke(session.id, reason)
+            return None
+        session.last_seen = self.hub.clock.time()
+        return session
+
+    async def async_authenticate(self, token: str) -> User | None:
+        """The user of a session token (the same shape as TokenStore.async_authenticate)."""
+        session = self.validate(token)
+        return session.user() if session is not None else None
+
+    def _expired(self, session: Session, now: float) -> str | None:
+        if now - session.created >= self.config.absolute_timeout:
+            return "absolute_timeout"
+        if now - session.last_seen >= self.config.idle_timeout:
+            return "idle_timeout"
+        return None
+
+    @callback
+    def check_csrf(self, session: Session, presented: str | None) -> bool:
+        """Whether `presented` is this session's CSRF token (constant-time)."""
+        if not presented:
+            return False
+        return hmac.compare_digest(session.csrf_token.encode(), presented.encode())
+
+    @callback
+    def get(self, session_id: str) -> Session | None:
+        """A session by its public id (not touching it)."""
+        key = self._by_id.get(session_id)
+        return self._sessions.get(key) if key is not None else None
+
+    @callback
+    def sessions(self, user_id: str | None = None) -> list[Session]:
+        """Live sessions, of one user or all, oldest first."""
+        found = [s for s in self._sessions.values() if user_id is None or s.user_id == user_id]
+        return sorted(found, key=lambda s: s.created)
+
+    @callback
+    def purge_expired(self, _now: datetime | None = None) -> int:
+        """End every expired session (also run every minute); returns how many."""
+        now = self.hub.clock.time()
+        expired = [(s.id, reason) for s in list(self._sessions.values())
+                   if (reason := self._expired(s, now)) is not None]
+        for session_id, reason in expired:
+            self.revoke(session_id, reason)
+        return len(expired)
+
+    def _users_changed(self, old: dict[str, UserRecord], new: dict[str, UserRecord]) -> None:
+        for user_id, before in old.items():
+            after = new.get(user_id)
+            if after is None:
+                self.revoke_user(user_id, "user_removed")
+            elif after.disabled and not before.disabled:
+                self.revoke_user(user_id, "user_disabled")
+            elif (after.password_hash, after.role, after.centre) != (before.password_hash, before.role,
+                                                                     before.centre):
+                self.revoke_user(user_id, "user_changed")
+
+    @callback
+    def async_start(self) -> None:
+        """Purge expired sessions every minute (on hub.clock) until async_shutdown."""
+        from ..helpers.event import async_track_time_interval
+
+        self._removers.append(async_track_time_interval(self.hub, self.purge_expired, PURGE_INTERVAL))
+
+    @callback
+    def async_shutdown(self) -> None:
+        """Stop listening (the hub is stopping)."""
+        while self._removers:
+            self._removers.pop()()
+
+
+async def async_setup_sessions(hub: Hub, config: SessionConfig | None = None) -> SessionManager:
+    """The hub's session manager (created once): users loaded, expired sessions purged every minute."""
+    from ..const import EVENT_HUB_STOP
+
+    manager = hub.data.get(DATA_SESSIONS)
+    if manager is not None:
+        return manager
+    users = await async_get_users(hub)
+    manager = hub.data[DATA_SESSIONS] = SessionManager(hub, users, config)
+    manager.async_start()
+
+    @callback
+    def _stop(_event: Any) -> None:
+        manager.async_shutdown()
+
+    hub.bus.async_listen_once(EVENT_HUB_STOP, _stop)
+    return manager
+
+
+@callback
+def get_sessions(hub: Hub) -> SessionManager | None:
+    """The session manager, if set up."""
+    return hub.data.get(DATA_SESSIONS)
