@@ -12,8 +12,9 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
+$(STAMP): $(BIN)/python pyproject.toml package-lock.json
 	$(BIN)/pip install -q -e .
+	bash scripts/vendor-leaflet.sh
 	touch $@
 
 $(DEVSTAMP): $(STAMP)

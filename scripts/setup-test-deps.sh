@@ -12,3 +12,5 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "warning: missing ${need[*]}; tests needing them will skip" >&2
   fi
 fi
+# Chromium for the frontend browser tests (never fails the set-up).
+bash "$(dirname "$0")/setup-browser.sh"
