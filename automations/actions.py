@@ -16,7 +16,7 @@ from .helpers import parse_time_period
 from .script import ConditionFail, StopRun
 from .template import Template, has_template, is_true, render_complex
 from .template_tracker import TemplateTracker
-from .trace import EXEC_ABORTED
+from .trace import EXEC_ABORTED, put
 from .triggers import async_attach_triggers
 from .validators import plain
 
@@ -110,7 +110,7 @@ class ServiceStep(Step):
                                                  return_response=rv is not None)
         if rv is not None:
             scope.set(**{rv: response})
-            element[4] = {rv: response}
+            put(element, 4, {rv: response})
 
 
 class EventStep(Step):
@@ -190,7 +190,7 @@ class _WaitStep(Step):
                wait: dict[str, Any], completed: bool) -> None:
         wait["remaining"] = None if deadline is None else max(0.0, deadline - self.hub.clock.time())
         scope.set(wait=wait)
-        element[4] = {"wait": wait}
+        put(element, 4, {"wait": wait})
         if not completed:
             element[2] = {"timeout": True}
             if not self._continue:
@@ -479,7 +479,7 @@ class VariablesStep(Step):
         for name, value in self._variables.items():
             values[name] = changed[name] = render_complex(self.hub, value, values)
         scope.vars = values
-        element[4] = changed
+        put(element, 4, changed)
 
 
 class StopStep(Step):

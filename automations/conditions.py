@@ -21,7 +21,7 @@ from hub.helpers import config_validation as cv
 
 from .helpers import hub_tz
 from .template import Template, is_template_string, is_true
-from .trace import RunTrace
+from .trace import RunTrace, put
 from .triggers.numeric_state import numeric_value, within
 from .triggers.time import entity_time
 from .triggers.zone import state_in_zone
@@ -127,8 +127,7 @@ def validate_condition(value: Any) -> dict[str, Any]:
 
 def _fail(trace: RunTrace | None, path: str, reason: str) -> bool:
     if trace is not None:
-        element = trace.add(path, False)
-        element[3] = reason
+        put(trace.add(path, False), 3, reason)
     return False
 
 

@@ -84,6 +84,9 @@ class Automation(Entity):
     @property
     def extra_state_attributes(self) -> Mapping[str, Any]:
         """id, last_triggered, mode, current runs (and max for queued/parallel)."""
+        return self._attributes()
+
+    def _attributes(self) -> dict[str, Any]:
         last = self._last_triggered
         attrs: dict[str, Any] = {
             ATTR_ID: self.automation_id,
@@ -94,6 +97,19 @@ class Automation(Entity):
         if self.script.mode in (MODE_QUEUED, MODE_PARALLEL):
             attrs[ATTR_MAX] = self.script.max_runs
         return attrs
+
+    @callback
+    def async_write_state(self) -> None:
+        """Write on/off and the attributes directly (written on every trigger, so kept short)."""
+        attrs = self._attributes()
+        name = self.registry_name if self.registry_name is not None else self._attr_name
+        if name is not None:
+            attrs["friendly_name"] = name
+        area = self.area_id
+        if area is not None:
+            attrs["area_id"] = area
+        context, self._context = self._context, None
+        self.hub.states.async_set(self.entity_id, self.state, attrs, context=context)
 
     async def async_added_to_hub(self) -> None:
         """Attach triggers unless `initial_state: false`."""

@@ -98,8 +98,10 @@ class RunTrace:
         self.error: str | None = None
 
     def add(self, path: str, result: Any = None, variables: Mapping[str, Any] | None = None) -> list[Any]:
-        """Record that the run reached `path`; returns the element so the step can add its result."""
-        element = [path, int((self._clock.time() - self.start) * 1_000_000), result, None, variables]
+        """Record that the run reached `path`; returns the element ([path, µs, result]) for the step to fill."""
+        element = [path, int((self._clock.time() - self.start) * 1_000_000), result]
+        if variables is not None:
+            element += (None, variables)
         self.steps.append(element)
         return element
 
@@ -108,7 +110,7 @@ class RunTrace:
         text = error if isinstance(error, str) else _error_text(error)
         target = element if element is not None else (self.steps[-1] if self.steps else None)
         if target is not None:
-            target[3] = text
+            put(target, 3, text)
         self.error = text
 
     def as_dict(self, finish: float | None = None) -> dict[str, Any]:
@@ -135,25 +137,32 @@ class RunTrace:
             "duration_us": int((self._clock.time() - self.start) * 1_000_000),
             "execution": self.execution,
             "trigger": self.trigger,
-            "steps": [_compact(element) for element in self.steps],
+            "steps": [element if len(element) > 3 or element[2] is not None else element[:2]
+                      for element in self.steps],
         }
+        first = self.steps[0] if self.steps else None
+        if first is not None and len(first) > 4 and isinstance(first[4], dict) and "trigger" in first[4]:
+            data["steps"][0] = [*first[:4], _compact_trigger(first[4])]
         if self.error is not None:
             data["error"] = self.error
         # orjson's buffer is larger than its output: copy so a kept trace costs only its length.
         return memoryview(dumps(data)).tobytes()
 
 
-def _compact(element: list[Any]) -> list[Any]:
-    """An element without trailing nulls; the trigger payload without empty keys."""
-    variables = element[4]
-    if variables and "trigger" in variables and isinstance(variables["trigger"], dict):
-        trigger = {k: v for k, v in variables["trigger"].items() if v is not None and k != "description"}
-        variables = {**variables, "trigger": trigger}
-        element = [*element[:4], variables]
-    end = len(element)
-    while end > 2 and element[end - 1] is None:
-        end -= 1
-    return element[:end]
+def put(element: list[Any], index: int, value: Any) -> None:
+    """Set slot `index` of a trace element (2 result, 3 error, 4 changed variables), growing it as needed."""
+    if len(element) <= index:
+        element.extend([None] * (index + 1 - len(element)))
+    element[index] = value
+
+
+def _compact_trigger(variables: dict[str, Any]) -> dict[str, Any]:
+    """The trigger payload without empty keys and without the description (the trace has it)."""
+    trigger = variables["trigger"]
+    if not isinstance(trigger, dict):
+        return variables
+    return {**variables,
+            "trigger": {k: v for k, v in trigger.items() if v is not None and k != "description"}}
 
 
 def _error_text(error: BaseException) -> str:

@@ -34,7 +34,7 @@ def pct(sorted_vals: list[float], q: float) -> float:
     """Nearest-rank percentile (as the anchor harness computes it)."""
     if not sorted_vals:
         return float("nan")
-    k = max(0, min(len(sorted_vals) - 1, int(round(q / 100.0 * len(sorted_vals) + 0.5)) - 1))
+    k = max(0, min(len(sorted_vals) - 1, round(q / 100.0 * len(sorted_vals) + 0.5) - 1))
     return sorted_vals[k]
 
 

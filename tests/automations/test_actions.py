@@ -33,8 +33,8 @@ def last_trace(hub: Hub, key: str = "automation.a") -> dict[str, Any]:
 
 async def test_service_call_target_data_response_and_context(hub: Hub, calls: Calls, setup: Setup) -> None:
     await setup(on_go(
-        {"action": "test.reply", "target": {"entity_id": "panel.port_1"}, "data": {"text": "{{ trigger.event.data.msg }}"},
-         "response_variable": "answer"},
+        {"action": "test.reply", "target": {"entity_id": "panel.port_1"},
+         "data": {"text": "{{ trigger.event.data.msg }}"}, "response_variable": "answer"},
         {"service": "test.record", "data_template": {"got": "{{ answer.echo.text }}"}},
     ))
     fired = Context(user_id="operator_1", centre="norte")

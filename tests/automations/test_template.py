@@ -90,7 +90,7 @@ async def test_sandbox_refuses_mutation_and_private_attributes(hub: Hub) -> None
 async def test_syntax_error_is_a_load_error_and_render_error_is_clear(hub: Hub) -> None:
     with pytest.raises(TemplateError, match="invalid template"):
         Template("{{ states('sensor.t' }}")
-    with pytest.raises(TemplateError, match="unknown_filter|No filter named"):
+    with pytest.raises(TemplateError, match=r"unknown_filter|No filter named"):
         Template("{{ 1 | unknown_filter }}")
     with pytest.raises(TemplateError, match="error rendering"):
         render(hub, "{{ 1 / 0 }}")

@@ -199,7 +199,8 @@ async def test_trigger_id_variables_and_disabled_trigger(hub: Hub, calls: Calls,
         "trigger_variables": {"tower": "hacho_1"},
         "triggers": [
             {"trigger": "event", "event_type": "a", "enabled": False},
-            {"trigger": "event", "event_type": "b", "id": "bee", "variables": {"level": "{{ trigger.event.data.n * 2 }}"}},
+            {"trigger": "event", "event_type": "b", "id": "bee",
+             "variables": {"level": "{{ trigger.event.data.n * 2 }}"}},
         ],
         "actions": record(id="{{ trigger.id }}", idx="{{ trigger.idx }}", level="{{ level }}", tower="{{ tower }}"),
     })
