@@ -186,6 +186,7 @@ class MqttClient:
     async def async_stop(self) -> None:
         """Say goodbye (the will payload, since a clean disconnect suppresses the broker's will) and close."""
         self._stopping = True
+        self._cancel_flush()
         aio = self._aio
         will = self._config.get(CONF_WILL_MESSAGE)
         if aio is not None and will:
@@ -297,7 +298,15 @@ class MqttClient:
             return
         self._aio = None
         self._connected_event.clear()
+        self._cancel_flush()  # its acknowledgement will never come; the reconnect subscribes to everything
         self._notify_connection(False)
+
+    def _cancel_flush(self) -> None:
+        self._pending_subscribe.clear()
+        self._pending_unsubscribe.clear()
+        if self._flush_task is not None:
+            self._flush_task.cancel()
+            self._flush_task = None
 
     @callback
     def async_subscribe_connection_status(self, listener: ConnectionCallback) -> CALLBACK_TYPE:
@@ -352,7 +361,7 @@ class MqttClient:
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
-        if self._flush_task is None and self._aio is not None:
+        if self._flush_task is None and self._aio is not None and not self._stopping:
             self._flush_task = self._hub.async_create_task(self._async_flush(), "mqtt subscribe")
 
     async def _async_flush(self) -> None:
@@ -371,7 +380,8 @@ class MqttClient:
             # The connection is going down; the reconnect subscribes to everything again.
             _LOGGER.debug("MQTT (un)subscribe failed: %s", err)
         finally:
-            self._flush_task = None
+            if self._flush_task is asyncio.current_task():
+                self._flush_task = None
 
     # ---- receiving
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -96,23 +95,25 @@ class Broker:
         self.port = free_port()
         self.config = directory / "mosquitto.conf"
         self.config.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
-        self.process = subprocess.Popen([self.binary, "-c", str(self.config)], stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+        self.process = await asyncio.create_subprocess_exec(
+            self.binary, "-c", str(self.config), stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL)
         for _ in range(200):
             if port_open("127.0.0.1", self.port, timeout=0.1):
                 return
-            if self.process.poll() is not None:
+            if self.process.returncode is not None:
                 pytest.fail(f"mosquitto exited with {self.process.returncode} on port {self.port}")
             await asyncio.sleep(0.025)
         pytest.fail(f"mosquitto did not listen on port {self.port}")
 
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
+    async def kill(self) -> None:
+        """SIGKILL: the broker vanishes without a goodbye, as when its host dies."""
+        if self.process is not None and self.process.returncode is None:
             self.process.kill()
-            self.process.wait()
+            await self.process.wait()
         self.process = None
 
 
@@ -124,4 +125,4 @@ async def own_broker(tmp_path: Path) -> AsyncIterator[Broker]:
         pytest.skip("the mosquitto binary is not installed")
     broker = Broker(tmp_path, binary)
     yield broker
-    broker.kill()
+    await broker.kill()
