@@ -432,7 +432,7 @@ class ParallelStep(Step):
     async def async_run(self, run: ScriptRun, scope: Scope) -> None:
         run.trace.add(self.path)
         run.in_task = True
-        tasks = [self.hub.async_create_task(run.run_nested(steps, scope, ["parallel", index]),
+        tasks = [self.hub.async_create_background_task(run.run_nested(steps, scope, ["parallel", index]),
                                             f"{run.script.key} parallel {index}")
                  for index, steps in enumerate(self._branches)]
         try:

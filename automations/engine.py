@@ -25,7 +25,9 @@ from .const import (
     MODE_PARALLEL,
     MODE_QUEUED,
 )
+from .durable import AutomationCheckpoints, ForRecords
 from .script import Script, ScriptRun
+from .storage import get_store
 from .template import render_complex
 from .trace import EXEC_ERROR, EXEC_FAILED_CONDITIONS, RunTrace, TraceStore, get_trace_store
 from .triggers import async_attach_triggers
@@ -68,6 +70,9 @@ class Automation(Entity):
         self._unsub_triggers: Any = None
         self._last_triggered: float | None = None
         self._starting = False
+        store = get_store(hub)
+        self.script.checkpoints = AutomationCheckpoints(store, self)
+        self._for_store = ForRecords(store, self.entity_id, cfg.fingerprint)
 
     # ---- entity
 
@@ -137,7 +142,7 @@ class Automation(Entity):
         self._rendered_trigger_variables = variables
         self._unsub_triggers = await async_attach_triggers(
             self.hub, self._triggers, self._on_trigger, DOMAIN, self.alias, variables,
-            hub_start=not self.hub.is_running,
+            hub_start=not self.hub.is_running, for_store=self._for_store,
         )
         if write:
             self.async_write_state()
@@ -207,6 +212,23 @@ class Automation(Entity):
         finally:
             self._starting = False
         self.async_set_context(run_context)
+        self.async_write_state()
+        return run
+
+    @callback
+    def async_resume_run(self, variables: Mapping[str, Any], context: Context, description: str | None,
+                         resume: Resume | None) -> ScriptRun | None:
+        """Start a run saved before a restart: at its saved step (`resume`), or from the start."""
+        trace = RunTrace(self.hub, self.entity_id, context, description)
+        trace.add("resume", {"resumed": resume is not None}, {"trigger": variables.get("trigger")})
+        if self.script.refuses():
+            self.script.async_start(variables, context, trace)
+            return None
+        self._starting = True
+        try:
+            run = self.script.async_start(dict(variables), context, trace, resume)
+        finally:
+            self._starting = False
         self.async_write_state()
         return run
 

@@ -159,7 +159,7 @@ MAX_EAGER_DEPTH = 8
 
 
 def run_eager(hub: Hub, coro: Coroutine[Any, Any, Any], name: str) -> EagerResult:
-    """Start `coro` now, in the caller's frame; only if it suspends does it continue in a hub task.
+    """Start `coro` now, in the caller's frame; only if it suspends does it continue in a hub background task.
 
     Most automation runs finish without waiting for anything (conditions, then callback services),
     so they cost no task and no loop round trip. The coroutine must not rely on
@@ -168,7 +168,7 @@ def run_eager(hub: Hub, coro: Coroutine[Any, Any, Any], name: str) -> EagerResul
     """
     if _DEPTH.value >= MAX_EAGER_DEPTH:
         # A run that triggers a run that triggers a run...: past a few levels, go through the loop.
-        return EagerResult(task=hub.async_create_task(coro, name))
+        return EagerResult(task=hub.async_create_background_task(coro, name))
     _DEPTH.value += 1
     try:
         yielded = coro.send(None)
@@ -181,7 +181,9 @@ def run_eager(hub: Hub, coro: Coroutine[Any, Any, Any], name: str) -> EagerResul
         return EagerResult(None)
     finally:
         _DEPTH.value -= 1
-    return EagerResult(task=hub.async_create_task(_continue(coro, yielded), name))
+    # A background task: a run that waits ten minutes must not hold up hub.async_block_till_done()
+    # (nor the start); the engine stops its runs itself when the hub stops.
+    return EagerResult(task=hub.async_create_background_task(_continue(coro, yielded), name))
 
 
 @types.coroutine

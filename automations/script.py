@@ -248,6 +248,8 @@ class ScriptRun:
         finally:
             if handle is not None:
                 handle.cancel()
+        if self.checkpoint_id is not None and checkpoints is not None:
+            checkpoints.delete(self)
         return finished_on_time and not timed_out
 
     def async_wait_done(self) -> asyncio.Future[None]:

@@ -281,6 +281,17 @@ class TraceStore:
                 result.append(expand(extra, key))
         return result
 
+    def kept_blobs(self, key: str) -> list[bytes]:
+        """The frozen traces kept for `key` (recent ones, the last error and the last success)."""
+        kept = self._kept.get(key)
+        if kept is None:
+            return []
+        blobs = list(kept.recent)
+        for extra in (kept.last_error, kept.last_success):
+            if extra is not None and all(extra is not blob for blob in blobs):
+                blobs.append(extra)
+        return blobs
+
     def keys(self) -> Iterable[str]:
         """Every key with traces."""
         return list(self._kept)

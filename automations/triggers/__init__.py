@@ -73,6 +73,7 @@ class TriggerInfo(TypedDict):
     trigger_data: dict[str, Any]
     variables: Mapping[str, Any]
     hub_start: bool
+    for_store: Any  # where pending `for:` deadlines are kept (triggers.pending.ForStore), or None
 
 
 _PLATFORMS: dict[str, ModuleType] = {}
@@ -142,7 +143,7 @@ def validate_trigger(value: Any) -> dict[str, Any]:
 
 async def async_attach_triggers(hub: Hub, configs: list[dict[str, Any]], action: Callable[..., None],
                                 domain: str, name: str, variables: Mapping[str, Any] | None = None,
-                                hub_start: bool = False) -> CALLBACK_TYPE:
+                                hub_start: bool = False, for_store: Any = None) -> CALLBACK_TYPE:
     """Attach every enabled trigger; `action(payload, context, trigger_variables)` runs when one fires.
 
     A trigger that fails to attach is logged and skipped; the others stay attached.
@@ -155,7 +156,7 @@ async def async_attach_triggers(hub: Hub, configs: list[dict[str, Any]], action:
         platform = config["platform"]
         trigger_data = {"id": config.get("id", str(idx)), "idx": str(idx), "alias": config.get("alias")}
         info: TriggerInfo = {"domain": domain, "name": name, "trigger_data": trigger_data,
-                             "variables": trigger_vars, "hub_start": hub_start}
+                             "variables": trigger_vars, "hub_start": hub_start, "for_store": for_store}
         own_vars = config.get("variables")
         platform_action = _with_variables(hub, action, own_vars, trigger_vars) if own_vars else action
         try:

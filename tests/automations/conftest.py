@@ -70,3 +70,11 @@ def setup(hub: Hub) -> Setup:
 def record(**data: Any) -> dict[str, Any]:
     """An action step that calls test.record with `data`."""
     return {"action": "test.record", "data": data}
+
+
+@pytest.fixture
+def pg_schema_url() -> Any:
+    """A throw-away PostgreSQL schema (the recorder tests' fixture)."""
+    from tests.hub.recorder.conftest import pg_schema_url as _fixture
+
+    yield from _fixture.__wrapped__()  # type: ignore[attr-defined]
