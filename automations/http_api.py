@@ -1,12 +1,129 @@
-"""HTTP: GET /api/automations/{id}/traces and the webhook route."""
+"""HTTP: `GET /api/automations/{id}/traces`, `GET /api/scripts/{name}/traces` and `/api/webhook/{id}`."""
 
 from __future__ import annotations
 
-from hub.core import Hub
+import logging
+from typing import Any
 
-__all__ = ["async_register_api"]
+from aiohttp import web
+
+from hub.core import Hub
+from hub.exceptions import HubError
+from hub.http.const import KEY_HUB
+from hub.http.view import ApiError, HubView
+
+from .engine import get_manager
+from .trace import get_trace_store
+from .triggers.webhook import async_handle_webhook
+
+__all__ = ["AutomationTracesView", "ScriptTracesView", "WebhookView", "async_register_api"]
+
+_LOGGER = logging.getLogger(__name__)
+
+_TRACE_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
+    "run_id": {"type": "string"}, "key": {"type": "string"}, "start": {"type": "number"},
+    "finish": {"type": ["number", "null"]}, "execution": {"type": "string"}, "error": {"type": ["string", "null"]},
+    "trigger": {"type": ["string", "null"]}, "context": {"type": "object"},
+    "steps": {"type": "array", "items": {"type": "object"}},
+}}
+
+
+def _traces_response(hub: Hub, key: str, run_id: str | None) -> dict[str, Any]:
+    traces = get_trace_store(hub).traces(key)
+    if run_id is not None:
+        traces = [trace for trace in traces if trace["run_id"] == run_id]
+        if not traces:
+            raise ApiError(404, "not_found", f"No trace {run_id} for {key}")
+    return {"key": key, "traces": traces}
+
+
+class AutomationTracesView(HubView):
+    """Traces of one automation: running ones, the last 20, the last error and the last success."""
+
+    url = "/api/automations/{automation_id}/traces"
+    name = "api:automation-traces"
+    openapi_tag = "automations"
+    openapi = {"get": {
+        "parameters": [{"name": "run_id", "in": "query", "required": False, "schema": {"type": "string"},
+                        "description": "Only this run"}],
+        "responses": {"200": {"description": "Traces, newest first", "content": {"application/json": {
+            "schema": {"type": "object", "properties": {"key": {"type": "string"},
+                                                        "traces": {"type": "array", "items": _TRACE_SCHEMA}}}}}},
+                      "404": {"description": "Unknown automation"}},
+    }}
+
+    async def get(self, request: web.Request, automation_id: str) -> dict[str, Any]:
+        """The traces of `automation.<id>` (the id or the entity id), newest first."""
+        hub = request[KEY_HUB]
+        entity_id = automation_id if automation_id.startswith("automation.") else f"automation.{automation_id}"
+        if get_manager(hub).get(entity_id) is None and not get_trace_store(hub).traces(entity_id):
+            raise ApiError(404, "not_found", f"No automation {automation_id}")
+        return _traces_response(hub, entity_id, request.query.get("run_id"))
+
+
+class ScriptTracesView(HubView):
+    """Traces of one script."""
+
+    url = "/api/scripts/{name}/traces"
+    name = "api:script-traces"
+    openapi_tag = "automations"
+
+    async def get(self, request: web.Request, name: str) -> dict[str, Any]:
+        """The traces of `script.<name>`, newest first."""
+        hub = request[KEY_HUB]
+        entity_id = name if name.startswith("script.") else f"script.{name}"
+        if hub.states.get(entity_id) is None and not get_trace_store(hub).traces(entity_id):
+            raise ApiError(404, "not_found", f"No script {name}")
+        return _traces_response(hub, entity_id, request.query.get("run_id"))
+
+
+class WebhookView(HubView):
+    """Deliver a request to a `platform: webhook` trigger (no token: the webhook id is the secret)."""
+
+    url = "/api/webhook/{webhook_id}"
+    name = "api:webhook"
+    requires_auth = False
+    openapi_tag = "automations"
+
+    async def _handle(self, request: web.Request, webhook_id: str) -> web.Response:
+        hub = request[KEY_HUB]
+        payload: Any = None
+        if request.can_read_body:
+            try:
+                payload = await request.json()
+            except ValueError:
+                payload = await request.text()
+        status = async_handle_webhook(hub, webhook_id, request.method, json=payload, query=request.query,
+                                      remote=request.remote, headers=request.headers)
+        if status != 200:
+            _LOGGER.debug("Webhook %s answered %s", webhook_id, status)
+        return web.Response(status=200 if status == 200 else status)
+
+    async def get(self, request: web.Request, webhook_id: str) -> web.Response:
+        """A GET to the webhook (when its trigger allows GET)."""
+        return await self._handle(request, webhook_id)
+
+    async def post(self, request: web.Request, webhook_id: str) -> web.Response:
+        """A POST to the webhook; the JSON body becomes `trigger.json`."""
+        return await self._handle(request, webhook_id)
+
+    async def put(self, request: web.Request, webhook_id: str) -> web.Response:
+        """A PUT to the webhook."""
+        return await self._handle(request, webhook_id)
 
 
 def async_register_api(hub: Hub) -> None:
-    """Register the views when the HTTP server is set up."""
-    return None
+    """Register the views when the HTTP server is set up and not started yet."""
+    try:
+        from hub.http import get_http
+
+        http = get_http(hub)
+    except (ImportError, HubError):
+        return
+    try:
+        for view in (AutomationTracesView, ScriptTracesView, WebhookView):
+            http.register_view(view)
+    except HubError as err:
+        _LOGGER.warning("Automation API not available: %s", err)
+
+
