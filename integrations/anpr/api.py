@@ -1,0 +1,142 @@
+"""REST API for hotlists (so the Ministry's feed can push changes) and hit review."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from aiohttp import web
+
+from hub.core import Hub, HubKey
+from hub.exceptions import HubError
+from hub.http import HUB_KEY, KEY_USER, ApiError, HubView, get_http
+from hub.http.view import async_read_json, request_context
+
+from .const import DOMAIN
+
+__all__ = ["async_register_views"]
+
+VIEWS_REGISTERED: HubKey[bool] = HubKey(f"{DOMAIN}_views")
+
+
+def _manager(request: web.Request) -> Any:
+    from . import DATA_KEY
+
+    hub = request.app[HUB_KEY]
+    manager = hub.data.get(DATA_KEY)
+    if manager is None:
+        raise ApiError(404, "not_found", "The anpr integration is not loaded")
+    return manager
+
+
+class HotlistsView(HubView):
+    """GET /api/anpr/hotlists: every list with its size."""
+
+    url = "/api/anpr/hotlists"
+    name = "api:anpr:hotlists"
+    openapi_tag = "anpr"
+
+    async def get(self, request: web.Request) -> Any:
+        """The configured hotlists and how many entries each has."""
+        manager = _manager(request)
+        counts = manager.hotlists.counts()
+        return [{"id": lst.id, "name": lst.name, "kind": lst.kind, "priority": lst.priority,
+                 "entries": counts.get(lst.id, 0)} for lst in manager.hotlists.lists.values()]
+
+
+class HotlistEntriesView(HubView):
+    """GET/POST/PUT /api/anpr/hotlists/{list_id}/entries."""
+
+    url = "/api/anpr/hotlists/{list_id}/entries"
+    name = "api:anpr:hotlist_entries"
+    openapi_tag = "anpr"
+    openapi: ClassVar[dict[str, dict[str, Any]]] = {"post": {"requestBody": {"content": {
+        "application/json": {"schema": {"type": "object"}}, "text/csv": {"schema": {"type": "string"}}}}}}
+
+    async def get(self, request: web.Request, list_id: str) -> Any:
+        """The entries of one list."""
+        manager = _manager(request)
+        if list_id not in manager.hotlists.lists:
+            raise ApiError(404, "not_found", f"No hotlist {list_id!r}")
+        return [e.as_dict() for e in manager.hotlists.entries(list_id)]
+
+    async def post(self, request: web.Request, list_id: str) -> Any:
+        """Add or replace entries: a JSON object or list of objects, or CSV text (all or nothing)."""
+        from .services import async_import_csv
+
+        manager = _manager(request)
+        if list_id not in manager.hotlists.lists:
+            raise ApiError(404, "not_found", f"No hotlist {list_id!r}")
+        user = request.get(KEY_USER)
+        source = f"api:{user.name}" if user is not None else "api"
+        if request.content_type == "text/csv":
+            text = await request.text()
+            return await async_import_csv(manager, text, default_list=list_id, source=source,
+                                          name="request body")
+        body = await async_read_json(request)
+        items = body if isinstance(body, list) else [body]
+        entries = []
+        for index, item in enumerate(items):
+            if not isinstance(item, dict) or "plate" not in item:
+                raise ApiError(400, "invalid_format", f"item {index}: expected an object with 'plate'")
+            try:
+                entries.append(manager.hotlists.entry_from_data({**item, "list": list_id}))
+            except HubError as err:
+                raise ApiError(400, "validation_error", f"item {index}: {err}") from None
+        added, updated = await manager.hotlists.async_upsert(entries)
+        manager.write_lists()
+        return {"added": added, "updated": updated}
+
+
+class HotlistEntryView(HubView):
+    """DELETE /api/anpr/hotlists/{list_id}/entries/{plate}."""
+
+    url = "/api/anpr/hotlists/{list_id}/entries/{plate}"
+    name = "api:anpr:hotlist_entry"
+    openapi_tag = "anpr"
+
+    async def delete(self, request: web.Request, list_id: str, plate: str) -> Any:
+        """Remove one plate from a list."""
+        manager = _manager(request)
+        if list_id not in manager.hotlists.lists:
+            raise ApiError(404, "not_found", f"No hotlist {list_id!r}")
+        if not await manager.hotlists.async_remove(list_id, plate):
+            raise ApiError(404, "not_found", f"That plate is not on {list_id}")
+        manager.write_lists()
+        return {"removed": True}
+
+
+class HitReviewView(HubView):
+    """POST /api/anpr/hits/{hit_id}/review {"verdict": "accept"|"reject", "reason": "..."}."""
+
+    url = "/api/anpr/hits/{hit_id}/review"
+    name = "api:anpr:hit_review"
+    openapi_tag = "anpr"
+
+    async def post(self, request: web.Request, hit_id: str) -> Any:
+        """Accept or reject a hit, with a reason."""
+        _manager(request)
+        body = await async_read_json(request)
+        verdict = body.get("verdict") if isinstance(body, dict) else None
+        if verdict not in ("accept", "reject"):
+            raise ApiError(400, "invalid_format", "'verdict' must be 'accept' or 'reject'")
+        data = {"hit_id": hit_id}
+        if body.get("reason"):
+            data["reason"] = str(body["reason"])
+        hub: Hub = request.app[HUB_KEY]
+        return await hub.services.async_call(DOMAIN, f"hit_{verdict}", data, blocking=True,
+                                             context=request_context(request), return_response=True)
+
+
+def async_register_views(hub: Hub) -> bool:
+    """Add the views once per hub (they find the manager at request time). False without http or after
+    the server started."""
+    if hub.data.get(VIEWS_REGISTERED):
+        return True
+    try:
+        http = get_http(hub)
+        for view in (HotlistsView, HotlistEntriesView, HotlistEntryView, HitReviewView):
+            http.register_view(view)
+    except HubError:
+        return False
+    hub.data[VIEWS_REGISTERED] = True
+    return True

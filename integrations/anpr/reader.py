@@ -1,0 +1,408 @@
+"""Plate reading on CPU: candidate regions (Haar cascade, morphology, PP-OCR text detector) and PP-OCR
+recognition restricted to plate characters, with per-character confidence. Runs in worker processes."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from .formats import FormatMatch, correct, normalize
+
+__all__ = [
+    "Box",
+    "PlateDetector",
+    "PlateObservation",
+    "PlateReader",
+    "ReaderError",
+    "Recognition",
+    "Recognizer",
+    "find_model",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+PLATE_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+MODEL_DIR = Path(__file__).parent / "models"
+REC_MODEL = "plate_rec.onnx"  # PP-OCRv4 recogniser cut down to plate characters (tools/anpr/export_rec.py)
+DET_MODEL = "ch_PP-OCRv4_det_infer.onnx"
+RAPIDOCR_REC = "ch_PP-OCRv4_rec_infer.onnx"
+REC_HEIGHT = 48
+REC_WIDTH = 320
+Box = tuple[int, int, int, int]  # x, y, w, h in frame pixels
+
+
+class ReaderError(Exception):
+    """The reader cannot start (a model is missing or broken)."""
+
+
+def find_model(name: str, override: str | None = None) -> Path:
+    """Where a model file is: an explicit path, the package's models/, or the rapidocr-onnxruntime wheel."""
+    if override:
+        path = Path(override)
+        if not path.is_file():
+            raise ReaderError(f"ANPR model {path} does not exist")
+        return path
+    candidates = [MODEL_DIR / name]
+    spec = importlib.util.find_spec("rapidocr_onnxruntime")
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            candidates.append(Path(location) / "models" / name)
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise ReaderError(f"ANPR model {name} not found in {', '.join(str(c.parent) for c in candidates)}")
+
+
+def _session(path: Path, threads: int) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as err:  # onnxruntime raises its own untyped errors
+        raise ReaderError(f"Cannot load ANPR model {path}: {err}") from err
+
+
+@dataclass(frozen=True, slots=True)
+class Recognition:
+    """Text read from one crop, with a confidence per character and each character's x (0..1)."""
+
+    text: str
+    confidences: tuple[float, ...]
+    positions: tuple[float, ...] = ()
+
+    @property
+    def confidence(self) -> float:
+        """The weakest character's confidence (0 for an empty read)."""
+        return min(self.confidences) if self.confidences else 0.0
+
+    @property
+    def mean_confidence(self) -> float:
+        return float(np.mean(self.confidences)) if self.confidences else 0.0
+
+
+class Recognizer:
+    """PP-OCR text recogniser (CTC), decoding only plate characters (digits and A-Z)."""
+
+    def __init__(self, model_path: Path, threads: int = 1) -> None:
+        self._session = _session(model_path, threads)
+        self._input = self._session.get_inputs()[0].name
+        meta = self._session.get_modelmeta().custom_metadata_map
+        if "character" not in meta:
+            raise ReaderError(f"{model_path} has no character list in its metadata")
+        chars = ["<blank>", *meta["character"].splitlines(), " "]
+        keep = [i for i, c in enumerate(chars) if len(c) == 1 and c in PLATE_CHARS]
+        self._columns = np.array([0, *keep], dtype=np.int64)
+        self._chars = [""] + [chars[i] for i in keep]
+        # A model already cut to the plate alphabet needs no column selection.
+        self._full = len(keep) + 1 == len(chars) - 1 and len(chars) - 1 <= 40
+
+    def _prepare(self, crop: np.ndarray) -> np.ndarray:
+        h, w = crop.shape[:2]
+        new_w = max(8, min(REC_WIDTH, int(np.ceil(REC_HEIGHT * w / max(h, 1)))))
+        resized = cv2.resize(crop, (new_w, REC_HEIGHT), interpolation=cv2.INTER_LINEAR)
+        if resized.ndim == 2:
+            resized = cv2.cvtColor(resized, cv2.COLOR_GRAY2BGR)
+        out = np.zeros((3, REC_HEIGHT, REC_WIDTH), np.float32)
+        out[:, :, :new_w] = (resized.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)
+        return out
+
+    def recognize_batch(self, crops: Sequence[np.ndarray]) -> list[Recognition]:
+        """Read every crop (one model call)."""
+        if not crops:
+            return []
+        batch = np.stack([self._prepare(c) for c in crops])
+        probs = self._session.run(None, {self._input: batch})[0]
+        widths = [min(REC_WIDTH, int(np.ceil(REC_HEIGHT * c.shape[1] / max(c.shape[0], 1)))) for c in crops]
+        return [self._decode(p, w / REC_WIDTH) for p, w in zip(probs, widths, strict=True)]
+
+    def _decode(self, probs: np.ndarray, used: float) -> Recognition:
+        if not self._full:
+            probs = probs[:, self._columns]
+        steps = probs.shape[0]
+        index = probs.argmax(axis=1)
+        best = probs.max(axis=1)
+        text, confs, positions = [], [], []
+        previous = 0
+        for t in range(steps):
+            i = int(index[t])
+            if i != 0 and i != previous:
+                text.append(self._chars[i])
+                confs.append(float(best[t]))
+                positions.append(min(1.0, (t + 0.5) / steps / max(used, 1e-3)))
+            elif i != 0 and i == previous and confs:
+                confs[-1] = max(confs[-1], float(best[t]))
+            previous = i
+        return Recognition("".join(text), tuple(confs), tuple(positions))
+
+
+def _stretch(gray: np.ndarray) -> np.ndarray:
+    lo, hi = np.percentile(gray, (2, 98))
+    if hi - lo < 10:
+        return gray
+    return np.clip((gray.astype(np.float32) - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
+
+
+def crop_variants(crop: np.ndarray, count: int) -> list[np.ndarray]:
+    """Versions of a plate crop to read: the blue EU band cut off (it reads as a stray character), a
+    contrast-stretched grey one, the crop as is; the first `count` of them."""
+    _h, w = crop.shape[:2]
+    gray = _stretch(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)) if crop.ndim == 3 else _stretch(crop)
+    variants = [
+        crop[:, int(w * 0.08):],
+        cv2.cvtColor(gray[:, int(w * 0.11):], cv2.COLOR_GRAY2BGR),
+        crop,
+        cv2.cvtColor(gray[:, int(w * 0.05):], cv2.COLOR_GRAY2BGR),
+    ]
+    return variants[:max(1, count)]
+
+
+def split_rows(crop: np.ndarray) -> list[np.ndarray] | None:
+    """Two rows for a square-ish (motorcycle) plate: the top and bottom halves; None for one-row plates."""
+    h, w = crop.shape[:2]
+    if w / max(h, 1) >= 2.2:
+        return None
+    cut = h // 2
+    overlap = h // 12
+    return [crop[: cut + overlap], crop[cut - overlap:]]
+
+
+def vote(recognitions: Sequence[Recognition]) -> Recognition:
+    """One reading out of several of the same plate: the most frequent text, then the most confident."""
+    reads = [r for r in recognitions if r.text]
+    if not reads:
+        return Recognition("", ())
+    counts = Counter(r.text for r in reads)
+    return max(reads, key=lambda r: (counts[r.text], r.mean_confidence))
+
+
+@dataclass(slots=True)
+class PlateObservation:
+    """A plate seen in one frame: where, what it says (corrected), how sure, and its crop."""
+
+    box: Box
+    text: str
+    raw: str
+    confidence: float
+    char_confidences: tuple[float, ...]
+    format: str
+    country: str
+    source: str
+    crop: np.ndarray | None = field(default=None, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"box": list(self.box), "text": self.text, "raw": self.raw, "confidence": self.confidence,
+                "char_confidences": list(self.char_confidences), "format": self.format,
+                "country": self.country, "source": self.source}
+
+
+def _iou(a: Box, b: Box) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    x1, y1 = max(ax, bx), max(ay, by)
+    x2, y2 = min(ax + aw, bx + bw), min(ay + ah, by + bh)
+    inter = max(0, x2 - x1) * max(0, y2 - y1)
+    union = aw * ah + bw * bh - inter
+    return inter / union if union else 0.0
+
+
+def _nms(boxes: list[tuple[Box, float, str]], threshold: float = 0.3) -> list[tuple[Box, float, str]]:
+    kept: list[tuple[Box, float, str]] = []
+    for item in sorted(boxes, key=lambda b: -b[1]):
+        if all(_iou(item[0], k[0]) < threshold for k in kept):
+            kept.append(item)
+    return kept
+
+
+class PlateDetector:
+    """Plate candidates in a frame from a Haar cascade, a morphology pass and (optionally) PP-OCR's
+    text detector, merged; ordered most likely first."""
+
+    def __init__(self, methods: Sequence[str] = ("haar", "morph"), det_model: Path | None = None,
+                 threads: int = 1, max_width: int = 960) -> None:
+        self.methods = tuple(methods)
+        self.max_width = max_width
+        self._cascade: Any = None
+        if "haar" in self.methods:
+            path = Path(cv2.data.haarcascades) / "haarcascade_russian_plate_number.xml"  # type: ignore[attr-defined]
+            self._cascade = cv2.CascadeClassifier(str(path))
+            if self._cascade.empty():
+                raise ReaderError(f"Cannot load the plate cascade {path} (opencv 5 no longer ships it)")
+        self._det: Any = None
+        if "text" in self.methods:
+            self._det = _session(det_model or find_model(DET_MODEL), threads)
+
+    def detect(self, frame: np.ndarray, limit: int = 6) -> list[tuple[Box, float, str]]:
+        """Candidate boxes (x, y, w, h) in frame pixels with a score and the method that found them."""
+        h, w = frame.shape[:2]
+        scale = min(1.0, self.max_width / w)
+        small = cv2.resize(frame, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA) \
+            if scale < 1.0 else frame
+        gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
+        found: list[tuple[Box, float, str]] = []
+        if self._cascade is not None:
+            found.extend(self._haar(gray))
+        if "morph" in self.methods:
+            found.extend(self._morph(gray))
+        if self._det is not None:
+            found.extend(self._text(small))
+        boxes: list[tuple[Box, float, str]] = [
+            ((round(b[0] / scale), round(b[1] / scale), round(b[2] / scale), round(b[3] / scale)), score, how)
+            for b, score, how in found]
+        return _nms(boxes)[:limit]
+
+    def _haar(self, gray: np.ndarray) -> list[tuple[Box, float, str]]:
+        min_w = max(24, gray.shape[1] // 40)
+        rects, _levels, weights = self._cascade.detectMultiScale3(
+            gray, scaleFactor=1.1, minNeighbors=3, minSize=(min_w, min_w // 4), outputRejectLevels=True)
+        return [((int(x), int(y), int(w), int(h)), 1.0 + float(s) / 10.0, "haar")
+                for (x, y, w, h), s in zip(rects, np.ravel(weights) if len(rects) else [], strict=False)]
+
+    def _morph(self, gray: np.ndarray) -> list[tuple[Box, float, str]]:
+        _h, w = gray.shape
+        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (13, 5))
+        blackhat = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, kernel)
+        grad = cv2.Sobel(blackhat, cv2.CV_32F, 1, 0, ksize=3)
+        grad = cv2.convertScaleAbs(grad)
+        grad = cv2.GaussianBlur(grad, (5, 5), 0)
+        grad = cv2.morphologyEx(grad, cv2.MORPH_CLOSE, kernel)
+        _t, mask = cv2.threshold(grad, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+        square = np.ones((3, 3), np.uint8)
+        mask = cv2.erode(mask, square, iterations=2)
+        mask = cv2.dilate(mask, square, iterations=2)
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        out = []
+        for contour in contours:
+            x, y, bw, bh = cv2.boundingRect(contour)
+            ratio = bw / max(bh, 1)
+            if not 2.0 <= ratio <= 7.0 or bw < w // 30 or bw > w // 2:
+                continue
+            fill = cv2.contourArea(contour) / float(bw * bh)
+            if fill < 0.45:
+                continue
+            out.append(((x, y, bw, bh), 0.5 + 0.4 * fill, "morph"))
+        return out
+
+    def _text(self, small: np.ndarray) -> list[tuple[Box, float, str]]:
+        h, w = small.shape[:2]
+        th, tw = max(32, (h + 31) // 32 * 32), max(32, (w + 31) // 32 * 32)
+        image = small if small.ndim == 3 else cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
+        resized = cv2.resize(image, (tw, th)).astype(np.float32) / 255.0
+        mean = np.array([0.485, 0.456, 0.406], np.float32)
+        std = np.array([0.229, 0.224, 0.225], np.float32)
+        tensor = ((resized - mean) / std).transpose(2, 0, 1)[None]
+        prob = self._det.run(None, {self._det.get_inputs()[0].name: tensor})[0][0, 0]
+        mask = (prob > 0.3).astype(np.uint8) * 255
+        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 3)))
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        out = []
+        sx, sy = w / tw, h / th
+        for contour in contours:
+            x, y, bw, bh = cv2.boundingRect(contour)
+            ratio = bw / max(bh, 1)
+            if ratio < 1.5 or ratio > 12 or bw * sx < w / 40:
+                continue
+            score = float(prob[y:y + bh, x:x + bw].mean())
+            pad_y = int(bh * 0.3)
+            pad_x = int(bh * 0.3)
+            box = (int((x - pad_x) * sx), int((y - pad_y) * sy), int((bw + 2 * pad_x) * sx),
+                   int((bh + 2 * pad_y) * sy))
+            out.append((box, 0.4 + score / 2, "text"))
+        return out
+
+
+class PlateReader:
+    """Detection and recognition for one camera's frames (one instance per worker)."""
+
+    def __init__(self, *, detectors: Sequence[str] = ("haar", "morph"), variants: int = 1,
+                 min_confidence: float = 0.5, rec_model: str | None = None, det_model: str | None = None,
+                 threads: int = 1, max_candidates: int = 6) -> None:
+        import onnxruntime  # noqa: F401  (fail early with a clear error when it is missing)
+
+        cv2.setNumThreads(threads)
+        self.recognizer = Recognizer(self._rec_path(rec_model), threads)
+        self.detector = PlateDetector(detectors, Path(det_model) if det_model else None, threads)
+        self.variants = variants
+        self.min_confidence = min_confidence
+        self.max_candidates = max_candidates
+
+    @staticmethod
+    def _rec_path(override: str | None) -> Path:
+        if override:
+            return find_model(REC_MODEL, override)
+        try:
+            return find_model(REC_MODEL)
+        except ReaderError:
+            return find_model(RAPIDOCR_REC)
+
+    def read_crop(self, crop: np.ndarray, variants: int | None = None) -> Recognition:
+        """Read one plate crop (rows split for two-row plates); variants are voted."""
+        count = self.variants if variants is None else variants
+        rows = split_rows(crop)
+        if rows is None:
+            return vote(self.recognizer.recognize_batch(crop_variants(crop, count)))
+        parts = [vote(self.recognizer.recognize_batch(crop_variants(row, count))) for row in rows]
+        one_row = vote(self.recognizer.recognize_batch(crop_variants(crop, count)))
+        joined = Recognition("".join(p.text for p in parts), sum((p.confidences for p in parts), ()))
+        if one_row.text and one_row.mean_confidence > joined.mean_confidence + 0.1:
+            return one_row
+        return joined
+
+    def read(self, frame: np.ndarray, roi: Box | None = None) -> list[PlateObservation]:
+        """Every plate read in a frame (inside `roi` when given)."""
+        offset_x = offset_y = 0
+        view = frame
+        if roi is not None:
+            x, y, w, h = roi
+            view = frame[y:y + h, x:x + w]
+            offset_x, offset_y = x, y
+        results: list[PlateObservation] = []
+        for box, _score, how in self.detector.detect(view, self.max_candidates):
+            crop = _crop(view, box)
+            if crop is None:
+                continue
+            recognition = self.read_crop(crop)
+            match = self._accept(recognition)
+            if match is None:
+                continue
+            x, y, w, h = box
+            results.append(PlateObservation(
+                (x + offset_x, y + offset_y, w, h), match.text, recognition.text, recognition.confidence,
+                recognition.confidences, match.format, match.country, how, crop))
+        return _dedupe(results)
+
+    def _accept(self, recognition: Recognition) -> FormatMatch | None:
+        if len(recognition.text) < 4 or recognition.mean_confidence < self.min_confidence:
+            return None
+        return correct(recognition.text, recognition.confidences)
+
+
+def _crop(frame: np.ndarray, box: Box, margin: float = 0.08) -> np.ndarray | None:
+    x, y, w, h = box
+    mx, my = int(w * margin), int(h * margin * 2)
+    x0, y0 = max(0, x - mx), max(0, y - my)
+    x1, y1 = min(frame.shape[1], x + w + mx), min(frame.shape[0], y + h + my)
+    if x1 - x0 < 12 or y1 - y0 < 6:
+        return None
+    return frame[y0:y1, x0:x1]
+
+
+def _dedupe(observations: list[PlateObservation]) -> list[PlateObservation]:
+    """One observation per plate text (two detectors may find the same plate)."""
+    best: dict[str, PlateObservation] = {}
+    for obs in observations:
+        key = normalize(obs.text)
+        if key not in best or obs.confidence > best[key].confidence:
+            best[key] = obs
+    return list(best.values())
