@@ -1,0 +1,275 @@
+// Shared helpers of the control-centre screens: page data, CSRF-carrying requests, the live
+// websocket (cookie session, Home Assistant message protocol), toasts, the critical-alarm beep.
+
+const SEVERITY_RANK = { critical: 0, major: 1, minor: 2, warning: 3, info: 4 };
+
+export function pageData() {
+  const node = document.getElementById("page-data");
+  return node ? JSON.parse(node.textContent) : {};
+}
+
+export function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : "";
+}
+
+export function centre() {
+  return document.body.dataset.centre || "";
+}
+
+/** POST JSON with the CSRF token; resolves to {ok, status, data} (never rejects on HTTP errors). */
+export async function post(url, body = {}) {
+  let response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
+      body: JSON.stringify(body),
+    });
+  } catch (err) {
+    return { ok: false, status: 0, data: { error: { code: "network", message: String(err) } } };
+  }
+  let data = null;
+  try { data = await response.json(); } catch (_err) { data = null; }
+  if (response.status === 401) {
+    window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname)}`);
+  }
+  return { ok: response.ok, status: response.status, data };
+}
+
+export async function getJSON(url) {
+  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  const data = await response.json().catch(() => null);
+  return { ok: response.ok, status: response.status, data };
+}
+
+/** Call a service through the REST API (the session cookie authenticates it; the permission hook checks it). */
+export function callService(domain, service, data = {}) {
+  return post(`/api/services/${encodeURIComponent(domain)}/${encodeURIComponent(service)}`, data);
+}
+
+export function errorText(result) {
+  const error = result && result.data && result.data.error;
+  if (error && error.message) return error.message;
+  return result && result.status ? `HTTP ${result.status}` : "no answer from the hub";
+}
+
+// ---- DOM
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export function toast(message, kind = "ok", ms = 6000) {
+  let box = document.getElementById("toasts");
+  if (!box) {
+    box = el("div", { id: "toasts", "aria-live": "polite" });
+    document.body.append(box);
+  }
+  const item = el("div", { class: `flash ${kind}`, role: kind === "error" ? "alert" : "status", text: message });
+  box.append(item);
+  setTimeout(() => item.remove(), ms);
+}
+
+export function fmtTime(value) {
+  if (value === null || value === undefined || value === "") return "";
+  const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);
+  if (Number.isNaN(date.getTime())) return String(value);
+  return date.toLocaleString(undefined, { hour12: false });
+}
+
+export function fmtAge(value) {
+  const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);
+  const seconds = Math.max(0, Math.round((Date.now() - date.getTime()) / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)}h ${Math.floor((seconds % 3600) / 60)}m`;
+  return `${Math.floor(seconds / 86400)}d`;
+}
+
+export function severityRank(severity) {
+  return SEVERITY_RANK[severity] ?? 9;
+}
+
+/** Newest and most severe first: severity, then raise time (newest first). */
+export function compareAlarms(a, b) {
+  const bySeverity = severityRank(a.severity) - severityRank(b.severity);
+  if (bySeverity !== 0) return bySeverity;
+  return alarmTime(b) - alarmTime(a);
+}
+
+export function alarmTime(alarm) {
+  const value = alarm.raised_at ?? alarm.created ?? alarm.time ?? 0;
+  return typeof value === "number" ? value : Date.parse(value) / 1000 || 0;
+}
+
+// ---- sound: a short WebAudio beep, enabled by the operator (browsers need a click first)
+
+let audio = null;
+
+export function soundEnabled() {
+  return localStorage.getItem("hacho.sound") === "on";
+}
+
+function updateSoundButton(button) {
+  const on = soundEnabled();
+  button.textContent = on ? "Sound on" : "Sound off";
+  button.setAttribute("aria-pressed", on ? "true" : "false");
+}
+
+export function setupSoundToggle() {
+  const button = document.getElementById("sound-toggle");
+  if (!button) return;
+  updateSoundButton(button);
+  button.addEventListener("click", () => {
+    localStorage.setItem("hacho.sound", soundEnabled() ? "off" : "on");
+    updateSoundButton(button);
+    if (soundEnabled()) beep(1);
+  });
+}
+
+/** Beep `count` times (880 Hz, 0.18 s each): the critical-alarm signal. */
+export function beep(count = 3) {
+  document.body.dataset.lastBeep = String(Date.now());
+  if (!soundEnabled()) return false;
+  const Context = window.AudioContext || window.webkitAudioContext;
+  if (!Context) return false;
+  audio = audio || new Context();
+  const start = audio.currentTime + 0.02;
+  for (let i = 0; i < count; i += 1) {
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.type = "square";
+    osc.frequency.value = 880;
+    gain.gain.setValueAtTime(0.0001, start + i * 0.3);
+    gain.gain.exponentialRampToValueAtTime(0.25, start + i * 0.3 + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, start + i * 0.3 + 0.18);
+    osc.connect(gain).connect(audio.destination);
+    osc.start(start + i * 0.3);
+    osc.stop(start + i * 0.3 + 0.2);
+  }
+  return true;
+}
+
+// ---- the live connection
+
+/**
+ * The page's one websocket to /c/<centre>/ws, authenticated by the session cookie and the CSRF
+ * token. Screens add `onOpen(socket)` callbacks, run after each (re)connection so that their
+ * subscriptions are renewed.
+ */
+export class LiveSocket {
+  constructor() {
+    this.nextId = 1;
+    this.pending = new Map();
+    this.handlers = new Map();
+    this.openers = [];
+    this.live = false;
+    this.delay = 1000;
+    this.connect();
+  }
+
+  onOpen(callback) {
+    this.openers.push(callback);
+    if (this.live) callback(this);
+  }
+
+  connect() {
+    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+    const ws = new WebSocket(`${scheme}://${window.location.host}/c/${centre()}/ws`);
+    this.ws = ws;
+    ws.addEventListener("message", (msg) => this.receive(JSON.parse(msg.data)));
+    ws.addEventListener("close", (event) => {
+      this.setLive(false);
+      for (const { reject } of this.pending.values()) reject(new Error("connection closed"));
+      this.pending.clear();
+      this.handlers.clear();
+      if (event.code === 4001) {  // the session ended
+        window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname)}`);
+        return;
+      }
+      setTimeout(() => this.connect(), this.delay);
+      this.delay = Math.min(this.delay * 2, 15000);
+    });
+  }
+
+  setLive(live) {
+    this.live = live;
+    document.body.dataset.live = live ? "1" : "0";
+    const indicator = document.getElementById("conn");
+    if (!indicator) return;
+    indicator.textContent = live ? "live" : "reconnecting";
+    indicator.className = `conn ${live ? "live" : "down"}`;
+  }
+
+  receive(msg) {
+    if (msg.type === "auth_required") {
+      this.ws.send(JSON.stringify({ type: "auth", csrf_token: csrfToken() }));
+      return;
+    }
+    if (msg.type === "auth_ok") {
+      this.delay = 1000;
+      this.setLive(true);
+      for (const opener of this.openers) {
+        try { opener(this); } catch (err) { console.error(err); }
+      }
+      return;
+    }
+    if (msg.type === "auth_invalid") {
+      window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname)}`);
+      return;
+    }
+    if (msg.type === "result") {
+      const waiter = this.pending.get(msg.id);
+      if (waiter) {
+        this.pending.delete(msg.id);
+        if (msg.success) waiter.resolve(msg.result);
+        else waiter.reject(new Error(msg.error ? msg.error.message : "failed"));
+      }
+      if (!msg.success) this.handlers.delete(msg.id);
+      return;
+    }
+    const handler = this.handlers.get(msg.id);
+    if (handler) handler(msg);
+  }
+
+  /** Send a command; resolves with its result. */
+  command(type, fields = {}) {
+    const id = this.nextId;
+    this.nextId += 1;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.ws.send(JSON.stringify({ id, type, ...fields }));
+    });
+  }
+
+  /** A subscription: `onMessage(msg)` gets each message carrying the command's id. */
+  subscribe(type, fields, onMessage) {
+    this.handlers.set(this.nextId, onMessage);
+    return this.command(type, fields);
+  }
+}
+
+let shared = null;
+
+/** The page's live connection (opened on first use). */
+export function live() {
+  if (!shared) shared = new LiveSocket();
+  return shared;
+}
+
+document.addEventListener("DOMContentLoaded", setupSoundToggle);

@@ -1,0 +1,28 @@
+// On every screen: the live connection, and a beep plus a notice when a new critical alarm of
+// this centre arrives (the queue itself is drawn by queue.js).
+
+import { beep, centre, live, toast } from "./hacho.js";
+
+const known = new Set();
+let primed = false;
+
+function announce(alarm) {
+  if (known.has(alarm.alarm_id)) return;
+  known.add(alarm.alarm_id);
+  if (!primed || alarm.centre !== centre() || alarm.state !== "raised") return;
+  if (alarm.severity === "critical") {
+    beep(3);
+    toast(`CRITICAL: ${alarm.title || alarm.type}`, "error", 15000);
+  }
+}
+
+live().onOpen((socket) => {
+  socket.subscribe("alarm/subscribe", {}, (msg) => {
+    const event = msg.event || msg;
+    for (const alarm of event.alarms || (event.alarm ? [event.alarm] : [])) announce(alarm);
+  }).then((result) => {
+    const list = (result && (result.alarms || result)) || [];
+    if (Array.isArray(list)) for (const alarm of list) known.add(alarm.alarm_id);
+    primed = true;
+  }).catch(() => { primed = true; });
+});

@@ -1,0 +1,79 @@
+// The alarm queue: the centre's open alarms, most severe and newest first, kept current by the
+// websocket (alarm/subscribe). Alarms other centres share are listed apart (notify.js beeps).
+
+import { alarmTime, centre, compareAlarms, el, fmtAge, fmtTime, live, pageData } from "./hacho.js";
+
+const data = pageData();
+const alarms = new Map();
+const seen = new Set();
+const OPEN = new Set(data.open_states || ["raised", "acknowledged", "in_progress"]);
+
+function isOpen(alarm) {
+  return OPEN.has(alarm.state);
+}
+
+function alarmUrl(alarm) {
+  return `/c/${centre()}/alarms/${alarm.alarm_id}`;
+}
+
+function row(alarm, fresh) {
+  const tr = el("tr", {
+    class: `sev-row-${alarm.severity}${fresh ? " fresh" : ""}`,
+    dataset: { alarmId: alarm.alarm_id, severity: alarm.severity, state: alarm.state },
+  },
+  el("td", {}, el("span", { class: `sev sev-${alarm.severity}`, text: alarm.severity })),
+  el("td", {}, el("a", { href: alarmUrl(alarm), class: "alarm-title", text: alarm.title || alarm.type }),
+    alarm.message ? el("div", { class: "muted", text: alarm.message }) : null),
+  el("td", {}, el("span", { class: `state state-${alarm.state}`, text: alarm.state.replace("_", " ") })),
+  el("td", { text: alarm.area_id || "" }),
+  el("td", { title: fmtTime(alarmTime(alarm)) }, fmtAge(alarmTime(alarm))),
+  el("td", { text: alarm.assignee || "" }));
+  return tr;
+}
+
+function render() {
+  const own = [...alarms.values()].filter((a) => a.centre === centre() && isOpen(a)).sort(compareAlarms);
+  const shared = [...alarms.values()].filter((a) => a.centre !== centre() && isOpen(a)).sort(compareAlarms);
+  const body = document.getElementById("queue-body");
+  body.replaceChildren(...own.map((a) => row(a, !seen.has(a.alarm_id))));
+  document.getElementById("queue-empty").classList.toggle("hidden", own.length > 0);
+  const sharedBody = document.getElementById("shared-body");
+  if (sharedBody) {
+    sharedBody.replaceChildren(...shared.map((a) => row(a, false)));
+    document.getElementById("shared").classList.toggle("hidden", shared.length === 0);
+  }
+  const counts = document.getElementById("counts");
+  counts.replaceChildren(...["critical", "major", "minor", "warning", "info"].map((sev) => {
+    const n = own.filter((a) => a.severity === sev).length;
+    return n ? el("span", { class: `sev sev-${sev}`, text: `${n} ${sev}` }) : null;
+  }).filter(Boolean));
+  for (const a of own) seen.add(a.alarm_id);
+  document.title = own.length ? `(${own.length}) ${document.title.replace(/^\(\d+\) /, "")}` : document.title.replace(/^\(\d+\) /, "");
+}
+
+function update(alarm) {
+  alarms.set(alarm.alarm_id, alarm);
+}
+
+for (const alarm of data.alarms || []) {
+  alarms.set(alarm.alarm_id, alarm);
+  seen.add(alarm.alarm_id);
+}
+render();
+setInterval(render, 30000);  // ages
+
+live().onOpen((socket) => {
+  socket.subscribe("alarm/subscribe", {}, (msg) => {
+    const event = msg.event || msg;
+    const list = event.alarms || (event.alarm ? [event.alarm] : []);
+    for (const alarm of list) update(alarm);
+    render();
+  }).then((result) => {
+    // The subscription's first answer is the current list: nothing missed while disconnected.
+    const list = (result && (result.alarms || result)) || [];
+    if (Array.isArray(list)) {
+      for (const alarm of list) update(alarm);
+      render();
+    }
+  }).catch((err) => console.error("alarm/subscribe", err));
+});

@@ -1,0 +1,90 @@
+"""Device screens: the list, bollards (commands behind a confirmation), panels (compose, preview), sensors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from hub.core import State, split_entity_id, valid_entity_id
+
+from .data import device_for, devices, state_name
+from .view import FrontendView, Refused, page
+
+__all__ = ["DeviceListView", "DeviceView"]
+
+_HIDDEN_ATTRIBUTES = frozenset({"friendly_name", "pages", "queued", "charset", "pictograms"})
+
+
+def _attribute_rows(state: State) -> list[tuple[str, str]]:
+    rows = []
+    for key, value in state.attributes.items():
+        if key in _HIDDEN_ATTRIBUTES or value is None or value == [] or value == {}:
+            continue
+        text = ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+        rows.append((key.replace("_", " "), text))
+    return rows
+
+
+class DeviceListView(FrontendView):
+    """Every bollard, panel and sensor, the centre's own first."""
+
+    url = "/c/{centre}/devices"
+    name = "frontend:devices"
+
+    @page
+    async def get(self, request: web.Request, centre: str) -> web.StreamResponse:
+        """The device list."""
+        viewer = self.viewer(request, centre)
+        found = devices(self.frontend, viewer)
+        groups = {kind: [d for d in found if d.kind == kind] for kind in ("bollard", "panel", "sensor")}
+        return self.render(request, viewer, "devices.html", page="devices", title="Devices", groups=groups)
+
+
+class DeviceView(FrontendView):
+    """One device: a bollard, a panel or a sensor."""
+
+    url = "/c/{centre}/devices/{entity_id}"
+    name = "frontend:device"
+
+    @page
+    async def get(self, request: web.Request, centre: str, entity_id: str) -> web.StreamResponse:
+        """The device's page."""
+        viewer = self.viewer(request, centre)
+        state = self.frontend.hub.states.get(entity_id) if valid_entity_id(entity_id) else None
+        device = device_for(self.frontend, viewer, state) if state is not None else None
+        if state is None or device is None:
+            raise Refused(self.error_page(request, 404, "No such device",
+                                          f"There is no device {entity_id[:80]!r}.", viewer.principal))
+        context: dict[str, Any] = {
+            "device": device,
+            "state": state,
+            "attributes": _attribute_rows(state),
+            "owner_name": self.frontend.centre_name(device.owner),
+        }
+        data: dict[str, Any] = {"entity_id": entity_id, "can_act": device.can_act}
+        if device.kind == "bollard":
+            context["pending"] = state.attributes.get("pending_command")
+            context["may_confirm"] = (device.can_act and context["pending"] is not None
+                                      and context["pending"].get("requested_by") != viewer.principal.user_id)
+        elif device.kind == "panel":
+            attrs = state.attributes
+            data["capabilities"] = {key: attrs.get(key) for key in (
+                "rows", "chars_per_row", "max_pages", "colour", "charset", "pictograms")}
+            if attrs.get("pages"):
+                data["current"] = {"pages": attrs["pages"], "justify": attrs.get("justify"),
+                                   "priority": attrs.get("priority"), "expires": attrs.get("expires")}
+        elif device.kind == "sensor":
+            data["unit"] = state.attributes.get("unit_of_measurement", "")
+            data["numeric"] = _is_number(state.state)
+        template = f"device_{device.kind}.html"
+        title = f"{state_name(state)} ({split_entity_id(entity_id)[0]})"
+        return self.render(request, viewer, template, page="devices", title=title, page_data=data, **context)
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,52 @@
+"""The map of Ceuta: the page, and the markers as JSON (devices, fires, open alarms)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from hub.core import split_entity_id
+
+from .alarms import map_alarms
+from .const import DEVICE_KINDS, OUTLINE_FILE, STATIC_URL
+from .data import map_features
+from .view import FrontendView, json_page, page
+
+__all__ = ["MapDataView", "MapView"]
+
+
+class MapView(FrontendView):
+    """Devices, alarms and fire locations over the outline of the city (and tiles when configured)."""
+
+    url = "/c/{centre}/map"
+    name = "frontend:map"
+
+    @page
+    async def get(self, request: web.Request, centre: str) -> web.StreamResponse:
+        """The map page."""
+        viewer = self.viewer(request, centre)
+        frontend = self.frontend
+        features = map_features(frontend, viewer, map_alarms(frontend.hub, viewer))
+        data: dict[str, Any] = {
+            "outline_url": f"{STATIC_URL}/{OUTLINE_FILE}",
+            "tile_url": frontend.tile_url,
+            "tile_attribution": frontend.tile_attribution,
+            "features": features,
+            "entity_ids": [s.entity_id for s in frontend.hub.states.async_all()
+                           if split_entity_id(s.entity_id)[0] in DEVICE_KINDS],
+        }
+        return self.render(request, viewer, "map.html", page="map", title="Map", page_data=data)
+
+
+class MapDataView(FrontendView):
+    """The map's markers as JSON (the page refreshes them when alarms or states change)."""
+
+    url = "/c/{centre}/api/map"
+    name = "frontend:map-data"
+
+    @json_page
+    async def get(self, request: web.Request, centre: str) -> dict[str, Any]:
+        """Markers: devices, fires and open alarms with positions."""
+        viewer = self.viewer(request, centre)
+        return {"features": map_features(self.frontend, viewer, map_alarms(self.frontend.hub, viewer))}
