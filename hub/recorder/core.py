@@ -114,6 +114,29 @@ def _take(source: queue.Queue[Row], limit: int) -> list[Row]:
     return items
 
 
+def _halves(states: list[Any], events: list[Any]) -> list[tuple[list[Any], list[Any]]]:
+    """Two smaller parts of a batch of (states, events) with more than one row in all."""
+    if len(states) > 1:
+        half = len(states) // 2
+        return [(states[half:], []), (states[:half], events)]
+    if len(events) > 1:
+        half = len(events) // 2
+        return [([], events[half:]), (states, events[:half])]
+    return [([], events), (states, [])]
+
+
+def _start_run(session: Session) -> int:
+    """Close runs left open by a crash (closed_incorrect) and open this one; returns its id."""
+    now = time.time()
+    session.execute(
+        update(RecorderRuns).where(RecorderRuns.end_ts.is_(None)).values(end_ts=now, closed_incorrect=True)
+    )
+    run = RecorderRuns(start_ts=now, closed_incorrect=False)
+    session.add(run)
+    session.commit()
+    return run.run_id
+
+
 # --------------------------------------------------------------------------- tasks for the thread
 
 
@@ -479,13 +502,47 @@ class Recorder:
             session.commit()
         except Exception as err:
             self._rollback(err, "recording")
-            return False
+            return self.connected and self._salvage(session)
         self._writer.clear()
         self.rows_written += count
         return True
 
+    def _salvage(self, session: Session) -> bool:
+        """After a batch failed on its data: commit it in halves, dropping only the rows that fail alone.
+
+        Returns False (the unwritten rows pending again) if the connection fails meanwhile.
+        """
+        writer = self._writer
+        parts = [(writer.states, writer.events)]
+        dropped = 0
+        while parts:
+            states, events = parts.pop()
+            writer.states, writer.events = states, events
+            try:
+                count = writer.write(session)
+                session.commit()
+            except Exception as err:
+                self._rollback(err, "recording")
+                if not self.connected:
+                    for more_states, more_events in parts:
+                        writer.states += more_states
+                        writer.events += more_events
+                    return False
+                if len(states) + len(events) <= 1:
+                    dropped += 1
+                    _LOGGER.debug("Recorder: dropping row %s: %s", (states or events)[0], err)
+                    continue
+                parts.extend(_halves(states, events))
+                continue
+            self.rows_written += count
+        writer.clear()
+        if dropped:
+            self.dropped_events += dropped
+            _LOGGER.error("Recorder: %s rows could not be written and were dropped; the rest are stored", dropped)
+        return True
+
     def _rollback(self, err: Exception, what: str) -> None:
-        """Undo the transaction; lose the connection on operational errors, drop bad batches otherwise."""
+        """Undo the transaction and forget cached ids; on connection errors, disconnect (rows stay pending)."""
         session = self._session
         if session is not None:
             try:
@@ -496,31 +553,22 @@ class Recorder:
         if _is_connection_error(err):
             _LOGGER.error("Recorder: database error during %s, reconnecting: %s", what, err)
             self._disconnect()
-        elif what == "recording":
-            dropped = len(self._writer)
-            self._writer.clear()
-            self.dropped_events += dropped
-            _LOGGER.exception("Recorder: could not write %s rows; they are dropped", dropped)
-        else:  # the caller of the job or purge gets the exception
+        else:  # recording salvages the batch; the caller of a job or purge gets the exception
             _LOGGER.debug("Recorder: %s raised", what, exc_info=True)
 
     def _connect(self) -> bool:
         """Create the engine, migrate the schema, open the session and start a run."""
+        session: Session | None = None
         try:
             if self.engine is None:
                 self.engine = create_db_engine(self.db_url)
             migrate_schema(self.engine)
             session = Session(self.engine, expire_on_commit=False)
-            now = time.time()
-            session.execute(
-                update(RecorderRuns).where(RecorderRuns.end_ts.is_(None))
-                .values(end_ts=now, closed_incorrect=True)
-            )
-            run = RecorderRuns(start_ts=now, closed_incorrect=False)
-            session.add(run)
-            session.commit()
-            self.run_id = run.run_id
+            if self.run_id is None:  # the first connection of this run, not a reconnection
+                self.run_id = _start_run(session)
         except Exception as err:
+            if session is not None:
+                session.close()
             if not self._outage_logged:
                 self._outage_logged = True
                 _LOGGER.error("Recorder: cannot use database %s: %s", _redact(self.db_url), err)
@@ -550,7 +598,7 @@ class Recorder:
 
     def _final_write(self) -> None:
         self._drain()
-        if not self.connected or not self._commit():
+        if not self._ensure_connected() or not self._commit():
             if self._writer:
                 _LOGGER.warning("Recorder stopped with %s rows it could not write", len(self._writer))
             return

@@ -202,6 +202,27 @@ async def test_db_job_commits_and_rolls_back(hub: Hub, setup_recorder: RecorderF
     assert await recorder.async_db_job(_sees_pending_state) == 2
 
 
+async def test_a_row_the_database_refuses_costs_only_that_row(hub: Hub, setup_recorder: RecorderFactory,
+                                                              db_url: str) -> None:
+    recorder = await setup_recorder()
+    for i in range(20):
+        hub.states.async_set("sensor.count", str(i))
+    hub.states.async_set("panel.p1", "FIRE\x00EXIT")  # PostgreSQL text cannot hold NUL; SQLite can
+    hub.bus.async_fire("panel_message_set", {"panel": "p1"})
+    assert await recorder.async_flush() is True
+    history = await recorder.async_get_history(["sensor.count", "panel.p1"], 0)
+    assert [s.state for s in history["sensor.count"]] == [str(i) for i in range(20)]
+    assert [e["data"] for e in await recorder.async_get_events(["panel_message_set"])] == [{"panel": "p1"}]
+    if db_url.startswith("postgresql"):
+        assert history["panel.p1"] == []
+        assert recorder.dropped_events == 1
+    else:
+        assert [s.state for s in history["panel.p1"]] == ["FIRE\x00EXIT"]
+    hub.states.async_set("panel.p1", "EXIT")  # and recording goes on
+    assert await recorder.async_flush() is True
+    assert [s.state for s in (await recorder.async_get_history(["panel.p1"], 0))["panel.p1"]][-1] == "EXIT"
+
+
 async def test_full_queue_drops_and_logs_once(hub: Hub, caplog: pytest.LogCaptureFixture) -> None:
     from hub.recorder import async_setup_recorder
 
