@@ -7,6 +7,7 @@ import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -37,7 +38,7 @@ from .const import (
 from .helpers import slugify
 from .script import LOG_LEVEL_NAMES
 from .script_config import validate_sequence
-from .triggers import validate_trigger
+from .triggers import config_dir_known, set_config_dir, validate_trigger
 from .validators import plain, script_variables, time_period_or_template
 
 __all__ = [
@@ -201,11 +202,29 @@ def _automation_list(sections: Mapping[str, Any]) -> tuple[list[Any], list[str]]
     return items, errors
 
 
+def _infer_config_dir(sections: Mapping[str, Any]) -> Path | None:
+    """The directory holding configuration.yaml, from where the loaded sections came from."""
+    for value in sections.values():
+        items = value if isinstance(value, list) else [value]
+        for item in items[:1]:
+            location = get_location(item) or get_location(value)
+            if location is None:
+                continue
+            for parent in Path(location[0]).resolve().parents:
+                if (parent / "configuration.yaml").is_file():
+                    return parent
+    return None
+
+
 def validate_sections(sections: Mapping[str, Any]) -> ValidatedConfig:
     """Validate `automations:`/`automation:` (lists) and `script:` (a mapping). Blocking-free, no hub needed.
 
     Invalid automations are left out and reported; the rest are returned.
     """
+    if not config_dir_known():
+        inferred = _infer_config_dir(sections)
+        if inferred is not None:
+            set_config_dir(inferred)  # where custom integrations' trigger platforms are
     result = ValidatedConfig()
     items, errors = _automation_list(sections)
     result.automation_errors.extend(errors)

@@ -40,6 +40,7 @@ __all__ = [
     "TriggerAction",
     "TriggerInfo",
     "async_attach_triggers",
+    "config_dir_known",
     "get_platform",
     "set_config_dir",
     "validate_trigger",
@@ -83,6 +84,11 @@ _CONFIG_DIR: list[Path] = []
 def set_config_dir(config_dir: Path | None) -> None:
     """Where to look for `custom_integrations/<domain>/trigger.py`."""
     _CONFIG_DIR[:] = [config_dir] if config_dir is not None else []
+
+
+def config_dir_known() -> bool:
+    """Whether set_config_dir was called."""
+    return bool(_CONFIG_DIR)
 
 
 def get_platform(platform: str) -> ModuleType:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from automations.triggers.webhook import async_handle_webhook
 from hub.clock import FakeClock
@@ -222,3 +223,40 @@ async def test_time_trigger_uses_configured_time_zone(hub: Hub, calls: Calls, se
     await fake_clock.async_advance(1)
     assert calls.data() == [{"at": "2026-01-01T13:01:00+01:00"}]
     assert fake_clock.now() == datetime(2026, 1, 1, 12, 1, tzinfo=UTC)
+
+
+FLOOD_TRIGGER = '''\
+"""A custom integration's trigger platform: `trigger: flood_sensor` fires on flood_level events."""
+import voluptuous as vol
+
+from hub.core import callback
+
+TRIGGER_SCHEMA = vol.Schema({vol.Required("platform"): "flood_sensor", vol.Required("min_level"): int})
+
+
+def async_attach_trigger(hub, config, action, trigger_info):
+    @callback
+    def on_event(event):
+        if event.data["level"] >= config["min_level"]:
+            action({**trigger_info["trigger_data"], "platform": "flood_sensor", "level": event.data["level"],
+                    "description": "flood"}, event.context)
+
+    return hub.bus.async_listen("flood_level", on_event)
+'''
+
+
+async def test_integration_trigger_platform(hub: Hub, calls: Calls, setup: Setup, config_dir: Path) -> None:
+    package = config_dir / "custom_integrations" / "flood_sensor"
+    package.mkdir(parents=True)
+    (package / "manifest.json").write_text('{"domain": "flood_sensor", "name": "Flood sensor"}')
+    (package / "__init__.py").write_text('"""Flood sensor."""\n')
+    (package / "trigger.py").write_text(FLOOD_TRIGGER)
+    import automations
+
+    await setup(auto({"trigger": "flood_sensor", "min_level": 3}, record(level="{{ trigger.level }}")))
+    hub.bus.async_fire("flood_level", {"level": 2})
+    hub.bus.async_fire("flood_level", {"level": 5})
+    await hub.async_block_till_done()
+    assert calls.data() == [{"level": 5}]
+    errors = automations.check_config({"automations": [auto({"trigger": "flood_sensor"})]})
+    assert len(errors) == 1 and "min_level" in errors[0]
