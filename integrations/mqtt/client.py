@@ -66,6 +66,7 @@ _MAX_PACKETS_PER_READ = 1000
 _SUBSCRIBE_BATCH = 200
 _MALFORMED_TOPICS_KEPT = 1000
 _UNDECODABLE = "\0undecodable"  # marker: decoding failed once for this message
+_PAHO_LOGGER = logging.getLogger(f"{__name__}.paho")
 
 
 @dataclass(slots=True)
@@ -115,6 +116,11 @@ class _AioClient(aiomqtt.Client):
 
             inner.on_message = on_message
             self.fast_path = True
+            if not _PAHO_LOGGER.isEnabledFor(logging.DEBUG):
+                # paho logs every packet at debug through this logger; at tens of thousands of
+                # messages a second the level checks alone cost a few per cent. Errors still surface
+                # as aiomqtt exceptions (disconnects), which the connection loop logs.
+                inner.disable_logger()
 
     def _on_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
         super()._on_socket_open(client, userdata, sock)
@@ -231,7 +237,7 @@ class MqttClient:
             tls_params=tls_params, tls_insecure=tls_insecure,
             will=aiomqtt.Will(will[CONF_TOPIC], will[CONF_PAYLOAD], will[CONF_QOS], will[CONF_RETAIN])
             if will else None,
-            logger=logging.getLogger(f"{__name__}.paho"),
+            logger=_PAHO_LOGGER,
             deliver=self._deliver,
         )
 

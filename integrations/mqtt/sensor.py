@@ -19,10 +19,12 @@ from .const import (
     CONF_STATE_CLASS,
     CONF_STATE_TOPIC,
     CONF_UNIT_OF_MEASUREMENT,
+    CONF_VALUE_TEMPLATE,
     PAYLOAD_NONE,
 )
 from .entity import MqttEntity
 from .subscriptions import MessageCallback, ReceiveMessage
+from .templates import ValueTemplate
 
 __all__ = ["MqttSensor", "parse_number"]
 
@@ -39,13 +41,12 @@ def parse_number(value: Any) -> int | float | None:
         value = value.decode("ascii", "replace")
     if not isinstance(value, str):
         return None
-    text = value.strip()
-    try:
-        return int(text)
+    try:  # int() and float() skip surrounding whitespace themselves
+        return int(value)
     except ValueError:
         pass
     try:
-        number = float(text)
+        number = float(value)
     except ValueError:
         return None
     return number if math.isfinite(number) else None
@@ -59,11 +60,13 @@ class MqttSensor(MqttEntity):
     _numeric: bool
     _convert: Callable[[float], float] | None
     _precision: int | None
+    _template: ValueTemplate | None
 
     def _configure_platform(self, config: dict[str, Any]) -> None:
         unit = config.get(CONF_UNIT_OF_MEASUREMENT)
         device_class = config.get(CONF_DEVICE_CLASS)
         state_class = config.get(CONF_STATE_CLASS)
+        self._template = config.get(CONF_VALUE_TEMPLATE)
         self._attr_unit_of_measurement = unit
         self._attr_device_class = device_class
         self._numeric = bool(unit or state_class or is_numeric_device_class(device_class))
@@ -84,9 +87,13 @@ class MqttSensor(MqttEntity):
 
     @callback
     def _state_received(self, msg: ReceiveMessage) -> None:
-        ok, value = self.render_value(msg)
-        if not ok:
-            return
+        # The hot path of MQTT ingestion: keep it to plain attribute reads and one state write.
+        if self._template is None:
+            value: Any = msg.payload
+        else:
+            ok, value = self.render_value(msg)
+            if not ok:
+                return
         if value is None or value == PAYLOAD_NONE:
             self._attr_state = None
         elif self._numeric:
@@ -106,5 +113,6 @@ class MqttSensor(MqttEntity):
                                                  f"{MAX_LENGTH_STATE_STATE}")
                 return
             self._attr_state = text
-        self.mark_received()
+        if self._expire_after is not None:
+            self.mark_received()
         self.async_write_state()
