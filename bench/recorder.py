@@ -116,9 +116,11 @@ async def async_measure_recorder(db_url: str = DEFAULT_SQLITE, n: int = 20_000,
             await asyncio.sleep(0.01)
             stalls.clear()
             started = time.perf_counter()
+            cpu_started = time.process_time()
             produced = await burst(n)
             await recorder.async_flush()
             committed = time.perf_counter()
+            cpu = time.process_time() - cpu_started
             running = False
             await sentinel
             gc.callbacks.remove(_gc_probe)
@@ -135,6 +137,10 @@ async def async_measure_recorder(db_url: str = DEFAULT_SQLITE, n: int = 20_000,
         "rate": round(n / elapsed, 1),
         "seconds": round(elapsed, 4),
         "produce_s": round(produced - started, 4),
+        # CPU seconds of this process (loop + recorder thread) for the run: steadier than wall
+        # time on a shared machine
+        "cpu_s": round(cpu, 4),
+        "rows_per_cpu_s": round(n / cpu, 1) if cpu else 0.0,
         "commit_interval_s": commit_interval,
         "max_loop_stall_ms": round(max(ordered, default=0.0) * 1000, 3),
         "p99_loop_stall_ms": round(ordered[int(len(ordered) * 0.99)] * 1000, 3) if ordered else 0.0,

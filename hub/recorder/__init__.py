@@ -1,4 +1,12 @@
-"""The recorder: events and state changes written in batches to SQLite or PostgreSQL, off the loop."""
+"""The recorder: events and state changes written in batches to SQLite or PostgreSQL, off the loop.
+
+Public API (see docs/contracts.md): `await async_setup_recorder(hub, conf)` once at start-up;
+`get_recorder(hub)` anywhere after. On the Recorder: `async_flush()`, `async_db_job(fn)` (runs
+`fn(session)` in the recorder thread), `async_get_history(entity_ids, start, end=None,
+include_start_state=True)`, `async_get_events(event_types=None, start=None, end=None,
+context_id=None, limit=1000)`, `async_purge(keep_days=None)`, `stats()`. Service
+`recorder.purge` (optional `keep_days`). Adding a table: see hub/recorder/migration.py.
+"""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
 from ..const import EVENT_STATE_CHANGED, MATCH_ALL
-from ..core import CALLBACK_TYPE, Event, Hub, callback
+from ..core import CALLBACK_TYPE, Event, Hub, State, callback
 from ..exceptions import HubError
 from .config import RecorderFilter
 from .const import (
@@ -339,7 +339,7 @@ class Recorder:
 
     async def async_get_history(self, entity_ids: Iterable[str], start: datetime | float,
                                 end: datetime | float | None = None,
-                                include_start_state: bool = True) -> dict[str, Any]:
+                                include_start_state: bool = True) -> dict[str, list[State]]:
         """States of `entity_ids` between `start` and `end` (default: now), per entity, oldest first."""
         ids = [entity_ids] if isinstance(entity_ids, str) else list(entity_ids)
         start_ts = to_timestamp(start)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import logging
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeVar
@@ -19,9 +18,8 @@ from ..core import Event, EventOrigin
 from .const import ORIGIN_LOCAL, ORIGIN_REMOTE, QUERY_IN_CHUNK, YIELD_EVERY
 from .models import Base
 
-__all__ = ["BatchWriter", "json_bytes", "shared_hash"]
+__all__ = ["BatchWriter", "Row", "RowEncoder", "json_bytes", "shared_hash"]
 
-_LOGGER = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 
