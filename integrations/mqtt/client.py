@@ -50,6 +50,7 @@ from .const import (
     DEFAULT_ENCODING,
     RECONNECT_MAX_DELAY,
     RECONNECT_MIN_DELAY,
+    STABLE_CONNECTION,
 )
 from .subscriptions import MessageCallback, ReceiveMessage, Subscription, SubscriptionRegistry
 
@@ -76,6 +77,7 @@ class MqttStats:
     received: int = 0
     published: int = 0
     connects: int = 0
+    connect_failures: int = 0
     malformed: int = 0
     malformed_by_topic: Counter[str] = field(default_factory=Counter)
 
@@ -249,11 +251,12 @@ class MqttClient:
             try:
                 await aio.__aenter__()
             except (aiomqtt.MqttError, OSError, ValueError) as err:
+                self.stats.connect_failures += 1
                 self._log_outage("cannot connect to MQTT broker %s:%s: %s; retrying in %.1f s", err, delay)
                 await self._hub.clock.sleep(delay * random.uniform(0.9, 1.1))
                 delay = min(delay * 2, RECONNECT_MAX_DELAY)
                 continue
-            delay = RECONNECT_MIN_DELAY
+            connected_at = self._hub.clock.monotonic()
             try:
                 await self._async_connected(aio)
                 # aiomqtt ends the message iteration with MqttError when the connection drops.
@@ -269,8 +272,13 @@ class MqttClient:
                     await aio.__aexit__(None, None, None)
                 except aiomqtt.MqttError as err:
                     _LOGGER.debug("Error while closing the MQTT connection: %s", err)
+            stable = self._hub.clock.monotonic() - connected_at >= STABLE_CONNECTION
+            if stable:
+                delay = RECONNECT_MIN_DELAY  # a stable connection starts afresh; a flapping broker backs off
             if not self._stopping:
                 await self._hub.clock.sleep(delay * random.uniform(0.9, 1.1))
+            if not stable:
+                delay = min(delay * 2, RECONNECT_MAX_DELAY)
 
     def _log_outage(self, message: str, err: Exception, delay: float) -> None:
         if self._outage_logged:

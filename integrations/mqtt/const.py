@@ -94,6 +94,8 @@ DEFAULT_COMMAND_QOS: Final = 1
 # Reconnect: exponential backoff from RECONNECT_MIN_DELAY doubling to RECONNECT_MAX_DELAY, +-10 % jitter.
 RECONNECT_MIN_DELAY: Final = 0.5
 RECONNECT_MAX_DELAY: Final = 30.0
+# A connection that lasted this long resets the backoff; a broker that drops us sooner keeps it growing.
+STABLE_CONNECTION: Final = 10.0
 
 PAYLOAD_NONE: Final = "None"
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import aiomqtt
+import pytest
 
+from hub.clock import FakeClock
 from hub.const import STATE_UNAVAILABLE
 from hub.core import Hub
 from integrations.mqtt import CONFIG_SCHEMA, async_setup, async_unload, get_mqtt
+from tests.conftest import free_port
 
 from .conftest import Broker, wait_state
 
@@ -57,3 +61,38 @@ async def test_broker_down_at_setup_then_killed_and_restarted(hub: Hub, own_brok
         assert status is not None and status.attributes["connects"] == 2
     finally:
         await async_unload(hub)
+
+
+async def test_reconnect_backoff_doubles_to_30_seconds(fake_hub: Hub, fake_clock: FakeClock,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+    real_sleep = fake_clock.sleep
+
+    async def recording_sleep(delay: float) -> None:
+        slept.append(delay)
+        await real_sleep(delay)
+
+    monkeypatch.setattr(fake_clock, "sleep", recording_sleep)
+    raw = {"broker": "127.0.0.1", "port": free_port(), "discovery": False}  # nothing listens there
+    assert await async_setup(fake_hub, CONFIG_SCHEMA(raw))
+    client = get_mqtt(fake_hub)
+
+    async def failures(expected: int) -> None:
+        for _ in range(500):  # the attempt runs in the executor; wait for it to fail and the wait to begin
+            if client.stats.connect_failures >= expected and len(slept) >= expected:
+                return
+            await asyncio.sleep(0.01)
+        pytest.fail(f"expected {expected} failed attempts, saw {client.stats.connect_failures}")
+
+    expected = [0.5, 1, 2, 4, 8, 16, 30, 30]
+    try:
+        await failures(1)  # the first attempt is at once
+        for attempt in range(2, len(expected) + 1):
+            await fake_clock.async_advance(slept[-1])
+            await failures(attempt)
+        assert len(slept) == len(expected)
+        for delay, wanted in zip(slept, expected, strict=True):
+            assert wanted * 0.9 <= delay <= wanted * 1.1  # +-10 % jitter
+        assert fake_hub.states.get("sensor.mqtt_broker").state == "disconnected"  # type: ignore[union-attr]
+    finally:
+        await async_unload(fake_hub)
