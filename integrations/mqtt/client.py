@@ -313,7 +313,8 @@ class MqttClient:
         self._aio = None
         self._connected_event.clear()
         self._cancel_flush()  # its acknowledgement will never come; the reconnect subscribes to everything
-        self._notify_connection(False)
+        if not self._hub.is_stopping:  # at shutdown, N entities saying "unavailable" is only noise
+            self._notify_connection(False)
 
     def _cancel_flush(self) -> None:
         self._pending_subscribe.clear()
