@@ -14,6 +14,7 @@ automation is valid.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -103,9 +104,10 @@ async def async_setup(hub: Hub, sections: Mapping[str, Any]) -> bool:
         hub.data[_SETUP_DONE] = True
         async_register_services(hub, lambda: async_reload(hub), lambda: async_reload_scripts(hub))
         hub.bus.async_listen_once(EVENT_HUB_STOP, _on_stop(hub))
-        from .http_api import async_register_api
+        if "hub.http" in sys.modules:  # a hub without HTTP never imported it (nor aiohttp)
+            from .http_api import async_register_api
 
-        async_register_api(hub)
+            async_register_api(hub)
     from .durable import async_resume_runs
 
     await async_resume_runs(hub)

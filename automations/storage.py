@@ -10,6 +10,7 @@ next start resumes them.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,8 @@ from hub.const import EVENT_HUB_STOP
 from hub.core import Event, Hub, HubKey, callback
 from hub.exceptions import HubError
 
-from .trace import get_trace_store
+from .const import DEFAULT_STORED_TRACES
+from .trace import get_trace_store, run_id_of
 
 __all__ = ["AutomationStore", "DurableRecord", "RecorderStore", "async_setup_storage", "get_store", "set_store"]
 
@@ -47,14 +49,19 @@ class AutomationStore:
     """In-memory store (also the base of the database one). Passing the same instance to a new hub
     (set_store) behaves like a restart with a database, which tests and rule replays use."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_traces: bool = False) -> None:
         self._records: dict[str, DurableRecord] = {}
         self.traces: dict[str, list[tuple[str, bytes, bool]]] = {}
+        self.keep_traces = keep_traces
         self.frozen = False
 
-    async def async_load(self) -> None:
-        """Read what a previous run of the hub left (nothing for memory)."""
+    async def async_load(self, hub: Hub) -> None:
+        """Read what a previous run of the hub left (memory: the traces it kept)."""
         self.frozen = False
+        trace_store = get_trace_store(hub)
+        for key, kept in self.traces.items():
+            for _run_id, blob, is_error in kept:
+                trace_store.keep(key, blob, is_error)
 
     def records(self, kind: str | None = None) -> list[DurableRecord]:
         """Durable records, optionally of one kind."""
@@ -82,11 +89,13 @@ class AutomationStore:
 
     @callback
     def save_trace(self, key: str, run_id: str, blob: bytes, is_error: bool) -> None:
-        """Keep a finished trace (the trace store decides how many stay in memory)."""
+        """Persist a finished trace (memory: only with keep_traces, the last 20 per key)."""
+        if not self.keep_traces:
+            return
         kept = self.traces.setdefault(key, [])
         kept.append((run_id, blob, is_error))
-        if len(kept) > 200:
-            del kept[:100]
+        if len(kept) > DEFAULT_STORED_TRACES:
+            del kept[0]
         self._changed_trace(key)
 
     # the database store overrides these to schedule its writes
@@ -116,7 +125,7 @@ class RecorderStore(AutomationStore):
         self._new_traces: list[tuple[str, str, bool, float, bytes]] = []
         self._timer: Any = None
 
-    async def async_load(self) -> None:
+    async def async_load(self, hub: Hub) -> None:
         from sqlalchemy import select
 
         from hub.recorder import get_recorder
@@ -133,9 +142,8 @@ class RecorderStore(AutomationStore):
         records, traces = await get_recorder(self._hub).async_db_job(_load)
         self._records = {record.record_id: record for record in records}
         trace_store = get_trace_store(self._hub)
-        for key, run_id, is_error, blob in traces:
+        for key, _run_id, is_error, blob in traces:
             trace_store.keep(key, blob, is_error)
-            self.traces.setdefault(key, []).append((run_id, blob, is_error))
         self.frozen = False
         _LOGGER.debug("Loaded %d durable records and %d traces", len(records), len(traces))
 
@@ -178,16 +186,14 @@ class RecorderStore(AutomationStore):
 
 def _kept_run_ids(hub: Hub, keys: Iterable[str]) -> dict[str, set[str]]:
     """Per key, the run ids the in-memory trace store still keeps (the database keeps the same)."""
-    import orjson
-
     store = get_trace_store(hub)
     result: dict[str, set[str]] = {}
     for key in keys:
         ids = set()
         for blob in store.kept_blobs(key):
             try:
-                ids.add(str(orjson.loads(blob)["run_id"]))
-            except (ValueError, KeyError):
+                ids.add(run_id_of(blob))
+            except (ValueError, IndexError):
                 continue
         result[key] = ids
     return result
@@ -214,6 +220,18 @@ def _write(session: Any, upserts: list[DurableRecord], deletes: list[str],
                                                       AutomationTrace.run_id.not_in(ids or {""})))
 
 
+def _has_recorder(hub: Hub) -> bool:
+    # A hub without the recorder never imported it: do not pay for SQLAlchemy to find that out.
+    recorder_module = sys.modules.get("hub.recorder")
+    if recorder_module is None:
+        return False
+    try:
+        recorder_module.get_recorder(hub)
+    except HubError:
+        return False
+    return True
+
+
 @callback
 def set_store(hub: Hub, store: AutomationStore) -> None:
     """Use `store` (before async_setup); the same instance across hubs simulates a restart."""
@@ -232,17 +250,10 @@ async def async_setup_storage(hub: Hub) -> AutomationStore:
     """Choose the store (the recorder's database when it runs), load it, and flush it at stop."""
     store = hub.data.get(_STORE)
     if store is None:
-        try:
-            from hub.recorder import get_recorder
-
-            get_recorder(hub)
-        except (ImportError, HubError):
-            store = AutomationStore()
-        else:
-            store = RecorderStore(hub)
+        store = RecorderStore(hub) if _has_recorder(hub) else AutomationStore()
         hub.data[_STORE] = store
         try:
-            await store.async_load()
+            await store.async_load(hub)
         except Exception:  # an unreadable table must not keep automations from running
             _LOGGER.exception("Cannot load automation traces and waiting runs; starting without them")
         get_trace_store(hub).backend = store
@@ -253,7 +264,7 @@ async def async_setup_storage(hub: Hub) -> AutomationStore:
 
         hub.bus.async_listen_once(EVENT_HUB_STOP, _on_stop)
     elif get_trace_store(hub).backend is None:
-        await store.async_load()
+        await store.async_load(hub)
         get_trace_store(hub).backend = store
 
         @callback

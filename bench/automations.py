@@ -87,8 +87,10 @@ def automation_config(n: int, mode: str) -> list[dict[str, Any]]:
 
 async def bench_automations(args: argparse.Namespace, config_dir: str) -> dict[str, Any]:
     """Section c."""
+    rss_bare = rss_mib()
     import automations
 
+    rss_imported = rss_mib()
     hub = Hub(config_dir)
     await hub.async_start()
     loop = asyncio.get_running_loop()
@@ -165,9 +167,20 @@ async def bench_automations(args: argparse.Namespace, config_dir: str) -> dict[s
     in_burst = lat_stats(st["lat"])
     await hub.async_block_till_done()
     rss_end = rss_mib()
+    # Fill every automation's trace store (20 runs each) to measure memory with traces at their maximum.
+    st["count"], st["target"], st["fut"] = 0, n * 20, loop.create_future()
+    for _ in range(20):
+        for i in range(n):
+            aset(f"sensor.x_{i}", "off")
+            aset(f"sensor.x_{i}", "on")
+        await asyncio.sleep(0)
+    await asyncio.wait_for(st["fut"], 120)
+    await hub.async_block_till_done()
+    rss_full = rss_mib()
     await hub.async_stop()
     per_auto = (rss_loaded - rss_before) * 1024 / n
     per_auto_end = (rss_end - rss_before) * 1024 / n
+    per_auto_full = (rss_full - rss_before) * 1024 / n
     tag = f"automation_n{n}" + ("" if args.mode == "parallel" else f"_{args.mode}")
     return {
         f"{tag}_trigger_to_action_idle": idle,
@@ -179,7 +192,11 @@ async def bench_automations(args: argparse.Namespace, config_dir: str) -> dict[s
         f"{tag}_rss_after_bench": {"value": rss_end, "unit": "MiB"},
         f"{tag}_kib_per_automation_loaded": {"value": round(per_auto, 2), "unit": "KiB"},
         f"{tag}_kib_per_automation_after_runs": {"value": round(per_auto_end, 2), "unit": "KiB",
-                                                 "note": "traces kept (20 per automation)"},
+                                                 "note": "after the latency and throughput runs"},
+        f"{tag}_kib_per_automation_full_traces": {"value": round(per_auto_full, 2), "unit": "KiB",
+                                                  "note": "after 20 more runs each: 20 traces kept per automation"},
+        "engine_import_rss": {"value": round(rss_imported - rss_bare, 2), "unit": "MiB",
+                              "note": "automations package and jinja2, paid once"},
     }
 
 
