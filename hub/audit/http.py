@@ -1,0 +1,94 @@
+"""REST views of the audit log: GET /api/audit (supervisors: their centre; admins: all), /api/audit/verify."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from ..core import Hub, callback
+from ..http.const import ERR_FORBIDDEN, ERR_INVALID_FORMAT, KEY_HUB, KEY_USER
+from ..http.view import ApiError, HubView, request_context
+
+__all__ = ["AuditListView", "AuditVerifyView", "async_register_views"]
+
+
+def _principal(request: web.Request, roles: tuple[str, ...]) -> Any:
+    from ..auth.permissions import get_permissions
+
+    policy = get_permissions(request[KEY_HUB])
+    principal = policy.principal_for(request.get(KEY_USER)) if policy is not None else None
+    if principal is None or principal.role.value not in roles:
+        raise ApiError(403, ERR_FORBIDDEN, f"The audit log is for {' and '.join(roles)} users")
+    return principal
+
+
+def _number(request: web.Request, name: str, kind: type[int] | type[float]) -> Any:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ApiError(400, ERR_INVALID_FORMAT, f"Query parameter {name} must be a number, got {raw!r}") from None
+
+
+class AuditListView(HubView):
+    """The audit log, newest first."""
+
+    url = "/api/audit"
+    name = "api:audit"
+    openapi_tag = "audit"
+
+    async def get(self, request: web.Request) -> dict[str, Any]:
+        """Audit entries newest first: filters action, user_id, centre (admins), since, until; page with
+        before_seq; limit (default 100, at most 1000). Supervisors see their own centre's entries."""
+        from . import ACTION_VIEW_SENSITIVE, get_audit
+
+        principal = _principal(request, ("admin", "supervisor"))
+        hub: Hub = request[KEY_HUB]
+        audit = get_audit(hub)
+        if audit is None:
+            raise ApiError(503, "audit_not_running", "The audit log is not running")
+        centre = request.query.get("centre") if principal.role.value == "admin" else principal.centre
+        limit = _number(request, "limit", int) or 100
+        entries = await audit.async_query(
+            action=request.query.get("action"), user_id=request.query.get("user_id"), centre=centre,
+            since=_number(request, "since", float), until=_number(request, "until", float),
+            before_seq=_number(request, "before_seq", int), limit=limit,
+        )
+        audit.record(ACTION_VIEW_SENSITIVE, context=request_context(request), target="audit_log",
+                     data={"filters": dict(request.query), "entries": len(entries)})
+        return {"entries": entries}
+
+
+class AuditVerifyView(HubView):
+    """Check the audit chain."""
+
+    url = "/api/audit/verify"
+    name = "api:audit:verify"
+    openapi_tag = "audit"
+
+    async def get(self, request: web.Request) -> dict[str, Any]:
+        """Verify the whole hash chain (admins); names the first broken entry."""
+        from . import get_audit
+
+        _principal(request, ("admin",))
+        audit = get_audit(request[KEY_HUB])
+        if audit is None:
+            raise ApiError(503, "audit_not_running", "The audit log is not running")
+        result = await audit.async_verify()
+        return result.as_dict()
+
+
+@callback
+def async_register_views(hub: Hub) -> bool:
+    """Add the views when the HTTP server is set up and not started; whether they were added."""
+    from ..http.server import DATA_HTTP
+
+    http = hub.data.get(DATA_HTTP)
+    if http is None or http.is_running:
+        return False
+    http.register_view(AuditListView)
+    http.register_view(AuditVerifyView)
+    return True

@@ -1,0 +1,48 @@
+"""Who sees which alarms: admins all; others their own centre's and those other centres share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hub.auth.permissions import get_permissions
+from hub.auth.users import Role
+
+if TYPE_CHECKING:
+    from hub.auth.models import User
+    from hub.core import Hub
+
+    from .model import Alarm
+
+__all__ = ["Viewer", "viewer_for"]
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """What one user may see of the alarms."""
+
+    sees_all: bool = False
+    centre: str | None = None
+    blind: bool = False  # unknown users and agencies see nothing
+
+    def sees(self, alarm: Alarm) -> bool:
+        """Whether this viewer may see `alarm`."""
+        if self.blind:
+            return False
+        return self.sees_all or alarm.centre == self.centre or alarm.shared
+
+
+def viewer_for(hub: Hub, user: User | None) -> Viewer:
+    """The viewer of a request's or connection's user.
+
+    Without users (permissions not enforced) everyone sees everything, as with service calls.
+    """
+    policy = get_permissions(hub)
+    if policy is None or not policy.enforced:
+        return Viewer(sees_all=True)
+    principal = policy.principal_for(user)
+    if principal is None or principal.role is Role.AGENCY:
+        return Viewer(blind=True)
+    if principal.role is Role.ADMIN:
+        return Viewer(sees_all=True, centre=principal.centre)
+    return Viewer(centre=principal.centre)
