@@ -1,0 +1,182 @@
+"""POST /api/webhook/{webhook_id}: agencies push to us, authenticated by Standard Webhooks signatures."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+import orjson
+import voluptuous as vol
+from aiohttp import hdrs, web
+
+from hub.core import Context, Hub
+from hub.exceptions import HubError
+from hub.http import HUB_KEY, HubView, error_response, get_http, json_response
+from hub.http.view import humanize_invalid
+
+from .audit import audit
+from .config import AgencyConfig, InboundConfig
+from .const import AUDIT_ACTION_WEBHOOK_REFUSED, EVENT_WEBHOOK_RECEIVED, WEBHOOK_URL
+from .manager import DATA_MANAGER, AgencyManager
+from .signing import SignatureError, verify
+
+__all__ = ["AgencyWebhookView", "InboundHandler", "TokenBucket", "async_register_inbound_view"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class TokenBucket:
+    """`rate` tokens a second up to `burst`; each request takes one (on the hub's monotonic clock)."""
+
+    def __init__(self, rate: float, burst: int, now: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._tokens = float(burst)
+        self._last = now
+
+    def take(self, now: float) -> float:
+        """0 when a token was taken; otherwise seconds until one is available."""
+        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+        self._last = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return 0.0
+        return (1 - self._tokens) / self.rate
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+
+
+class InboundHandler:
+    """Checks and accepts webhooks for the configured agencies (one token bucket each)."""
+
+    def __init__(self, manager: AgencyManager) -> None:
+        self.manager = manager
+        self.hub = manager.hub
+        now = self.hub.clock.monotonic()
+        self._buckets = {
+            hook: TokenBucket(agency.inbound.rate, agency.inbound.burst, now)
+            for hook, agency in manager.webhooks.items() if agency.inbound is not None
+        }
+
+    async def async_handle(self, request: web.Request, webhook_id: str) -> web.Response:
+        agency = self.manager.webhooks.get(webhook_id)
+        if agency is None or agency.inbound is None:
+            _LOGGER.debug("Webhook %r is not configured", webhook_id)
+            return error_response(404, "not_found", f"No webhook {webhook_id!r}")
+        inbound = agency.inbound
+        try:
+            return await self._async_accept(request, agency, inbound)
+        except _Refused as refused:
+            audit(self.hub, AUDIT_ACTION_WEBHOOK_REFUSED, target=f"webhook/{webhook_id}", outcome="refused",
+                  level=logging.WARNING, data={
+                "agency_id": agency.id, "status": refused.status, "code": refused.code,
+                "reason": refused.message, "remote": request.remote,
+                "message_id": request.headers.get("webhook-id"),
+            })
+            return error_response(refused.status, refused.code, refused.message, refused.headers)
+
+    async def _async_accept(self, request: web.Request, agency: AgencyConfig,
+                            inbound: InboundConfig) -> web.Response:
+        wait = self._buckets[inbound.webhook_id].take(self.hub.clock.monotonic())
+        if wait > 0:
+            raise _Refused(429, "rate_limited", f"Too many requests for webhook {inbound.webhook_id}",
+                           {hdrs.RETRY_AFTER: str(max(1, int(wait + 0.999)))})
+        body = await _read_limited(request, inbound.max_body_bytes)
+        try:
+            message_id, timestamp = verify(inbound.secrets, request.headers, body, self.hub.clock.time(),
+                                           inbound.tolerance)
+        except SignatureError as err:
+            raise _Refused(401, err.code, str(err)) from None
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError as err:
+            raise _Refused(400, "invalid_json", f"Body is not valid JSON: {err}") from None
+        try:
+            payload = inbound.schema(payload)
+        except vol.Invalid as err:
+            raise _Refused(422, "validation_error", humanize_invalid(err)) from None
+        ttl = timestamp + inbound.tolerance - self.hub.clock.time() + 1  # after that it is stale anyway
+        try:
+            fresh = await self.manager.require_outbox().async_remember_seen(
+                f"agency:{agency.id}", message_id, max(ttl, 1.0))
+        except HubError as err:  # without the database a replay cannot be excluded: let the sender retry
+            _LOGGER.error("Webhook %s: cannot check for replays: %s", inbound.webhook_id, err)
+            return error_response(503, "unavailable", "Cannot accept webhooks right now",
+                                  {hdrs.RETRY_AFTER: "30"})
+        if not fresh:
+            raise _Refused(409, "replayed", f"Message {message_id} was already received")
+        context = Context()
+        self.hub.bus.async_fire(EVENT_WEBHOOK_RECEIVED, {
+            "agency_id": agency.id,
+            "webhook_id": inbound.webhook_id,
+            "message_id": message_id,
+            "timestamp": timestamp,
+            "body": payload,
+        }, context=context)
+        _LOGGER.debug("Webhook %s from %s accepted: %s", message_id, agency.id, payload)
+        return json_response({"status": "accepted", "message_id": message_id, "context_id": context.id})
+
+
+async def _read_limited(request: web.Request, limit: int) -> bytes:
+    """The body, or 413 as soon as it is longer than `limit` (whatever Content-Length says)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise _Refused(413, "payload_too_large", f"Body of {request.content_length} bytes; at most {limit}")
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = await request.content.read(limit + 1 - total)
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if total > limit:
+            raise _Refused(413, "payload_too_large", f"Body longer than {limit} bytes")
+        chunks.append(chunk)
+
+
+class AgencyWebhookView(HubView):
+    """Agencies' webhooks; no token: the Standard Webhooks signature authenticates each request."""
+
+    url = WEBHOOK_URL
+    name = "api:webhook"
+    requires_auth = False
+    openapi_tag = "agencies"
+    openapi: ClassVar[dict[str, dict[str, Any]]] = {"post": {"responses": {
+        "200": {"description": "Accepted; `agency_webhook_received` fired"},
+        "401": {"description": "Missing, stale or invalid signature"},
+        "404": {"description": "No such webhook"},
+        "409": {"description": "This webhook-id was already received"},
+        "413": {"description": "Body too large"},
+        "422": {"description": "Body does not match the webhook's schema"},
+        "429": {"description": "Rate limit exceeded (see Retry-After)"},
+    }}}
+
+    async def post(self, request: web.Request, webhook_id: str) -> web.Response:
+        """Receive a signed webhook from an agency."""
+        manager = request.app[HUB_KEY].data.get(DATA_MANAGER)
+        if manager is None or manager.inbound is None:
+            return error_response(404, "not_found", "The agencies integration is not loaded")
+        return await manager.inbound.async_handle(request, webhook_id)
+
+
+def async_register_inbound_view(hub: Hub) -> bool:
+    """Serve the webhooks when the HTTP API is set up and not started; False otherwise.
+
+    aiohttp routes cannot be removed: after an unload the route answers 404 until the
+    integration is loaded again.
+    """
+    try:
+        http = get_http(hub)
+        if any(isinstance(view, AgencyWebhookView) for view in http.views):
+            return True
+        http.register_view(AgencyWebhookView)
+    except HubError as err:
+        _LOGGER.info("Agency webhooks not served: %s", err)
+        return False
+    return True

@@ -1,0 +1,137 @@
+"""REST endpoints for the frontend: agencies and their status, the dead-letter list, replay and enable."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from aiohttp import web
+
+from hub.core import Hub
+from hub.exceptions import HubError
+from hub.http import HUB_KEY, ApiError, HubView, async_read_json_object, get_http, request_context
+
+from .const import SERVICE_DOMAIN, SERVICE_ENABLE, SERVICE_REPLAY
+from .manager import DATA_MANAGER, AgencyManager
+
+__all__ = ["AgenciesView", "AgencyEnableView", "DeadLetterReplayView", "DeadLettersView", "async_register_views"]
+
+_LOGGER = logging.getLogger(__name__)
+
+_MAX_LIMIT = 1000
+
+
+def _manager(request: web.Request) -> AgencyManager:
+    manager = request.app[HUB_KEY].data.get(DATA_MANAGER)
+    if manager is None:
+        raise ApiError(404, "not_found", "The agencies integration is not loaded")
+    return manager
+
+
+async def _call(request: web.Request, service: str, data: dict[str, Any]) -> Any:
+    """Through the service, so permissions and the audit see the operator's call."""
+    hub = request.app[HUB_KEY]
+    return await hub.services.async_call(SERVICE_DOMAIN, service, data, blocking=True,
+                                         context=request_context(request), return_response=True)
+
+
+class AgenciesView(HubView):
+    """GET /api/agencies: every agency with its delivery state and counts."""
+
+    url = "/api/agencies"
+    name = "api:agencies"
+    openapi_tag = "agencies"
+
+    async def get(self, request: web.Request) -> Any:
+        """Agencies, their endpoint state (ok, failing, disabled) and pending/dead counts."""
+        return _manager(request).status()
+
+
+class DeadLettersView(HubView):
+    """GET /api/agencies/dead_letters?agency_id=&limit=&payload=1: messages that gave up."""
+
+    url = "/api/agencies/dead_letters"
+    name = "api:agencies:dead_letters"
+    openapi_tag = "agencies"
+    openapi: ClassVar[dict[str, dict[str, Any]]] = {"get": {"parameters": [
+        {"name": "agency_id", "in": "query", "schema": {"type": "string"}},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 100}},
+        {"name": "payload", "in": "query", "schema": {"type": "boolean", "default": False}},
+    ]}}
+
+    async def get(self, request: web.Request) -> Any:
+        """Dead letters, newest first (the payload only with payload=1)."""
+        manager = _manager(request)
+        agency_id = request.query.get("agency_id") or None
+        if agency_id is not None and agency_id not in manager.agencies:
+            raise ApiError(404, "not_found", f"Unknown agency {agency_id!r}")
+        try:
+            limit = max(1, min(_MAX_LIMIT, int(request.query.get("limit", "100"))))
+        except ValueError:
+            raise ApiError(400, "invalid_format", "limit must be a whole number") from None
+        with_payload = request.query.get("payload", "").lower() in ("1", "true", "yes")
+        messages = await manager.async_dead_letters(agency_id, limit)
+        return [message.as_dict(with_payload=with_payload) for message in messages]
+
+
+class DeadLetterReplayView(HubView):
+    """POST /api/agencies/dead_letters/{message_id}/replay: deliver one dead letter again."""
+
+    url = "/api/agencies/dead_letters/{message_id}/replay"
+    name = "api:agencies:dead_letters:replay"
+    openapi_tag = "agencies"
+
+    async def post(self, request: web.Request, message_id: str) -> Any:
+        """Put one dead message back in line; 404 when it is not a dead letter."""
+        _manager(request)
+        response = await _call(request, SERVICE_REPLAY, {"message_id": [message_id]})
+        if not response or not response.get("replayed"):
+            raise ApiError(404, "not_found", f"No dead letter {message_id!r}")
+        return response
+
+
+class DeadLettersReplayAllView(HubView):
+    """POST /api/agencies/{agency_id}/replay: deliver all of an agency's dead letters again."""
+
+    url = "/api/agencies/{agency_id}/replay"
+    name = "api:agencies:replay"
+    openapi_tag = "agencies"
+
+    async def post(self, request: web.Request, agency_id: str) -> Any:
+        """Put every dead message of an agency back in line."""
+        if agency_id not in _manager(request).agencies:
+            raise ApiError(404, "not_found", f"Unknown agency {agency_id!r}")
+        await async_read_json_object(request, "The body")  # empty or {}: nothing else to say
+        return await _call(request, SERVICE_REPLAY, {"agency_id": agency_id})
+
+
+class AgencyEnableView(HubView):
+    """POST /api/agencies/{agency_id}/enable: deliver again to an endpoint that answered 410."""
+
+    url = "/api/agencies/{agency_id}/enable"
+    name = "api:agencies:enable"
+    openapi_tag = "agencies"
+
+    async def post(self, request: web.Request, agency_id: str) -> Any:
+        """Enable an agency disabled by its endpoint."""
+        if agency_id not in _manager(request).agencies:
+            raise ApiError(404, "not_found", f"Unknown agency {agency_id!r}")
+        return await _call(request, SERVICE_ENABLE, {"agency_id": agency_id})
+
+
+_VIEWS: tuple[type[HubView], ...] = (AgenciesView, DeadLettersView, DeadLetterReplayView, DeadLettersReplayAllView,
+                                     AgencyEnableView)
+
+
+def async_register_views(hub: Hub) -> bool:
+    """Add the views when the HTTP API is set up and not started (once: routes outlive an unload)."""
+    try:
+        http = get_http(hub)
+        registered = {type(view) for view in http.views}
+        for view in _VIEWS:
+            if view not in registered:
+                http.register_view(view)
+    except HubError as err:
+        _LOGGER.info("Agency REST endpoints not served: %s", err)
+        return False
+    return True
