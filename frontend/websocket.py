@@ -73,6 +73,7 @@ class CentreWebSocketView(FrontendView):
         connections.add(wsock)
         connection: ActiveConnection | None = None
         unsub_logout = None
+        closing: list[asyncio.Task[None]] = []
         try:
             if not await self._async_auth(wsock, viewer.session):
                 return wsock
@@ -81,7 +82,7 @@ class CentreWebSocketView(FrontendView):
                 max_pending=int(conf.get(CONF_WEBSOCKET_MAX_PENDING, DEFAULT_WEBSOCKET_MAX_PENDING)),
                 service_timeout=float(conf.get(CONF_SERVICE_TIMEOUT, DEFAULT_SERVICE_TIMEOUT)),
             )
-            unsub_logout = self._close_on_logout(wsock, viewer.session)
+            unsub_logout = self._close_on_logout(wsock, viewer.session, closing)
             await connection.async_run()
         except (ConnectionError, RuntimeError) as err:
             _LOGGER.debug("Frontend websocket lost: %s", err)
@@ -91,7 +92,10 @@ class CentreWebSocketView(FrontendView):
             connections.discard(wsock)
             if connection is not None:
                 connection.async_cleanup()
-            await wsock.close()
+            if closing:
+                await closing[0]  # the close frame with its code goes out before the handler ends
+            else:
+                await wsock.close()
         return wsock
 
     async def _async_auth(self, wsock: web.WebSocketResponse, session: Session) -> bool:
@@ -114,14 +118,15 @@ class CentreWebSocketView(FrontendView):
         await wsock.send_str(json_dumps({"type": "auth_ok", "version": __version__}).decode())
         return True
 
-    def _close_on_logout(self, wsock: web.WebSocketResponse, session: Session) -> Any:
+    def _close_on_logout(self, wsock: web.WebSocketResponse, session: Session,
+                         closing: list[asyncio.Task[None]]) -> Any:
         hub = self.frontend.hub
 
         @callback
         def _ended(event: Event) -> None:
-            if event.data.get("session_id") != session.id:
+            if event.data.get("session_id") != session.id or closing:
                 return
-            hub.async_create_background_task(_close(), "close frontend websocket")
+            closing.append(hub.async_create_background_task(_close(), "close frontend websocket"))
 
         async def _close() -> None:
             try:

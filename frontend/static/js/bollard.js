@@ -34,7 +34,8 @@ async function run() {
     toast(`Bollard ${service.replace("_", " ")} sent`);
     setTimeout(() => window.location.reload(), 1200);
   } else {
-    outcome.textContent = `Refused: ${errorText(result)}`;
+    const text = errorText(result);
+    outcome.textContent = /^refused/i.test(text) ? text.charAt(0).toUpperCase() + text.slice(1) : `Refused: ${text}`;
     outcome.className = "flash error refusal";
   }
 }

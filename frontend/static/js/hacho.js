@@ -82,6 +82,7 @@ export function toast(message, kind = "ok", ms = 6000) {
   }
   const item = el("div", { class: `flash ${kind}`, role: kind === "error" ? "alert" : "status", text: message });
   box.append(item);
+  while (box.children.length > 4) box.firstElementChild.remove();
   setTimeout(() => item.remove(), ms);
 }
 
@@ -89,7 +90,9 @@ export function fmtTime(value) {
   if (value === null || value === undefined || value === "") return "";
   const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);
   if (Number.isNaN(date.getTime())) return String(value);
-  return date.toLocaleString(undefined, { hour12: false });
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} `
+    + `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }
 
 export function fmtAge(value) {
@@ -113,7 +116,7 @@ export function compareAlarms(a, b) {
 }
 
 export function alarmTime(alarm) {
-  const value = alarm.raised_at ?? alarm.created ?? alarm.time ?? 0;
+  const value = alarm.raised_ts ?? 0;
   return typeof value === "number" ? value : Date.parse(value) / 1000 || 0;
 }
 

@@ -116,7 +116,7 @@ async function start() {
   view.draw(data.features || []);
   box.dataset.features = String((data.features || []).length);
   live().onOpen((socket) => {
-    socket.subscribe("alarm/subscribe", { centre: null }, soon).catch(() => {});
+    socket.subscribe("alarm/subscribe", {}, soon).catch(() => {});
     socket.subscribe("subscribe_events", { event_type: "state_changed" }, (msg) => {
       const entityId = msg.event && msg.event.data && msg.event.data.entity_id;
       if (entityId && (entityId.startsWith("geo_location.") || data.entity_ids.includes(entityId))) soon();

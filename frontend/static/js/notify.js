@@ -18,11 +18,10 @@ function announce(alarm) {
 
 live().onOpen((socket) => {
   socket.subscribe("alarm/subscribe", {}, (msg) => {
-    const event = msg.event || msg;
-    for (const alarm of event.alarms || (event.alarm ? [event.alarm] : [])) announce(alarm);
+    const event = msg.event || {};
+    if (event.alarm && event.action === "upsert") announce(event.alarm);
   }).then((result) => {
-    const list = (result && (result.alarms || result)) || [];
-    if (Array.isArray(list)) for (const alarm of list) known.add(alarm.alarm_id);
+    for (const alarm of (result && result.alarms) || []) known.add(alarm.alarm_id);
     primed = true;
   }).catch(() => { primed = true; });
 });

@@ -30,7 +30,10 @@ export function buildPlot(states, start, end, unit = "") {
   root.append(svg("line", { class: "axis", x1: PAD.left, y1: PAD.top, x2: PAD.left, y2: H - PAD.bottom }));
   for (let i = 0; i <= 4; i += 1) {
     const t = start + ((end - start) * i) / 4;
-    const label = new Date(t * 1000).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", hour12: false });
+    const date = new Date(t * 1000);
+    const pad = (n) => String(n).padStart(2, "0");
+    const label = end - start < 600 ? `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
+      : `${pad(date.getHours())}:${pad(date.getMinutes())}`;
     root.append(svg("text", { x: x(t), y: H - 8, "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle" }, label));
   }
   if (!points.length) {
@@ -79,9 +82,10 @@ async function load() {
   const box = document.getElementById("plot");
   const select = document.getElementById("range");
   if (!box || !data.entity_id) return;
-  const hours = Number(select ? select.value : 24);
+  const fit = select && select.value === "fit";
+  const hours = fit ? 168 : Number(select ? select.value : 24);
   const end = Date.now() / 1000;
-  const start = end - hours * 3600;
+  let start = end - hours * 3600;
   const query = new URLSearchParams({
     filter_entity_id: data.entity_id,
     start_time: new Date(start * 1000).toISOString(),
@@ -94,6 +98,11 @@ async function load() {
     return;
   }
   const states = (result.data && result.data[0]) || [];
+  if (fit && states.length) {
+    // From the first reading (less a margin of a tenth of the span, at least a minute) to now.
+    const first = Date.parse(states[0].last_changed) / 1000;
+    start = Math.max(start, first - Math.max(60, (end - first) / 10));
+  }
   box.append(buildPlot(states, start, end, data.unit || ""));
   const last = states[states.length - 1];
   box.dataset.points = String(states.length);

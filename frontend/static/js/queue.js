@@ -64,16 +64,15 @@ setInterval(render, 30000);  // ages
 
 live().onOpen((socket) => {
   socket.subscribe("alarm/subscribe", {}, (msg) => {
-    const event = msg.event || msg;
-    const list = event.alarms || (event.alarm ? [event.alarm] : []);
-    for (const alarm of list) update(alarm);
+    const event = msg.event || {};
+    if (!event.alarm) return;
+    if (event.action === "remove") alarms.delete(event.alarm.alarm_id);
+    else update(event.alarm);
     render();
   }).then((result) => {
     // The subscription's first answer is the current list: nothing missed while disconnected.
-    const list = (result && (result.alarms || result)) || [];
-    if (Array.isArray(list)) {
-      for (const alarm of list) update(alarm);
-      render();
-    }
+    alarms.clear();
+    for (const alarm of (result && result.alarms) || []) update(alarm);
+    render();
   }).catch((err) => console.error("alarm/subscribe", err));
 });

@@ -1,0 +1,184 @@
+// One alarm: its details, the SOP with one-click steps, the timeline and the actions its state allows.
+// Everything is redrawn from /c/<centre>/api/alarms/<id> after an action and whenever the alarm changes
+// (websocket), so two operators on the same alarm see each other's work.
+
+import { callService, centre, el, errorText, fmtTime, getJSON, live, pageData, toast } from "./hacho.js";
+
+const data = pageData();
+let alarm = data.alarm;
+let mayHandle = data.may_handle;
+
+const ACTIONS = [
+  // [service, label, states it applies to, needs a note, button class]
+  ["acknowledge", "Acknowledge", ["raised"], false, "primary"],
+  ["start", "Start work", ["raised", "acknowledged"], false, ""],
+  ["resolve", "Resolve", ["acknowledged", "in_progress"], true, "ok"],
+  ["close", "Close", ["resolved", "cleared"], false, ""],
+];
+const WORKING = new Set(["acknowledged", "in_progress"]);  // SOP steps need the alarm acknowledged
+
+async function act(service, body, okText, field = null) {
+  const result = await callService("alarm", service, { alarm_id: alarm.alarm_id, ...body });
+  if (!result.ok) {
+    toast(`Refused: ${errorText(result)}`, "error", 10000);
+    return false;
+  }
+  toast(okText);
+  if (field) field.value = "";  // done with it: the redraw must not bring the text back
+  await refresh();
+  return true;
+}
+
+function noteField(id, placeholder) {
+  return el("textarea", { id, rows: 2, placeholder, maxlength: 4000 });
+}
+
+function renderHeader() {
+  const sev = document.getElementById("alarm-severity");
+  sev.className = `sev sev-${alarm.severity}`;
+  sev.textContent = alarm.severity;
+  const state = document.getElementById("alarm-state");
+  state.className = `state state-${alarm.state}`;
+  state.textContent = alarm.state.replace("_", " ");
+  document.body.dataset.alarmState = alarm.state;
+  const kv = document.getElementById("alarm-details");
+  const rows = [
+    ["Type", alarm.type],
+    ["Centre", alarm.centre + (alarm.shared ? " (shared)" : "")],
+    ["Area", alarm.area_id || ""],
+    ["Raised", fmtTime(alarm.raised_ts)],
+    ["Acknowledged", fmtTime(alarm.acknowledged_ts)],
+    ["Resolved", fmtTime(alarm.resolved_ts)],
+    ["Closed", fmtTime(alarm.closed_ts)],
+    ["Assignee", alarm.assignee || ""],
+    ["Occurrences", String(alarm.occurrences || 1)],
+    ["Escalation", alarm.escalation_level ? (["", "re-notified", "escalated to the supervisor"][alarm.escalation_level]
+      || `level ${alarm.escalation_level}`) : ""],
+    ["Source", alarm.source || alarm.source_event || ""],
+  ].filter(([, value]) => value);
+  kv.replaceChildren(...rows.flatMap(([key, value]) => [el("dt", { text: key }), el("dd", { text: value })]));
+  if (alarm.entities && alarm.entities.length) {
+    kv.append(el("dt", { text: "Devices" }), el("dd", {}, ...alarm.entities.flatMap((entityId, i) => [
+      i ? ", " : "", el("a", { href: `/c/${centre()}/devices/${entityId}`, text: entityId })])));
+  }
+  document.getElementById("alarm-message").textContent = alarm.message || "";
+}
+
+function renderActions() {
+  const box = document.getElementById("alarm-actions");
+  box.replaceChildren();
+  if (!mayHandle) {
+    box.append(el("p", { class: "flash", id: "not-owned",
+      text: `This alarm belongs to ${alarm.centre}: only that centre handles it.` }));
+    return;
+  }
+  const note = noteField("action-note", "Note (required to resolve)");
+  const buttons = el("div", { class: "actions" });
+  for (const [service, label, states, needsNote, cls] of ACTIONS) {
+    if (!states.includes(alarm.state)) continue;
+    buttons.append(el("button", { type: "button", class: cls, id: `btn-${service}`, onclick: async (event) => {
+      const text = note.value.trim();
+      if (needsNote && !text) {
+        toast("Write a note saying how it was resolved", "error");
+        note.focus();
+        return;
+      }
+      event.currentTarget.disabled = true;
+      await act(service, text ? { note: text } : {}, `${label}: done`, note);
+    } }, label));
+  }
+  if (alarm.state !== "closed") {
+    buttons.append(el("button", { type: "button", id: "btn-note", onclick: async () => {
+      const text = note.value.trim();
+      if (!text) { note.focus(); return; }
+      await act("add_note", { note: text }, "Note added", note);
+    } }, "Add note"));
+    box.append(el("label", { for: "action-note", text: "Note" }), note);
+  }
+  box.append(buttons);
+}
+
+function renderSop() {
+  const list = document.getElementById("sop");
+  const steps = alarm.sop || [];
+  document.getElementById("sop-card").classList.toggle("hidden", steps.length === 0);
+  const hint = document.getElementById("sop-hint");
+  if (hint) hint.classList.toggle("hidden", !(mayHandle && alarm.state === "raised"));
+  list.replaceChildren(...steps.map((step) => {
+    const item = el("li", { class: step.status === "pending" || step.status === "failed" ? "" : "done",
+                            dataset: { stepId: step.id, status: step.status } },
+      el("span", { class: "step-status", text: step.status + (step.user_id ? ` · ${step.user_id}` : "") }),
+      el("strong", { text: step.title }),
+      step.description ? el("div", { class: "muted", text: step.description }) : null,
+      step.type === "service" ? el("div", { class: "muted mono", text: step.service }) : null,
+      step.note ? el("div", { text: `Note: ${step.note}` }) : null,
+      step.error ? el("div", { class: "refusal", text: step.error }) : null);
+    if (mayHandle && WORKING.has(alarm.state) && (step.status === "pending" || step.status === "failed")) {
+      const note = el("input", { id: `note-${step.id}`, placeholder: step.note_required || step.type === "note" ? "Note (required)" : "Note (optional)",
+                                 maxlength: 4000, "aria-label": `Note for ${step.title}` });
+      const label = step.type === "service" ? "Run" : "Done";
+      const run = el("button", { type: "button", class: "primary", dataset: { step: step.id }, onclick: async () => {
+        const text = note.value.trim();
+        if ((step.note_required || step.type === "note") && !text) { note.focus(); return; }
+        run.disabled = true;
+        const ok = await act("complete_step", { step_id: step.id, ...(text ? { note: text } : {}) },
+          `${step.title}: done`, note);
+        if (!ok) run.disabled = false;
+      } }, label);
+      const skip = el("button", { type: "button", dataset: { skip: step.id }, onclick: async () => {
+        const text = note.value.trim();
+        if (!text) { toast("Say why the step is skipped (the supervisor is told)", "error"); note.focus(); return; }
+        await act("skip_step", { step_id: step.id, reason: text }, `${step.title}: skipped`, note);
+      } }, "Skip");
+      item.append(el("div", { class: "inline" }, note, el("div", { class: "actions" }, run, skip)));
+    }
+    return item;
+  }));
+}
+
+function renderTimeline() {
+  const list = document.getElementById("timeline");
+  const entries = [...(alarm.timeline || [])].reverse();
+  list.replaceChildren(...entries.map((entry) => el("li", { dataset: { kind: entry.kind } },
+    el("span", { class: "when", text: fmtTime(entry.time_ts) }),
+    el("strong", { text: entry.kind.replace(/_/g, " ")
+      + (entry.data && entry.data.step_title ? `: ${entry.data.step_title}` : "") }),
+    entry.user_id ? ` by ${entry.user_id}${entry.centre ? ` (${entry.centre})` : ""}` : "",
+    entry.text ? el("div", { text: entry.text }) : null)));
+}
+
+function render() {
+  // Keep what the operator was typing across a redraw.
+  const typed = new Map([...document.querySelectorAll("#alarm-actions [id], #sop [id]")]
+    .filter((node) => "value" in node && node.value).map((node) => [node.id, node.value]));
+  const focused = document.activeElement && document.activeElement.id;
+  renderHeader();
+  renderActions();
+  renderSop();
+  renderTimeline();
+  for (const [id, value] of typed) {
+    const node = document.getElementById(id);
+    if (node) node.value = value;
+  }
+  if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+}
+
+async function refresh() {
+  const result = await getJSON(`/c/${centre()}/api/alarms/${alarm.alarm_id}`);
+  if (result.ok) {
+    alarm = result.data.alarm;
+    mayHandle = result.data.may_handle;
+    render();
+  }
+}
+
+render();
+let pending = null;
+live().onOpen((socket) => {
+  socket.subscribe("alarm/subscribe", {}, (msg) => {
+    const event = msg.event || {};
+    if (event.alarm && event.alarm.alarm_id === alarm.alarm_id && !pending) {
+      pending = setTimeout(() => { pending = null; refresh(); }, 100);
+    }
+  }).catch((err) => console.error("alarm/subscribe", err));
+});
