@@ -87,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     tests.add_argument("-c", "--config", type=_config_dir, required=True)
     tests.add_argument("tests", type=Path)
     tests.set_defaults(func=_cmd_test_automations)
+
+    from .audit.cli import add_audit_cli
+    from .auth.user_cli import add_user_cli
+
+    add_user_cli(sub)  # hacho user add|passwd|list|disable|enable|remove
+    add_audit_cli(sub)  # hacho audit verify|list
     return parser
 
 

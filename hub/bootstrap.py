@@ -14,7 +14,7 @@ import voluptuous as vol
 
 from .clock import Clock
 from .core import Hub, ServiceCall, SupportsResponse, callback
-from .exceptions import ConfigError
+from .exceptions import ConfigError, HubError
 
 __all__ = [
     "CORE_SECTIONS",
@@ -169,6 +169,15 @@ async def async_setup_hub(config_dir: Path, loaded: LoadedConfig, *, clock: Cloc
     from .http import async_setup_http
 
     http = await async_setup_http(hub, loaded.core["http"])
+
+    from .audit import async_setup_audit
+    from .auth import async_setup_permissions
+
+    await async_setup_permissions(hub)  # role/centre checks on every service call, whatever the path
+    try:
+        await async_setup_audit(hub)  # before integrations, so their first commands are audited
+    except HubError as err:
+        _LOGGER.error("Audit log not running: %s", err)
 
     sections = {k: v for k, v in loaded.raw.items() if k not in CORE_SECTIONS}
     manager = async_get_setup_manager(hub)

@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from hub.__main__ import main
 from hub.audit import (
     ACTION_EXPORT,
     DATA_AUDIT,
@@ -236,6 +237,8 @@ async def test_cli_verify_names_the_first_broken_entry(config_dir: Path, tmp_pat
         conn.execute("UPDATE audit_log SET user_id = 'someone_else' WHERE seq = 3")
     assert args.func(args) == 1
     assert "Audit chain BROKEN at entry 3: its content does not match its hash" in capsys.readouterr().err
+    assert main(["audit", "verify", "-c", str(config_dir)]) == 1  # the `hacho` command
+    assert "BROKEN at entry 3" in capsys.readouterr().err
     args = _cli("audit", "list", "-c", str(config_dir), "--limit", "2")
     assert args.func(args) == 0
     lines = capsys.readouterr().out.splitlines()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from hub.__main__ import main
 from hub.auth import passwords
 from hub.auth.passwords import PasswordError, check_password_rules, hash_password, verify_password
 from hub.auth.user_cli import add_user_cli
@@ -171,6 +172,8 @@ def test_cli_add_passwd_list(config_dir: Path, monkeypatch: pytest.MonkeyPatch,
     out = capsys.readouterr().out
     assert "op1  role=operator  centre=national_police  login=password" in out
     assert "argon2" not in out
+    assert main(["user", "disable", "op1", "-c", str(config_dir)]) == 0  # the `hacho` command
+    assert list_users(config_dir)[0].disabled
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     args = _cli(config_dir, "user", "passwd", "op1", "--password-stdin")
     assert args.func(args) == 1
