@@ -37,6 +37,7 @@ __all__ = ["DATA_AUTOMATIONS", "Automation", "AutomationManager", "get_manager"]
 _LOGGER = logging.getLogger(__name__)
 
 Resume = tuple[list[dict[str, Any]], dict[str, Any]]
+_TRIGGER_PATHS = {str(idx): f"trigger/{idx}" for idx in range(32)}
 
 
 class Automation(Entity):
@@ -95,7 +96,7 @@ class Automation(Entity):
         last = self._last_triggered
         attrs: dict[str, Any] = {
             ATTR_ID: self.automation_id,
-            ATTR_LAST_TRIGGERED: None if last is None else datetime.fromtimestamp(last, UTC).isoformat(),
+            ATTR_LAST_TRIGGERED: None if last is None else datetime.fromtimestamp(last, UTC),
             ATTR_MODE: self.script.mode,
             ATTR_CURRENT: len(self.script.runs),
         }
@@ -184,7 +185,8 @@ class Automation(Entity):
             variables.update(extra)
         trace = RunTrace(hub, self.entity_id, run_context, payload.get("description"))
         idx = payload.get("idx")
-        element = trace.add(f"trigger/{idx}" if idx is not None else "trigger", None, {"trigger": payload})
+        element = trace.add(_TRIGGER_PATHS.get(idx) or (f"trigger/{idx}" if idx is not None else "trigger"),
+                            None, {"trigger": payload})
         if self._variables and resume is None:
             try:
                 for name, value in self._variables.items():

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from hub.core import Context, Hub, callback
+from hub.core import Context, Hub, JobType, callback
 from hub.exceptions import HubError
 
 from .const import MODE_PARALLEL, MODE_QUEUED, MODE_RESTART, MODE_SINGLE
@@ -101,7 +101,7 @@ def _service_is_callback(hub: Hub, domain: str, service: str) -> bool:
     except HubError:
         return True  # async_call will raise ServiceNotFound right away, no task needed
     job = getattr(entry, "job", None)
-    return job is not None and job.job_type.name == "Callback"
+    return job is not None and job.job_type is JobType.Callback
 
 
 class ScriptRun:
@@ -278,8 +278,10 @@ class ScriptRun:
         script = self.script
         if self.checkpoint_id is not None and script.checkpoints is not None:
             script.checkpoints.delete(self)
-        if self in script.runs:
+        try:
             script.runs.remove(self)
+        except ValueError:
+            pass
         script.traces.finish(self.trace, execution)
         if self._waiters:
             for future in self._waiters:
@@ -308,6 +310,7 @@ class Script:
         self.traces = traces
         self.steps = compile_sequence(hub, sequence, path)
         self.runs: list[ScriptRun] = []
+        self.task_name = f"{key} run"
         self.on_run_end = on_run_end
         self.checkpoints: RunCheckpoints | None = None
 
@@ -344,8 +347,9 @@ class Script:
         if self.mode == MODE_QUEUED and self.runs:
             run.wait_for = self.runs[-1]
         self.runs.append(run)
-        self.traces.start(trace)
-        run.eager = run_eager(self.hub, run.async_run(), f"{self.key} run")
+        run.eager = eager = run_eager(self.hub, run.async_run(), self.task_name)
+        if eager.task is not None and not run.done:
+            self.traces.start(trace)  # visible while it waits (a run that finished inline never is)
         return run
 
     async def async_stop(self) -> None:

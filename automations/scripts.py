@@ -58,7 +58,7 @@ class ScriptEntity(Entity):
         """last_triggered, mode, current (and max)."""
         last = self._last_triggered
         attrs: dict[str, Any] = {
-            "last_triggered": None if last is None else datetime.fromtimestamp(last, UTC).isoformat(),
+            "last_triggered": None if last is None else datetime.fromtimestamp(last, UTC),
             "mode": self.script.mode,
             "current": len(self.script.runs),
         }

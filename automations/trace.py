@@ -168,7 +168,7 @@ def _compact_trigger(variables: dict[str, Any]) -> dict[str, Any]:
 def _state_dict(state: State, with_entity_id: bool = True) -> dict[str, Any]:
     data: dict[str, Any] = {"entity_id": state.entity_id} if with_entity_id else {}
     data["state"] = state.state
-    data["last_changed"] = round(state.last_changed_ts, 3)
+    data["last_changed"] = state.last_changed_ts
     if state.attributes:
         data["attributes"] = state.attributes
     context = state.context
