@@ -64,8 +64,8 @@ class MqttBinarySensor(MqttEntity):
         elif text == PAYLOAD_NONE:
             state = None
         else:
-            self.report_malformed(msg.topic, f"{text[:40]!r} is neither {self._payload_on!r} (on) nor "
-                                             f"{self._payload_off!r} (off)")
+            self.report_malformed(msg.topic, f"neither {self._payload_on!r} (on) nor {self._payload_off!r} (off)",
+                                  f"got {text[:40]!r}")
             return
         self._cancel_off_timer()
         self._attr_state = state

@@ -460,8 +460,13 @@ class MqttClient:
     # ---- malformed payloads
 
     @callback
-    def async_report_malformed(self, topic: str, reason: str, source: str | None = None) -> None:
-        """Count a payload that could not be used; the first one per topic is a warning, later ones debug."""
+    def async_report_malformed(self, topic: str, reason: str, source: str | None = None,
+                               detail: str | None = None) -> None:
+        """Count a payload that could not be used; the first one per topic is a warning, later ones debug.
+
+        `reason` says what was wrong without quoting the payload; `detail` (which may quote it, and
+        payloads can carry plates or names) is logged at debug level only.
+        """
         stats = self.stats
         stats.malformed += 1
         by_topic = stats.malformed_by_topic
@@ -474,7 +479,9 @@ class MqttClient:
         if first:
             _LOGGER.warning("Malformed MQTT payload on %s%s: %s (further ones on this topic are logged at "
                             "debug and counted)", topic, where, reason)
-        else:
+        if detail is not None:
+            _LOGGER.debug("Malformed MQTT payload on %s%s: %s: %s", topic, where, reason, detail)
+        elif not first:
             _LOGGER.debug("Malformed MQTT payload on %s%s: %s", topic, where, reason)
         for listener in self._malformed_listeners:
             listener()

@@ -166,7 +166,7 @@ class MqttDiscovery:
         try:
             data = parse_json(payload)
         except MalformedPayload as err:
-            self._client.async_report_malformed(topic, f"discovery config: {err}")
+            self._client.async_report_malformed(topic, "discovery config is not valid JSON", None, str(err))
             return None
         if not isinstance(data, dict):
             self._client.async_report_malformed(topic, "discovery config must be a JSON object")

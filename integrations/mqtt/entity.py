@@ -227,7 +227,7 @@ class MqttEntity(Entity):
                 try:
                     payload = availability.template.render(self.hub, msg.payload)
                 except (MalformedPayload, TemplateError) as err:
-                    self.report_malformed(msg.topic, str(err))
+                    self.report_render_error(msg.topic, err, "availability template")
                     return
             payload = str(payload)
             if payload == availability.payload_available:
@@ -259,7 +259,7 @@ class MqttEntity(Entity):
             if isinstance(data, str):
                 data = parse_json(data)
         except (MalformedPayload, TemplateError) as err:
-            self.report_malformed(msg.topic, str(err))
+            self.report_render_error(msg.topic, err, "json_attributes_template")
             return
         if not isinstance(data, dict):
             self.report_malformed(msg.topic, "JSON attributes must be an object")
@@ -271,9 +271,17 @@ class MqttEntity(Entity):
     # ---- helpers for platforms
 
     @callback
-    def report_malformed(self, topic: str, reason: str) -> None:
-        """Count and log (once per topic) a payload this entity could not use."""
-        self._client.async_report_malformed(topic, reason, self.entity_id)
+    def report_malformed(self, topic: str, reason: str, detail: str | None = None) -> None:
+        """Count and log (once per topic) a payload this entity could not use; `detail` only at debug."""
+        self._client.async_report_malformed(topic, reason, self.entity_id, detail)
+
+    @callback
+    def report_render_error(self, topic: str, err: Exception, what: str = "value_template") -> None:
+        """A template or JSON failure: the kind at warning level, the message (it may quote the payload) at debug."""
+        if isinstance(err, MalformedPayload):
+            self.report_malformed(topic, "payload is not valid JSON", str(err))
+        else:
+            self.report_malformed(topic, f"{what} failed to render", str(err))
 
     def render_value(self, msg: ReceiveMessage) -> tuple[bool, Any]:
         """(ok, value): the payload through value_template; a failure is reported as malformed."""
@@ -283,7 +291,7 @@ class MqttEntity(Entity):
         try:
             return True, template.render(self.hub, msg.payload)
         except (MalformedPayload, TemplateError) as err:
-            self.report_malformed(msg.topic, str(err))
+            self.report_render_error(msg.topic, err)
             return False, None
 
     @callback

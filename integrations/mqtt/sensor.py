@@ -99,7 +99,7 @@ class MqttSensor(MqttEntity):
         elif self._numeric:
             number = parse_number(value)
             if number is None:
-                self.report_malformed(msg.topic, f"expected a number, got {str(value)[:40]!r}")
+                self.report_malformed(msg.topic, "expected a number", f"got {str(value)[:40]!r}")
                 return
             if self._convert is not None:
                 number = self._convert(number)

@@ -112,7 +112,7 @@ class Subscription:
         self.topic = topic
         self.msg_callback = msg_callback
         self.qos = qos
-        self.encoding = encoding
+        self.encoding = encoding or None  # "" means raw bytes, as in Home Assistant
         self.inline = is_callback(msg_callback)
         self.job: HubJob[Any] = HubJob(msg_callback)
         self.levels = _filter_levels(topic)

@@ -70,8 +70,8 @@ class MqttSwitch(MqttEntity):
         elif text == PAYLOAD_NONE:
             self._attr_state = None
         else:
-            self.report_malformed(msg.topic, f"{text[:40]!r} is neither {self._state_on!r} (on) nor "
-                                             f"{self._state_off!r} (off)")
+            self.report_malformed(msg.topic, f"neither {self._state_on!r} (on) nor {self._state_off!r} (off)",
+                                  f"got {text[:40]!r}")
             return
         self.async_write_state()
 

@@ -54,7 +54,8 @@ async def async_attach_trigger(hub: Hub, config: dict[str, Any], action: Callabl
                 try:
                     value = template.render(hub, msg.payload)
                 except (MalformedPayload, TemplateError) as err:
-                    client.async_report_malformed(msg.topic, f"mqtt trigger: {err}")
+                    client.async_report_malformed(msg.topic, "mqtt trigger: value_template failed", None,
+                                                  str(err))
                     return
             if str(value) != wanted:
                 return
