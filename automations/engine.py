@@ -185,8 +185,10 @@ class Automation(Entity):
             variables.update(extra)
         trace = RunTrace(hub, self.entity_id, run_context, payload.get("description"))
         idx = payload.get("idx")
-        element = trace.add(_TRIGGER_PATHS.get(idx) or (f"trigger/{idx}" if idx is not None else "trigger"),
-                            None, {"trigger": payload})
+        path = _TRIGGER_PATHS.get(idx) if isinstance(idx, str) else None
+        if path is None:
+            path = f"trigger/{idx}" if idx is not None else "trigger"
+        element = trace.add(path, None, {"trigger": payload})
         if self._variables and resume is None:
             try:
                 for name, value in self._variables.items():

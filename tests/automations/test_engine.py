@@ -70,7 +70,7 @@ async def test_entity_state_services_and_last_triggered(hub: Hub, calls: Calls, 
     hub.bus.async_fire("fire")
     await settle()
     assert len(calls) == 1
-    assert hub.states.get("automation.fire_alarm").attributes["last_triggered"] == fake_clock.now().isoformat()
+    assert hub.states.get("automation.fire_alarm").attributes["last_triggered"] == fake_clock.now()
     await hub.services.async_call("automation", "turn_off", {"entity_id": "automation.fire_alarm"})
     assert hub.states.get("automation.fire_alarm").state == "off"
     hub.bus.async_fire("fire")
