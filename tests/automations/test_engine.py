@@ -231,3 +231,32 @@ async def test_duplicate_ids_and_unknown_platform(hub: Hub) -> None:
     assert "already used" in errors[0]
     assert "unknown trigger platform 'teleport'" in errors[1]
     assert "unknown action" in errors[2]
+
+
+async def test_script_entity_turn_on_off_and_modes(hub: Hub, calls: Calls, setup: Setup,
+                                                   fake_clock: FakeClock) -> None:
+    await setup(scripts={
+        "patrol_lights": {"mode": "single", "sequence": [record(n="{{ n | default(0) }}"), {"delay": 60},
+                                                         record(done=True)]},
+    })
+    assert hub.states.get("script.patrol_lights").state == "off"
+    await hub.services.async_call("script", "turn_on", {"entity_id": "script.patrol_lights",
+                                                        "variables": {"n": 7}})
+    await settle()
+    assert hub.states.get("script.patrol_lights").state == "on"
+    assert calls.data() == [{"n": 7}]
+    with pytest.raises(HubError, match="already running"):
+        await hub.services.async_call("script", "patrol_lights", {})
+    await hub.services.async_call("script", "turn_off", {"entity_id": "script.patrol_lights"})
+    await settle()
+    assert hub.states.get("script.patrol_lights").state == "off"
+    await fake_clock.async_advance(120)
+    assert calls.data() == [{"n": 7}]
+    traces = get_trace_store(hub).traces("script.patrol_lights")
+    assert traces[0]["execution"] == "cancelled"
+
+
+async def test_reserved_and_invalid_script_names() -> None:
+    errors = automations.check_config({"script": {"reload": {"sequence": []}, "Bad Name": {"sequence": []}}})
+    assert any("'reload' is a script service" in e for e in errors)
+    assert any("script names are slugs" in e for e in errors)
