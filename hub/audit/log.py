@@ -237,9 +237,11 @@ class AuditLog:
         service_class = classify_service(domain, service)
         if service_class.value not in AUDITED_SERVICE_CLASSES:
             return
-        self.record(ACTION_COMMAND, context=event.context, target=f"{domain}.{service}",
-                    data={"service_class": service_class.value,
-                          "service_data": dict(event.data.get("service_data") or {})})
+        data: dict[str, Any] = {"service_class": service_class.value,
+                                "service_data": dict(event.data.get("service_data") or {})}
+        if event.context.parent_id is not None:  # "because of what": the context that caused it
+            data["parent_context_id"] = event.context.parent_id
+        self.record(ACTION_COMMAND, context=event.context, target=f"{domain}.{service}", data=data)
 
     @callback
     def _on_denied(self, event: Event) -> None:
