@@ -163,6 +163,8 @@ CONFIG_SCHEMA = vol.All(vol.Schema({
     vol.Optional("tracking", default={}): vol.Schema({
         vol.Optional("timeout", default=DEFAULT_TRACK_TIMEOUT): vol.All(vol.Coerce(float),
                                                                         vol.Range(min=0.05)),
+        # the same plate again at the same camera within this time is the tail of the same pass
+        vol.Optional("dedupe_seconds", default=10.0): vol.All(vol.Coerce(float), vol.Range(min=0)),
     }, extra=vol.PREVENT_EXTRA),
     vol.Optional("retention", default={}): vol.Schema({
         vol.Optional("reads_hours", default=DEFAULT_READS_HOURS): vol.All(vol.Coerce(float),

@@ -127,7 +127,9 @@ class AnprManager:
         self.cameras: dict[str, CameraState] = {}
         for cam_conf in conf["cameras"]:
             cfg = CameraConfig.from_config(cam_conf)
-            self.cameras[cfg.id] = CameraState(cfg, PlateTracker(cfg.id, conf["tracking"]["timeout"]),
+            tracker = PlateTracker(cfg.id, conf["tracking"]["timeout"],
+                                   dedupe_seconds=conf["tracking"]["dedupe_seconds"])
+            self.cameras[cfg.id] = CameraState(cfg, tracker,
                                                {60: RollingCounter(60), 900: RollingCounter(900)})
         self.journeys: dict[str, _Journey] = {}
         for j_conf in conf["journeys"]:
@@ -240,6 +242,8 @@ class AnprManager:
     # ---- hotlists
 
     def _check_hotlists(self, camera: CameraState, track: Track) -> None:
+        if track.duplicate:
+            return
         text, _confs = track.voted()
         confidence = track.confidence
         for match in self.hotlists.match(text, self.now()):
@@ -306,7 +310,7 @@ class AnprManager:
         cfg = camera.config
         self._check_hotlists(camera, track)  # the vote over every frame may match where single frames did not
         text, _confs = track.voted()
-        if len(text) < 4:
+        if len(text) < 4 or track.duplicate:
             return
         confidence = track.confidence
         plate_hash = self.hasher(text)

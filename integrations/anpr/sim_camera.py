@@ -125,9 +125,14 @@ class SimCamera:
         if self._next_spawn is None:
             self._next_spawn = t
         while self.planted:
+            # a planted vehicle enters a lane where no car hides its plate (or waits for one)
+            free = [lane for lane in range(self.lanes)
+                    if not any(v.lane == lane and self._progress(v, t) < 1.0 for v in self.vehicles)]
+            if not free:
+                break
             plate = self.planted.popleft()
-            lane = self.rng.randrange(self.lanes)
-            self.vehicles.append(SimVehicle(plate, lane, t, self.rng.choice(_CAR_COLOURS), start=0.45))
+            self.vehicles.append(SimVehicle(plate, self.rng.choice(free), t, self.rng.choice(_CAR_COLOURS),
+                                            start=0.45))
         while self.rate > 0 and t >= self._next_spawn:
             lane = self.rng.randrange(self.lanes)
             busy = any(v.lane == lane and self._progress(v, t) < 0.35 for v in self.vehicles)

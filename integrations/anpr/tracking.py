@@ -65,6 +65,7 @@ class Track:
     observations: list[TrackObservation] = field(default_factory=list)
     fired: set[tuple[str, str]] = field(default_factory=set)  # (list, entry plate) hits already raised
     closed: bool = False
+    duplicate: bool = False  # the tail of a pass already reported (the plate seen again after a gap)
 
     @property
     def first_ts(self) -> float:
@@ -119,11 +120,14 @@ class PlateTracker:
     is where the plate should be), else starts a new one. A track closes `timeout` seconds after its
     last sighting."""
 
-    def __init__(self, camera: str, timeout: float, max_text_distance: float = 2.0) -> None:
+    def __init__(self, camera: str, timeout: float, max_text_distance: float = 2.0,
+                 dedupe_seconds: float = 10.0) -> None:
         self.camera = camera
         self.timeout = timeout
         self.max_text_distance = max_text_distance
+        self.dedupe_seconds = dedupe_seconds
         self.tracks: list[Track] = []
+        self._recent: list[tuple[float, str]] = []  # (closed at, text) of passes already reported
 
     def update(self, observations: list[TrackObservation]) -> list[Track]:
         """Add one frame's observations; returns the tracks they went to."""
@@ -131,11 +135,15 @@ class PlateTracker:
         for obs in observations:
             track = self._match(obs, exclude=touched)
             if track is None:
-                track = Track(self.camera)
+                track = Track(self.camera, duplicate=self._seen_recently(obs))
                 self.tracks.append(track)
             track.observations.append(obs)
             touched.append(track)
         return touched
+
+    def _seen_recently(self, obs: TrackObservation) -> bool:
+        self._recent = [(ts, text) for ts, text in self._recent if obs.ts - ts <= self.dedupe_seconds]
+        return any(confusion_distance(obs.text, text) <= 1.0 for _ts, text in self._recent)
 
     def _match(self, obs: TrackObservation, exclude: list[Track]) -> Track | None:
         best: tuple[float, Track] | None = None
@@ -159,6 +167,7 @@ class PlateTracker:
         done = [t for t in self.tracks if now - t.last_ts > self.timeout]
         for track in done:
             track.closed = True
+            self._recent.append((now, track.voted()[0]))
         self.tracks = [t for t in self.tracks if not t.closed]
         return done
 
