@@ -7,6 +7,7 @@ each other. Screenshots of the main screens land in test-output/screenshots/.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from frontend import get_frontend
 from hub.audit import get_audit
 from hub.auth import passwords
 from hub.core import Context
@@ -263,7 +265,7 @@ async def test_screens_for_review(open_screen: Any, live_site: Site) -> None:
     for value in ("38", "41", "47", "52", "49", "44"):
         hub.states.async_set(SENSOR, value, {"unit_of_measurement": "µg/m³", "area_id": "centro",
                                              "friendly_name": "NO2 Centro"})
-        await hub.async_block_till_done()
+        await asyncio.sleep(0.15)  # readings apart in time, so the plot has a shape
     hub.states.async_set("geo_location.fire_7", "detected", {"latitude": 35.8990, "longitude": -5.3450,
                                                             "status": "detected", "friendly_name": "Fire 7"})
     _raise(live_site, "intrusion", f"Vehicle in Calle Real {uuid.uuid4().hex[:6]}", area_id="calle_real",
@@ -277,7 +279,20 @@ async def test_screens_for_review(open_screen: Any, live_site: Site) -> None:
     await page.wait_for_selector("#map[data-features]")
     await page.wait_for_timeout(300)
     assert int(await page.get_attribute("#map", "data-features") or 0) >= 5
+    assert await page.get_attribute("#map", "data-renderer") == "leaflet"
     await screenshot(page, "08-map")
+    # without Leaflet (npm absent at install) the same markers are drawn as SVG over the outline
+    frontend = get_frontend(hub)
+    assert frontend is not None
+    frontend.leaflet_available = False
+    try:
+        await page.goto(f"{live_site.base_url}/c/{LOCAL}/map")
+        await page.wait_for_selector("#map svg.svgmap polygon.land")
+        assert await page.get_attribute("#map", "data-renderer") == "svg"
+        assert await page.locator("#map svg.svgmap circle").count() >= 5
+        await screenshot(page, "08b-map-without-leaflet")
+    finally:
+        frontend.leaflet_available = True
     await page.goto(f"{live_site.base_url}/c/{LOCAL}/devices/{PANEL_LOCAL}")
     await page.fill("#text", "Puerto cerrado\npor niebla\n\nuse acceso norte")
     cells = await page.locator("#preview .sign .cell").count()

@@ -99,9 +99,9 @@ async function load() {
   }
   const states = (result.data && result.data[0]) || [];
   if (fit && states.length) {
-    // From the first reading (less a margin of a tenth of the span, at least a minute) to now.
+    // From the first reading (less a margin of a tenth of the span, at least a second) to now.
     const first = Date.parse(states[0].last_changed) / 1000;
-    start = Math.max(start, first - Math.max(60, (end - first) / 10));
+    start = Math.max(start, first - Math.max(1, (end - first) / 10));
   }
   box.append(buildPlot(states, start, end, data.unit || ""));
   const last = states[states.length - 1];
