@@ -171,7 +171,7 @@ def crop_variants(crop: np.ndarray, count: int) -> list[np.ndarray]:
 def split_rows(crop: np.ndarray) -> list[np.ndarray] | None:
     """Two rows for a square-ish (motorcycle) plate: the top and bottom halves; None for one-row plates."""
     h, w = crop.shape[:2]
-    if w / max(h, 1) >= 2.2:
+    if w / max(h, 1) >= 1.7:
         return None
     cut = h // 2
     overlap = h // 12
