@@ -25,7 +25,7 @@ import orjson
 from hub.core import Context, Hub, State
 
 from .const import ON_RESTART_ABANDON, ON_RESTART_RESTART, ON_RESTART_RESUME
-from .storage import KIND_FOR, KIND_RUN, AutomationStore, DurableRecord, get_store
+from .storage import KIND_FOR, KIND_RUN, KIND_STATE, AutomationStore, DurableRecord, get_store
 from .trace import EXEC_ABANDONED, RunTrace, dumps, get_trace_store
 
 if TYPE_CHECKING:
@@ -142,6 +142,9 @@ async def async_resume_runs(hub: Hub) -> None:
         if automation is None or not automation.is_on \
                 or not record.record_id.startswith(f"{record.owner}:for:{automation.fingerprint}:"):
             store.delete_durable(record.record_id)  # no trigger took it back: nothing will fire it
+    for record in store.records(KIND_STATE):
+        if manager.get(record.owner) is None:
+            store.delete_durable(record.record_id)  # the automation is gone
     for record in store.records(KIND_RUN):
         automation = manager.get(record.owner)
         store.delete_durable(record.record_id)

@@ -27,7 +27,7 @@ from .const import (
 )
 from .durable import AutomationCheckpoints, ForRecords
 from .script import Script, ScriptRun
-from .storage import get_store
+from .storage import KIND_STATE, DurableRecord, get_store
 from .template import render_complex
 from .trace import EXEC_ERROR, EXEC_FAILED_CONDITIONS, RunTrace, TraceStore, get_trace_store
 from .triggers import async_attach_triggers
@@ -71,7 +71,7 @@ class Automation(Entity):
         self._unsub_triggers: Any = None
         self._last_triggered: float | None = None
         self._starting = False
-        store = get_store(hub)
+        store = self._store = get_store(hub)
         self.script.checkpoints = AutomationCheckpoints(store, self)
         self._for_store = ForRecords(store, self.entity_id, cfg.fingerprint)
 
@@ -118,9 +118,26 @@ class Automation(Entity):
         self.hub.states.async_set(self.entity_id, self.state, attrs, context=context)
 
     async def async_added_to_hub(self) -> None:
-        """Attach triggers unless `initial_state: false`."""
-        if self._initial_state is not False:
+        """Attach triggers: per `initial_state`, else as an operator last left it (on by default)."""
+        initial = self._initial_state
+        if initial is None:
+            record = self._store.get(self._enabled_record_id)
+            initial = record is None or record.data != b"0"
+        if initial:
             await self.async_enable(write=False)
+
+    async def async_set_enabled(self, enabled: bool, stop_actions: bool = True) -> None:
+        """Turn on or off at someone's request, and remember it across restarts."""
+        if enabled:
+            await self.async_enable()
+        else:
+            await self.async_disable(stop_actions=stop_actions)
+        self._store.save_durable(DurableRecord(self._enabled_record_id, KIND_STATE, self.entity_id, None, None,
+                                               b"1" if enabled else b"0"))
+
+    @property
+    def _enabled_record_id(self) -> str:
+        return f"{self.entity_id}:enabled"
 
     async def async_will_remove_from_hub(self) -> None:
         """Detach triggers and stop runs."""

@@ -71,18 +71,15 @@ def async_register_services(hub: Hub, reload_automations: Callable[[], Awaitable
 
     async def turn_on(call: ServiceCall) -> None:
         for automation in _selected_automations(hub, call):
-            await automation.async_enable()
+            await automation.async_set_enabled(True)
 
     async def turn_off(call: ServiceCall) -> None:
         for automation in _selected_automations(hub, call):
-            await automation.async_disable(stop_actions=call.data["stop_actions"])
+            await automation.async_set_enabled(False, stop_actions=call.data["stop_actions"])
 
     async def toggle(call: ServiceCall) -> None:
         for automation in _selected_automations(hub, call):
-            if automation.is_on:
-                await automation.async_disable()
-            else:
-                await automation.async_enable()
+            await automation.async_set_enabled(not automation.is_on)
 
     async def trigger(call: ServiceCall) -> None:
         for automation in _selected_automations(hub, call):

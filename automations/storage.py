@@ -29,6 +29,7 @@ _LOGGER = logging.getLogger(__name__)
 FLUSH_INTERVAL = 2.0
 KIND_RUN = "run"
 KIND_FOR = "for"
+KIND_STATE = "state"  # an automation turned off (or on) by a person, remembered across restarts
 
 _STORE: HubKey[AutomationStore] = HubKey("automations_store")
 

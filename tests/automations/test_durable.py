@@ -210,3 +210,19 @@ async def test_delay_and_traces_survive_in_the_recorder_database(tmp_path: Path,
     assert [t["execution"] for t in traces][:1] == ["finished"]
     assert traces[0]["steps"][-1]["result"]["data"] == {"step": "check", "tower": "hacho_2"}
     await site.stop()
+
+
+async def test_turned_off_automation_stays_off_after_a_restart(tmp_path: Path) -> None:
+    site = Site(tmp_path)
+    hub = await site.start(T0, delayed(), {**delayed(), "id": "pinned_on", "initial_state": True})
+    await hub.services.async_call("automation", "turn_off", {"entity_id": ["automation.fire_followup",
+                                                                           "automation.pinned_on"]})
+    await site.stop()
+    hub = await site.start(T0 + 60, delayed(), {**delayed(), "id": "pinned_on", "initial_state": True})
+    assert hub.states.get("automation.fire_followup").state == "off"
+    assert hub.states.get("automation.pinned_on").state == "on"  # initial_state wins
+    await hub.services.async_call("automation", "turn_on", {"entity_id": "automation.fire_followup"})
+    await site.stop()
+    hub = await site.start(T0 + 120, delayed())
+    assert hub.states.get("automation.fire_followup").state == "on"
+    await site.stop()
