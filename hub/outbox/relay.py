@@ -140,6 +140,8 @@ class Outbox:
             del self._registrations[kind]
             ids = [message_id for message_id, (_task, message) in self._inflight.items() if message.kind == kind]
             if ids:
+                for message_id in ids:  # now, before the caller tears down what its deliveries use
+                    self._inflight[message_id][0].cancel()
                 self.hub.async_create_task(self._async_interrupt(ids), f"outbox release {kind}")
 
         return remove

@@ -141,10 +141,14 @@ async def _read_limited(request: web.Request, limit: int) -> bytes:
 
 
 class AgencyWebhookView(HubView):
-    """Agencies' webhooks; no token: the Standard Webhooks signature authenticates each request."""
+    """Agencies' webhooks; no token: the Standard Webhooks signature authenticates each request.
+
+    The automation engine's `platform: webhook` triggers share /api/webhook/{id}: a POST for an id
+    that is no agency's is handed to their registry, so both kinds of webhook live side by side.
+    """
 
     url = WEBHOOK_URL
-    name = "api:webhook"
+    name = "api:agency_webhook"  # the automation engine's view of the same path is "api:webhook"
     requires_auth = False
     openapi_tag = "agencies"
     openapi: ClassVar[dict[str, dict[str, Any]]] = {"post": {"responses": {
@@ -158,25 +162,50 @@ class AgencyWebhookView(HubView):
     }}}
 
     async def post(self, request: web.Request, webhook_id: str) -> web.Response:
-        """Receive a signed webhook from an agency."""
-        manager = request.app[HUB_KEY].data.get(DATA_MANAGER)
-        if manager is None or manager.inbound is None:
-            return error_response(404, "not_found", "The agencies integration is not loaded")
-        return await manager.inbound.async_handle(request, webhook_id)
+        """Receive a signed webhook from an agency (or an automation's webhook trigger)."""
+        hub = request.app[HUB_KEY]
+        manager = hub.data.get(DATA_MANAGER)
+        if manager is not None and manager.inbound is not None and webhook_id in manager.webhooks:
+            return await manager.inbound.async_handle(request, webhook_id)
+        return await _async_automation_webhook(hub, request, webhook_id)
+
+
+async def _async_automation_webhook(hub: Hub, request: web.Request, webhook_id: str) -> web.Response:
+    """What the automation engine's webhook view does with a request (its triggers' registry)."""
+    try:
+        from automations.triggers.webhook import async_handle_webhook
+    except ImportError:  # a hub without the automation engine
+        return error_response(404, "not_found", f"No webhook {webhook_id!r}")
+    payload: Any = None
+    if request.can_read_body:
+        try:
+            payload = await request.json()
+        except ValueError:
+            payload = await request.text()
+    status = async_handle_webhook(hub, webhook_id, request.method, json=payload, query=request.query,
+                                  remote=request.remote, headers=request.headers)
+    if status == 404:
+        return error_response(404, "not_found", f"No webhook {webhook_id!r}")
+    return web.Response(status=status)
 
 
 def async_register_inbound_view(hub: Hub) -> bool:
     """Serve the webhooks when the HTTP API is set up and not started; False otherwise.
 
     aiohttp routes cannot be removed: after an unload the route answers 404 until the
-    integration is loaded again.
+    integration is loaded again. It must be registered before the automation engine's view of the
+    same path (the bootstrap sets integrations up first), or that view answers every POST.
     """
     try:
         http = get_http(hub)
         if any(isinstance(view, AgencyWebhookView) for view in http.views):
             return True
+        shadowing = [view for view in http.views if getattr(view, "url", None) == WEBHOOK_URL]
         http.register_view(AgencyWebhookView)
     except HubError as err:
         _LOGGER.info("Agency webhooks not served: %s", err)
         return False
+    if shadowing:
+        _LOGGER.warning("Agency webhooks are shadowed by %s, registered earlier for %s",
+                        type(shadowing[0]).__name__, WEBHOOK_URL)
     return True

@@ -169,14 +169,14 @@ def agency(receiver: Receiver, agency_id: str = "fire_brigade", **extra: Any) ->
 @pytest.fixture
 async def start_site(config_dir: Path, fake_clock: FakeClock, tmp_path: Path) -> AsyncIterator[StartSite]:
     """`await start_site(section)` starts a hub (FakeClock, SQLite recorder, API on a free port) with
-    `agencies: section` (and the audit log with `audit=True`); call it again after stopping the first
-    for a restart on the same database."""
+    `agencies: section` (with the audit log when `audit=True`, automation `rules` when given); call it
+    again after stopping the first for a restart on the same database."""
     sites: list[Site] = []
     session = aiohttp.ClientSession()
     token = await asyncio.get_running_loop().run_in_executor(None, create_token, config_dir, "frontend", "ceuta")
     db_url = f"sqlite:///{tmp_path / 'hacho.db'}"
 
-    async def _start(section: Any, *, audit: bool = False) -> Site:
+    async def _start(section: Any, *, audit: bool = False, rules: list[dict[str, Any]] | None = None) -> Site:
         hub = Hub(config_dir, clock=fake_clock)
         hub.config = CoreConfig(name="Ceuta Ciudad Segura", site="ceuta", time_zone="Africa/Ceuta")
         await async_setup_recorder(hub, {"db_url": db_url, "commit_interval": 3600})
@@ -186,6 +186,9 @@ async def start_site(config_dir: Path, fake_clock: FakeClock, tmp_path: Path) ->
             await hub_audit.async_setup_audit(hub)
         status = await async_get_setup_manager(hub).async_setup_all({"agencies": section})
         assert status["agencies"].state is IntegrationState.loaded, status["agencies"].error
+        if rules is not None:  # after the integrations, as the bootstrap does
+            automations = pytest.importorskip("automations")
+            await automations.async_setup(hub, {"automations": rules})
         await hub.async_start()
         await http.async_start()
         site = Site(hub, http, session, token)
