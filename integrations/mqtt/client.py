@@ -7,8 +7,9 @@ birth message; on disconnect it tells connection listeners (entities turn unavai
 
 Received messages never go through a queue or a task: aiomqtt's incoming "queue" is replaced by
 one that dispatches on `put_nowait`, and, where paho-mqtt exposes it, paho's `on_message` calls
-the registry directly and the socket reader drains every complete packet per wake-up instead of
-one (both found by feature detection; the public path is used otherwise). That is what makes
+the registry directly, the socket is read in 256 KiB chunks (paho asks for 1, 1 and n bytes per
+packet, a syscall each) and the reader drains every complete packet per wake-up instead of one
+(all found by feature detection; aiomqtt's public path is used otherwise). That is what makes
 tens of thousands of messages a second possible on one core (see bench/mqtt.py).
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import socket
 import ssl
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -63,6 +65,7 @@ ConnectionCallback = Callable[[bool], None]
 
 # At most this many packets are parsed per socket wake-up, so a flood cannot starve the loop.
 _MAX_PACKETS_PER_READ = 1000
+_READ_SIZE = 256 * 1024
 # SUBSCRIBE packets carry at most this many filters (Mosquitto and others accept far more).
 _SUBSCRIBE_BATCH = 200
 _MALFORMED_TOPICS_KEPT = 1000
@@ -94,6 +97,41 @@ class _DispatchQueue(asyncio.Queue[aiomqtt.Message]):
         if not isinstance(payload, bytes):
             payload = b"" if payload is None else str(payload).encode()
         self._deliver(item.topic.value, payload, item.qos, item.retain)
+
+
+class _BufferedSocket:
+    """paho's socket, read 256 KiB at a time: paho asks for 1, 1 and n bytes per packet, a syscall each."""
+
+    __slots__ = ("_buffer", "_position", "_sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._buffer = b""
+        self._position = 0
+
+    def recv(self, size: int) -> bytes:
+        position = self._position
+        buffer = self._buffer
+        if position >= len(buffer):
+            buffer = self._sock.recv(_READ_SIZE)  # BlockingIOError/SSLWantReadError: paho's "try again"
+            if not buffer:
+                return buffer  # the peer closed the connection
+            self._buffer = buffer
+            position = 0
+        self._position = position + size
+        return buffer[position:position + size]
+
+    def buffered(self) -> int:
+        """Bytes read from the socket that paho has not taken yet."""
+        return max(0, len(self._buffer) - self._position)
+
+    def pending(self) -> int:
+        """Like SSLSocket.pending(), counting what this wrapper holds as well."""
+        inner = getattr(self._sock, "pending", None)
+        return self.buffered() + (inner() if inner is not None else 0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
 
 
 class _AioClient(aiomqtt.Client):
@@ -128,14 +166,19 @@ class _AioClient(aiomqtt.Client):
         super()._on_socket_open(client, userdata, sock)
         if not self.fast_path:
             return
+        if isinstance(sock, socket.socket):  # paho calls this before sending CONNECT, from its connect thread
+            client._sock = _BufferedSocket(sock)
         packet_read = client._packet_read
         rc_handle = client._loop_rc_handle
         again = paho.MQTT_ERR_AGAIN
         success = paho.MQTT_ERR_SUCCESS
+        loop = self._loop
 
         def read() -> None:
             # Drain every complete packet now: paho's loop_read stops after one, costing a loop
             # iteration and a poll per message.
+            if client._sock is None:
+                return  # closed since this read was scheduled
             try:
                 for _ in range(_MAX_PACKETS_PER_READ):
                     rc = packet_read()
@@ -144,6 +187,8 @@ class _AioClient(aiomqtt.Client):
                     if rc != again:
                         rc_handle(rc)
                     return
+                # The budget is spent; what is left may sit in our buffer, where no poll sees it.
+                loop.call_soon(read)
             except Exception as exc:  # a broken socket; aiomqtt treats it as a disconnect
                 disconnected = self._disconnected
                 if not disconnected.done():

@@ -3,15 +3,17 @@ availability, JSON attributes, malformed payloads, expiry."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import struct
 
 import aiomqtt
 import pytest
 
 from hub.clock import FakeClock
-from hub.const import STATE_UNAVAILABLE, STATE_UNKNOWN
-from hub.core import Hub
+from hub.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE, STATE_UNKNOWN
+from hub.core import Event, Hub, callback
 from integrations.mqtt.templates import ValueTemplate
 
 from .conftest import SetupMqtt, wait_for_state, wait_state
@@ -208,3 +210,48 @@ def test_local_renderer_matches_the_jinja_one(hub: Hub) -> None:
         assert ValueTemplate(source).render(hub, payload) == expected, source
     with pytest.raises(Exception, match="built-in renderer"):
         ValueTemplate("{% if value %}x{% endif %}", force_local=True)
+
+
+async def test_a_burst_bigger_than_one_read_is_delivered_in_full(hub: Hub, setup_mqtt: SetupMqtt, prefix: str,
+                                                                 mqtt_broker: tuple[str, int]) -> None:
+    """Thousands of packets in one go: more than one read's budget, so some wait in the client's buffer."""
+    client = await setup_mqtt(sensor=[{"name": f"Loop {i}", "state_topic": f"{prefix}/loop/{i}",
+                                       "kind": "vehicles"} for i in range(10)])
+    count = 3000
+    written = 0
+    done = asyncio.Event()
+
+    @callback
+    def on_changed(event: Event) -> None:
+        nonlocal written
+        if event.data["entity_id"].startswith("sensor.loop_"):
+            written += 1
+            if written == count:
+                done.set()
+
+    hub.bus.async_listen(EVENT_STATE_CHANGED, on_changed)
+
+    def encode(topic: str, payload: bytes) -> bytes:  # an MQTT 3.1.1 PUBLISH, QoS 0
+        body = struct.pack("!H", len(topic)) + topic.encode() + payload
+        length = bytearray()
+        size = len(body)
+        while True:
+            size, byte = divmod(size, 128)
+            length.append(byte | (0x80 if size else 0))
+            if not size:
+                break
+        return b"\x30" + bytes(length) + body
+
+    connect = b"\x00\x04MQTT\x04\x02\x00\x3c" + struct.pack("!H", 4) + b"burs"
+    burst = b"".join(encode(f"{prefix}/loop/{k % 10}", b"%d" % (k // 10)) for k in range(count))
+    reader, writer = await asyncio.open_connection(*mqtt_broker)
+    writer.write(b"\x10" + bytes([len(connect)]) + connect)
+    assert (await reader.readexactly(4))[0] == 0x20  # CONNACK
+    writer.write(burst + b"\xe0\x00")  # every message, then DISCONNECT
+    await writer.drain()
+    async with asyncio.timeout(20):
+        await done.wait()
+    writer.close()
+    assert written == count
+    assert hub.states.get("sensor.loop_9").state == str(count // 10 - 1)  # type: ignore[union-attr]
+    assert client.malformed_counts() == {}
