@@ -100,6 +100,7 @@ def _csrf_exempt(request: web.Request) -> bool:
 
 async def async_setup(hub: Hub, conf: dict[str, Any]) -> Frontend:
     """Install sessions, security headers, static files and the routes (before the server starts)."""
+    from .commands import async_register_commands
     from .routes import register_routes
 
     if DATA_FRONTEND in hub.data:
@@ -120,5 +121,6 @@ async def async_setup(hub: Hub, conf: dict[str, Any]) -> Frontend:
     hub.data[DATA_FRONTEND] = frontend
     http.register_static_path(STATIC_URL, STATIC_DIR, requires_auth=False)
     register_routes(frontend)
+    async_register_commands(hub)
     _LOGGER.debug("Frontend set up for centres %s", ", ".join(c.id for c in frontend.centres))
     return frontend

@@ -175,6 +175,7 @@ class FrontendView(HubView):
             site_title=frontend.title,
             static=STATIC_URL,
             leaflet=frontend.leaflet_available,
+            time_zone=frontend.core.time_zone,
             page_data=page_data or {},
             **context,
         )

@@ -67,19 +67,25 @@ class DeviceView(FrontendView):
             context["pending"] = state.attributes.get("pending_command")
             context["may_confirm"] = (device.can_act and context["pending"] is not None
                                       and context["pending"].get("requested_by") != viewer.principal.user_id)
+            data["pending_id"] = context["pending"].get("id") if context["pending"] else None
         elif device.kind == "panel":
             attrs = state.attributes
             data["capabilities"] = {key: attrs.get(key) for key in (
                 "rows", "chars_per_row", "max_pages", "colour", "charset", "pictograms")}
-            if attrs.get("pages"):
-                data["current"] = {"pages": attrs["pages"], "justify": attrs.get("justify"),
-                                   "priority": attrs.get("priority"), "expires": attrs.get("expires")}
+            data["current"] = _panel_message(attrs)
         elif device.kind == "sensor":
             data["unit"] = state.attributes.get("unit_of_measurement", "")
             data["numeric"] = _is_number(state.state)
         template = f"device_{device.kind}.html"
         title = f"{state_name(state)} ({split_entity_id(entity_id)[0]})"
         return self.render(request, viewer, template, page="devices", title=title, page_data=data, **context)
+
+
+def _panel_message(attrs: Any) -> dict[str, Any] | None:
+    """What the panel shows now, as panel.js draws it (None: blank)."""
+    if not attrs.get("pages"):
+        return None
+    return {key: attrs.get(key) for key in ("pages", "justify", "priority", "expires", "user_id", "centre")}
 
 
 def _is_number(value: str) -> bool:

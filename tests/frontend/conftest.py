@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -15,8 +16,16 @@ from hub.auth import passwords
 
 from .site import PASSWORD, Site, async_start_site, async_stop_site
 
+_PAGE_DATA = re.compile(r'<script type="application/json" id="page-data">(.*?)</script>', re.S)
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 _LOGIN_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def page_data(html: str) -> Any:
+    """The JSON a screen hands to its scripts."""
+    match = _PAGE_DATA.search(html)
+    assert match, "no page data"
+    return json.loads(match.group(1))
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from frontend.views_auth import safe_next
 from frontend.views_automations import describe_path
 from frontend.websocket import CLOSE_SESSION_ENDED
 
-from .conftest import MakeClient, WebClient
+from .conftest import MakeClient, WebClient, page_data
 from .site import BOLLARD_LOCAL, BOLLARD_NATIONAL, LOCAL, NATIONAL, PANEL_LOCAL, PANEL_NATIONAL, SENSOR, Site
 
 
@@ -41,7 +41,9 @@ async def test_panel_page_offers_compose_only_to_the_owner(site: Site, make_clie
     assert state.attributes["pages"] == [["PUERTO", "CERRADO"]]
     assert state.attributes["user_id"] == "op_local"
     _, page = await local.get(f"/c/{LOCAL}/devices/{PANEL_LOCAL}")
-    assert 'id="current-sign"' in page and "priority security" in page
+    current = page_data(page)["current"]
+    assert current["pages"] == [["PUERTO", "CERRADO"]] and current["priority"] == "security"
+    assert page_data(page)["capabilities"]["rows"] == 3
     status, body = await local.post_json("/api/services/panel/display", {
         "entity_id": PANEL_NATIONAL, "lines": ["HOLA"]})
     assert status == 403
@@ -190,3 +192,29 @@ def test_describe_path() -> None:
 ])
 def test_safe_next(value: str | None, expected: str | None) -> None:
     assert safe_next(value) == expected
+
+
+async def test_subscribe_states_sends_only_what_the_page_shows(site: Site, make_client: MakeClient) -> None:
+    client = await make_client("op_local")
+    async with await _ws(client) as ws:
+        await ws.receive_json()
+        await ws.send_json({"type": "auth", "csrf_token": client.csrf})
+        assert (await ws.receive_json())["type"] == "auth_ok"
+        await ws.send_json({"id": 1, "type": "frontend/subscribe_states", "entity_ids": [SENSOR],
+                            "domains": ["geo_location"]})
+        assert (await ws.receive_json())["success"] is True
+        site.hub.states.async_set("sensor.other", "1")
+        site.hub.states.async_set(SENSOR, "12", {"unit_of_measurement": "µg/m³"})
+        site.hub.states.async_set("geo_location.fire_9", "detected", {"latitude": 35.9, "longitude": -5.3})
+        first, second = await ws.receive_json(), await ws.receive_json()
+    assert first["event"]["entity_id"] == SENSOR and first["event"]["new"]["state"] == "12"
+    assert second["event"]["entity_id"] == "geo_location.fire_9"
+
+
+async def test_automation_configuration_errors_are_shown(site: Site, make_client: MakeClient) -> None:
+    from automations.engine import get_manager
+
+    get_manager(site.hub).errors = ["automations/fire.yaml:12: [automation 'x'] unknown trigger 'fuego'"]
+    client = await make_client("eng_local")
+    _, page = await client.get(f"/c/{LOCAL}/automations")
+    assert 'id="automation-errors"' in page and "fire.yaml:12" in page

@@ -32,7 +32,6 @@ async function run() {
     outcome.textContent = `${service.replace("_", " ")}: sent`;
     outcome.className = "flash ok";
     toast(`Bollard ${service.replace("_", " ")} sent`);
-    setTimeout(() => window.location.reload(), 1200);
   } else {
     const text = errorText(result);
     outcome.textContent = /^refused/i.test(text) ? text.charAt(0).toUpperCase() + text.slice(1) : `Refused: ${text}`;
@@ -43,6 +42,15 @@ async function run() {
 for (const button of document.querySelectorAll("button[data-service]")) {
   button.addEventListener("click", () => ask(button));
 }
+// A command waiting for a second operator appeared, changed or went: redraw the buttons.
+let pendingId = data.pending_id || null;
+document.addEventListener("hacho:state", (event) => {
+  const state = event.detail;
+  const pendingNow = state && state.attributes.pending_command ? state.attributes.pending_command.id : null;
+  if (pendingNow !== pendingId && !(dialog && dialog.open)) window.location.reload();
+  pendingId = pendingNow;
+});
+
 if (dialog) {
   dialog.addEventListener("close", () => {
     if (dialog.returnValue === "confirm") run();

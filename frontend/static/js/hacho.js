@@ -86,13 +86,27 @@ export function toast(message, kind = "ok", ms = 6000) {
   setTimeout(() => item.remove(), ms);
 }
 
+let formatter = null;
+
+/** Year, month, day, hour, minute, second of `date` in the site's time zone (as the server shows times). */
+export function timeParts(date) {
+  if (!formatter) {
+    const timeZone = document.body.dataset.tz || undefined;
+    formatter = new Intl.DateTimeFormat("en-GB", { timeZone, hourCycle: "h23", year: "numeric", month: "2-digit",
+      day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  }
+  const parts = {};
+  for (const { type, value } of formatter.formatToParts(date)) parts[type] = value;
+  return parts;
+}
+
+/** `2025-03-01 14:05:09` in the site's time zone, from epoch seconds or an ISO string. */
 export function fmtTime(value) {
   if (value === null || value === undefined || value === "") return "";
   const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);
   if (Number.isNaN(date.getTime())) return String(value);
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} `
-    + `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+  const p = timeParts(date);
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
 }
 
 export function fmtAge(value) {

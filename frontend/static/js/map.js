@@ -117,10 +117,8 @@ async function start() {
   box.dataset.features = String((data.features || []).length);
   live().onOpen((socket) => {
     socket.subscribe("alarm/subscribe", {}, soon).catch(() => {});
-    socket.subscribe("subscribe_events", { event_type: "state_changed" }, (msg) => {
-      const entityId = msg.event && msg.event.data && msg.event.data.entity_id;
-      if (entityId && (entityId.startsWith("geo_location.") || data.entity_ids.includes(entityId))) soon();
-    }).catch(() => {});
+    socket.subscribe("frontend/subscribe_states", { entity_ids: data.entity_ids, domains: ["geo_location"] }, soon)
+      .catch(() => {});
   });
 }
 

@@ -1,7 +1,7 @@
 // Panel page: compose a message with a live preview of the sign (rows x characters, pages, justify,
 // colour), the same fit rules the hub applies, then send it with panel.display or clear the panel.
 
-import { callService, el, errorText, pageData, toast } from "./hacho.js";
+import { callService, el, errorText, fmtTime, pageData, toast } from "./hacho.js";
 
 const data = pageData();
 const caps = data.capabilities;
@@ -119,7 +119,6 @@ async function send(event) {
   sendButton.disabled = false;
   if (result.ok) {
     toast("Message sent to the panel");
-    setTimeout(() => window.location.reload(), 600);
   } else {
     toast(`Refused: ${errorText(result)}`, "error", 10000);
   }
@@ -131,7 +130,6 @@ async function clear(event) {
   const result = await callService("panel", "clear", body);
   if (result.ok) {
     toast("Panel cleared");
-    setTimeout(() => window.location.reload(), 600);
   } else {
     toast(`Refused: ${errorText(result)}`, "error", 10000);
   }
@@ -143,7 +141,23 @@ if (form && caps) {
   update();
 }
 for (const button of document.querySelectorAll("[data-action=clear]")) button.addEventListener("click", clear);
-const current = document.getElementById("current-sign");
-if (current && data.current && caps) {
-  current.replaceChildren(...data.current.pages.map((page) => renderSign(page, data.current.justify || "center")));
+/** "Now showing": the sign as it is, or blank; redrawn when the panel's state changes. */
+function showCurrent(message) {
+  const box = document.getElementById("now-showing");
+  if (!box || !caps) return;
+  if (!message || !message.pages || !message.pages.length) {
+    box.replaceChildren(el("p", { class: "muted", id: "current-blank", text: "The panel is blank." }));
+    return;
+  }
+  const signs = el("div", { class: "sign-pages", id: "current-sign" },
+    ...message.pages.map((page) => renderSign(page, message.justify || "center")));
+  const meta = `priority ${message.priority} - set by ${message.user_id || "the hub"}`
+    + (message.expires ? ` - until ${fmtTime(message.expires)}` : "");
+  box.replaceChildren(signs, el("p", { class: "sign-meta", text: meta }));
 }
+
+showCurrent(data.current);
+document.addEventListener("hacho:state", (event) => {
+  const attrs = event.detail ? event.detail.attributes : {};
+  showCurrent(attrs.pages ? attrs : null);
+});

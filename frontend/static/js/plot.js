@@ -1,7 +1,7 @@
 // Sensor page: the recorder's history as an inline SVG plot (numbers as a line, other states as
 // labelled steps), refreshed when the range changes and when the live state changes.
 
-import { el, fmtTime, getJSON, pageData } from "./hacho.js";
+import { el, fmtTime, getJSON, pageData, timeParts } from "./hacho.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const W = 900;
@@ -30,10 +30,8 @@ export function buildPlot(states, start, end, unit = "") {
   root.append(svg("line", { class: "axis", x1: PAD.left, y1: PAD.top, x2: PAD.left, y2: H - PAD.bottom }));
   for (let i = 0; i <= 4; i += 1) {
     const t = start + ((end - start) * i) / 4;
-    const date = new Date(t * 1000);
-    const pad = (n) => String(n).padStart(2, "0");
-    const label = end - start < 600 ? `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
-      : `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+    const p = timeParts(new Date(t * 1000));
+    const label = end - start < 600 ? `${p.hour}:${p.minute}:${p.second}` : `${p.hour}:${p.minute}`;
     root.append(svg("text", { x: x(t), y: H - 8, "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle" }, label));
   }
   if (!points.length) {
@@ -112,3 +110,8 @@ async function load() {
 const select = document.getElementById("range");
 if (select) select.addEventListener("change", load);
 load();
+// A new reading: the recorder commits it within about a second, then the plot is read again.
+let again = null;
+document.addEventListener("hacho:state", () => {
+  if (!again) again = setTimeout(() => { again = null; load(); }, 1500);
+});
