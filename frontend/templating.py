@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Final
@@ -58,6 +59,9 @@ class Templates:
         )
         self.env.filters["when"] = lambda value: format_time(value, zone)
         self.env.filters["title_id"] = lambda value: str(value).replace("_", " ").capitalize()
+        # Readable JSON for people (autoescaping still applies); `tojson` is for <script> data blocks.
+        self.env.filters["as_json"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True,
+                                                               default=str)
         # Compile every template now: a broken one fails setup, not an operator's click.
         for name in sources:
             self.env.get_template(name)
