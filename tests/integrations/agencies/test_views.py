@@ -5,7 +5,8 @@ from __future__ import annotations
 import orjson
 
 from hub.clock import FakeClock
-from hub.setup import async_get_setup_manager
+from hub.core import Hub
+from hub.setup import IntegrationState, async_get_setup_manager
 
 from .conftest import SECRET, Receiver, StartSite, agency, sign_request
 from .test_outbound import DELIVERY_EVENTS, FIRE
@@ -107,3 +108,11 @@ async def test_unknown_agency_in_dead_letters_is_404(start_site: StartSite, rece
     site = await start_site([agency(receiver)])
     status, _body = await site.api("GET", "/api/agencies/dead_letters?agency_id=army")
     assert status == 404
+
+
+async def test_setup_fails_clearly_without_the_recorder(fake_hub: Hub, receiver: Receiver) -> None:
+    manager = async_get_setup_manager(fake_hub)
+    status = await manager.async_setup_all({"agencies": [agency(receiver)]})
+    assert status["agencies"].state is IntegrationState.failed
+    assert "recorder is not set up" in (status["agencies"].error or "")
+    assert not fake_hub.services.has_service("agency", "notify")
