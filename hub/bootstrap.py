@@ -29,7 +29,7 @@ _LOGGER = logging.getLogger(__name__)
 
 # Sections owned by the hub itself rather than by an integration.
 AUTOMATION_SECTIONS = ("automation", "automations", "script")
-CORE_SECTIONS = ("hub", "recorder", "http", "logger", "areas", *AUTOMATION_SECTIONS)
+CORE_SECTIONS = ("hub", "recorder", "http", "logger", "areas", "frontend", *AUTOMATION_SECTIONS)
 
 
 @dataclass(slots=True)
@@ -42,6 +42,8 @@ class LoadedConfig:
 
 
 def _core_schemas() -> dict[str, Callable[[Any], Any]]:
+    from frontend import CONFIG_SCHEMA as FRONTEND_SCHEMA
+
     from .config.core import CORE_CONFIG_SCHEMA
     from .helpers.area_registry import CONFIG_SCHEMA as AREAS_SCHEMA
     from .http import CONFIG_SCHEMA as HTTP_SCHEMA
@@ -54,6 +56,7 @@ def _core_schemas() -> dict[str, Callable[[Any], Any]]:
         "http": HTTP_SCHEMA,
         "logger": LOGGER_SCHEMA,
         "areas": AREAS_SCHEMA,
+        "frontend": FRONTEND_SCHEMA,
     }
 
 
@@ -178,6 +181,13 @@ async def async_setup_hub(config_dir: Path, loaded: LoadedConfig, *, clock: Cloc
         await async_setup_audit(hub)  # before integrations, so their first commands are audited
     except HubError as err:
         _LOGGER.error("Audit log not running: %s", err)
+
+    from frontend import async_setup_frontend
+
+    try:
+        await async_setup_frontend(hub, loaded.core["frontend"])
+    except HubError as err:
+        _LOGGER.error("Operator frontend not running: %s", err)
 
     sections = {k: v for k, v in loaded.raw.items() if k not in CORE_SECTIONS}
     manager = async_get_setup_manager(hub)

@@ -69,6 +69,8 @@ def test_run_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         assert get(f"http://127.0.0.1:{port}/api/states")[0] == 401
         status, states = get(f"http://127.0.0.1:{port}/api/states", token)
         assert status == 200 and isinstance(states, list)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as page:
+            assert page.status == 200 and b"<form" in page.read()  # the operator frontend is served
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:
