@@ -67,6 +67,7 @@ class ServiceClass(enum.StrEnum):
     AUTOMATION_CONTROL = "automation_control"  # automations on/off/trigger, scripts
     CONFIG = "config"  # reloading configuration
     SYSTEM = "system"  # stopping the hub, purging history, users
+    DELIVERY_CONTROL = "delivery_control"  # replaying and re-enabling deliveries to agencies, evidence exports
     READ = "read"  # services that only answer
     GENERAL = "general"  # everything else (helpers, notifications)
 
@@ -96,6 +97,9 @@ SERVICE_CLASSES: Final[tuple[tuple[str, ServiceClass], ...]] = (
     ("hub.reload_integration", ServiceClass.CONFIG),
     ("automation.*", ServiceClass.AUTOMATION_CONTROL),
     ("script.*", ServiceClass.AUTOMATION_CONTROL),
+    ("agency.replay*", ServiceClass.DELIVERY_CONTROL),
+    ("agency.enable", ServiceClass.DELIVERY_CONTROL),
+    ("evidence.*", ServiceClass.DELIVERY_CONTROL),
     ("hub.check_config", ServiceClass.READ),
     ("hub.integrations", ServiceClass.READ),
     ("hub.*", ServiceClass.SYSTEM),
@@ -109,7 +113,8 @@ _ALL_CLASSES: Final = frozenset(ServiceClass)
 ROLE_GRANTS: Final[Mapping[Role, frozenset[ServiceClass]]] = {
     Role.ADMIN: _ALL_CLASSES,
     Role.SUPERVISOR: frozenset({ServiceClass.ACTUATION, ServiceClass.ALARM, ServiceClass.ALARM_RAISE,
-                                ServiceClass.AUTOMATION_CONTROL, ServiceClass.READ, ServiceClass.GENERAL}),
+                                ServiceClass.AUTOMATION_CONTROL, ServiceClass.DELIVERY_CONTROL,
+                                ServiceClass.READ, ServiceClass.GENERAL}),
     Role.OPERATOR: frozenset({ServiceClass.ACTUATION, ServiceClass.ALARM, ServiceClass.ALARM_RAISE,
                               ServiceClass.READ, ServiceClass.GENERAL}),
     Role.ENGINEER: frozenset({ServiceClass.AUTOMATION_CONTROL, ServiceClass.CONFIG, ServiceClass.READ,

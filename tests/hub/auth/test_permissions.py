@@ -297,3 +297,14 @@ async def test_rest_and_websocket_paths_are_checked(site: Site, api: tuple[str, 
             assert result["success"] is False and result["error"]["code"] == "forbidden"
     assert site.calls == ["bollard.lower"]
     assert [e.data["user_id"] for e in site.denied] == ["op_n", "op_n"]
+
+
+def test_agency_delivery_control_is_for_supervisors_and_admins() -> None:
+    from hub.auth.permissions import ROLE_GRANTS, ServiceClass, classify_service
+    from hub.auth.users import Role
+
+    assert classify_service("agency", "replay") is ServiceClass.DELIVERY_CONTROL
+    assert classify_service("agency", "enable") is ServiceClass.DELIVERY_CONTROL
+    assert classify_service("agency", "notify") is ServiceClass.GENERAL
+    assert ServiceClass.DELIVERY_CONTROL in ROLE_GRANTS[Role.SUPERVISOR]
+    assert ServiceClass.DELIVERY_CONTROL not in ROLE_GRANTS[Role.OPERATOR]
