@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +73,23 @@ def record(**data: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def pg_schema_url() -> Any:
-    """A throw-away PostgreSQL schema (the recorder tests' fixture)."""
-    from tests.hub.recorder.conftest import pg_schema_url as _fixture
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose tables live in a fresh schema, dropped after the test."""
+    import uuid
 
-    yield from _fixture.__wrapped__()  # type: ignore[attr-defined]
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import POSTGRES_URL, require_service
+    from tests.hub.recorder.conftest import postgres_schema_url
+
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    schema = f"auto_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield postgres_schema_url(schema)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
