@@ -1,0 +1,402 @@
+"""Hotspot detection in one radiometric frame: absolute, contextual and increase tests, components.
+
+The tests follow the MODIS active-fire algorithm (Giglio et al. 2003, 2016) adapted to one LWIR
+band, plus the per-preset increase detector that ground-based infrared forest surveillance uses:
+
+* absolute: T > absolute_k (day/night values) flags a pixel whatever its surroundings;
+* contextual: T > mean + max(context_sigma * std, context_min_k), where mean and std describe
+  the background in a window of 5 x 5 blocks of 8 x 8 pixels (40 x 40 px) around the pixel,
+  excluding the candidate pixels themselves, as MODIS excludes background fires. Once the preset
+  has a reference, std is the robust one (the median of the 25 blocks' own deviations, as MODIS
+  prefers the mean absolute deviation): an edge in the window no longer hides a fire, because the
+  increase test below already rejects every static edge;
+* increase: against the preset's reference image from earlier visits (3 x 3 maximum, so a pointing
+  offset of a pixel does not look like a rise), after removing the window's mean change (fog,
+  the daily cycle): a rise above max(increase_k, increase_sigma * temporal std of that pixel).
+  Flickering glint and shimmer raise the temporal std, so they stop triggering.
+  Before a preset has a reference, a pixel needs the absolute test or a `strong_k` excess.
+* glint: candidates on water whose mirror angle to the sun is under glint_angle_deg are dropped.
+
+`water` is a per-pixel uint8 map: 2 water, 1 within a few pixels of water (coast), 0 land.
+Glint rejection and `mask_water` act on 2; hotspots are flagged `water` (2) or `coast` (1 or 2),
+which makes the tracker more demanding (see tracking.py).
+
+Work is vectorised: block sums on the whole frame, every other test only on the candidate pixels.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import ndimage
+
+from .optics import planck_radiance
+
+__all__ = [
+    "DAY_PROFILE",
+    "NIGHT_PROFILE",
+    "BackgroundModel",
+    "DetectionProfile",
+    "Hotspot",
+    "detect_hotspots",
+    "is_day",
+    "refine_centroid",
+]
+
+F32 = npt.NDArray[np.float32]
+BLOCK = 8
+WINDOW_BLOCKS = 5
+BORDER_PX = 2
+SAMPLE = 2  # background statistics use every SAMPLE-th pixel in each direction
+PER_TILE = (BLOCK // SAMPLE) ** 2
+MAX_CANDIDATES = 20_000
+_EIGHT = np.ones((3, 3), dtype=bool)
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionProfile:
+    """Thresholds for one light regime (day or night); see the module docstring."""
+
+    absolute_k: float
+    context_sigma: float
+    context_min_k: float
+    strong_k: float
+    increase_k: float
+    increase_sigma: float
+    persistence: int = 3
+    window: int = 4
+    min_span_s: float = 12.0
+    max_motion_px: float = 0.25
+    max_jitter_px: float = 0.6
+    water_persistence_factor: int = 2
+    glint_angle_deg: float = 35.0
+    mask_water: bool = False
+    clear_frames: int = 12
+
+    def with_overrides(self, overrides: dict[str, Any] | None) -> DetectionProfile:
+        """A copy with some fields replaced (from configuration)."""
+        return replace(self, **overrides) if overrides else self
+
+
+DAY_PROFILE = DetectionProfile(absolute_k=360.0, context_sigma=4.0, context_min_k=4.0, strong_k=25.0,
+                               increase_k=3.0, increase_sigma=4.0)
+NIGHT_PROFILE = DetectionProfile(absolute_k=335.0, context_sigma=3.5, context_min_k=3.0, strong_k=15.0,
+                                 increase_k=2.0, increase_sigma=4.0)
+
+
+@dataclass(slots=True)
+class Hotspot:
+    """One connected group of fire pixels in a frame."""
+
+    u: float  # radiance-weighted centroid (column)
+    v: float  # (row)
+    pixels: int
+    peak_k: float
+    mean_k: float
+    background_k: float
+    excess_k: float
+    energy: float  # summed radiance excess (relative units): a fire-radiative-power proxy
+    bbox: tuple[int, int, int, int]  # col0, row0, col1, row1 (inclusive)
+    absolute: bool
+    water: bool = False  # on open water
+    coast: bool = False  # within a few pixels of water
+    rows: npt.NDArray[np.intp] | None = field(default=None, repr=False)
+    cols: npt.NDArray[np.intp] | None = field(default=None, repr=False)
+
+    def outline(self) -> list[tuple[float, float]]:
+        """Convex hull (u, v) of the component's pixel corners, counter-clockwise on the image."""
+        if self.rows is None or self.cols is None:
+            c0, r0, c1, r1 = self.bbox
+            return [(c0 - 0.5, r0 - 0.5), (c1 + 0.5, r0 - 0.5), (c1 + 0.5, r1 + 0.5), (c0 - 0.5, r1 + 0.5)]
+        pts = {(float(c) + du, float(r) + dv) for r, c in zip(self.rows.tolist(), self.cols.tolist(), strict=True)
+               for du in (-0.5, 0.5) for dv in (-0.5, 0.5)}
+        return _hull(sorted(pts))
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return {
+            "u": round(self.u, 3), "v": round(self.v, 3), "pixels": self.pixels, "peak_k": round(self.peak_k, 2),
+            "mean_k": round(self.mean_k, 2), "background_k": round(self.background_k, 2),
+            "excess_k": round(self.excess_k, 2), "energy": self.energy, "bbox": list(self.bbox),
+            "absolute": self.absolute, "water": self.water, "coast": self.coast,
+        }
+
+
+@dataclass(slots=True)
+class BackgroundModel:
+    """A preset's reference: mean image of earlier visits, its 3x3 max, block means, temporal variance."""
+
+    reference: F32 | None = None
+    reference_max: F32 | None = None
+    reference_blocks: F32 | None = None
+    variance: F32 | None = None
+    visits: int = 0
+    _sum: F32 | None = None
+    _sumsq: F32 | None = None
+    _first: F32 | None = None
+    _frames: int = 0
+    protect: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    def accumulate(self, frame: F32) -> None:
+        """Add a frame of the current visit."""
+        if self._sum is None:
+            self._sum = frame.astype(np.float32, copy=True)
+            self._sumsq = np.zeros_like(self._sum)
+            self._first = self._sum.copy()
+        else:
+            self._sum += frame
+            diff = frame - self._first  # variance about the visit's first frame: no cancellation
+            self._sumsq += diff * diff  # type: ignore[operator]
+        self._frames += 1
+
+    @property
+    def frames(self) -> int:
+        """Frames accumulated in the current visit."""
+        return self._frames
+
+    def close_visit(self, alpha: float = 0.5) -> None:
+        """Fold the visit's mean into the reference; pixels of alarmed fires keep their old reference."""
+        if self._sum is None or self._frames == 0:
+            return
+        n = np.float32(self._frames)
+        mean = self._sum / n
+        first = self._first
+        assert first is not None and self._sumsq is not None
+        within = np.maximum(self._sumsq / n - (mean - first) ** 2, 0.0) if self._frames > 1 else None
+        if self.reference is None:
+            new_ref = mean
+            var = within if within is not None else np.full_like(mean, 0.25)
+        else:
+            change = mean - self.reference
+            change -= _block_mean(change)  # remove the scene-wide drift before judging pixels
+            between = 0.5 * change * change
+            base = within if within is not None else between
+            var = (1 - alpha) * self.variance + alpha * np.maximum(base, between)  # type: ignore[operator]
+            new_ref = (1 - alpha) * self.reference + alpha * mean
+            for c0, r0, c1, r1 in self.protect:
+                new_ref[r0:r1 + 1, c0:c1 + 1] = self.reference[r0:r1 + 1, c0:c1 + 1]
+                var[r0:r1 + 1, c0:c1 + 1] = self.variance[r0:r1 + 1, c0:c1 + 1]  # type: ignore[index]
+        self.reference = new_ref.astype(np.float32)
+        self.variance = np.asarray(var, dtype=np.float32)
+        self.reference_max = ndimage.maximum_filter(self.reference, size=3, mode="nearest")
+        self.reference_blocks = _window_mean(self.reference)
+        self.visits += 1
+        self._sum = self._sumsq = self._first = None
+        self._frames = 0
+
+
+def _block_sums(frame: F32, size: int = BLOCK) -> npt.NDArray[Any]:
+    """Sums over size x size tiles (the frame cropped to whole tiles); reduceat is the fast path."""
+    rows, cols = frame.shape[0] // size, frame.shape[1] // size
+    cropped = frame[: rows * size, : cols * size]
+    across = np.add.reduceat(cropped, np.arange(0, cols * size, size), axis=1)
+    return np.add.reduceat(across, np.arange(0, rows * size, size), axis=0)
+
+
+def _box(grid: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Sum over WINDOW_BLOCKS x WINDOW_BLOCKS neighbourhoods of a block grid (edges reflected)."""
+    return ndimage.uniform_filter(grid, size=WINDOW_BLOCKS, mode="reflect") * (WINDOW_BLOCKS * WINDOW_BLOCKS)
+
+
+def _window_mean(frame: F32) -> F32:
+    """Mean of the 5 x 5-block window around each block."""
+    sums = _block_sums(frame.astype(np.float64))
+    return (_box(sums) / (_box(np.ones_like(sums)) * BLOCK * BLOCK)).astype(np.float32)
+
+
+def _block_mean(frame: F32) -> F32:
+    """`_window_mean` expanded back to pixels (edge rows/columns beyond whole tiles repeat)."""
+    means = _window_mean(frame)
+    full = np.repeat(np.repeat(means, BLOCK, axis=0), BLOCK, axis=1)
+    out = np.empty_like(frame)
+    out[...] = np.pad(full, ((0, frame.shape[0] - full.shape[0]), (0, frame.shape[1] - full.shape[1])),
+                      mode="edge")
+    return out
+
+
+def _median_neighbours(grid: npt.NDArray[Any], by: npt.NDArray[np.intp], bx: npt.NDArray[np.intp]
+                       ) -> npt.NDArray[Any]:
+    """Median of the 5 x 5 blocks around each (by, bx), computed only where asked (reflected edges)."""
+    half = WINDOW_BLOCKS // 2
+    padded = np.pad(grid, half, mode="reflect")
+    keys, inverse = np.unique(by * grid.shape[1] + bx, return_inverse=True)
+    ky, kx = np.divmod(keys, grid.shape[1])
+    dy, dx = np.mgrid[0:WINDOW_BLOCKS, 0:WINDOW_BLOCKS]
+    stack = padded[ky[:, None] + dy.ravel()[None, :], kx[:, None] + dx.ravel()[None, :]]
+    return np.asarray(np.median(stack, axis=1)[inverse.ravel()])
+
+
+def detect_hotspots(frame: F32, profile: DetectionProfile, background: BackgroundModel, *,
+                    exclusion: npt.NDArray[np.bool_] | None = None, water: npt.NDArray[np.uint8] | None = None,
+                    glint_angle: Any = None) -> list[Hotspot]:
+    """Hotspots in `frame` (kelvin). `glint_angle(rows, cols) -> degrees` is asked only for water candidates."""
+    height, width = frame.shape
+    nby, nbx = height // BLOCK, width // BLOCK
+    offset = np.float32(frame[:: 16, :: 16].mean())
+    # Background statistics from every other pixel in each direction (16 of each tile's 64): a
+    # 40 x 40 window still holds 400 samples, and the frame is read once instead of twice.
+    centred = frame[: nby * BLOCK: SAMPLE, : nbx * BLOCK: SAMPLE] - offset
+    s1 = _block_sums(centred, BLOCK // SAMPLE).astype(np.float64)
+    s2 = _block_sums(centred * centred, BLOCK // SAMPLE).astype(np.float64)
+    n0 = _box(np.full((nby, nbx), PER_TILE, dtype=np.float64))
+    mean0 = _box(s1) / n0
+    # one comparison screens both tests: hotter than the window by context_min_k, or absolute
+    threshold = np.minimum(mean0 + offset + profile.context_min_k, profile.absolute_k).astype(np.float32)
+    tiles = frame[: nby * BLOCK, : nbx * BLOCK].reshape(nby, BLOCK, nbx, BLOCK)
+    flat = np.flatnonzero(tiles > threshold[:, None, :, None])
+    if flat.size == 0:
+        return []
+    # tile order -> pixel order
+    ty, iy, tx, ix = np.unravel_index(flat, (nby, BLOCK, nbx, BLOCK))
+    rows_all = ty * BLOCK + iy
+    cols_all = tx * BLOCK + ix
+    inside = ((rows_all >= BORDER_PX) & (rows_all < height - BORDER_PX)
+              & (cols_all >= BORDER_PX) & (cols_all < width - BORDER_PX))
+    if exclusion is not None:
+        inside &= ~exclusion[rows_all, cols_all]
+    flat = rows_all[inside] * width + cols_all[inside]
+    if flat.size == 0:
+        return []
+    if flat.size > MAX_CANDIDATES:  # a saturated scene: keep the hottest
+        keep = np.argpartition(frame.ravel()[flat], -MAX_CANDIDATES)[-MAX_CANDIDATES:]
+        flat = flat[keep]
+    flat = np.sort(flat)
+    rows, cols = np.divmod(flat, width)
+    values = frame.ravel()[flat].astype(np.float64)
+    by = np.minimum(rows // BLOCK, nby - 1)
+    bx = np.minimum(cols // BLOCK, nbx - 1)
+    # background statistics without the candidates (MODIS excludes background fire pixels)
+    sampled = (rows % SAMPLE == 0) & (cols % SAMPLE == 0)
+    block_id = (by * nbx + bx)[sampled]
+    c = values[sampled] - offset
+    ex_n = np.bincount(block_id, minlength=nby * nbx).reshape(nby, nbx)
+    ex_s1 = np.bincount(block_id, weights=c, minlength=nby * nbx).reshape(nby, nbx)
+    ex_s2 = np.bincount(block_id, weights=c * c, minlength=nby * nbx).reshape(nby, nbx)
+    counts = _box(PER_TILE - ex_n.astype(np.float64))
+    valid = counts >= 4
+    safe = np.where(valid, counts, 1.0)
+    mean = _box(s1 - ex_s1) / safe
+    if background.reference is not None:
+        own_n = np.maximum(PER_TILE - ex_n, 1)
+        own_mean = (s1 - ex_s1) / own_n
+        own_var = np.maximum((s2 - ex_s2) / own_n - own_mean * own_mean, 0.0)
+        std_c = np.sqrt(_median_neighbours(own_var, by, bx))
+    else:
+        std_c = np.sqrt(np.maximum(_box(s2 - ex_s2) / safe - mean * mean, 0.0))[by, bx]
+    mean_c = mean[by, bx] + offset
+    excess = values - mean_c
+    contextual = valid[by, bx] & (excess > np.maximum(profile.context_sigma * std_c, profile.context_min_k))
+    absolute = values > profile.absolute_k
+    if background.reference is not None:
+        assert background.reference_max is not None and background.reference_blocks is not None
+        assert background.variance is not None
+        drift = mean0[by, bx] + offset - background.reference_blocks[by, bx]
+        rise = values - background.reference_max.ravel()[flat] - drift
+        limit = np.maximum(profile.increase_k, profile.increase_sigma * np.sqrt(background.variance.ravel()[flat]))
+        new = rise > limit
+        passing = (contextual | absolute) & new
+    else:
+        passing = (contextual & (excess > profile.strong_k)) | absolute
+    if water is not None and np.any(passing):
+        on_water = (water[rows, cols] >= 2) & passing
+        if profile.mask_water:
+            passing &= ~on_water
+        elif glint_angle is not None and np.any(on_water):
+            idx = np.flatnonzero(on_water)
+            glinting = np.asarray(glint_angle(rows[idx], cols[idx])) < profile.glint_angle_deg
+            passing[idx[glinting]] = False
+    if not np.any(passing):
+        return []
+    return _components(frame, rows[passing], cols[passing], mean_c[passing], absolute[passing], water)
+
+
+def _components(frame: F32, rows: npt.NDArray[np.intp], cols: npt.NDArray[np.intp], background: Any,
+                absolute: Any, water: npt.NDArray[np.uint8] | None) -> list[Hotspot]:
+    """Group passing pixels into 8-connected components; per-component statistics by bincount."""
+    r0, r1 = int(rows.min()), int(rows.max())
+    c0, c1 = int(cols.min()), int(cols.max())
+    crop = np.zeros((r1 - r0 + 1, c1 - c0 + 1), dtype=bool)
+    crop[rows - r0, cols - c0] = True
+    labels, count = ndimage.label(crop, structure=_EIGHT)
+    ids = labels[rows - r0, cols - c0]
+    temps = frame[rows, cols].astype(np.float64)
+    n = np.bincount(ids, minlength=count + 1).astype(np.float64)
+    n[0] = 1.0
+    bg = np.bincount(ids, weights=background, minlength=count + 1) / n
+    weight = np.maximum(planck_radiance(temps) - planck_radiance(bg[ids]), 0.0)
+    wsum = np.bincount(ids, weights=weight, minlength=count + 1)
+    wsafe = np.where(wsum > 0, wsum, 1.0)
+    u = np.where(wsum > 0, np.bincount(ids, weights=weight * cols, minlength=count + 1) / wsafe,
+                 np.bincount(ids, weights=cols, minlength=count + 1) / n)
+    v = np.where(wsum > 0, np.bincount(ids, weights=weight * rows, minlength=count + 1) / wsafe,
+                 np.bincount(ids, weights=rows, minlength=count + 1) / n)
+    peak = np.full(count + 1, -np.inf)
+    np.maximum.at(peak, ids, temps)
+    mean = np.bincount(ids, weights=temps, minlength=count + 1) / n
+    absolute_any = np.bincount(ids, weights=np.asarray(absolute, dtype=np.float64), minlength=count + 1) > 0
+    order = np.argsort(ids, kind="stable")
+    bounds = np.searchsorted(ids[order], np.arange(1, count + 2))
+    spots: list[Hotspot] = []
+    for label in range(1, count + 1):
+        members = order[bounds[label - 1]:bounds[label]]
+        rr, cc = rows[members], cols[members]
+        level = int(water[round(v[label]), round(u[label])]) if water is not None else 0
+        spots.append(Hotspot(
+            u=float(u[label]), v=float(v[label]), pixels=int(n[label]), peak_k=float(peak[label]),
+            mean_k=float(mean[label]), background_k=float(bg[label]), excess_k=float(peak[label] - bg[label]),
+            energy=float(wsum[label]), bbox=(int(cc.min()), int(rr.min()), int(cc.max()), int(rr.max())),
+            absolute=bool(absolute_any[label]), water=level >= 2, coast=level >= 1, rows=rr, cols=cc,
+        ))
+    return spots
+
+
+def refine_centroid(frame: F32, spot: Hotspot, margin: int = 2) -> None:
+    """Recompute a hotspot's centroid and energy over its pixels plus a margin (the optical blur tails).
+
+    The detection pass weighs only the component's own pixels; for locating an alarm the blurred
+    tails matter (a sub-pixel fire spreads over 3 x 3 pixels), so the report refines it.
+    """
+    height, width = frame.shape
+    c0, r0, c1, r1 = spot.bbox
+    ra, rb = max(0, r0 - margin), min(height, r1 + margin + 1)
+    ca, cb = max(0, c0 - margin), min(width, c1 + margin + 1)
+    patch = frame[ra:rb, ca:cb].astype(np.float64)
+    weight = np.maximum(planck_radiance(patch) - planck_radiance(spot.background_k), 0.0)
+    weight[patch < spot.background_k + 0.1 * spot.excess_k] = 0.0  # ignore the noise floor
+    total = float(weight.sum())
+    if total <= 0:
+        return
+    vv, uu = np.mgrid[ra:rb, ca:cb]
+    spot.u = float((weight * uu).sum() / total)
+    spot.v = float((weight * vv).sum() / total)
+    spot.energy = total
+
+
+def _hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Andrew's monotone chain on sorted points."""
+    if len(points) <= 2:
+        return points
+
+    def cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list[tuple[float, float]] = []
+    for p in points:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    upper: list[tuple[float, float]] = []
+    for p in reversed(points):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    return lower[:-1] + upper[:-1]
+
+
+def is_day(sun_elevation_deg: float) -> bool:
+    """Day profile while the sun is above the horizon (civil twilight counts as night)."""
+    return sun_elevation_deg > 0.0 and not math.isnan(sun_elevation_deg)
