@@ -297,15 +297,11 @@ class AutomationManager:
         """Swap: remove automations that are gone or changed, add the new ones; others keep running."""
         from hub.helpers import entity_platform
 
-        remove_one = getattr(entity_platform, "_async_remove_one", None)
         for entity_id, automation in list(self.automations.items()):
             if new.get(entity_id) is automation:
                 continue
             del self.automations[entity_id]
-            if remove_one is not None:
-                await remove_one(self.hub, automation)
-            else:
-                await automation.async_remove()
+            await entity_platform.async_remove_entity(self.hub, automation)
             if entity_id not in new:
                 self.traces.drop(entity_id)
         added = [automation for entity_id, automation in new.items() if entity_id not in self.automations]

@@ -93,11 +93,8 @@ class RunCheckpoints(Protocol):
 
 def _service_is_callback(hub: Hub, domain: str, service: str) -> bool:
     """Whether a service's handler runs inline (so an eager run may call it outside a task)."""
-    lookup = getattr(hub.services, "_lookup", None)
-    if lookup is None:
-        return False
     try:
-        entry = lookup(domain, service)
+        entry = hub.services.async_get(domain, service)
     except HubError:
         return True  # async_call will raise ServiceNotFound right away, no task needed
     job = getattr(entry, "job", None)

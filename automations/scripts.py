@@ -145,17 +145,13 @@ class ScriptManager:
                 errors.append(f"[script '{cfg.key}'] {type(err).__name__}: {err}")
         from hub.helpers import entity_platform
 
-        remove_one = getattr(entity_platform, "_async_remove_one", None)
         for key, entity in list(self.scripts.items()):
             if new.get(key) is entity:
                 continue
             del self.scripts[key]
             self._service_removers.pop(key)()
             await entity.script.async_stop()
-            if remove_one is not None:
-                await remove_one(self.hub, entity)
-            else:
-                await entity.async_remove()
+            await entity_platform.async_remove_entity(self.hub, entity)
         added = [entity for key, entity in new.items() if key not in self.scripts]
         for entity in added:
             self.scripts[entity.key] = entity

@@ -178,12 +178,13 @@ class EventBus:
     event type and never reaches the others or the caller of `async_fire`.
     """
 
-    __slots__ = ("_hub", "_listeners", "_match_all")
+    __slots__ = ("_hub", "_listeners", "_match_all", "_now")
 
     def __init__(self, hub: Hub) -> None:
         self._hub = hub
         self._listeners: dict[str, list[_Listener]] = {}
         self._match_all: list[_Listener] = []
+        self._now = hub.clock.time  # events carry the hub clock's time (FakeClock in tests)
 
     @callback
     def async_listeners(self) -> dict[str, int]:
@@ -207,7 +208,7 @@ class EventBus:
         """Fire an event; must be called in the loop. Returns the Event that was dispatched."""
         if len(event_type) > MAX_LENGTH_EVENT_TYPE:
             raise HubError(f"Event type {event_type[:20]}... is longer than {MAX_LENGTH_EVENT_TYPE}")
-        event = Event(event_type, data, origin, time_fired, context)
+        event = Event(event_type, data, origin, time_fired if time_fired is not None else self._now(), context)
         listeners = self._listeners.get(event_type)
         if listeners:
             self._dispatch(event, listeners)

@@ -117,6 +117,26 @@ def _scan_dir(base: Path, package_prefix: str, source: str, found: dict[str, Int
         found[manifest.domain] = Integration(manifest, f"{package_prefix}.{child.name}", child, source)
 
 
+def _point_custom_package_at(custom: Path) -> None:
+    """Make `custom_integrations` import from this config dir's folder.
+
+    The package name is the same for every config dir, so a process that has seen another config dir
+    (tests, check-config of a second site) would otherwise keep importing the first one's modules.
+    """
+    package = sys.modules.get(CUSTOM_DIR)
+    if package is not None and [str(p) for p in getattr(package, "__path__", [])] == [str(custom)]:
+        return
+    for name in [m for m in sys.modules if m == CUSTOM_DIR or m.startswith(CUSTOM_DIR + ".")]:
+        del sys.modules[name]
+    # A package object whose __path__ is exactly this folder: no sys.path entry, no namespace mixing.
+    package = ModuleType(CUSTOM_DIR)
+    package.__path__ = [str(custom)]
+    package.__file__ = str(custom / "__init__.py")
+    package.__package__ = CUSTOM_DIR
+    sys.modules[CUSTOM_DIR] = package
+    importlib.invalidate_caches()
+
+
 def discover_integrations(config_dir: Path | None = None) -> tuple[dict[str, Integration], list[str]]:
     """All integrations by domain, and the problems found on the way (blocking: file system).
 
@@ -147,9 +167,7 @@ def discover_integrations(config_dir: Path | None = None) -> tuple[dict[str, Int
     if config_dir is not None:
         custom = config_dir / CUSTOM_DIR
         if custom.is_dir():
-            parent = str(config_dir.resolve())
-            if parent not in sys.path:
-                sys.path.insert(0, parent)
+            _point_custom_package_at(custom.resolve())
             _scan_dir(custom, CUSTOM_DIR, "custom", found, errors)
     return found, errors
 

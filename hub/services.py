@@ -153,6 +153,11 @@ class ServiceRegistry:
 
         return remove
 
+    @callback
+    def async_get(self, domain: str, service: str) -> Service:
+        """The registered Service (handler, schema, response support); raises ServiceNotFound."""
+        return self._lookup(domain, service)
+
     def _lookup(self, domain: str, service: str) -> Service:
         try:
             return self._services[domain][service]

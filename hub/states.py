@@ -154,12 +154,13 @@ class State:
 class StateMachine:
     """The current state of every entity. Writes fire `state_changed` only when something changed."""
 
-    __slots__ = ("_bus", "_hub", "_reservations", "_states")
+    __slots__ = ("_bus", "_hub", "_now", "_reservations", "_states")
 
     def __init__(self, hub: Hub, bus: EventBus) -> None:
         self._hub = hub
         self._bus = bus
         self._states: dict[str, State] = {}
+        self._now = hub.clock.time  # FakeClock in tests and rule replays, so timestamps follow it
         self._reservations: set[str] = set()
 
     @callback
@@ -243,7 +244,7 @@ class StateMachine:
             last_changed = old.last_changed_ts if same_state else None
         if not isinstance(new_state, str):
             raise InvalidStateError(f"State of {entity_id} must be a string, got {type(new_state).__name__}")
-        now = timestamp if timestamp is not None else time.time()
+        now = timestamp if timestamp is not None else self._now()
         if context is None:
             context = Context()
         state = State(

@@ -63,12 +63,14 @@ def make_integration(root: Path, domain: str, deps: list[str] | None = None, aft
     (pkg / "__init__.py").write_text(textwrap.dedent(_INIT.format(domain=domain)))
 
 
-@pytest.fixture(autouse=True)
-def _unique_custom_modules(monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
-
-    for name in [m for m in sys.modules if m.startswith("custom_integrations")]:
-        monkeypatch.delitem(sys.modules, name)
+def test_custom_integrations_follow_the_config_dir(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    make_integration(first, "one")
+    make_integration(second, "two")
+    found, _ = discover_integrations(first)
+    found["one"].get_module()
+    found, _ = discover_integrations(second)
+    assert found["two"].get_module().__file__.startswith(str(second.resolve()))
 
 
 def test_find_dependency_cycle() -> None:
