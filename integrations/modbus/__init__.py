@@ -29,6 +29,7 @@ from typing import Any
 
 from hub.core import CALLBACK_TYPE, Hub, HubKey
 from hub.helpers.entity_platform import async_add_entities
+from hub.helpers.switch_services import async_hold_switch_services
 
 from .client import ModbusClient, ModbusDeviceError
 from .const import (
@@ -49,7 +50,6 @@ from .entity import ModbusBinarySensor, ModbusEntity, ModbusSensor, ModbusSwitch
 from .poller import ModbusPoller
 from .schema import CONFIG_SCHEMA
 from .services import async_register_services
-from .switch_services import async_hold_switch_services
 
 __all__ = [
     "CONFIG_SCHEMA",

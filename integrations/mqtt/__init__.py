@@ -85,13 +85,9 @@ def get_discovery(hub: Hub) -> MqttDiscovery | None:
 
 
 def _hold_switch_services(hub: Hub) -> CALLBACK_TYPE | None:
-    # switch.turn_on/turn_off/toggle are shared by every integration with switches; the holder lives
-    # with Modbus for now (see its module docstring) and is used here so the two never fight over them.
-    try:
-        from integrations.modbus.switch_services import async_hold_switch_services
-    except ImportError:  # pragma: no cover - modbus ships with the hub
-        _LOGGER.warning("switch services are unavailable; MQTT switches can only be driven directly")
-        return None
+    # switch.turn_on/turn_off/toggle are shared by every integration with switches.
+    from hub.helpers.switch_services import async_hold_switch_services
+
     return async_hold_switch_services(hub, DOMAIN)
 
 

@@ -1,9 +1,8 @@
 """`switch.turn_on/turn_off/toggle`, dispatched to any entity that implements them.
 
-There is no entity-component layer in the hub yet, so the first integration with switch entities
-registers these services; the handler is generic (it calls `async_turn_on(context=...)` on the
-Entity object behind each entity id), so any integration's switches work through it. The services
-stay registered while at least one user holds them. This belongs in `hub/helpers/` eventually.
+The first integration with switch entities registers these services; the handler is generic (it
+calls `async_turn_on(context=...)` on the Entity object behind each entity id), so any integration's
+switches work through it. The services stay registered while at least one integration holds them.
 """
 
 from __future__ import annotations
@@ -12,11 +11,11 @@ import asyncio
 
 import voluptuous as vol
 
-from hub.const import ATTR_ENTITY_ID
-from hub.core import CALLBACK_TYPE, Hub, HubKey, ServiceCall, callback
-from hub.exceptions import ServiceValidationError
-from hub.helpers import config_validation as cv
-from hub.helpers.entity_platform import get_entity
+from ..const import ATTR_ENTITY_ID
+from ..core import CALLBACK_TYPE, Hub, HubKey, ServiceCall, callback
+from ..exceptions import ServiceValidationError
+from . import config_validation as cv
+from .entity_platform import get_entity
 
 __all__ = ["SWITCH_SERVICE_SCHEMA", "async_hold_switch_services"]
 
