@@ -95,6 +95,7 @@ SERVICE_CLASSES: Final[tuple[tuple[str, ServiceClass], ...]] = (
     ("automation.reload", ServiceClass.CONFIG),
     ("script.reload", ServiceClass.CONFIG),
     ("hub.reload_integration", ServiceClass.CONFIG),
+    ("zeroconf.*", ServiceClass.CONFIG),  # adopting discovered devices is an engineer's job
     ("automation.*", ServiceClass.AUTOMATION_CONTROL),
     ("script.*", ServiceClass.AUTOMATION_CONTROL),
     ("agency.replay*", ServiceClass.DELIVERY_CONTROL),
