@@ -1,0 +1,134 @@
+"""Constants of the federation between control centres: topics, envelope types, events, services, config keys."""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = ["DOMAIN"]
+
+DOMAIN: Final = "federation"
+
+# Configuration
+CONF_BROKER: Final = "broker"
+CONF_PORT: Final = "port"
+CONF_USERNAME: Final = "username"
+CONF_PASSWORD: Final = "password"
+CONF_CLIENT_ID: Final = "client_id"
+CONF_KEEPALIVE: Final = "keepalive"
+CONF_TLS: Final = "tls"
+CONF_CA_CERTS: Final = "ca_certs"
+CONF_CERTFILE: Final = "certfile"
+CONF_KEYFILE: Final = "keyfile"
+CONF_INSECURE: Final = "insecure"
+CONF_TOPIC_PREFIX: Final = "topic_prefix"
+CONF_PEERS: Final = "peers"
+CONF_SITE: Final = "site"
+CONF_NAME: Final = "name"
+CONF_HEARTBEAT_INTERVAL: Final = "heartbeat_interval"
+CONF_PEER_TIMEOUT: Final = "peer_timeout"
+CONF_DEDUP_WINDOW: Final = "dedup_window"
+CONF_RESEND_AFTER: Final = "resend_after"
+CONF_ACTUATION_TIMEOUT: Final = "actuation_timeout"
+CONF_SHARE: Final = "share"
+CONF_EVENTS: Final = "events"
+CONF_STATES: Final = "states"
+CONF_ALARMS: Final = "alarms"
+CONF_EVENT_TYPE: Final = "event_type"
+CONF_ENTITY_ID: Final = "entity_id"
+CONF_AREAS: Final = "areas"
+CONF_TYPE: Final = "type"
+CONF_SHARED_ONLY: Final = "shared_only"
+CONF_ACTUATION: Final = "actuation"
+CONF_SERVICES: Final = "services"
+
+DEFAULT_PORT: Final = 1883
+DEFAULT_KEEPALIVE: Final = 30
+DEFAULT_TOPIC_PREFIX: Final = "hacho"
+DEFAULT_HEARTBEAT_INTERVAL: Final = 15.0
+DEFAULT_PEER_TIMEOUT: Final = 45.0
+DEFAULT_DEDUP_WINDOW: Final = 7 * 86400.0  # ids remembered this long; the outbox keeps sent rows as long
+DEFAULT_RESEND_AFTER: Final = 30.0  # a sequence gap this old is asked for again
+DEFAULT_ACTUATION_TIMEOUT: Final = 300.0
+
+# Envelope
+ENVELOPE_VERSION: Final = 1
+TYPE_EVENT: Final = "event"
+TYPE_STATE: Final = "state"
+TYPE_ALARM: Final = "alarm"
+TYPE_ALARM_REQUEST: Final = "alarm_request"
+TYPE_ACTUATION_REQUEST: Final = "actuation_request"
+TYPE_RESPONSE: Final = "response"
+TYPE_RESEND_REQUEST: Final = "resend_request"
+ENVELOPE_TYPES: Final = frozenset({TYPE_EVENT, TYPE_STATE, TYPE_ALARM, TYPE_ALARM_REQUEST, TYPE_ACTUATION_REQUEST,
+                                   TYPE_RESPONSE, TYPE_RESEND_REQUEST})
+DIRECTED_TYPES: Final = frozenset({TYPE_ALARM_REQUEST, TYPE_ACTUATION_REQUEST, TYPE_RESPONSE, TYPE_RESEND_REQUEST})
+
+# Topics under <prefix>/<site>/
+TOPIC_STATUS: Final = "status"  # retained birth / last will: {"state": "online" | "offline"}
+TOPIC_HEARTBEAT: Final = "heartbeat"  # QoS 0, every heartbeat_interval
+TOPIC_EVENT: Final = "event"  # .../event/<event_type>
+TOPIC_STATE: Final = "state"  # .../state/<entity_id>
+TOPIC_ALARM: Final = "alarm"  # .../alarm/<alarm_id>
+TOPIC_TO: Final = "to"  # .../to/<peer>/<type>: requests and responses for one peer
+STATUS_ONLINE: Final = "online"
+STATUS_OFFLINE: Final = "offline"
+
+# Outbox
+OUTBOX_KIND: Final = "federation"
+OUTBOX_DESTINATION: Final = "broker"  # one ordered stream: sequence numbers leave in order
+INBOX_SCOPE_PREFIX: Final = "federation:"
+PUBLISH_TIMEOUT: Final = 10.0
+WAIT_CONNECTED: Final = 10.0
+INBOUND_BATCH: Final = 200
+MAX_MISSING_TRACKED: Final = 1000
+RESEND_BATCH: Final = 500
+
+# Peer status entity
+PEER_CONNECTED: Final = "connected"
+PEER_DISCONNECTED: Final = "disconnected"
+
+# Attributes of remote entities
+ATTR_ORIGIN_SITE: Final = "origin_site"
+ATTR_ORIGIN_ENTITY_ID: Final = "origin_entity_id"
+ATTR_REMOTE: Final = "remote"
+
+# Events fired here
+EVENT_PEER_STATUS: Final = "federation_peer_status"  # a peer connected or disconnected
+EVENT_REQUEST_RESULT: Final = "federation_request_result"  # the owner answered an alarm request of ours
+EVENT_ACTUATION_REQUESTED: Final = "federation_actuation_requested"  # a peer asks us to actuate
+EVENT_ACTUATION_RESPONDED: Final = "federation_actuation_responded"  # our operator answered it
+EVENT_ACTUATION_RESULT: Final = "federation_actuation_result"  # the owner answered our request
+EVENT_GAP: Final = "federation_gap"  # messages from a peer are missing (asked again)
+
+# Services
+SERVICE_ACKNOWLEDGE_ALARM: Final = "acknowledge_alarm"
+SERVICE_ALARM_ACTION: Final = "alarm_action"
+SERVICE_REQUEST_ACTUATION: Final = "request_actuation"
+SERVICE_RESPOND_ACTUATION: Final = "respond_actuation"
+ALARM_ACTIONS: Final = ("acknowledge", "start", "resolve", "add_note")
+
+# Actuation request states
+ACT_PENDING: Final = "pending"
+ACT_DONE: Final = "done"
+ACT_REFUSED: Final = "refused"
+ACT_FAILED: Final = "failed"
+ACT_EXPIRED: Final = "expired"
+ACT_FINAL: Final = frozenset({ACT_DONE, ACT_REFUSED, ACT_FAILED, ACT_EXPIRED})
+DIRECTION_IN: Final = "in"  # a peer asked us
+DIRECTION_OUT: Final = "out"  # we asked a peer
+
+# Audit actions
+AUDIT_ALARM_REQUEST: Final = "federation_alarm_request"
+AUDIT_ALARM_REQUEST_APPLIED: Final = "federation_alarm_request_applied"
+AUDIT_ACTUATION_REQUEST: Final = "federation_actuation_request"
+AUDIT_ACTUATION_REQUESTED: Final = "federation_actuation_requested"
+AUDIT_ACTUATION_RESPONSE: Final = "federation_actuation_response"
+AUDIT_ACTUATION_RESULT: Final = "federation_actuation_result"
+
+# Event types never shared as plain events (they have their own channel, or are the hub's own business)
+NEVER_SHARED_EVENTS: Final = frozenset({
+    "state_changed", "call_service", "service_registered", "service_removed", "hub_start", "hub_started",
+    "hub_stop", "hub_final_write", "hub_close", "integration_loaded", "integration_failed",
+    "integration_unloaded", "entity_registry_updated", "device_registry_updated", "login", "logout",
+})
+NEVER_SHARED_PREFIXES: Final = ("federation_", "alarm_")
