@@ -91,7 +91,7 @@ CAMERA_SCHEMA = vol.Schema({
     vol.Optional("direction"): cv.string,
     vol.Optional("lane", default=1): vol.All(vol.Coerce(int), vol.Range(min=1, max=16)),
     vol.Optional("queue_size", default=DEFAULT_QUEUE_SIZE): vol.All(vol.Coerce(int), vol.Range(min=1, max=64)),
-    vol.Optional("detectors", default=["morph", "haar"]): vol.All(cv.ensure_list, [vol.In(DETECTORS)],
+    vol.Optional("detectors", default=["morph"]): vol.All(cv.ensure_list, [vol.In(DETECTORS)],
                                                                    vol.Length(min=1)),
     vol.Optional("unavailable_after", default=DEFAULT_UNAVAILABLE_AFTER): vol.All(
         vol.Coerce(float), vol.Range(min=0.1)),

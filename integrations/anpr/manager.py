@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +23,7 @@ from .const import (
     TRAFFIC_TICK,
 )
 from .entity import CameraEntity, CountSensor
+from .formats import correct
 from .hotlist import HotlistMatch, Hotlists
 from .privacy import MediaStore, PlateHasher, redact
 from .records import Hit, HitLog, ReadLog
@@ -271,11 +273,9 @@ class AnprManager:
             "confidence": confidence, "distance": round(match.distance, 3), "camera": cfg.id,
             "camera_name": cfg.name, "area": cfg.area, "lane": cfg.lane, "direction": track.direction(),
             "location": cfg.location, "evidence": {"crop": crop_path, "frame": frame_path},
-            "frame_ts": frame_ts, "latency_ms": 0.0,
+            "frame_ts": frame_ts,
         }
-        import time as _time
-
-        data["latency_ms"] = round((_time.time() - frame_ts) * 1000.0, 1)
+        data["latency_ms"] = round((time.time() - frame_ts) * 1000.0, 1)
         _LOGGER.debug("anpr: hit on %s at %s (%s)", match.list.id, cfg.id, redact(text))
         self.hub.bus.async_fire(EVENT_HOTLIST_HIT, dict(data), context=Context())
         await self.hit_log.async_add(hit)
@@ -326,8 +326,6 @@ class AnprManager:
             if journey.config.origin == cfg.id:
                 journey.tracker.origin(plate_hash, ts)
         direction = track.direction()
-        from .formats import correct
-
         match = correct(text)
         data: PlateReadData = {
             "camera": cfg.id, "camera_name": cfg.name, "area": cfg.area, "lane": cfg.lane,

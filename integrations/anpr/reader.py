@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
@@ -160,9 +162,9 @@ def crop_variants(crop: np.ndarray, count: int) -> list[np.ndarray]:
     _h, w = crop.shape[:2]
     gray = _stretch(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)) if crop.ndim == 3 else _stretch(crop)
     variants = [
+        crop[:, int(w * 0.03):],
         crop[:, int(w * 0.08):],
         cv2.cvtColor(gray[:, int(w * 0.11):], cv2.COLOR_GRAY2BGR),
-        crop,
         cv2.cvtColor(gray[:, int(w * 0.05):], cv2.COLOR_GRAY2BGR),
     ]
     return variants[:max(1, count)]
@@ -176,6 +178,47 @@ def split_rows(crop: np.ndarray) -> list[np.ndarray] | None:
     cut = h // 2
     overlap = h // 12
     return [crop[: cut + overlap], crop[cut - overlap:]]
+
+
+_DIGIT_FOR = {"O": "0", "D": "0", "Q": "0", "U": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8",
+              "G": "6", "T": "7"}
+_CONSONANT_FOR = {"0": "D", "O": "D", "Q": "D", "8": "B", "6": "G", "5": "S", "2": "Z", "7": "T", "1": "L",
+                  "I": "L", "U": "V"}
+LETTER_BLOCK_FROM = 0.58  # where the letters of a current Spanish plate start (band trimmed)
+SURE = 0.97  # a character read at least this sure is never changed
+_STAMPED = re.compile(r"\d[A-Z][A-Z0-9]\d{4}|[A-Z]{3}\d{4}")
+BAND_EDGE = 0.16  # a weak first character left of this is the EU band
+
+
+def refine(rec: Recognition) -> Recognition:
+    """Clean a read with what the plate's layout says: a faint character at the very left edge is the
+    EU band, not a character; on a current Spanish plate (digits then consonants) a letter among the
+    digits or a digit among the consonants is corrected, by where it sits on the plate, not by its
+    index, so a partial read (a character hidden) is corrected too."""
+    text, confs, pos = list(rec.text), list(rec.confidences), list(rec.positions)
+    if len(pos) != len(text):
+        return rec
+    if len(text) > 4 and ((pos[0] < 0.045 and confs[0] < 0.9) or (pos[0] < BAND_EDGE and confs[0] < 0.8
+                                                                 and len(text) >= 6)):
+        del text[0], confs[0], pos[0]
+    if len(text) == 8 and text[3] == "8" and confs[3] < 0.98 and _STAMPED.fullmatch("".join(text[:3] + text[4:])):
+        del text[3], confs[3], pos[3]  # the round stamp between the blocks of Czech/Slovak plates
+    digits = [i for i, p in enumerate(pos) if p < LETTER_BLOCK_FROM]
+    letters = [i for i, p in enumerate(pos) if p >= LETTER_BLOCK_FROM]
+    if not 2 <= len(digits) <= 4 or not 1 <= len(letters) <= 3:
+        return Recognition("".join(text), tuple(confs), tuple(pos))
+    digit_like = sum(text[i].isdigit() or text[i] in _DIGIT_FOR for i in digits)
+    letter_like = sum(text[i].isalpha() or text[i] in _CONSONANT_FOR for i in letters)
+    if digit_like < len(digits) or letter_like < len(letters) or \
+            sum(text[i].isdigit() for i in digits) < len(digits) - 1:
+        return Recognition("".join(text), tuple(confs), tuple(pos))
+    for i in digits:
+        if not text[i].isdigit() and confs[i] < SURE:
+            text[i] = _DIGIT_FOR[text[i]]
+    for i in letters:
+        if text[i] in _CONSONANT_FOR and confs[i] < SURE:
+            text[i] = _CONSONANT_FOR[text[i]]
+    return Recognition("".join(text), tuple(confs), tuple(pos))
 
 
 def vote(recognitions: Sequence[Recognition]) -> Recognition:
@@ -325,7 +368,7 @@ class PlateDetector:
 class PlateReader:
     """Detection and recognition for one camera's frames (one instance per worker)."""
 
-    def __init__(self, *, detectors: Sequence[str] = ("haar", "morph"), variants: int = 1,
+    def __init__(self, *, detectors: Sequence[str] = ("morph",), variants: int = 1,
                  min_confidence: float = 0.5, rec_model: str | None = None, det_model: str | None = None,
                  threads: int = 1, max_candidates: int = 6) -> None:
         import onnxruntime  # noqa: F401  (fail early with a clear error when it is missing)
@@ -351,13 +394,20 @@ class PlateReader:
         count = self.variants if variants is None else variants
         rows = split_rows(crop)
         if rows is None:
-            return vote(self.recognizer.recognize_batch(crop_variants(crop, count)))
+            return vote([refine(r) for r in self.recognizer.recognize_batch(crop_variants(crop, count))])
         parts = [vote(self.recognizer.recognize_batch(crop_variants(row, count))) for row in rows]
-        one_row = vote(self.recognizer.recognize_batch(crop_variants(crop, count)))
+        one_row = vote([refine(r) for r in self.recognizer.recognize_batch(crop_variants(crop, count))])
         joined = Recognition("".join(p.text for p in parts), sum((p.confidences for p in parts), ()))
-        if one_row.text and one_row.mean_confidence > joined.mean_confidence + 0.1:
-            return one_row
-        return joined
+        top, bottom = parts[0].text, parts[1].text
+        # A two-row (motorcycle) plate has digits above and letters below; a one-row plate cut in two
+        # reads the same characters twice, or digits and letters in both halves.
+        two_row = bool(top and bottom) and sum(c.isdigit() for c in top) >= len(top) - 1 \
+            and sum(c.isalpha() for c in bottom) >= len(bottom) - 1 \
+            and SequenceMatcher(None, top, bottom).ratio() < 0.5
+        fits = correct(joined.text)
+        if two_row or (fits is not None and fits.format != "eu_generic") or len(one_row.text) < 4:
+            return joined
+        return one_row
 
     def read(self, frame: np.ndarray, roi: Box | None = None) -> list[PlateObservation]:
         """Every plate read in a frame (inside `roi` when given)."""

@@ -40,7 +40,7 @@ class WorkerSpec:
     unavailable_after: float
     retry_interval: float
     loop: bool = True
-    detectors: tuple[str, ...] = ("morph", "haar")
+    detectors: tuple[str, ...] = ("morph",)
     reader: dict[str, Any] = field(default_factory=dict)
 
 
