@@ -67,7 +67,7 @@ class Receiver:
         if parts.channel in (TOPIC_STATUS, TOPIC_HEARTBEAT):
             status = parse_status(message.payload)
             if status is None:
-                peer.malformed += 1
+                manager.on_peer_malformed(peer)
             else:
                 manager.on_peer_status(peer, parts.channel, status, retained=message.retain)
             message.ack()
@@ -75,13 +75,13 @@ class Receiver:
         try:
             envelope = Envelope.decode(message.payload)
         except EnvelopeError as err:
-            peer.malformed += 1
+            manager.on_peer_malformed(peer)
             log = _LOGGER.warning if peer.malformed == 1 else _LOGGER.debug
             log("Federation: malformed message from %s on %s: %s", peer.site, message.topic, err)
             message.ack()
             return
         if envelope.origin != peer.site:
-            peer.malformed += 1
+            manager.on_peer_malformed(peer)
             _LOGGER.warning("Federation: a message on %s claims to come from %s; dropped", message.topic,
                             envelope.origin)
             message.ack()

@@ -36,6 +36,7 @@ from .const import (
     DOMAIN,
     EVENT_GAP,
     EVENT_PEER_STATUS,
+    MAX_MISSING_TRACKED,
     OUTBOX_DESTINATION,
     OUTBOX_KIND,
     RESEND_BATCH,
@@ -54,7 +55,7 @@ from .peers import Peer, PeerStatusEntity
 from .policy import ActuationPolicy, SharingPolicy
 from .remote import RemoteMirror
 from .requests import Requests
-from .store import LoadedState, Outgoing, load_all, purge, reclaim_leases, resend
+from .store import LoadedState, Outgoing, ensure_stream, load_all, purge, reclaim_leases, resend
 
 if TYPE_CHECKING:
     from integrations.alarm.manager import AlarmManager
@@ -141,11 +142,11 @@ class FederationManager:
         if self.hub.config is None or self.hub.config.site == "hacho":
             _LOGGER.warning("Federation: this hub's site is %r; set `hub: site:` to tell the centres apart", self.site)
         self._outbox = async_get_outbox(self.hub)  # HubError without the recorder
+        self.epoch = await self._outbox.async_db_job(ensure_stream)
         loaded: LoadedState = await self._outbox.async_db_job(load_all)
         reclaimed = await self._outbox.async_db_job(partial(reclaim_leases, now=self.hub.clock.time()))
         if reclaimed:
             _LOGGER.info("Federation: %d messages claimed by the previous run are due again", reclaimed)
-        self.epoch = loaded.epoch
         for site, stream in loaded.peers.items():
             if site in self.peers:
                 self.peers[site].stream = stream
@@ -209,6 +210,13 @@ class FederationManager:
             self._evaluate(peer)
 
     @callback
+    def on_peer_malformed(self, peer: Peer) -> None:
+        """Count a message from `peer` that could not be used (shown on its entity)."""
+        peer.malformed += 1
+        if peer.entity is not None:
+            peer.entity.async_update_from_peer(self.hub)
+
+    @callback
     def on_peer_status(self, peer: Peer, channel: str, status: Mapping[str, Any], *, retained: bool) -> None:
         """A peer's retained status (birth or last will) or heartbeat."""
         now = self.hub.clock.time()
@@ -218,9 +226,10 @@ class FederationManager:
         elif state == STATUS_ONLINE:
             peer.status = STATUS_ONLINE
             peer.last_heard_ts = now
+            # birth and heartbeats say how far the peer's stream has been published: what we lack of it is missing
             epoch, seq = status.get("epoch"), status.get("seq")
-            if channel == TOPIC_HEARTBEAT and isinstance(epoch, str) and isinstance(seq, int) and seq > 0:
-                peer.stream.observe_high(epoch, seq, now, 1000)
+            if isinstance(epoch, str) and epoch and isinstance(seq, int) and seq >= 0:
+                peer.stream.observe_high(epoch, seq, now, MAX_MISSING_TRACKED)
         self._evaluate(peer)
 
     @callback

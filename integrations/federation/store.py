@@ -45,6 +45,7 @@ __all__ = [
     "PeerStream",
     "actuation_dict",
     "apply_inbound",
+    "ensure_stream",
     "get_actuation",
     "insert_outgoing_request",
     "list_actuations",
@@ -104,6 +105,16 @@ def _next_seqs(session: Session, count: int) -> tuple[str, int]:
         epoch, last = row.epoch, int(row.seq)
         session.execute(update(_STREAM).where(_STREAM.c.name == _STREAM_NAME).values(seq=last + count))
     return epoch, last + 1
+
+
+def ensure_stream(session: Session) -> str:
+    """Our stream's epoch, creating the stream (at sequence 0) on first start."""
+    row = session.execute(select(_STREAM.c.epoch).where(_STREAM.c.name == _STREAM_NAME)).first()
+    if row is not None:
+        return str(row.epoch)
+    epoch = uuid7_str()
+    session.execute(insert(_STREAM).values(name=_STREAM_NAME, epoch=epoch, seq=0))
+    return epoch
 
 
 def stage_outgoing(session: Session, origin: str, items: Sequence[Outgoing], now: float) -> list[Envelope]:
