@@ -111,9 +111,10 @@ class BollardField:
         self._schedule_vehicle(item)
 
     def vehicle(self, item: FieldBollard, seconds: float, *, force: bool = False) -> bool:
-        """A vehicle drives onto the loop for `seconds`; only over a lowered bollard unless `force`d."""
+        """A vehicle drives onto the loop for `seconds`: only onto a free loop over a lowered bollard,
+        unless `force`d (a vehicle stopped over the bollard, whatever is there: the drill service)."""
         sim = item.sim
-        if sim.loop_occupied or (not force and sim.state is not BollardState.LOWERED):
+        if not force and (sim.loop_occupied or sim.state is not BollardState.LOWERED):
             return False  # a raised bollard stops the traffic; a busy loop is already busy
         item.vehicles += 1
         sim.set_loop(True)

@@ -92,7 +92,8 @@ class RegionalWeather:
         target = breeze + gale * ((self.gale.strength if self.gale else 0.0) - breeze)
         keep = math.exp(-dt / 300) if dt else 1.0
         self._base_wind = keep * self._base_wind + (1 - keep) * target if gale == 0 else target
-        self.mean_wind = max(0.3, self._base_wind * (1 + self._wind_noise.step(rng, dt)))
+        # The slow fluctuation is relative; a gale blows steadier than a fickle breeze.
+        self.mean_wind = max(0.3, self._base_wind * (1 + self._wind_noise.step(rng, dt) * (0.35 if gale else 1.0)))
         wanted_direction = 85.0 if gale else (270.0 if local.hour in range(11, 19) else 95.0)
         turn = ((wanted_direction - self.direction + 180) % 360) - 180
         self.direction = (self.direction + turn * (1 - math.exp(-dt / 1800)) + rng.gauss(0, 4)) % 360
@@ -157,7 +158,7 @@ class StationModel:
         self.exposure = exposure
         self.elevation = elevation
         self.rain_total = 0.0
-        self._gust_noise = Smoothed(0.12, 60)
+        self._gust_noise = Smoothed(0.06, 60)
         self._last: float | None = None
 
     def read(self, now: float) -> StationReading:
@@ -165,11 +166,11 @@ class StationModel:
         dt = 0.0 if self._last is None else max(0.0, now - self._last)
         self._last = now
         rng, region = self.rng, self.region
-        mean = max(0.0, region.mean_wind * self.exposure * rng.uniform(0.9, 1.1))
-        # The highest 3-second wind of the interval: 30-60 % over the mean, with now and then a stronger burst.
-        factor = 1.3 + 0.2 * rng.random() + abs(self._gust_noise.step(rng, dt))
-        if rng.random() < 0.05:
-            factor += rng.uniform(0.1, 0.3)
+        mean = max(0.0, region.mean_wind * self.exposure * rng.uniform(0.95, 1.05))
+        # The highest 3-second wind of the interval: 25-50 % over the mean, with now and then a stronger burst.
+        factor = 1.25 + 0.15 * rng.random() + abs(self._gust_noise.step(rng, dt))
+        if rng.random() < 0.03:
+            factor += rng.uniform(0.05, 0.2)
         gust = max(mean, mean * factor)
         temperature = region.temperature() - 0.0065 * self.elevation + rng.gauss(0, 0.1)
         humidity = region.humidity(temperature) + rng.gauss(0, 0.8)
