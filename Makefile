@@ -1,7 +1,9 @@
 # Hacho: two commands on a fresh machine: `make run` and `make test`.
+# `make test PYTEST_ARGS="-k mqtt"` passes arguments to pytest; `make run CONFIG=path` runs another site.
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 CONFIG ?= config/ceuta
@@ -10,15 +12,18 @@ CONFIG ?= config/ceuta
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	$(PIP) install -q --upgrade pip
 
+# The install is redone when pyproject.toml or package-lock.json change.
 $(STAMP): $(BIN)/python pyproject.toml package-lock.json
-	$(BIN)/pip install -q -e .
+	$(PIP) install -q -e .
+	bash scripts/check-opencv.sh --fix $(BIN)/python
 	bash scripts/vendor-leaflet.sh
 	touch $@
 
 $(DEVSTAMP): $(STAMP)
-	$(BIN)/pip install -q -e '.[dev]'
+	$(PIP) install -q -e '.[dev]'
+	bash scripts/check-opencv.sh --fix $(BIN)/python
 	bash scripts/setup-test-deps.sh
 	touch $@
 
@@ -29,8 +34,9 @@ install-dev: $(DEVSTAMP)
 run: $(STAMP)
 	$(BIN)/hacho run -c $(CONFIG)
 
+# .ci/run does the same two steps (install-dev, then scripts/run-tests.sh) to keep pytest's exit status.
 test: $(DEVSTAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	VENV=$(VENV) bash scripts/run-tests.sh $(PYTEST_ARGS)
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check hub integrations automations frontend bench tests

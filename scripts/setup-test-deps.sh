@@ -4,7 +4,8 @@
 # installs what a fresh machine may lack (mosquitto binary for tests that run their own broker).
 set -euo pipefail
 need=()
-command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)
+# /usr/sbin is not on every user's PATH; tests/integrations/mqtt/conftest.py looks there too.
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 if [ ${#need[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
