@@ -90,9 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .audit.cli import add_audit_cli
     from .auth.user_cli import add_user_cli
+    from .evidence.cli import add_evidence_cli
 
     add_user_cli(sub)  # hacho user add|passwd|list|disable|enable|remove
     add_audit_cli(sub)  # hacho audit verify|list
+    add_evidence_cli(sub)  # hacho evidence verify|export|key
     return parser
 
 

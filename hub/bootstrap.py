@@ -182,6 +182,10 @@ async def async_setup_hub(config_dir: Path, loaded: LoadedConfig, *, clock: Cloc
     except HubError as err:
         _LOGGER.error("Audit log not running: %s", err)
 
+    from .evidence import async_setup_evidence
+
+    await async_setup_evidence(hub)  # evidence.export and GET /api/evidence (signed zips for Justice)
+
     from frontend import async_setup_frontend
 
     try:
