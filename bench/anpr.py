@@ -59,7 +59,7 @@ def bench_crops(limit: int | None, variants: int) -> dict[str, Any]:
     """Share of uc3m crops whose visible characters are all read in order."""
     import cv2
 
-    from integrations.anpr.formats import normalize
+    from integrations.anpr.formats import correct, normalize
     from integrations.anpr.reader import PlateReader
 
     files = sorted(glob.glob(str(DATA / "uc3m-ocr-train" / "*.jpg")))
@@ -75,7 +75,11 @@ def bench_crops(limit: int | None, variants: int) -> dict[str, Any]:
         name = os.path.basename(path)
         kind, label = name[6:8], name[9:-4]
         image = cv2.imread(path)
-        read = normalize(reader.read_crop(image).text) if image is not None else ""
+        read = ""
+        if image is not None:
+            recognition = reader.read_crop(image)
+            fitted = correct(recognition.text, recognition.confidences)  # as the camera pipeline does
+            read = fitted.text if fitted is not None else normalize(recognition.text)
         good = _mask_pattern(label).fullmatch(read) is not None
         ok += good
         by_type.setdefault(kind, [0, 0])[0] += good

@@ -30,6 +30,7 @@ _PROV = "|".join(sorted(PROVINCES, key=len, reverse=True))
 _TO_DIGIT = {"O": "0", "D": "0", "Q": "0", "U": "0", "I": "1", "L": "1", "T": "7", "Z": "2", "S": "5",
              "B": "8", "G": "6", "A": "4"}
 _TO_LETTER = {"0": "D", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "4": "A", "7": "T"}
+_TO_VOWEL_LETTER = {**_TO_LETTER, "0": "O", "1": "I"}
 # Letters never used in the current series, mapped to the consonant they are mistaken for.
 _TO_CONSONANT = {"O": "D", "Q": "D", "0": "D", "I": "L", "1": "L", "2": "Z", "5": "S", "8": "B", "6": "G",
                  "7": "T", "A": "R", "E": "F", "U": "V"}
@@ -38,7 +39,7 @@ _TO_CONSONANT = {"O": "D", "Q": "D", "0": "D", "I": "L", "1": "L", "2": "Z", "5"
 @dataclass(frozen=True, slots=True)
 class PlateFormat:
     """One plate format: a regular expression and, for correction, a slot template (D digit, L letter,
-    C consonant of the current series, * anything)."""
+    A letter where 0 is an O, C consonant of the current series, * anything)."""
 
     name: str
     country: str
@@ -65,7 +66,10 @@ FORMATS: tuple[PlateFormat, ...] = (
     # Police, Guardia Civil, armed forces, state fleet, diplomatic and consular series.
     _fmt("es_state", "ES", r"(?:CNP|PGC|DGP|MMA|PME|FN|EA|ET|MF)\d{4,5}[A-Z]{0,2}", (), 0.5),
     _fmt("es_diplomatic", "ES", r"(?:CD|CC|OI|TA)\d{4,6}", (), 0.5),
-    # Any European plate: 4 to 10 letters and digits with at least one of each... or all digits.
+    # Neighbours whose layout is known: the letter and digit blocks correct O/0 and I/1 as in Spain.
+    _fmt("hr", "HR", r"[A-Z]{2}\d{3,4}[A-Z]{1,2}", ("AADDDAA", "AADDDDA", "AADDDDAA", "AADDDA"), 0.6),
+    _fmt("cz", "CZ", r"\d[A-Z][A-Z0-9]\d{4}", (), 0.5),
+    # Any European plate: 4 to 10 letters and digits with at least one digit.
     _fmt("eu_generic", "EU", r"(?=.*\d)[A-Z0-9]{4,10}", (), 0.3),
 )
 _BY_NAME = {f.name: f for f in FORMATS}
@@ -115,6 +119,8 @@ def _fit_template(text: str, template: str) -> tuple[str, int] | None:
             new = char if char in CONSONANTS else _TO_CONSONANT.get(char)
         elif slot == "L":
             new = char if char.isalpha() else _TO_LETTER.get(char)
+        elif slot == "A":  # a letter of an alphabet with vowels: 0 is an O, 1 an I
+            new = char if char.isalpha() else _TO_VOWEL_LETTER.get(char)
         else:
             new = char
         if new is None:

@@ -309,7 +309,8 @@ class PlateDetector:
         min_w = max(24, gray.shape[1] // 40)
         rects, _levels, weights = self._cascade.detectMultiScale3(
             gray, scaleFactor=1.1, minNeighbors=3, minSize=(min_w, min_w // 4), outputRejectLevels=True)
-        return [((int(x), int(y), int(w), int(h)), 1.0 + float(s) / 10.0, "haar")
+        # below morph boxes: the cascade finds plates morphology misses, but its boxes are looser
+        return [((int(x), int(y), int(w), int(h)), 0.3 + min(float(s), 10.0) / 50.0, "haar")
                 for (x, y, w, h), s in zip(rects, np.ravel(weights) if len(rects) else [], strict=False)]
 
     def _morph(self, gray: np.ndarray) -> list[tuple[Box, float, str]]:

@@ -21,7 +21,9 @@ def test_normalize_keeps_letters_and_digits_only() -> None:
     ("M4545V", "es_provincial"),
     ("R1234BCD", "es_special_prefix"),
     ("CNP1234A", "es_state"),
-    ("ZG1234AB", "eu_generic"),  # a Croatian plate is read generically
+    ("ZG1234AB", "hr"),
+    ("1T43213", "cz"),
+    ("WOBVWMK4", "eu_generic"),  # a German plate is read generically
 ])
 def test_formats(text: str, fmt: str) -> None:
     found = match_format(text)
@@ -42,6 +44,9 @@ def test_current_series_has_no_vowels_q_or_n_tilde() -> None:
     ("1234 8CD", "1234BCD", 1),  # 8 among the consonants is a B
     ("CE1234A8", "CE1234AB", 1),  # provincial letters
     ("1234BCD", "1234BCD", 0),
+    ("PP587A0", "PP587AO", 1),   # Croatian letters: 0 is an O there
+    ("LM298A1", "LM298AI", 1),
+    ("S1819AK", "S1819AK", 0),   # Santander (S 1819 AK) before Sisak (SI 819 AK): we are in Spain
 ])
 def test_correction(raw: str, expected: str, changes: int) -> None:
     match = correct(raw)
