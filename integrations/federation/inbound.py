@@ -99,8 +99,9 @@ class Receiver:
 
     async def _async_work(self) -> None:
         manager = self.manager
+        singles = 0  # after a batch failed on a bad message: take that many one by one to find it
         while self._queue and not self._stopping:
-            batch = [self._queue[i] for i in range(min(INBOUND_BATCH, len(self._queue)))]
+            batch = [self._queue[i] for i in range(1 if singles else min(INBOUND_BATCH, len(self._queue)))]
             versions = {site: peer.stream.version for site, peer in manager.peers.items() if peer.stream.dirty}
             peers = {site: manager.peers[site].stream.as_row(site) for site in versions}
             try:
@@ -113,6 +114,17 @@ class Receiver:
                     return  # not acknowledged: the broker sends them again next time
                 await self.hub.clock.sleep(_DB_RETRY)
                 continue
+            except Exception:  # a message the database job cannot take (bad values from a peer)
+                if not singles and len(batch) > 1:
+                    singles = len(batch)
+                    continue
+                envelope, ack = self._queue.popleft()
+                singles = max(0, singles - 1)
+                _LOGGER.exception("Federation: dropped a %s from %s (%s) that cannot be recorded", envelope.type,
+                                  envelope.origin, envelope.id)
+                ack()
+                continue
+            singles = max(0, singles - 1)
             for site, version in versions.items():
                 manager.peers[site].stream.saved = version
             for _ in batch:

@@ -193,6 +193,9 @@ async def test_loops_forgeries_and_garbage_are_dropped(centres: CentreFactory, b
 
     async with aiomqtt.Client("127.0.0.1", broker.port) as client:
         topic = f"hacho/{LOCAL}/event/test_marker"
+        bad_state = Envelope(type="state", origin=LOCAL, epoch="e1", seq=99, ts=1.0,
+                             payload={"entity_id": "bollard.b1", "state": "up", "last_updated_ts": "yesterday"})
+        await client.publish(f"hacho/{LOCAL}/state/bollard.b1", bad_state.encode(), qos=1)  # cannot be stored
         await client.publish(topic, envelope(100, hops=(LOCAL, NATIONAL)), qos=1)  # passed through national already
         await client.publish(topic, envelope(101, origin="elsewhere"), qos=1)  # claims another origin
         await client.publish(topic, b"{not json", qos=1)
@@ -208,5 +211,6 @@ async def test_loops_forgeries_and_garbage_are_dropped(centres: CentreFactory, b
     assert [e.data["n"] for e in national.remote_events("test_marker")] == [102]
     assert national.federation.receiver.duplicates == 1
     assert not national.hub.is_stopping
+    assert national.hub.states.get("bollard.local_police_b1") is None
     status = national.hub.states.get(f"federation.{LOCAL}")
     assert status is not None and status.attributes["malformed_messages"] == 2
