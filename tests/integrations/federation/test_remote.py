@@ -214,3 +214,21 @@ async def test_loops_forgeries_and_garbage_are_dropped(centres: CentreFactory, b
     assert national.hub.states.get("bollard.local_police_b1") is None
     status = national.hub.states.get(f"federation.{LOCAL}")
     assert status is not None and status.attributes["malformed_messages"] == 2
+
+
+async def test_silent_peer_is_disconnected(centres: CentreFactory, broker: Broker) -> None:
+    """A peer that stops talking without a goodbye (its will not yet due) is disconnected after peer_timeout."""
+    local = await centres(LOCAL)
+    status = b'{"site": "national_police", "state": "online", "epoch": "e9", "seq": 0}'
+    async with aiomqtt.Client("127.0.0.1", broker.port, identifier="fake-national") as national:
+        await national.publish(f"hacho/{NATIONAL}/status", status, qos=1, retain=True)
+        await wait_until(lambda: peer_state(local) == "connected", what="the fake peer to be heard")
+        for _ in range(3):
+            await national.publish(f"hacho/{NATIONAL}/heartbeat", status, qos=0)
+        assert peer_state(local) == "connected"
+        # then silence, with the connection still open: only the heartbeat timeout can tell
+        await wait_until(lambda: peer_state(local) == "disconnected", 10, "the silent peer to be disconnected")
+        events = [e.data for e in local.events if e.event_type == "federation_peer_status"]
+        assert events[-1] == {"site": NATIONAL, "name": "Policía Nacional", "connected": False}
+        await national.publish(f"hacho/{NATIONAL}/heartbeat", status, qos=0)
+        await wait_until(lambda: peer_state(local) == "connected", what="the peer heard again")
