@@ -161,6 +161,9 @@ class SimMqttLink:
                     self._outage_logged = True
                 else:
                     _LOGGER.debug("Simulator MQTT %s:%s: %s", self.host, self.port, err)
+            except Exception:  # a bug must not silence the simulated city for good
+                _LOGGER.exception("Unexpected error in the simulator's MQTT connection to %s:%s", self.host,
+                                  self.port)
             finally:
                 self._client = None
                 self._connected.clear()

@@ -15,6 +15,7 @@ import json
 import logging
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,13 +48,13 @@ class SignFleet:
     """Every sign whose topic matches the configured filters, created when its first message arrives."""
 
     def __init__(self, hub: Hub, link: SimMqttLink, rng: random.Random, topics: list[str],
-                 pixel_error_rate: float, sun: Any) -> None:
+                 pixel_error_rate: float, sun: Callable[[], float]) -> None:
         self._hub = hub
         self._link = link
         self._rng = rng
         self._topics = topics
         self._pixel_error_rate = pixel_error_rate  # per sign per day
-        self._sun = sun  # () -> sun elevation in degrees
+        self._sun = sun  # the sun's elevation in degrees, for the ambient light sensor
         self.signs: dict[str, SimulatedSign] = {}
 
     @callback

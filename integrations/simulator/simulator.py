@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -206,7 +206,7 @@ class CitySimulator:
         if self.link is not None:
             await self.link.async_stop(remove_retained=self.config[CONF_REMOVE_ON_STOP])
 
-    def _every(self, seconds: float, step: Any) -> None:
+    def _every(self, seconds: float, step: Callable[[float], None]) -> None:
         @callback
         def run(_now: datetime) -> None:
             step(seconds)
