@@ -41,7 +41,8 @@ async def test_a_broker_a_peer_hub_and_an_unknown_kind(discovery_hub: DiscoveryH
 
     broker = await _adopt(hub, "Mosquitto CCS._mqtt._tcp.local.")
     assert broker["section"] == "mqtt"
-    config = MQTT_SCHEMA(yaml.safe_load(broker["yaml"])["mqtt"])
+    assert yaml.safe_load(broker["yaml"]) == broker["config"]  # the comments say where; the YAML is the config
+    config = MQTT_SCHEMA(broker["config"]["mqtt"])
     assert (config["broker"], config["port"], config["tls"] is not None) == ("10.20.0.15", 8883, True)
 
     peer = await _adopt(hub, "Hacho Melilla._hacho._tcp.local.")
@@ -50,8 +51,9 @@ async def test_a_broker_a_peer_hub_and_an_unknown_kind(discovery_hub: DiscoveryH
     assert entry == {"site": "melilla", "name": "Melilla Ciudad Segura"}  # a `federation: peers:` entry
 
     other = await _adopt(hub, "Printer._ipp._tcp.local.")
-    assert other["section"] is None
+    assert other["section"] is None and other["config"] == {}
     assert "No integration adopts this kind of service" in other["yaml"]
+    assert yaml.safe_load(other["yaml"]) is None  # all comments: pasting it changes nothing
 
     # The same record again changes nothing and fires nothing; a new port is news.
     manager.async_add_info(_info("_mqtt._tcp.local.", "Mosquitto CCS", 8883, {"tls": "1"}))
