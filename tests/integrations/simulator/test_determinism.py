@@ -54,3 +54,16 @@ async def test_same_seed_same_first_readings(tmp_path: Path, prefix: str, setup_
     assert len({w["wind_gust"] for w in weather}) > 1  # the readings move from one interval to the next
     assert set(weather[0]) == {"wind_speed", "wind_gust", "wind_dir", "temperature", "humidity", "pressure",
                                "rain", "rain_rate"}
+
+
+async def test_devices_use_the_broker_of_the_mqtt_section(hub: Hub, prefix: str,
+                                                          setup_sections: SetupSections) -> None:
+    port = free_port()  # nothing listens: both clients keep retrying, which is all this test needs
+    await setup_sections(hub, mqtt={"broker": "127.0.0.1", "port": port, "username": "hub", "password": "pw",
+                                    "discovery_prefix": f"{prefix}/ha"},
+                         simulator={"topic_prefix": prefix, "weather": {"stations": [{"id": "port"}]}})
+    simulator = get_simulator(hub)
+    assert simulator.link is not None
+    assert (simulator.link.host, simulator.link.port) == ("127.0.0.1", port)
+    assert simulator.discovery_prefix == f"{prefix}/ha"
+    assert simulator.link.status_topic == f"{prefix}/simulator/status"
