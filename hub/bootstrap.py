@@ -140,10 +140,8 @@ def _check_automations(raw: dict[str, Any]) -> list[str]:
     sections = _automation_sections(raw)
     if not sections:
         return []
-    try:
-        from automations import check_config as check_automations
-    except ImportError:
-        return []
+    from automations import check_config as check_automations
+
     return list(check_automations(sections))
 
 
@@ -197,16 +195,12 @@ async def async_setup_hub(config_dir: Path, loaded: LoadedConfig, *, clock: Cloc
     manager = async_get_setup_manager(hub)
     await manager.async_setup_all(sections)
 
-    automation_sections = _automation_sections(loaded.raw)
+    from automations import async_setup as async_setup_automations
+
     try:
-        from automations import async_setup as async_setup_automations
-    except ImportError:
-        async_setup_automations = None
-    if async_setup_automations is not None:
-        try:
-            await async_setup_automations(hub, automation_sections)
-        except Exception:
-            _LOGGER.exception("Automation engine failed to start; devices keep running")
+        await async_setup_automations(hub, _automation_sections(loaded.raw))
+    except Exception:
+        _LOGGER.exception("Automation engine failed to start; devices keep running")
 
     await hub.async_start()
     if start_http:
