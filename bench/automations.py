@@ -1,6 +1,8 @@
 """Automation engine benchmark, the same workload and method as ../shared/bench/anchors (sections c and d).
 
-    python -m bench.automations [--n 1000] [--mode parallel] [--total 5000] [--lat-n 1000]
+    python -m bench.automations                # 5 fresh-process runs, Home Assistant interleaved when installed
+    python -m bench.automations --runs 3 --no-anchor
+    python -m bench.automations --single [--n 1000] [--mode parallel] [--total 5000] [--lat-n 1000]
 
 1,000 automations, each: state trigger `sensor.x_i` to 'on'; conditions numeric_state sensor.t above 20
 and template `{{ is_state('binary_sensor.x','on') }}`; action service bench.handle {idx: i}; mode parallel,
@@ -245,7 +247,13 @@ def main() -> None:
     parser.add_argument("--template-total", type=int, default=200_000)
     parser.add_argument("--template-lat-n", type=int, default=5000)
     parser.add_argument("--section", choices=["all", "automation", "template"], default="all")
+    parser.add_argument("--single", action="store_true", help="one run in this process (what each fresh process does)")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-anchor", action="store_true", help="skip Home Assistant even if installed")
     args = parser.parse_args()
+    if not args.single:
+        compare(args)
+        return
     import logging
 
     logging.basicConfig(level=logging.WARNING)
@@ -261,6 +269,69 @@ def main() -> None:
     env = {"python": platform.python_version(), "cpus": os.cpu_count(), "argv": sys.argv[1:],
            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     print(json.dumps({"bench": "automations", "env": env, "metrics": metrics}))
+
+
+def compare(args: argparse.Namespace) -> None:
+    """Fresh processes, Hacho and Home Assistant interleaved; medians and the issue's targets."""
+    from bench._lib import anchor_available, fmt, interleave, median_metrics, run_anchor, run_json
+
+    own = [sys.executable, "-m", "bench.automations", "--single", "--n", str(args.n), "--mode", args.mode,
+           "--total", str(args.total), "--batch", str(args.batch), "--lat-n", str(args.lat_n)]
+    use_anchor = anchor_available() and not args.no_anchor
+
+    def anchor_run() -> dict[str, Any]:
+        auto = run_anchor(["--section", "automation", "--n", str(args.n), "--mode", args.mode,
+                           "--auto-total", str(args.total), "--auto-batch", str(args.batch)])["metrics"]
+        core = run_anchor(["--section", "core", "--total", "50000", "--lat-n", "2000"])["metrics"]
+        return {**auto, "template_render_cached": core["template_render_cached"]}
+
+    mine, theirs = interleave(args.runs, lambda: run_json(own)["metrics"], anchor_run if use_anchor else None)
+    ours, anchor = median_metrics(mine), median_metrics(theirs) if theirs else {}
+    n = args.n
+
+    def pick(metrics: dict[str, Any], *names: str) -> dict[str, Any]:
+        for name in names:
+            if name in metrics:
+                return dict(metrics[name])
+        return {}
+
+    rows = [
+        ("throughput, triggers/s", pick(ours, f"automation_n{n}_throughput"),
+         pick(anchor, f"automation_n{n}_throughput"), "rate"),
+        ("trigger->action p50 us (idle)", pick(ours, f"automation_n{n}_trigger_to_action_idle"),
+         pick(anchor, f"automation_n{n}_trigger_to_action_idle", f"automation_n{n}_trigger_to_action"), "p50_us"),
+        ("trigger->action p99 us (idle)", pick(ours, f"automation_n{n}_trigger_to_action_idle"),
+         pick(anchor, f"automation_n{n}_trigger_to_action_idle", f"automation_n{n}_trigger_to_action"), "p99_us"),
+        ("template renders/s", pick(ours, "template_render_cached"), pick(anchor, "template_render_cached"), "rate"),
+    ]
+    print(f"\n{'what':34} {'hacho':>12} {'HA 2024.3.3':>12}")
+    for label, mine_m, their_m, field in rows:
+        print(f"{label:34} {fmt(mine_m.get(field, float('nan'))):>12} {fmt(their_m.get(field, float('nan'))):>12}")
+    per_auto = pick(ours, f"automation_n{n}_kib_per_automation_loaded").get("value", float("nan"))
+    per_auto_traces = pick(ours, f"automation_n{n}_kib_per_automation_full_traces").get("value", float("nan"))
+    ha_before = pick(anchor, f"automation_n{n}_rss_before_load").get("value")
+    ha_loaded = pick(anchor, f"automation_n{n}_rss_loaded").get("value")
+    ha_after = pick(anchor, f"automation_n{n}_rss_after_bench").get("value")
+    ha_per_auto = (ha_loaded - ha_before) * 1024 / n if ha_loaded and ha_before else float("nan")
+    ha_per_auto_runs = (ha_after - ha_before) * 1024 / n if ha_after and ha_before else float("nan")
+    print(f"{'KiB per automation (loaded)':34} {fmt(per_auto):>12} {fmt(ha_per_auto):>12}")
+    print(f"{'KiB per automation (after runs)':34} {fmt(per_auto_traces):>12} {fmt(ha_per_auto_runs):>12}"
+          "   (Hacho: 20 traces kept each; HA: 5)")
+    targets: dict[str, Any] = {}
+    if anchor:
+        thr, ha_thr = rows[0][1].get("rate", 0), rows[0][2].get("rate", float("inf"))
+        targets = {
+            "throughput_at_least_5x_ha": thr >= 5 * ha_thr,
+            "p99_not_worse_than_ha_p50": rows[2][1].get("p99_us", float("inf")) <= rows[1][2].get("p50_us", 0),
+            "memory_per_automation_not_above_ha": per_auto <= ha_per_auto and per_auto_traces <= ha_per_auto_runs,
+            "template_at_least_2x_ha": rows[3][1].get("rate", 0) >= 2 * rows[3][2].get("rate", float("inf")),
+        }
+    print(json.dumps({"bench": "automations", "runs": args.runs, "n": n,
+                      "anchor": "homeassistant 2024.3.3" if anchor else None,
+                      "kib_per_automation": {"hacho_loaded": per_auto, "hacho_after_runs_20_traces": per_auto_traces,
+                                             "ha_loaded": round(ha_per_auto, 2),
+                                             "ha_after_runs_5_traces": round(ha_per_auto_runs, 2)},
+                      "hacho": ours, "homeassistant": anchor, "targets": targets}))
 
 
 if __name__ == "__main__":
