@@ -19,6 +19,9 @@ Configuration (see config/ceuta/devices/simulator.yaml for the whole site)::
       energy_meters: {meters: [{id: asamblea, profile: office, base_kw: 40, peak_kw: 210}]}
       traffic_counters: {counters: [{id: avenida_espana, lanes: 2}]}
       panels: {topics: ["hacho/panels/+"]}   # signs that acknowledge what the panel drivers send
+      agency_receiver:             # the agencies' servers: POST /agencies/<agency_id>, signatures checked
+        port: 8124
+        secrets: {fire_brigade: !secret fire_brigade_secret}
 
 Everything runs on `hub.clock` and per-device generators seeded from `seed`, so tests drive the
 city with a FakeClock and see the same values for the same seed. `get_simulator(hub)` gives the

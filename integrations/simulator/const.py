@@ -62,10 +62,13 @@ CONF_TOPICS: Final = "topics"
 CONF_STATUS_INTERVAL: Final = "status_interval"
 CONF_PIXEL_ERROR_RATE: Final = "pixel_error_rate"
 CONF_MODEL: Final = "model"
+CONF_AGENCY_RECEIVER: Final = "agency_receiver"
+CONF_SECRETS: Final = "secrets"
 
 DEFAULT_MQTT_HOST: Final = "127.0.0.1"
 DEFAULT_MQTT_PORT: Final = 1883
 DEFAULT_MODBUS_PORT: Final = 5020
+DEFAULT_AGENCY_PORT: Final = 8124
 DEFAULT_TOPIC_PREFIX: Final = "ceuta"
 DEFAULT_DISCOVERY_PREFIX: Final = "homeassistant"
 DEFAULT_PANEL_TOPICS: Final = ("hacho/panels/+",)
@@ -90,3 +93,4 @@ SERVICE_BOLLARD_FAULT: Final = "bollard_fault"
 SERVICE_VEHICLE: Final = "vehicle_on_loop"
 
 EVENT_SIMULATOR_GALE: Final = "simulator_gale"
+EVENT_SIMULATOR_AGENCY_MESSAGE: Final = "simulator_agency_message"

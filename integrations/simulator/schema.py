@@ -8,9 +8,11 @@ from typing import Any
 import voluptuous as vol
 
 from hub.helpers import config_validation as cv
+from integrations.agencies.signing import WebhookSecret
 
 from .city_models import PROFILES
 from .const import (
+    CONF_AGENCY_RECEIVER,
     CONF_AIR_QUALITY,
     CONF_AREA,
     CONF_BASE_KW,
@@ -53,6 +55,7 @@ from .const import (
     CONF_PROFILE,
     CONF_REMOVE_ON_STOP,
     CONF_REPAIR_TIME,
+    CONF_SECRETS,
     CONF_SEED,
     CONF_SLAVE,
     CONF_STATE,
@@ -67,6 +70,7 @@ from .const import (
     CONF_TRAVEL_TIME,
     CONF_USERNAME,
     CONF_WEATHER,
+    DEFAULT_AGENCY_PORT,
     DEFAULT_GALE_DURATION,
     DEFAULT_LOOP_DWELL,
     DEFAULT_MODBUS_PORT,
@@ -76,7 +80,7 @@ from .const import (
     DEFAULT_TRAVEL_TIME,
 )
 
-__all__ = ["BOLLARD_FAULT_SCHEMA", "CONFIG_SCHEMA", "STORM_SCHEMA", "VEHICLE_SCHEMA"]
+__all__ = ["AGENCY_RECEIVER_SCHEMA", "BOLLARD_FAULT_SCHEMA", "CONFIG_SCHEMA", "STORM_SCHEMA", "VEHICLE_SCHEMA"]
 
 _rate = vol.All(vol.Coerce(float), vol.Range(min=0))  # events per day (or hour where named so)
 _seconds = vol.All(vol.Coerce(float), vol.Range(min=0.05))
@@ -234,6 +238,23 @@ PANELS_SCHEMA = vol.Schema({
 })
 
 
+def _webhook_secret(value: Any) -> WebhookSecret:
+    if isinstance(value, WebhookSecret):
+        return value  # validated already
+    try:
+        return WebhookSecret.parse(cv.string(value))
+    except ValueError as err:
+        raise vol.Invalid(str(err)) from None
+
+
+AGENCY_RECEIVER_SCHEMA = vol.Schema({
+    vol.Optional(CONF_HOST, default="127.0.0.1"): cv.string,
+    vol.Optional(CONF_PORT, default=DEFAULT_AGENCY_PORT): vol.All(vol.Coerce(int), vol.Range(min=0, max=65535)),
+    # Per agency id, the key(s) its signatures must verify with; an agency not listed is not checked.
+    vol.Optional(CONF_SECRETS, default=dict): vol.Schema({cv.slug: vol.All(cv.ensure_list, [_webhook_secret])}),
+})
+
+
 def _nothing_twice(config: dict[str, Any]) -> dict[str, Any]:
     modbus = config.get(CONF_MODBUS)
     meters_on_modbus = [m for m in config[CONF_ENERGY][CONF_METERS] if isinstance(m[CONF_TRANSPORT], dict)]
@@ -273,6 +294,9 @@ CONFIG_SCHEMA = vol.All(
         vol.Optional(CONF_ENERGY, default=dict): ENERGY_SCHEMA,
         vol.Optional(CONF_TRAFFIC, default=dict): TRAFFIC_SCHEMA,
         vol.Optional(CONF_PANELS): vol.All(lambda value: {} if value is None else value, PANELS_SCHEMA),
+        # Plays the agencies' servers (what agency.notify sends is received and verified).
+        vol.Optional(CONF_AGENCY_RECEIVER): vol.All(lambda value: {} if value is None else value,
+                                                    AGENCY_RECEIVER_SCHEMA),
     }),
     _nothing_twice,
 )

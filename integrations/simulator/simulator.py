@@ -21,8 +21,10 @@ from integrations.bollards.plc_sim import BollardPLCSimulator
 from integrations.bollards.registers import BollardState
 from integrations.modbus.const import DataType, InputType
 
+from .agency_receiver import AgencyReceiver
 from .city_models import AirQualityModel, EnergyMeterModel, LoopCounterModel
 from .const import (
+    CONF_AGENCY_RECEIVER,
     CONF_AIR_QUALITY,
     CONF_BASE_KW,
     CONF_BOLLARDS,
@@ -55,6 +57,7 @@ from .const import (
     CONF_PROFILE,
     CONF_REMOVE_ON_STOP,
     CONF_REPAIR_TIME,
+    CONF_SECRETS,
     CONF_SEED,
     CONF_SLAVE,
     CONF_STATE,
@@ -148,6 +151,10 @@ class CitySimulator:
             if panels is not None:
                 self.signs = SignFleet(hub, self.link, self.rng("signs"), list(panels[CONF_TOPICS]),
                                        panels[CONF_PIXEL_ERROR_RATE], self.region.sun)
+        receiver = config.get(CONF_AGENCY_RECEIVER)
+        self.receiver: AgencyReceiver | None = None
+        if receiver is not None:
+            self.receiver = AgencyReceiver(hub, receiver[CONF_HOST], receiver[CONF_PORT], receiver[CONF_SECRETS])
 
     def rng(self, name: str) -> random.Random:
         """A generator of its own for `name`, derived from the seed (string seeds hash the same every run)."""
@@ -181,6 +188,8 @@ class CitySimulator:
                          self.plc.port, len(self.plc.bollards), sorted({s for s, _ in self.plc.bollards}))
         if self.field is not None:
             self.field.start()
+        if self.receiver is not None:
+            await self.receiver.async_start()
         if self.link is not None:
             self._announce()
             if self.signs is not None:
@@ -203,6 +212,8 @@ class CitySimulator:
             self.field.stop()
         if self.plc is not None:
             await self.plc.async_stop()
+        if self.receiver is not None:
+            await self.receiver.async_stop()
         if self.link is not None:
             await self.link.async_stop(remove_retained=self.config[CONF_REMOVE_ON_STOP])
 
@@ -313,4 +324,5 @@ class CitySimulator:
                 for b in self.field.bollards.values()},
             "signs": {} if self.signs is None else {s.panel_id: s.acks for s in self.signs.signs.values()},
             "mqtt": None if self.link is None else self.link.stats(),
+            "agencies": None if self.receiver is None else self.receiver.stats(),
         }
