@@ -11,7 +11,10 @@ __all__ = ["InboxSeen", "OutboxRow"]
 
 
 class OutboxRow(Base):
-    """One message to deliver: where, what, how often tried, and when next (revision 0300).
+    """One message to deliver: where, what, how often tried, and when next (revisions 0300, 0310).
+
+    While a relay delivers a row, `lease_owner` holds that relay's token and `next_attempt_ts` the
+    end of its lease; a relay that starts gives back leases held by any other (a run that died).
 
     `payload` is the exact body sent on every attempt; `headers` and `meta` are JSON objects
     (transport headers; what the deliverer or the status events need). `correlation_id` names the
@@ -38,6 +41,7 @@ class OutboxRow(Base):
     updated_ts: Mapped[float] = mapped_column(Double)
     delivered_ts: Mapped[float | None] = mapped_column(Double)
     last_error: Mapped[str | None] = mapped_column(Text)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
 
 
 class InboxSeen(Base):

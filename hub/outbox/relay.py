@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import uuid
 from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -61,6 +62,10 @@ class Outbox:
     backoff (or the destination's Retry-After), dead after `max_attempts`, or held while the
     destination is paused. Rows stay in the database until delivered, so a restart in the middle
     of retrying loses nothing; delivery is at least once (receivers dedupe by message id).
+
+    Claimed rows are leased to this relay's `owner` token. Stopping gives back every row still
+    leased to it, delivered or not yet handed to a deliverer; starting gives back the leases of any
+    other owner (a run killed before it could), so nothing waits out a lease after a restart.
     """
 
     def __init__(self, hub: Hub, *, max_concurrent: int = DEFAULT_MAX_CONCURRENT, lease: float = DEFAULT_LEASE,
@@ -70,6 +75,7 @@ class Outbox:
         self.lease = lease
         self.keep_delivered_days = keep_delivered_days
         self.rng = rng or random.Random()
+        self.owner = uuid.uuid4().hex  # this relay's leases (a new one per run)
         self._registrations: dict[str, _Registration] = {}
         self._paused: set[tuple[str, str]] = set()
         self._inflight: dict[str, tuple[asyncio.Task[None], OutboxMessage]] = {}
@@ -82,6 +88,8 @@ class Outbox:
         self._db_error_logged = False
         self._stopping = False
         self._stalled = False
+        self._stale_released = False  # the leases of earlier runs were given back
+        self._claimed = False  # a claim was sent: rows may be leased to us
 
     # ---- life cycle
 
@@ -95,7 +103,11 @@ class Outbox:
         self.wake()
 
     async def async_stop(self) -> None:
-        """Stop relaying: interrupted deliveries are given back to the table (due now, attempt not counted)."""
+        """Stop relaying: rows leased to us are given back to the table (due now, attempt not counted).
+
+        That is the deliveries interrupted here and also rows a claim took while we were stopping
+        (the relay cancelled while waiting for the claim's result): they never reached a deliverer.
+        """
         if self._stopping:
             return
         self._stopping = True
@@ -106,7 +118,23 @@ class Outbox:
         self._timer = self._purge_timer = None
         if self._runner is not None:
             self._runner.cancel()
-        await self._async_interrupt(list(self._inflight))
+        tasks = [task for task, _message in self._inflight.values()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if not self._claimed:
+            return
+        # Database jobs run in order, so this one runs after any claim still waiting for the recorder.
+        try:
+            released = await self.async_db_job(partial(store.release_owned, owner=self.owner,
+                                                       now=self.hub.clock.time()))
+        except HubError as err:
+            _LOGGER.warning("Outbox: could not give back the messages being delivered (%s); the next start "
+                            "does", err)
+            return
+        if released:
+            _LOGGER.debug("Outbox: %d messages being delivered given back", released)
 
     @property
     def is_running(self) -> bool:
@@ -273,6 +301,12 @@ class Outbox:
             self._db_backoff = 0.0
 
     async def _async_cycle(self) -> None:
+        if not self._stale_released:  # before our first claim: a row leased to a dead run is due now
+            released = await self.async_db_job(partial(store.release_stale, owner=self.owner,
+                                                       now=self.hub.clock.time()))
+            self._stale_released = True
+            if released:
+                _LOGGER.info("Outbox: %d messages leased by a previous run are due again", released)
         spec = self._spec()
         if not spec.kinds:
             return
@@ -280,8 +314,9 @@ class Outbox:
         free = min(self.max_concurrent - len(self._inflight), CLAIM_BATCH)
         busy = {(message.kind, message.destination) for _task, message in self._inflight.values()}
         if free > 0:
+            self._claimed = True
             claimed = await self.async_db_job(partial(
-                store.claim_due, spec=spec, now=now, lease=self.lease, limit=free, busy=busy,
+                store.claim_due, spec=spec, now=now, lease=self.lease, limit=free, busy=busy, owner=self.owner,
             ))
             for message in claimed:
                 self._start(message)
@@ -381,7 +416,8 @@ class Outbox:
         if not message_ids:
             return
         try:
-            await self.async_db_job(partial(store.release, message_ids=message_ids, now=self.hub.clock.time()))
+            await self.async_db_job(partial(store.release, message_ids=message_ids, now=self.hub.clock.time(),
+                                            owner=self.owner))
         except HubError as err:
             _LOGGER.warning("Outbox: could not give back %d interrupted messages (%s); they are due again "
                             "after their lease", len(message_ids), err)

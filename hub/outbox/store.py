@@ -42,6 +42,8 @@ __all__ = [
     "record_paused",
     "record_retry",
     "release",
+    "release_owned",
+    "release_stale",
     "remember_seen",
     "replay",
 ]
@@ -138,11 +140,12 @@ def _eligible(spec: ClaimSpec) -> ColumnElement[bool]:
 
 
 def claim_due(session: Session, spec: ClaimSpec, now: float, lease: float, limit: int,
-              busy: Collection[tuple[str, str]] = ()) -> list[OutboxMessage]:
+              busy: Collection[tuple[str, str]] = (), owner: str | None = None) -> list[OutboxMessage]:
     """Take up to `limit` due rows, at most one per (kind, destination) and none of `busy` ones.
 
-    A taken row counts an attempt and is not due again before `now + lease`: if the process dies
-    during the delivery, the row comes back by itself.
+    A taken row counts an attempt, is leased to `owner` (the relay's token) and is not due again
+    before `now + lease`. A clean stop gives the lease back (`release_owned`); after a crash the
+    next relay to start does (`release_stale`), or, failing both, the lease runs out.
     """
     if limit <= 0 or not spec.kinds:
         return []
@@ -165,7 +168,7 @@ def claim_due(session: Session, spec: ClaimSpec, now: float, lease: float, limit
     ids = [row.id for row in taken]
     session.execute(
         update(_T).where(_T.c.id.in_(ids))
-        .values(attempts=_T.c.attempts + 1, next_attempt_ts=now + lease, updated_ts=now)
+        .values(attempts=_T.c.attempts + 1, next_attempt_ts=now + lease, updated_ts=now, lease_owner=owner)
     )
     return [_snapshot(row) for row in session.execute(select(_T).where(_T.c.id.in_(ids))
                                                         .order_by(_T.c.next_attempt_ts, _T.c.id)).all()]
@@ -186,6 +189,7 @@ def get_message(session: Session, message_id: str) -> OutboxMessage | None:
 
 
 def _finish(session: Session, message_id: str, values: dict[str, Any]) -> OutboxMessage | None:
+    values["lease_owner"] = None  # the attempt is over: whatever comes next is no one's lease
     if values.get("last_error") is not None:
         values["last_error"] = str(values["last_error"])[:_MAX_ERROR]
     result = session.execute(
@@ -223,16 +227,44 @@ def record_paused(session: Session, message_id: str, now: float, error: str) -> 
     return _finish(session, message_id, {"next_attempt_ts": now, "updated_ts": now, "last_error": error})
 
 
-def release(session: Session, message_ids: Collection[str], now: float) -> int:
-    """Give back rows whose delivery was interrupted (a clean stop): due now, the attempt not counted."""
+def _give_back(session: Session, condition: ColumnElement[bool], now: float, *, uncount: bool) -> int:
+    """Make leased rows matching `condition` due now and no one's; `uncount` takes back the claim's attempt."""
+    values: dict[str, Any] = {"next_attempt_ts": now, "updated_ts": now, "lease_owner": None}
+    if uncount:
+        values["attempts"] = case((_T.c.attempts > 0, _T.c.attempts - 1), else_=0)
+    result = session.execute(update(_T).where(_T.c.state == MessageState.PENDING.value, condition).values(values))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def release(session: Session, message_ids: Collection[str], now: float, owner: str | None = None) -> int:
+    """Give back rows whose delivery was interrupted (a clean stop): due now, the attempt not counted.
+
+    With `owner`, only rows still leased to it: one whose outcome was recorded meanwhile keeps it.
+    """
     if not message_ids:
         return 0
-    result = session.execute(
-        update(_T).where(_T.c.id.in_(list(message_ids)), _T.c.state == MessageState.PENDING.value)
-        .values(next_attempt_ts=now, updated_ts=now,
-                attempts=case((_T.c.attempts > 0, _T.c.attempts - 1), else_=0))
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    condition: ColumnElement[bool] = _T.c.id.in_(list(message_ids))
+    if owner is not None:
+        condition = and_(condition, _T.c.lease_owner == owner)
+    return _give_back(session, condition, now, uncount=True)
+
+
+def release_owned(session: Session, owner: str, now: float) -> int:
+    """Give back every row leased to `owner` (its relay is stopping): due now, the attempt not counted.
+
+    This catches rows a claim took while the relay was being stopped, which never reached a deliverer.
+    """
+    return _give_back(session, _T.c.lease_owner == owner, now, uncount=True)
+
+
+def release_stale(session: Session, owner: str, now: float) -> int:
+    """Give back rows leased to anyone but `owner` (a run that died): due now.
+
+    Run when a relay starts, before it claims. The attempt stays counted: the dead run may have
+    sent the message, and a message that kills the hub must still end in the dead letters.
+    """
+    return _give_back(session, and_(_T.c.lease_owner.is_not(None), _T.c.lease_owner != owner), now,
+                      uncount=False)
 
 
 def replay(session: Session, now: float, *, message_ids: Collection[str] | None = None,
@@ -249,7 +281,8 @@ def replay(session: Session, now: float, *, message_ids: Collection[str] | None 
     if not ids:
         return []
     session.execute(update(_T).where(_T.c.id.in_(ids))
-                    .values(state=MessageState.PENDING.value, attempts=0, next_attempt_ts=now, updated_ts=now))
+                    .values(state=MessageState.PENDING.value, attempts=0, next_attempt_ts=now, updated_ts=now,
+                            lease_owner=None))
     return [_snapshot(row) for row in session.execute(select(_T).where(_T.c.id.in_(ids)).order_by(_T.c.id))]
 
 

@@ -55,7 +55,7 @@ from .peers import Peer, PeerStatusEntity
 from .policy import ActuationPolicy, SharingPolicy
 from .remote import RemoteMirror
 from .requests import Requests
-from .store import LoadedState, Outgoing, ensure_stream, load_all, purge, reclaim_leases, resend
+from .store import LoadedState, Outgoing, ensure_stream, load_all, purge, resend
 
 if TYPE_CHECKING:
     from integrations.alarm.manager import AlarmManager
@@ -144,9 +144,6 @@ class FederationManager:
         self._outbox = async_get_outbox(self.hub)  # HubError without the recorder
         self.epoch = await self._outbox.async_db_job(ensure_stream)
         loaded: LoadedState = await self._outbox.async_db_job(load_all)
-        reclaimed = await self._outbox.async_db_job(partial(reclaim_leases, now=self.hub.clock.time()))
-        if reclaimed:
-            _LOGGER.info("Federation: %d messages claimed by the previous run are due again", reclaimed)
         for site, stream in loaded.peers.items():
             if site in self.peers:
                 self.peers[site].stream = stream

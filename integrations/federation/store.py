@@ -11,8 +11,7 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.helpers.ids import uuid7_str
-from hub.outbox import MessageState, NewMessage, add_messages, remember_seen
-from hub.outbox.models import OutboxRow
+from hub.outbox import NewMessage, add_messages, remember_seen
 
 from .const import (
     ACT_EXPIRED,
@@ -52,7 +51,6 @@ __all__ = [
     "load_all",
     "mirror_entity_id",
     "purge",
-    "reclaim_leases",
     "resend",
     "stage_outgoing",
     "update_actuation",
@@ -64,7 +62,6 @@ _PEER = cast(Table, FederationPeer.__table__)
 _RSTATE = cast(Table, FederationRemoteState.__table__)
 _RALARM = cast(Table, FederationRemoteAlarm.__table__)
 _ACT = cast(Table, FederationActuation.__table__)
-_OUTBOX = cast(Table, OutboxRow.__table__)
 _STREAM_NAME = "out"
 
 
@@ -152,20 +149,6 @@ def resend(session: Session, epoch: str, seqs: Iterable[int], now: float) -> tup
                 for r in (found[s] for s in wanted if s in found)]
     add_messages(session, messages, now)
     return [s for s in wanted if s in found], [s for s in wanted if s not in found]
-
-
-def reclaim_leases(session: Session, now: float) -> int:
-    """Make our pending outbox rows due now (at start, before our deliverer runs).
-
-    A row claimed by a previous run that died (or stopped while the relay was claiming) carries a
-    lease of minutes; our stream is delivered in order, so one such row would hold up all behind it.
-    Nothing of ours is being delivered at start, so every lease is stale.
-    """
-    result = session.execute(update(_OUTBOX).where(_OUTBOX.c.kind == OUTBOX_KIND,
-                                                   _OUTBOX.c.state == MessageState.PENDING.value,
-                                                   _OUTBOX.c.next_attempt_ts > now)
-                             .values(next_attempt_ts=now))
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def purge(session: Session, sent_before: float, actuations_before: float) -> tuple[int, int]:
