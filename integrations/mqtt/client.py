@@ -198,6 +198,12 @@ class _AioClient(aiomqtt.Client):
         self._loop.call_soon_threadsafe(self._loop.add_reader, sock.fileno(), read)
 
 
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Take an abandoned publish's outcome, so asyncio does not log it as never retrieved."""
+    if not task.cancelled():
+        task.exception()
+
+
 class MqttClient:
     """The hub's MQTT connection: subscribe, publish, connection status, malformed-payload accounting."""
 
@@ -216,6 +222,8 @@ class MqttClient:
         self._connection_listeners: list[ConnectionCallback] = []
         self._malformed_listeners: list[CALLBACK_TYPE] = []
         self._connected_event = asyncio.Event()
+        # Resolved when the current connection drops: publishes waiting for an acknowledgement fail then.
+        self._lost: asyncio.Future[None] | None = None
         self._stopping = False
         self._outage_logged = False
         self.fast_path = False
@@ -333,6 +341,7 @@ class MqttClient:
             self._outage_logged = True
 
     async def _async_connected(self, aio: _AioClient) -> None:
+        self._lost = self._hub.loop.create_future()
         self._aio = aio
         self.stats.connects += 1
         if self._outage_logged or self.stats.connects > 1:
@@ -356,6 +365,9 @@ class MqttClient:
         if self._aio is None:
             return
         self._aio = None
+        if self._lost is not None and not self._lost.done():
+            self._lost.set_result(None)
+        self._lost = None
         self._connected_event.clear()
         self._cancel_flush()  # its acknowledgement will never come; the reconnect subscribes to everything
         if not self._hub.is_stopping:  # at shutdown, N entities saying "unavailable" is only noise
@@ -490,14 +502,30 @@ class MqttClient:
 
     async def async_publish(self, topic: str, payload: PublishPayload, qos: int = 0,
                             retain: bool = False) -> None:
-        """Publish; QoS 1 and 2 wait for the broker's acknowledgement. Raises DeviceUnavailable."""
-        aio = self._aio
-        if aio is None:
+        """Publish; QoS 1 and 2 wait for the broker's acknowledgement. Raises DeviceUnavailable.
+
+        A publish still waiting when the connection drops fails at once: aiomqtt would leave it
+        waiting for an acknowledgement that cannot come until its timeout (10 s).
+        """
+        aio, lost = self._aio, self._lost
+        if aio is None or lost is None:
             raise DeviceUnavailable(
                 f"MQTT broker {self.host}:{self.port} is not connected; cannot publish to {topic}"
             )
+        publish = asyncio.ensure_future(aio.publish(topic, payload, qos, retain))
         try:
-            await aio.publish(topic, payload, qos, retain)
+            await asyncio.wait((publish, lost), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not publish.done():  # the connection dropped, or our caller was cancelled
+                publish.cancel()
+                publish.add_done_callback(_retrieve)
+        if not publish.done() or publish.cancelled():
+            raise DeviceUnavailable(
+                f"MQTT publish to {topic} on {self.host}:{self.port} failed: the connection was lost before "
+                "the broker acknowledged it"
+            )
+        try:
+            publish.result()
         except aiomqtt.MqttError as err:
             raise DeviceUnavailable(f"MQTT publish to {topic} on {self.host}:{self.port} failed: {err}") from err
         self.stats.published += 1
