@@ -9,12 +9,15 @@ band, plus the per-preset increase detector that ground-based infrared forest su
   excluding the candidate pixels themselves, as MODIS excludes background fires. Once the preset
   has a reference, std is the robust one (the median of the 25 blocks' own deviations, as MODIS
   prefers the mean absolute deviation): an edge in the window no longer hides a fire, because the
-  increase test below already rejects every static edge;
-* increase: against the preset's reference image from earlier visits (3 x 3 maximum, so a pointing
-  offset of a pixel does not look like a rise), after removing the window's mean change (fog,
-  the daily cycle): a rise above max(increase_k, increase_sigma * temporal std of that pixel).
+  increase test below already rejects every static edge; and the background is the cooler of the
+  window mean and the pixel's own reference (a fire on locally cool ground);
+* increase: against the preset's reference image from earlier visits, registered to whole pixels
+  (the head comes back within its repeatability) and taken as a 3 x 3 maximum (so what is left of
+  the offset does not look like a rise), after removing the window's mean change (fog, the daily
+  cycle): a rise above max(increase_k, increase_sigma * temporal std of that pixel).
   Flickering glint and shimmer raise the temporal std, so they stop triggering.
-  Before a preset has a reference, a pixel needs the absolute test or a `strong_k` excess.
+  Before a preset has a reference, or when it is older than `max_reference_age_s` (the scene has
+  changed with the sun since), a pixel needs the absolute test or a `strong_k` excess.
 * glint: candidates on water whose mirror angle to the sun is under glint_angle_deg are dropped.
 
 `water` is a per-pixel uint8 map: 2 water, 1 within a few pixels of water (coast), 0 land.
@@ -52,6 +55,7 @@ BLOCK = 8
 WINDOW_BLOCKS = 5
 BORDER_PX = 2
 SAMPLE = 2  # background statistics use every SAMPLE-th pixel in each direction
+REFERENCE_ALPHA = 0.15  # weight of each new visit in the reference image
 PER_TILE = (BLOCK // SAMPLE) ** 2
 MAX_CANDIDATES = 20_000
 _EIGHT = np.ones((3, 3), dtype=bool)
@@ -70,6 +74,9 @@ class DetectionProfile:
     persistence: int = 3
     window: int = 4
     min_span_s: float = 12.0
+    max_reference_age_s: float = 300.0
+    growth_window_s: float = 180.0
+    min_growth_per_min: float = 0.05
     max_motion_px: float = 0.25
     max_jitter_px: float = 0.6
     water_persistence_factor: int = 2
@@ -135,6 +142,9 @@ class BackgroundModel:
     reference_blocks: F32 | None = None
     variance: F32 | None = None
     visits: int = 0
+    updated_ts: float | None = None  # when the last visit was folded in
+    shift: tuple[int, int] = (0, 0)  # (rows, cols) the current visit's image is displaced by
+    _profiles: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None
     _sum: F32 | None = None
     _sumsq: F32 | None = None
     _first: F32 | None = None
@@ -148,9 +158,10 @@ class BackgroundModel:
             self._sumsq = np.zeros_like(self._sum)
             self._first = self._sum.copy()
         else:
+            assert self._first is not None and self._sumsq is not None
             self._sum += frame
             diff = frame - self._first  # variance about the visit's first frame: no cancellation
-            self._sumsq += diff * diff  # type: ignore[operator]
+            self._sumsq += diff * diff
         self._frames += 1
 
     @property
@@ -158,24 +169,63 @@ class BackgroundModel:
         """Frames accumulated in the current visit."""
         return self._frames
 
-    def close_visit(self, alpha: float = 0.5) -> None:
-        """Fold the visit's mean into the reference; pixels of alarmed fires keep their old reference."""
+    def register(self, frame: F32) -> tuple[int, int]:
+        """Estimate how far the head stopped from where it stopped before (whole pixels, up to 3).
+
+        A PTZ head comes back to a preset within its repeatability; a pixel of offset along a
+        ridge or the coast looks like a 30 K rise. The row and column mean profiles of the frame
+        are matched against the reference's by their gradients (robust to a uniform change).
+        """
+        self.shift = (0, 0)
+        if self._profiles is None or self.reference_max is None:
+            return self.shift
+        rows, cols = self._profiles
+        # glint sparkles, vehicles and fires must not steer the match: clip what is new and hot
+        tamed = np.minimum(frame, self.reference_max + np.float32(2.0))
+        self.shift = (_best_shift(np.diff(tamed.mean(axis=1, dtype=np.float64)), rows),
+                      _best_shift(np.diff(tamed.mean(axis=0, dtype=np.float64)), cols))
+        return self.shift
+
+    def usable(self, ts: float, max_age_s: float) -> bool:
+        """Whether the reference exists and is recent enough to compare against."""
+        return (self.reference is not None and self.updated_ts is not None
+                and ts - self.updated_ts <= max_age_s)
+
+    def close_visit(self, ts: float, alpha: float = REFERENCE_ALPHA, max_age_s: float = math.inf) -> None:
+        """Fold the visit's mean into the reference; pixels of alarmed fires keep their old reference.
+
+        The reference is a slow average (alpha per visit, a time constant of about seven visits) so a
+        fire that grows slowly below the thresholds is not absorbed before it is big enough. The
+        temporal variance takes the visit's own flicker at once (glint) and, from the change since
+        the reference, only the falls: a fire only rises, and must not raise its own threshold.
+        A reference older than `max_age_s` (a camera that was away or down) is replaced, not blended:
+        the sun has moved and the scene with it.
+        """
         if self._sum is None or self._frames == 0:
             return
+        if self.reference is not None and not self.usable(ts, max_age_s):
+            self.reference = self.reference_max = self.reference_blocks = self.variance = None
         n = np.float32(self._frames)
         mean = self._sum / n
         first = self._first
         assert first is not None and self._sumsq is not None
         within = np.maximum(self._sumsq / n - (mean - first) ** 2, 0.0) if self._frames > 1 else None
+        dy, dx = self.shift
+        if self.reference is not None and (dy or dx):  # bring the visit into the reference's pixels
+            mean = _unshift(mean, dy, dx, self.reference)
+            within = None if within is None else _unshift(within, dy, dx, self.variance)
         if self.reference is None:
             new_ref = mean
             var = within if within is not None else np.full_like(mean, 0.25)
         else:
             change = mean - self.reference
             change -= _block_mean(change)  # remove the scene-wide drift before judging pixels
-            between = 0.5 * change * change
-            base = within if within is not None else between
-            var = (1 - alpha) * self.variance + alpha * np.maximum(base, between)  # type: ignore[operator]
+            falls = np.minimum(change, 0.0)
+            between = falls * falls
+            base = np.maximum(within, between) if within is not None else between
+            var = (1 - alpha) * self.variance + alpha * base  # type: ignore[operator]
+            if within is not None:
+                var = np.maximum(var, within)
             new_ref = (1 - alpha) * self.reference + alpha * mean
             for c0, r0, c1, r1 in self.protect:
                 new_ref[r0:r1 + 1, c0:c1 + 1] = self.reference[r0:r1 + 1, c0:c1 + 1]
@@ -184,9 +234,41 @@ class BackgroundModel:
         self.variance = np.asarray(var, dtype=np.float32)
         self.reference_max = ndimage.maximum_filter(self.reference, size=3, mode="nearest")
         self.reference_blocks = _window_mean(self.reference)
+        self._profiles = (np.diff(self.reference.mean(axis=1, dtype=np.float64)),
+                          np.diff(self.reference.mean(axis=0, dtype=np.float64)))
+        self.shift = (0, 0)
         self.visits += 1
+        self.updated_ts = ts
         self._sum = self._sumsq = self._first = None
         self._frames = 0
+
+
+def _best_shift(current: npt.NDArray[np.float64], reference: npt.NDArray[np.float64], limit: int = 3) -> int:
+    """The displacement d (|d| <= limit) with current[i] ~ reference[i - d], by least squares."""
+    n = current.size
+    costs = {}
+    for d in range(-limit, limit + 1):
+        a = current[limit + d: n - limit + d]
+        b = reference[limit: n - limit]
+        costs[d] = float(np.mean((a - b) ** 2)) if a.size else math.inf
+    best = min(costs, key=lambda d: costs[d])
+    # move only when clearly better than staying: a flat profile says nothing
+    return best if costs[best] < 0.7 * costs[0] else 0
+
+
+def _unshift(image: npt.NDArray[Any], dy: int, dx: int, fill: npt.NDArray[Any] | None) -> npt.NDArray[Any]:
+    """An image taken displaced by (dy, dx), in reference pixels; uncovered edges from `fill`."""
+    out = np.roll(image, (-dy, -dx), axis=(0, 1))
+    if fill is not None:
+        if dy > 0:
+            out[-dy:] = fill[-dy:]
+        elif dy < 0:
+            out[:-dy] = fill[:-dy]
+        if dx > 0:
+            out[:, -dx:] = fill[:, -dx:]
+        elif dx < 0:
+            out[:, :-dx] = fill[:, :-dx]
+    return out
 
 
 def _block_sums(frame: F32, size: int = BLOCK) -> npt.NDArray[Any]:
@@ -230,12 +312,13 @@ def _median_neighbours(grid: npt.NDArray[Any], by: npt.NDArray[np.intp], bx: npt
     return np.asarray(np.median(stack, axis=1)[inverse.ravel()])
 
 
-def detect_hotspots(frame: F32, profile: DetectionProfile, background: BackgroundModel, *,
+def detect_hotspots(frame: F32, profile: DetectionProfile, background: BackgroundModel, ts: float, *,
                     exclusion: npt.NDArray[np.bool_] | None = None, water: npt.NDArray[np.uint8] | None = None,
                     glint_angle: Any = None) -> list[Hotspot]:
     """Hotspots in `frame` (kelvin). `glint_angle(rows, cols) -> degrees` is asked only for water candidates."""
     height, width = frame.shape
     nby, nbx = height // BLOCK, width // BLOCK
+    referenced = background.usable(ts, profile.max_reference_age_s)
     offset = np.float32(frame[:: 16, :: 16].mean())
     # Background statistics from every other pixel in each direction (16 of each tile's 64): a
     # 40 x 40 window still holds 400 samples, and the frame is read once instead of twice.
@@ -280,7 +363,7 @@ def detect_hotspots(frame: F32, profile: DetectionProfile, background: Backgroun
     valid = counts >= 4
     safe = np.where(valid, counts, 1.0)
     mean = _box(s1 - ex_s1) / safe
-    if background.reference is not None:
+    if referenced:
         own_n = np.maximum(PER_TILE - ex_n, 1)
         own_mean = (s1 - ex_s1) / own_n
         own_var = np.maximum((s2 - ex_s2) / own_n - own_mean * own_mean, 0.0)
@@ -288,19 +371,26 @@ def detect_hotspots(frame: F32, profile: DetectionProfile, background: Backgroun
     else:
         std_c = np.sqrt(np.maximum(_box(s2 - ex_s2) / safe - mean * mean, 0.0))[by, bx]
     mean_c = mean[by, bx] + offset
-    excess = values - mean_c
-    contextual = valid[by, bx] & (excess > np.maximum(profile.context_sigma * std_c, profile.context_min_k))
     absolute = values > profile.absolute_k
-    if background.reference is not None:
+    floor = np.maximum(profile.context_sigma * std_c, profile.context_min_k)
+    if referenced:
         assert background.reference_max is not None and background.reference_blocks is not None
         assert background.variance is not None
+        dy, dx = background.shift  # the reference pixel under each candidate
+        ref_flat = (np.clip(rows - dy, 0, height - 1) * width + np.clip(cols - dx, 0, width - 1))
         drift = mean0[by, bx] + offset - background.reference_blocks[by, bx]
-        rise = values - background.reference_max.ravel()[flat] - drift
-        limit = np.maximum(profile.increase_k, profile.increase_sigma * np.sqrt(background.variance.ravel()[flat]))
-        new = rise > limit
-        passing = (contextual | absolute) & new
+        local = background.reference_max.ravel()[ref_flat] + drift
+        rise = values - local
+        limit = np.maximum(profile.increase_k,
+                           profile.increase_sigma * np.sqrt(background.variance.ravel()[ref_flat]))
+        # the background is the cooler of the window mean and the pixel's own past: a fire on ground
+        # cooler than its surroundings is hot against where it burns, not against the window
+        mean_c = np.minimum(mean_c, local)
+        contextual = valid[by, bx] & (values - mean_c > floor)
+        passing = (contextual | absolute) & (rise > limit)
     else:
-        passing = (contextual & (excess > profile.strong_k)) | absolute
+        contextual = valid[by, bx] & (values - mean_c > np.maximum(floor, profile.strong_k))
+        passing = contextual | absolute
     if water is not None and np.any(passing):
         on_water = (water[rows, cols] >= 2) & passing
         if profile.mask_water:

@@ -204,7 +204,7 @@ class FireRegistry:
         front = best.report.get("front") or fire.fix.polygon
         props = self._common(fire)
         props.update({
-            "front_area_m2": round(polygon_area_m2([tuple(p) for p in front]), 1),  # type: ignore[misc]
+            "front_area_m2": round(polygon_area_m2([(p[0], p[1]) for p in front]), 1),
             "size_m2": best.report.get("size_m2"), "growth_m2_per_min": fire.growth_m2_per_min(),
             "growth_per_min": best.report.get("growth_per_min"), "confidence": best.report.get("confidence"),
             "temperature_k": best.report["hotspot"]["peak_k"], "tower": best.key[0],

@@ -182,7 +182,10 @@ def intersect_rays(terrain: Terrain, site: TowerSite, bearing_deg_: Any, elevati
 
 def line_of_sight(terrain: Terrain, site: TowerSite, lat: float, lon: float, altitude_m: float,
                   clearance_m: float = 1.0) -> bool:
-    """Whether a point is visible from the camera: no terrain above the (refracted) sight line."""
+    """Whether a point is visible from the camera: no terrain above the (refracted) sight line.
+
+    `clearance_m` forgives terrain up to that much above the line (negative: demand a margin).
+    """
     dist = distance_m(site.lat, site.lon, lat, lon)
     if dist < 1.0:
         return True

@@ -11,12 +11,12 @@ import base64
 import struct
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ImageError", "encode_png", "read_tiff", "thumbnail", "write_tiff"]
+__all__ = ["ImageError", "decode_tiff", "encode_png", "read_tiff", "thumbnail", "write_tiff"]
 
 
 class ImageError(ValueError):
@@ -70,15 +70,24 @@ def read_tiff(path: str | Path) -> npt.NDArray[Any]:
         return _decode_tiff(data)
     except ImageError as err:
         try:
-            import tifffile  # type: ignore[import-not-found]
+            import tifffile
         except ImportError:
             raise ImageError(f"{path}: {err}") from err
         return np.asarray(tifffile.imread(str(path)))
-    except (struct.error, IndexError, ValueError) as err:
+    except (struct.error, IndexError, KeyError) as err:
         raise ImageError(f"{path}: malformed TIFF: {err}") from err
 
 
+def decode_tiff(data: bytes) -> npt.NDArray[Any]:
+    """The first image of TIFF bytes (baseline, uncompressed) as a 2-D array."""
+    try:
+        return _decode_tiff(data)
+    except (struct.error, IndexError, KeyError) as err:
+        raise ImageError(f"malformed TIFF: {err}") from err
+
+
 def _decode_tiff(data: bytes) -> npt.NDArray[Any]:
+    endian: Literal["<", ">"]
     if data[:2] == b"II":
         endian = "<"
     elif data[:2] == b"MM":

@@ -62,6 +62,7 @@ class PresetState:
     exclusion: npt.NDArray[np.bool_] | None = None
     water: npt.NDArray[np.uint8] | None = None
     visit_frames: int = 0
+    last_ts: float = 0.0
 
 
 class TowerProcessor:
@@ -172,7 +173,7 @@ class TowerProcessor:
     def _close_visit(self, index: int) -> None:
         state = self.presets[index]
         state.background.protect = state.tracker.protected_boxes()
-        state.background.close_visit()
+        state.background.close_visit(state.last_ts, max_age_s=self.day.max_reference_age_s)
         state.visit_frames = 0
 
     def process(self, frame: npt.NDArray[Any], ts: float, preset: int, seq: int = 0,
@@ -189,13 +190,16 @@ class TowerProcessor:
         tilt = state.tilt if tilt is None else tilt
         profile, regime, sun = self.profile_at(ts)
         water = self.water_mask(preset)
+        if state.visit_frames == 0:  # a new visit: where did the head stop this time?
+            state.background.register(data)
 
         def glint(rows: Any, cols: Any) -> Any:
             b, e = self.camera.rays(pan, tilt, cols, rows)
             return glint_angle_deg(b, e, sun[0], sun[1]) if sun[1] > 0 else np.full(np.shape(rows), 180.0)
 
-        spots = detect_hotspots(data, profile, state.background, exclusion=state.exclusion, water=water,
+        spots = detect_hotspots(data, profile, state.background, ts, exclusion=state.exclusion, water=water,
                                 glint_angle=glint)
+        state.last_ts = ts
         events = state.tracker.update(ts, spots, profile)
         state.background.accumulate(data)
         state.visit_frames += 1

@@ -81,18 +81,24 @@ def visible_point(terrain: ElevationGrid, site: TowerSite, distance: float, bear
             continue
         la, lo = np.array([lat]), np.array([lon])
         alt = float(terrain.elevation(la, lo)[0]) + 0.5
-        if all(line_of_sight(terrain, s, lat, lon, alt) for s in [site, *(others or [])]):
+        if all(line_of_sight(terrain, s, lat, lon, alt, clearance_m=-3.0) for s in [site, *(others or [])]):
             return lat, lon
     return None
 
 
 @dataclass(slots=True)
 class Schedule:
-    """How a tower scans: frames per preset visit, seconds between frames, seconds to move."""
+    """How a tower scans: frames per preset visit, seconds between frames, seconds to move.
 
-    dwell_frames: int = 6
+    With `burst_cycles`, the tower scans in bursts (a few cycles at the real cadence every
+    `burst_every_s`): a long stretch of time sampled at operating conditions.
+    """
+
+    dwell_frames: int = 3
     frame_interval_s: float = 1.0
     move_s: float = 2.0
+    burst_cycles: int = 0  # > 0: scan this many full cycles, then jump to the next burst
+    burst_every_s: float = 900.0
 
 
 class Rig:
@@ -111,6 +117,8 @@ class Rig:
             start_ts=start_ts, decimation=decimation or max(1, cam["width"] // 160))
         self.schedule = schedule or Schedule()
         self.next_ts = start_ts
+        self.start_ts = start_ts
+        self.burst = 0
         self.visit = 0
         self.frame_in_visit = 0
         self.seq = 0
@@ -140,6 +148,10 @@ class Rig:
             self.visit += 1
             self.camera.goto(self.preset)
             self.next_ts = ts + self.schedule.frame_interval_s + self.schedule.move_s
+            cycle = len(self.spec["presets"]) * max(1, self.schedule.burst_cycles)
+            if self.schedule.burst_cycles and self.visit % cycle == 0:
+                self.burst += 1
+                self.next_ts = self.start_ts + self.burst * self.schedule.burst_every_s
         else:
             self.next_ts = ts + self.schedule.frame_interval_s
         return result, truth

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from .const import COVER_ROCK, COVER_SEA, COVER_URBAN, COVER_VEGETATION, MAX_RANGE_M
 from .elevation import ElevationGrid
-from .geolocation import TowerSite, apparent_elevation, destination_np, intersect_rays
+from .geolocation import TowerSite, apparent_elevation, destination_np, intersect_rays, line_of_sight
 from .optics import CameraModel, brightness_temperature, glint_angle_deg, planck_radiance, sun_position
 from .scene import (
     Scenario,
@@ -86,13 +86,14 @@ class SimulatedCamera:
 
     def __init__(self, site: TowerSite, camera: CameraModel, terrain: ElevationGrid,
                  presets: list[tuple[float, float]], scenario: Scenario, *, start_ts: float,
-                 decimation: int = 4) -> None:
+                 decimation: int = 4, pointing_sigma_deg: float | None = None) -> None:
         self.site = site
         self.camera = camera
         self.terrain = terrain
         self.presets = presets
         self.scenario = scenario
         self.decimation = max(1, decimation)
+        self.pointing_sigma_deg = scenario.pointing_sigma_deg if pointing_sigma_deg is None else pointing_sigma_deg
         self._rng = np.random.default_rng(scenario.seed)
         self._geometry: dict[int, PresetGeometry] = {}
         self.vehicles, self.ships = build_scene_objects(scenario, terrain, site.lat, site.lon, start_ts)
@@ -100,6 +101,7 @@ class SimulatedCamera:
         self.offset = (0.0, 0.0)
         self.truth: list[FireTruth] = []
         self._cache: _Background | None = None
+        self._sight: dict[int, bool] = {}
         self._noise_bank: F32 | None = None
         gy, gx = np.gradient(terrain.data.astype(np.float64))
         cell_n = terrain.dlat * 111_195.0
@@ -165,7 +167,7 @@ class SimulatedCamera:
     def goto(self, preset: int) -> None:
         """Move to a preset; the head stops within its repeatability (a new offset per visit)."""
         self.preset = preset
-        sigma = self.scenario.pointing_sigma_deg
+        sigma = self.pointing_sigma_deg
         self.offset = (float(self._rng.normal(0.0, sigma)), float(self._rng.normal(0.0, sigma)))
 
     # ---- rendering
@@ -329,11 +331,11 @@ class SimulatedCamera:
         ok = (rr >= 0) & (rr < cam.height) & (cc >= 0) & (cc < cam.width)
         return (rr[ok] * cam.width + cc[ok]), weights[ok]
 
-    def _add(self, bg: _Background, geo: PresetGeometry, lat: FloatArray, lon: FloatArray, alt: FloatArray,
+    def _add(self, bg: _Background, lat: FloatArray, lon: FloatArray, alt: FloatArray,
              area: FloatArray, temp: FloatArray, density: float) -> tuple[Any, Any] | None:
         """Ground elements (a fire) as radiance at the camera: coverage x contrast x transmission."""
         u, v, dist, front = self._project(lat, lon, alt)
-        vis = self._visible(geo, u, v, dist, front)
+        vis = front & self.camera.in_frame(u, v, -2.0)
         if not np.any(vis):
             return None
         u, v, area, temp = u[vis], v[vis], area[vis], temp[vis]
@@ -355,7 +357,7 @@ class SimulatedCamera:
                               bool(front0[0] and self.camera.in_frame(u0, v0)[0]), False,
                               float(u0[0]), float(v0[0]), float(d0[0]), 0.0, shape["area_m2"] if shape else 0.0)
             self.truth.append(truth)
-            if shape is None or not truth.in_frame:
+            if shape is None or not truth.in_frame or not self._fire_in_sight(index, ign.lat, ign.lon):
                 continue
             density = self._pixel_density(ign.lat, ign.lon)
             count = int(np.clip(shape["area_m2"] * density * 4.0, 12, 4000))
@@ -363,7 +365,7 @@ class SimulatedCamera:
             assert elements is not None
             lat, lon, area, temp = elements
             alt = self.terrain.elevation(lat, lon) + 0.5
-            delta = self._add(bg, geo, lat, lon, alt, area, temp, density)
+            delta = self._add(bg, lat, lon, alt, area, temp, density)
             if delta is not None:
                 out[("fire", index)] = delta
                 truth.visible = True
@@ -380,6 +382,13 @@ class SimulatedCamera:
             self._point(bg, geo, chimney.lat, chimney.lon, chimney.area_m2, chimney.temp_k, 25.0, out,
                         ("chimney", index))
         return out
+
+    def _fire_in_sight(self, index: int, lat: float, lon: float) -> bool:
+        """Exact line of sight to an ignition point (cached: the tower and the ground do not move)."""
+        if index not in self._sight:
+            alt = float(self.terrain.elevation(np.array([lat]), np.array([lon]))[0]) + 1.0
+            self._sight[index] = line_of_sight(self.terrain, self.site, lat, lon, alt)
+        return self._sight[index]
 
     def _point(self, bg: _Background, geo: PresetGeometry, lat: float, lon: float, area_m2: float,
                temp_k: float, height_m: float, out: dict[Any, tuple[Any, Any]], key: Any) -> None:

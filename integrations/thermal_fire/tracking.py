@@ -3,10 +3,11 @@
 A track turns into an alarm when it was seen in `persistence` of the last `window` frames of its
 preset, over at least `min_span_s` seconds (with a scanning camera: on two visits of the preset),
 its centroid stays steady (glint sparkles and noise hop around inside the association gate),
+if it has been watched for more than `growth_window_s` it must be growing (the growth test),
 and it does not move: vehicles and ships drift across the image or are gone by the next visit,
 while a young fire stays put and grows. On water, persistence doubles; on water and along the
-coast a third of the drift speed already counts as moving (ships are slow in the image). Alarmed tracks report updates and
-clear after `clear_frames` frames unseen.
+coast a third of the drift speed already counts as moving (ships are slow in the image).
+Alarmed tracks report updates and clear after `clear_frames` frames unseen.
 """
 
 from __future__ import annotations
@@ -195,8 +196,13 @@ class Tracker:
                 continue
             factor = profile.water_persistence_factor if spot.water else 1
             steady = track.jitter() <= profile.max_jitter_px + 0.15 * math.sqrt(spot.pixels)
+            age = ts - track.history[0].ts
+            # growth test: a hotspot watched for minutes without alarming must be growing to alarm
+            # now (a slowly heating rock is not; a fire found late still is)
+            growing = (age < profile.growth_window_s or spot.absolute
+                       or track.growth_per_min() >= profile.min_growth_per_min)
             persistent = (track.hits_in_window(seq, profile.window * factor) >= profile.persistence * factor
-                          and ts - track.history[0].ts >= profile.min_span_s and steady)
+                          and age >= profile.min_span_s and steady and growing)
             if not track.alarmed and persistent:
                 track.alarmed = True
                 track.alarm_seq = seq
