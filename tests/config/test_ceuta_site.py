@@ -219,7 +219,8 @@ def test_the_site_configuration_is_valid() -> None:
     assert check_config(SITE) == []
     loaded = load_and_check_core(SITE)
     assert loaded.errors == []
-    for section in ("frontend", "alarm", "agencies", "anpr", "simulator", "bollards", "panels", "automations"):
+    for section in ("frontend", "alarm", "agencies", "anpr", "thermal_fire", "simulator", "bollards", "panels",
+                    "automations"):
         assert section in loaded.raw, f"{section} missing from configuration.yaml"
 
 
