@@ -45,7 +45,7 @@ from integrations.thermal_fire.scenarios import (
 )
 from integrations.thermal_fire.scene import Ignition, Scenario, ceuta_terrain
 
-REGIMES = {
+REGIMES: dict[str, tuple[float, dict[str, Any]]] = {
     # name: (start time, scenario overrides)
     "night": (utc(2026, 7, 15, 1.0), {}),
     "day": (utc(2026, 7, 15, 12.5), {}),
@@ -273,7 +273,8 @@ def fps_bench(width: int, frames_per_regime: int = 40, passes: int = 3) -> dict[
         start, overrides = REGIMES[regime]
         spec = hacho_spec(width, HACHO_PRESETS[:1])
         proc = TowerProcessor(spec, terrain=terrain)
-        fire = proc.locator.locate(HACHO_PRESETS[0]["pan"], HACHO_PRESETS[0]["tilt"], width / 2, width * 0.45)
+        state = proc.presets[0]
+        fire = proc.locator.locate(state.pan, state.tilt, width / 2, width * 0.45)
         scenario = Scenario(seed=3, ignitions=[Ignition(fire.lat, fire.lon, start + 30.0)], chimneys=[POWER_STATION],
                             **{"vehicles": 10, "ships": 5, **overrides})
         rig = Rig(spec, scenario, start, schedule=Schedule(dwell_frames=10_000, move_s=0.0), terrain=terrain)
@@ -286,10 +287,12 @@ def fps_bench(width: int, frames_per_regime: int = 40, passes: int = 3) -> dict[
                 proc.process(data, ts, 0)
                 samples.append(time.perf_counter() - t0)
         timings[regime] = statistics.median(samples)
-        print(f"  {regime}: {statistics.median(samples) * 1000:.2f} ms/frame median "
-              f"({1 / statistics.median(samples):.0f} frames/s), p95 {percentile(samples, 95) * 1000:.2f} ms", flush=True)
+        median = statistics.median(samples)
+        print(f"  {regime}: {median * 1000:.2f} ms/frame median ({1 / median:.0f} frames/s), "
+              f"p95 {percentile(samples, 95) * 1000:.2f} ms", flush=True)
     worst = max(timings.values())
-    return {"width": width, "height": width * 4 // 5, "ms_per_frame": {k: round(v * 1000, 3) for k, v in timings.items()},
+    return {"width": width, "height": width * 4 // 5,
+            "ms_per_frame": {k: round(v * 1000, 3) for k, v in timings.items()},
             "frames_per_s_per_core": round(1.0 / worst, 1)}
 
 

@@ -42,16 +42,23 @@ def _rect(value: Any) -> list[int]:
     return [x0, y0, x1, y1]
 
 
-EXCLUSION_SCHEMA = vol.Any(
-    vol.Schema({vol.Required("rect"): _rect, vol.Optional("note"): str}),
-    vol.Schema({
-        vol.Required("lat"): _LAT, vol.Required("lon"): _LON,
-        vol.Optional("radius_m", default=50.0): _POS,
-        vol.Optional("height_m", default=0.0): vol.Coerce(float),
-        vol.Optional("note"): str,
-    }),
-    msg="an exclusion is {rect: [x0, y0, x1, y1]} or {lat, lon, radius_m}",
-)
+_RECT_EXCLUSION = vol.Schema({vol.Required("rect"): _rect, vol.Optional("note"): str})
+_GEO_EXCLUSION = vol.Schema({
+    vol.Required("lat"): _LAT, vol.Required("lon"): _LON,
+    vol.Optional("radius_m", default=50.0): _POS,
+    vol.Optional("height_m", default=0.0): vol.Coerce(float),
+    vol.Optional("note"): str,
+})
+
+
+def EXCLUSION_SCHEMA(value: Any) -> dict[str, Any]:
+    """A pixel rectangle {rect: [x0, y0, x1, y1]} or a ground circle {lat, lon, radius_m}."""
+    if isinstance(value, dict) and "rect" in value:
+        return dict(_RECT_EXCLUSION(value))
+    if isinstance(value, dict) and "lat" in value:
+        return dict(_GEO_EXCLUSION(value))
+    raise vol.Invalid(f"an exclusion is {{rect: [x0, y0, x1, y1]}} or {{lat, lon, radius_m}}, got {value!r}")
+
 
 PRESET_SCHEMA = vol.Schema({
     vol.Required("name"): _ID,

@@ -12,9 +12,11 @@ band, plus the per-preset increase detector that ground-based infrared forest su
   increase test below already rejects every static edge; and the background is the cooler of the
   window mean and the pixel's own reference (a fire on locally cool ground);
 * increase: against the preset's reference image from earlier visits, registered to whole pixels
-  (the head comes back within its repeatability) and taken as a 3 x 3 maximum (so what is left of
-  the offset does not look like a rise), after removing the window's mean change (fog, the daily
-  cycle): a rise above max(increase_k, increase_sigma * temporal std of that pixel).
+  (the head comes back within its repeatability) and raised half-way to its 3 x 3 maximum (so
+  what is left of the offset, up to half a pixel, does not look like a rise), after removing the
+  window's change (fog, the daily cycle: the median change of its 25 tiles, so objects leaving the
+  window do not count): a rise
+  above max(increase_k, increase_sigma * temporal std of that pixel).
   Flickering glint and shimmer raise the temporal std, so they stop triggering.
   Before a preset has a reference, or when it is older than `max_reference_age_s` (the scene has
   changed with the sun since), a pixel needs the absolute test or a `strong_k` excess.
@@ -55,7 +57,10 @@ BLOCK = 8
 WINDOW_BLOCKS = 5
 BORDER_PX = 2
 SAMPLE = 2  # background statistics use every SAMPLE-th pixel in each direction
-REFERENCE_ALPHA = 0.15  # weight of each new visit in the reference image
+REFERENCE_ALPHA = 0.05  # weight of each new visit in the reference image
+REFERENCE_EDGE = 0.5  # share of the 3x3 neighbourhood's excess a pixel's reference tolerates
+REGISTER_RANGE = 3  # pixels of pointing offset searched between visits
+MIN_ANCHORS = 40
 PER_TILE = (BLOCK // SAMPLE) ** 2
 MAX_CANDIDATES = 20_000
 _EIGHT = np.ones((3, 3), dtype=bool)
@@ -135,7 +140,8 @@ class Hotspot:
 
 @dataclass(slots=True)
 class BackgroundModel:
-    """A preset's reference: mean image of earlier visits, its 3x3 max, block means, temporal variance."""
+    """A preset's reference: mean image of earlier visits, its edge-tolerant version, block means,
+    temporal variance."""
 
     reference: F32 | None = None
     reference_max: F32 | None = None
@@ -144,7 +150,8 @@ class BackgroundModel:
     visits: int = 0
     updated_ts: float | None = None  # when the last visit was folded in
     shift: tuple[int, int] = (0, 0)  # (rows, cols) the current visit's image is displaced by
-    _profiles: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None
+    window_means: F32 | None = None  # tile means of the reference as it lies now (moved by `shift`)
+    _anchors: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], F32] | None = None
     _sum: F32 | None = None
     _sumsq: F32 | None = None
     _first: F32 | None = None
@@ -173,17 +180,25 @@ class BackgroundModel:
         """Estimate how far the head stopped from where it stopped before (whole pixels, up to 3).
 
         A PTZ head comes back to a preset within its repeatability; a pixel of offset along a
-        ridge or the coast looks like a 30 K rise. The row and column mean profiles of the frame
-        are matched against the reference's by their gradients (robust to a uniform change).
+        ridge, a rock or the coast looks like a 10-30 K rise. The reference's strongest edges
+        (up to a few thousand pixels) are compared with the frame at every offset; the mean absolute
+        difference (about its median, so a uniform change does not count; absolute, so a few glint
+        sparkles, cars or fires do not steer it) is smallest at the true offset.
         """
         self.shift = (0, 0)
-        if self._profiles is None or self.reference_max is None:
-            return self.shift
-        rows, cols = self._profiles
-        # glint sparkles, vehicles and fires must not steer the match: clip what is new and hot
-        tamed = np.minimum(frame, self.reference_max + np.float32(2.0))
-        self.shift = (_best_shift(np.diff(tamed.mean(axis=1, dtype=np.float64)), rows),
-                      _best_shift(np.diff(tamed.mean(axis=0, dtype=np.float64)), cols))
+        self.window_means = self.reference_blocks
+        if self._anchors is None or self.reference is None or self._anchors[0].size < MIN_ANCHORS:
+            return self.shift  # nothing sharp enough to register on: a flat scene forgives offsets
+        rows, cols, values = self._anchors
+        costs: dict[tuple[int, int], float] = {}
+        for dy in range(-REGISTER_RANGE, REGISTER_RANGE + 1):
+            for dx in range(-REGISTER_RANGE, REGISTER_RANGE + 1):
+                diff = frame[rows + dy, cols + dx] - values
+                costs[(dy, dx)] = float(np.abs(diff - np.median(diff)).mean())
+        best = min(costs, key=lambda k: costs[k])
+        if best != (0, 0) and costs[best] < 0.7 * costs[(0, 0)]:  # move only when clearly better
+            self.shift = best
+            self.window_means = _tile_means(np.roll(self.reference, best, axis=(0, 1)))
         return self.shift
 
     def usable(self, ts: float, max_age_s: float) -> bool:
@@ -194,7 +209,7 @@ class BackgroundModel:
     def close_visit(self, ts: float, alpha: float = REFERENCE_ALPHA, max_age_s: float = math.inf) -> None:
         """Fold the visit's mean into the reference; pixels of alarmed fires keep their old reference.
 
-        The reference is a slow average (alpha per visit, a time constant of about seven visits) so a
+        The reference is a slow average (alpha per visit, a time constant of about twenty visits) so a
         fire that grows slowly below the thresholds is not absorbed before it is big enough. The
         temporal variance takes the visit's own flicker at once (glint) and, from the change since
         the reference, only the falls: a fire only rises, and must not raise its own threshold.
@@ -205,6 +220,7 @@ class BackgroundModel:
             return
         if self.reference is not None and not self.usable(ts, max_age_s):
             self.reference = self.reference_max = self.reference_blocks = self.variance = None
+            self.window_means = None
         n = np.float32(self._frames)
         mean = self._sum / n
         first = self._first
@@ -232,10 +248,12 @@ class BackgroundModel:
                 var[r0:r1 + 1, c0:c1 + 1] = self.variance[r0:r1 + 1, c0:c1 + 1]  # type: ignore[index]
         self.reference = new_ref.astype(np.float32)
         self.variance = np.asarray(var, dtype=np.float32)
-        self.reference_max = ndimage.maximum_filter(self.reference, size=3, mode="nearest")
-        self.reference_blocks = _window_mean(self.reference)
-        self._profiles = (np.diff(self.reference.mean(axis=1, dtype=np.float64)),
-                          np.diff(self.reference.mean(axis=0, dtype=np.float64)))
+        # half-way to the 3x3 maximum: what a residual half-pixel misregistration can show at a pixel
+        # next to something hotter, without hiding a fire next to a warm rock
+        top = ndimage.maximum_filter(self.reference, size=3, mode="nearest")
+        self.reference_max = self.reference + REFERENCE_EDGE * (top - self.reference)
+        self.reference_blocks = self.window_means = _tile_means(self.reference)
+        self._anchors = _anchors(self.reference, self.variance)
         self.shift = (0, 0)
         self.visits += 1
         self.updated_ts = ts
@@ -243,17 +261,30 @@ class BackgroundModel:
         self._frames = 0
 
 
-def _best_shift(current: npt.NDArray[np.float64], reference: npt.NDArray[np.float64], limit: int = 3) -> int:
-    """The displacement d (|d| <= limit) with current[i] ~ reference[i - d], by least squares."""
-    n = current.size
-    costs = {}
-    for d in range(-limit, limit + 1):
-        a = current[limit + d: n - limit + d]
-        b = reference[limit: n - limit]
-        costs[d] = float(np.mean((a - b) ** 2)) if a.size else math.inf
-    best = min(costs, key=lambda d: costs[d])
-    # move only when clearly better than staying: a flat profile says nothing
-    return best if costs[best] < 0.7 * costs[0] else 0
+def _anchors(reference: F32, variance: F32, count: int = 1500
+             ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], F32]:
+    """Steady pixels on the reference's strongest edges, away from the border, with their values.
+
+    `count` on horizontal edges (they fix the vertical offset) and `count` on vertical ones.
+    Steady: a temporal std under 1 K around it, so the residue of glint sparkles is no anchor.
+    """
+    m = REGISTER_RANGE + 1
+    # steady neighbourhoods: next to a pixel that glint made flicker, the "edge" is its residue
+    steady = ndimage.maximum_filter(variance, size=3, mode="nearest")[m:-m, m:-m] < 1.0
+    core = reference[m - 1: -m + 1, m - 1: -m + 1]
+    gy = np.abs(core[2:, 1:-1] - core[:-2, 1:-1])
+    gx = np.abs(core[1:-1, 2:] - core[1:-1, :-2])
+    picked: list[npt.NDArray[np.intp]] = [np.zeros(0, dtype=np.intp)]
+    for grad in (gy, gx):
+        strength = np.where(steady, grad, 0.0).ravel()
+        k = min(count, strength.size)
+        flat = np.argpartition(strength, -k)[-k:]
+        # edges, not texture or noise: at least 1 K across a pixel and well above the typical step
+        picked.append(flat[strength[flat] > max(1.0, 4.0 * float(np.median(grad)))])
+    flat = np.unique(np.concatenate(picked))
+    rows, cols = np.divmod(flat, gy.shape[1])
+    rows, cols = rows + m, cols + m
+    return rows, cols, reference[rows, cols]
 
 
 def _unshift(image: npt.NDArray[Any], dy: int, dx: int, fill: npt.NDArray[Any] | None) -> npt.NDArray[Any]:
@@ -271,7 +302,7 @@ def _unshift(image: npt.NDArray[Any], dy: int, dx: int, fill: npt.NDArray[Any] |
     return out
 
 
-def _block_sums(frame: F32, size: int = BLOCK) -> npt.NDArray[Any]:
+def _block_sums(frame: npt.NDArray[Any], size: int = BLOCK) -> npt.NDArray[Any]:
     """Sums over size x size tiles (the frame cropped to whole tiles); reduceat is the fast path."""
     rows, cols = frame.shape[0] // size, frame.shape[1] // size
     cropped = frame[: rows * size, : cols * size]
@@ -282,6 +313,13 @@ def _block_sums(frame: F32, size: int = BLOCK) -> npt.NDArray[Any]:
 def _box(grid: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """Sum over WINDOW_BLOCKS x WINDOW_BLOCKS neighbourhoods of a block grid (edges reflected)."""
     return ndimage.uniform_filter(grid, size=WINDOW_BLOCKS, mode="reflect") * (WINDOW_BLOCKS * WINDOW_BLOCKS)
+
+
+def _tile_means(frame: F32) -> F32:
+    """Mean of each BLOCK x BLOCK tile, from the same SAMPLE-spaced pixels the detector uses."""
+    rows, cols = frame.shape[0] // BLOCK, frame.shape[1] // BLOCK
+    sampled = frame[: rows * BLOCK: SAMPLE, : cols * BLOCK: SAMPLE].astype(np.float64)
+    return (_block_sums(sampled, BLOCK // SAMPLE) / PER_TILE).astype(np.float32)
 
 
 def _window_mean(frame: F32) -> F32:
@@ -374,11 +412,14 @@ def detect_hotspots(frame: F32, profile: DetectionProfile, background: Backgroun
     absolute = values > profile.absolute_k
     floor = np.maximum(profile.context_sigma * std_c, profile.context_min_k)
     if referenced:
-        assert background.reference_max is not None and background.reference_blocks is not None
+        assert background.reference_max is not None and background.window_means is not None
         assert background.variance is not None
         dy, dx = background.shift  # the reference pixel under each candidate
         ref_flat = (np.clip(rows - dy, 0, height - 1) * width + np.clip(cols - dx, 0, width - 1))
-        drift = mean0[by, bx] + offset - background.reference_blocks[by, bx]
+        # the scene's own change around the pixel (fog, the sun): the median over the 5 x 5 tiles
+        # of each tile's change, so a ship or a car leaving part of the window does not count
+        tile_now = s1 / PER_TILE + offset
+        drift = _median_neighbours(tile_now - background.window_means, by, bx)
         local = background.reference_max.ravel()[ref_flat] + drift
         rise = values - local
         limit = np.maximum(profile.increase_k,

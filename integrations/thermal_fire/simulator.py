@@ -334,7 +334,7 @@ class SimulatedCamera:
     def _add(self, bg: _Background, lat: FloatArray, lon: FloatArray, alt: FloatArray,
              area: FloatArray, temp: FloatArray, density: float) -> tuple[Any, Any] | None:
         """Ground elements (a fire) as radiance at the camera: coverage x contrast x transmission."""
-        u, v, dist, front = self._project(lat, lon, alt)
+        u, v, _, front = self._project(lat, lon, alt)
         vis = front & self.camera.in_frame(u, v, -2.0)
         if not np.any(vis):
             return None

@@ -1,0 +1,109 @@
+"""thermal_fire through the hub: a simulated ignition raises events, entities, services act on it."""
+
+from __future__ import annotations
+
+import json
+
+from hub.helpers.geo import distance_m
+from integrations.thermal_fire.geojson import validate_geojson
+
+from .conftest import FIRE_POINT, FireHub
+
+
+async def test_ignition_raises_detected_event_with_geojson(fire_hub: FireHub) -> None:
+    await fire_hub.run(150, until="thermal_fire_detected")
+    detected = fire_hub.of("thermal_fire_detected")
+    assert len(detected) == 1
+    feature = detected[0].data
+    validate_geojson(feature)
+    json.dumps(feature)  # the payload is plain JSON
+    point, region = feature["geometry"]["geometries"]
+    lon, lat = point["coordinates"]
+    assert distance_m(lat, lon, *FIRE_POINT) < 150.0
+    assert region["type"] == "Polygon"
+    props = feature["properties"]
+    assert props["fire_id"] == "fire_1" and props["tower"] == "hacho" and props["preset"] == "west"
+    assert props["temperature_k"] > props["background_k"]
+    assert 0.0 < props["confidence"] <= 1.0
+    assert props["bearings"][0]["tower"] == "hacho"
+    assert 255.0 < props["bearings"][0]["bearing_deg"] < 270.0
+    assert props["snapshot"]["format"] == "png" and props["snapshot"]["data"]
+
+
+async def test_fire_entity_and_camera_sensor(fire_hub: FireHub) -> None:
+    await fire_hub.run(150, until="thermal_fire_detected")
+    await fire_hub.hub.async_block_till_done()
+    state = fire_hub.hub.states.get("geo_location.fire_1")
+    assert state is not None
+    assert distance_m(state.attributes["latitude"], state.attributes["longitude"], *FIRE_POINT) < 150.0
+    assert 2.0 < float(state.state) < 4.0  # km from the tower
+    assert state.attributes["status"] == "detected"
+    camera = fire_hub.hub.states.get("sensor.hacho_thermal_camera")
+    assert camera is not None and camera.state == "scanning"
+    assert camera.attributes["frames_processed"] > 0
+    assert camera.attributes["frames_processed"] + camera.attributes["frames_dropped"] \
+        == camera.attributes["frames_submitted"]
+
+
+async def test_update_carries_front_and_spread_cone_downwind(fire_hub: FireHub) -> None:
+    await fire_hub.run(150, until="thermal_fire_detected")
+    await fire_hub.run(40, until="thermal_fire_updated")
+    updated = fire_hub.of("thermal_fire_updated")
+    assert updated, "an alarmed fire reports updates"
+    feature = updated[-1].data
+    validate_geojson(feature)
+    assert feature["geometry"]["geometries"][1]["type"] == "Polygon"  # the front
+    spread = feature["properties"]["spread"]
+    validate_geojson(spread)
+    assert spread["properties"]["direction_deg"] == 270.0  # wind from 90 degrees blows it west
+
+
+async def test_fire_weather_sensor_follows_the_station(fire_hub: FireHub) -> None:
+    hub = fire_hub.hub
+    sensor = hub.states.get("sensor.fire_weather_index")
+    assert sensor is not None and sensor.attributes["index"] == "fosberg_ffwi"
+    dry = float(sensor.state)
+    hub.states.async_set("sensor.humidity", "80")
+    await hub.async_block_till_done()
+    wet = float(hub.states.get("sensor.fire_weather_index").state)  # type: ignore[union-attr]
+    assert wet < dry
+    hub.states.async_set("sensor.wind_speed", "36", {"unit_of_measurement": "km/h"})  # 10 m/s
+    await hub.async_block_till_done()
+    state = hub.states.get("sensor.fire_weather_index")
+    assert state is not None and float(state.state) > wet
+    assert state.attributes["wind_speed_ms"] == 10.0
+
+
+async def test_confirm_sets_status(fire_hub: FireHub) -> None:
+    await fire_hub.run(150, until="thermal_fire_detected")
+    response = await fire_hub.hub.services.async_call("thermal_fire", "confirm", {"fire": "geo_location.fire_1"},
+                                                      return_response=True)
+    assert response == {"fire_id": "fire_1", "status": "confirmed"}
+    await fire_hub.hub.async_block_till_done()
+    assert fire_hub.hub.states.get("geo_location.fire_1").attributes["status"] == "confirmed"  # type: ignore[union-attr]
+    assert fire_hub.of("thermal_fire_updated")[-1].data["properties"]["status"] == "confirmed"
+
+
+async def test_dismiss_with_exclusion_stops_realarm(fire_hub: FireHub) -> None:
+    await fire_hub.run(150, until="thermal_fire_detected")
+    response = await fire_hub.hub.services.async_call("thermal_fire", "dismiss", {"fire": "fire_1"},
+                                                      return_response=True)
+    assert response["exclusions"][0]["tower"] == "hacho"
+    cleared = fire_hub.of("thermal_fire_cleared")
+    assert cleared and cleared[-1].data["reason"].startswith("dismissed")
+    await fire_hub.hub.async_block_till_done()
+    assert fire_hub.hub.states.get("geo_location.fire_1") is None
+    # the fire keeps burning (and growing) where the operator said there is none: no new alarm
+    await fire_hub.run(120)
+    assert len(fire_hub.of("thermal_fire_detected")) == 1
+    stored = await fire_hub.manager.store.async_load()
+    assert stored is not None and stored["exclusions"]["hacho"]["west"]
+
+
+async def test_unknown_fire_is_a_clear_error(fire_hub: FireHub) -> None:
+    import pytest
+
+    from hub.exceptions import ServiceValidationError
+
+    with pytest.raises(ServiceValidationError, match="no active fire 'fire_9'"):
+        await fire_hub.hub.services.async_call("thermal_fire", "dismiss", {"fire": "fire_9"})

@@ -1,0 +1,77 @@
+"""The worker process: a bounded queue that drops and counts, commands never dropped, clean stop."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+from integrations.thermal_fire.worker import FrameWorker
+
+SPEC = {"id": "tiny", "lat": 35.9, "lon": -5.3, "height_m": 100.0,
+        "camera": {"width": 32, "height": 32, "hfov": 10.0, "vfov": 10.0},
+        "presets": [{"name": "p", "pan": 270.0, "tilt": -2.0}], "terrain": {"type": "flat"}}
+
+
+class Inbox:
+    """Messages from the worker's reader thread."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, message: dict[str, Any]) -> None:
+        with self.lock:
+            self.messages.append(message)
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [m for m in self.messages if m.get("type") == kind]
+
+    def wait(self, predicate: Any, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            assert time.monotonic() < deadline, f"worker did not answer: {self.messages[-3:]}"
+            time.sleep(0.01)
+
+
+def test_full_queue_drops_and_counts_frames() -> None:
+    inbox = Inbox()
+    worker = FrameWorker(SPEC, inbox, queue_size=2)
+    worker.start()
+    try:
+        inbox.wait(lambda: inbox.of("ready"))
+        worker.pause()
+        frame = np.full((32, 32), 290.0, dtype=np.float32)
+        accepted = [worker.submit(frame, 1000.0 + i, 0) for i in range(20)]
+        assert worker.stats.submitted == 20
+        assert worker.stats.dropped == accepted.count(False)
+        assert worker.stats.dropped >= 20 - 2 - 1  # the queue holds 2, the paused worker at most 1 more
+        # commands go through even while frames are being dropped
+        worker.command({"op": "exclude", "preset": 0, "bbox": [4, 4, 6, 6], "id": 1})
+        worker.resume()
+        inbox.wait(lambda: len(inbox.of("result")) == accepted.count(True))
+        inbox.wait(lambda: inbox.of("reply"))
+        assert inbox.of("reply")[0]["rect"] == [1, 1, 9, 9]
+        assert worker.stats.processed == accepted.count(True)
+        assert worker.stats.processed + worker.stats.dropped == worker.stats.submitted
+    finally:
+        worker.stop()
+    assert not worker.alive
+    assert inbox.of("stopped")
+
+
+def test_bad_frame_is_reported_not_fatal() -> None:
+    inbox = Inbox()
+    worker = FrameWorker(SPEC, inbox, queue_size=4)
+    worker.start()
+    try:
+        worker.submit(np.zeros((8, 8), dtype=np.float32), 1.0, 0)
+        worker.submit(np.full((32, 32), 290.0, dtype=np.float32), 2.0, 0)
+        inbox.wait(lambda: inbox.of("error") and inbox.of("result"))
+        assert "camera tiny is 32x32" in inbox.of("error")[0]["message"]
+        assert worker.stats.errors == 1 and worker.stats.processed == 1
+    finally:
+        worker.stop()
