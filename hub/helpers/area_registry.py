@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import math
@@ -18,6 +17,7 @@ from ..exceptions import ConfigError
 from . import config_validation as cv
 from .entity_registry import UNDEFINED, RegistryError, UndefinedType
 from .geo import distance_m, point_in_polygon, polygon_centroid
+from .registry_base import SingletonLoader
 from .storage import Store
 
 __all__ = [
@@ -47,7 +47,6 @@ ATTR_RADIUS: Final = "radius"
 ATTR_POLYGON: Final = "polygon"
 
 DATA_REGISTRY: HubKey[AreaRegistry] = HubKey("area_registry")
-_DATA_LOADING: HubKey[asyncio.Task[AreaRegistry]] = HubKey("area_registry_loading")
 
 Source = Literal["yaml", "storage"]
 
@@ -404,34 +403,19 @@ class AreaRegistry:
 # ---------------------------------------------------------------------------- setup
 
 
+_LOADER: SingletonLoader[AreaRegistry] = SingletonLoader(
+    DATA_REGISTRY, AreaRegistry, what="area registry", module="area_registry")
+
+
 async def async_load(hub: Hub) -> AreaRegistry:
     """Load the area registry into `hub.data` (once; concurrent callers share the load)."""
-    registry = hub.data.get(DATA_REGISTRY)
-    if registry is not None:
-        return registry
-    loading = hub.data.get(_DATA_LOADING)
-    if loading is None:
-        loading = hub.data[_DATA_LOADING] = hub.async_create_task(_async_load(hub), "load area registry")
-    return await asyncio.shield(loading)
-
-
-async def _async_load(hub: Hub) -> AreaRegistry:
-    registry = AreaRegistry(hub)
-    try:
-        await registry.async_load()
-        hub.data[DATA_REGISTRY] = registry
-    finally:
-        hub.data.pop(_DATA_LOADING, None)
-    return registry
+    return await _LOADER.async_load(hub)
 
 
 @callback
 def async_get(hub: Hub) -> AreaRegistry:
     """The loaded area registry. Raises LookupError when `async_load` has not run."""
-    registry = hub.data.get(DATA_REGISTRY)
-    if registry is None:
-        raise LookupError("The area registry is not loaded (call area_registry.async_load first)")
-    return registry
+    return _LOADER.async_get(hub)
 
 
 async def async_setup_areas(hub: Hub, config: Any) -> AreaRegistry:

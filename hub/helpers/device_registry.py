@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import uuid
@@ -12,6 +11,7 @@ from typing import Any, Final, TypedDict
 
 from ..core import Hub, HubKey, callback
 from .entity_registry import UNDEFINED, RegistryError, UndefinedType
+from .registry_base import SingletonLoader
 from .storage import Store
 
 __all__ = [
@@ -32,7 +32,6 @@ STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 10.0
 
 DATA_REGISTRY: HubKey[DeviceRegistry] = HubKey("device_registry")
-_DATA_LOADING: HubKey[asyncio.Task[DeviceRegistry]] = HubKey("device_registry_loading")
 
 
 class DeviceInfo(TypedDict, total=False):
@@ -273,34 +272,19 @@ def _check_area(hub: Hub, area_id: str) -> None:
         raise RegistryError(f"Unknown area {area_id!r}")
 
 
+_LOADER: SingletonLoader[DeviceRegistry] = SingletonLoader(
+    DATA_REGISTRY, DeviceRegistry, what="device registry", module="device_registry")
+
+
 async def async_load(hub: Hub) -> DeviceRegistry:
     """Load the device registry into `hub.data` (once; concurrent callers share the load)."""
-    registry = hub.data.get(DATA_REGISTRY)
-    if registry is not None:
-        return registry
-    loading = hub.data.get(_DATA_LOADING)
-    if loading is None:
-        loading = hub.data[_DATA_LOADING] = hub.async_create_task(_async_load(hub), "load device registry")
-    return await asyncio.shield(loading)
-
-
-async def _async_load(hub: Hub) -> DeviceRegistry:
-    registry = DeviceRegistry(hub)
-    try:
-        await registry.async_load()
-        hub.data[DATA_REGISTRY] = registry
-    finally:
-        hub.data.pop(_DATA_LOADING, None)
-    return registry
+    return await _LOADER.async_load(hub)
 
 
 @callback
 def async_get(hub: Hub) -> DeviceRegistry:
     """The loaded device registry. Raises LookupError when `async_load` has not run."""
-    registry = hub.data.get(DATA_REGISTRY)
-    if registry is None:
-        raise LookupError("The device registry is not loaded (call device_registry.async_load first)")
-    return registry
+    return _LOADER.async_get(hub)
 
 
 @callback

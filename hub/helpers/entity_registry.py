@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import enum
 import logging
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ..core import Event, Hub, HubKey, callback, split_entity_id, valid_entity_id
 from ..exceptions import HubError, InvalidEntityId
 from . import config_validation as cv
+from .registry_base import SingletonLoader
 from .storage import Store
 
 if TYPE_CHECKING:
@@ -39,7 +39,6 @@ STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 10.0
 
 DATA_REGISTRY: HubKey[EntityRegistry] = HubKey("entity_registry")
-_DATA_LOADING: HubKey[asyncio.Task[EntityRegistry]] = HubKey("entity_registry_loading")
 
 # The fields a user (API, frontend, service) may change; the rest belong to the integration.
 _USER_FIELDS = ("name", "area_id", "disabled_by")
@@ -360,31 +359,16 @@ def _plain(value: Any) -> Any:
     return value.value if isinstance(value, enum.Enum) else value
 
 
+_LOADER: SingletonLoader[EntityRegistry] = SingletonLoader(
+    DATA_REGISTRY, EntityRegistry, what="entity registry", module="entity_registry")
+
+
 async def async_load(hub: Hub) -> EntityRegistry:
     """Load the entity registry into `hub.data` (once; concurrent callers share the load)."""
-    registry = hub.data.get(DATA_REGISTRY)
-    if registry is not None:
-        return registry
-    loading = hub.data.get(_DATA_LOADING)
-    if loading is None:
-        loading = hub.data[_DATA_LOADING] = hub.async_create_task(_async_load(hub), "load entity registry")
-    return await asyncio.shield(loading)
-
-
-async def _async_load(hub: Hub) -> EntityRegistry:
-    registry = EntityRegistry(hub)
-    try:
-        await registry.async_load()
-        hub.data[DATA_REGISTRY] = registry
-    finally:
-        hub.data.pop(_DATA_LOADING, None)
-    return registry
+    return await _LOADER.async_load(hub)
 
 
 @callback
 def async_get(hub: Hub) -> EntityRegistry:
     """The loaded entity registry. Raises LookupError when `async_load` has not run."""
-    registry = hub.data.get(DATA_REGISTRY)
-    if registry is None:
-        raise LookupError("The entity registry is not loaded (call entity_registry.async_load first)")
-    return registry
+    return _LOADER.async_get(hub)
