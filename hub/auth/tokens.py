@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import hashlib
 import hmac
 import logging
 import os
 import secrets
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +19,7 @@ import orjson
 
 from ..core import callback
 from ..exceptions import HubError
+from . import filestore
 from .models import User
 
 if TYPE_CHECKING:
@@ -52,7 +51,7 @@ LAST_USED_RESOLUTION = 60.0
 DEFAULT_CHECK_INTERVAL = 1.0
 
 # (inode, mtime_ns, size): os.replace gives a new inode, so every write changes it.
-_Signature = tuple[int, int, int]
+_Signature = filestore.Signature
 
 
 class TokenError(HubError):
@@ -141,22 +140,10 @@ def _parse(raw: bytes, path: Path) -> list[TokenInfo]:
     return tokens
 
 
-def _signature(stat: os.stat_result) -> _Signature:
-    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-
-
 def _read_if_changed(path: Path,
                      known: _Signature | None) -> tuple[_Signature | None, list[TokenInfo] | None]:
-    """(signature, tokens) of the file; tokens None when unchanged since `known`. Missing file: no tokens."""
-    try:
-        if known is not None and _signature(path.stat()) == known:
-            return known, None
-        with path.open("rb") as file:
-            signature = _signature(os.fstat(file.fileno()))
-            raw = file.read()
-    except FileNotFoundError:
-        return None, []
-    return signature, _parse(raw, path)
+    """(signature, tokens); tokens None when unchanged since `known`. A missing file: no tokens."""
+    return filestore.read_if_changed(path, known, _parse)
 
 
 def _read(path: Path) -> list[TokenInfo]:
@@ -165,34 +152,12 @@ def _read(path: Path) -> list[TokenInfo]:
 
 def _write(path: Path, tokens: list[TokenInfo]) -> None:
     """Write atomically (temp file in the same dir, then os.replace), readable by the owner only."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     payload = orjson.dumps(
         {"version": STORAGE_VERSION, "tokens": [info.as_dict(with_hash=True) for info in tokens]},
         option=orjson.OPT_INDENT_2,
     )
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(payload)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    filestore.write_atomic(path, payload)
 
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Serialise read-modify-write between the CLI and a running hub (flock on a side file)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
 
 
 def _check_name(name: str) -> str:
@@ -216,7 +181,7 @@ def create_token(config_dir: str | os.PathLike[str], name: str, centre: str | No
     name = _check_name(name)
     path = tokens_path(config_dir)
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    with _locked(path):
+    with filestore.locked(path):
         tokens = _read(path)
         if any(info.name == name for info in tokens):
             raise TokenError(f"A token named {name!r} already exists in {path}; revoke it first")
@@ -239,7 +204,7 @@ def revoke_token(config_dir: str | os.PathLike[str], name_or_id: str) -> bool:
     A running hub notices within about a second (it re-reads the file when it changes).
     """
     path = tokens_path(config_dir)
-    with _locked(path):
+    with filestore.locked(path):
         tokens = _read(path)
         remaining = [info for info in tokens if name_or_id not in (info.id, info.name)]
         if len(remaining) == len(tokens):
@@ -256,7 +221,7 @@ def list_tokens(config_dir: str | os.PathLike[str]) -> list[TokenInfo]:
 
 def _record_last_used(path: Path, used: dict[str, str]) -> None:
     """Write last_used for tokens that still exist; a token revoked meanwhile stays revoked."""
-    with _locked(path):
+    with filestore.locked(path):
         tokens = _read(path)
         changed = [replace(info, last_used=used[info.id]) if info.id in used else info for info in tokens]
         if changed != tokens:

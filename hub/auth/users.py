@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import fcntl
 import logging
 import os
 import re
-import secrets
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +22,8 @@ import orjson
 
 from ..core import CALLBACK_TYPE, HubKey, callback
 from ..exceptions import HubError
+from ..helpers.registry_base import SingletonLoader
+from . import filestore
 from .models import User
 from .passwords import (
     check_password_rules,
@@ -65,9 +64,8 @@ DEFAULT_CHECK_INTERVAL: Final = 1.0
 _USER_ID = re.compile(r"[a-z0-9][a-z0-9_.-]{1,63}")
 
 DATA_USERS: HubKey[UserStore] = HubKey("auth_users")
-_DATA_LOADING: HubKey[asyncio.Task[UserStore]] = HubKey("auth_users_loading")
 
-_Signature = tuple[int, int, int]
+_Signature = filestore.Signature
 
 
 class Role(enum.StrEnum):
@@ -172,22 +170,10 @@ def _parse(raw: bytes, path: Path) -> list[UserRecord]:
     return users
 
 
-def _signature(stat: os.stat_result) -> _Signature:
-    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-
-
 def _read_if_changed(path: Path,
                      known: _Signature | None) -> tuple[_Signature | None, list[UserRecord] | None]:
     """(signature, users); users None when unchanged since `known`. A missing file: no users."""
-    try:
-        if known is not None and _signature(path.stat()) == known:
-            return known, None
-        with path.open("rb") as file:
-            signature = _signature(os.fstat(file.fileno()))
-            raw = file.read()
-    except FileNotFoundError:
-        return None, []
-    return signature, _parse(raw, path)
+    return filestore.read_if_changed(path, known, _parse)
 
 
 def _read(path: Path) -> list[UserRecord]:
@@ -196,35 +182,13 @@ def _read(path: Path) -> list[UserRecord]:
 
 def _write(path: Path, users: list[UserRecord]) -> None:
     """Write atomically (temp file in the same dir, fsync, rename), mode 0600."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     payload = orjson.dumps(
         {"version": STORAGE_VERSION, "key": STORAGE_KEY,
          "data": {"users": [user.as_dict(with_hash=True) for user in users]}},
         option=orjson.OPT_INDENT_2,
     )
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(payload)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    filestore.write_atomic(path, payload)
 
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Serialise read-modify-write between the CLI and a running hub (flock on a side file)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
 
 
 def _update(config_dir: str | os.PathLike[str], user_id: str,
@@ -232,7 +196,7 @@ def _update(config_dir: str | os.PathLike[str], user_id: str,
     """Apply `change` to one user under the lock (None from it deletes the user)."""
     user_id = normalize_user_id(user_id)
     path = users_path(config_dir)
-    with _locked(path):
+    with filestore.locked(path):
         users = _read(path)
         for index, user in enumerate(users):
             if user.id == user_id:
@@ -276,7 +240,7 @@ def add_user(config_dir: str | os.PathLike[str], user_id: str, *, role: Role | s
                         password_hash=password_hash, webhooks=tuple(webhooks), created=now,
                         password_changed=now if password_hash else None)
     path = users_path(config_dir)
-    with _locked(path):
+    with filestore.locked(path):
         users = _read(path)
         if any(user.id == user_id for user in users):
             raise UserError(f"A user {user_id!r} already exists in {path}")
@@ -456,28 +420,15 @@ class UserStore:
         await self._async_read(None)
 
 
+_LOADER: SingletonLoader[UserStore] = SingletonLoader(DATA_USERS, UserStore, what="user store", module="users")
+
+
 async def async_get_users(hub: Hub) -> UserStore:
     """The hub's user store, loaded on first use (concurrent callers share the load)."""
-    store = hub.data.get(DATA_USERS)
-    if store is not None:
-        return store
-    loading = hub.data.get(_DATA_LOADING)
-    if loading is None:
-        loading = hub.data[_DATA_LOADING] = hub.async_create_task(_async_load(hub), "load users")
-    return await asyncio.shield(loading)
-
-
-async def _async_load(hub: Hub) -> UserStore:
-    store = UserStore(hub)
-    try:
-        await store.async_load()
-        hub.data[DATA_USERS] = store
-    finally:
-        hub.data.pop(_DATA_LOADING, None)
-    return store
+    return await _LOADER.async_load(hub)
 
 
 @callback
 def get_users(hub: Hub) -> UserStore | None:
     """The hub's user store if it was loaded (memory only)."""
-    return hub.data.get(DATA_USERS)
+    return _LOADER.get(hub)
