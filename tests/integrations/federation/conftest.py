@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
-import os
-import shutil
-import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -21,7 +17,7 @@ from hub.core import Event, Hub, callback
 from hub.recorder import async_setup_recorder
 from integrations import alarm, federation
 from integrations.federation.manager import FederationManager, get_federation
-from tests.conftest import free_port, port_open
+from tests.mosquitto import Broker, mosquitto_binary
 
 LOCAL = "local_police"
 NATIONAL = "national_police"
@@ -34,59 +30,11 @@ ALARM_CONFIG: dict[str, Any] = {
 }
 
 
-class Broker:
-    """Mosquitto on its own port, with persistence, that a test can stop, kill and start again."""
-
-    def __init__(self, directory: Path, binary: str) -> None:
-        self.binary = binary
-        self.port = free_port()
-        data = directory / "mosquitto-data"
-        data.mkdir(exist_ok=True)
-        self.config = directory / "mosquitto.conf"
-        self.config.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
-            f"persistence true\npersistence_location {data}/\nautosave_interval 1\n"
-            # run as root, Mosquitto would switch to its own user, which cannot write to the test's directory
-            f"user {getpass.getuser()}\n"
-            "max_queued_messages 0\nmax_inflight_messages 20\n"
-        )
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            self.binary, "-c", str(self.config), stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL)
-        for _ in range(400):
-            if port_open("127.0.0.1", self.port, timeout=0.1):
-                return
-            if self.process.returncode is not None:
-                pytest.fail(f"mosquitto exited with {self.process.returncode} on port {self.port}")
-            await asyncio.sleep(0.025)
-        pytest.fail(f"mosquitto did not listen on port {self.port}")
-
-    async def stop(self) -> None:
-        """SIGTERM: Mosquitto writes its persistence file (sessions, queued QoS 1 messages) and exits."""
-        if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-            await self.process.wait()
-        self.process = None
-
-    async def kill(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.kill()
-            await self.process.wait()
-        self.process = None
-
-
 @pytest.fixture
 async def broker(tmp_path: Path) -> AsyncIterator[Broker]:
     """A started private broker; killed at the end."""
-    binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")
-    if binary is None:
-        if os.environ.get("HACHO_REQUIRE_SERVICES") == "1":
-            pytest.fail("the mosquitto binary is not installed (HACHO_REQUIRE_SERVICES=1)")
-        pytest.skip("the mosquitto binary is not installed")
-    instance = Broker(tmp_path, binary)
+    instance = Broker(tmp_path, mosquitto_binary(), persistence=True,
+                      options="max_queued_messages 0\nmax_inflight_messages 20\n")
     await instance.start()
     yield instance
     await instance.kill()

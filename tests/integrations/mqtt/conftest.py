@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 from hub.core import Event, Hub, State, callback
 from hub.helpers.event import async_track_state_change_event
 from integrations.mqtt import CONFIG_SCHEMA, MqttClient, async_setup, async_unload, get_mqtt
-from tests.conftest import free_port, port_open
+from tests.mosquitto import Broker, mosquitto_binary
 
 SetupMqtt = Callable[..., Awaitable[MqttClient]]
 
@@ -87,42 +86,9 @@ async def wait_state(hub: Hub, entity_id: str, state: str, timeout: float = 10) 
     return result
 
 
-class Broker:
-    """A Mosquitto of the test's own, on its own port, that the test can kill and start again."""
-
-    def __init__(self, directory: Path, binary: str) -> None:
-        self.binary = binary
-        self.port = free_port()
-        self.config = directory / "mosquitto.conf"
-        self.config.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            self.binary, "-c", str(self.config), stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL)
-        for _ in range(200):
-            if port_open("127.0.0.1", self.port, timeout=0.1):
-                return
-            if self.process.returncode is not None:
-                pytest.fail(f"mosquitto exited with {self.process.returncode} on port {self.port}")
-            await asyncio.sleep(0.025)
-        pytest.fail(f"mosquitto did not listen on port {self.port}")
-
-    async def kill(self) -> None:
-        """SIGKILL: the broker vanishes without a goodbye, as when its host dies."""
-        if self.process is not None and self.process.returncode is None:
-            self.process.kill()
-            await self.process.wait()
-        self.process = None
-
-
 @pytest.fixture
 async def own_broker(tmp_path: Path) -> AsyncIterator[Broker]:
     """A private broker (not started yet); killed at the end."""
-    binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")
-    if binary is None:
-        pytest.skip("the mosquitto binary is not installed")
-    broker = Broker(tmp_path, binary)
+    broker = Broker(tmp_path, mosquitto_binary())
     yield broker
     await broker.kill()
