@@ -18,8 +18,8 @@ band, plus the per-preset increase detector that ground-based infrared forest su
   window do not count): a rise
   above max(increase_k, increase_sigma * temporal std of that pixel).
   Flickering glint and shimmer raise the temporal std, so they stop triggering.
-  Before a preset has a reference, or when it is older than `max_reference_age_s` (the scene has
-  changed with the sun since), a pixel needs the absolute test or a `strong_k` excess.
+  Before a preset has a reference (two visits), or when it is older than `max_reference_age_s`
+  (the scene has changed with the sun since), a pixel needs the absolute test or a `strong_k` excess.
 * glint: candidates on water whose mirror angle to the sun is under glint_angle_deg are dropped.
 
 `water` is a per-pixel uint8 map: 2 water, 1 within a few pixels of water (coast), 0 land.
@@ -60,6 +60,7 @@ SAMPLE = 2  # background statistics use every SAMPLE-th pixel in each direction
 REFERENCE_ALPHA = 0.05  # weight of each new visit in the reference image
 REFERENCE_EDGE = 0.5  # share of the 3x3 neighbourhood's excess a pixel's reference tolerates
 REGISTER_RANGE = 3  # pixels of pointing offset searched between visits
+HOT_TRANSIENT_K = 3.0  # a visit this much hotter than the reference at a pixel does not update it
 MIN_ANCHORS = 40
 PER_TILE = (BLOCK // SAMPLE) ** 2
 MAX_CANDIDATES = 20_000
@@ -94,9 +95,9 @@ class DetectionProfile:
         return replace(self, **overrides) if overrides else self
 
 
-DAY_PROFILE = DetectionProfile(absolute_k=360.0, context_sigma=4.0, context_min_k=4.0, strong_k=25.0,
+DAY_PROFILE = DetectionProfile(absolute_k=360.0, context_sigma=4.0, context_min_k=4.0, strong_k=40.0,
                                increase_k=3.0, increase_sigma=4.0)
-NIGHT_PROFILE = DetectionProfile(absolute_k=335.0, context_sigma=3.5, context_min_k=3.0, strong_k=15.0,
+NIGHT_PROFILE = DetectionProfile(absolute_k=335.0, context_sigma=3.5, context_min_k=3.0, strong_k=20.0,
                                  increase_k=2.0, increase_sigma=4.0)
 
 
@@ -148,6 +149,7 @@ class BackgroundModel:
     reference_blocks: F32 | None = None
     variance: F32 | None = None
     visits: int = 0
+    fresh: int = 0  # visits folded in since the reference was (re)built
     updated_ts: float | None = None  # when the last visit was folded in
     shift: tuple[int, int] = (0, 0)  # (rows, cols) the current visit's image is displaced by
     window_means: F32 | None = None  # tile means of the reference as it lies now (moved by `shift`)
@@ -202,8 +204,8 @@ class BackgroundModel:
         return self.shift
 
     def usable(self, ts: float, max_age_s: float) -> bool:
-        """Whether the reference exists and is recent enough to compare against."""
-        return (self.reference is not None and self.updated_ts is not None
+        """Whether the reference is built (two visits) and recent enough to compare against."""
+        return (self.reference is not None and self.updated_ts is not None and self.fresh >= 2
                 and ts - self.updated_ts <= max_age_s)
 
     def close_visit(self, ts: float, alpha: float = REFERENCE_ALPHA, max_age_s: float = math.inf) -> None:
@@ -213,14 +215,19 @@ class BackgroundModel:
         fire that grows slowly below the thresholds is not absorbed before it is big enough. The
         temporal variance takes the visit's own flicker at once (glint) and, from the change since
         the reference, only the falls: a fire only rises, and must not raise its own threshold.
-        A reference older than `max_age_s` (a camera that was away or down) is replaced, not blended:
-        the sun has moved and the scene with it.
+        A visit far hotter than the reference at a pixel (a car, a ship, a sparkle: more than
+        HOT_TRANSIENT_K once the window's drift is removed) leaves that pixel's reference alone: a
+        reference must describe the scene, not what crossed it. A reference older than `max_age_s`
+        (a camera that was away or down) is rebuilt: the first visit's mean, then the per-pixel
+        minimum with the second (whatever was passing through in one of them is gone), and only then
+        is it used.
         """
         if self._sum is None or self._frames == 0:
             return
-        if self.reference is not None and not self.usable(ts, max_age_s):
+        if self.reference is not None and self.updated_ts is not None and ts - self.updated_ts > max_age_s:
             self.reference = self.reference_max = self.reference_blocks = self.variance = None
             self.window_means = None
+            self.fresh = 0
         n = np.float32(self._frames)
         mean = self._sum / n
         first = self._first
@@ -233,6 +240,10 @@ class BackgroundModel:
         if self.reference is None:
             new_ref = mean
             var = within if within is not None else np.full_like(mean, 0.25)
+        elif self.fresh < 2:
+            assert self.variance is not None
+            new_ref = np.minimum(self.reference, mean)
+            var = np.maximum(self.variance, within) if within is not None else self.variance
         else:
             change = mean - self.reference
             change -= _block_mean(change)  # remove the scene-wide drift before judging pixels
@@ -242,10 +253,12 @@ class BackgroundModel:
             var = (1 - alpha) * self.variance + alpha * base  # type: ignore[operator]
             if within is not None:
                 var = np.maximum(var, within)
-            new_ref = (1 - alpha) * self.reference + alpha * mean
+            new_ref = np.where(change > HOT_TRANSIENT_K, self.reference, (1 - alpha) * self.reference + alpha * mean)
+        if self.reference is not None and self.variance is not None:
+            var = np.array(var, dtype=np.float32)
             for c0, r0, c1, r1 in self.protect:
                 new_ref[r0:r1 + 1, c0:c1 + 1] = self.reference[r0:r1 + 1, c0:c1 + 1]
-                var[r0:r1 + 1, c0:c1 + 1] = self.variance[r0:r1 + 1, c0:c1 + 1]  # type: ignore[index]
+                var[r0:r1 + 1, c0:c1 + 1] = self.variance[r0:r1 + 1, c0:c1 + 1]
         self.reference = new_ref.astype(np.float32)
         self.variance = np.asarray(var, dtype=np.float32)
         # half-way to the 3x3 maximum: what a residual half-pixel misregistration can show at a pixel
@@ -256,6 +269,7 @@ class BackgroundModel:
         self._anchors = _anchors(self.reference, self.variance)
         self.shift = (0, 0)
         self.visits += 1
+        self.fresh += 1
         self.updated_ts = ts
         self._sum = self._sumsq = self._first = None
         self._frames = 0
@@ -340,14 +354,24 @@ def _block_mean(frame: F32) -> F32:
 
 def _median_neighbours(grid: npt.NDArray[Any], by: npt.NDArray[np.intp], bx: npt.NDArray[np.intp]
                        ) -> npt.NDArray[Any]:
-    """Median of the 5 x 5 blocks around each (by, bx), computed only where asked (reflected edges)."""
+    """Median of the 5 x 5 tiles around each (by, bx), edges reflected.
+
+    Computed only where asked when few tiles are asked (the usual frame), over the whole grid at
+    once when many are (glint, a big fire): both are a partition of 25 values per tile.
+    """
     half = WINDOW_BLOCKS // 2
+    middle = WINDOW_BLOCKS * WINDOW_BLOCKS // 2
     padded = np.pad(grid, half, mode="reflect")
     keys, inverse = np.unique(by * grid.shape[1] + bx, return_inverse=True)
+    if keys.size > grid.size // 8:
+        windows = np.lib.stride_tricks.sliding_window_view(padded, (WINDOW_BLOCKS, WINDOW_BLOCKS))
+        flat = windows.reshape(grid.shape[0], grid.shape[1], -1)
+        medians = np.partition(flat, middle, axis=-1)[..., middle]
+        return np.asarray(medians[by, bx])
     ky, kx = np.divmod(keys, grid.shape[1])
     dy, dx = np.mgrid[0:WINDOW_BLOCKS, 0:WINDOW_BLOCKS]
     stack = padded[ky[:, None] + dy.ravel()[None, :], kx[:, None] + dx.ravel()[None, :]]
-    return np.asarray(np.median(stack, axis=1)[inverse.ravel()])
+    return np.asarray(np.partition(stack, middle, axis=1)[:, middle][inverse.ravel()])
 
 
 def detect_hotspots(frame: F32, profile: DetectionProfile, background: BackgroundModel, ts: float, *,
@@ -387,6 +411,21 @@ def detect_hotspots(frame: F32, profile: DetectionProfile, background: Backgroun
         flat = flat[keep]
     flat = np.sort(flat)
     rows, cols = np.divmod(flat, width)
+    if water is not None:  # water: masked entirely, or where the sun glints (dropped before any work)
+        on_water: npt.NDArray[np.bool_] = water[rows, cols] >= 2
+        if np.any(on_water):
+            drop: npt.NDArray[np.bool_] = on_water.copy()
+            if not profile.mask_water:
+                wet = np.flatnonzero(on_water)
+                if glint_angle is None:
+                    drop[:] = False
+                else:
+                    drop[wet] = np.asarray(glint_angle(rows[wet], cols[wet])) < profile.glint_angle_deg
+            if np.any(drop):
+                dry = ~drop
+                flat, rows, cols = flat[dry], rows[dry], cols[dry]
+                if flat.size == 0:
+                    return []
     values = frame.ravel()[flat].astype(np.float64)
     by = np.minimum(rows // BLOCK, nby - 1)
     bx = np.minimum(cols // BLOCK, nbx - 1)
@@ -432,14 +471,6 @@ def detect_hotspots(frame: F32, profile: DetectionProfile, background: Backgroun
     else:
         contextual = valid[by, bx] & (values - mean_c > np.maximum(floor, profile.strong_k))
         passing = contextual | absolute
-    if water is not None and np.any(passing):
-        on_water = (water[rows, cols] >= 2) & passing
-        if profile.mask_water:
-            passing &= ~on_water
-        elif glint_angle is not None and np.any(on_water):
-            idx = np.flatnonzero(on_water)
-            glinting = np.asarray(glint_angle(rows[idx], cols[idx])) < profile.glint_angle_deg
-            passing[idx[glinting]] = False
     if not np.any(passing):
         return []
     return _components(frame, rows[passing], cols[passing], mean_c[passing], absolute[passing], water)

@@ -36,11 +36,25 @@ def add_fire(frame: np.ndarray, u: float, v: float, excess_radiance: float) -> n
 
 
 def referenced(frames: list[np.ndarray], ts: float = 0.0) -> BackgroundModel:
+    """A reference built from visits of one frame each (a reference needs two visits)."""
     background = BackgroundModel()
     for frame in frames:
         background.accumulate(frame)
-    background.close_visit(ts)
+        background.close_visit(ts)
     return background
+
+
+def test_reference_needs_two_visits_and_forgets_passing_objects() -> None:
+    background = BackgroundModel()
+    with_car = scene(1)
+    with_car[100:104, 30:38] = 330.0  # a car crossing during the first visit
+    background.accumulate(with_car)
+    background.close_visit(0.0)
+    assert not background.usable(1.0, PROFILE.max_reference_age_s)
+    background.accumulate(scene(2))
+    background.close_visit(20.0)
+    assert background.usable(21.0, PROFILE.max_reference_age_s)
+    assert background.reference is not None and float(background.reference[100:104, 30:38].max()) < 292.0
 
 
 def test_fire_found_with_subpixel_centroid() -> None:

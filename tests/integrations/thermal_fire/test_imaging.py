@@ -38,7 +38,7 @@ def test_thumbnail_crops_around_the_hotspot() -> None:
 
 @pytest.mark.parametrize("dtype", [np.float32, np.uint16])
 def test_tiff_round_trip(tmp_path: Path, dtype: type) -> None:
-    data = (np.arange(12 * 10).reshape(12, 10) * 7 + 27000).astype(dtype)
+    data: np.ndarray = (np.arange(12 * 10).reshape(12, 10) * 7 + 27000).astype(dtype)
     write_tiff(tmp_path / "f.tif", data)
     back = read_tiff(tmp_path / "f.tif")
     assert back.dtype == dtype and np.array_equal(back, data)

@@ -88,7 +88,7 @@ async def test_dismiss_with_exclusion_stops_realarm(fire_hub: FireHub) -> None:
     await fire_hub.run(150, until="thermal_fire_detected")
     response = await fire_hub.hub.services.async_call("thermal_fire", "dismiss", {"fire": "fire_1"},
                                                       return_response=True)
-    assert response["exclusions"][0]["tower"] == "hacho"
+    assert response is not None and response["exclusions"][0]["tower"] == "hacho"
     cleared = fire_hub.of("thermal_fire_cleared")
     assert cleared and cleared[-1].data["reason"].startswith("dismissed")
     await fire_hub.hub.async_block_till_done()
