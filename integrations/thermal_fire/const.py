@@ -23,6 +23,7 @@ FIRE_OBJECT_PREFIX: Final = "fire_"
 # Fire statuses (state attribute `status` of geo_location.fire_<n>)
 STATUS_DETECTED: Final = "detected"
 STATUS_CONFIRMED: Final = "confirmed"
+STATUS_DISMISSED: Final = "dismissed"
 
 # Camera status sensor states
 CAMERA_SCANNING: Final = "scanning"

@@ -116,7 +116,7 @@ class ThermalFireManager:
         loop = self.hub.loop
         deadline = loop.time() + timeout
         while True:
-            scanning = [s for s in self.scanners.values() if s._task is not None and not s._task.done()]
+            scanning = [s for s in self.scanners.values() if s.running]
             busy = any(not s.idle.is_set() for s in scanning)
             behind = any(w.alive and self.handled.get(tid, 0) + w.stats.dropped < w.stats.submitted
                          for tid, w in self.workers.items())

@@ -25,7 +25,7 @@ from .detection import (
     is_day,
     refine_centroid,
 )
-from .elevation import ElevationGrid, FlatTerrain, Terrain, load_terrain
+from .elevation import FlatTerrain, Terrain, load_terrain
 from .geolocation import Fix, Geolocator, TowerSite, apparent_elevation, destination_np, intersect_rays
 from .imaging import thumbnail
 from .optics import CameraModel, glint_angle_deg, planck_radiance, sun_position
@@ -260,8 +260,3 @@ class TowerProcessor:
             return [list(p) for p in fix.polygon]
         lat, lon = destination_np(self.site.lat, self.site.lon, bearing, dist)
         return [[float(a), float(b)] for a, b in zip(lat, lon, strict=True)]
-
-
-def grid_or_none(terrain: Terrain) -> ElevationGrid | None:
-    """The terrain as an ElevationGrid when it is one (the simulator renders on grids only)."""
-    return terrain if isinstance(terrain, ElevationGrid) else None

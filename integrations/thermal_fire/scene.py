@@ -17,6 +17,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
+from hub.helpers.geo import distance_m
+
 from .const import COVER_ROCK, COVER_SEA, COVER_URBAN, COVER_VEGETATION
 from .elevation import ElevationGrid
 from .geolocation import destination_np
@@ -295,8 +297,6 @@ def build_scene_objects(scenario: Scenario, terrain: ElevationGrid, lat0: float,
 
 def vehicle_position(vehicle: Vehicle, t: float) -> tuple[float, float]:
     """Where a vehicle is at time t: it drives the segment one way, and the next one starts over."""
-    from hub.helpers.geo import distance_m
-
     length = max(1.0, distance_m(vehicle.lat0, vehicle.lon0, vehicle.lat1, vehicle.lon1))
     f = ((t + vehicle.phase_s) * vehicle.speed_ms % length) / length
     return vehicle.lat0 + f * (vehicle.lat1 - vehicle.lat0), vehicle.lon0 + f * (vehicle.lon1 - vehicle.lon0)

@@ -11,7 +11,14 @@ import voluptuous as vol
 from hub.core import CALLBACK_TYPE, Hub, ServiceCall, SupportsResponse
 from hub.exceptions import ServiceValidationError
 
-from .const import DOMAIN, SERVICE_CLEAR_EXCLUSIONS, SERVICE_CONFIRM, SERVICE_DISMISS, STATUS_CONFIRMED
+from .const import (
+    DOMAIN,
+    SERVICE_CLEAR_EXCLUSIONS,
+    SERVICE_CONFIRM,
+    SERVICE_DISMISS,
+    STATUS_CONFIRMED,
+    STATUS_DISMISSED,
+)
 from .fires import FireChange
 
 if TYPE_CHECKING:
@@ -78,7 +85,7 @@ def async_register_services(hub: Hub, manager: ThermalFireManager) -> list[CALLB
                 manager.exclusions.setdefault(tower_id, {}).setdefault(name, []).append(rect)
                 excluded.append({"tower": tower_id, "preset": name, "rect": rect})
         manager.registry.remove(fire.fire_id)
-        fire.status = "dismissed"
+        fire.status = STATUS_DISMISSED
         change = FireChange("cleared", fire, reason=f"dismissed: {call.data['reason']}")
         manager.apply_change(change, context=call.context)
         if excluded:

@@ -41,6 +41,11 @@ class TowerScanner:
         self.idle = asyncio.Event()  # set while the loop waits for its next frame time
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def running(self) -> bool:
+        """Whether the scan loop runs."""
+        return self._task is not None and not self._task.done()
+
     def details(self) -> dict[str, Any]:
         """Attributes for the camera status sensor."""
         preset = self.tower["presets"][self.preset]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -38,6 +39,8 @@ class WorkerStats:
 
 def _worker_main(spec: dict[str, Any], frames: Any, control: Any, results: Any, gate: Any) -> None:
     """The worker process: build the processor, then frames in, results out, until None."""
+    # Ctrl-C reaches the whole process group; the hub stops this process itself (None in the queue)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from .processor import TowerProcessor
 
     try:

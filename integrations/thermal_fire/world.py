@@ -11,7 +11,7 @@ import logging
 import threading
 from typing import Any
 
-from .elevation import ElevationGrid, FlatTerrain, Terrain
+from .elevation import ElevationGrid, Terrain
 from .optics import CameraModel
 from .processor import TowerProcessor, build_terrain
 from .scene import Chimney, Ignition, Scenario
@@ -80,8 +80,3 @@ class SimWorld:
             self.scenario.ignitions.append(ignition)
         _LOGGER.info("Simulated ignition at %.5f, %.5f", lat, lon)
         return ignition
-
-    @property
-    def flat(self) -> bool:
-        """Whether the world has no elevation grid."""
-        return isinstance(self.terrain, FlatTerrain)
