@@ -105,17 +105,20 @@ class Track:
         return sum(1 for s in self.hit_seqs if seq - window < s <= seq)
 
     def confidence(self, profile: DetectionProfile) -> float:
-        """0..1 from persistence, contrast, the absolute test, growth and water."""
+        """0..1: 0.6 for a hotspot that passed every alarm test, more for persistence, contrast, the
+        absolute test and growth, less on water (a ship?) or along the coast."""
         spot = self.last.spot
-        conf = 0.5
-        conf += min(0.2, 0.05 * max(0, len(self.hit_seqs) - profile.persistence))
-        conf += min(0.15, 0.15 * spot.excess_k / max(1.0, 4.0 * profile.context_min_k))
+        conf = 0.6
+        conf += min(0.1, 0.05 * max(0, len(self.hit_seqs) - profile.persistence))
+        conf += min(0.1, 0.1 * spot.excess_k / max(1.0, 4.0 * profile.context_min_k))
         if spot.absolute:
             conf += 0.1
         if self.growth_per_min() > 0.2:
             conf += 0.1
         if spot.water:
             conf -= 0.3
+        elif spot.coast:
+            conf -= 0.1
         return round(max(0.0, min(1.0, conf)), 3)
 
     def history_summary(self, limit: int = 20) -> list[dict[str, Any]]:
