@@ -1,7 +1,10 @@
 """Login sessions for the web frontend: password login with lockout, idle and absolute timeouts, CSRF tokens.
 
 The logic lives here, on `hub.clock`; `hub.auth.session_http` puts it on aiohttp (cookie, CSRF
-check, security headers). Sessions are kept in memory: a restart logs everyone out.
+check, security headers). Sessions survive a restart: they are kept in `.storage/auth.sessions.json`
+(owner-only), which holds the SHA-256 of each cookie token, never the token itself; a session whose
+user was removed, disabled or changed (password, role, centre) while the hub was down, or that
+expired meanwhile, is not brought back.
 Every login, failed login and logout fires an event (`auth_login`, `auth_login_failed`,
 `auth_logout`) that the audit log records; passwords and session tokens are never in them.
 """
@@ -19,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ..core import CALLBACK_TYPE, Context, HubKey, callback
 from ..exceptions import HubError
+from ..helpers.storage import StorageError, Store
 from .models import User
 from .users import Role, UserRecord, UserStore, async_get_users
 
@@ -49,6 +53,9 @@ EVENT_LOGOUT: Final = "auth_logout"
 SESSION_TOKEN_BYTES: Final = 32
 CSRF_TOKEN_BYTES: Final = 32
 PURGE_INTERVAL: Final = 60.0
+STORAGE_KEY: Final = "auth.sessions"
+STORAGE_VERSION: Final = 1
+SAVE_DELAY: Final = 10.0  # last-seen times are written at most this often
 
 DATA_SESSIONS: HubKey[SessionManager] = HubKey("auth_sessions")
 
@@ -65,6 +72,7 @@ class SessionConfig:
     failure_window: float = 15 * 60
     lockout: float = 60.0  # the first lock; each further lock within the window doubles it
     max_lockout: float = 15 * 60
+    persist: bool = True  # keep sessions across restarts (.storage/auth.sessions.json)
 
 
 class LoginError(HubError):
@@ -155,6 +163,12 @@ def _token_key(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def _user_stamp(user: UserRecord) -> str:
+    """What a session depends on (password, role, centre), hashed: a change while the hub is down shows."""
+    material = "\0".join((user.password_hash, user.role.value, user.centre))
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+
+
 @dataclass(slots=True)
 class Session:
     """One logged-in browser. `id` is public (listing, revoking); the cookie token is not kept."""
@@ -169,6 +183,7 @@ class Session:
     csrf_token: str = field(repr=False)
     ip: str | None = None
     user_agent: str | None = None
+    user_stamp: str = field(default="", repr=False)
 
     def user(self) -> User:
         """The request identity for this session (hub.auth.models.User)."""
@@ -202,6 +217,72 @@ class SessionManager:
         self._sessions: dict[str, Session] = {}  # by sha256 of the token
         self._by_id: dict[str, str] = {}  # public id -> token key
         self._removers: list[CALLBACK_TYPE] = [users.async_listen(self._users_changed)]
+        self._store: Store[dict[str, Any]] | None = (
+            Store(hub, STORAGE_KEY, STORAGE_VERSION, private=True) if self.config.persist else None)
+
+    # ---- persistence
+
+    async def async_restore(self) -> int:
+        """Bring back the sessions stored before a restart; returns how many are live again.
+
+        A stored file that cannot be read is logged and ignored (everyone logs in again); a
+        session whose user is gone, disabled or changed, or that expired meanwhile, is dropped
+        with an `auth_logout` event naming why.
+        """
+        if self._store is None:
+            return 0
+        try:
+            data = await self._store.async_load()
+        except (StorageError, OSError, ValueError) as err:
+            _LOGGER.error("Cannot restore login sessions, operators must log in again: %s", err)
+            return 0
+        restored = dropped = 0
+        now = self.hub.clock.time()
+        for key, row in ((data or {}).get("sessions") or {}).items():
+            try:
+                session = Session(id=row["id"], user_id=row["user_id"], name=row["name"], role=Role(row["role"]),
+                                  centre=row["centre"], created=float(row["created"]),
+                                  last_seen=float(row["last_seen"]), csrf_token=row["csrf_token"],
+                                  ip=row.get("ip"), user_agent=row.get("user_agent"),
+                                  user_stamp=row.get("user_stamp", ""))
+            except (KeyError, TypeError, ValueError) as err:
+                _LOGGER.warning("Dropping a stored session that cannot be read: %r", err)
+                dropped += 1
+                continue
+            user = self.users.get(session.user_id)
+            reason = self._expired(session, now)
+            if user is None:
+                reason = "user_removed"
+            elif not user.can_log_in:
+                reason = "user_disabled"
+            elif _user_stamp(user) != session.user_stamp:
+                reason = "user_changed"
+            if reason is not None:
+                self.hub.bus.async_fire(EVENT_LOGOUT, {"user_id": session.user_id, "centre": session.centre,
+                                                       "session_id": session.id, "reason": reason},
+                                        context=session.context())
+                dropped += 1
+                continue
+            self._sessions[key] = session
+            self._by_id[session.id] = key
+            restored += 1
+        if restored:
+            _LOGGER.info("Restored %d login sessions", restored)
+        if dropped:
+            self._schedule_save()
+        return restored
+
+    def _data_to_save(self) -> dict[str, Any]:
+        return {"sessions": {key: {"id": s.id, "user_id": s.user_id, "name": s.name, "role": s.role.value,
+                                   "centre": s.centre, "created": s.created, "last_seen": s.last_seen,
+                                   "csrf_token": s.csrf_token, "ip": s.ip, "user_agent": s.user_agent,
+                                   "user_stamp": s.user_stamp}
+                             for key, s in self._sessions.items()}}
+
+    @callback
+    def _schedule_save(self, delay: float = 0.0) -> None:
+        if self._store is not None:
+            self._store.async_delay_save(self._data_to_save, delay)
 
     # ---- login and logout
 
@@ -241,12 +322,13 @@ class SessionManager:
         now = self.hub.clock.time()
         session = Session(id=key[:32], user_id=user.id, name=user.name, role=user.role, centre=user.centre,
                           created=now, last_seen=now, csrf_token=secrets.token_urlsafe(CSRF_TOKEN_BYTES),
-                          ip=ip, user_agent=(user_agent or "")[:256] or None)
+                          ip=ip, user_agent=(user_agent or "")[:256] or None, user_stamp=_user_stamp(user))
         self._sessions[key] = session
         self._by_id[session.id] = key
         mine = sorted((s for s in self._sessions.values() if s.user_id == user.id), key=lambda s: s.created)
         for old in mine[:max(0, len(mine) - self.config.max_sessions_per_user)]:
             self.revoke(old.id, "too_many_sessions")
+        self._schedule_save()
         return session, token
 
     @callback
@@ -262,6 +344,7 @@ class SessionManager:
         if key is None:
             return False
         session = self._sessions.pop(key)
+        self._schedule_save()
         self.hub.bus.async_fire(EVENT_LOGOUT, {"user_id": session.user_id, "centre": session.centre,
                                                "session_id": session.id, "reason": reason},
                                 context=context or session.context())
@@ -290,6 +373,7 @@ class SessionManager:
             self.revoke(session.id, reason)
             return None
         session.last_seen = self.hub.clock.time()
+        self._schedule_save(SAVE_DELAY)
         return session
 
     async def async_authenticate(self, token: str) -> User | None:
@@ -367,6 +451,7 @@ async def async_setup_sessions(hub: Hub, config: SessionConfig | None = None) ->
         return manager
     users = await async_get_users(hub)
     manager = hub.data[DATA_SESSIONS] = SessionManager(hub, users, config)
+    await manager.async_restore()
     manager.async_start()
 
     @callback

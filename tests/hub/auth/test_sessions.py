@@ -271,3 +271,87 @@ def test_session_cookie_is_secure_over_tls() -> None:
     set_session_cookie(response, "token", secure=True)
     cookie: Any = response.cookies[COOKIE_NAME]
     assert cookie["secure"] is True and cookie["httponly"] is True and cookie["samesite"] == "Strict"
+
+
+# ---- persistence across restarts
+
+
+async def _restarted(config_dir: Path, clock: FakeClock,
+                     logouts: list[Event] | None = None) -> tuple[Hub, SessionManager]:
+    hub = Hub(config_dir, clock=clock)
+    await hub.async_start()
+    if logouts is not None:
+        hub.bus.async_listen(EVENT_LOGOUT, logouts.append)
+    return hub, await async_setup_sessions(hub)
+
+
+async def test_sessions_survive_a_restart(manager: SessionManager, fake_hub: Hub, fake_clock: FakeClock,
+                                          config_dir: Path) -> None:
+    session, token = await manager.async_login("op1", PASSWORD, ip="10.0.0.7")
+    _, token2 = await manager.async_login("op2", PASSWORD)
+    assert manager.logout(token2)
+    await fake_hub.async_stop()  # the final write flushes the pending save
+    stored = (config_dir / ".storage" / "auth.sessions.json").read_text()
+    assert token not in stored and token2 not in stored  # only hashes of the cookie tokens
+    assert (config_dir / ".storage" / "auth.sessions.json").stat().st_mode & 0o077 == 0
+
+    hub, restored = await _restarted(config_dir, fake_clock)
+    try:
+        again = restored.validate(token)
+        assert again is not None and again.id == session.id and again.centre == "local_police"
+        assert restored.check_csrf(again, session.csrf_token)  # the page's CSRF token still works
+        assert restored.validate(token2) is None  # a logout stays a logout
+        assert [s.user_id for s in restored.sessions()] == ["op1"]
+    finally:
+        await hub.async_stop()
+
+
+async def test_restart_drops_expired_and_changed_sessions(manager: SessionManager, fake_hub: Hub,
+                                                          fake_clock: FakeClock, config_dir: Path) -> None:
+    _, token1 = await manager.async_login("op1", PASSWORD)
+    _, token2 = await manager.async_login("op2", PASSWORD)
+    await fake_hub.async_stop()
+    # while the hub is down: op1's password is changed with the CLI, and 20 minutes pass
+    set_password(config_dir, "op1", "another long secret")  # the hub (and its executor) is stopped
+    await fake_clock.async_advance(20 * 60)
+    logouts: list[Event] = []
+    hub, restored = await _restarted(config_dir, fake_clock, logouts)
+    try:
+        assert restored.validate(token1) is None
+        await hub.async_block_till_done()
+        assert [(e.data["user_id"], e.data["reason"]) for e in logouts] == [("op1", "user_changed")]
+        assert restored.validate(token2) is not None
+        await fake_clock.async_advance(31 * 60)  # idle from here on
+        assert restored.validate(token2) is None
+        await hub.async_block_till_done()
+        assert [e.data["reason"] for e in logouts] == ["user_changed", "idle_timeout"]
+    finally:
+        await hub.async_stop()
+    hub, restored = await _restarted(config_dir, fake_clock)
+    try:
+        assert restored.sessions() == []
+    finally:
+        await hub.async_stop()
+
+
+async def test_unreadable_session_file_means_logging_in_again(config_dir: Path, fake_clock: FakeClock,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    (config_dir / ".storage").mkdir(exist_ok=True)
+    (config_dir / ".storage" / "auth.sessions.json").write_text("{not json")
+    hub, restored = await _restarted(config_dir, fake_clock)
+    try:
+        assert restored.sessions() == []
+        assert "is not valid JSON" in caplog.text
+        assert list((config_dir / ".storage").glob("auth.sessions.json.corrupt-*"))  # kept aside, not lost
+    finally:
+        await hub.async_stop()
+
+
+async def test_sessions_can_stay_in_memory(fake_hub: Hub, config_dir: Path) -> None:
+    await fake_hub.async_add_executor_job(
+        lambda: add_user(config_dir, "op1", role="operator", centre="local_police", password=PASSWORD))
+    manager = SessionManager(fake_hub, await async_get_users(fake_hub), SessionConfig(persist=False))
+    await manager.async_restore()
+    await manager.async_login("op1", PASSWORD)
+    await fake_hub.async_stop()
+    assert not (config_dir / ".storage" / "auth.sessions.json").exists()
