@@ -1,4 +1,7 @@
-"""Variable message signs: `panel` entities, panel.display/panel.clear, MQTT and NTCIP drivers, DATEX II."""
+"""Variable message signs: `panel` entities, panel.display/panel.clear, MQTT and NTCIP drivers, DATEX II.
+
+Queued messages survive a restart (integrations.panels.storage).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from .datex2 import DATEX_SETTINGS, async_register_datex2_view, build_vms_public
 from .driver import create_driver
 from .entity import PanelEntity
 from .services import async_register_services
+from .storage import PanelMessageStore
 
 __all__ = ["CONFIG_SCHEMA", "DOMAIN", "async_setup", "async_unload", "build_vms_publication"]
 
@@ -26,6 +30,7 @@ class PanelsData:
     """What setup created, so unload can undo it."""
 
     removers: list[CALLBACK_TYPE] = field(default_factory=list)
+    store: PanelMessageStore | None = None
 
 
 DATA_KEY: HubKey[PanelsData] = HubKey(DOMAIN)
@@ -39,7 +44,15 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
     hub.data[DATEX_SETTINGS] = settings
     panels = [PanelConfig.from_config(item) for item in config["panels"]]
     entities = [PanelEntity(panel, create_driver(hub, panel)) for panel in panels]
+    store = data.store = PanelMessageStore(hub, lambda: ((e.panel_id, e.stored_queue()) for e in entities))
+    stored = await store.async_load()
     added = await async_add_entities(hub, DOMAIN, entities)
+    for entity in entities:
+        entity.on_queue_change = store.async_schedule_save
+        if entity.panel_id in stored:
+            await entity.async_restore(stored.pop(entity.panel_id))
+    for panel_id in stored:
+        _LOGGER.warning("Stored messages of panel %s dropped: it is no longer configured", panel_id)
     data.removers.extend(async_register_services(hub))
     async_register_datex2_view(hub, settings.public)
     _LOGGER.info("Set up %d panels", len(added))
@@ -53,5 +66,7 @@ async def async_unload(hub: Hub) -> bool:
     if data is not None:
         for remover in data.removers:
             remover()
+        if data.store is not None:
+            await data.store.async_flush()
     await async_remove_entities(hub, DOMAIN)
     return True

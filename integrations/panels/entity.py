@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -84,6 +84,7 @@ class PanelEntity(Entity):
         self._render_failed: str | None = None
         self._added = False
         self._removed = False
+        self.on_queue_change: Callable[[], None] | None = None  # the message store saves the queue
 
     # ---- properties (memory only)
 
@@ -178,6 +179,32 @@ class PanelEntity(Entity):
                 setattr(self, name, None)
         await self.driver.async_stop()
 
+    def stored_queue(self) -> list[tuple[PanelMessage, MessageTemplate | None]]:
+        """Every queued message with its template (if templated), highest priority first: what is saved."""
+        return [(m, self._templates.get(m.id)) for m in self._queue]
+
+    async def async_restore(self, stored: Iterable[tuple[PanelMessage, MessageTemplate | None]]) -> int:
+        """Queue messages saved before a restart and show the highest; returns how many were taken.
+
+        A message that no longer fits the sign (its size changed) is dropped with a warning.
+        """
+        taken = 0
+        for message, template in stored:
+            try:
+                self.capabilities.validate(message.pages, message.pictogram)
+            except ServiceValidationError as err:
+                _LOGGER.warning("Panel %s: stored message %s no longer fits, dropped: %s", self.panel_id,
+                                message.id, err)
+                continue
+            self._queue.put(message)
+            if template is not None:
+                self._templates[message.id] = template
+            taken += 1
+        if taken:
+            _LOGGER.info("Panel %s: %d message(s) restored", self.panel_id, taken)
+            await self._async_refresh(Context(parent_id=self._queue.active.context_id) if self._queue.active else None)
+        return taken
+
     # ---- commands (called by the services)
 
     async def async_display(self, message: PanelMessage, template: MessageTemplate | None = None,
@@ -218,6 +245,8 @@ class PanelEntity(Entity):
                          message.priority.name)
         self._rerender_active()
         self._schedule_expiry()
+        if self.on_queue_change is not None:
+            self.on_queue_change()
         await self._async_push()
         if self._removed or not self._added:
             return
