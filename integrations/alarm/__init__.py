@@ -4,6 +4,7 @@ Configuration::
 
     alarm:
       sop_dir: sops                      # SOP files, relative to the config dir
+      keep_closed_days: 730              # closed alarms are deleted this long after closing (0: never)
       types:
         - id: fire
           name: Fire seen by a thermal tower
@@ -35,10 +36,11 @@ from typing import Any
 from hub.core import CALLBACK_TYPE, Event, Hub, HubKey, callback
 from hub.exceptions import ConfigError, HubError
 
-from .const import CONF_SOP, CONF_SOP_DIR, CONF_TYPES, DOMAIN
+from .const import CONF_KEEP_CLOSED_DAYS, CONF_SOP, CONF_SOP_DIR, CONF_TYPES, DOMAIN
 from .http import async_register_views
 from .manager import DATA_MANAGER, AlarmManager, AlarmType, get_manager
 from .model import Alarm
+from .retention import async_track_retention
 from .schema import CONFIG_SCHEMA
 from .services import async_register_services
 from .sop import SopStep, load_sop_file, steps_from_config
@@ -140,6 +142,8 @@ async def async_setup(hub: Hub, config: Any) -> bool:
     data.removers.extend(async_register_websocket(hub, manager, feed))
     for kind in types.values():
         data.removers.extend(_raise_on(hub, manager, kind))
+    if store is not None and conf[CONF_KEEP_CLOSED_DAYS] > 0:
+        data.removers.append(async_track_retention(hub, store, conf[CONF_KEEP_CLOSED_DAYS]))
     async_register_views(hub)
     _LOGGER.info("%d alarm types, %d active alarms", len(types), loaded)
     return True

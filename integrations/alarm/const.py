@@ -92,6 +92,7 @@ SERVICE_STATS: Final = "stats"
 # Configuration
 CONF_TYPES: Final = "types"
 CONF_SOP_DIR: Final = "sop_dir"
+CONF_KEEP_CLOSED_DAYS: Final = "keep_closed_days"
 CONF_ID: Final = "id"
 CONF_NAME: Final = "name"
 CONF_SEVERITY: Final = "severity"
@@ -106,6 +107,9 @@ CONF_EVENT_TYPE: Final = "event_type"
 CONF_EVENT_DATA: Final = "event_data"
 
 DEFAULT_SOP_DIR: Final = "sops"
+DEFAULT_KEEP_CLOSED_DAYS: Final = 730  # closed alarms (and their timelines) are deleted after two years; 0 keeps them
+PURGE_INTERVAL: Final = 6 * 3600.0
+PURGE_BATCH: Final = 500
 DEFAULT_SLA_ACK: Final = 120.0
 DEFAULT_SLA_RESOLVE: Final = 3600.0
 

@@ -14,6 +14,7 @@ from .const import (
     CONF_EVENT_DATA,
     CONF_EVENT_TYPE,
     CONF_ID,
+    CONF_KEEP_CLOSED_DAYS,
     CONF_NAME,
     CONF_RAISE_ON,
     CONF_SEVERITY,
@@ -23,6 +24,7 @@ from .const import (
     CONF_SOP,
     CONF_SOP_DIR,
     CONF_TYPES,
+    DEFAULT_KEEP_CLOSED_DAYS,
     DEFAULT_SLA_ACK,
     DEFAULT_SLA_RESOLVE,
     DEFAULT_SOP_DIR,
@@ -97,6 +99,8 @@ CONFIG_SCHEMA: Final = vol.All(
     lambda value: {} if value is None else value,
     vol.Schema({
         vol.Optional(CONF_SOP_DIR, default=DEFAULT_SOP_DIR): cv.string,
+        vol.Optional(CONF_KEEP_CLOSED_DAYS, default=DEFAULT_KEEP_CLOSED_DAYS): vol.All(
+            vol.Coerce(int), vol.Range(min=0, msg="expected days >= 0 (0 keeps closed alarms for ever)")),
         vol.Optional(CONF_TYPES, default=list): vol.All(cv.list_of(TYPE_SCHEMA), _unique_types),
     }),
 )

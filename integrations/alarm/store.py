@@ -16,13 +16,13 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final, cast
 
 import orjson
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.const import EVENT_HUB_STOP
 from hub.core import CALLBACK_TYPE, Event, callback
 
-from .const import AlarmState, Severity
+from .const import PURGE_BATCH, AlarmState, Severity
 from .model import Alarm, StepProgress, TimelineEntry
 from .models import AlarmRow, AlarmTimelineRow
 
@@ -172,6 +172,18 @@ def _stats(session: Session, alarm_type: str | None, centre: str | None, since: 
 # --------------------------------------------------------------------------- the store
 
 
+def _purge_closed(session: Session, before_ts: float, batch: int) -> int:
+    """Delete up to `batch` alarms closed before `before_ts`, timelines first; how many went."""
+    ids = list(session.scalars(
+        select(_ALARMS.c.alarm_id)
+        .where(_ALARMS.c.state == AlarmState.CLOSED.value, _ALARMS.c.closed_ts < before_ts)
+        .limit(batch)))
+    if ids:
+        session.execute(delete(_TIMELINE).where(_TIMELINE.c.alarm_id.in_(ids)))
+        session.execute(delete(_ALARMS).where(_ALARMS.c.alarm_id.in_(ids)))
+    return len(ids)
+
+
 class AlarmStore:
     """Writes alarm changes in order and reads alarms back; needs the recorder."""
 
@@ -257,6 +269,22 @@ class AlarmStore:
         if self._retry is not None:
             self._retry()
             self._retry = None
+
+    # ---- retention
+
+    async def async_purge_closed(self, before_ts: float, batch: int = PURGE_BATCH) -> int:
+        """Delete alarms closed before `before_ts` with their timelines, in batches (other writes go
+        in between); returns how many alarms went. Alarms not closed are never deleted."""
+        from hub.recorder import get_recorder
+
+        await self.async_flush()
+        total = 0
+        while True:
+            count = await get_recorder(self.hub).async_db_job(
+                functools.partial(_purge_closed, before_ts=before_ts, batch=batch))
+            total += count
+            if count < batch:
+                return total
 
     # ---- reading
 

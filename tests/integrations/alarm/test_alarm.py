@@ -279,5 +279,5 @@ def test_config_schema_defaults() -> None:
     assert door["name"] == "Door open" and door["escalate_after_seconds"] == 300
     assert door["sla_resolve_seconds"] == 3600 and door["shared"] is False
     assert config["sop_dir"] == "sops"
-    assert alarm.CONFIG_SCHEMA(None) == {"sop_dir": "sops", "types": []}
+    assert alarm.CONFIG_SCHEMA(None) == {"sop_dir": "sops", "keep_closed_days": 730, "types": []}
     assert alarm.CONFIG_SCHEMA(config) == config  # validating again changes nothing
