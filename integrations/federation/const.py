@@ -59,9 +59,13 @@ TYPE_ALARM_REQUEST: Final = "alarm_request"
 TYPE_ACTUATION_REQUEST: Final = "actuation_request"
 TYPE_RESPONSE: Final = "response"
 TYPE_RESEND_REQUEST: Final = "resend_request"
+TYPE_SNAPSHOT_REQUEST: Final = "snapshot_request"  # a centre new to a peer asks for its shared states and alarms
 ENVELOPE_TYPES: Final = frozenset({TYPE_EVENT, TYPE_STATE, TYPE_ALARM, TYPE_ALARM_REQUEST, TYPE_ACTUATION_REQUEST,
-                                   TYPE_RESPONSE, TYPE_RESEND_REQUEST})
-DIRECTED_TYPES: Final = frozenset({TYPE_ALARM_REQUEST, TYPE_ACTUATION_REQUEST, TYPE_RESPONSE, TYPE_RESEND_REQUEST})
+                                   TYPE_RESPONSE, TYPE_RESEND_REQUEST, TYPE_SNAPSHOT_REQUEST})
+DIRECTED_TYPES: Final = frozenset({TYPE_ALARM_REQUEST, TYPE_ACTUATION_REQUEST, TYPE_RESPONSE, TYPE_RESEND_REQUEST,
+                                   TYPE_SNAPSHOT_REQUEST})
+SNAPSHOT_EVENT: Final = "alarm_snapshot"  # the `event` of an alarm sent in a snapshot (fired as alarm_updated)
+SNAPSHOT_MIN_INTERVAL: Final = 30.0  # a peer's snapshot requests closer together than this are ignored
 
 # Topics under <prefix>/<site>/
 TOPIC_STATUS: Final = "status"  # retained birth / last will: {"state": "online" | "offline"}
@@ -105,6 +109,7 @@ SERVICE_ACKNOWLEDGE_ALARM: Final = "acknowledge_alarm"
 SERVICE_ALARM_ACTION: Final = "alarm_action"
 SERVICE_REQUEST_ACTUATION: Final = "request_actuation"
 SERVICE_RESPOND_ACTUATION: Final = "respond_actuation"
+SERVICE_REQUEST_SNAPSHOT: Final = "request_snapshot"
 ALARM_ACTIONS: Final = ("acknowledge", "start", "resolve", "add_note")
 
 # Actuation request states

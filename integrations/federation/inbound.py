@@ -23,6 +23,7 @@ from .const import (
     TYPE_EVENT,
     TYPE_RESEND_REQUEST,
     TYPE_RESPONSE,
+    TYPE_SNAPSHOT_REQUEST,
     TYPE_STATE,
 )
 from .envelope import Envelope, EnvelopeError, parse_topic
@@ -156,6 +157,8 @@ class Receiver:
                 manager.requests.on_response(envelope, result.record)
             elif envelope.type == TYPE_RESEND_REQUEST:
                 manager.on_resend_request(envelope)
+            elif envelope.type == TYPE_SNAPSHOT_REQUEST:
+                manager.on_snapshot_request(envelope)
             self.applied += 1
         except Exception:
             _LOGGER.exception("Federation: error applying a %s from %s (%s)", envelope.type, envelope.origin,

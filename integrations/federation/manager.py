@@ -40,12 +40,14 @@ from .const import (
     OUTBOX_DESTINATION,
     OUTBOX_KIND,
     RESEND_BATCH,
+    SNAPSHOT_MIN_INTERVAL,
     STATUS_OFFLINE,
     STATUS_ONLINE,
     TOPIC_HEARTBEAT,
     TOPIC_STATUS,
     TYPE_RESEND_REQUEST,
     TYPE_RESPONSE,
+    TYPE_SNAPSHOT_REQUEST,
 )
 from .envelope import Envelope, directed_topic
 from .inbound import Receiver
@@ -147,6 +149,9 @@ class FederationManager:
         for site, stream in loaded.peers.items():
             if site in self.peers:
                 self.peers[site].stream = stream
+        for peer in self.peers.values():
+            # a peer whose stream we never heard (new to us, or our database is new): ask for what it shares
+            peer.snapshot_wanted = peer.stream.epoch is None
         counts = await self._outbox.async_counts(OUTBOX_KIND)
         pending = counts.get(OUTBOX_DESTINATION, {}).get(MessageState.PENDING.value, 0)
         self.publisher.published_seq = max(0, loaded.last_seq - pending)
@@ -239,6 +244,9 @@ class FederationManager:
         if peer.evaluate(self.link.connected, self.hub.clock.time(), self.peer_timeout):
             if peer.connected:
                 _LOGGER.info("Federation: %s is connected", peer.site)
+                if peer.snapshot_wanted:
+                    peer.snapshot_wanted = False
+                    self.request_snapshot(peer.site)
             else:
                 _LOGGER.warning("Federation: %s is disconnected (its entities are unavailable)", peer.site)
             self.remote.set_available(peer.site, peer.connected)
@@ -331,6 +339,33 @@ class FederationManager:
         if gone:
             self.publisher.enqueue(Outgoing(TYPE_RESPONSE, directed_topic(self.prefix, self.site, peer, TYPE_RESPONSE),
                                             {"request_type": "resend", "epoch": epoch, "unavailable": gone}, to=peer))
+
+    # ---- snapshots for a centre that joins late
+
+    @callback
+    def request_snapshot(self, site: str) -> None:
+        """Ask a peer to send us every state and alarm it shares now (we are new to it, or want to heal)."""
+        _LOGGER.info("Federation: asking %s for a snapshot of what it shares", site)
+        self.publisher.enqueue(Outgoing(TYPE_SNAPSHOT_REQUEST,
+                                        directed_topic(self.prefix, self.site, site, TYPE_SNAPSHOT_REQUEST), {},
+                                        to=site))
+
+    @callback
+    def on_snapshot_request(self, envelope: Envelope) -> None:
+        """A peer asks for what we share: send it our shared states and active shared alarms."""
+        peer = self.peers.get(envelope.origin)
+        if peer is None:
+            return
+        now = self.hub.clock.time()
+        if now - peer.snapshot_sent_ts < SNAPSHOT_MIN_INTERVAL:
+            _LOGGER.debug("Federation: %s asked for another snapshot within %.0f s; ignored", peer.site,
+                          SNAPSHOT_MIN_INTERVAL)
+            return
+        peer.snapshot_sent_ts = now
+        items = self.publisher.snapshot(peer.site)
+        for item in items:
+            self.publisher.enqueue(item)
+        _LOGGER.info("Federation: sending %s a snapshot of %d states and alarms", peer.site, len(items))
 
     @callback
     def on_resend_answer(self, envelope: Envelope) -> None:

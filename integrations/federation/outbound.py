@@ -17,6 +17,7 @@ from hub.outbox import DeliveryResult, OutboxMessage
 
 from .const import (
     ATTR_ORIGIN_SITE,
+    SNAPSHOT_EVENT,
     TOPIC_ALARM,
     TOPIC_EVENT,
     TOPIC_STATE,
@@ -154,6 +155,33 @@ class Publisher:
             "event": event.event_type, "alarm": jsonable(alarm), "timeline": jsonable(timeline),
             "context": event.context.as_dict(),
         }, correlation_id=alarm_id))
+
+    # ---- a snapshot for a peer that joined late
+
+    @callback
+    def snapshot(self, to: str) -> list[Outgoing]:
+        """Every local entity state and active alarm the policy shares, as messages for one peer.
+
+        Sent on the usual topics, addressed to `to` (other peers count them in our stream and drop
+        them). Receivers keep what is newer, so a snapshot never rolls anything back.
+        """
+        sharing = self.manager.sharing
+        items: list[Outgoing] = []
+        if sharing.shares_states:
+            for state in self.hub.states.async_all():
+                if state.attributes.get(ATTR_ORIGIN_SITE) is not None:
+                    continue  # a peer's entity mirrored here
+                if sharing.shares_state(state.entity_id, state.attributes.get("area_id")):
+                    items.append(Outgoing(TYPE_STATE, self._topic(TOPIC_STATE, state.entity_id),
+                                          _state_payload(state.entity_id, state), to=to))
+        alarms = self.manager.alarm_manager()
+        for alarm in alarms.active() if alarms is not None else ():
+            data = alarm.as_dict()
+            if sharing.shares_alarm(data):
+                items.append(Outgoing(TYPE_ALARM, self._topic(TOPIC_ALARM, alarm.id), {
+                    "event": SNAPSHOT_EVENT, "alarm": jsonable(data), "timeline": {}, "context": {},
+                }, to=to, correlation_id=alarm.id))
+        return items
 
     # ---- staging
 

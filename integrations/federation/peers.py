@@ -53,6 +53,8 @@ class Peer:
         self.resend_asked: dict[int, float] = {}  # seq -> when we last asked for it
         self.malformed = 0
         self.entity: PeerStatusEntity | None = None
+        self.snapshot_wanted = False  # ask it for a snapshot when it connects (we never heard its stream)
+        self.snapshot_sent_ts = 0.0  # when we last answered its snapshot request
 
     def evaluate(self, link_up: bool, now: float, timeout: float) -> bool:
         """Work out whether the peer is connected; True when that changed."""

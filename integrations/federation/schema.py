@@ -56,6 +56,7 @@ __all__ = [
     "ALARM_ACTION_SCHEMA",
     "CONFIG_SCHEMA",
     "REQUEST_ACTUATION_SCHEMA",
+    "REQUEST_SNAPSHOT_SCHEMA",
     "RESPOND_ACTUATION_SCHEMA",
 ]
 
@@ -172,6 +173,9 @@ CONFIG_SCHEMA = vol.All(vol.Schema({
 
 # Services
 _NOTE = vol.All(cv.string, vol.Length(max=2000))
+REQUEST_SNAPSHOT_SCHEMA = vol.Schema({
+    vol.Optional("site"): cv.slug,  # default: every peer that is connected
+})
 ACKNOWLEDGE_SCHEMA = vol.Schema({
     vol.Required("alarm_id"): cv.string,
     vol.Optional("note"): _NOTE,
