@@ -1,5 +1,6 @@
 """Alarms as the screens show them, read from the alarm integration when it is set up.
 
+Peer centres' alarms (other hubs, through federation) come from the federation integration.
 Visibility is the integration's own rule (integrations.alarm.access): admins see every alarm,
 everyone else their own centre's and those another centre shares, whichever centre's screens
 they have open. So a supervisor looking at another centre sees that centre's devices and map,
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
     from .view import Viewer
 
-__all__ = ["OPEN_STATES", "alarm_manager", "async_alarm", "map_alarms", "queue_alarms"]
+__all__ = ["OPEN_STATES", "alarm_manager", "async_alarm", "map_alarms", "peer_alarms", "queue_alarms"]
 
 OPEN_STATES: Final = ("raised", "acknowledged", "in_progress")
 
@@ -35,6 +36,18 @@ def _sees(hub: Hub, viewer: Viewer) -> Any:
     from integrations.alarm.access import viewer_for
 
     return viewer_for(hub, viewer.session.user()).sees
+
+
+def peer_alarms(hub: Hub) -> list[dict[str, Any]] | None:
+    """Open alarms that peer centres (other hubs, through federation) share, newest first; None without
+    federation. Every logged-in user sees them: a peer shares them with this whole site."""
+    try:
+        from integrations.federation.manager import get_federation
+        from integrations.federation.websocket import remote_alarms
+    except ImportError:
+        return None
+    manager = get_federation(hub)
+    return remote_alarms(manager) if manager is not None else None
 
 
 def queue_alarms(hub: Hub, viewer: Viewer) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .alarms import OPEN_STATES, async_alarm, queue_alarms
+from .alarms import OPEN_STATES, async_alarm, peer_alarms, queue_alarms
 from .view import FrontendView, Refused, Viewer, json_page, page
 
 __all__ = ["AlarmDataView", "AlarmView", "QueueView"]
@@ -25,9 +25,14 @@ class QueueView(FrontendView):
     async def get(self, request: web.Request, centre: str) -> web.StreamResponse:
         """The alarm queue."""
         viewer = self.viewer(request, centre)
-        alarms = queue_alarms(self.frontend.hub, viewer)
+        hub = self.frontend.hub
+        alarms = queue_alarms(hub, viewer)
+        peers = peer_alarms(hub)
+        may_ask = peers is not None and self.frontend.policy.can_call(viewer.principal, "federation",
+                                                                      "acknowledge_alarm", {})
         return self.render(request, viewer, "queue.html", page="queue", title="Alarms",
-                           page_data={"alarms": alarms, "open_states": list(OPEN_STATES)})
+                           page_data={"alarms": alarms, "open_states": list(OPEN_STATES),
+                                      "peer_alarms": peers, "may_ask_peers": may_ask})
 
 
 class _AlarmBase(FrontendView):

@@ -23,7 +23,8 @@ remote events (EventOrigin.remote, `origin_site` in the data), remote entities
 (`bollard.<site>_<object_id>`, attributes `origin_site`, `origin_entity_id`, unavailable while the
 peer is disconnected) and remote alarms. Services: federation.acknowledge_alarm, alarm_action,
 request_actuation, respond_actuation. Entities: `federation.<peer>` (connected / disconnected).
-REST: GET /api/federation, /api/federation/actuations. See docs/federation.md.
+REST: GET /api/federation, /api/federation/actuations; websocket `federation/subscribe_alarms` (the
+control-room queue lists peers' alarms with it). See docs/federation.md.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from .http import async_register_views
 from .manager import DATA_FEDERATION, FederationManager, get_federation
 from .schema import CONFIG_SCHEMA
 from .services import async_register_services
+from .websocket import async_register_websocket
 
 __all__ = ["CONFIG_SCHEMA", "DOMAIN", "FederationManager", "async_setup", "async_unload", "get_federation"]
 
@@ -50,6 +52,7 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
     await manager.async_setup()
     hub.data[DATA_FEDERATION] = manager
     manager.add_removers(async_register_services(manager))
+    manager.add_removers(async_register_websocket(manager))
     async_register_views(hub)
     return True
 

@@ -108,8 +108,9 @@ def _add_users(config_dir: Path) -> None:
 
 
 async def async_start_site(config_dir: Path, *, frontend_config: dict[str, Any] | None = None,
-                           with_alarms: bool = True) -> Site:
-    """Build and start the site (the caller stops it with `async_stop_site`)."""
+                           with_alarms: bool = True, extra_sections: dict[str, Any] | None = None) -> Site:
+    """Build and start the site (the caller stops it with `async_stop_site`); `extra_sections` adds
+    integrations (federation, say) to the configuration."""
     from frontend import async_setup_frontend
     from hub.recorder import async_setup_recorder
 
@@ -144,6 +145,7 @@ async def async_start_site(config_dir: Path, *, frontend_config: dict[str, Any] 
     }
     if with_alarms:
         sections["alarm"] = ALARMS
+    sections.update(extra_sections or {})
     manager = async_get_setup_manager(hub)
     await manager.async_setup_all(sections)
 

@@ -1,10 +1,16 @@
 // The alarm queue: the centre's open alarms, most severe and newest first, kept current by the
-// websocket (alarm/subscribe). Alarms other centres share are listed apart (notify.js beeps).
+// websocket (alarm/subscribe). Alarms other centres share are listed apart (notify.js beeps), and so
+// are the alarms peer centres' hubs share through federation (federation/subscribe_alarms): their owner
+// changes them, so the only action here is asking it to acknowledge.
 
-import { alarmTime, centre, compareAlarms, el, fmtAge, fmtTime, live, pageData } from "./hacho.js";
+import {
+  alarmTime, callService, centre, compareAlarms, el, errorText, fmtAge, fmtTime, live, pageData, toast,
+} from "./hacho.js";
 
 const data = pageData();
 const alarms = new Map();
+const peerAlarms = new Map();
+const asked = new Set();
 const seen = new Set();
 const OPEN = new Set(data.open_states || ["raised", "acknowledged", "in_progress"]);
 
@@ -31,7 +37,51 @@ function row(alarm, fresh) {
   return tr;
 }
 
+function askOwner(alarm, button) {
+  button.disabled = true;
+  callService("federation", "acknowledge_alarm", { alarm_id: alarm.alarm_id }).then((result) => {
+    if (result.ok) {
+      asked.add(alarm.alarm_id);
+      toast(`Asked ${alarm.origin_name} to acknowledge`);
+    } else {
+      button.disabled = false;
+      toast(`Not sent: ${errorText(result)}`, "error");
+    }
+    render();
+  });
+}
+
+function peerRow(alarm) {
+  let action = null;
+  if (alarm.state === "raised" && data.may_ask_peers) {
+    action = asked.has(alarm.alarm_id)
+      ? el("span", { class: "muted", text: "asked" })
+      : el("button", { type: "button", class: "ask-ack", text: "Ask to acknowledge" });
+    if (action.tagName === "BUTTON") action.addEventListener("click", () => askOwner(alarm, action));
+  }
+  return el("tr", {
+    class: `sev-row-${alarm.severity}`,
+    dataset: { alarmId: alarm.alarm_id, severity: alarm.severity, state: alarm.state, origin: alarm.origin_site },
+  },
+  el("td", {}, el("span", { class: `sev sev-${alarm.severity}`, text: alarm.severity })),
+  el("td", {}, el("span", { class: "alarm-title", text: alarm.title || alarm.type }),
+    alarm.message ? el("div", { class: "muted", text: alarm.message }) : null),
+  el("td", { text: alarm.origin_name || alarm.origin_site }),
+  el("td", {}, el("span", { class: `state state-${alarm.state}`, text: alarm.state.replace("_", " ") })),
+  el("td", { text: alarm.area_id || "" }),
+  el("td", { title: fmtTime(alarmTime(alarm)) }, fmtAge(alarmTime(alarm))),
+  el("td", { text: alarm.assignee || "" }),
+  el("td", {}, action));
+}
+
+function renderPeers() {
+  const open = [...peerAlarms.values()].filter(isOpen).sort(compareAlarms);
+  document.getElementById("peers-body").replaceChildren(...open.map(peerRow));
+  document.getElementById("peers").classList.toggle("hidden", open.length === 0);
+}
+
 function render() {
+  renderPeers();
   const own = [...alarms.values()].filter((a) => a.centre === centre() && isOpen(a)).sort(compareAlarms);
   const shared = [...alarms.values()].filter((a) => a.centre !== centre() && isOpen(a)).sort(compareAlarms);
   const body = document.getElementById("queue-body");
@@ -59,6 +109,7 @@ for (const alarm of data.alarms || []) {
   alarms.set(alarm.alarm_id, alarm);
   seen.add(alarm.alarm_id);
 }
+for (const alarm of data.peer_alarms || []) peerAlarms.set(alarm.alarm_id, alarm);
 render();
 setInterval(render, 30000);  // ages
 
@@ -76,3 +127,18 @@ live().onOpen((socket) => {
     render();
   }).catch((err) => console.error("alarm/subscribe", err));
 });
+if (data.peer_alarms) {
+  live().onOpen((socket) => {
+    socket.subscribe("federation/subscribe_alarms", {}, (msg) => {
+      const event = msg.event || {};
+      if (!event.alarm) return;
+      if (event.action === "remove") peerAlarms.delete(event.alarm.alarm_id);
+      else peerAlarms.set(event.alarm.alarm_id, event.alarm);
+      render();
+    }).then((result) => {
+      peerAlarms.clear();
+      for (const alarm of (result && result.alarms) || []) peerAlarms.set(alarm.alarm_id, alarm);
+      render();
+    }).catch((err) => console.error("federation/subscribe_alarms", err));
+  });
+}
