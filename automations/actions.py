@@ -414,6 +414,8 @@ class RepeatStep(_BranchStep):
             else:
                 await run.run_nested(self._steps, scope, ["repeat", index], variables)
             index += 1
+            if "wait" in scope.vars:  # a wait in the sequence just run counts for `until`
+                variables = {**variables, "wait": scope.vars["wait"]}
             if self._until is not None and self._until(variables, run.trace):
                 break
         element[2] = {"iterations": index}

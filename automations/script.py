@@ -196,12 +196,20 @@ class ScriptRun:
     async def run_nested(self, steps: list[Step], scope: Scope, branch: list[Any],
                          variables: Mapping[str, Any] | None = None,
                          resume: list[dict[str, Any]] | None = None) -> None:
-        """Run a nested sequence (choose, if, repeat, sequence); a false condition step ends only it."""
+        """Run a nested sequence (choose, if, repeat, sequence); a false condition step ends only it.
+
+        Variables set inside stay inside, except `wait` (as in Home Assistant): what a wait in the
+        nested sequence found is visible after it, to a repeat's `until` among others.
+        """
         nested = Scope(scope.vars if variables is None else variables, scope, branch)
         try:
             await self.run_sequence(steps, nested, resume)
         except ConditionFail:
             pass
+        finally:
+            wait = nested.vars.get("wait")
+            if wait is not None and wait is not scope.vars.get("wait"):
+                scope.set(wait=wait)
 
     # ---- waiting (each marks the run as living in a task from then on)
 

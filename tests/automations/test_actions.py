@@ -108,6 +108,36 @@ async def test_wait_for_trigger(hub: Hub, calls: Calls, setup: Setup, fake_clock
     assert calls.data() == [{"by": "acked"}, {"by": "timeout"}]
 
 
+async def test_wait_in_a_repeat_counts_for_until_and_after(hub: Hub, calls: Calls, setup: Setup,
+                                                           fake_clock: FakeClock) -> None:
+    # ask the patrol every minute until it answers; the answer is known after the loop (as in Home Assistant)
+    await setup(on_go(
+        {"repeat": {
+            "sequence": [
+                record(kind="ask", n="{{ repeat.index }}"),
+                {"wait_for_trigger": [{"trigger": "event", "event_type": "patrol_ack", "id": "ack"}],
+                 "timeout": 60},
+            ],
+            "until": "{{ wait.trigger is not none }}",
+        }},
+        record(kind="loop_done", by="{{ wait.trigger.id }}"),
+        {"if": "{{ true }}", "then": [{"variables": {"local_only": 1}}, {"wait_template": "{{ true }}"}]},
+        record(kind="after", by="{{ wait.trigger.id if wait.trigger else 'none' }}",
+               completed="{{ wait.completed }}", local="{{ local_only is defined }}"),
+    ))
+    await go(hub)
+    await fake_clock.async_advance(60)  # no answer: ask again
+    await settle()
+    await fake_clock.async_advance(30)
+    hub.bus.async_fire("patrol_ack")
+    await settle()
+    assert calls.data() == [
+        {"kind": "ask", "n": 1}, {"kind": "ask", "n": 2}, {"kind": "loop_done", "by": "ack"},
+        # the `if` ran a wait_template after the loop: the newest wait wins; `variables` stay local
+        {"kind": "after", "by": "none", "completed": True, "local": False},
+    ]
+
+
 async def test_condition_step_choose_and_if(hub: Hub, calls: Calls, setup: Setup) -> None:
     hub.states.async_set("sensor.gust", "80")
     await setup(on_go(
