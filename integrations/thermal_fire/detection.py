@@ -62,6 +62,7 @@ REFERENCE_EDGE = 0.5  # share of the 3x3 neighbourhood's excess a pixel's refere
 REGISTER_RANGE = 3  # pixels of pointing offset searched between visits
 HOT_TRANSIENT_K = 3.0  # a visit this much hotter than the reference at a pixel does not update it
 MIN_ANCHORS = 40
+SCREEN_SLACK_K = 0.5  # the reference screen's allowance for its mean (not median) window drift
 PER_TILE = (BLOCK // SAMPLE) ** 2
 MAX_CANDIDATES = 20_000
 _EIGHT = np.ones((3, 3), dtype=bool)
@@ -95,7 +96,7 @@ class DetectionProfile:
         return replace(self, **overrides) if overrides else self
 
 
-DAY_PROFILE = DetectionProfile(absolute_k=360.0, context_sigma=4.0, context_min_k=4.0, strong_k=40.0,
+DAY_PROFILE = DetectionProfile(absolute_k=360.0, context_sigma=4.0, context_min_k=3.5, strong_k=40.0,
                                increase_k=3.0, increase_sigma=4.0)
 NIGHT_PROFILE = DetectionProfile(absolute_k=335.0, context_sigma=3.5, context_min_k=3.0, strong_k=20.0,
                                  increase_k=2.0, increase_sigma=4.0)
@@ -153,6 +154,7 @@ class BackgroundModel:
     updated_ts: float | None = None  # when the last visit was folded in
     shift: tuple[int, int] = (0, 0)  # (rows, cols) the current visit's image is displaced by
     window_means: F32 | None = None  # tile means of the reference as it lies now (moved by `shift`)
+    screen: F32 | None = None  # reference_max as it lies now (moved by `shift`): the screen's reference
     _anchors: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], F32] | None = None
     _sum: F32 | None = None
     _sumsq: F32 | None = None
@@ -189,6 +191,7 @@ class BackgroundModel:
         """
         self.shift = (0, 0)
         self.window_means = self.reference_blocks
+        self.screen = self.reference_max
         if self._anchors is None or self.reference is None or self._anchors[0].size < MIN_ANCHORS:
             return self.shift  # nothing sharp enough to register on: a flat scene forgives offsets
         rows, cols, values = self._anchors
@@ -201,6 +204,8 @@ class BackgroundModel:
         if best != (0, 0) and costs[best] < 0.7 * costs[(0, 0)]:  # move only when clearly better
             self.shift = best
             self.window_means = _tile_means(np.roll(self.reference, best, axis=(0, 1)))
+            assert self.reference_max is not None
+            self.screen = np.roll(self.reference_max, best, axis=(0, 1))
         return self.shift
 
     def usable(self, ts: float, max_age_s: float) -> bool:
@@ -226,7 +231,7 @@ class BackgroundModel:
             return
         if self.reference is not None and self.updated_ts is not None and ts - self.updated_ts > max_age_s:
             self.reference = self.reference_max = self.reference_blocks = self.variance = None
-            self.window_means = None
+            self.window_means = self.screen = None
             self.fresh = 0
         n = np.float32(self._frames)
         mean = self._sum / n
@@ -264,7 +269,7 @@ class BackgroundModel:
         # half-way to the 3x3 maximum: what a residual half-pixel misregistration can show at a pixel
         # next to something hotter, without hiding a fire next to a warm rock
         top = ndimage.maximum_filter(self.reference, size=3, mode="nearest")
-        self.reference_max = self.reference + REFERENCE_EDGE * (top - self.reference)
+        self.reference_max = self.screen = self.reference + REFERENCE_EDGE * (top - self.reference)
         self.reference_blocks = self.window_means = _tile_means(self.reference)
         self._anchors = _anchors(self.reference, self.variance)
         self.shift = (0, 0)
@@ -392,7 +397,16 @@ def detect_hotspots(frame: F32, profile: DetectionProfile, background: Backgroun
     # one comparison screens both tests: hotter than the window by context_min_k, or absolute
     threshold = np.minimum(mean0 + offset + profile.context_min_k, profile.absolute_k).astype(np.float32)
     tiles = frame[: nby * BLOCK, : nbx * BLOCK].reshape(nby, BLOCK, nbx, BLOCK)
-    flat = np.flatnonzero(tiles > threshold[:, None, :, None])
+    hot = tiles > threshold[:, None, :, None]
+    if referenced and background.screen is not None and background.window_means is not None:
+        # and, with a reference, hotter than the pixel's own past by nearly context_min_k: a fire on
+        # ground cooler than its window (a shaded gully in a sunlit slope) is below the window's
+        # screen although the contextual test, which takes the cooler background, would pass it
+        change = _box(s1 / PER_TILE + offset - background.window_means) / (WINDOW_BLOCKS * WINDOW_BLOCKS)
+        past = background.screen[: nby * BLOCK, : nbx * BLOCK].reshape(nby, BLOCK, nbx, BLOCK)
+        margin = (change + (profile.context_min_k - SCREEN_SLACK_K)).astype(np.float32)
+        hot |= tiles - past > margin[:, None, :, None]
+    flat = np.flatnonzero(hot)
     if flat.size == 0:
         return []
     # tile order -> pixel order

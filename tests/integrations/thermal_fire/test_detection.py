@@ -165,3 +165,21 @@ def test_old_hotspot_that_does_not_grow_never_alarms() -> None:
     assert "alarm" not in _track([(80.0, 90.0)] * 5, ts, profile, energies=[0.004] * 5)
     growing = [0.002, 0.004, 0.0042, 0.0044, 0.005]
     assert "alarm" in _track([(80.0, 90.0)] * 5, ts, profile, energies=[e * 4 for e in growing])
+
+
+def test_fire_in_a_cool_gully_of_a_warm_slope_is_found() -> None:
+    # a shaded gully 8 K cooler than the sunlit slope around it: the fire makes it hotter than it
+    # ever was, but not hotter than the slope's window, so only the reference screen sees it
+    def slope(seed: int) -> np.ndarray:
+        frame = scene(seed)
+        frame[60:128, 0:100] += 8.0
+        frame[86:95, 36:45] -= 8.0
+        return frame
+
+    background = referenced([slope(1), slope(2)])
+    frame = add_fire(slope(3), 40.0, 90.0, 0.0024)
+    assert float(frame[90, 40] - slope(3)[90, 40]) < 8.0  # below the slope's own temperature
+    spots = detect_hotspots(frame, PROFILE, background, 1.0)
+    assert len(spots) == 1
+    assert spots[0].u == pytest.approx(40.0, abs=0.5) and spots[0].v == pytest.approx(90.0, abs=0.5)
+    assert detect_hotspots(slope(4), PROFILE, background, 1.0) == []
