@@ -64,8 +64,9 @@ def hacho_spec(width: int, presets: list[dict[str, Any]] | None = None) -> dict[
 # --------------------------------------------------------------------------- detection delay
 
 
-def _pick_ignitions(rng: np.random.Generator, proc: TowerProcessor, terrain: Any, start: float,
-                    count: int) -> list[Ignition]:
+def _pick_ignitions(
+    rng: np.random.Generator, proc: TowerProcessor, terrain: Any, start: float, count: int
+) -> list[Ignition]:
     """Random land points seen by random presets, 1-12 km out, not at the coast or the chimney."""
     found: list[Ignition] = []
     cam = proc.camera
@@ -79,16 +80,20 @@ def _pick_ignitions(rng: np.random.Generator, proc: TowerProcessor, terrain: Any
         fix = proc.locator.locate(state.pan, state.tilt, u, v)
         if not fix.hit_terrain or not 1000.0 <= fix.distance_m <= 12000.0:
             continue
-        ring_lat, ring_lon = zip(*(destination_point(fix.lat, fix.lon, b, 150.0) for b in range(0, 360, 45)),
-                                 strict=True)
+        ring_lat, ring_lon = zip(
+            *(destination_point(fix.lat, fix.lon, b, 150.0) for b in range(0, 360, 45)), strict=True
+        )
         if np.any(terrain.is_water(np.array(ring_lat), np.array(ring_lon))):
             continue
         if distance_m(fix.lat, fix.lon, POWER_STATION.lat, POWER_STATION.lon) < 1500.0:
             continue
         if any(distance_m(fix.lat, fix.lon, f.lat, f.lon) < 1500.0 for f in found):
             continue
-        found.append(Ignition(fix.lat, fix.lon, start + 100.0 + float(rng.uniform(0, 60)),
-                              ros0_ms=float(rng.uniform(0.006, 0.015))))
+        found.append(
+            Ignition(
+                fix.lat, fix.lon, start + 100.0 + float(rng.uniform(0, 60)), ros0_ms=float(rng.uniform(0.006, 0.015))
+            )
+        )
     return found
 
 
@@ -104,8 +109,9 @@ def delay_bench(seeds: list[int], width: int) -> dict[str, Any]:
         spec = hacho_spec(width)
         proc = TowerProcessor(spec, terrain=terrain)
         ignitions = _pick_ignitions(np.random.default_rng(seed), proc, terrain, start, 2)
-        scenario = Scenario(seed=seed, ignitions=ignitions, chimneys=[POWER_STATION], vehicles=10,
-                            **{"ships": 5, **overrides})
+        scenario = Scenario(
+            seed=seed, ignitions=ignitions, chimneys=[POWER_STATION], vehicles=10, **{"ships": 5, **overrides}
+        )
         rig = Rig(spec, scenario, start, schedule=Schedule(), terrain=terrain)
         result = run([rig], scenario, max(i.start_ts for i in ignitions) + 300.0)
         frames += result.frames
@@ -115,16 +121,25 @@ def delay_bench(seeds: list[int], width: int) -> dict[str, Any]:
         per_regime.setdefault(regime, []).extend(got)
         missed += len(result.missed())
         false += len(result.false_alarms)
-        print(f"  seed {seed:2d} {regime:5s}: fires {len(ignitions)} delays {got} missed {len(result.missed())} "
-              f"false alarms {len(result.false_alarms)} ({result.frames} frames)", flush=True)
+        print(
+            f"  seed {seed:2d} {regime:5s}: fires {len(ignitions)} delays {got} missed {len(result.missed())} "
+            f"false alarms {len(result.false_alarms)} ({result.frames} frames)",
+            flush=True,
+        )
     return {
-        "scenarios": len(seeds), "fires": fires, "alarmed": len(delays), "missed": missed,
-        "false_alarms": false, "frames": frames,
+        "scenarios": len(seeds),
+        "fires": fires,
+        "alarmed": len(delays),
+        "missed": missed,
+        "false_alarms": false,
+        "frames": frames,
         "delay_p50_frames": percentile([float(d) for d in delays], 50),
         "delay_p95_frames": percentile([float(d) for d in delays], 95),
         "delay_max_frames": max(delays) if delays else None,
-        "per_regime": {k: {"n": len(v), "p50": percentile([float(d) for d in v], 50),
-                           "p95": percentile([float(d) for d in v], 95)} for k, v in per_regime.items()},
+        "per_regime": {
+            k: {"n": len(v), "p50": percentile([float(d) for d in v], 50), "p95": percentile([float(d) for d in v], 95)}
+            for k, v in per_regime.items()
+        },
     }
 
 
@@ -151,20 +166,34 @@ def week_bench(width: int, burst_every_s: float, days: float, seed: int = 11, bu
     visit_s = (schedule.dwell_frames - 1) * schedule.frame_interval_s + schedule.frame_interval_s + schedule.move_s
     burst_s = burst_cycles * len(spec["presets"]) * visit_s
     sampled_h = days * 86400.0 / burst_every_s * burst_s / 3600.0
-    alarms = [{"preset": a["preset"], "hour_utc": round(((a["ts"] - start) / 3600.0) % 24, 2),
-               "day": int((a["ts"] - start) // 86400), "u": a["hotspot"]["u"], "v": a["hotspot"]["v"],
-               "peak_k": a["hotspot"]["peak_k"], "excess_k": a["hotspot"]["excess_k"],
-               "pixels": a["hotspot"]["pixels"], "water": a["hotspot"]["water"]}
-              for a in result.false_alarms]
+    alarms = [
+        {
+            "preset": a["preset"],
+            "hour_utc": round(((a["ts"] - start) / 3600.0) % 24, 2),
+            "day": int((a["ts"] - start) // 86400),
+            "u": a["hotspot"]["u"],
+            "v": a["hotspot"]["v"],
+            "peak_k": a["hotspot"]["peak_k"],
+            "excess_k": a["hotspot"]["excess_k"],
+            "pixels": a["hotspot"]["pixels"],
+            "water": a["hotspot"]["water"],
+        }
+        for a in result.false_alarms
+    ]
     for alarm in alarms:
         print(f"  false alarm: {alarm}", flush=True)
     per_week = len(result.false_alarms) / sampled_h * 24.0 * 7.0 if sampled_h else math.nan
     return {
-        "days": days, "frames": result.frames, "burst_every_s": burst_every_s, "burst_cycles": burst_cycles,
-        "presets": len(spec["presets"]), "sampled_hours": round(sampled_h, 2),
+        "days": days,
+        "frames": result.frames,
+        "burst_every_s": burst_every_s,
+        "burst_cycles": burst_cycles,
+        "presets": len(spec["presets"]),
+        "sampled_hours": round(sampled_h, 2),
         "false_alarms_sampled": len(result.false_alarms),
         "false_alarms_per_week_extrapolated": round(per_week, 2),
-        "wall_s": round(elapsed, 1), "alarms": alarms,
+        "wall_s": round(elapsed, 1),
+        "alarms": alarms,
     }
 
 
@@ -205,12 +234,16 @@ def _targets(distance: float, count: int, rng: np.random.Generator, sites: list[
     return found
 
 
-def _aimed(base: dict[str, Any], site: Any, target: Target, rng: np.random.Generator, width: int,
-           terrain: Any) -> dict[str, Any]:
+def _aimed(
+    base: dict[str, Any], site: Any, target: Target, rng: np.random.Generator, width: int, terrain: Any
+) -> dict[str, Any]:
     alt = terrain.elevation(np.array([target.lat]), np.array([target.lon]))
     _, bearing, elev = apparent_elevation(site, np.array([target.lat]), np.array([target.lon]), alt)
-    preset = {"name": "aim", "pan": float(bearing[0]) + float(rng.uniform(-6, 6)),
-              "tilt": float(elev[0]) + float(rng.uniform(-4, 4))}
+    preset = {
+        "name": "aim",
+        "pan": float(bearing[0]) + float(rng.uniform(-6, 6)),
+        "tilt": float(elev[0]) + float(rng.uniform(-4, 4)),
+    }
     return tower_spec(base, [preset], width=width, height=width * 4 // 5, water_decimation=16)
 
 
@@ -234,22 +267,38 @@ def geoloc_bench(distances: list[float], count: int, width: int, seed: int = 5) 
             specs = [_aimed(HACHO, hacho_site, target, rng, width, terrain)]
             if both:
                 specs.append(_aimed(BENZU, benzu_site, target, rng, width, terrain))
-            rigs = [Rig(s, scenario, start, schedule=Schedule(dwell_frames=10_000, move_s=0.0), terrain=terrain,
-                        decimation=16) for s in specs]
+            rigs = [
+                Rig(
+                    s,
+                    scenario,
+                    start,
+                    schedule=Schedule(dwell_frames=10_000, move_s=0.0),
+                    terrain=terrain,
+                    decimation=16,
+                )
+                for s in specs
+            ]
             result = run(rigs, scenario, start + 300.0)
             first = next((a for a in result.alarms if a["tower"] == "hacho"), None)
             if first is not None and not both:
                 one.append(distance_m(first["fix"]["lat"], first["fix"]["lon"], target.lat, target.lon))
             registry: FireRegistry | None = result.registry
-            fused = [f.fix for f in registry.fires.values() if f.fix is not None and len(f.fix.towers) == 2] \
-                if registry else []
+            fused = (
+                [f.fix for f in registry.fires.values() if f.fix is not None and len(f.fix.towers) == 2]
+                if registry
+                else []
+            )
             if fused and both:
                 two.append(distance_m(fused[0].lat, fused[0].lon, target.lat, target.lon))
         out[f"{distance / 1000:g}km"] = {
-            "n": len(one), "one_tower_median_m": _r(statistics.median(one) if one else math.nan),
-            "one_tower_p90_m": _r(percentile(one, 90)), "one_tower_max_m": _r(max(one) if one else math.nan),
-            "two_tower_n": len(two), "two_tower_median_m": _r(statistics.median(two) if two else math.nan),
-            "two_tower_p90_m": _r(percentile(two, 90)), "two_tower_max_m": _r(max(two) if two else math.nan),
+            "n": len(one),
+            "one_tower_median_m": _r(statistics.median(one) if one else math.nan),
+            "one_tower_p90_m": _r(percentile(one, 90)),
+            "one_tower_max_m": _r(max(one) if one else math.nan),
+            "two_tower_n": len(two),
+            "two_tower_median_m": _r(statistics.median(two) if two else math.nan),
+            "two_tower_p90_m": _r(percentile(two, 90)),
+            "two_tower_max_m": _r(max(two) if two else math.nan),
         }
         print(f"  {distance / 1000:4g} km: one tower {_fmt(one)}; two towers {_fmt(two)}", flush=True)
     return out
@@ -262,8 +311,10 @@ def _r(value: float) -> float | None:
 def _fmt(values: list[float]) -> str:
     if not values:
         return "no fixes"
-    return (f"n={len(values)} median {statistics.median(values):.1f} m, p90 {percentile(values, 90):.1f} m, "
-            f"max {max(values):.1f} m")
+    return (
+        f"n={len(values)} median {statistics.median(values):.1f} m, p90 {percentile(values, 90):.1f} m, "
+        f"max {max(values):.1f} m"
+    )
 
 
 # --------------------------------------------------------------------------- frames per second
@@ -279,8 +330,12 @@ def fps_bench(width: int, frames_per_regime: int = 40, passes: int = 3) -> dict[
         proc = TowerProcessor(spec, terrain=terrain)
         state = proc.presets[0]
         fire = proc.locator.locate(state.pan, state.tilt, width / 2, width * 0.45)
-        scenario = Scenario(seed=3, ignitions=[Ignition(fire.lat, fire.lon, start + 30.0)], chimneys=[POWER_STATION],
-                            **{"vehicles": 10, "ships": 5, **overrides})
+        scenario = Scenario(
+            seed=3,
+            ignitions=[Ignition(fire.lat, fire.lon, start + 30.0)],
+            chimneys=[POWER_STATION],
+            **{"vehicles": 10, "ships": 5, **overrides},
+        )
         rig = Rig(spec, scenario, start, schedule=Schedule(dwell_frames=10_000, move_s=0.0), terrain=terrain)
         frames = [(rig.camera.render(start + i), start + i) for i in range(frames_per_regime)]
         proc.water_mask(0)
@@ -292,12 +347,18 @@ def fps_bench(width: int, frames_per_regime: int = 40, passes: int = 3) -> dict[
                 samples.append(time.perf_counter() - t0)
         timings[regime] = statistics.median(samples)
         median = statistics.median(samples)
-        print(f"  {regime}: {median * 1000:.2f} ms/frame median ({1 / median:.0f} frames/s), "
-              f"p95 {percentile(samples, 95) * 1000:.2f} ms", flush=True)
+        print(
+            f"  {regime}: {median * 1000:.2f} ms/frame median ({1 / median:.0f} frames/s), "
+            f"p95 {percentile(samples, 95) * 1000:.2f} ms",
+            flush=True,
+        )
     worst = max(timings.values())
-    return {"width": width, "height": width * 4 // 5,
-            "ms_per_frame": {k: round(v * 1000, 3) for k, v in timings.items()},
-            "frames_per_s_per_core": round(1.0 / worst, 1)}
+    return {
+        "width": width,
+        "height": width * 4 // 5,
+        "ms_per_frame": {k: round(v * 1000, 3) for k, v in timings.items()},
+        "frames_per_s_per_core": round(1.0 / worst, 1),
+    }
 
 
 def main() -> None:
@@ -316,8 +377,7 @@ def main() -> None:
         results["delay"] = delay_bench(list(range(1, 5 if args.quick else 17)), args.width)
     if "geoloc" in only:
         print("geolocation error:", flush=True)
-        results["geolocation"] = geoloc_bench([1000.0, 5000.0, 10000.0, 15000.0], 2 if args.quick else 6,
-                                              args.width)
+        results["geolocation"] = geoloc_bench([1000.0, 5000.0, 10000.0, 15000.0], 2 if args.quick else 6, args.width)
     if "week" in only:
         print("false alarms in a simulated week:", flush=True)
         results["week"] = week_bench(args.width, burst_every_s=900.0, days=1.0 if args.quick else 7.0)

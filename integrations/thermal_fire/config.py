@@ -43,12 +43,15 @@ def _rect(value: Any) -> list[int]:
 
 
 _RECT_EXCLUSION = vol.Schema({vol.Required("rect"): _rect, vol.Optional("note"): str})
-_GEO_EXCLUSION = vol.Schema({
-    vol.Required("lat"): _LAT, vol.Required("lon"): _LON,
-    vol.Optional("radius_m", default=50.0): _POS,
-    vol.Optional("height_m", default=0.0): vol.Coerce(float),
-    vol.Optional("note"): str,
-})
+_GEO_EXCLUSION = vol.Schema(
+    {
+        vol.Required("lat"): _LAT,
+        vol.Required("lon"): _LON,
+        vol.Optional("radius_m", default=50.0): _POS,
+        vol.Optional("height_m", default=0.0): vol.Coerce(float),
+        vol.Optional("note"): str,
+    }
+)
 
 
 def EXCLUSION_SCHEMA(value: Any) -> dict[str, Any]:
@@ -60,41 +63,46 @@ def EXCLUSION_SCHEMA(value: Any) -> dict[str, Any]:
     raise vol.Invalid(f"an exclusion is {{rect: [x0, y0, x1, y1]}} or {{lat, lon, radius_m}}, got {value!r}")
 
 
-PRESET_SCHEMA = vol.Schema({
-    vol.Required("name"): _ID,
-    vol.Required("pan"): vol.All(vol.Coerce(float), vol.Range(min=-360, max=360)),
-    vol.Required("tilt"): vol.All(vol.Coerce(float), vol.Range(min=-90, max=90)),
-    vol.Optional("dwell_s", default=DEFAULT_DWELL_S): _POS,
-    vol.Optional("exclusions", default=list): [EXCLUSION_SCHEMA],
-})
+PRESET_SCHEMA = vol.Schema(
+    {
+        vol.Required("name"): _ID,
+        vol.Required("pan"): vol.All(vol.Coerce(float), vol.Range(min=-360, max=360)),
+        vol.Required("tilt"): vol.All(vol.Coerce(float), vol.Range(min=-90, max=90)),
+        vol.Optional("dwell_s", default=DEFAULT_DWELL_S): _POS,
+        vol.Optional("exclusions", default=list): [EXCLUSION_SCHEMA],
+    }
+)
 
-CAMERA_SCHEMA = vol.Schema({
-    vol.Optional("source", default=SOURCE_SIMULATOR): vol.In([SOURCE_SIMULATOR, SOURCE_FILES, SOURCE_SNAPSHOT]),
-    vol.Optional("width", default=DEFAULT_WIDTH): vol.All(int, vol.Range(min=16, max=4096)),
-    vol.Optional("height", default=DEFAULT_HEIGHT): vol.All(int, vol.Range(min=16, max=4096)),
-    vol.Optional("hfov", default=DEFAULT_HFOV): vol.All(vol.Coerce(float), vol.Range(min=0.5, max=120)),
-    vol.Optional("vfov", default=DEFAULT_VFOV): vol.All(vol.Coerce(float), vol.Range(min=0.5, max=120)),
-    vol.Optional("pointing_sigma_deg", default=DEFAULT_POINTING_SIGMA_DEG): vol.All(
-        vol.Coerce(float), vol.Range(min=0, max=5)),
-    vol.Optional("frame_interval_s", default=DEFAULT_FRAME_INTERVAL_S): _POS,
-    vol.Optional("move_s", default=2.0): vol.All(vol.Coerce(float), vol.Range(min=0)),
-    vol.Optional("queue_size", default=DEFAULT_QUEUE_SIZE): vol.All(int, vol.Range(min=1, max=64)),
-    # files
-    vol.Optional("path"): str,
-    vol.Optional("pattern", default="{preset}_*"): str,
-    vol.Optional("loop", default=True): bool,
-    # snapshot (HTTP)
-    vol.Optional("url"): vol.All(str, vol.Match(r"^https?://", msg="expected an http(s) URL")),
-    vol.Optional("ptz_url"): vol.All(str, vol.Match(r"^https?://", msg="expected an http(s) URL")),
-    vol.Optional("format", default="tiff"): vol.In(["tiff", "npy"]),
-    vol.Optional("username"): str,
-    vol.Optional("password"): str,
-    vol.Optional("timeout_s", default=10.0): _POS,
-    # pixel values -> kelvin: kelvin = value * scale + offset (after `units`)
-    vol.Optional("units", default="kelvin"): vol.In(["kelvin", "celsius", "centikelvin", "decikelvin"]),
-    vol.Optional("scale", default=1.0): vol.Coerce(float),
-    vol.Optional("offset", default=0.0): vol.Coerce(float),
-})
+CAMERA_SCHEMA = vol.Schema(
+    {
+        vol.Optional("source", default=SOURCE_SIMULATOR): vol.In([SOURCE_SIMULATOR, SOURCE_FILES, SOURCE_SNAPSHOT]),
+        vol.Optional("width", default=DEFAULT_WIDTH): vol.All(int, vol.Range(min=16, max=4096)),
+        vol.Optional("height", default=DEFAULT_HEIGHT): vol.All(int, vol.Range(min=16, max=4096)),
+        vol.Optional("hfov", default=DEFAULT_HFOV): vol.All(vol.Coerce(float), vol.Range(min=0.5, max=120)),
+        vol.Optional("vfov", default=DEFAULT_VFOV): vol.All(vol.Coerce(float), vol.Range(min=0.5, max=120)),
+        vol.Optional("pointing_sigma_deg", default=DEFAULT_POINTING_SIGMA_DEG): vol.All(
+            vol.Coerce(float), vol.Range(min=0, max=5)
+        ),
+        vol.Optional("frame_interval_s", default=DEFAULT_FRAME_INTERVAL_S): _POS,
+        vol.Optional("move_s", default=2.0): vol.All(vol.Coerce(float), vol.Range(min=0)),
+        vol.Optional("queue_size", default=DEFAULT_QUEUE_SIZE): vol.All(int, vol.Range(min=1, max=64)),
+        # files
+        vol.Optional("path"): str,
+        vol.Optional("pattern", default="{preset}_*"): str,
+        vol.Optional("loop", default=True): bool,
+        # snapshot (HTTP)
+        vol.Optional("url"): vol.All(str, vol.Match(r"^https?://", msg="expected an http(s) URL")),
+        vol.Optional("ptz_url"): vol.All(str, vol.Match(r"^https?://", msg="expected an http(s) URL")),
+        vol.Optional("format", default="tiff"): vol.In(["tiff", "npy"]),
+        vol.Optional("username"): str,
+        vol.Optional("password"): str,
+        vol.Optional("timeout_s", default=10.0): _POS,
+        # pixel values -> kelvin: kelvin = value * scale + offset (after `units`)
+        vol.Optional("units", default="kelvin"): vol.In(["kelvin", "celsius", "centikelvin", "decikelvin"]),
+        vol.Optional("scale", default=1.0): vol.Coerce(float),
+        vol.Optional("offset", default=0.0): vol.Coerce(float),
+    }
+)
 
 
 def _camera_complete(camera: dict[str, Any]) -> dict[str, Any]:
@@ -105,16 +113,18 @@ def _camera_complete(camera: dict[str, Any]) -> dict[str, Any]:
     return camera
 
 
-TOWER_SCHEMA = vol.Schema({
-    vol.Required("id"): _ID,
-    vol.Optional("name"): str,
-    vol.Required("lat"): _LAT,
-    vol.Required("lon"): _LON,
-    vol.Optional("height_m", default=10.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=500)),
-    vol.Optional("altitude_m"): vol.Coerce(float),
-    vol.Optional("camera", default=dict): vol.All(CAMERA_SCHEMA, _camera_complete),
-    vol.Required("presets"): vol.All([PRESET_SCHEMA], vol.Length(min=1)),
-})
+TOWER_SCHEMA = vol.Schema(
+    {
+        vol.Required("id"): _ID,
+        vol.Optional("name"): str,
+        vol.Required("lat"): _LAT,
+        vol.Required("lon"): _LON,
+        vol.Optional("height_m", default=10.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=500)),
+        vol.Optional("altitude_m"): vol.Coerce(float),
+        vol.Optional("camera", default=dict): vol.All(CAMERA_SCHEMA, _camera_complete),
+        vol.Required("presets"): vol.All([PRESET_SCHEMA], vol.Length(min=1)),
+    }
+)
 
 _PROFILE_KEYS = set(DetectionProfile.__dataclass_fields__)
 
@@ -137,33 +147,48 @@ def _profile(value: Any) -> dict[str, Any]:
     return out
 
 
-WEATHER_SCHEMA = vol.Schema({
-    vol.Optional("wind_speed"): str,
-    vol.Optional("wind_direction"): str,
-    vol.Optional("temperature"): str,
-    vol.Optional("humidity"): str,
-    vol.Optional("spread_horizon_s", default=DEFAULT_SPREAD_HORIZON_S): _POS,
-})
+WEATHER_SCHEMA = vol.Schema(
+    {
+        vol.Optional("wind_speed"): str,
+        vol.Optional("wind_direction"): str,
+        vol.Optional("temperature"): str,
+        vol.Optional("humidity"): str,
+        vol.Optional("spread_horizon_s", default=DEFAULT_SPREAD_HORIZON_S): _POS,
+    }
+)
 
-SIMULATOR_SCHEMA = vol.Schema({
-    vol.Optional("seed", default=1): int,
-    vol.Optional("terrain_arcsec", default=1.0): vol.All(vol.Coerce(float), vol.Range(min=0.5, max=10)),
-    vol.Optional("ignitions", default=list): [vol.Schema({
-        vol.Required("lat"): _LAT, vol.Required("lon"): _LON,
-        vol.Optional("after_s", default=60.0): vol.All(vol.Coerce(float), vol.Range(min=0)),
-        vol.Optional("spread_ms", default=0.01): _POS,
-    })],
-    vol.Optional("chimneys", default=list): [vol.Schema({
-        vol.Required("lat"): _LAT, vol.Required("lon"): _LON,
-        vol.Optional("temp_k", default=460.0): _POS, vol.Optional("area_m2", default=3.0): _POS,
-    })],
-    vol.Optional("vehicles", default=8): vol.All(int, vol.Range(min=0, max=200)),
-    vol.Optional("ships", default=4): vol.All(int, vol.Range(min=0, max=100)),
-    vol.Optional("fog_per_km", default=0.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=20)),
-    vol.Optional("glint", default=1.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=10)),
-    vol.Optional("wind_speed_ms", default=4.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=60)),
-    vol.Optional("wind_from_deg", default=90.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=360)),
-})
+SIMULATOR_SCHEMA = vol.Schema(
+    {
+        vol.Optional("seed", default=1): int,
+        vol.Optional("terrain_arcsec", default=1.0): vol.All(vol.Coerce(float), vol.Range(min=0.5, max=10)),
+        vol.Optional("ignitions", default=list): [
+            vol.Schema(
+                {
+                    vol.Required("lat"): _LAT,
+                    vol.Required("lon"): _LON,
+                    vol.Optional("after_s", default=60.0): vol.All(vol.Coerce(float), vol.Range(min=0)),
+                    vol.Optional("spread_ms", default=0.01): _POS,
+                }
+            )
+        ],
+        vol.Optional("chimneys", default=list): [
+            vol.Schema(
+                {
+                    vol.Required("lat"): _LAT,
+                    vol.Required("lon"): _LON,
+                    vol.Optional("temp_k", default=460.0): _POS,
+                    vol.Optional("area_m2", default=3.0): _POS,
+                }
+            )
+        ],
+        vol.Optional("vehicles", default=8): vol.All(int, vol.Range(min=0, max=200)),
+        vol.Optional("ships", default=4): vol.All(int, vol.Range(min=0, max=100)),
+        vol.Optional("fog_per_km", default=0.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=20)),
+        vol.Optional("glint", default=1.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=10)),
+        vol.Optional("wind_speed_ms", default=4.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=60)),
+        vol.Optional("wind_from_deg", default=90.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=360)),
+    }
+)
 
 
 def _unique_towers(towers: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -175,34 +200,51 @@ def _unique_towers(towers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return towers
 
 
-CONFIG_SCHEMA = vol.Schema({
-    vol.Required("towers"): vol.All([TOWER_SCHEMA], vol.Length(min=1), _unique_towers),
-    vol.Optional("detection", default=dict): vol.Schema({
-        vol.Optional("day", default=dict): _profile,
-        vol.Optional("night", default=dict): _profile,
-    }),
-    vol.Optional("elevation_grid"): str,
-    vol.Optional("water_decimation", default=4): vol.All(int, vol.Range(min=1, max=32)),
-    vol.Optional("weather", default=dict): WEATHER_SCHEMA,
-    vol.Optional("simulator", default=dict): SIMULATOR_SCHEMA,
-})
+CONFIG_SCHEMA = vol.Schema(
+    {
+        vol.Required("towers"): vol.All([TOWER_SCHEMA], vol.Length(min=1), _unique_towers),
+        vol.Optional("detection", default=dict): vol.Schema(
+            {
+                vol.Optional("day", default=dict): _profile,
+                vol.Optional("night", default=dict): _profile,
+            }
+        ),
+        vol.Optional("elevation_grid"): str,
+        vol.Optional("water_decimation", default=4): vol.All(int, vol.Range(min=1, max=32)),
+        vol.Optional("weather", default=dict): WEATHER_SCHEMA,
+        vol.Optional("simulator", default=dict): SIMULATOR_SCHEMA,
+    }
+)
 
 
-def processor_spec(tower: dict[str, Any], config: dict[str, Any], terrain: dict[str, Any],
-                   extra_exclusions: dict[str, list[list[int]]] | None = None) -> dict[str, Any]:
+def processor_spec(
+    tower: dict[str, Any],
+    config: dict[str, Any],
+    terrain: dict[str, Any],
+    extra_exclusions: dict[str, list[list[int]]] | None = None,
+) -> dict[str, Any]:
     """The picklable spec a worker builds its TowerProcessor from."""
     camera = tower["camera"]
     presets = []
     for preset in tower["presets"]:
         exclusions = [dict(e) for e in preset["exclusions"]]
         exclusions.extend({"rect": list(r)} for r in (extra_exclusions or {}).get(preset["name"], []))
-        presets.append({"name": preset["name"], "pan": preset["pan"], "tilt": preset["tilt"],
-                        "exclusions": exclusions})
+        presets.append({"name": preset["name"], "pan": preset["pan"], "tilt": preset["tilt"], "exclusions": exclusions})
     spec = {
-        "id": tower["id"], "lat": tower["lat"], "lon": tower["lon"], "height_m": tower["height_m"],
-        "camera": {"width": camera["width"], "height": camera["height"], "hfov": camera["hfov"],
-                   "vfov": camera["vfov"], "pointing_sigma_deg": camera["pointing_sigma_deg"]},
-        "presets": presets, "terrain": terrain, "profiles": dict(config["detection"]),
+        "id": tower["id"],
+        "lat": tower["lat"],
+        "lon": tower["lon"],
+        "height_m": tower["height_m"],
+        "camera": {
+            "width": camera["width"],
+            "height": camera["height"],
+            "hfov": camera["hfov"],
+            "vfov": camera["vfov"],
+            "pointing_sigma_deg": camera["pointing_sigma_deg"],
+        },
+        "presets": presets,
+        "terrain": terrain,
+        "profiles": dict(config["detection"]),
         "water_decimation": config["water_decimation"],
     }
     if tower.get("altitude_m") is not None:

@@ -96,10 +96,12 @@ class DetectionProfile:
         return replace(self, **overrides) if overrides else self
 
 
-DAY_PROFILE = DetectionProfile(absolute_k=360.0, context_sigma=4.0, context_min_k=3.5, strong_k=40.0,
-                               increase_k=3.0, increase_sigma=4.0)
-NIGHT_PROFILE = DetectionProfile(absolute_k=335.0, context_sigma=3.5, context_min_k=3.0, strong_k=20.0,
-                                 increase_k=2.0, increase_sigma=4.0)
+DAY_PROFILE = DetectionProfile(
+    absolute_k=360.0, context_sigma=4.0, context_min_k=3.5, strong_k=40.0, increase_k=3.0, increase_sigma=4.0
+)
+NIGHT_PROFILE = DetectionProfile(
+    absolute_k=335.0, context_sigma=3.5, context_min_k=3.0, strong_k=20.0, increase_k=2.0, increase_sigma=4.0
+)
 
 
 @dataclass(slots=True)
@@ -126,17 +128,29 @@ class Hotspot:
         if self.rows is None or self.cols is None:
             c0, r0, c1, r1 = self.bbox
             return [(c0 - 0.5, r0 - 0.5), (c1 + 0.5, r0 - 0.5), (c1 + 0.5, r1 + 0.5), (c0 - 0.5, r1 + 0.5)]
-        pts = {(float(c) + du, float(r) + dv) for r, c in zip(self.rows.tolist(), self.cols.tolist(), strict=True)
-               for du in (-0.5, 0.5) for dv in (-0.5, 0.5)}
+        pts = {
+            (float(c) + du, float(r) + dv)
+            for r, c in zip(self.rows.tolist(), self.cols.tolist(), strict=True)
+            for du in (-0.5, 0.5)
+            for dv in (-0.5, 0.5)
+        }
         return _hull(sorted(pts))
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form."""
         return {
-            "u": round(self.u, 3), "v": round(self.v, 3), "pixels": self.pixels, "peak_k": round(self.peak_k, 2),
-            "mean_k": round(self.mean_k, 2), "background_k": round(self.background_k, 2),
-            "excess_k": round(self.excess_k, 2), "energy": self.energy, "bbox": list(self.bbox),
-            "absolute": self.absolute, "water": self.water, "coast": self.coast,
+            "u": round(self.u, 3),
+            "v": round(self.v, 3),
+            "pixels": self.pixels,
+            "peak_k": round(self.peak_k, 2),
+            "mean_k": round(self.mean_k, 2),
+            "background_k": round(self.background_k, 2),
+            "excess_k": round(self.excess_k, 2),
+            "energy": self.energy,
+            "bbox": list(self.bbox),
+            "absolute": self.absolute,
+            "water": self.water,
+            "coast": self.coast,
         }
 
 
@@ -210,8 +224,12 @@ class BackgroundModel:
 
     def usable(self, ts: float, max_age_s: float) -> bool:
         """Whether the reference is built (two visits) and recent enough to compare against."""
-        return (self.reference is not None and self.updated_ts is not None and self.fresh >= 2
-                and ts - self.updated_ts <= max_age_s)
+        return (
+            self.reference is not None
+            and self.updated_ts is not None
+            and self.fresh >= 2
+            and ts - self.updated_ts <= max_age_s
+        )
 
     def close_visit(self, ts: float, alpha: float = REFERENCE_ALPHA, max_age_s: float = math.inf) -> None:
         """Fold the visit's mean into the reference; pixels of alarmed fires keep their old reference.
@@ -262,8 +280,8 @@ class BackgroundModel:
         if self.reference is not None and self.variance is not None:
             var = np.array(var, dtype=np.float32)
             for c0, r0, c1, r1 in self.protect:
-                new_ref[r0:r1 + 1, c0:c1 + 1] = self.reference[r0:r1 + 1, c0:c1 + 1]
-                var[r0:r1 + 1, c0:c1 + 1] = self.variance[r0:r1 + 1, c0:c1 + 1]
+                new_ref[r0 : r1 + 1, c0 : c1 + 1] = self.reference[r0 : r1 + 1, c0 : c1 + 1]
+                var[r0 : r1 + 1, c0 : c1 + 1] = self.variance[r0 : r1 + 1, c0 : c1 + 1]
         self.reference = new_ref.astype(np.float32)
         self.variance = np.asarray(var, dtype=np.float32)
         # half-way to the 3x3 maximum: what a residual half-pixel misregistration can show at a pixel
@@ -280,8 +298,9 @@ class BackgroundModel:
         self._frames = 0
 
 
-def _anchors(reference: F32, variance: F32, count: int = 1500
-             ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], F32]:
+def _anchors(
+    reference: F32, variance: F32, count: int = 1500
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], F32]:
     """Steady pixels on the reference's strongest edges, away from the border, with their values.
 
     `count` on horizontal edges (they fix the vertical offset) and `count` on vertical ones.
@@ -290,7 +309,7 @@ def _anchors(reference: F32, variance: F32, count: int = 1500
     m = REGISTER_RANGE + 1
     # steady neighbourhoods: next to a pixel that glint made flicker, the "edge" is its residue
     steady = ndimage.maximum_filter(variance, size=3, mode="nearest")[m:-m, m:-m] < 1.0
-    core = reference[m - 1: -m + 1, m - 1: -m + 1]
+    core = reference[m - 1 : -m + 1, m - 1 : -m + 1]
     gy = np.abs(core[2:, 1:-1] - core[:-2, 1:-1])
     gx = np.abs(core[1:-1, 2:] - core[1:-1, :-2])
     picked: list[npt.NDArray[np.intp]] = [np.zeros(0, dtype=np.intp)]
@@ -337,7 +356,7 @@ def _box(grid: npt.NDArray[Any]) -> npt.NDArray[Any]:
 def _tile_means(frame: F32) -> F32:
     """Mean of each BLOCK x BLOCK tile, from the same SAMPLE-spaced pixels the detector uses."""
     rows, cols = frame.shape[0] // BLOCK, frame.shape[1] // BLOCK
-    sampled = frame[: rows * BLOCK: SAMPLE, : cols * BLOCK: SAMPLE].astype(np.float64)
+    sampled = frame[: rows * BLOCK : SAMPLE, : cols * BLOCK : SAMPLE].astype(np.float64)
     return (_block_sums(sampled, BLOCK // SAMPLE) / PER_TILE).astype(np.float32)
 
 
@@ -352,13 +371,11 @@ def _block_mean(frame: F32) -> F32:
     means = _window_mean(frame)
     full = np.repeat(np.repeat(means, BLOCK, axis=0), BLOCK, axis=1)
     out = np.empty_like(frame)
-    out[...] = np.pad(full, ((0, frame.shape[0] - full.shape[0]), (0, frame.shape[1] - full.shape[1])),
-                      mode="edge")
+    out[...] = np.pad(full, ((0, frame.shape[0] - full.shape[0]), (0, frame.shape[1] - full.shape[1])), mode="edge")
     return out
 
 
-def _median_neighbours(grid: npt.NDArray[Any], by: npt.NDArray[np.intp], bx: npt.NDArray[np.intp]
-                       ) -> npt.NDArray[Any]:
+def _median_neighbours(grid: npt.NDArray[Any], by: npt.NDArray[np.intp], bx: npt.NDArray[np.intp]) -> npt.NDArray[Any]:
     """Median of the 5 x 5 tiles around each (by, bx), edges reflected.
 
     Computed only where asked when few tiles are asked (the usual frame), over the whole grid at
@@ -379,17 +396,24 @@ def _median_neighbours(grid: npt.NDArray[Any], by: npt.NDArray[np.intp], bx: npt
     return np.asarray(np.partition(stack, middle, axis=1)[:, middle][inverse.ravel()])
 
 
-def detect_hotspots(frame: F32, profile: DetectionProfile, background: BackgroundModel, ts: float, *,
-                    exclusion: npt.NDArray[np.bool_] | None = None, water: npt.NDArray[np.uint8] | None = None,
-                    glint_angle: Any = None) -> list[Hotspot]:
+def detect_hotspots(
+    frame: F32,
+    profile: DetectionProfile,
+    background: BackgroundModel,
+    ts: float,
+    *,
+    exclusion: npt.NDArray[np.bool_] | None = None,
+    water: npt.NDArray[np.uint8] | None = None,
+    glint_angle: Any = None,
+) -> list[Hotspot]:
     """Hotspots in `frame` (kelvin). `glint_angle(rows, cols) -> degrees` is asked only for water candidates."""
     height, width = frame.shape
     nby, nbx = height // BLOCK, width // BLOCK
     referenced = background.usable(ts, profile.max_reference_age_s)
-    offset = np.float32(frame[:: 16, :: 16].mean())
+    offset = np.float32(frame[::16, ::16].mean())
     # Background statistics from every other pixel in each direction (16 of each tile's 64): a
     # 40 x 40 window still holds 400 samples, and the frame is read once instead of twice.
-    centred = frame[: nby * BLOCK: SAMPLE, : nbx * BLOCK: SAMPLE] - offset
+    centred = frame[: nby * BLOCK : SAMPLE, : nbx * BLOCK : SAMPLE] - offset
     s1 = _block_sums(centred, BLOCK // SAMPLE).astype(np.float64)
     s2 = _block_sums(centred * centred, BLOCK // SAMPLE).astype(np.float64)
     n0 = _box(np.full((nby, nbx), PER_TILE, dtype=np.float64))
@@ -413,8 +437,12 @@ def detect_hotspots(frame: F32, profile: DetectionProfile, background: Backgroun
     ty, iy, tx, ix = np.unravel_index(flat, (nby, BLOCK, nbx, BLOCK))
     rows_all = ty * BLOCK + iy
     cols_all = tx * BLOCK + ix
-    inside = ((rows_all >= BORDER_PX) & (rows_all < height - BORDER_PX)
-              & (cols_all >= BORDER_PX) & (cols_all < width - BORDER_PX))
+    inside = (
+        (rows_all >= BORDER_PX)
+        & (rows_all < height - BORDER_PX)
+        & (cols_all >= BORDER_PX)
+        & (cols_all < width - BORDER_PX)
+    )
     if exclusion is not None:
         inside &= ~exclusion[rows_all, cols_all]
     flat = rows_all[inside] * width + cols_all[inside]
@@ -468,15 +496,14 @@ def detect_hotspots(frame: F32, profile: DetectionProfile, background: Backgroun
         assert background.reference_max is not None and background.window_means is not None
         assert background.variance is not None
         dy, dx = background.shift  # the reference pixel under each candidate
-        ref_flat = (np.clip(rows - dy, 0, height - 1) * width + np.clip(cols - dx, 0, width - 1))
+        ref_flat = np.clip(rows - dy, 0, height - 1) * width + np.clip(cols - dx, 0, width - 1)
         # the scene's own change around the pixel (fog, the sun): the median over the 5 x 5 tiles
         # of each tile's change, so a ship or a car leaving part of the window does not count
         tile_now = s1 / PER_TILE + offset
         drift = _median_neighbours(tile_now - background.window_means, by, bx)
         local = background.reference_max.ravel()[ref_flat] + drift
         rise = values - local
-        limit = np.maximum(profile.increase_k,
-                           profile.increase_sigma * np.sqrt(background.variance.ravel()[ref_flat]))
+        limit = np.maximum(profile.increase_k, profile.increase_sigma * np.sqrt(background.variance.ravel()[ref_flat]))
         # the background is the cooler of the window mean and the pixel's own past: a fire on ground
         # cooler than its surroundings is hot against where it burns, not against the window
         mean_c = np.minimum(mean_c, local)
@@ -490,8 +517,14 @@ def detect_hotspots(frame: F32, profile: DetectionProfile, background: Backgroun
     return _components(frame, rows[passing], cols[passing], mean_c[passing], absolute[passing], water)
 
 
-def _components(frame: F32, rows: npt.NDArray[np.intp], cols: npt.NDArray[np.intp], background: Any,
-                absolute: Any, water: npt.NDArray[np.uint8] | None) -> list[Hotspot]:
+def _components(
+    frame: F32,
+    rows: npt.NDArray[np.intp],
+    cols: npt.NDArray[np.intp],
+    background: Any,
+    absolute: Any,
+    water: npt.NDArray[np.uint8] | None,
+) -> list[Hotspot]:
     """Group passing pixels into 8-connected components; per-component statistics by bincount."""
     r0, r1 = int(rows.min()), int(rows.max())
     c0, c1 = int(cols.min()), int(cols.max())
@@ -506,10 +539,16 @@ def _components(frame: F32, rows: npt.NDArray[np.intp], cols: npt.NDArray[np.int
     weight = np.maximum(planck_radiance(temps) - planck_radiance(bg[ids]), 0.0)
     wsum = np.bincount(ids, weights=weight, minlength=count + 1)
     wsafe = np.where(wsum > 0, wsum, 1.0)
-    u = np.where(wsum > 0, np.bincount(ids, weights=weight * cols, minlength=count + 1) / wsafe,
-                 np.bincount(ids, weights=cols, minlength=count + 1) / n)
-    v = np.where(wsum > 0, np.bincount(ids, weights=weight * rows, minlength=count + 1) / wsafe,
-                 np.bincount(ids, weights=rows, minlength=count + 1) / n)
+    u = np.where(
+        wsum > 0,
+        np.bincount(ids, weights=weight * cols, minlength=count + 1) / wsafe,
+        np.bincount(ids, weights=cols, minlength=count + 1) / n,
+    )
+    v = np.where(
+        wsum > 0,
+        np.bincount(ids, weights=weight * rows, minlength=count + 1) / wsafe,
+        np.bincount(ids, weights=rows, minlength=count + 1) / n,
+    )
     peak = np.full(count + 1, -np.inf)
     np.maximum.at(peak, ids, temps)
     mean = np.bincount(ids, weights=temps, minlength=count + 1) / n
@@ -518,15 +557,27 @@ def _components(frame: F32, rows: npt.NDArray[np.intp], cols: npt.NDArray[np.int
     bounds = np.searchsorted(ids[order], np.arange(1, count + 2))
     spots: list[Hotspot] = []
     for label in range(1, count + 1):
-        members = order[bounds[label - 1]:bounds[label]]
+        members = order[bounds[label - 1] : bounds[label]]
         rr, cc = rows[members], cols[members]
         level = int(water[round(v[label]), round(u[label])]) if water is not None else 0
-        spots.append(Hotspot(
-            u=float(u[label]), v=float(v[label]), pixels=int(n[label]), peak_k=float(peak[label]),
-            mean_k=float(mean[label]), background_k=float(bg[label]), excess_k=float(peak[label] - bg[label]),
-            energy=float(wsum[label]), bbox=(int(cc.min()), int(rr.min()), int(cc.max()), int(rr.max())),
-            absolute=bool(absolute_any[label]), water=level >= 2, coast=level >= 1, rows=rr, cols=cc,
-        ))
+        spots.append(
+            Hotspot(
+                u=float(u[label]),
+                v=float(v[label]),
+                pixels=int(n[label]),
+                peak_k=float(peak[label]),
+                mean_k=float(mean[label]),
+                background_k=float(bg[label]),
+                excess_k=float(peak[label] - bg[label]),
+                energy=float(wsum[label]),
+                bbox=(int(cc.min()), int(rr.min()), int(cc.max()), int(rr.max())),
+                absolute=bool(absolute_any[label]),
+                water=level >= 2,
+                coast=level >= 1,
+                rows=rr,
+                cols=cc,
+            )
+        )
     return spots
 
 

@@ -83,9 +83,18 @@ class FlatTerrain:
 class ElevationGrid:
     """A regular latitude/longitude grid of elevations with optional land cover."""
 
-    def __init__(self, data: npt.ArrayLike, *, north: float, west: float, dlat: float, dlon: float,
-                 nodata: float | None = -9999.0, outside: float = 0.0,
-                 land_cover: npt.ArrayLike | None = None) -> None:
+    def __init__(
+        self,
+        data: npt.ArrayLike,
+        *,
+        north: float,
+        west: float,
+        dlat: float,
+        dlon: float,
+        nodata: float | None = -9999.0,
+        outside: float = 0.0,
+        land_cover: npt.ArrayLike | None = None,
+    ) -> None:
         array = np.asarray(data, dtype=np.float32)
         if array.ndim != 2 or min(array.shape) < 2:
             raise TerrainError(f"elevation grid must be a 2-D array of at least 2x2, got shape {array.shape}")
@@ -185,9 +194,17 @@ class ElevationGrid:
     def header(self) -> dict[str, Any]:
         """The JSON header describing this grid."""
         return {
-            "format": FORMAT, "north": self.north, "west": self.west, "dlat": self.dlat, "dlon": self.dlon,
-            "rows": self.rows, "cols": self.cols, "units": "m", "vertical_datum": "mean sea level",
-            "nodata": -9999.0, "outside": self.outside,
+            "format": FORMAT,
+            "north": self.north,
+            "west": self.west,
+            "dlat": self.dlat,
+            "dlon": self.dlon,
+            "rows": self.rows,
+            "cols": self.cols,
+            "units": "m",
+            "vertical_datum": "mean sea level",
+            "nodata": -9999.0,
+            "outside": self.outside,
         }
 
     def save(self, path: str | Path) -> Path:
@@ -224,16 +241,21 @@ class ElevationGrid:
         if data.shape != expected:
             raise TerrainError(f"{header_path}: header says {expected} cells, the array is {data.shape}")
         try:
-            return cls(data, north=float(header["north"]), west=float(header["west"]),
-                       dlat=float(header["dlat"]), dlon=float(header["dlon"]),
-                       nodata=header.get("nodata", -9999.0), outside=float(header.get("outside", 0.0)),
-                       land_cover=cover)
+            return cls(
+                data,
+                north=float(header["north"]),
+                west=float(header["west"]),
+                dlat=float(header["dlat"]),
+                dlon=float(header["dlon"]),
+                nodata=header.get("nodata", -9999.0),
+                outside=float(header.get("outside", 0.0)),
+                land_cover=cover,
+            )
         except KeyError as err:
             raise TerrainError(f"{header_path}: missing key {err}") from err
 
     def __repr__(self) -> str:
-        return (f"<ElevationGrid {self.rows}x{self.cols} N{self.north:.4f} W{self.west:.4f} "
-                f"{self.spacing_m:.0f} m>")
+        return f"<ElevationGrid {self.rows}x{self.cols} N{self.north:.4f} W{self.west:.4f} {self.spacing_m:.0f} m>"
 
 
 def load_terrain(path: str | Path | None) -> Terrain:

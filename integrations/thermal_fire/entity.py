@@ -40,13 +40,23 @@ class FireEntity(Entity):
     @property
     def extra_state_attributes(self) -> Mapping[str, Any]:
         fix = self.fire.fix
-        attrs: dict[str, Any] = {"source": DOMAIN, "fire_id": self.fire.fire_id, "status": self.fire.status,
-                                 "towers": self.fire.towers}
+        attrs: dict[str, Any] = {
+            "source": DOMAIN,
+            "fire_id": self.fire.fire_id,
+            "status": self.fire.status,
+            "towers": self.fire.towers,
+        }
         if fix is not None:
-            attrs.update({"latitude": round(fix.lat, 6), "longitude": round(fix.lon, 6),
-                          "altitude_m": round(fix.altitude_m, 1), "uncertainty_m": round(fix.uncertainty_m, 1),
-                          "bearings": {k: round(v, 3) for k, v in fix.bearings.items()},
-                          "polygon": [[round(p[0], 6), round(p[1], 6)] for p in fix.polygon]})
+            attrs.update(
+                {
+                    "latitude": round(fix.lat, 6),
+                    "longitude": round(fix.lon, 6),
+                    "altitude_m": round(fix.altitude_m, 1),
+                    "uncertainty_m": round(fix.uncertainty_m, 1),
+                    "bearings": {k: round(v, 3) for k, v in fix.bearings.items()},
+                    "polygon": [[round(p[0], 6), round(p[1], 6)] for p in fix.polygon],
+                }
+            )
         attrs.update(self._extra)
         return attrs
 
@@ -95,9 +105,14 @@ class CameraStatusSensor(Entity):
     def set_status(self, state: str, stats: WorkerStats, details: Mapping[str, Any]) -> None:
         """Refresh from the scanner and the worker counters."""
         self._state = state
-        self._details = {"frames_submitted": stats.submitted, "frames_processed": stats.processed,
-                         "frames_dropped": stats.dropped, "worker_errors": stats.errors,
-                         "last_processing_ms": round(stats.last_ms, 2), **details}
+        self._details = {
+            "frames_submitted": stats.submitted,
+            "frames_processed": stats.processed,
+            "frames_dropped": stats.dropped,
+            "worker_errors": stats.errors,
+            "last_processing_ms": round(stats.last_ms, 2),
+            **details,
+        }
 
     @property
     def state(self) -> Any:

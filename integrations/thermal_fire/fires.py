@@ -145,10 +145,17 @@ class FireRegistry:
         fix: Fix | None = None
         towers = sorted(per_tower, key=lambda t: per_tower[t].fix.uncertainty_m)
         for i, a in enumerate(towers):
-            for b in towers[i + 1:]:
+            for b in towers[i + 1 :]:
                 oa, ob = per_tower[a], per_tower[b]
-                fused = fuse_bearings(self.sites[a], oa.fix.bearings[a], oa.bearing_sigma, self.sites[b],
-                                      ob.fix.bearings[b], ob.bearing_sigma, self.terrain)
+                fused = fuse_bearings(
+                    self.sites[a],
+                    oa.fix.bearings[a],
+                    oa.bearing_sigma,
+                    self.sites[b],
+                    ob.fix.bearings[b],
+                    ob.bearing_sigma,
+                    self.terrain,
+                )
                 if fused is not None and (fix is None or fused.uncertainty_m < fix.uncertainty_m):
                     fix = fused
         if fix is None:
@@ -188,13 +195,20 @@ class FireRegistry:
         fix = fire.fix
         spot = best.report["hotspot"]
         props = self._common(fire)
-        props.update({
-            "temperature_k": spot["peak_k"], "temperature_c": round(spot["peak_k"] - 273.15, 1),
-            "background_k": spot["background_k"], "size_m2": best.report.get("size_m2"),
-            "size_px": spot["pixels"], "confidence": best.report.get("confidence"),
-            "tower": best.key[0], "preset": best.report.get("preset_name", best.key[1]),
-            "snapshot": best.report.get("thumbnail"), "history": best.report.get("history", [])[-10:],
-        })
+        props.update(
+            {
+                "temperature_k": spot["peak_k"],
+                "temperature_c": round(spot["peak_k"] - 273.15, 1),
+                "background_k": spot["background_k"],
+                "size_m2": best.report.get("size_m2"),
+                "size_px": spot["pixels"],
+                "confidence": best.report.get("confidence"),
+                "tower": best.key[0],
+                "preset": best.report.get("preset_name", best.key[1]),
+                "snapshot": best.report.get("thumbnail"),
+                "history": best.report.get("history", [])[-10:],
+            }
+        )
         return feature([point(fix.lat, fix.lon), polygon(fix.polygon)], props, fire.fire_id)
 
     def updated_payload(self, fire: Fire, wind: tuple[float, float] | None = None) -> dict[str, Any]:
@@ -203,16 +217,22 @@ class FireRegistry:
         best = fire.best()
         front = best.report.get("front") or fire.fix.polygon
         props = self._common(fire)
-        props.update({
-            "front_area_m2": round(polygon_area_m2([(p[0], p[1]) for p in front]), 1),
-            "size_m2": best.report.get("size_m2"), "growth_m2_per_min": fire.growth_m2_per_min(),
-            "growth_per_min": best.report.get("growth_per_min"), "confidence": best.report.get("confidence"),
-            "temperature_k": best.report["hotspot"]["peak_k"], "tower": best.key[0],
-        })
+        props.update(
+            {
+                "front_area_m2": round(polygon_area_m2([(p[0], p[1]) for p in front]), 1),
+                "size_m2": best.report.get("size_m2"),
+                "growth_m2_per_min": fire.growth_m2_per_min(),
+                "growth_per_min": best.report.get("growth_per_min"),
+                "confidence": best.report.get("confidence"),
+                "temperature_k": best.report["hotspot"]["peak_k"],
+                "tower": best.key[0],
+            }
+        )
         if wind is not None:
             props["spread"] = spread_cone(fire.fix.lat, fire.fix.lon, wind[0], wind[1])
-        return feature([point(fire.fix.lat, fire.fix.lon), polygon(front), polygon(fire.fix.polygon)],
-                       props, fire.fire_id)
+        return feature(
+            [point(fire.fix.lat, fire.fix.lon), polygon(front), polygon(fire.fix.polygon)], props, fire.fire_id
+        )
 
     def _common(self, fire: Fire) -> dict[str, Any]:
         fix = fire.fix
@@ -220,16 +240,30 @@ class FireRegistry:
         bearings = []
         for o in fire.observations.values():
             tower = o.key[0]
-            bearings.append({"tower": tower, "bearing_deg": round(o.fix.bearings[tower], 3),
-                             "depression_deg": None if o.fix.depression_deg is None else round(o.fix.depression_deg, 3),
-                             "distance_m": round(o.fix.distance_m, 1), "preset": o.key[1],
-                             "sigma_deg": round(o.bearing_sigma, 4)})
+            bearings.append(
+                {
+                    "tower": tower,
+                    "bearing_deg": round(o.fix.bearings[tower], 3),
+                    "depression_deg": None if o.fix.depression_deg is None else round(o.fix.depression_deg, 3),
+                    "distance_m": round(o.fix.distance_m, 1),
+                    "preset": o.key[1],
+                    "sigma_deg": round(o.bearing_sigma, 4),
+                }
+            )
         return {
-            "fire_id": fire.fire_id, "entity_id": f"geo_location.{fire.fire_id}", "status": fire.status,
-            "latitude": round(fix.lat, 6), "longitude": round(fix.lon, 6), "altitude_m": round(fix.altitude_m, 1),
-            "uncertainty_m": round(fix.uncertainty_m, 1), "towers": fire.towers, "bearings": bearings,
+            "fire_id": fire.fire_id,
+            "entity_id": f"geo_location.{fire.fire_id}",
+            "status": fire.status,
+            "latitude": round(fix.lat, 6),
+            "longitude": round(fix.lon, 6),
+            "altitude_m": round(fix.altitude_m, 1),
+            "uncertainty_m": round(fix.uncertainty_m, 1),
+            "towers": fire.towers,
+            "bearings": bearings,
             "method": "two_towers" if len(fix.towers) > 1 else "terrain_intersection",
-            "distance_m": round(fix.distance_m, 1), "first_seen": fire.first_ts, "last_seen": fire.last_ts,
+            "distance_m": round(fix.distance_m, 1),
+            "first_seen": fire.first_ts,
+            "last_seen": fire.last_ts,
             "on_water": fix.on_water,
         }
 
@@ -237,5 +271,10 @@ class FireRegistry:
 def nearest_km(fire: Fire, sites: dict[str, TowerSite]) -> float:
     """Distance (km) from the nearest tower that sees the fire."""
     assert fire.fix is not None
-    return min((distance_m(sites[t].lat, sites[t].lon, fire.fix.lat, fire.fix.lon) for t in fire.towers
-                if t in sites), default=math.nan) / 1000.0
+    return (
+        min(
+            (distance_m(sites[t].lat, sites[t].lon, fire.fix.lat, fire.fix.lon) for t in fire.towers if t in sites),
+            default=math.nan,
+        )
+        / 1000.0
+    )

@@ -30,8 +30,9 @@ def polygon(ring: Sequence[LatLon]) -> dict[str, Any]:
     return {"type": "Polygon", "coordinates": [coords]}
 
 
-def feature(geometries: list[dict[str, Any]], properties: dict[str, Any], feature_id: str | None = None
-            ) -> dict[str, Any]:
+def feature(
+    geometries: list[dict[str, Any]], properties: dict[str, Any], feature_id: str | None = None
+) -> dict[str, Any]:
     """A Feature: one geometry, or a GeometryCollection of several."""
     geometry = geometries[0] if len(geometries) == 1 else {"type": "GeometryCollection", "geometries": geometries}
     result: dict[str, Any] = {"type": "Feature", "geometry": geometry, "properties": properties}

@@ -70,22 +70,37 @@ class Fix:
     def as_dict(self) -> dict[str, Any]:
         """A JSON-able form (lists, not tuples)."""
         return {
-            "lat": self.lat, "lon": self.lon, "altitude_m": self.altitude_m, "distance_m": self.distance_m,
-            "bearings": dict(self.bearings), "depression_deg": self.depression_deg,
-            "polygon": [list(p) for p in self.polygon], "uncertainty_m": self.uncertainty_m,
-            "towers": list(self.towers), "on_water": self.on_water, "hit_terrain": self.hit_terrain,
+            "lat": self.lat,
+            "lon": self.lon,
+            "altitude_m": self.altitude_m,
+            "distance_m": self.distance_m,
+            "bearings": dict(self.bearings),
+            "depression_deg": self.depression_deg,
+            "polygon": [list(p) for p in self.polygon],
+            "uncertainty_m": self.uncertainty_m,
+            "towers": list(self.towers),
+            "on_water": self.on_water,
+            "hit_terrain": self.hit_terrain,
             "pixel_area_m2": self.pixel_area_m2,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Fix:
         """Inverse of as_dict."""
-        return cls(lat=data["lat"], lon=data["lon"], altitude_m=data["altitude_m"],
-                   distance_m=data["distance_m"], bearings=dict(data["bearings"]),
-                   depression_deg=data["depression_deg"],
-                   polygon=[(p[0], p[1]) for p in data["polygon"]], uncertainty_m=data["uncertainty_m"],
-                   towers=list(data["towers"]), on_water=data["on_water"],
-                   hit_terrain=data.get("hit_terrain", True), pixel_area_m2=data.get("pixel_area_m2"))
+        return cls(
+            lat=data["lat"],
+            lon=data["lon"],
+            altitude_m=data["altitude_m"],
+            distance_m=data["distance_m"],
+            bearings=dict(data["bearings"]),
+            depression_deg=data["depression_deg"],
+            polygon=[(p[0], p[1]) for p in data["polygon"]],
+            uncertainty_m=data["uncertainty_m"],
+            towers=list(data["towers"]),
+            on_water=data["on_water"],
+            hit_terrain=data.get("hit_terrain", True),
+            pixel_area_m2=data.get("pixel_area_m2"),
+        )
 
 
 # --------------------------------------------------------------------------- vectorised geodesy
@@ -98,8 +113,7 @@ def destination_np(lat: float, lon: float, bearing: Any, distance: Any) -> tuple
     phi1, lam1 = math.radians(lat), math.radians(lon)
     sin_phi2 = math.sin(phi1) * np.cos(delta) + math.cos(phi1) * np.sin(delta) * np.cos(theta)
     phi2 = np.arcsin(np.clip(sin_phi2, -1.0, 1.0))
-    lam2 = lam1 + np.arctan2(np.sin(theta) * np.sin(delta) * math.cos(phi1),
-                             np.cos(delta) - math.sin(phi1) * sin_phi2)
+    lam2 = lam1 + np.arctan2(np.sin(theta) * np.sin(delta) * math.cos(phi1), np.cos(delta) - math.sin(phi1) * sin_phi2)
     return np.degrees(phi2), (np.degrees(lam2) + 540.0) % 360.0 - 180.0
 
 
@@ -115,8 +129,9 @@ def distance_bearing_np(lat1: float, lon1: float, lat2: Any, lon2: Any) -> tuple
     return dist, np.degrees(np.arctan2(y, x)) % 360.0
 
 
-def apparent_elevation(site: TowerSite, lat: Any, lon: Any, altitude_m: Any) -> tuple[FloatArray, FloatArray,
-                                                                                         FloatArray]:
+def apparent_elevation(
+    site: TowerSite, lat: Any, lon: Any, altitude_m: Any
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Ground distance, bearing and apparent elevation angle (deg, refraction included) of points."""
     dist, bear = distance_bearing_np(site.lat, site.lon, lat, lon)
     safe = np.maximum(dist, 1e-3)
@@ -131,9 +146,17 @@ def _ray_height(site: TowerSite, tan_e: Any, s: Any) -> Any:
 # --------------------------------------------------------------------------- ray tracing
 
 
-def intersect_rays(terrain: Terrain, site: TowerSite, bearing_deg_: Any, elevation_deg: Any, *,
-                   max_range_m: float = MAX_RANGE_M, step_m: float | None = None,
-                   growth: float = 0.004, refine: int = 12) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+def intersect_rays(
+    terrain: Terrain,
+    site: TowerSite,
+    bearing_deg_: Any,
+    elevation_deg: Any,
+    *,
+    max_range_m: float = MAX_RANGE_M,
+    step_m: float | None = None,
+    growth: float = 0.004,
+    refine: int = 12,
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
     """Ground distance (m) where each ray first meets the terrain, and whether it did (else max range).
 
     Rays are marched together in steps of half the grid spacing (growing by `growth` times the
@@ -180,8 +203,9 @@ def intersect_rays(terrain: Terrain, site: TowerSite, bearing_deg_: Any, elevati
     return far, hit
 
 
-def line_of_sight(terrain: Terrain, site: TowerSite, lat: float, lon: float, altitude_m: float,
-                  clearance_m: float = 1.0) -> bool:
+def line_of_sight(
+    terrain: Terrain, site: TowerSite, lat: float, lon: float, altitude_m: float, clearance_m: float = 1.0
+) -> bool:
     """Whether a point is visible from the camera: no terrain above the (refracted) sight line.
 
     `clearance_m` forgives terrain up to that much above the line (negative: demand a margin).
@@ -205,9 +229,15 @@ def line_of_sight(terrain: Terrain, site: TowerSite, lat: float, lon: float, alt
 class Geolocator:
     """Locates pixels seen by one tower camera on a terrain."""
 
-    def __init__(self, site: TowerSite, camera: CameraModel, terrain: Terrain, *,
-                 pointing_sigma_deg: float = DEFAULT_POINTING_SIGMA_DEG,
-                 max_range_m: float = MAX_RANGE_M) -> None:
+    def __init__(
+        self,
+        site: TowerSite,
+        camera: CameraModel,
+        terrain: Terrain,
+        *,
+        pointing_sigma_deg: float = DEFAULT_POINTING_SIGMA_DEG,
+        max_range_m: float = MAX_RANGE_M,
+    ) -> None:
         self.site = site
         self.camera = camera
         self.terrain = terrain
@@ -219,21 +249,20 @@ class Geolocator:
         pixel_deg = math.degrees(self.camera.ifov_rad) * centroid_sigma_px
         return math.hypot(self.pointing_sigma_deg, pixel_deg)
 
-    def locate(self, pan_deg: float, tilt_deg: float, u: float, v: float,
-               centroid_sigma_px: float = 0.3) -> Fix:
+    def locate(self, pan_deg: float, tilt_deg: float, u: float, v: float, centroid_sigma_px: float = 0.3) -> Fix:
         """The terrain point seen at pixel (u, v), with its +-2 sigma uncertainty region.
 
         Also returns the ground area one pixel covers there (slope and foreshortening included).
         """
-        rays_b, rays_e = self.camera.rays(pan_deg, tilt_deg, np.array([u, u + 0.5, u]),
-                                          np.array([v, v, v + 0.5]))
+        rays_b, rays_e = self.camera.rays(pan_deg, tilt_deg, np.array([u, u + 0.5, u]), np.array([v, v, v + 0.5]))
         b0, e0 = float(rays_b[0]), float(rays_e[0])
         sigma = self.angular_sigma_deg(centroid_sigma_px) * SIGMA_BOUND
         # centre, then the near (lower) and far (upper) edges at left, middle and right, then the
         # half-pixel neighbours that give the pixel's ground footprint
         bs = np.array([b0, b0 - sigma, b0, b0 + sigma, b0 + sigma, b0, b0 - sigma, rays_b[1], rays_b[2]])
-        es = np.array([e0, e0 - sigma, e0 - sigma, e0 - sigma, e0 + sigma, e0 + sigma, e0 + sigma,
-                       rays_e[1], rays_e[2]])
+        es = np.array(
+            [e0, e0 - sigma, e0 - sigma, e0 - sigma, e0 + sigma, e0 + sigma, e0 + sigma, rays_e[1], rays_e[2]]
+        )
         dist, hit = intersect_rays(self.terrain, self.site, bs, es, max_range_m=self.max_range_m)
         lats, lons = destination_np(self.site.lat, self.site.lon, bs, dist)
         lat, lon = float(lats[0]), float(lons[0])
@@ -241,14 +270,27 @@ class Geolocator:
         polygon = [(float(a), float(b)) for a, b in zip(lats[1:7], lons[1:7], strict=True)]
         pixel_area = None
         if hit[0] and hit[7] and hit[8]:
-            pixel_area = 4.0 * polygon_area_m2([(lat, lon), (float(lats[7]), float(lons[7])),
-                                                (float(lats[8]), float(lons[8]))]) * 2.0
+            pixel_area = (
+                4.0
+                * polygon_area_m2([(lat, lon), (float(lats[7]), float(lons[7])), (float(lats[8]), float(lons[8]))])
+                * 2.0
+            )
         uncertainty = max(distance_m(lat, lon, p[0], p[1]) for p in polygon)
         water = bool(self.terrain.is_water(np.array([lat]), np.array([lon]))[0])
-        return Fix(lat=lat, lon=lon, altitude_m=altitude, distance_m=float(dist[0]),
-                   bearings={self.site.tower_id: b0}, depression_deg=-e0, polygon=polygon,
-                   uncertainty_m=uncertainty, towers=[self.site.tower_id], on_water=water,
-                   hit_terrain=bool(hit[0]), pixel_area_m2=pixel_area)
+        return Fix(
+            lat=lat,
+            lon=lon,
+            altitude_m=altitude,
+            distance_m=float(dist[0]),
+            bearings={self.site.tower_id: b0},
+            depression_deg=-e0,
+            polygon=polygon,
+            uncertainty_m=uncertainty,
+            towers=[self.site.tower_id],
+            on_water=water,
+            hit_terrain=bool(hit[0]),
+            pixel_area_m2=pixel_area,
+        )
 
     def bearing_sigma_deg(self, centroid_sigma_px: float = 0.3) -> float:
         """One-sigma bearing error used for two-tower fixes."""
@@ -268,8 +310,9 @@ def _from_local(lat0: float, lon0: float, x: float, y: float) -> tuple[float, fl
     return destination_point(lat0, lon0, math.degrees(math.atan2(x, y)) % 360.0, math.hypot(x, y))
 
 
-def _cross(a_xy: tuple[float, float], bearing_a: float, b_xy: tuple[float, float],
-           bearing_b: float) -> tuple[float, float] | None:
+def _cross(
+    a_xy: tuple[float, float], bearing_a: float, b_xy: tuple[float, float], bearing_b: float
+) -> tuple[float, float] | None:
     """Intersection of two rays in the plane, or None when parallel or behind either origin."""
     da = (math.sin(math.radians(bearing_a)), math.cos(math.radians(bearing_a)))
     db = (math.sin(math.radians(bearing_b)), math.cos(math.radians(bearing_b)))
@@ -284,8 +327,15 @@ def _cross(a_xy: tuple[float, float], bearing_a: float, b_xy: tuple[float, float
     return a_xy[0] + ta * da[0], a_xy[1] + ta * da[1]
 
 
-def fuse_bearings(site_a: TowerSite, bearing_a: float, sigma_a: float, site_b: TowerSite,
-                  bearing_b: float, sigma_b: float, terrain: Terrain) -> Fix | None:
+def fuse_bearings(
+    site_a: TowerSite,
+    bearing_a: float,
+    sigma_a: float,
+    site_b: TowerSite,
+    bearing_b: float,
+    sigma_b: float,
+    terrain: Terrain,
+) -> Fix | None:
     """The crossing of two towers' bearings, with the quadrilateral of the +-2 sigma crossings.
 
     Computed in a local tangent plane centred on the first estimate, then once more centred on the
@@ -321,12 +371,18 @@ def fuse_bearings(site_a: TowerSite, bearing_a: float, sigma_a: float, site_b: T
     altitude = float(terrain.elevation(np.array([lat]), np.array([lon]))[0])
     water = bool(terrain.is_water(np.array([lat]), np.array([lon]))[0])
     uncertainty = max(distance_m(lat, lon, c[0], c[1]) for c in corners)
-    return Fix(lat=lat, lon=lon, altitude_m=altitude,
-               distance_m=min(distance_m(site_a.lat, site_a.lon, lat, lon),
-                              distance_m(site_b.lat, site_b.lon, lat, lon)),
-               bearings={site_a.tower_id: bearing_a, site_b.tower_id: bearing_b}, depression_deg=None,
-               polygon=corners, uncertainty_m=uncertainty, towers=[site_a.tower_id, site_b.tower_id],
-               on_water=water)
+    return Fix(
+        lat=lat,
+        lon=lon,
+        altitude_m=altitude,
+        distance_m=min(distance_m(site_a.lat, site_a.lon, lat, lon), distance_m(site_b.lat, site_b.lon, lat, lon)),
+        bearings={site_a.tower_id: bearing_a, site_b.tower_id: bearing_b},
+        depression_deg=None,
+        polygon=corners,
+        uncertainty_m=uncertainty,
+        towers=[site_a.tower_id, site_b.tower_id],
+        on_water=water,
+    )
 
 
 def _convergence(site: TowerSite, lat0: float, lon0: float) -> float:

@@ -64,16 +64,20 @@ class ThermalFireManager:
     async def async_setup(self) -> None:
         """Terrain, registry, entities, workers and scan loops."""
         stored = await self.store.async_load() or {}
-        self.exclusions = {t: {p: [list(r) for r in rects] for p, rects in presets.items()}
-                           for t, presets in stored.get("exclusions", {}).items()}
+        self.exclusions = {
+            t: {p: [list(r) for r in rects] for p, rects in presets.items()}
+            for t, presets in stored.get("exclusions", {}).items()
+        }
         spec_terrain = terrain_spec(self.config)
         if any(t["camera"]["source"] == "simulator" for t in self.config["towers"]):
             self.world = await self.hub.async_add_executor_job(SimWorld.build, self.config, self.hub.clock.time())
             self.terrain = self.world.terrain
         else:
             self.terrain = await self.hub.async_add_executor_job(build_terrain, spec_terrain)
-        specs = {tid: processor_spec(t, self.config, spec_terrain, self.exclusions.get(tid))
-                 for tid, t in self.towers.items()}
+        specs = {
+            tid: processor_spec(t, self.config, spec_terrain, self.exclusions.get(tid))
+            for tid, t in self.towers.items()
+        }
         for tid, spec in specs.items():
             self.sites[tid] = await self.hub.async_add_executor_job(self._site, spec)
         self.registry = FireRegistry(self.sites, self.terrain)
@@ -118,8 +122,10 @@ class ThermalFireManager:
         while True:
             scanning = [s for s in self.scanners.values() if s.running]
             busy = any(not s.idle.is_set() for s in scanning)
-            behind = any(w.alive and self.handled.get(tid, 0) + w.stats.dropped < w.stats.submitted
-                         for tid, w in self.workers.items())
+            behind = any(
+                w.alive and self.handled.get(tid, 0) + w.stats.dropped < w.stats.submitted
+                for tid, w in self.workers.items()
+            )
             if not busy and not behind:
                 await asyncio.sleep(0)
                 return
@@ -195,19 +201,33 @@ class ThermalFireManager:
             self._refresh_entity(fire)
             self.hub.async_create_task(async_add_entities(self.hub, DOMAIN, [entity]), f"add {fire.fire_id}")
             self.hub.bus.async_fire(EVENT_FIRE_DETECTED, payload, context=context)
-            _LOGGER.warning("Fire %s detected at %.5f, %.5f (+-%.0f m) by %s", fire.fire_id, payload["properties"]
-                            ["latitude"], payload["properties"]["longitude"], payload["properties"]["uncertainty_m"],
-                            ", ".join(fire.towers))
+            _LOGGER.warning(
+                "Fire %s detected at %.5f, %.5f (+-%.0f m) by %s",
+                fire.fire_id,
+                payload["properties"]["latitude"],
+                payload["properties"]["longitude"],
+                payload["properties"]["uncertainty_m"],
+                ", ".join(fire.towers),
+            )
         elif change.kind == "updated":
-            self.hub.bus.async_fire(EVENT_FIRE_UPDATED, self.registry.updated_payload(fire, self._wind()),
-                                    context=context)
+            self.hub.bus.async_fire(
+                EVENT_FIRE_UPDATED, self.registry.updated_payload(fire, self._wind()), context=context
+            )
             self._refresh_entity(fire)
         elif change.kind == "cleared":
-            self.hub.bus.async_fire(EVENT_FIRE_CLEARED, {
-                "fire_id": fire.fire_id, "entity_id": f"geo_location.{fire.fire_id}", "reason": change.reason,
-                "status": fire.status, "first_seen": fire.first_ts, "last_seen": fire.last_ts,
-                "duration_s": round(fire.last_ts - fire.first_ts, 1),
-            }, context=context)
+            self.hub.bus.async_fire(
+                EVENT_FIRE_CLEARED,
+                {
+                    "fire_id": fire.fire_id,
+                    "entity_id": f"geo_location.{fire.fire_id}",
+                    "reason": change.reason,
+                    "status": fire.status,
+                    "first_seen": fire.first_ts,
+                    "last_seen": fire.last_ts,
+                    "duration_s": round(fire.last_ts - fire.first_ts, 1),
+                },
+                context=context,
+            )
             if fire.fire_id in self.fire_entities:
                 entity = self.fire_entities.pop(fire.fire_id)
                 self.hub.async_create_task(entity.async_remove(), f"remove {fire.fire_id}")
@@ -219,14 +239,17 @@ class ThermalFireManager:
             return
         best = fire.best()
         extra: dict[str, Any] = {
-            "confidence": best.report.get("confidence"), "temperature_k": best.report["hotspot"]["peak_k"],
-            "size_m2": best.report.get("size_m2"), "growth_m2_per_min": fire.growth_m2_per_min(),
+            "confidence": best.report.get("confidence"),
+            "temperature_k": best.report["hotspot"]["peak_k"],
+            "size_m2": best.report.get("size_m2"),
+            "growth_m2_per_min": fire.growth_m2_per_min(),
             "method": "two_towers" if len(fire.fix.towers) > 1 else "terrain_intersection",
         }
         wind = self._wind()
         if wind is not None:
-            extra["spread"] = spread_cone(fire.fix.lat, fire.fix.lon, wind[0], wind[1],
-                                          horizon_s=self.config["weather"]["spread_horizon_s"])
+            extra["spread"] = spread_cone(
+                fire.fix.lat, fire.fix.lon, wind[0], wind[1], horizon_s=self.config["weather"]["spread_horizon_s"]
+            )
         entity.set_details(nearest_km(fire, self.sites), extra)
         if entity.hub is not None and entity.entity_id is not None:
             entity.async_write_state()
@@ -296,8 +319,12 @@ class ThermalFireManager:
     def _update_weather(self) -> None:
         temp, humidity, wind = self._number("temperature"), self._number("humidity"), self._number("wind_speed")
         direction = self._number("wind_direction")
-        details: dict[str, Any] = {"temperature_c": temp, "humidity_pct": humidity, "wind_speed_ms": wind,
-                                   "wind_from_deg": direction}
+        details: dict[str, Any] = {
+            "temperature_c": temp,
+            "humidity_pct": humidity,
+            "wind_speed_ms": wind,
+            "wind_from_deg": direction,
+        }
         value = None
         if temp is not None and humidity is not None and wind is not None:
             value = ffwi(temp, humidity, wind)

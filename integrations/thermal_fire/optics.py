@@ -87,8 +87,9 @@ class CameraModel:
         elevation = np.degrees(np.arctan2(du, np.hypot(de, dn)))
         return bearing, elevation
 
-    def project(self, pan_deg: float, tilt_deg: float, bearing_deg: Any,
-                elevation_deg: Any) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+    def project(
+        self, pan_deg: float, tilt_deg: float, bearing_deg: Any, elevation_deg: Any
+    ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
         """Pixel coordinates (u, v) of directions, and whether each lies in front of the camera."""
         forward, right, up = self._axes(pan_deg, tilt_deg)
         b = np.radians(np.asarray(bearing_deg, dtype=np.float64))
@@ -106,8 +107,12 @@ class CameraModel:
     def in_frame(self, u: Any, v: Any, margin: float = 0.0) -> npt.NDArray[np.bool_]:
         """Whether pixel coordinates fall inside the image (with a margin in pixels)."""
         uu, vv = np.asarray(u), np.asarray(v)
-        return ((uu >= -0.5 + margin) & (uu <= self.width - 0.5 - margin)
-                & (vv >= -0.5 + margin) & (vv <= self.height - 0.5 - margin))
+        return (
+            (uu >= -0.5 + margin)
+            & (uu <= self.width - 0.5 - margin)
+            & (vv >= -0.5 + margin)
+            & (vv <= self.height - 0.5 - margin)
+        )
 
 
 def sun_position(lat: float, lon: float, timestamp: float) -> tuple[float, float]:
@@ -120,28 +125,44 @@ def sun_position(lat: float, lon: float, timestamp: float) -> tuple[float, float
     day_of_year = tm.tm_yday
     hour = tm.tm_hour + tm.tm_min / 60.0 + tm.tm_sec / 3600.0 + (timestamp % 1.0) / 3600.0
     gamma = 2.0 * math.pi / 365.0 * (day_of_year - 1 + (hour - 12.0) / 24.0)
-    eqtime = 229.18 * (0.000075 + 0.001868 * math.cos(gamma) - 0.032077 * math.sin(gamma)
-                       - 0.014615 * math.cos(2 * gamma) - 0.040849 * math.sin(2 * gamma))
-    decl = (0.006918 - 0.399912 * math.cos(gamma) + 0.070257 * math.sin(gamma)
-            - 0.006758 * math.cos(2 * gamma) + 0.000907 * math.sin(2 * gamma)
-            - 0.002697 * math.cos(3 * gamma) + 0.00148 * math.sin(3 * gamma))
+    eqtime = 229.18 * (
+        0.000075
+        + 0.001868 * math.cos(gamma)
+        - 0.032077 * math.sin(gamma)
+        - 0.014615 * math.cos(2 * gamma)
+        - 0.040849 * math.sin(2 * gamma)
+    )
+    decl = (
+        0.006918
+        - 0.399912 * math.cos(gamma)
+        + 0.070257 * math.sin(gamma)
+        - 0.006758 * math.cos(2 * gamma)
+        + 0.000907 * math.sin(2 * gamma)
+        - 0.002697 * math.cos(3 * gamma)
+        + 0.00148 * math.sin(3 * gamma)
+    )
     true_solar_minutes = hour * 60.0 + eqtime + 4.0 * lon
     hour_angle = math.radians(true_solar_minutes / 4.0 - 180.0)
     phi = math.radians(lat)
-    cos_zenith = (math.sin(phi) * math.sin(decl)
-                  + math.cos(phi) * math.cos(decl) * math.cos(hour_angle))
+    cos_zenith = math.sin(phi) * math.sin(decl) + math.cos(phi) * math.cos(decl) * math.cos(hour_angle)
     cos_zenith = max(-1.0, min(1.0, cos_zenith))
     zenith = math.acos(cos_zenith)
     elevation = 90.0 - math.degrees(zenith)
-    azimuth = math.degrees(math.atan2(
-        math.sin(hour_angle),
-        math.cos(hour_angle) * math.sin(phi) - math.tan(decl) * math.cos(phi),
-    )) + 180.0
+    azimuth = (
+        math.degrees(
+            math.atan2(
+                math.sin(hour_angle),
+                math.cos(hour_angle) * math.sin(phi) - math.tan(decl) * math.cos(phi),
+            )
+        )
+        + 180.0
+    )
     return azimuth % 360.0, elevation
 
 
-def glint_angle_deg(view_bearing_deg: Any, view_elevation_deg: Any, sun_azimuth_deg: float,
-                    sun_elevation_deg: float) -> Any:
+def glint_angle_deg(
+    view_bearing_deg: Any, view_elevation_deg: Any, sun_azimuth_deg: float, sun_elevation_deg: float
+) -> Any:
     """Angle between the sun and the mirror reflection of a viewing ray on flat water (degrees).
 
     Small angles mean the camera looks at the sun's reflection (MODIS rejects water pixels under

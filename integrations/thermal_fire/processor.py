@@ -78,14 +78,16 @@ class TowerProcessor:
             ground = float(self.terrain.elevation(np.array([spec["lat"]]), np.array([spec["lon"]]))[0])
             altitude = ground + float(spec.get("height_m", 0.0))
         self.site = TowerSite(spec["id"], float(spec["lat"]), float(spec["lon"]), float(altitude))
-        self.locator = Geolocator(self.site, self.camera, self.terrain,
-                                  pointing_sigma_deg=float(cam.get("pointing_sigma_deg", 0.01)))
+        self.locator = Geolocator(
+            self.site, self.camera, self.terrain, pointing_sigma_deg=float(cam.get("pointing_sigma_deg", 0.01))
+        )
         profiles = spec.get("profiles") or {}
         self.day = DAY_PROFILE.with_overrides(profiles.get("day"))
         self.night = NIGHT_PROFILE.with_overrides(profiles.get("night"))
         self.water_decimation = int(spec.get("water_decimation", 8))
-        self.presets = [PresetState(float(p["pan"]), float(p["tilt"]), str(p.get("name", i)))
-                        for i, p in enumerate(spec["presets"])]
+        self.presets = [
+            PresetState(float(p["pan"]), float(p["tilt"]), str(p.get("name", i))) for i, p in enumerate(spec["presets"])
+        ]
         for index, preset in enumerate(spec["presets"]):
             self._build_exclusion(index, preset.get("exclusions") or [])
         self.current: int | None = None
@@ -99,7 +101,7 @@ class TowerProcessor:
         for item in exclusions:
             if "rect" in item:
                 c0, r0, c1, r1 = (int(x) for x in item["rect"])
-                mask[max(0, r0):r1 + 1, max(0, c0):c1 + 1] = True
+                mask[max(0, r0) : r1 + 1, max(0, c0) : c1 + 1] = True
             elif "lat" in item:
                 la, lo = np.array([float(item["lat"])]), np.array([float(item["lon"])])
                 alt = self.terrain.elevation(la, lo) + float(item.get("height_m", 0.0))
@@ -116,11 +118,15 @@ class TowerProcessor:
         """Exclude a pixel rectangle (with a margin) of a preset; returns the rectangle used."""
         state = self.presets[preset]
         c0, r0, c1, r1 = bbox
-        rect = [max(0, c0 - margin), max(0, r0 - margin), min(self.camera.width - 1, c1 + margin),
-                min(self.camera.height - 1, r1 + margin)]
+        rect = [
+            max(0, c0 - margin),
+            max(0, r0 - margin),
+            min(self.camera.width - 1, c1 + margin),
+            min(self.camera.height - 1, r1 + margin),
+        ]
         if state.exclusion is None:
             state.exclusion = np.zeros((self.camera.height, self.camera.width), dtype=bool)
-        state.exclusion[rect[1]:rect[3] + 1, rect[0]:rect[2] + 1] = True
+        state.exclusion[rect[1] : rect[3] + 1, rect[0] : rect[2] + 1] = True
         return rect
 
     def clear_exclusions(self, preset: int | None = None) -> None:
@@ -146,10 +152,17 @@ class TowerProcessor:
         if state.water is not None or isinstance(self.terrain, FlatTerrain):
             return state.water
         d = self.water_decimation
-        vv, uu = np.mgrid[0:self.camera.height:d, 0:self.camera.width:d].astype(np.float64)
+        vv, uu = np.mgrid[0 : self.camera.height : d, 0 : self.camera.width : d].astype(np.float64)
         bearing, elevation = self.camera.rays(state.pan, state.tilt, uu + (d - 1) / 2, vv + (d - 1) / 2)
-        dist, hit = intersect_rays(self.terrain, self.site, bearing.ravel(), elevation.ravel(),
-                                   step_m=max(10.0, self.terrain.spacing_m), growth=0.01, refine=4)
+        dist, hit = intersect_rays(
+            self.terrain,
+            self.site,
+            bearing.ravel(),
+            elevation.ravel(),
+            step_m=max(10.0, self.terrain.spacing_m),
+            growth=0.01,
+            refine=4,
+        )
         lat, lon = destination_np(self.site.lat, self.site.lon, bearing.ravel(), dist)
         water = (self.terrain.is_water(lat, lon) & hit).reshape(uu.shape)
         full = np.repeat(np.repeat(water, d, axis=0), d, axis=1)[: self.camera.height, : self.camera.width]
@@ -176,13 +189,21 @@ class TowerProcessor:
         state.background.close_visit(state.last_ts, max_age_s=self.day.max_reference_age_s)
         state.visit_frames = 0
 
-    def process(self, frame: npt.NDArray[Any], ts: float, preset: int, seq: int = 0,
-                pan: float | None = None, tilt: float | None = None) -> dict[str, Any]:
+    def process(
+        self,
+        frame: npt.NDArray[Any],
+        ts: float,
+        preset: int,
+        seq: int = 0,
+        pan: float | None = None,
+        tilt: float | None = None,
+    ) -> dict[str, Any]:
         """Detect, track and report one frame of `preset` (kelvin, H x W)."""
         started = time.perf_counter()
         if frame.shape != (self.camera.height, self.camera.width):
-            raise ValueError(f"frame is {frame.shape}, camera {self.site.tower_id} is "
-                             f"{self.camera.height}x{self.camera.width}")
+            raise ValueError(
+                f"frame is {frame.shape}, camera {self.site.tower_id} is {self.camera.height}x{self.camera.width}"
+            )
         data = np.ascontiguousarray(frame, dtype=np.float32)
         self._switch(preset)
         state = self.presets[preset]
@@ -197,8 +218,9 @@ class TowerProcessor:
             b, e = self.camera.rays(pan, tilt, cols, rows)
             return glint_angle_deg(b, e, sun[0], sun[1]) if sun[1] > 0 else np.full(np.shape(rows), 180.0)
 
-        spots = detect_hotspots(data, profile, state.background, ts, exclusion=state.exclusion, water=water,
-                                glint_angle=glint)
+        spots = detect_hotspots(
+            data, profile, state.background, ts, exclusion=state.exclusion, water=water, glint_angle=glint
+        )
         state.last_ts = ts
         events = state.tracker.update(ts, spots, profile)
         state.background.accumulate(data)
@@ -208,22 +230,42 @@ class TowerProcessor:
         self.frames += 1
         reports = [self._report(kind.kind, kind.track, preset, pan, tilt, data, profile) for kind in events]
         return {
-            "tower": self.site.tower_id, "preset": preset, "seq": seq, "ts": ts, "profile": regime,
-            "hotspots": len(spots), "tracks": len(state.tracker.tracks), "events": reports,
+            "tower": self.site.tower_id,
+            "preset": preset,
+            "seq": seq,
+            "ts": ts,
+            "profile": regime,
+            "hotspots": len(spots),
+            "tracks": len(state.tracker.tracks),
+            "events": reports,
             "elapsed_ms": (time.perf_counter() - started) * 1000.0,
         }
 
-    def _report(self, kind: str, track: Track, preset: int, pan: float, tilt: float,
-                frame: npt.NDArray[np.float32], profile: DetectionProfile) -> dict[str, Any]:
+    def _report(
+        self,
+        kind: str,
+        track: Track,
+        preset: int,
+        pan: float,
+        tilt: float,
+        frame: npt.NDArray[np.float32],
+        profile: DetectionProfile,
+    ) -> dict[str, Any]:
         spot = track.last.spot
         if kind != "clear":
             refine_centroid(frame, spot)
         report: dict[str, Any] = {
-            "kind": kind, "track_id": track.track_id, "preset": preset,
-            "preset_name": self.presets[preset].name, "tower": self.site.tower_id,
-            "hotspot": spot.as_dict(), "confidence": track.confidence(profile),
-            "growth_per_min": round(track.growth_per_min(), 4), "history": track.history_summary(),
-            "first_ts": track.history[0].ts, "ts": track.last.ts,
+            "kind": kind,
+            "track_id": track.track_id,
+            "preset": preset,
+            "preset_name": self.presets[preset].name,
+            "tower": self.site.tower_id,
+            "hotspot": spot.as_dict(),
+            "confidence": track.confidence(profile),
+            "growth_per_min": round(track.growth_per_min(), 4),
+            "history": track.history_summary(),
+            "first_ts": track.history[0].ts,
+            "ts": track.last.ts,
         }
         if kind == "clear":
             return report

@@ -45,8 +45,12 @@ __all__ = [
 
 HACHO = {"id": "hacho", "name": "Monte Hacho", "lat": 35.8966, "lon": -5.2930, "height_m": 30.0}
 BENZU = {"id": "benzu", "name": "Benzu", "lat": 35.9160, "lon": -5.3755, "height_m": 20.0}
-HACHO_PRESETS = [{"name": "bay_sw", "pan": 218.0, "tilt": -1.5}, {"name": "bay_w", "pan": 240.0, "tilt": -1.5},
-                 {"name": "west", "pan": 262.0, "tilt": -2.0}, {"name": "strait_w", "pan": 284.0, "tilt": -2.0}]
+HACHO_PRESETS = [
+    {"name": "bay_sw", "pan": 218.0, "tilt": -1.5},
+    {"name": "bay_w", "pan": 240.0, "tilt": -1.5},
+    {"name": "west", "pan": 262.0, "tilt": -2.0},
+    {"name": "strait_w", "pan": 284.0, "tilt": -2.0},
+]
 BENZU_PRESETS = [{"name": "south", "pan": 200.0, "tilt": -2.0}, {"name": "east", "pan": 110.0, "tilt": -2.5}]
 POWER_STATION = Chimney(35.8925, -5.3160, temp_k=470.0, area_m2=4.0)  # a stack on the port side
 
@@ -57,8 +61,17 @@ def utc(year: int, month: int, day: int, hour: float) -> float:
     return base + hour * 3600.0
 
 
-def tower_spec(base: dict[str, Any], presets: list[dict[str, Any]], *, width: int = 640, height: int = 512,
-               hfov: float = 24.6, vfov: float = 19.8, arcsec: float = 1.0, **extra: Any) -> dict[str, Any]:
+def tower_spec(
+    base: dict[str, Any],
+    presets: list[dict[str, Any]],
+    *,
+    width: int = 640,
+    height: int = 512,
+    hfov: float = 24.6,
+    vfov: float = 19.8,
+    arcsec: float = 1.0,
+    **extra: Any,
+) -> dict[str, Any]:
     """A processor spec for a tower on the synthetic terrain."""
     spec = dict(base)
     spec["camera"] = {"width": width, "height": height, "hfov": hfov, "vfov": vfov, "pointing_sigma_deg": 0.01}
@@ -69,8 +82,14 @@ def tower_spec(base: dict[str, Any], presets: list[dict[str, Any]], *, width: in
     return spec
 
 
-def visible_point(terrain: ElevationGrid, site: TowerSite, distance: float, bearings: Any,
-                  others: list[TowerSite] | None = None, inland_m: float = 150.0) -> tuple[float, float] | None:
+def visible_point(
+    terrain: ElevationGrid,
+    site: TowerSite,
+    distance: float,
+    bearings: Any,
+    others: list[TowerSite] | None = None,
+    inland_m: float = 150.0,
+) -> tuple[float, float] | None:
     """A land point at `distance` from the site, on one of `bearings`, in sight of it (and of others),
     at least `inland_m` from the water."""
     ring = np.arange(0.0, 360.0, 45.0)
@@ -104,17 +123,30 @@ class Schedule:
 class Rig:
     """One simulated tower: its camera, its processor and its place in the scan cycle."""
 
-    def __init__(self, spec: dict[str, Any], scenario: Scenario, start_ts: float, *,
-                 schedule: Schedule | None = None, decimation: int | None = None,
-                 terrain: ElevationGrid | None = None) -> None:
+    def __init__(
+        self,
+        spec: dict[str, Any],
+        scenario: Scenario,
+        start_ts: float,
+        *,
+        schedule: Schedule | None = None,
+        decimation: int | None = None,
+        terrain: ElevationGrid | None = None,
+    ) -> None:
         self.spec = spec
         self.terrain = terrain or ceuta_terrain(spec["terrain"].get("arcsec", 1.0))
         self.processor = TowerProcessor(spec, terrain=self.terrain)
         cam = spec["camera"]
         model = CameraModel(cam["width"], cam["height"], cam["hfov"], cam["vfov"])
         self.camera = SimulatedCamera(
-            self.processor.site, model, self.terrain, [(p["pan"], p["tilt"]) for p in spec["presets"]], scenario,
-            start_ts=start_ts, decimation=decimation or max(1, cam["width"] // 160))
+            self.processor.site,
+            model,
+            self.terrain,
+            [(p["pan"], p["tilt"]) for p in spec["presets"]],
+            scenario,
+            start_ts=start_ts,
+            decimation=decimation or max(1, cam["width"] // 160),
+        )
         self.schedule = schedule or Schedule()
         self.next_ts = start_ts
         self.start_ts = start_ts

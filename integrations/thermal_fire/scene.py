@@ -43,19 +43,42 @@ _KM_PER_DEG = 111.195
 
 # Coastline of the synthetic site as (x east, y north) in km from Monte Hacho, land on the left.
 _LAND_POLYGON = [
-    (-30.0, 5.0), (-12.0, 4.2), (-9.0, 3.0), (-7.6, 2.5), (-6.5, 1.9), (-5.0, 1.5), (-3.2, 1.0),
-    (-2.0, 0.55), (-1.0, 0.55), (-0.6, 0.85), (0.0, 0.95), (0.6, 0.7), (0.95, 0.1), (0.7, -0.5),
-    (0.1, -0.8), (-0.6, -0.5), (-1.0, -0.15), (-2.0, -0.2), (-3.0, -0.7), (-4.2, -1.5), (-4.6, -2.6),
-    (-5.0, -4.0), (-5.6, -5.5), (-6.3, -8.0), (-7.0, -12.0), (-7.5, -20.0), (-30.0, -20.0),
+    (-30.0, 5.0),
+    (-12.0, 4.2),
+    (-9.0, 3.0),
+    (-7.6, 2.5),
+    (-6.5, 1.9),
+    (-5.0, 1.5),
+    (-3.2, 1.0),
+    (-2.0, 0.55),
+    (-1.0, 0.55),
+    (-0.6, 0.85),
+    (0.0, 0.95),
+    (0.6, 0.7),
+    (0.95, 0.1),
+    (0.7, -0.5),
+    (0.1, -0.8),
+    (-0.6, -0.5),
+    (-1.0, -0.15),
+    (-2.0, -0.2),
+    (-3.0, -0.7),
+    (-4.2, -1.5),
+    (-4.6, -2.6),
+    (-5.0, -4.0),
+    (-5.6, -5.5),
+    (-6.3, -8.0),
+    (-7.0, -12.0),
+    (-7.5, -20.0),
+    (-30.0, -20.0),
 ]
 # Hills: (x km, y km, peak m, radius km)
 _HILLS = [
-    (0.0, 0.05, 160.0, 0.45),     # Monte Hacho
-    (-5.0, 0.3, 240.0, 1.2),      # Garcia Aldave / western heights
-    (-7.45, 2.05, 200.0, 0.7),    # Benzu heights (the tower stands on the top)
-    (-10.8, 0.6, 700.0, 1.8),     # Jebel Musa
-    (-14.5, -3.5, 420.0, 2.5),    # Anyera ridge
-    (-9.8, -12.5, 620.0, 2.8),    # the ridge south-west, seen over the bay at 15 km
+    (0.0, 0.05, 160.0, 0.45),  # Monte Hacho
+    (-5.0, 0.3, 240.0, 1.2),  # Garcia Aldave / western heights
+    (-7.45, 2.05, 200.0, 0.7),  # Benzu heights (the tower stands on the top)
+    (-10.8, 0.6, 700.0, 1.8),  # Jebel Musa
+    (-14.5, -3.5, 420.0, 2.5),  # Anyera ridge
+    (-9.8, -12.5, 620.0, 2.8),  # the ridge south-west, seen over the bay at 15 km
     (-18.0, 2.5, 380.0, 2.5),
 ]
 
@@ -154,8 +177,9 @@ def _fractal(rng: np.random.Generator, shape: tuple[int, int], octaves: list[tup
     out = np.zeros(shape, dtype=np.float64)
     for cells, amplitude in octaves:
         coarse = rng.standard_normal((max(2, shape[0] // cells + 2), max(2, shape[1] // cells + 2)))
-        zoomed = ndimage.zoom(coarse, (shape[0] / (coarse.shape[0] - 1), shape[1] / (coarse.shape[1] - 1)),
-                              order=3, mode="nearest")
+        zoomed = ndimage.zoom(
+            coarse, (shape[0] / (coarse.shape[0] - 1), shape[1] / (coarse.shape[1] - 1)), order=3, mode="nearest"
+        )
         out += amplitude * zoomed[: shape[0], : shape[1]]
     return out
 
@@ -190,8 +214,7 @@ def ceuta_terrain(arcsec: float = 1.0, seed: int = 7) -> ElevationGrid:
     slope = np.hypot(*np.gradient(z, cell_km * 1000.0))
     rocks = _fractal(rng, land.shape, [(max(1, int(0.12 / cell_km)), 1.0), (max(1, int(0.05 / cell_km)), 0.6)])
     cover[land & ~urban & (rocks > 1.25 - 2.0 * np.minimum(slope, 0.5))] = COVER_ROCK
-    return ElevationGrid(z.astype(np.float32), north=north, west=west, dlat=step, dlon=step,
-                         land_cover=cover)
+    return ElevationGrid(z.astype(np.float32), north=north, west=west, dlat=step, dlon=step, land_cover=cover)
 
 
 # --------------------------------------------------------------------------- fire growth
@@ -219,13 +242,19 @@ def fire_shape(ignition: Ignition, t: float, wind_ms: float, wind_from_deg: floa
     head_m = ignition.r0_m + head * age
     back_m = ignition.r0_m + head / hb * age
     half_width = max(ignition.r0_m, (head_m + back_m) / (2.0 * lb))
-    return {"head_m": head_m, "back_m": back_m, "half_width_m": half_width,
-            "spread_deg": (wind_from_deg + 180.0) % 360.0, "head_rate_ms": head,
-            "area_m2": math.pi * (head_m + back_m) / 2.0 * half_width}
+    return {
+        "head_m": head_m,
+        "back_m": back_m,
+        "half_width_m": half_width,
+        "spread_deg": (wind_from_deg + 180.0) % 360.0,
+        "head_rate_ms": head,
+        "area_m2": math.pi * (head_m + back_m) / 2.0 * half_width,
+    }
 
 
-def fire_elements(ignition: Ignition, t: float, wind_ms: float, wind_from_deg: float,
-                  count: int) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray] | None:
+def fire_elements(
+    ignition: Ignition, t: float, wind_ms: float, wind_from_deg: float, count: int
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray] | None:
     """Sample points (lat, lon, area m2, temperature K) covering the burning ellipse at time t."""
     shape = fire_shape(ignition, t, wind_ms, wind_from_deg)
     if shape is None:
@@ -259,8 +288,9 @@ def _local(lat0: float, lon0: float, x_m: Any, y_m: Any) -> tuple[FloatArray, Fl
     return destination_np(lat0, lon0, np.degrees(np.arctan2(x, y)), np.hypot(x, y))
 
 
-def build_scene_objects(scenario: Scenario, terrain: ElevationGrid, lat0: float, lon0: float,
-                        start_ts: float) -> tuple[list[Vehicle], list[Ship]]:
+def build_scene_objects(
+    scenario: Scenario, terrain: ElevationGrid, lat0: float, lon0: float, start_ts: float
+) -> tuple[list[Vehicle], list[Ship]]:
     """Seeded vehicles on land segments 0.5-6 km from (lat0, lon0), and ships on open water."""
     rng = np.random.default_rng(scenario.seed * 7919 + 11)
     vehicles: list[Vehicle] = []
@@ -276,8 +306,16 @@ def build_scene_objects(scenario: Scenario, terrain: ElevationGrid, lat0: float,
         lats, lons = _local(lat0, lon0, np.linspace(xs[0], xs[1], 12), np.linspace(ys[0], ys[1], 12))
         if np.any(terrain.cover(lats, lons) == COVER_SEA):
             continue
-        vehicles.append(Vehicle(float(lats[0]), float(lons[0]), float(lats[-1]), float(lons[-1]),
-                                speed_ms=float(rng.uniform(8.0, 22.0)), phase_s=float(rng.uniform(0, 600))))
+        vehicles.append(
+            Vehicle(
+                float(lats[0]),
+                float(lons[0]),
+                float(lats[-1]),
+                float(lons[-1]),
+                speed_ms=float(rng.uniform(8.0, 22.0)),
+                phase_s=float(rng.uniform(0, 600)),
+            )
+        )
     ships: list[Ship] = []
     tries = 0
     while len(ships) < scenario.ships and tries < 2000:
@@ -286,12 +324,18 @@ def build_scene_objects(scenario: Scenario, terrain: ElevationGrid, lat0: float,
         ang = rng.uniform(0, 2 * math.pi)
         lat, lon = _local(lat0, lon0, r * math.sin(ang), r * math.cos(ang))
         bearing = float(rng.uniform(0, 360))
-        ahead_lat, ahead_lon = destination_np(float(lat), float(lon), np.full(8, bearing),
-                                              np.linspace(0, 6000.0, 8))
+        ahead_lat, ahead_lon = destination_np(float(lat), float(lon), np.full(8, bearing), np.linspace(0, 6000.0, 8))
         if np.any(terrain.cover(ahead_lat, ahead_lon) != COVER_SEA):
             continue
-        ships.append(Ship(float(lat), float(lon), bearing, speed_ms=float(rng.uniform(2.0, 9.0)),
-                          start_ts=start_ts - float(rng.uniform(0, 300))))
+        ships.append(
+            Ship(
+                float(lat),
+                float(lon),
+                bearing,
+                speed_ms=float(rng.uniform(2.0, 9.0)),
+                start_ts=start_ts - float(rng.uniform(0, 300)),
+            )
+        )
     return vehicles, ships
 
 

@@ -32,17 +32,21 @@ SERVICE_SIMULATE_IGNITION = "simulate_ignition"
 EXCLUSION_MARGIN_PX = 3
 
 FIRE_SCHEMA = vol.Schema({vol.Required("fire"): vol.All(str, vol.Length(min=1))})
-DISMISS_SCHEMA = vol.Schema({
-    vol.Required("fire"): vol.All(str, vol.Length(min=1)),
-    vol.Optional("exclude", default=True): bool,
-    vol.Optional("reason", default="false alarm"): str,
-})
+DISMISS_SCHEMA = vol.Schema(
+    {
+        vol.Required("fire"): vol.All(str, vol.Length(min=1)),
+        vol.Optional("exclude", default=True): bool,
+        vol.Optional("reason", default="false alarm"): str,
+    }
+)
 CLEAR_SCHEMA = vol.Schema({vol.Optional("tower"): str, vol.Optional("preset"): str})
-IGNITION_SCHEMA = vol.Schema({
-    vol.Required("latitude"): vol.All(vol.Coerce(float), vol.Range(min=-90, max=90)),
-    vol.Required("longitude"): vol.All(vol.Coerce(float), vol.Range(min=-180, max=180)),
-    vol.Optional("spread_ms", default=0.01): vol.All(vol.Coerce(float), vol.Range(min=0.0001, max=5)),
-})
+IGNITION_SCHEMA = vol.Schema(
+    {
+        vol.Required("latitude"): vol.All(vol.Coerce(float), vol.Range(min=-90, max=90)),
+        vol.Required("longitude"): vol.All(vol.Coerce(float), vol.Range(min=-180, max=180)),
+        vol.Optional("spread_ms", default=0.01): vol.All(vol.Coerce(float), vol.Range(min=0.0001, max=5)),
+    }
+)
 
 
 def _rect(bbox: list[int], camera: dict[str, Any]) -> list[int]:
@@ -76,8 +80,15 @@ def async_register_services(hub: Hub, manager: ThermalFireManager) -> list[CALLB
             worker = manager.workers.get(tower_id)
             bbox = list(obs.report["hotspot"]["bbox"])
             if worker is not None:
-                worker.command({"op": "dismiss", "preset": preset, "track_id": track_id,
-                                "exclude": call.data["exclude"], "bbox": bbox})
+                worker.command(
+                    {
+                        "op": "dismiss",
+                        "preset": preset,
+                        "track_id": track_id,
+                        "exclude": call.data["exclude"],
+                        "bbox": bbox,
+                    }
+                )
             if call.data["exclude"]:
                 tower = manager.towers[tower_id]
                 name = tower["presets"][preset]["name"]
@@ -102,35 +113,56 @@ def async_register_services(hub: Hub, manager: ThermalFireManager) -> list[CALLB
             preset = call.data.get("preset")
             if preset is not None and preset not in names:
                 raise ServiceValidationError(
-                    f"{DOMAIN}.{SERVICE_CLEAR_EXCLUSIONS}: 'preset': tower {tid} has no preset {preset!r}")
+                    f"{DOMAIN}.{SERVICE_CLEAR_EXCLUSIONS}: 'preset': tower {tid} has no preset {preset!r}"
+                )
             if preset is None:
                 manager.exclusions.pop(tid, None)
             else:
                 manager.exclusions.get(tid, {}).pop(preset, None)
             worker = manager.workers.get(tid)
             if worker is not None:
-                worker.command({"op": "clear_exclusions",
-                                "preset": None if preset is None else names.index(preset)})
+                worker.command({"op": "clear_exclusions", "preset": None if preset is None else names.index(preset)})
         await manager.async_store()
 
     async def simulate_ignition(call: ServiceCall) -> dict[str, Any]:
         if manager.world is None:
             raise ServiceValidationError(f"{DOMAIN}.{SERVICE_SIMULATE_IGNITION}: no tower uses the simulator")
-        ignition = manager.world.ignite(call.data["latitude"], call.data["longitude"], hub.clock.time(),
-                                        call.data["spread_ms"])
+        ignition = manager.world.ignite(
+            call.data["latitude"], call.data["longitude"], hub.clock.time(), call.data["spread_ms"]
+        )
         return {"latitude": ignition.lat, "longitude": ignition.lon, "start": ignition.start_ts}
 
     return [
-        hub.services.async_register(DOMAIN, SERVICE_CONFIRM, confirm, FIRE_SCHEMA,
-                                    supports_response=SupportsResponse.OPTIONAL,
-                                    description="Confirm a detected fire (status becomes confirmed)."),
-        hub.services.async_register(DOMAIN, SERVICE_DISMISS, dismiss, DISMISS_SCHEMA,
-                                    supports_response=SupportsResponse.OPTIONAL,
-                                    description="Dismiss a fire as a false alarm; by default its pixels "
-                                                "become an exclusion mask of that preset."),
-        hub.services.async_register(DOMAIN, SERVICE_CLEAR_EXCLUSIONS, clear_exclusions, CLEAR_SCHEMA,
-                                    description="Forget run-time exclusion masks (of a tower or preset)."),
-        hub.services.async_register(DOMAIN, SERVICE_SIMULATE_IGNITION, simulate_ignition, IGNITION_SCHEMA,
-                                    supports_response=SupportsResponse.OPTIONAL,
-                                    description="Start a fire in the simulated world."),
+        hub.services.async_register(
+            DOMAIN,
+            SERVICE_CONFIRM,
+            confirm,
+            FIRE_SCHEMA,
+            supports_response=SupportsResponse.OPTIONAL,
+            description="Confirm a detected fire (status becomes confirmed).",
+        ),
+        hub.services.async_register(
+            DOMAIN,
+            SERVICE_DISMISS,
+            dismiss,
+            DISMISS_SCHEMA,
+            supports_response=SupportsResponse.OPTIONAL,
+            description="Dismiss a fire as a false alarm; by default its pixels "
+            "become an exclusion mask of that preset.",
+        ),
+        hub.services.async_register(
+            DOMAIN,
+            SERVICE_CLEAR_EXCLUSIONS,
+            clear_exclusions,
+            CLEAR_SCHEMA,
+            description="Forget run-time exclusion masks (of a tower or preset).",
+        ),
+        hub.services.async_register(
+            DOMAIN,
+            SERVICE_SIMULATE_IGNITION,
+            simulate_ignition,
+            IGNITION_SCHEMA,
+            supports_response=SupportsResponse.OPTIONAL,
+            description="Start a fire in the simulated world.",
+        ),
     ]

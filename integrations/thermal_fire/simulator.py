@@ -84,9 +84,18 @@ class FireTruth:
 class SimulatedCamera:
     """One simulated tower camera. Blocking (numpy): call it from an executor or a worker."""
 
-    def __init__(self, site: TowerSite, camera: CameraModel, terrain: ElevationGrid,
-                 presets: list[tuple[float, float]], scenario: Scenario, *, start_ts: float,
-                 decimation: int = 4, pointing_sigma_deg: float | None = None) -> None:
+    def __init__(
+        self,
+        site: TowerSite,
+        camera: CameraModel,
+        terrain: ElevationGrid,
+        presets: list[tuple[float, float]],
+        scenario: Scenario,
+        *,
+        start_ts: float,
+        decimation: int = 4,
+        pointing_sigma_deg: float | None = None,
+    ) -> None:
         self.site = site
         self.camera = camera
         self.terrain = terrain
@@ -109,8 +118,7 @@ class SimulatedCamera:
         # normal of z(x, y): (-dz/dx, -dz/dy, 1) normalised; rows run south so dz/dnorth = -gy/cell_n
         nx, ny = -gx / cell_e, gy / cell_n
         norm = np.sqrt(nx * nx + ny * ny + 1.0)
-        self._normal = ((nx / norm).astype(np.float32), (ny / norm).astype(np.float32),
-                        (1.0 / norm).astype(np.float32))
+        self._normal = ((nx / norm).astype(np.float32), (ny / norm).astype(np.float32), (1.0 / norm).astype(np.float32))
 
     # ---- geometry
 
@@ -128,9 +136,16 @@ class SimulatedCamera:
         uu += (d - 1) / 2.0
         vv += (d - 1) / 2.0
         bearing, elevation = cam.rays(pan, tilt, uu, vv)
-        dist, hit = intersect_rays(self.terrain, self.site, bearing.ravel(), elevation.ravel(),
-                                   max_range_m=MAX_RANGE_M, step_m=max(10.0, self.terrain.spacing_m),
-                                   growth=0.01, refine=6)
+        dist, hit = intersect_rays(
+            self.terrain,
+            self.site,
+            bearing.ravel(),
+            elevation.ravel(),
+            max_range_m=MAX_RANGE_M,
+            step_m=max(10.0, self.terrain.spacing_m),
+            growth=0.01,
+            refine=6,
+        )
         lat, lon = destination_np(self.site.lat, self.site.lon, bearing.ravel(), dist)
         cover = self.terrain.cover(lat, lon)
         row = np.clip(np.rint((self.terrain.north - lat) / self.terrain.dlat), 0, self.terrain.rows - 1)
@@ -149,16 +164,21 @@ class SimulatedCamera:
         from scipy import ndimage
 
         texture = ndimage.gaussian_filter(rng.standard_normal((h, w)).astype(np.float32), 1.2) * 2.2
-        texture += ndimage.zoom(rng.standard_normal((h // 16 + 2, w // 16 + 2)).astype(np.float32), 16,
-                                order=1)[:h, :w] * 0.6
+        texture += (
+            ndimage.zoom(rng.standard_normal((h // 16 + 2, w // 16 + 2)).astype(np.float32), 16, order=1)[:h, :w] * 0.6
+        )
         vf, uf = np.mgrid[0:h, 0:w]
         b_full, e_full = cam.rays(pan, tilt, uf, vf)
         water = np.flatnonzero((cover_full == COVER_SEA).ravel())
         return PresetGeometry(
-            range_m=full(dist, np.float32), sky=sky, cover=cover_full,
+            range_m=full(dist, np.float32),
+            sky=sky,
+            cover=cover_full,
             sun_dot=(full(normal[0], np.float32), full(normal[1], np.float32), full(normal[2], np.float32)),
-            texture=texture.astype(np.float32), elevation_deg=e_full.astype(np.float32),
-            water_index=water, water_bearing=b_full.ravel()[water].astype(np.float32),
+            texture=texture.astype(np.float32),
+            elevation_deg=e_full.astype(np.float32),
+            water_index=water,
+            water_bearing=b_full.ravel()[water].astype(np.float32),
             water_elevation=e_full.ravel()[water].astype(np.float32),
         )
 
@@ -190,8 +210,14 @@ class SimulatedCamera:
         mid = (bucket + 0.5) * BACKGROUND_STEP_S
         base = self._scene(self.preset, mid)
         if dx or dy:  # the head stopped a little off the preset: the static scene shifts by whole pixels
-            base = _Background(key, *(np.roll(a, (-dy, -dx), axis=(0, 1)) for a in base.arrays()),
-                               t_air=base.t_air, sun=base.sun, glint_p=base.glint_p, water=base.water)
+            base = _Background(
+                key,
+                *(np.roll(a, (-dy, -dx), axis=(0, 1)) for a in base.arrays()),
+                t_air=base.t_air,
+                sun=base.sun,
+                glint_p=base.glint_p,
+                water=base.water,
+            )
         base.key = key
         if dx or dy:
             base.water = _roll_index(base.water, dy, dx, cam.height, cam.width)
@@ -203,21 +229,31 @@ class SimulatedCamera:
         sc = self.scenario
         t_air = self.air_temperature(ts)
         sun_az, sun_el = sun_position(self.site.lat, self.site.lon, ts)
-        sun = np.array([math.sin(math.radians(sun_az)) * math.cos(math.radians(sun_el)),
-                        math.cos(math.radians(sun_az)) * math.cos(math.radians(sun_el)),
-                        math.sin(math.radians(sun_el))], dtype=np.float32)
+        sun = np.array(
+            [
+                math.sin(math.radians(sun_az)) * math.cos(math.radians(sun_el)),
+                math.cos(math.radians(sun_az)) * math.cos(math.radians(sun_el)),
+                math.sin(math.radians(sun_el)),
+            ],
+            dtype=np.float32,
+        )
         if sun_el > 0:
             strength = min(1.0, sun_el / 25.0) ** 0.5
-            heat = np.maximum(0.0, geo.sun_dot[0] * sun[0] + geo.sun_dot[1] * sun[1]
-                              + geo.sun_dot[2] * sun[2]) * np.float32(strength)
+            heat = np.maximum(
+                0.0, geo.sun_dot[0] * sun[0] + geo.sun_dot[1] * sun[1] + geo.sun_dot[2] * sun[2]
+            ) * np.float32(strength)
         else:
             heat = np.zeros_like(geo.texture)
         # per cover class: base offset from air, sun heating, texture amplitude
         base = np.zeros(5, dtype=np.float32)
         gain = np.zeros(5, dtype=np.float32)
         tex = np.zeros(5, dtype=np.float32)
-        for cls, b0, g0, t0 in ((COVER_SEA, sc.sea_k - t_air, 0.6, 0.15), (COVER_VEGETATION, -2.5, 9.0, 0.7),
-                                (COVER_ROCK, 1.5, sc.rock_heating_k, 1.4), (COVER_URBAN, 2.0, 13.0, 2.0)):
+        for cls, b0, g0, t0 in (
+            (COVER_SEA, sc.sea_k - t_air, 0.6, 0.15),
+            (COVER_VEGETATION, -2.5, 9.0, 0.7),
+            (COVER_ROCK, 1.5, sc.rock_heating_k, 1.4),
+            (COVER_URBAN, 2.0, 13.0, 2.0),
+        ):
             base[cls], gain[cls], tex[cls] = b0, g0, t0
         idx = geo.cover.astype(np.intp)  # -1 (sky) picks the last slot, overwritten below
         temp = np.float32(t_air) + base[idx] + gain[idx] * heat + tex[idx] * geo.texture
@@ -232,9 +268,18 @@ class SimulatedCamera:
             sigma2 = 0.003 + 0.00512 * sc.wind_speed_ms  # Cox-Munk mean square wave slope
             tilt = np.tan(np.radians(angle) / 2.0)
             glint_p = 0.08 * min(1.0, sc.glint) * np.exp(-(tilt * tilt) / sigma2) * min(1.0, sun_el / 10.0)
-        return _Background((preset, 0, 0, 0), temp, surface, tau, observed,
-                           brightness_temperature(observed).astype(np.float32), t_air=t_air,
-                           sun=(sun_az, sun_el), glint_p=glint_p, water=geo.water_index)
+        return _Background(
+            (preset, 0, 0, 0),
+            temp,
+            surface,
+            tau,
+            observed,
+            brightness_temperature(observed).astype(np.float32),
+            t_air=t_air,
+            sun=(sun_az, sun_el),
+            glint_p=glint_p,
+            water=geo.water_index,
+        )
 
     def render(self, ts: float) -> F32:
         """A radiometric frame (kelvin, float32) at time `ts` for the current preset and offset.
@@ -262,11 +307,12 @@ class SimulatedCamera:
         """Sensor noise (NETD): a slice of a pre-drawn bank at a random row offset and sign."""
         h, w = self.camera.height, self.camera.width
         if self._noise_bank is None:
-            self._noise_bank = (self._rng.standard_normal((NOISE_BANK, h + NOISE_ROWS, w), dtype=np.float32)
-                                * np.float32(self.scenario.netd_k))
+            self._noise_bank = self._rng.standard_normal(
+                (NOISE_BANK, h + NOISE_ROWS, w), dtype=np.float32
+            ) * np.float32(self.scenario.netd_k)
         k = int(self._rng.integers(NOISE_BANK))
         r = int(self._rng.integers(NOISE_ROWS))
-        noise = self._noise_bank[k, r:r + h]
+        noise = self._noise_bank[k, r : r + h]
         return noise if self._rng.random() < 0.5 else -noise
 
     def _glint(self, bg: _Background) -> tuple[Any, Any] | None:
@@ -303,8 +349,9 @@ class SimulatedCamera:
         jac = np.array([[u[1] - u[0], u[2] - u[0]], [v[1] - v[0], v[2] - v[0]]]) / step
         return float(abs(np.linalg.det(jac)))
 
-    def _visible(self, geo: PresetGeometry, u: FloatArray, v: FloatArray, dist: FloatArray,
-                 front: Any) -> npt.NDArray[np.bool_]:
+    def _visible(
+        self, geo: PresetGeometry, u: FloatArray, v: FloatArray, dist: FloatArray, front: Any
+    ) -> npt.NDArray[np.bool_]:
         cam = self.camera
         inside = front & cam.in_frame(u, v)
         ok = np.zeros(u.shape, dtype=bool)
@@ -331,8 +378,16 @@ class SimulatedCamera:
         ok = (rr >= 0) & (rr < cam.height) & (cc >= 0) & (cc < cam.width)
         return (rr[ok] * cam.width + cc[ok]), weights[ok]
 
-    def _add(self, bg: _Background, lat: FloatArray, lon: FloatArray, alt: FloatArray,
-             area: FloatArray, temp: FloatArray, density: float) -> tuple[Any, Any] | None:
+    def _add(
+        self,
+        bg: _Background,
+        lat: FloatArray,
+        lon: FloatArray,
+        alt: FloatArray,
+        area: FloatArray,
+        temp: FloatArray,
+        density: float,
+    ) -> tuple[Any, Any] | None:
         """Ground elements (a fire) as radiance at the camera: coverage x contrast x transmission."""
         u, v, _, front = self._project(lat, lon, alt)
         vis = front & self.camera.in_frame(u, v, -2.0)
@@ -353,9 +408,19 @@ class SimulatedCamera:
             shape = fire_shape(ign, ts, sc.wind_speed_ms, sc.wind_from_deg)
             la, lo = np.array([ign.lat]), np.array([ign.lon])
             u0, v0, d0, front0 = self._project(la, lo, self.terrain.elevation(la, lo))
-            truth = FireTruth(index, ign.lat, ign.lon, shape is not None,
-                              bool(front0[0] and self.camera.in_frame(u0, v0)[0]), False,
-                              float(u0[0]), float(v0[0]), float(d0[0]), 0.0, shape["area_m2"] if shape else 0.0)
+            truth = FireTruth(
+                index,
+                ign.lat,
+                ign.lon,
+                shape is not None,
+                bool(front0[0] and self.camera.in_frame(u0, v0)[0]),
+                False,
+                float(u0[0]),
+                float(v0[0]),
+                float(d0[0]),
+                0.0,
+                shape["area_m2"] if shape else 0.0,
+            )
             self.truth.append(truth)
             if shape is None or not truth.in_frame or not self._fire_in_sight(index, ign.lat, ign.lon):
                 continue
@@ -375,12 +440,14 @@ class SimulatedCamera:
             self._point(bg, geo, lat1, lon1, veh.area_m2, veh.temp_k, 1.0, out, ("veh", index))
         for index, ship in enumerate(self.ships):
             lat1, lon1 = ship_position(ship, ts)
-            self._point(bg, geo, lat1, lon1, ship.hull_area_m2, sc.sea_k + ship.hull_excess_k, 2.0,
-                        out, ("hull", index))
+            self._point(
+                bg, geo, lat1, lon1, ship.hull_area_m2, sc.sea_k + ship.hull_excess_k, 2.0, out, ("hull", index)
+            )
             self._point(bg, geo, lat1, lon1, ship.funnel_area_m2, ship.funnel_k, 15.0, out, ("funnel", index))
         for index, chimney in enumerate(sc.chimneys):
-            self._point(bg, geo, chimney.lat, chimney.lon, chimney.area_m2, chimney.temp_k, 25.0, out,
-                        ("chimney", index))
+            self._point(
+                bg, geo, chimney.lat, chimney.lon, chimney.area_m2, chimney.temp_k, 25.0, out, ("chimney", index)
+            )
         return out
 
     def _fire_in_sight(self, index: int, lat: float, lon: float) -> bool:
@@ -390,8 +457,18 @@ class SimulatedCamera:
             self._sight[index] = line_of_sight(self.terrain, self.site, lat, lon, alt)
         return self._sight[index]
 
-    def _point(self, bg: _Background, geo: PresetGeometry, lat: float, lon: float, area_m2: float,
-               temp_k: float, height_m: float, out: dict[Any, tuple[Any, Any]], key: Any) -> None:
+    def _point(
+        self,
+        bg: _Background,
+        geo: PresetGeometry,
+        lat: float,
+        lon: float,
+        area_m2: float,
+        temp_k: float,
+        height_m: float,
+        out: dict[Any, tuple[Any, Any]],
+        key: Any,
+    ) -> None:
         """An upright object facing the camera: a disc of its apparent area in the image."""
         la, lo = np.array([lat]), np.array([lon])
         alt = self.terrain.elevation(la, lo) + height_m
@@ -428,8 +505,20 @@ class _Background:
 
     __slots__ = ("glint_p", "key", "observed", "observed_k", "sun", "surface", "t_air", "tau", "temp", "water")
 
-    def __init__(self, key: tuple[int, int, int, int], temp: Any, surface: Any, tau: Any, observed: Any,
-                 observed_k: Any, *, t_air: float, sun: tuple[float, float], glint_p: Any, water: Any) -> None:
+    def __init__(
+        self,
+        key: tuple[int, int, int, int],
+        temp: Any,
+        surface: Any,
+        tau: Any,
+        observed: Any,
+        observed_k: Any,
+        *,
+        t_air: float,
+        sun: tuple[float, float],
+        glint_p: Any,
+        water: Any,
+    ) -> None:
         self.key = key
         self.temp, self.surface, self.tau, self.observed, self.observed_k = temp, surface, tau, observed, observed_k
         self.t_air = t_air

@@ -144,8 +144,9 @@ class FileSequenceSource(FrameSource):
     async def async_start(self) -> None:
         self._files = await self.hub.async_add_executor_job(self._list)
         if not any(self._files.values()):
-            raise DeviceUnavailable(f"tower {self.tower['id']}: no frames in {self.camera['path']} "
-                                    f"matching {self.camera['pattern']!r}")
+            raise DeviceUnavailable(
+                f"tower {self.tower['id']}: no frames in {self.camera['path']} matching {self.camera['pattern']!r}"
+            )
 
     def _list(self) -> dict[int, list[Path]]:
         root = Path(self.camera["path"])
@@ -196,8 +197,9 @@ class SnapshotSource(FrameSource):
         auth = None
         if self.camera.get("username"):
             auth = aiohttp.BasicAuth(self.camera["username"], self.camera.get("password", ""))
-        self._session = aiohttp.ClientSession(auth=auth, timeout=aiohttp.ClientTimeout(
-            total=float(self.camera["timeout_s"])))
+        self._session = aiohttp.ClientSession(
+            auth=auth, timeout=aiohttp.ClientTimeout(total=float(self.camera["timeout_s"]))
+        )
 
     async def async_stop(self) -> None:
         if self._session is not None:

@@ -26,8 +26,9 @@ _LOGGER = logging.getLogger(__name__)
 class TowerScanner:
     """Drives one tower's camera through its presets and feeds its worker."""
 
-    def __init__(self, hub: Hub, tower: dict[str, Any], source: FrameSource, worker: FrameWorker,
-                 on_status: Callable[[], None]) -> None:
+    def __init__(
+        self, hub: Hub, tower: dict[str, Any], source: FrameSource, worker: FrameWorker, on_status: Callable[[], None]
+    ) -> None:
         self.hub = hub
         self.tower = tower
         self.source = source
@@ -49,9 +50,16 @@ class TowerScanner:
     def details(self) -> dict[str, Any]:
         """Attributes for the camera status sensor."""
         preset = self.tower["presets"][self.preset]
-        return {"tower": self.tower["id"], "preset": preset["name"], "pan": preset["pan"], "tilt": preset["tilt"],
-                "frames_grabbed": self.grabbed, "source": self.tower["camera"]["source"],
-                "last_error": self.last_error, "worker_ready": self.ready}
+        return {
+            "tower": self.tower["id"],
+            "preset": preset["name"],
+            "pan": preset["pan"],
+            "tilt": preset["tilt"],
+            "frames_grabbed": self.grabbed,
+            "source": self.tower["camera"]["source"],
+            "last_error": self.last_error,
+            "worker_ready": self.ready,
+        }
 
     async def async_start(self) -> None:
         """Start the source and the scan loop."""

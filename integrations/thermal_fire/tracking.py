@@ -123,8 +123,17 @@ class Track:
 
     def history_summary(self, limit: int = 20) -> list[dict[str, Any]]:
         """The last observations as small dicts (time, centroid, peak, pixels, energy)."""
-        return [{"ts": o.ts, "u": round(o.spot.u, 2), "v": round(o.spot.v, 2), "peak_k": round(o.spot.peak_k, 1),
-                 "pixels": o.spot.pixels, "energy": o.spot.energy} for o in list(self.history)[-limit:]]
+        return [
+            {
+                "ts": o.ts,
+                "u": round(o.spot.u, 2),
+                "v": round(o.spot.v, 2),
+                "peak_k": round(o.spot.peak_k, 1),
+                "pixels": o.spot.pixels,
+                "energy": o.spot.energy,
+            }
+            for o in list(self.history)[-limit:]
+        ]
 
 
 @dataclass(slots=True)
@@ -192,8 +201,12 @@ class Tracker:
             seen.add(track.track_id)
             vu, vv = track.vel = track.velocity()
             speed_limit = profile.max_motion_px / (3.0 if spot.coast else 1.0)
-            if (not track.alarmed and len(track.history) >= 2 and math.hypot(vu, vv) > speed_limit
-                    and track.drift() > MIN_DRIFT_PX):
+            if (
+                not track.alarmed
+                and len(track.history) >= 2
+                and math.hypot(vu, vv) > speed_limit
+                and track.drift() > MIN_DRIFT_PX
+            ):
                 track.moving = True
             if track.suppressed or track.moving:
                 continue
@@ -202,10 +215,15 @@ class Tracker:
             age = ts - track.history[0].ts
             # growth test: a hotspot watched for minutes without alarming must be growing to alarm
             # now (a slowly heating rock is not; a fire found late still is)
-            growing = (age < profile.growth_window_s or spot.absolute
-                       or track.growth_per_min() >= profile.min_growth_per_min)
-            persistent = (track.hits_in_window(seq, profile.window * factor) >= profile.persistence * factor
-                          and age >= profile.min_span_s and steady and growing)
+            growing = (
+                age < profile.growth_window_s or spot.absolute or track.growth_per_min() >= profile.min_growth_per_min
+            )
+            persistent = (
+                track.hits_in_window(seq, profile.window * factor) >= profile.persistence * factor
+                and age >= profile.min_span_s
+                and steady
+                and growing
+            )
             if not track.alarmed and persistent:
                 track.alarmed = True
                 track.alarm_seq = seq

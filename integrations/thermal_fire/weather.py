@@ -66,9 +66,16 @@ def spread_rate_ms(wind_ms: float, dryness: float = 1.0) -> float:
     return max(1.0 / 60.0, 0.1 * max(0.0, wind_ms) * max(0.0, min(1.0, dryness)))
 
 
-def spread_cone(lat: float, lon: float, wind_speed_ms: float, wind_from_deg: float, *,
-                horizon_s: float = DEFAULT_SPREAD_HORIZON_S, dryness: float = 1.0,
-                steps: int = 12) -> dict[str, Any]:
+def spread_cone(
+    lat: float,
+    lon: float,
+    wind_speed_ms: float,
+    wind_from_deg: float,
+    *,
+    horizon_s: float = DEFAULT_SPREAD_HORIZON_S,
+    dryness: float = 1.0,
+    steps: int = 12,
+) -> dict[str, Any]:
     """GeoJSON Feature: the sector where the fire is likely to be within `horizon_s`.
 
     The axis points downwind (wind_from + 180); the half-angle follows the fire ellipse's
@@ -85,9 +92,14 @@ def spread_cone(lat: float, lon: float, wind_speed_ms: float, wind_from_deg: flo
         bearing = direction - half + 2.0 * half * i / steps
         ring.append(destination_point(lat, lon, bearing % 360.0, radius))
     properties = {
-        "kind": "spread_cone", "direction_deg": round(direction, 1), "half_angle_deg": round(half, 1),
-        "length_m": round(radius, 1), "rate_m_per_min": round(rate * 60.0, 2), "horizon_s": horizon_s,
-        "wind_speed_ms": wind_speed_ms, "wind_from_deg": wind_from_deg,
+        "kind": "spread_cone",
+        "direction_deg": round(direction, 1),
+        "half_angle_deg": round(half, 1),
+        "length_m": round(radius, 1),
+        "rate_m_per_min": round(rate * 60.0, 2),
+        "horizon_s": horizon_s,
+        "wind_speed_ms": wind_speed_ms,
+        "wind_from_deg": wind_from_deg,
         "length_to_breadth": round(lb, 3),
     }
     return feature([polygon(ring), point(lat, lon)], properties)

@@ -94,8 +94,14 @@ def _drain_commands(processor: Any, control: Any, results: Any) -> None:
 class FrameWorker:
     """A tower's worker process with a bounded frame queue that drops and counts when full."""
 
-    def __init__(self, spec: dict[str, Any], on_message: Callable[[dict[str, Any]], None], *,
-                 queue_size: int = 4, name: str | None = None) -> None:
+    def __init__(
+        self,
+        spec: dict[str, Any],
+        on_message: Callable[[dict[str, Any]], None],
+        *,
+        queue_size: int = 4,
+        name: str | None = None,
+    ) -> None:
         self.spec = spec
         self.name = name or f"thermal_fire_{spec['id']}"
         self.stats = WorkerStats()
@@ -116,8 +122,12 @@ class FrameWorker:
 
     def start(self) -> None:
         """Start the process and the reader thread (blocking for a moment: call from an executor)."""
-        self._process = _CONTEXT.Process(target=_worker_main, name=self.name, daemon=True,
-                                         args=(self.spec, self._frames, self._control, self._results, self._gate))
+        self._process = _CONTEXT.Process(
+            target=_worker_main,
+            name=self.name,
+            daemon=True,
+            args=(self.spec, self._frames, self._control, self._results, self._gate),
+        )
         self._process.start()
         self._reader = threading.Thread(target=self._read, name=f"{self.name}_reader", daemon=True)
         self._reader.start()
@@ -142,8 +152,9 @@ class FrameWorker:
             if message.get("type") in ("stopped", "fatal"):
                 return
 
-    def submit(self, data: np.ndarray[Any, Any], ts: float, preset: int, pan: float | None = None,
-               tilt: float | None = None) -> bool:
+    def submit(
+        self, data: np.ndarray[Any, Any], ts: float, preset: int, pan: float | None = None, tilt: float | None = None
+    ) -> bool:
         """Queue a frame without blocking; False (and counted) when the queue is full."""
         self.stats.submitted += 1
         self._seq += 1

@@ -39,11 +39,17 @@ class SimWorld:
         self.start_ts = start_ts
         self.terrain = terrain
         self.scenario = Scenario(
-            seed=sim["seed"], vehicles=sim["vehicles"], ships=sim["ships"], fog_per_km=sim["fog_per_km"],
-            glint=sim["glint"], wind_speed_ms=sim["wind_speed_ms"], wind_from_deg=sim["wind_from_deg"],
+            seed=sim["seed"],
+            vehicles=sim["vehicles"],
+            ships=sim["ships"],
+            fog_per_km=sim["fog_per_km"],
+            glint=sim["glint"],
+            wind_speed_ms=sim["wind_speed_ms"],
+            wind_from_deg=sim["wind_from_deg"],
             chimneys=[Chimney(c["lat"], c["lon"], c["temp_k"], c["area_m2"]) for c in sim["chimneys"]],
-            ignitions=[Ignition(i["lat"], i["lon"], start_ts + i["after_s"], ros0_ms=i["spread_ms"])
-                       for i in sim["ignitions"]],
+            ignitions=[
+                Ignition(i["lat"], i["lon"], start_ts + i["after_s"], ros0_ms=i["spread_ms"]) for i in sim["ignitions"]
+            ],
             terrain_arcsec=sim["terrain_arcsec"],
         )
         self._config = config
@@ -65,8 +71,16 @@ class SimWorld:
         cam = tower["camera"]
         model = CameraModel(cam["width"], cam["height"], cam["hfov"], cam["vfov"])
         presets = [(p["pan"], p["tilt"]) for p in tower["presets"]]
-        return SimulatedCamera(site, model, self.terrain, presets, self.scenario, start_ts=self.start_ts,
-                               decimation=max(1, cam["width"] // 160), pointing_sigma_deg=cam["pointing_sigma_deg"])
+        return SimulatedCamera(
+            site,
+            model,
+            self.terrain,
+            presets,
+            self.scenario,
+            start_ts=self.start_ts,
+            decimation=max(1, cam["width"] // 160),
+            pointing_sigma_deg=cam["pointing_sigma_deg"],
+        )
 
     def render(self, camera: SimulatedCamera, ts: float) -> Any:
         """Render one frame (blocking; one camera at a time per world)."""

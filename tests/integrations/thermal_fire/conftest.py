@@ -38,12 +38,26 @@ def fake_clock() -> FakeClock:
 def hub_config(**overrides: Any) -> dict[str, Any]:
     """One Monte Hacho tower, a 160x128 simulated camera, one preset, the coarse terrain."""
     config: dict[str, Any] = {
-        "towers": [{**HACHO, "camera": {"source": "simulator", "width": 160, "height": 128, "queue_size": 8},
-                    "presets": [{"name": "west", "pan": 262.0, "tilt": -2.0, "dwell_s": 3}]}],
-        "simulator": {"terrain_arcsec": TERRAIN_ARCSEC, "seed": 3, "vehicles": 4, "ships": 2,
-                      "ignitions": [{"lat": FIRE_POINT[0], "lon": FIRE_POINT[1], "after_s": 40}]},
-        "weather": {"wind_speed": "sensor.wind_speed", "wind_direction": "sensor.wind_direction",
-                    "temperature": "sensor.air_temperature", "humidity": "sensor.humidity"},
+        "towers": [
+            {
+                **HACHO,
+                "camera": {"source": "simulator", "width": 160, "height": 128, "queue_size": 8},
+                "presets": [{"name": "west", "pan": 262.0, "tilt": -2.0, "dwell_s": 3}],
+            }
+        ],
+        "simulator": {
+            "terrain_arcsec": TERRAIN_ARCSEC,
+            "seed": 3,
+            "vehicles": 4,
+            "ships": 2,
+            "ignitions": [{"lat": FIRE_POINT[0], "lon": FIRE_POINT[1], "after_s": 40}],
+        },
+        "weather": {
+            "wind_speed": "sensor.wind_speed",
+            "wind_direction": "sensor.wind_direction",
+            "temperature": "sensor.air_temperature",
+            "humidity": "sensor.humidity",
+        },
         "water_decimation": 4,
     }
     config.update(overrides)

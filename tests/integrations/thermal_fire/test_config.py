@@ -18,14 +18,17 @@ def test_defaults() -> None:
     assert config["simulator"]["seed"] == 1 and config["detection"] == {"day": {}, "night": {}}
 
 
-@pytest.mark.parametrize(("patch", "message"), [
-    ({"camera": {"source": "files"}}, "needs 'path'"),
-    ({"camera": {"source": "snapshot"}}, "needs 'url'"),
-    ({"camera": {"source": "ftp"}}, "source"),
-    ({"presets": []}, "presets"),
-    ({"presets": [{"name": "West!", "pan": 0, "tilt": 0}]}, "lower-case"),
-    ({"presets": [{"name": "w", "pan": 0, "tilt": 0, "exclusions": [{"rect": [5, 5, 1, 1]}]}]}, "x0 <= x1"),
-])
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        ({"camera": {"source": "files"}}, "needs 'path'"),
+        ({"camera": {"source": "snapshot"}}, "needs 'url'"),
+        ({"camera": {"source": "ftp"}}, "source"),
+        ({"presets": []}, "presets"),
+        ({"presets": [{"name": "West!", "pan": 0, "tilt": 0}]}, "lower-case"),
+        ({"presets": [{"name": "w", "pan": 0, "tilt": 0, "exclusions": [{"rect": [5, 5, 1, 1]}]}]}, "x0 <= x1"),
+    ],
+)
 def test_tower_errors(patch: dict, message: str) -> None:
     with pytest.raises(vol.Invalid, match=message):
         CONFIG_SCHEMA({"towers": [{**TOWER, **patch}]})

@@ -110,15 +110,21 @@ def test_glint_on_water_is_rejected_by_geometry() -> None:
     frame = add_fire(scene(), 80.0, 90.0, 0.004)
     water = np.zeros((H, W), dtype=np.uint8)
     water[80:100, 70:90] = 2
-    near_sun = detect_hotspots(frame, PROFILE, background, 1.0, water=water,
-                               glint_angle=lambda rows, cols: np.full(np.shape(rows), 5.0))
-    away = detect_hotspots(frame, PROFILE, background, 1.0, water=water,
-                           glint_angle=lambda rows, cols: np.full(np.shape(rows), 80.0))
+    near_sun = detect_hotspots(
+        frame, PROFILE, background, 1.0, water=water, glint_angle=lambda rows, cols: np.full(np.shape(rows), 5.0)
+    )
+    away = detect_hotspots(
+        frame, PROFILE, background, 1.0, water=water, glint_angle=lambda rows, cols: np.full(np.shape(rows), 80.0)
+    )
     assert near_sun == [] and len(away) == 1 and away[0].water
 
 
-def _track(positions: list[tuple[float, float]], ts: list[float], profile: DetectionProfile = PROFILE,
-           energies: list[float] | None = None) -> list[str]:
+def _track(
+    positions: list[tuple[float, float]],
+    ts: list[float],
+    profile: DetectionProfile = PROFILE,
+    energies: list[float] | None = None,
+) -> list[str]:
     background = referenced([scene(1), scene(2)])
     tracker = Tracker()
     kinds: list[str] = []
@@ -140,8 +146,9 @@ def test_still_fire_alarms_on_the_next_visit() -> None:
     background = referenced([scene(1), scene(2)])
     tracker = Tracker()
     for i, t in enumerate(VISITS):
-        events = tracker.update(t, detect_hotspots(add_fire(scene(10 + i), 80.0, 90.0, 0.004), PROFILE,
-                                                   background, 1.0), PROFILE)
+        events = tracker.update(
+            t, detect_hotspots(add_fire(scene(10 + i), 80.0, 90.0, 0.004), PROFILE, background, 1.0), PROFILE
+        )
         if events:
             assert i == 3
             break

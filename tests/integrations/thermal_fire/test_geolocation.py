@@ -23,8 +23,9 @@ ONE_TOWER_LIMIT = {1000.0: 30.0, 5000.0: 100.0, 10000.0: 150.0, 15000.0: 250.0}
 BEARINGS = {1000.0: range(250, 300), 5000.0: range(230, 300), 10000.0: range(215, 300), 15000.0: range(205, 240)}
 
 
-def find_fire(terrain: ElevationGrid, hacho: TowerSite, distance: float,
-              other: TowerSite | None = None) -> tuple[float, float]:
+def find_fire(
+    terrain: ElevationGrid, hacho: TowerSite, distance: float, other: TowerSite | None = None
+) -> tuple[float, float]:
     """A land point at `distance` from Monte Hacho that it sees clearly (and the other tower sees)."""
     for bearing in BEARINGS[distance]:
         fire = visible_point(terrain, hacho, distance, [bearing], inland_m=80.0)
@@ -37,12 +38,14 @@ def find_fire(terrain: ElevationGrid, hacho: TowerSite, distance: float,
 
 
 def site(terrain: ElevationGrid, base: dict[str, Any]) -> TowerSite:
-    return TowerProcessor(tower_spec(base, [{"name": "p", "pan": 0.0, "tilt": 0.0}], arcsec=TERRAIN_ARCSEC),
-                          terrain=terrain).site
+    return TowerProcessor(
+        tower_spec(base, [{"name": "p", "pan": 0.0, "tilt": 0.0}], arcsec=TERRAIN_ARCSEC), terrain=terrain
+    ).site
 
 
-def aimed(base: dict[str, Any], tower: TowerSite, fire: tuple[float, float], terrain: ElevationGrid,
-          du: float, dv: float) -> dict[str, Any]:
+def aimed(
+    base: dict[str, Any], tower: TowerSite, fire: tuple[float, float], terrain: ElevationGrid, du: float, dv: float
+) -> dict[str, Any]:
     """A 640x512 camera whose one preset has the fire off-centre by (du, dv) degrees."""
     alt = terrain.elevation(np.array([fire[0]]), np.array([fire[1]]))
     _, bearing, elevation = apparent_elevation(tower, np.array([fire[0]]), np.array([fire[1]]), alt)
@@ -52,11 +55,15 @@ def aimed(base: dict[str, Any], tower: TowerSite, fire: tuple[float, float], ter
 
 def locate(terrain: ElevationGrid, fire: tuple[float, float], towers: list[dict[str, Any]]) -> Any:
     sites = [site(terrain, t) for t in towers]
-    specs = [aimed(t, s, fire, terrain, 3.0 - 5.0 * i, -2.0 + 3.0 * i) for i, (t, s) in enumerate(zip(towers, sites,
-                                                                                                       strict=True))]
+    specs = [
+        aimed(t, s, fire, terrain, 3.0 - 5.0 * i, -2.0 + 3.0 * i)
+        for i, (t, s) in enumerate(zip(towers, sites, strict=True))
+    ]
     world = Scenario(seed=5, ignitions=[Ignition(fire[0], fire[1], START + 45.0)], vehicles=0, ships=0)
-    rigs = [Rig(s, world, START, schedule=Schedule(dwell_frames=10_000, move_s=0.0), terrain=terrain, decimation=16)
-            for s in specs]
+    rigs = [
+        Rig(s, world, START, schedule=Schedule(dwell_frames=10_000, move_s=0.0), terrain=terrain, decimation=16)
+        for s in specs
+    ]
     return run(rigs, world, START + 240.0)
 
 

@@ -95,8 +95,15 @@ def test_two_bearings_cross_at_the_fire() -> None:
     fire = (35.86, -5.40)
     from hub.helpers.geo import bearing_deg
 
-    fix = fuse_bearings(SITE, bearing_deg(SITE.lat, SITE.lon, *fire), 0.01,
-                        other, bearing_deg(other.lat, other.lon, *fire), 0.01, FlatTerrain())
+    fix = fuse_bearings(
+        SITE,
+        bearing_deg(SITE.lat, SITE.lon, *fire),
+        0.01,
+        other,
+        bearing_deg(other.lat, other.lon, *fire),
+        0.01,
+        FlatTerrain(),
+    )
     assert fix is not None and distance_m(fix.lat, fix.lon, *fire) < 1.0
     assert fix.towers == ["hacho", "benzu"] and len(fix.polygon) == 4
     # nearly parallel bearings give no fix

@@ -20,8 +20,8 @@ def test_png_is_a_valid_greyscale_image() -> None:
     width, height, depth, colour = struct.unpack(">IIBB", png[16:26])
     assert (width, height, depth, colour) == (8, 6, 8, 0)
     idat = png.index(b"IDAT")
-    length = struct.unpack(">I", png[idat - 4: idat])[0]
-    raw = zlib.decompress(png[idat + 4: idat + 4 + length])
+    length = struct.unpack(">I", png[idat - 4 : idat])[0]
+    raw = zlib.decompress(png[idat + 4 : idat + 4 + length])
     rows = np.frombuffer(raw, dtype=np.uint8).reshape(6, 9)
     assert (rows[:, 0] == 0).all() and (rows[:, 1:] == gray).all()
 

@@ -41,8 +41,10 @@ async def test_fire_entity_and_camera_sensor(fire_hub: FireHub) -> None:
     camera = fire_hub.hub.states.get("sensor.hacho_thermal_camera")
     assert camera is not None and camera.state == "scanning"
     assert camera.attributes["frames_processed"] > 0
-    assert camera.attributes["frames_processed"] + camera.attributes["frames_dropped"] \
+    assert (
+        camera.attributes["frames_processed"] + camera.attributes["frames_dropped"]
         == camera.attributes["frames_submitted"]
+    )
 
 
 async def test_update_carries_front_and_spread_cone_downwind(fire_hub: FireHub) -> None:
@@ -76,8 +78,9 @@ async def test_fire_weather_sensor_follows_the_station(fire_hub: FireHub) -> Non
 
 async def test_confirm_sets_status(fire_hub: FireHub) -> None:
     await fire_hub.run(150, until="thermal_fire_detected")
-    response = await fire_hub.hub.services.async_call("thermal_fire", "confirm", {"fire": "geo_location.fire_1"},
-                                                      return_response=True)
+    response = await fire_hub.hub.services.async_call(
+        "thermal_fire", "confirm", {"fire": "geo_location.fire_1"}, return_response=True
+    )
     assert response == {"fire_id": "fire_1", "status": "confirmed"}
     await fire_hub.hub.async_block_till_done()
     assert fire_hub.hub.states.get("geo_location.fire_1").attributes["status"] == "confirmed"  # type: ignore[union-attr]
@@ -86,8 +89,9 @@ async def test_confirm_sets_status(fire_hub: FireHub) -> None:
 
 async def test_dismiss_with_exclusion_stops_realarm(fire_hub: FireHub) -> None:
     await fire_hub.run(150, until="thermal_fire_detected")
-    response = await fire_hub.hub.services.async_call("thermal_fire", "dismiss", {"fire": "fire_1"},
-                                                      return_response=True)
+    response = await fire_hub.hub.services.async_call(
+        "thermal_fire", "dismiss", {"fire": "fire_1"}, return_response=True
+    )
     assert response is not None and response["exclusions"][0]["tower"] == "hacho"
     cleared = fire_hub.of("thermal_fire_cleared")
     assert cleared and cleared[-1].data["reason"].startswith("dismissed")

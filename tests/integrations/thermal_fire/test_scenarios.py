@@ -32,8 +32,7 @@ def fire_in_view(terrain: ElevationGrid, preset: int, u: float, v: float) -> tup
     return fix.lat, fix.lon
 
 
-def check(terrain: ElevationGrid, start: float, fire: tuple[float, float], seconds: float,
-          **scenario: Any) -> None:
+def check(terrain: ElevationGrid, start: float, fire: tuple[float, float], seconds: float, **scenario: Any) -> None:
     ignition = Ignition(fire[0], fire[1], start + 90.0)
     world = Scenario(seed=7, ignitions=[ignition], chimneys=[POWER_STATION], **scenario)
     rig = Rig(hacho(), world, start, terrain=terrain)

@@ -19,11 +19,19 @@ from ...conftest import free_port
 
 
 def tower(camera: dict[str, Any]) -> dict[str, Any]:
-    config = CONFIG_SCHEMA({"towers": [{
-        "id": "t1", "lat": 35.9, "lon": -5.3,
-        "camera": {"width": 16, "height": 16, **camera},
-        "presets": [{"name": "north", "pan": 0, "tilt": -2}, {"name": "south", "pan": 180, "tilt": -2}],
-    }]})
+    config = CONFIG_SCHEMA(
+        {
+            "towers": [
+                {
+                    "id": "t1",
+                    "lat": 35.9,
+                    "lon": -5.3,
+                    "camera": {"width": 16, "height": 16, **camera},
+                    "presets": [{"name": "north", "pan": 0, "tilt": -2}, {"name": "south", "pan": 180, "tilt": -2}],
+                }
+            ]
+        }
+    )
     return config["towers"][0]
 
 
@@ -39,8 +47,9 @@ async def test_file_sequence_per_preset_with_units(hub: Hub, tmp_path: Path) -> 
     third = await source.async_grab(102.0)  # loops back to the first file
     assert first.data[0, 0] == pytest.approx(293.15) and second.data[0, 0] == pytest.approx(294.15)
     assert third.data[0, 0] == pytest.approx(293.15) and first.preset == 0 and first.pan == 0.0
-    centi = create_source(hub, tower({"source": "files", "path": str(tmp_path), "units": "centikelvin",
-                                      "pattern": "south_*"}))
+    centi = create_source(
+        hub, tower({"source": "files", "path": str(tmp_path), "units": "centikelvin", "pattern": "south_*"})
+    )
     await centi.async_start()
     await centi.async_goto(1)
     frame = await centi.async_grab(103.0)
@@ -80,8 +89,16 @@ async def test_snapshot_source_moves_the_head_and_reads_radiometric_tiff(hub: Hu
     await web.TCPSite(runner, "127.0.0.1", port).start()
     base = f"http://127.0.0.1:{port}"
     try:
-        source = create_source(hub, tower({"source": "snapshot", "url": base + "/snap?preset={preset}",
-                                           "ptz_url": base + "/ptz?preset={preset}&pan={pan}"}))
+        source = create_source(
+            hub,
+            tower(
+                {
+                    "source": "snapshot",
+                    "url": base + "/snap?preset={preset}",
+                    "ptz_url": base + "/ptz?preset={preset}&pan={pan}",
+                }
+            ),
+        )
         assert isinstance(source, SnapshotSource)
         await source.async_start()
         await source.async_goto(0)

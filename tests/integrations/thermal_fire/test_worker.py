@@ -10,9 +10,15 @@ import numpy as np
 
 from integrations.thermal_fire.worker import FrameWorker
 
-SPEC = {"id": "tiny", "lat": 35.9, "lon": -5.3, "height_m": 100.0,
-        "camera": {"width": 32, "height": 32, "hfov": 10.0, "vfov": 10.0},
-        "presets": [{"name": "p", "pan": 270.0, "tilt": -2.0}], "terrain": {"type": "flat"}}
+SPEC = {
+    "id": "tiny",
+    "lat": 35.9,
+    "lon": -5.3,
+    "height_m": 100.0,
+    "camera": {"width": 32, "height": 32, "hfov": 10.0, "vfov": 10.0},
+    "presets": [{"name": "p", "pan": 270.0, "tilt": -2.0}],
+    "terrain": {"type": "flat"},
+}
 
 
 class Inbox:
