@@ -71,6 +71,7 @@ class Entity:
     _removers: list[CALLBACK_TYPE] | None = None
     _context: Context | None = None
     _logged_unavailable: bool = False
+    _was_available: bool = False  # written available at least once (unavailable from then on is a warning)
     device_id: str | None = None
     registry_area_id: str | None = None
     registry_name: str | None = None  # the user's name from the entity registry
@@ -201,12 +202,15 @@ class Entity:
         if self._update_failed or not self.available:
             state = STATE_UNAVAILABLE
             if not self._logged_unavailable:
-                _LOGGER.warning("%s is unavailable", self.entity_id)
+                # a device that never reported yet (start-up) is not news; one that stops reporting is
+                log = _LOGGER.warning if self._was_available else _LOGGER.debug
+                log("%s is unavailable", self.entity_id)
                 self._logged_unavailable = True
         else:
-            if self._logged_unavailable:
+            if self._logged_unavailable and self._was_available:
                 _LOGGER.info("%s is available again", self.entity_id)
-                self._logged_unavailable = False
+            self._logged_unavailable = False
+            self._was_available = True
             value = self.state
             state = STATE_UNKNOWN if value is None else _state_str(value)
             extra = self.extra_state_attributes

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -194,6 +195,10 @@ class _Pipeline:
 def run_worker(spec: WorkerSpec, out: Any, control: Any, stop: Any) -> None:
     """Worker entry point (process or thread): build the reader, capture and process until `stop` is set."""
     from .reader import PlateReader, ReaderError
+
+    if threading.current_thread() is threading.main_thread():
+        # a worker process: Ctrl-C reaches the whole process group, and the hub stops it itself (`stop`)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     try:
         reader = PlateReader(detectors=spec.detectors, **spec.reader)

@@ -122,3 +122,20 @@ async def test_removers_run_on_remove(fake_hub: Hub, caplog: pytest.LogCaptureFi
 async def test_write_before_added_raises() -> None:
     with pytest.raises(RuntimeError, match="not added to a hub"):
         Sensor().async_write_state()
+
+
+async def test_unavailable_from_the_start_is_not_a_warning(fake_hub: Hub, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="hub.helpers.entity")
+    entity = Sensor("Wind", "12")
+    entity._attr_available = False  # no reading yet: the station has not reported since start
+    await async_add_entities(fake_hub, "weather", [entity])
+    entity.async_write_state()
+    unavailable = [r for r in caplog.records if r.getMessage() == "sensor.wind is unavailable"]
+    assert [r.levelno for r in unavailable] == [logging.DEBUG]
+    entity._attr_available = True
+    entity.async_write_state()
+    assert "is available again" not in caplog.text  # it was never away
+    entity._attr_available = False  # now it stops reporting: that is worth a warning
+    entity.async_write_state()
+    unavailable = [r for r in caplog.records if r.getMessage() == "sensor.wind is unavailable"]
+    assert [r.levelno for r in unavailable] == [logging.DEBUG, logging.WARNING]
