@@ -18,6 +18,7 @@ __all__ = [
     "Alert",
     "Area",
     "Resource",
+    "Translation",
     "build_cap_xml",
     "cap_time",
     "polygon_from_geojson",
@@ -169,8 +170,23 @@ class Resource:
 
 
 @dataclass(frozen=True, slots=True)
+class Translation:
+    """The alert's texts in another language: one more CAP <info> (the same facts, areas and resources)."""
+
+    language: str
+    event: str | None = None  # None: the original's
+    headline: str | None = None
+    description: str | None = None
+    instruction: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"language": self.language, "event": self.event, "headline": self.headline,
+                "description": self.description, "instruction": self.instruction}
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
-    """One alert as the hub sends it: the CAP <alert> with a single <info>."""
+    """One alert as the hub sends it: the CAP <alert> with one <info> per language (the first is `language`)."""
 
     identifier: str
     sender: str
@@ -197,6 +213,7 @@ class Alert:
     areas: tuple[Area, ...] = ()
     note: str | None = None
     incidents: str | None = None
+    translations: tuple[Translation, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)  # JSON only (alarm id, the source event)
 
     def as_dict(self) -> dict[str, Any]:
@@ -234,6 +251,8 @@ class Alert:
             data["note"] = self.note
         if self.incidents is not None:
             data["incidents"] = self.incidents
+        if self.translations:
+            data["translations"] = [translation.as_dict() for translation in self.translations]
         data.update(self.extra)
         return data
 
@@ -243,28 +262,16 @@ def _sub(parent: ET.Element, tag: str, text: str | None) -> None:
         ET.SubElement(parent, tag).text = text
 
 
-def build_cap_xml(alert: Alert) -> str:
-    """The CAP 1.2 XML document, elements in the order the OASIS schema requires."""
-    check_cap_id(alert.identifier, "identifier")
-    check_cap_id(alert.sender, "sender")
-    if alert.msg_type is not MsgType.ALERT and not alert.references:
-        raise ValueError(f"a CAP {alert.msg_type.value} must reference the message it updates or cancels")
-    root = ET.Element("alert", {"xmlns": CAP_NAMESPACE})  # unprefixed children inherit the namespace
-    for tag, text in (
-        ("identifier", alert.identifier), ("sender", alert.sender), ("sent", alert.sent),
-        ("status", alert.status), ("msgType", alert.msg_type.value), ("scope", alert.scope),
-        ("restriction", alert.restriction if alert.scope == "Restricted" else None),
-        ("note", alert.note), ("references", " ".join(alert.references) or None), ("incidents", alert.incidents),
-    ):
-        _sub(root, tag, text)
+def _info(root: ET.Element, alert: Alert, texts: Translation) -> None:
+    """One <info>: the alert's facts, areas and resources with the texts of one language."""
     info = ET.SubElement(root, "info")
-    _sub(info, "language", alert.language)
+    _sub(info, "language", texts.language)
     for category in alert.categories:
         _sub(info, "category", category)
     for tag, text in (
-        ("event", alert.event), ("urgency", alert.urgency), ("severity", alert.severity),
-        ("certainty", alert.certainty), ("senderName", alert.sender_name), ("headline", alert.headline),
-        ("description", alert.description), ("instruction", alert.instruction), ("web", alert.web),
+        ("event", texts.event or alert.event), ("urgency", alert.urgency), ("severity", alert.severity),
+        ("certainty", alert.certainty), ("senderName", alert.sender_name), ("headline", texts.headline),
+        ("description", texts.description), ("instruction", texts.instruction), ("web", alert.web),
         ("contact", alert.contact),
     ):
         _sub(info, tag, text)
@@ -283,5 +290,25 @@ def build_cap_xml(alert: Alert) -> str:
         for polygon in area.cap_polygons():
             _sub(element, "polygon", polygon)
         _sub(element, "circle", area.cap_circle())
+
+
+def build_cap_xml(alert: Alert) -> str:
+    """The CAP 1.2 XML document, elements in the order the OASIS schema requires."""
+    check_cap_id(alert.identifier, "identifier")
+    check_cap_id(alert.sender, "sender")
+    if alert.msg_type is not MsgType.ALERT and not alert.references:
+        raise ValueError(f"a CAP {alert.msg_type.value} must reference the message it updates or cancels")
+    root = ET.Element("alert", {"xmlns": CAP_NAMESPACE})  # unprefixed children inherit the namespace
+    for tag, text in (
+        ("identifier", alert.identifier), ("sender", alert.sender), ("sent", alert.sent),
+        ("status", alert.status), ("msgType", alert.msg_type.value), ("scope", alert.scope),
+        ("restriction", alert.restriction if alert.scope == "Restricted" else None),
+        ("note", alert.note), ("references", " ".join(alert.references) or None), ("incidents", alert.incidents),
+    ):
+        _sub(root, tag, text)
+    _info(root, alert, Translation(alert.language, alert.event, alert.headline, alert.description,
+                                   alert.instruction))
+    for translation in alert.translations:
+        _info(root, alert, translation)
     body = ET.tostring(root, encoding="unicode", xml_declaration=False)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body

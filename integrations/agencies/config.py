@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -77,10 +78,28 @@ __all__ = [
     "AgencyConfig",
     "EventRule",
     "InboundConfig",
+    "language_code",
     "render",
+    "translations_schema",
 ]
 
 _FORMATTER = string.Formatter()
+_LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+
+
+def language_code(value: Any) -> str:
+    """An RFC 3066 language code as CAP's <language> takes it (es-ES, en-GB, ar, fr)."""
+    text = cv.string(value).strip()
+    if not _LANGUAGE.fullmatch(text):
+        raise vol.Invalid(f"expected a language code such as en-GB or ar, got {text!r}")
+    return text
+
+
+def translations_schema(text: Any) -> vol.Schema:
+    """`{language: {event, headline, description, instruction}}`: the alert in other languages (one CAP
+    <info> each); `text` validates each field (plain text for calls, templates for forwarding rules)."""
+    texts = vol.Schema({vol.Optional(key): text for key in ("event", "headline", "description", "instruction")})
+    return vol.Schema({language_code: vol.All(lambda v: {} if v is None else v, texts)})
 
 
 def _template(value: Any) -> str:
@@ -150,6 +169,7 @@ CAP_TEMPLATE_SCHEMA = vol.Schema({
     vol.Optional("instruction"): _template,
     vol.Optional("area"): _template,
     vol.Optional("radius_km", default=DEFAULT_RADIUS_KM): vol.All(vol.Coerce(float), vol.Range(min=0)),
+    vol.Optional("translations", default=dict): translations_schema(_template),
 })
 
 EVENT_RULE_SCHEMA = vol.Schema({
@@ -224,7 +244,7 @@ CONFIG_SCHEMA = vol.All(
     vol.Schema({
         vol.Optional(CONF_SENDER): vol.All(cv.string, vol.Match(r"^[^\s,<&]+$", msg="no spaces, commas, < or &")),
         vol.Optional(CONF_SENDER_NAME): cv.string,
-        vol.Optional(CONF_LANGUAGE, default=DEFAULT_LANGUAGE): cv.string,
+        vol.Optional(CONF_LANGUAGE, default=DEFAULT_LANGUAGE): language_code,
         vol.Optional(CONF_STATUS, default="Actual"): vol.In(CAP_STATUS),
         vol.Optional(CONF_SCOPE, default="Restricted"): vol.In(CAP_SCOPE),
         vol.Optional(CONF_RESTRICTION, default=DEFAULT_RESTRICTION): cv.string,

@@ -15,7 +15,7 @@ from hub.core import Context, Event, Hub
 from hub.helpers.ids import uuid7_str, uuid7_time
 from hub.outbox import NewMessage
 
-from .cap import Alert, Area, Resource, build_cap_xml, cap_time, reference_to_own
+from .cap import Alert, Area, Resource, Translation, build_cap_xml, cap_time, reference_to_own
 from .config import AgenciesConfig, AgencyConfig, EventRule, render
 from .const import CONTENT_TYPE_CAP, CONTENT_TYPE_JSON, OUTBOX_KIND, Format, MsgType
 
@@ -42,6 +42,7 @@ class AlertContent:
     resources: tuple[Resource, ...] = ()
     alarm_id: str | None = None
     status: str | None = None  # overrides the configured status (an exercise)
+    translations: tuple[Translation, ...] = ()  # the texts in other languages (one more <info> each)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -97,6 +98,7 @@ class AlertBuilder:
             parameters=tuple(parameters),
             resources=content.resources,
             areas=content.areas,
+            translations=tuple(t for t in content.translations if t.language != self.conf.language),
             extra=extra,
         )
 
@@ -195,6 +197,9 @@ def content_from_event(rule: EventRule, event: Event) -> AlertContent:
         areas=(area,) if area is not None else (),
         resources=(image_resource(str(image)),) if isinstance(image, str) and image else (),
         alarm_id=str(alarm_id) if alarm_id is not None else None,
+        translations=tuple(Translation(language, render(texts.get("event"), data), render(texts.get("headline"), data),
+                                       render(texts.get("description"), data), render(texts.get("instruction"), data))
+                           for language, texts in cap.get("translations", {}).items()),
         extra={"source_event": {
             "event_type": event.event_type,
             "data": dict(data),

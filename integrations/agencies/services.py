@@ -12,7 +12,8 @@ from hub.core import CALLBACK_TYPE, Hub, ServiceCall, SupportsResponse
 from hub.helpers import config_validation as cv
 
 from .audit import audit
-from .cap import Area, polygon_from_geojson
+from .cap import Area, Translation, polygon_from_geojson
+from .config import translations_schema
 from .const import (
     AUDIT_ACTION_ENABLE,
     AUDIT_ACTION_REPLAY,
@@ -114,6 +115,7 @@ NOTIFY_SCHEMA = vol.Schema({
     vol.Optional("image_url"): cv.url,
     vol.Optional("alarm_id"): cv.string,
     vol.Optional("status"): _one_of(CAP_STATUS),
+    vol.Optional("translations", default=dict): translations_schema(cv.string),
 })
 
 REPLAY_SCHEMA = vol.Schema(vol.All(
@@ -147,6 +149,9 @@ def content_from_call(data: Any) -> AlertContent:
         resources=(image_resource(image),) if image else (),
         alarm_id=data.get("alarm_id"),
         status=data.get("status"),
+        translations=tuple(Translation(language, texts.get("event"), texts.get("headline"), texts.get("description"),
+                                       texts.get("instruction"))
+                           for language, texts in data["translations"].items()),
     )
 
 

@@ -105,3 +105,18 @@ def test_json_mirrors_the_cap_fields() -> None:
     assert data["info"]["areas"] == [{"description": "Hacho",
                                       "circle": {"lat": 35.8962, "lon": -5.2941, "radius_km": 0.5}}]
     assert data["alarm_id"] == "a-1"
+
+
+def test_translations_are_more_infos_in_xml_and_a_list_in_json(cap_schema: Any) -> None:
+    from integrations.agencies.cap import Translation
+
+    english = Translation("en-GB", headline="Fire & smoke", instruction="Avoid the area")
+    multi = alert(areas=(Area.make("Hacho", circle=(35.8962, -5.2941, 0.5)),), translations=(english,))
+    xml = build_cap_xml(multi)
+    cap_schema.validate(xml)
+    assert xml.count("<info>") == 2 and xml.count("<areaDesc>Hacho</areaDesc>") == 2
+    assert "<language>en-GB</language><category>Fire</category><category>Safety</category><event>Incendio</event>" \
+        in xml  # an untranslated event keeps the original
+    assert multi.as_dict()["translations"] == [{"language": "en-GB", "event": None, "headline": "Fire & smoke",
+                                                "description": None, "instruction": "Avoid the area"}]
+    assert "translations" not in alert().as_dict()

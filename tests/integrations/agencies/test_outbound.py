@@ -227,6 +227,39 @@ async def test_matching_events_are_forwarded_as_cap(start_site: StartSite, recei
     assert receiver.requests.empty()  # neither the unconfirmed one nor the remote one
 
 
+async def test_alerts_in_several_languages(start_site: StartSite, receiver: Receiver, cap_schema: Any) -> None:
+    rule = {"event_type": "thermal_fire_detected",
+            "cap": {"event": "Incendio", "headline": "Fuego detectado por {camera}",
+                    "translations": {"en-GB": {"event": "Wildfire", "headline": "Fire seen by {camera}",
+                                               "instruction": "Keep away from Monte Hacho"},
+                                     "fr": {"headline": "Incendie vu par {camera}"}}}}
+    site = await start_site([agency(receiver, events=[rule])])
+    # a call: Spanish (the configured language) first, then one <info> per translation, same facts and area
+    await site.notify(**FIRE, translations={"en-GB": {"event": "Wildfire", "headline": "Fire on Monte Hacho",
+                                                      "instruction": "Access by the Monte Hacho road"}})
+    got = await receiver.next()
+    cap_schema.validate(got.text)
+    infos = cap(got).findall("cap:info", NS)
+    assert [text(info, "cap:language") for info in infos] == ["es-ES", "en-GB"]
+    assert [text(info, "cap:event") for info in infos] == ["Incendio forestal", "Wildfire"]
+    assert [text(info, "cap:headline") for info in infos] == ["Fuego en el Monte Hacho", "Fire on Monte Hacho"]
+    assert text(infos[1], "cap:description") is None  # not translated: not made up
+    assert [text(info, "cap:area/cap:circle") for info in infos] == ["35.8962,-5.2941 0.5"] * 2
+    assert [text(info, "cap:severity") for info in infos] == ["Severe"] * 2
+
+    # a forwarded event: the rule's translations are templates too; an untranslated event keeps the original
+    site.hub.bus.async_fire("thermal_fire_detected", {"camera": "T-2", "latitude": 35.8962, "longitude": -5.2941})
+    got = await receiver.next()
+    cap_schema.validate(got.text)
+    infos = cap(got).findall("cap:info", NS)
+    assert [(text(i, "cap:language"), text(i, "cap:event"), text(i, "cap:headline")) for i in infos] == [
+        ("es-ES", "Incendio", "Fuego detectado por T-2"), ("en-GB", "Wildfire", "Fire seen by T-2"),
+        ("fr", "Incendio", "Incendie vu par T-2")]
+
+    with pytest.raises(ServiceValidationError, match="expected a language code such as en-GB"):
+        await site.notify(**FIRE, translations={"English": {"headline": "Fire"}})
+
+
 async def test_update_and_cancel_reference_the_alarms_earlier_alert(start_site: StartSite, receiver: Receiver,
                                                                     cap_schema: Any) -> None:
     site = await start_site([agency(receiver)])
