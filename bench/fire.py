@@ -209,7 +209,15 @@ class Target:
     distance_m: float
 
 
-def _targets(distance: float, count: int, rng: np.random.Generator, sites: list[Any], terrain: Any) -> list[Target]:
+def _targets(
+    distance: float, count: int, rng: np.random.Generator, sites: list[Any], terrain: Any, clearance_m: float
+) -> list[Target]:
+    """Up to `count` land points about `distance` from the first site that every site sees.
+
+    `clearance_m` is the first site's: -3 demands that its sight line clear the ground by 3 m all the
+    way (no fire just behind a crest, where one tower cannot range it); the others (and the first,
+    with the default 1 m) only need to see the point, as the bearings of a two-tower fix do.
+    """
     hacho = sites[0]
     bearings = rng.permutation(np.arange(0.0, 360.0, 0.5))
     found: list[Target] = []
@@ -220,9 +228,7 @@ def _targets(distance: float, count: int, rng: np.random.Generator, sites: list[
         if np.any(terrain.is_water(la, lo)):
             continue
         alt = float(terrain.elevation(np.array([lat]), np.array([lon]))[0]) + 0.5
-        # Hacho's sight line clears the ground by 3 m all the way (no fire just behind a crest,
-        # where one tower cannot range it); the other tower only needs to see it (bearings)
-        if not line_of_sight(terrain, hacho, lat, lon, alt, clearance_m=-3.0):
+        if not line_of_sight(terrain, hacho, lat, lon, alt, clearance_m=clearance_m):
             continue
         if not all(line_of_sight(terrain, s, lat, lon, alt) for s in sites[1:]):
             continue
@@ -258,9 +264,11 @@ def geoloc_bench(distances: list[float], count: int, width: int, seed: int = 5) 
     for distance in distances:
         one: list[float] = []
         two: list[float] = []
-        # one tower: points Monte Hacho sees clearly; two towers: points Benzu sees as well
-        cases = [(t, False) for t in _targets(distance, count, rng, [hacho_site], terrain)]
-        cases += [(t, True) for t in _targets(distance, count, rng, [hacho_site, benzu_site], terrain)]
+        # one tower: points Monte Hacho sees clearly (it must range them); two towers: points both see
+        # (the fix comes from the bearings), so a fire behind a crest for Monte Hacho counts there
+        cases = [(t, False) for t in _targets(distance, count, rng, [hacho_site], terrain, -3.0)]
+        cases += [(t, True) for t in _targets(distance, count, rng, [hacho_site, benzu_site], terrain, 1.0)]
+        targets = (sum(1 for _, both in cases if not both), sum(1 for _, both in cases if both))
         for target, both in cases:
             ignition = Ignition(target.lat, target.lon, start + 45.0)  # after the first reference
             scenario = Scenario(seed=int(rng.integers(1 << 30)), ignitions=[ignition], vehicles=0, ships=0)
@@ -291,16 +299,21 @@ def geoloc_bench(distances: list[float], count: int, width: int, seed: int = 5) 
             if fused and both:
                 two.append(distance_m(fused[0].lat, fused[0].lon, target.lat, target.lon))
         out[f"{distance / 1000:g}km"] = {
+            "targets": targets[0],
             "n": len(one),
             "one_tower_median_m": _r(statistics.median(one) if one else math.nan),
             "one_tower_p90_m": _r(percentile(one, 90)),
             "one_tower_max_m": _r(max(one) if one else math.nan),
+            "two_tower_targets": targets[1],
             "two_tower_n": len(two),
             "two_tower_median_m": _r(statistics.median(two) if two else math.nan),
             "two_tower_p90_m": _r(percentile(two, 90)),
             "two_tower_max_m": _r(max(two) if two else math.nan),
         }
-        print(f"  {distance / 1000:4g} km: one tower {_fmt(one)}; two towers {_fmt(two)}", flush=True)
+        print(
+            f"  {distance / 1000:4g} km: one tower {_fmt(one, targets[0])}; two towers {_fmt(two, targets[1])}",
+            flush=True,
+        )
     return out
 
 
@@ -308,12 +321,12 @@ def _r(value: float) -> float | None:
     return None if value is None or math.isnan(value) else round(value, 1)
 
 
-def _fmt(values: list[float]) -> str:
+def _fmt(values: list[float], targets: int) -> str:
     if not values:
-        return "no fixes"
+        return f"no fixes ({targets} targets)"
     return (
-        f"n={len(values)} median {statistics.median(values):.1f} m, p90 {percentile(values, 90):.1f} m, "
-        f"max {max(values):.1f} m"
+        f"{len(values)} fixes of {targets} targets, median {statistics.median(values):.1f} m, "
+        f"p90 {percentile(values, 90):.1f} m, max {max(values):.1f} m"
     )
 
 

@@ -232,7 +232,8 @@ class BackgroundModel:
         )
 
     def close_visit(self, ts: float, alpha: float = REFERENCE_ALPHA, max_age_s: float = math.inf) -> None:
-        """Fold the visit's mean into the reference; pixels of alarmed fires keep their old reference.
+        """Fold the visit's mean into the reference; tracked hotspots' pixels (`protect`) keep their old
+        reference, and their old variance raised only by the visit's own flicker.
 
         The reference is a slow average (alpha per visit, a time constant of about twenty visits) so a
         fire that grows slowly below the thresholds is not absorbed before it is big enough. The
@@ -281,7 +282,13 @@ class BackgroundModel:
             var = np.array(var, dtype=np.float32)
             for c0, r0, c1, r1 in self.protect:
                 new_ref[r0 : r1 + 1, c0 : c1 + 1] = self.reference[r0 : r1 + 1, c0 : c1 + 1]
-                var[r0 : r1 + 1, c0 : c1 + 1] = self.variance[r0 : r1 + 1, c0 : c1 + 1]
+                kept = self.variance[r0 : r1 + 1, c0 : c1 + 1]
+                # the visit's own flicker still counts: a glint sparkle that hit the same coast
+                # pixel twice is a "static track" too, and its 10-30 K flicker is what stops it
+                # next visit; a fire's flicker within a visit (seconds of growth) is small
+                var[r0 : r1 + 1, c0 : c1 + 1] = (
+                    kept if within is None else np.maximum(kept, within[r0 : r1 + 1, c0 : c1 + 1])
+                )
         self.reference = new_ref.astype(np.float32)
         self.variance = np.asarray(var, dtype=np.float32)
         # half-way to the 3x3 maximum: what a residual half-pixel misregistration can show at a pixel

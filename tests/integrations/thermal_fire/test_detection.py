@@ -190,3 +190,24 @@ def test_fire_in_a_cool_gully_of_a_warm_slope_is_found() -> None:
     assert len(spots) == 1
     assert spots[0].u == pytest.approx(40.0, abs=0.5) and spots[0].v == pytest.approx(90.0, abs=0.5)
     assert detect_hotspots(slope(4), PROFILE, background, 1.0) == []
+
+
+def _visit(background: BackgroundModel, sparkles: tuple[float, ...]) -> BackgroundModel:
+    """A three-frame visit in which pixel (90, 80) sparkles by `sparkles` K, tracked (protected)."""
+    for i, spark in enumerate(sparkles):
+        frame = scene(20 + i)
+        frame[90, 80] += spark
+        background.accumulate(frame)
+    background.protect = [(77, 87, 83, 93)]
+    background.close_visit(20.0)
+    return background
+
+
+def test_flicker_in_a_protected_box_still_raises_the_threshold() -> None:
+    # glint that hit the same coast pixel twice in a visit is a static track, so its box is kept
+    # out of the reference; its flicker must still count, or the next sparkle there alarms
+    frame = add_fire(scene(30), 80.0, 90.0, 0.004)
+    glinting = _visit(referenced([scene(1), scene(2)]), (0.0, 25.0, 30.0))
+    assert detect_hotspots(frame, PROFILE, glinting, 21.0) == []
+    calm = _visit(referenced([scene(1), scene(2)]), (0.0, 0.0, 0.0))
+    assert len(detect_hotspots(frame, PROFILE, calm, 21.0)) == 1
