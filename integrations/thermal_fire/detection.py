@@ -172,7 +172,7 @@ class BackgroundModel:
     _anchors: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], F32] | None = None
     _sum: F32 | None = None
     _sumsq: F32 | None = None
-    _first: F32 | None = None
+    _prev: F32 | None = None
     _frames: int = 0
     protect: list[tuple[int, int, int, int]] = field(default_factory=list)
 
@@ -181,12 +181,15 @@ class BackgroundModel:
         if self._sum is None:
             self._sum = frame.astype(np.float32, copy=True)
             self._sumsq = np.zeros_like(self._sum)
-            self._first = self._sum.copy()
+            self._prev = self._sum.copy()
         else:
-            assert self._first is not None and self._sumsq is not None
+            assert self._prev is not None and self._sumsq is not None
             self._sum += frame
-            diff = frame - self._first  # variance about the visit's first frame: no cancellation
+            # successive differences (von Neumann): flicker counts in full, a steady rise (a fire
+            # growing through a long visit) hardly at all, as it would about the visit's mean
+            diff = frame - self._prev
             self._sumsq += diff * diff
+            self._prev[...] = frame
         self._frames += 1
 
     @property
@@ -254,9 +257,8 @@ class BackgroundModel:
             self.fresh = 0
         n = np.float32(self._frames)
         mean = self._sum / n
-        first = self._first
-        assert first is not None and self._sumsq is not None
-        within = np.maximum(self._sumsq / n - (mean - first) ** 2, 0.0) if self._frames > 1 else None
+        assert self._sumsq is not None
+        within = self._sumsq / np.float32(2 * (self._frames - 1)) if self._frames > 1 else None
         dy, dx = self.shift
         if self.reference is not None and (dy or dx):  # bring the visit into the reference's pixels
             mean = _unshift(mean, dy, dx, self.reference)
@@ -301,7 +303,7 @@ class BackgroundModel:
         self.visits += 1
         self.fresh += 1
         self.updated_ts = ts
-        self._sum = self._sumsq = self._first = None
+        self._sum = self._sumsq = self._prev = None
         self._frames = 0
 
 
