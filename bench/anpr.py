@@ -55,7 +55,7 @@ def _crop_cause(read: str, label: str) -> str:
     return "characters misread"
 
 
-def bench_crops(limit: int | None, variants: int) -> dict[str, Any]:
+def bench_crops(limit: int | None, variants: int, rec_model: str | None = None) -> dict[str, Any]:
     """Share of uc3m crops whose visible characters are all read in order."""
     import cv2
 
@@ -65,7 +65,7 @@ def bench_crops(limit: int | None, variants: int) -> dict[str, Any]:
     files = sorted(glob.glob(str(DATA / "uc3m-ocr-train" / "*.jpg")))
     if limit:
         files = files[:: max(1, len(files) // limit)][:limit]
-    reader = PlateReader(detectors=("morph",), variants=variants)
+    reader = PlateReader(detectors=("morph",), variants=variants, rec_model=rec_model)
     ok = 0
     causes: Counter[str] = Counter()
     by_type: dict[str, list[int]] = {}
@@ -91,9 +91,14 @@ def bench_crops(limit: int | None, variants: int) -> dict[str, Any]:
                 examples[cause].append(f"{label}->{read or '∅'}")
     seconds = time.perf_counter() - started
     n = len(files)
-    return {"n": n, "accuracy": round(ok / n, 4) if n else None, "ms_per_crop": round(seconds / max(n, 1) * 1000, 1),
-            "failures": dict(causes.most_common()), "examples": examples,
-            "by_type": {k: round(v[0] / v[1], 4) for k, v in sorted(by_type.items())}}
+    return {
+        "n": n,
+        "accuracy": round(ok / n, 4) if n else None,
+        "ms_per_crop": round(seconds / max(n, 1) * 1000, 1),
+        "failures": dict(causes.most_common()),
+        "examples": examples,
+        "by_type": {k: round(v[0] / v[1], 4) for k, v in sorted(by_type.items())},
+    }
 
 
 def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
@@ -110,15 +115,15 @@ def _glyphs(text: str) -> str:
     return text.replace("O", "0").replace("I", "1")
 
 
-def bench_photos(limit: int | None, detectors: tuple[str, ...]) -> dict[str, Any]:
+def bench_photos(limit: int | None, detectors: tuple[str, ...], rec_model: str | None = None) -> dict[str, Any]:
     """Share of openalpr-eu plates found and read exactly from the whole photo."""
     import cv2
 
     from integrations.anpr.formats import normalize
     from integrations.anpr.reader import PlateReader
 
-    files = sorted(glob.glob(str(DATA / "openalpr-eu" / "*.jpg")))[:limit or None]
-    reader = PlateReader(detectors=detectors, variants=1, max_candidates=8)
+    files = sorted(glob.glob(str(DATA / "openalpr-eu" / "*.jpg")))[: limit or None]
+    reader = PlateReader(detectors=detectors, variants=1, max_candidates=8, rec_model=rec_model)
     ok = glyph_ok = 0
     causes: Counter[str] = Counter()
     examples: dict[str, list[str]] = {}
@@ -149,13 +154,18 @@ def bench_photos(limit: int | None, detectors: tuple[str, ...]) -> dict[str, Any
             examples[cause].append(f"{Path(path).name}:{truth}->{got or '∅'}")
     seconds = time.perf_counter() - started
     n = len(files)
-    return {"n": n, "accuracy": round(ok / n, 4) if n else None,
-            "accuracy_o0_i1_alike": round(glyph_ok / n, 4) if n else None, "detectors": list(detectors),
-            "s_per_photo": round(seconds / max(n, 1), 3), "failures": dict(causes.most_common()),
-            "examples": examples}
+    return {
+        "n": n,
+        "accuracy": round(ok / n, 4) if n else None,
+        "accuracy_o0_i1_alike": round(glyph_ok / n, 4) if n else None,
+        "detectors": list(detectors),
+        "s_per_photo": round(seconds / max(n, 1), 3),
+        "failures": dict(causes.most_common()),
+        "examples": examples,
+    }
 
 
-def bench_speed(seconds: float, detectors: tuple[str, ...]) -> dict[str, Any]:
+def bench_speed(seconds: float, detectors: tuple[str, ...], rec_model: str | None = None) -> dict[str, Any]:
     """Frames/s on one thread at 1280x720 with one plate in view."""
     from integrations.anpr.reader import PlateReader
     from integrations.anpr.sim_camera import SimCamera
@@ -170,7 +180,7 @@ def bench_speed(seconds: float, detectors: tuple[str, ...]) -> dict[str, Any]:
         if len(truth) == 1:
             frames.append(frame)
         t += 0.1
-    reader = PlateReader(detectors=detectors, variants=1, threads=1)
+    reader = PlateReader(detectors=detectors, variants=1, threads=1, rec_model=rec_model)
     reader.read(frames[0])
     times = []
     read = 0
@@ -184,9 +194,14 @@ def bench_speed(seconds: float, detectors: tuple[str, ...]) -> dict[str, Any]:
         i += 1
     times.sort()
     mean = sum(times) / len(times)
-    return {"detectors": list(detectors), "frames": len(times), "fps_per_core": round(1.0 / mean, 1),
-            "p50_ms": round(percentile(times, 50) * 1000, 1), "p95_ms": round(percentile(times, 95) * 1000, 1),
-            "frames_with_a_read": round(read / len(times), 3)}
+    return {
+        "detectors": list(detectors),
+        "frames": len(times),
+        "fps_per_core": round(1.0 / mean, 1),
+        "p50_ms": round(percentile(times, 50) * 1000, 1),
+        "p95_ms": round(percentile(times, 95) * 1000, 1),
+        "frames_with_a_read": round(read / len(times), 3),
+    }
 
 
 async def _latency(plants: int) -> dict[str, Any]:
@@ -196,10 +211,22 @@ async def _latency(plants: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as config_dir:
         hub = Hub(config_dir)
         await hub.async_start()
-        conf = CONFIG_SCHEMA({"hash_key": "bench-key-0123456789", "workers": "process",
-                              "cameras": [{"id": "bench", "source": "sim://bench?seed=5&rate=0&pass_seconds=1.5",
-                                           "fps": 10, "detectors": ["morph"]}],
-                              "lists": [{"id": "stolen"}], "tracking": {"timeout": 0.4}})
+        conf = CONFIG_SCHEMA(
+            {
+                "hash_key": "bench-key-0123456789",
+                "workers": "process",
+                "cameras": [
+                    {
+                        "id": "bench",
+                        "source": "sim://bench?seed=5&rate=0&pass_seconds=1.5",
+                        "fps": 10,
+                        "detectors": ["morph"],
+                    }
+                ],
+                "lists": [{"id": "stolen"}],
+                "tracking": {"timeout": 0.4},
+            }
+        )
         await async_setup(hub, conf)
         latencies: list[float] = []
         plant_to_hit: list[float] = []
@@ -229,11 +256,14 @@ async def _latency(plants: int) -> dict[str, Any]:
         await hub.async_stop()
     latencies.sort()
     plant_to_hit.sort()
-    return {"plants": plants, "hits": len(latencies),
-            "p50_ms": round(percentile(latencies, 50) * 1000, 1) if latencies else None,
-            "p95_ms": round(percentile(latencies, 95) * 1000, 1) if latencies else None,
-            "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
-            "plant_to_hit_p95_ms": round(percentile(plant_to_hit, 95) * 1000, 1) if plant_to_hit else None}
+    return {
+        "plants": plants,
+        "hits": len(latencies),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 1) if latencies else None,
+        "p95_ms": round(percentile(latencies, 95) * 1000, 1) if latencies else None,
+        "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
+        "plant_to_hit_p95_ms": round(percentile(plant_to_hit, 95) * 1000, 1) if plant_to_hit else None,
+    }
 
 
 def _print_section(title: str, result: dict[str, Any]) -> None:
@@ -254,8 +284,10 @@ def main() -> None:
     parser.add_argument("--variants", type=int, default=1, help="crop variants voted per read")
     parser.add_argument("--speed-seconds", type=float, default=15.0)
     parser.add_argument("--plants", type=int, default=20)
-    parser.add_argument("--photo-detectors", default="haar,morph,text",
-                        help="detectors for the photos (morph, haar, text)")
+    parser.add_argument("--rec-model", default=None, help="another recogniser ONNX (default: the committed one)")
+    parser.add_argument(
+        "--photo-detectors", default="haar,morph,text", help="detectors for the photos (morph, haar, text)"
+    )
     args = parser.parse_args()
     wanted = set(args.only.split(","))
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -265,14 +297,16 @@ def main() -> None:
         wanted -= {"crops", "photos"}
         result["skipped"] = ["crops", "photos"]
     if "crops" in wanted:
-        result["crops"] = bench_crops(args.limit, args.variants)
+        result["crops"] = bench_crops(args.limit, args.variants, args.rec_model)
         _print_section("uc3m-ocr-train crops: visible characters all read, in order", result["crops"])
     if "photos" in wanted:
-        result["photos"] = bench_photos(args.limit, tuple(args.photo_detectors.split(",")))
+        result["photos"] = bench_photos(args.limit, tuple(args.photo_detectors.split(",")), args.rec_model)
         _print_section("openalpr-eu photos: found and read exactly", result["photos"])
     if "speed" in wanted:
-        result["speed"] = [bench_speed(args.speed_seconds, ("morph",)),
-                           bench_speed(args.speed_seconds, ("morph", "haar"))]
+        result["speed"] = [
+            bench_speed(args.speed_seconds, ("morph",), args.rec_model),
+            bench_speed(args.speed_seconds, ("morph", "haar"), args.rec_model),
+        ]
         for item in result["speed"]:
             _print_section(f"speed at 1280x720, one plate, one core ({'+'.join(item['detectors'])})", item)
     if "latency" in wanted:

@@ -33,7 +33,7 @@ _LOGGER = logging.getLogger(__name__)
 
 PLATE_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 MODEL_DIR = Path(__file__).parent / "models"
-REC_MODEL = "plate_rec.onnx"  # PP-OCRv4 recogniser cut down to plate characters (tools/anpr/export_rec.py)
+REC_MODEL = "plate_rec.onnx"  # PP-OCRv6 small recogniser cut down to plate characters (tools/anpr/export_rec.py)
 DET_MODEL = "ch_PP-OCRv4_det_infer.onnx"
 RAPIDOCR_REC = "ch_PP-OCRv4_rec_infer.onnx"
 REC_HEIGHT = 48
@@ -95,7 +95,8 @@ class Recognition:
 
 
 class Recognizer:
-    """PP-OCR text recogniser (CTC), decoding only plate characters (digits and A-Z)."""
+    """PP-OCR text recogniser (CTC over blank + characters + space; 3x48xW BGR input scaled to [-1, 1]),
+    decoding only plate characters (digits and A-Z)."""
 
     def __init__(self, model_path: Path, threads: int = 1) -> None:
         self._session = _session(model_path, threads)
@@ -156,18 +157,37 @@ def _stretch(gray: np.ndarray) -> np.ndarray:
     return np.clip((gray.astype(np.float32) - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
 
 
+def band_width(crop: np.ndarray, search: float = 0.2) -> int:
+    """Pixel columns of the blue EU band at the left of a plate crop, 0 when none is seen. PP-OCRv6 reads
+    the band's white country letter (the `E` of Spain) as a character when it is legible."""
+    if crop.ndim != 3:
+        return 0
+    w = crop.shape[1]
+    hsv = cv2.cvtColor(crop[:, : max(1, int(w * search))], cv2.COLOR_BGR2HSV)
+    blue = (hsv[..., 0] >= 95) & (hsv[..., 0] <= 135) & (hsv[..., 1] >= 90) & (hsv[..., 2] >= 40)
+    columns = blue.mean(axis=0) >= 0.4
+    if not columns.any():
+        return 0
+    last = int(np.flatnonzero(columns)[-1]) + 1
+    # blue to the edge of the search is a blue plate (or car), not a band; a band fills its columns
+    if last >= columns.size or columns[:last].mean() < 0.6 or last < w * 0.03:
+        return 0
+    return last
+
+
 def crop_variants(crop: np.ndarray, count: int) -> list[np.ndarray]:
     """Versions of a plate crop to read: the blue EU band cut off (it reads as a stray character), a
     contrast-stretched grey one, the crop as is; the first `count` of them."""
     _h, w = crop.shape[:2]
+    band = band_width(crop)
     gray = _stretch(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)) if crop.ndim == 3 else _stretch(crop)
     variants = [
-        crop[:, int(w * 0.03):],
-        crop[:, int(w * 0.08):],
-        cv2.cvtColor(gray[:, int(w * 0.11):], cv2.COLOR_GRAY2BGR),
-        cv2.cvtColor(gray[:, int(w * 0.05):], cv2.COLOR_GRAY2BGR),
+        crop[:, max(band, int(w * 0.03)) :],
+        crop[:, max(band, int(w * 0.08)) :],
+        cv2.cvtColor(gray[:, max(band, int(w * 0.11)) :], cv2.COLOR_GRAY2BGR),
+        cv2.cvtColor(gray[:, max(band, int(w * 0.05)) :], cv2.COLOR_GRAY2BGR),
     ]
-    return variants[:max(1, count)]
+    return variants[: max(1, count)]
 
 
 def split_rows(crop: np.ndarray) -> list[np.ndarray] | None:
@@ -177,13 +197,35 @@ def split_rows(crop: np.ndarray) -> list[np.ndarray] | None:
         return None
     cut = h // 2
     overlap = h // 12
-    return [crop[: cut + overlap], crop[cut - overlap:]]
+    return [crop[: cut + overlap], crop[cut - overlap :]]
 
 
-_DIGIT_FOR = {"O": "0", "D": "0", "Q": "0", "U": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8",
-              "G": "6", "T": "7"}
-_CONSONANT_FOR = {"0": "D", "O": "D", "Q": "D", "8": "B", "6": "G", "5": "S", "2": "Z", "7": "T", "1": "L",
-                  "I": "L", "U": "V"}
+_DIGIT_FOR = {
+    "O": "0",
+    "D": "0",
+    "Q": "0",
+    "U": "0",
+    "I": "1",
+    "L": "1",
+    "Z": "2",
+    "S": "5",
+    "B": "8",
+    "G": "6",
+    "T": "7",
+}
+_CONSONANT_FOR = {
+    "0": "D",
+    "O": "D",
+    "Q": "D",
+    "8": "B",
+    "6": "G",
+    "5": "S",
+    "2": "Z",
+    "7": "T",
+    "1": "L",
+    "I": "L",
+    "U": "V",
+}
 LETTER_BLOCK_FROM = 0.58  # where the letters of a current Spanish plate start (band trimmed)
 SURE = 0.97  # a character read at least this sure is never changed
 _STAMPED = re.compile(r"\d[A-Z][A-Z0-9]\d{4}|[A-Z]{3}\d{4}")
@@ -198,8 +240,9 @@ def refine(rec: Recognition) -> Recognition:
     text, confs, pos = list(rec.text), list(rec.confidences), list(rec.positions)
     if len(pos) != len(text):
         return rec
-    if len(text) > 4 and ((pos[0] < 0.045 and confs[0] < 0.9) or (pos[0] < BAND_EDGE and confs[0] < 0.8
-                                                                 and len(text) >= 6)):
+    if len(text) > 4 and (
+        (pos[0] < 0.045 and confs[0] < 0.9) or (pos[0] < BAND_EDGE and confs[0] < 0.8 and len(text) >= 6)
+    ):
         del text[0], confs[0], pos[0]
     if len(text) == 8 and text[3] == "8" and confs[3] < 0.98 and _STAMPED.fullmatch("".join(text[:3] + text[4:])):
         del text[3], confs[3], pos[3]  # the round stamp between the blocks of Czech/Slovak plates
@@ -209,8 +252,11 @@ def refine(rec: Recognition) -> Recognition:
         return Recognition("".join(text), tuple(confs), tuple(pos))
     digit_like = sum(text[i].isdigit() or text[i] in _DIGIT_FOR for i in digits)
     letter_like = sum(text[i].isalpha() or text[i] in _CONSONANT_FOR for i in letters)
-    if digit_like < len(digits) or letter_like < len(letters) or \
-            sum(text[i].isdigit() for i in digits) < len(digits) - 1:
+    if (
+        digit_like < len(digits)
+        or letter_like < len(letters)
+        or sum(text[i].isdigit() for i in digits) < len(digits) - 1
+    ):
         return Recognition("".join(text), tuple(confs), tuple(pos))
     for i in digits:
         if not text[i].isdigit() and confs[i] < SURE:
@@ -245,9 +291,16 @@ class PlateObservation:
     crop: np.ndarray | None = field(default=None, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"box": list(self.box), "text": self.text, "raw": self.raw, "confidence": self.confidence,
-                "char_confidences": list(self.char_confidences), "format": self.format,
-                "country": self.country, "source": self.source}
+        return {
+            "box": list(self.box),
+            "text": self.text,
+            "raw": self.raw,
+            "confidence": self.confidence,
+            "char_confidences": list(self.char_confidences),
+            "format": self.format,
+            "country": self.country,
+            "source": self.source,
+        }
 
 
 def _iou(a: Box, b: Box) -> float:
@@ -272,8 +325,13 @@ class PlateDetector:
     """Plate candidates in a frame from a Haar cascade, a morphology pass and (optionally) PP-OCR's
     text detector, merged; ordered most likely first."""
 
-    def __init__(self, methods: Sequence[str] = ("haar", "morph"), det_model: Path | None = None,
-                 threads: int = 1, max_width: int = 960) -> None:
+    def __init__(
+        self,
+        methods: Sequence[str] = ("haar", "morph"),
+        det_model: Path | None = None,
+        threads: int = 1,
+        max_width: int = 960,
+    ) -> None:
         self.methods = tuple(methods)
         self.max_width = max_width
         self._cascade: Any = None
@@ -290,8 +348,9 @@ class PlateDetector:
         """Candidate boxes (x, y, w, h) in frame pixels with a score and the method that found them."""
         h, w = frame.shape[:2]
         scale = min(1.0, self.max_width / w)
-        small = cv2.resize(frame, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA) \
-            if scale < 1.0 else frame
+        small = (
+            cv2.resize(frame, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1.0 else frame
+        )
         gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
         found: list[tuple[Box, float, str]] = []
         if self._cascade is not None:
@@ -302,16 +361,20 @@ class PlateDetector:
             found.extend(self._text(small))
         boxes: list[tuple[Box, float, str]] = [
             ((round(b[0] / scale), round(b[1] / scale), round(b[2] / scale), round(b[3] / scale)), score, how)
-            for b, score, how in found]
+            for b, score, how in found
+        ]
         return _nms(boxes)[:limit]
 
     def _haar(self, gray: np.ndarray) -> list[tuple[Box, float, str]]:
         min_w = max(24, gray.shape[1] // 40)
         rects, _levels, weights = self._cascade.detectMultiScale3(
-            gray, scaleFactor=1.1, minNeighbors=3, minSize=(min_w, min_w // 4), outputRejectLevels=True)
+            gray, scaleFactor=1.1, minNeighbors=3, minSize=(min_w, min_w // 4), outputRejectLevels=True
+        )
         # below morph boxes: the cascade finds plates morphology misses, but its boxes are looser
-        return [((int(x), int(y), int(w), int(h)), 0.3 + min(float(s), 10.0) / 50.0, "haar")
-                for (x, y, w, h), s in zip(rects, np.ravel(weights) if len(rects) else [], strict=False)]
+        return [
+            ((int(x), int(y), int(w), int(h)), 0.3 + min(float(s), 10.0) / 50.0, "haar")
+            for (x, y, w, h), s in zip(rects, np.ravel(weights) if len(rects) else [], strict=False)
+        ]
 
     def _morph(self, gray: np.ndarray) -> list[tuple[Box, float, str]]:
         _h, w = gray.shape
@@ -357,11 +420,10 @@ class PlateDetector:
             ratio = bw / max(bh, 1)
             if ratio < 1.5 or ratio > 12 or bw * sx < w / 40:
                 continue
-            score = float(prob[y:y + bh, x:x + bw].mean())
+            score = float(prob[y : y + bh, x : x + bw].mean())
             pad_y = int(bh * 0.3)
             pad_x = int(bh * 0.3)
-            box = (int((x - pad_x) * sx), int((y - pad_y) * sy), int((bw + 2 * pad_x) * sx),
-                   int((bh + 2 * pad_y) * sy))
+            box = (int((x - pad_x) * sx), int((y - pad_y) * sy), int((bw + 2 * pad_x) * sx), int((bh + 2 * pad_y) * sy))
             out.append((box, 0.4 + score / 2, "text"))
         return out
 
@@ -369,9 +431,17 @@ class PlateDetector:
 class PlateReader:
     """Detection and recognition for one camera's frames (one instance per worker)."""
 
-    def __init__(self, *, detectors: Sequence[str] = ("morph",), variants: int = 1,
-                 min_confidence: float = 0.5, rec_model: str | None = None, det_model: str | None = None,
-                 threads: int = 1, max_candidates: int = 6) -> None:
+    def __init__(
+        self,
+        *,
+        detectors: Sequence[str] = ("morph",),
+        variants: int = 1,
+        min_confidence: float = 0.5,
+        rec_model: str | None = None,
+        det_model: str | None = None,
+        threads: int = 1,
+        max_candidates: int = 6,
+    ) -> None:
         import onnxruntime  # noqa: F401  (fail early with a clear error when it is missing)
 
         cv2.setNumThreads(threads)
@@ -402,9 +472,12 @@ class PlateReader:
         top, bottom = parts[0].text, parts[1].text
         # A two-row (motorcycle) plate has digits above and letters below; a one-row plate cut in two
         # reads the same characters twice, or digits and letters in both halves.
-        two_row = bool(top and bottom) and sum(c.isdigit() for c in top) >= len(top) - 1 \
-            and sum(c.isalpha() for c in bottom) >= len(bottom) - 1 \
+        two_row = (
+            bool(top and bottom)
+            and sum(c.isdigit() for c in top) >= len(top) - 1
+            and sum(c.isalpha() for c in bottom) >= len(bottom) - 1
             and SequenceMatcher(None, top, bottom).ratio() < 0.5
+        )
         fits = correct(joined.text)
         if two_row or (fits is not None and fits.format != "eu_generic") or len(one_row.text) < 4:
             return joined
@@ -416,7 +489,7 @@ class PlateReader:
         view = frame
         if roi is not None:
             x, y, w, h = roi
-            view = frame[y:y + h, x:x + w]
+            view = frame[y : y + h, x : x + w]
             offset_x, offset_y = x, y
         results: list[PlateObservation] = []
         for box, _score, how in self.detector.detect(view, self.max_candidates):
@@ -428,9 +501,19 @@ class PlateReader:
             if match is None:
                 continue
             x, y, w, h = box
-            results.append(PlateObservation(
-                (x + offset_x, y + offset_y, w, h), match.text, recognition.text, recognition.confidence,
-                recognition.confidences, match.format, match.country, how, crop))
+            results.append(
+                PlateObservation(
+                    (x + offset_x, y + offset_y, w, h),
+                    match.text,
+                    recognition.text,
+                    recognition.confidence,
+                    recognition.confidences,
+                    match.format,
+                    match.country,
+                    how,
+                    crop,
+                )
+            )
         return _dedupe(results)
 
     def _accept(self, recognition: Recognition) -> FormatMatch | None:

