@@ -68,7 +68,8 @@ FORMATS: tuple[PlateFormat, ...] = (
     _fmt("es_diplomatic", "ES", r"(?:CD|CC|OI|TA)\d{4,6}", (), 0.5),
     # Neighbours whose layout is known: the letter and digit blocks correct O/0 and I/1 as in Spain.
     _fmt("hr", "HR", r"[A-Z]{2}\d{3,4}[A-Z]{1,2}", ("AADDDAA", "AADDDDA", "AADDDDAA", "AADDDA"), 0.6),
-    _fmt("cz", "CZ", r"\d[A-Z][A-Z0-9]\d{4}", (), 0.5),
+    # Czech/Slovak: the region letter (B, the most common, read as 8) is a letter whatever the read says.
+    _fmt("cz", "CZ", r"\d[A-Z][A-Z0-9]\d{4}", ("DL*DDDD",), 0.5),
     # Any European plate: 4 to 10 letters and digits with at least one digit.
     _fmt("eu_generic", "EU", r"(?=.*\d)[A-Z0-9]{4,10}", (), 0.3),
 )

@@ -228,7 +228,8 @@ _CONSONANT_FOR = {
 }
 LETTER_BLOCK_FROM = 0.58  # where the letters of a current Spanish plate start (band trimmed)
 SURE = 0.97  # a character read at least this sure is never changed
-_STAMPED = re.compile(r"\d[A-Z][A-Z0-9]\d{4}|[A-Z]{3}\d{4}")
+# Czech/Slovak layouts around the round stamp (its region letter B is often read as 8)
+_STAMPED = re.compile(r"\d[A-Z8][A-Z0-9]\d{4}|[A-Z]{3}\d{4}")
 BAND_EDGE = 0.16  # a weak first character left of this is the EU band
 
 

@@ -70,3 +70,11 @@ def test_too_many_changes_are_not_a_correction() -> None:
 def test_nothing_to_correct() -> None:
     assert correct("") is None
     assert correct("--") is None
+
+
+def test_czech_region_letter_read_as_a_digit() -> None:
+    match = correct("4821875", [0.99, 0.9, 0.99, 0.99, 0.99, 0.99, 0.99])
+    assert match is not None
+    assert (match.text, match.format, match.corrections) == ("4B21875", "cz", 1)
+    sure = correct("4821875", [0.99] * 7)  # read surely: a generic plate, not corrected
+    assert sure is not None and (sure.text, sure.format) == ("4821875", "eu_generic")

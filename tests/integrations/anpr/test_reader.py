@@ -105,3 +105,10 @@ def test_band_width_finds_the_blue_eu_band() -> None:
     assert band_width(cv2.cvtColor(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)) == 0
     blue_plate = np.full((50, 220, 3), (200, 60, 20), np.uint8)  # blue all over: a taxi plate, no band
     assert band_width(blue_plate) == 0
+
+
+def test_refine_drops_the_czech_stamp_next_to_a_misread_region_letter() -> None:
+    rec = Recognition(
+        "48084979", (0.99, 0.9, 0.99, 0.6, 0.99, 0.99, 0.99, 0.99), (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+    )
+    assert refine(rec).text == "4804979"
