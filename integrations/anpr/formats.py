@@ -27,13 +27,38 @@ PROVINCES = (
 _PROV = "|".join(sorted(PROVINCES, key=len, reverse=True))
 
 # What a misread character was most likely meant to be, by the kind of slot it sits in.
-_TO_DIGIT = {"O": "0", "D": "0", "Q": "0", "U": "0", "I": "1", "L": "1", "T": "7", "Z": "2", "S": "5",
-             "B": "8", "G": "6", "A": "4"}
+_TO_DIGIT = {
+    "O": "0",
+    "D": "0",
+    "Q": "0",
+    "U": "0",
+    "I": "1",
+    "L": "1",
+    "T": "7",
+    "Z": "2",
+    "S": "5",
+    "B": "8",
+    "G": "6",
+    "A": "4",
+}
 _TO_LETTER = {"0": "D", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "4": "A", "7": "T"}
 _TO_VOWEL_LETTER = {**_TO_LETTER, "0": "O", "1": "I"}
 # Letters never used in the current series, mapped to the consonant they are mistaken for.
-_TO_CONSONANT = {"O": "D", "Q": "D", "0": "D", "I": "L", "1": "L", "2": "Z", "5": "S", "8": "B", "6": "G",
-                 "7": "T", "A": "R", "E": "F", "U": "V"}
+_TO_CONSONANT = {
+    "O": "D",
+    "Q": "D",
+    "0": "D",
+    "I": "L",
+    "1": "L",
+    "2": "Z",
+    "5": "S",
+    "8": "B",
+    "6": "G",
+    "7": "T",
+    "A": "R",
+    "E": "F",
+    "U": "V",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +85,7 @@ FORMATS: tuple[PlateFormat, ...] = (
     _fmt("es_current", "ES", rf"\d{{4}}[{CONSONANTS}]{{3}}", ("DDDDCCC",), 1.0),
     # Trailers (R), mopeds (C), historic (H), temporary (P, S, V), special vehicles (E): a letter before.
     _fmt("es_special_prefix", "ES", rf"[RCHPSVE]\d{{4}}[{CONSONANTS}]{{3}}", ("LDDDDCCC",), 0.6),
-    _fmt("es_provincial", "ES", rf"(?:{_PROV})\d{{4}}[A-Z]{{1,2}}",
-         ("LDDDDL", "LDDDDLL", "LLDDDDL", "LLDDDDLL"), 0.8),
+    _fmt("es_provincial", "ES", rf"(?:{_PROV})\d{{4}}[A-Z]{{1,2}}", ("LDDDDL", "LDDDDLL", "LLDDDDL", "LLDDDDLL"), 0.8),
     _fmt("es_provincial_numeric", "ES", rf"(?:{_PROV})\d{{6}}", ("LDDDDDD", "LLDDDDDD"), 0.5),
     # Police, Guardia Civil, armed forces, state fleet, diplomatic and consular series.
     _fmt("es_state", "ES", r"(?:CNP|PGC|DGP|MMA|PME|FN|EA|ET|MF)\d{4,5}[A-Z]{0,2}", (), 0.5),
@@ -95,8 +119,7 @@ class FormatMatch:
     score: float
 
     def as_dict(self) -> dict[str, object]:
-        return {"text": self.text, "format": self.format, "country": self.country,
-                "corrections": self.corrections}
+        return {"text": self.text, "format": self.format, "country": self.country, "corrections": self.corrections}
 
 
 def match_format(text: str) -> PlateFormat | None:
@@ -131,8 +154,9 @@ def _fit_template(text: str, template: str) -> tuple[str, int] | None:
     return "".join(out), changes
 
 
-def correct(raw: str, confidences: tuple[float, ...] | list[float] | None = None,
-            max_corrections: int = 2) -> FormatMatch | None:
+def correct(
+    raw: str, confidences: tuple[float, ...] | list[float] | None = None, max_corrections: int = 2
+) -> FormatMatch | None:
     """The most likely plate for a raw read: the read itself when it fits a format, else the fit with the
     fewest (and least confident) changes into a format's slot template; None when nothing fits.
 
@@ -157,8 +181,7 @@ def correct(raw: str, confidences: tuple[float, ...] | list[float] | None = None
             new, changes = fitted
             if changes > max_corrections or not fmt.matches(new):
                 continue
-            if confs is not None and any(c != n and conf > 0.97 for c, n, conf in zip(text, new, confs,
-                                                                                       strict=True)):
+            if confs is not None and any(c != n and conf > 0.97 for c, n, conf in zip(text, new, confs, strict=True)):
                 continue
             score = fmt.prior - 0.15 * changes
             if best is None or score > best.score:

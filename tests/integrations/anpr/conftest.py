@@ -20,8 +20,10 @@ def anpr_config(**overrides: Any) -> dict[str, Any]:
     raw: dict[str, Any] = {
         "hash_key": HASH_KEY,
         "workers": "thread",
-        "lists": [{"id": "stolen", "name": "Stolen vehicles", "priority": 1},
-                  {"id": "port_access", "kind": "allow", "priority": 5, "max_distance": 0.5}],
+        "lists": [
+            {"id": "stolen", "name": "Stolen vehicles", "priority": 1},
+            {"id": "port_access", "kind": "allow", "priority": 5, "max_distance": 0.5},
+        ],
     }
     raw.update(overrides)
     validated: dict[str, Any] = CONFIG_SCHEMA(raw)
@@ -30,9 +32,18 @@ def anpr_config(**overrides: Any) -> dict[str, Any]:
 
 def sim_camera(camera_id: str = "tarajal_in", **overrides: Any) -> dict[str, Any]:
     """A simulated camera with no traffic of its own (vehicles only when planted)."""
-    return {"id": camera_id, "name": f"Camera {camera_id}", "source": f"sim://{camera_id}?seed=3&rate=0",
-            "fps": 8, "detectors": ["morph"], "area": "tarajal", "latitude": 35.8728, "longitude": -5.3433,
-            "direction": "to_border", **overrides}
+    return {
+        "id": camera_id,
+        "name": f"Camera {camera_id}",
+        "source": f"sim://{camera_id}?seed=3&rate=0",
+        "fps": 8,
+        "detectors": ["morph"],
+        "area": "tarajal",
+        "latitude": 35.8728,
+        "longitude": -5.3433,
+        "direction": "to_border",
+        **overrides,
+    }
 
 
 def state_of(hub: Hub, entity_id: str) -> State:

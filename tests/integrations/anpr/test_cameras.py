@@ -44,13 +44,15 @@ async def _plant(hub: Hub, camera: str, plate: str) -> None:
     await hub.services.async_call("anpr", "simulate_vehicle", {"camera": camera, "plate": plate}, blocking=True)
 
 
-async def test_planted_stolen_plate_raises_a_hit_within_a_second(hub: Hub, setup_anpr: SetupAnpr,
-                                                                  config_dir: Path) -> None:
+async def test_planted_stolen_plate_raises_a_hit_within_a_second(
+    hub: Hub, setup_anpr: SetupAnpr, config_dir: Path
+) -> None:
     """The real path: a worker process reads the simulated frames, the hub matches and fires."""
     await setup_anpr(workers="process", cameras=[sim_camera()])
     await _wait_for(lambda: _state(hub, "camera.anpr_tarajal_in") == "streaming", 60, "the camera to stream")
-    await hub.services.async_call("anpr", "hotlist_add", {"list": "stolen", "plate": "4321FGH",
-                                                          "reason": "stolen in Algeciras"}, blocking=True)
+    await hub.services.async_call(
+        "anpr", "hotlist_add", {"list": "stolen", "plate": "4321FGH", "reason": "stolen in Algeciras"}, blocking=True
+    )
     hits = collect(hub, "anpr_hotlist_hit")
     planted = time.monotonic()
     await _plant(hub, "tarajal_in", "4321FGH")
@@ -71,8 +73,9 @@ async def test_planted_stolen_plate_raises_a_hit_within_a_second(hub: Hub, setup
     assert hits[0].context is not None
 
 
-async def test_one_read_per_pass_hashed_unless_a_hit(hub: Hub, setup_anpr: SetupAnpr, tmp_path: Path,
-                                                     caplog: pytest.LogCaptureFixture) -> None:
+async def test_one_read_per_pass_hashed_unless_a_hit(
+    hub: Hub, setup_anpr: SetupAnpr, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO)
     await async_setup_recorder(hub, {"db_url": f"sqlite:///{tmp_path / 'hacho.db'}", "commit_interval": 3600})
     manager = await setup_anpr(cameras=[sim_camera(source="sim://x?seed=1&rate=0&pass_seconds=1.5")], **FAST)
@@ -120,8 +123,9 @@ async def test_hit_review_and_acceptance_rates(hub: Hub, setup_anpr: SetupAnpr) 
     await hub.services.async_call("anpr", "hit_accept", {"hit_id": hits[0].data["hit_id"]}, blocking=True)
     with pytest.raises(Exception, match="reason"):
         await hub.services.async_call("anpr", "hit_reject", {"hit_id": hits[1].data["hit_id"]}, blocking=True)
-    await hub.services.async_call("anpr", "hit_reject", {"hit_id": hits[1].data["hit_id"],
-                                                         "reason": "misread: a taxi"}, blocking=True)
+    await hub.services.async_call(
+        "anpr", "hit_reject", {"hit_id": hits[1].data["hit_id"], "reason": "misread: a taxi"}, blocking=True
+    )
     assert [e.data["status"] for e in reviewed] == ["accepted", "rejected"]
     assert reviewed[1].data["reason"] == "misread: a taxi"
     stats: Any = await hub.services.async_call("anpr", "hit_stats", {}, blocking=True, return_response=True)
@@ -132,12 +136,19 @@ async def test_hit_review_and_acceptance_rates(hub: Hub, setup_anpr: SetupAnpr) 
 
 async def test_journey_times_between_cameras(hub: Hub, setup_anpr: SetupAnpr) -> None:
     fast = "rate=0&pass_seconds=1.2"
-    await setup_anpr(cameras=[sim_camera("border", source=f"sim://a?seed=1&{fast}"),
-                              sim_camera("port", source=f"sim://b?seed=2&{fast}")],
-                     journeys=[{"id": "border_port", "name": "Border to port", "from": "border", "to": "port",
-                                "distance_m": 30}], **FAST)
-    await _wait_for(lambda: _state(hub, "camera.anpr_border") == "streaming"
-                    and _state(hub, "camera.anpr_port") == "streaming", 20, "the cameras")
+    await setup_anpr(
+        cameras=[
+            sim_camera("border", source=f"sim://a?seed=1&{fast}"),
+            sim_camera("port", source=f"sim://b?seed=2&{fast}"),
+        ],
+        journeys=[{"id": "border_port", "name": "Border to port", "from": "border", "to": "port", "distance_m": 30}],
+        **FAST,
+    )
+    await _wait_for(
+        lambda: _state(hub, "camera.anpr_border") == "streaming" and _state(hub, "camera.anpr_port") == "streaming",
+        20,
+        "the cameras",
+    )
     reads = collect(hub, "anpr_plate_read")
     await _plant(hub, "border", "2468CDF")
     await _wait_for(lambda: len(reads) == 1, 10, "the pass at the border")
@@ -172,9 +183,19 @@ async def test_a_camera_that_drops_turns_unavailable_and_comes_back(hub: Hub, se
         return runner
 
     runner = await _serve()
-    await setup_anpr(cameras=[{"id": "gate", "source": f"http://127.0.0.1:{port}/snap.jpg", "type": "snapshot",
-                               "fps": 10, "unavailable_after": 0.5, "retry_interval": 0.1,
-                               "detectors": ["morph"]}])
+    await setup_anpr(
+        cameras=[
+            {
+                "id": "gate",
+                "source": f"http://127.0.0.1:{port}/snap.jpg",
+                "type": "snapshot",
+                "fps": 10,
+                "unavailable_after": 0.5,
+                "retry_interval": 0.1,
+                "detectors": ["morph"],
+            }
+        ]
+    )
     entity = "camera.anpr_gate"
     await _wait_for(lambda: _state(hub, entity) == "streaming", 20, "the camera")
     await runner.cleanup()
@@ -190,8 +211,11 @@ async def test_a_camera_that_drops_turns_unavailable_and_comes_back(hub: Hub, se
 
 async def test_frames_are_dropped_not_queued_when_reading_falls_behind(hub: Hub, setup_anpr: SetupAnpr) -> None:
     """60 frames/s of busy traffic into a queue of one: the worker drops frames and says how many."""
-    await setup_anpr(cameras=[sim_camera(source="sim://busy?seed=4&rate=90&lanes=3", fps=60, queue_size=1,
-                                         detectors=["morph", "haar"])])
+    await setup_anpr(
+        cameras=[
+            sim_camera(source="sim://busy?seed=4&rate=90&lanes=3", fps=60, queue_size=1, detectors=["morph", "haar"])
+        ]
+    )
 
     def _dropped() -> int:
         state = hub.states.get("camera.anpr_tarajal_in")
@@ -201,5 +225,3 @@ async def test_frames_are_dropped_not_queued_when_reading_falls_behind(hub: Hub,
     attrs = state_of(hub, "camera.anpr_tarajal_in").attributes
     assert attrs["queue"] <= 1
     assert attrs["frames"] >= attrs["processed_frames"] + attrs["dropped_frames"] - 1
-
-

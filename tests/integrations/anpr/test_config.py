@@ -12,29 +12,47 @@ from integrations.anpr.worker import FrameQueue
 
 
 def test_defaults_and_source_types() -> None:
-    conf = CONFIG_SCHEMA({"cameras": [{"id": "a", "source": "rtsp://user:pw@10.0.0.7/stream1"},
-                                      {"id": "b", "source": "/srv/footage/tarajal.mp4"},
-                                      {"id": "c", "source": "sim://c?seed=2"},
-                                      {"id": "d", "source": "http://10.0.0.8/snap.jpg", "type": "snapshot"}]})
+    conf = CONFIG_SCHEMA(
+        {
+            "cameras": [
+                {"id": "a", "source": "rtsp://user:pw@10.0.0.7/stream1"},
+                {"id": "b", "source": "/srv/footage/tarajal.mp4"},
+                {"id": "c", "source": "sim://c?seed=2"},
+                {"id": "d", "source": "http://10.0.0.8/snap.jpg", "type": "snapshot"},
+            ]
+        }
+    )
     types = [CameraConfig.from_config(c).type for c in conf["cameras"]]
     assert types == ["stream", "file", "sim", "snapshot"]
     assert conf["cameras"][0]["fps"] == 5.0 and conf["cameras"][0]["queue_size"] == 2
-    assert conf["retention"] == {"reads_hours": 72.0, "non_hit_images_hours": 0.0, "hits_days": 90.0,
-                                 "purge_interval": 600.0}
+    assert conf["retention"] == {
+        "reads_hours": 72.0,
+        "non_hit_images_hours": 0.0,
+        "hits_days": 90.0,
+        "purge_interval": 600.0,
+    }
     assert conf["matching"] == {"max_distance": 1.0, "confusion_cost": 0.25}
     assert conf["privacy"] == {"plate_in_events": False}
 
 
-@pytest.mark.parametrize(("raw", "message"), [
-    ({"hash_key": "short"}, "at least 16"),
-    ({"cameras": [{"id": "A b", "source": "sim://x"}]}, "lower-case"),
-    ({"cameras": [{"id": "a", "source": "sim://x", "roi": [0, 0, 5]}]}, "roi"),
-    ({"cameras": [{"id": "a", "source": "sim://x"}, {"id": "a", "source": "sim://y"}]}, "duplicate id 'a'"),
-    ({"cameras": [{"id": "a", "source": "sim://x"}],
-      "journeys": [{"id": "j", "from": "a", "to": "b", "distance_m": 100}]}, "no camera with id 'b'"),
-    ({"lists": [{"id": "x", "kind": "maybe"}]}, "kind"),
-    ({"cameras": [{"id": "a", "source": "sim://x", "detectors": ["yolo"]}]}, "detectors"),
-])
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"hash_key": "short"}, "at least 16"),
+        ({"cameras": [{"id": "A b", "source": "sim://x"}]}, "lower-case"),
+        ({"cameras": [{"id": "a", "source": "sim://x", "roi": [0, 0, 5]}]}, "roi"),
+        ({"cameras": [{"id": "a", "source": "sim://x"}, {"id": "a", "source": "sim://y"}]}, "duplicate id 'a'"),
+        (
+            {
+                "cameras": [{"id": "a", "source": "sim://x"}],
+                "journeys": [{"id": "j", "from": "a", "to": "b", "distance_m": 100}],
+            },
+            "no camera with id 'b'",
+        ),
+        ({"lists": [{"id": "x", "kind": "maybe"}]}, "kind"),
+        ({"cameras": [{"id": "a", "source": "sim://x", "detectors": ["yolo"]}]}, "detectors"),
+    ],
+)
 def test_errors(raw: dict[str, object], message: str) -> None:
     with pytest.raises(vol.Invalid) as err:
         CONFIG_SCHEMA(raw)

@@ -13,18 +13,21 @@ def test_normalize_keeps_letters_and_digits_only() -> None:
     assert normalize("Ñ") == "N"
 
 
-@pytest.mark.parametrize(("text", "fmt"), [
-    ("1234BCD", "es_current"),
-    ("0000ZZZ", "es_current"),
-    ("CE1234AB", "es_provincial"),
-    ("ML1234B", "es_provincial"),
-    ("M4545V", "es_provincial"),
-    ("R1234BCD", "es_special_prefix"),
-    ("CNP1234A", "es_state"),
-    ("ZG1234AB", "hr"),
-    ("1T43213", "cz"),
-    ("WOBVWMK4", "eu_generic"),  # a German plate is read generically
-])
+@pytest.mark.parametrize(
+    ("text", "fmt"),
+    [
+        ("1234BCD", "es_current"),
+        ("0000ZZZ", "es_current"),
+        ("CE1234AB", "es_provincial"),
+        ("ML1234B", "es_provincial"),
+        ("M4545V", "es_provincial"),
+        ("R1234BCD", "es_special_prefix"),
+        ("CNP1234A", "es_state"),
+        ("ZG1234AB", "hr"),
+        ("1T43213", "cz"),
+        ("WOBVWMK4", "eu_generic"),  # a German plate is read generically
+    ],
+)
 def test_formats(text: str, fmt: str) -> None:
     found = match_format(text)
     assert found is not None and found.name == fmt
@@ -36,18 +39,21 @@ def test_current_series_has_no_vowels_q_or_n_tilde() -> None:
         assert found is None or found.name != "es_current"
 
 
-@pytest.mark.parametrize(("raw", "expected", "changes"), [
-    ("12O4BCD", "1204BCD", 1),   # O in the digit block is a zero
-    ("I234BCD", "1234BCD", 1),   # I in the digit block is a one
-    ("1234BC0", "1234BCD", 1),   # 0 in the consonant block is a D
-    ("B234BCD", "8234BCD", 1),   # B among the digits is an 8
-    ("1234 8CD", "1234BCD", 1),  # 8 among the consonants is a B
-    ("CE1234A8", "CE1234AB", 1),  # provincial letters
-    ("1234BCD", "1234BCD", 0),
-    ("PP587A0", "PP587AO", 1),   # Croatian letters: 0 is an O there
-    ("LM298A1", "LM298AI", 1),
-    ("S1819AK", "S1819AK", 0),   # Santander (S 1819 AK) before Sisak (SI 819 AK): we are in Spain
-])
+@pytest.mark.parametrize(
+    ("raw", "expected", "changes"),
+    [
+        ("12O4BCD", "1204BCD", 1),  # O in the digit block is a zero
+        ("I234BCD", "1234BCD", 1),  # I in the digit block is a one
+        ("1234BC0", "1234BCD", 1),  # 0 in the consonant block is a D
+        ("B234BCD", "8234BCD", 1),  # B among the digits is an 8
+        ("1234 8CD", "1234BCD", 1),  # 8 among the consonants is a B
+        ("CE1234A8", "CE1234AB", 1),  # provincial letters
+        ("1234BCD", "1234BCD", 0),
+        ("PP587A0", "PP587AO", 1),  # Croatian letters: 0 is an O there
+        ("LM298A1", "LM298AI", 1),
+        ("S1819AK", "S1819AK", 0),  # Santander (S 1819 AK) before Sisak (SI 819 AK): we are in Spain
+    ],
+)
 def test_correction(raw: str, expected: str, changes: int) -> None:
     match = correct(raw)
     assert match is not None

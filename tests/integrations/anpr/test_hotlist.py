@@ -32,8 +32,9 @@ async def test_add_match_and_remove(fake_hub: Hub, setup_anpr_fake: SetupAnpr) -
     assert (match.list.id, match.entry.reason, match.entry.source) == ("stolen", "robbery", "DGP")
     assert match.distance == pytest.approx(0.5)
     assert manager.hotlists.match("1234BCF", fake_hub.clock.time())[0].distance == 1.0  # list default 1.0
-    removed = await fake_hub.services.async_call("anpr", "hotlist_remove", {"list": "stolen", "plate": "1234BCD"},
-                                                 blocking=True, return_response=True)
+    removed = await fake_hub.services.async_call(
+        "anpr", "hotlist_remove", {"list": "stolen", "plate": "1234BCD"}, blocking=True, return_response=True
+    )
     assert removed == {"removed": True}
     assert manager.hotlists.match("1234BCD", fake_hub.clock.time()) == []
     assert state_of(fake_hub, "sensor.anpr_hotlist_stolen").state == "0"
@@ -91,15 +92,17 @@ async def test_csv_import(fake_hub: Hub, setup_anpr_fake: SetupAnpr, config_dir:
     manager = await setup_anpr_fake()
     (config_dir / "lists").mkdir()
     (config_dir / "lists" / "dgp.csv").write_text(CSV_OK, encoding="utf-8")
-    result = await fake_hub.services.async_call("anpr", "hotlist_import", {"path": "lists/dgp.csv"},
-                                                blocking=True, return_response=True)
+    result = await fake_hub.services.async_call(
+        "anpr", "hotlist_import", {"path": "lists/dgp.csv"}, blocking=True, return_response=True
+    )
     assert result == {"added": 3, "updated": 0}
     entries = {e.plate: e for e in manager.hotlists.entries()}
     assert set(entries) == {"1234BCD", "CE1234AB", "5678FGH"}
     assert entries["CE1234AB"].priority == 1  # the list's default priority
     assert entries["5678FGH"].expires_ts == pytest.approx(fake_hub.clock.time() + 30 * 86400)
-    again = await fake_hub.services.async_call("anpr", "hotlist_import", {"csv": CSV_OK}, blocking=True,
-                                               return_response=True)
+    again = await fake_hub.services.async_call(
+        "anpr", "hotlist_import", {"csv": CSV_OK}, blocking=True, return_response=True
+    )
     assert again == {"added": 0, "updated": 3}
 
 
@@ -115,8 +118,7 @@ async def test_csv_errors_name_the_line_and_import_nothing(fake_hub: Hub, setup_
     assert "csv:2" not in message
     assert manager.hotlists.entries() == []
     with pytest.raises(ServiceValidationError, match=r"csv:1: .*'plate' column"):
-        await fake_hub.services.async_call("anpr", "hotlist_import", {"csv": "matricula\n1234BCD\n"},
-                                           blocking=True)
+        await fake_hub.services.async_call("anpr", "hotlist_import", {"csv": "matricula\n1234BCD\n"}, blocking=True)
     with pytest.raises(ServiceValidationError, match="outside the config dir"):
         await fake_hub.services.async_call("anpr", "hotlist_import", {"path": "../../etc/passwd"}, blocking=True)
 
@@ -148,14 +150,17 @@ async def test_rest_updates(hub: Hub) -> None:
     base = f"{http.base_url}/api/anpr/hotlists"
     try:
         async with aiohttp.ClientSession(headers=headers) as session:
-            async with session.post(f"{base}/stolen/entries",
-                                    json=[{"plate": "1234BCD", "reason": "robbery", "expires": "30d"}]) as resp:
+            async with session.post(
+                f"{base}/stolen/entries", json=[{"plate": "1234BCD", "reason": "robbery", "expires": "30d"}]
+            ) as resp:
                 assert resp.status == 200 and await resp.json() == {"added": 1, "updated": 0}
-            async with session.post(f"{base}/stolen/entries", data="plate,reason\n5678FGH,theft\n",
-                                    headers={"Content-Type": "text/csv"}) as resp:
+            async with session.post(
+                f"{base}/stolen/entries", data="plate,reason\n5678FGH,theft\n", headers={"Content-Type": "text/csv"}
+            ) as resp:
                 assert resp.status == 200 and await resp.json() == {"added": 1, "updated": 0}
-            async with session.post(f"{base}/stolen/entries", data="plate,reason\n-,theft\n",
-                                    headers={"Content-Type": "text/csv"}) as resp:
+            async with session.post(
+                f"{base}/stolen/entries", data="plate,reason\n-,theft\n", headers={"Content-Type": "text/csv"}
+            ) as resp:
                 assert resp.status == 400
                 assert "request body:2: 'plate'" in (await resp.json())["error"]["message"]
             async with session.get(base) as resp:

@@ -9,19 +9,22 @@ import pytest
 from integrations.anpr.matching import PlateIndex, canonical, confusion_distance
 
 
-@pytest.mark.parametrize(("a", "b", "distance"), [
-    ("1234BCD", "1234BCD", 0.0),
-    ("1234BCD", "I234BCD", 0.25),   # 1/I
-    ("1234BCD", "1234BC0", 0.25),   # D/0
-    ("1234BCD", "1234BCQ", 0.25),   # D/Q
-    ("1234BCD", "1234BCO", 0.25),   # D/O
-    ("8234BCD", "B234BCD", 0.25),   # 8/B
-    ("5234BCD", "S234BCD", 0.25),   # 5/S
-    ("2234BCD", "Z234BCD", 0.25),   # 2/Z
-    ("1234BCD", "1234BCF", 1.0),    # not a confusion
-    ("1234BCD", "234BCD", 1.0),     # a character lost
-    ("1234BCD", "I234BC0", 0.5),
-])
+@pytest.mark.parametrize(
+    ("a", "b", "distance"),
+    [
+        ("1234BCD", "1234BCD", 0.0),
+        ("1234BCD", "I234BCD", 0.25),  # 1/I
+        ("1234BCD", "1234BC0", 0.25),  # D/0
+        ("1234BCD", "1234BCQ", 0.25),  # D/Q
+        ("1234BCD", "1234BCO", 0.25),  # D/O
+        ("8234BCD", "B234BCD", 0.25),  # 8/B
+        ("5234BCD", "S234BCD", 0.25),  # 5/S
+        ("2234BCD", "Z234BCD", 0.25),  # 2/Z
+        ("1234BCD", "1234BCF", 1.0),  # not a confusion
+        ("1234BCD", "234BCD", 1.0),  # a character lost
+        ("1234BCD", "I234BC0", 0.5),
+    ],
+)
 def test_confusion_distance(a: str, b: str, distance: float) -> None:
     assert confusion_distance(a, b) == pytest.approx(distance)
     assert confusion_distance(b, a) == pytest.approx(distance)

@@ -12,9 +12,9 @@ def _obs(ts: float, text: str, box: tuple[int, int, int, int], conf: float = 0.9
 def test_characters_are_voted_across_frames() -> None:
     observations = [
         _obs(0.0, "1234BCD", (100, 100, 120, 26)),
-        _obs(0.2, "1284BCD", (100, 110, 124, 27), conf=0.6),   # one misread character
-        _obs(0.4, "1234BC0", (100, 120, 130, 28), conf=0.7),   # another one elsewhere
-        _obs(0.6, "234BCD", (100, 130, 134, 29)),              # a character lost at the edge
+        _obs(0.2, "1284BCD", (100, 110, 124, 27), conf=0.6),  # one misread character
+        _obs(0.4, "1234BC0", (100, 120, 130, 28), conf=0.7),  # another one elsewhere
+        _obs(0.6, "234BCD", (100, 130, 134, 29)),  # a character lost at the edge
     ]
     text, confs = vote_characters(observations)
     assert text == "1234BCD"
