@@ -10,6 +10,8 @@ __all__ = [
     "CONSONANTS",
     "FORMATS",
     "PROVINCES",
+    "TO_CONSONANT",
+    "TO_DIGIT",
     "FormatMatch",
     "PlateFormat",
     "correct",
@@ -27,7 +29,7 @@ PROVINCES = (
 _PROV = "|".join(sorted(PROVINCES, key=len, reverse=True))
 
 # What a misread character was most likely meant to be, by the kind of slot it sits in.
-_TO_DIGIT = {
+TO_DIGIT = {
     "O": "0",
     "D": "0",
     "Q": "0",
@@ -44,7 +46,7 @@ _TO_DIGIT = {
 _TO_LETTER = {"0": "D", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "4": "A", "7": "T"}
 _TO_VOWEL_LETTER = {**_TO_LETTER, "0": "O", "1": "I"}
 # Letters never used in the current series, mapped to the consonant they are mistaken for.
-_TO_CONSONANT = {
+TO_CONSONANT = {
     "O": "D",
     "Q": "D",
     "0": "D",
@@ -138,9 +140,9 @@ def _fit_template(text: str, template: str) -> tuple[str, int] | None:
     changes = 0
     for char, slot in zip(text, template, strict=True):
         if slot == "D":
-            new = char if char.isdigit() else _TO_DIGIT.get(char)
+            new = char if char.isdigit() else TO_DIGIT.get(char)
         elif slot == "C":
-            new = char if char in CONSONANTS else _TO_CONSONANT.get(char)
+            new = char if char in CONSONANTS else TO_CONSONANT.get(char)
         elif slot == "L":
             new = char if char.isalpha() else _TO_LETTER.get(char)
         elif slot == "A":  # a letter of an alphabet with vowels: 0 is an O, 1 an I
@@ -196,7 +198,7 @@ def spanish_templates() -> list[str]:
 
 def expand_confusions(text: str, table: dict[str, str] | None = None) -> list[str]:
     """Every variant of `text` with confusable characters swapped (small inputs only)."""
-    table = table or {**_TO_DIGIT, **_TO_LETTER}
+    table = table or {**TO_DIGIT, **_TO_LETTER}
     options = [(c, table[c]) if c in table else (c,) for c in text]
     return ["".join(p) for p in product(*options)]
 

@@ -16,7 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .formats import FormatMatch, correct, normalize
+from .formats import TO_CONSONANT, TO_DIGIT, FormatMatch, correct, normalize
 
 __all__ = [
     "Box",
@@ -200,32 +200,10 @@ def split_rows(crop: np.ndarray) -> list[np.ndarray] | None:
     return [crop[: cut + overlap], crop[cut - overlap :]]
 
 
-_DIGIT_FOR = {
-    "O": "0",
-    "D": "0",
-    "Q": "0",
-    "U": "0",
-    "I": "1",
-    "L": "1",
-    "Z": "2",
-    "S": "5",
-    "B": "8",
-    "G": "6",
-    "T": "7",
-}
-_CONSONANT_FOR = {
-    "0": "D",
-    "O": "D",
-    "Q": "D",
-    "8": "B",
-    "6": "G",
-    "5": "S",
-    "2": "Z",
-    "7": "T",
-    "1": "L",
-    "I": "L",
-    "U": "V",
-}
+# The formats' tables without the vowel plates' letters (A read for 4, A and E for R and F): a current
+# Spanish plate has no vowels, and an A among its digits means the read is not one.
+_DIGIT_FOR = {k: v for k, v in TO_DIGIT.items() if k != "A"}
+_CONSONANT_FOR = {k: v for k, v in TO_CONSONANT.items() if k not in "AE"}
 LETTER_BLOCK_FROM = 0.58  # where the letters of a current Spanish plate start (band trimmed)
 SURE = 0.97  # a character read at least this sure is never changed
 # Czech/Slovak layouts around the round stamp (its region letter B is often read as 8)
