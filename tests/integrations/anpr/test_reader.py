@@ -112,3 +112,18 @@ def test_refine_drops_the_czech_stamp_next_to_a_misread_region_letter() -> None:
         "48084979", (0.99, 0.9, 0.99, 0.6, 0.99, 0.99, 0.99, 0.99), (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
     )
     assert refine(rec).text == "4804979"
+
+
+def test_text_detector_ships_with_the_package_and_finds_the_plate() -> None:
+    from integrations.anpr.reader import DET_MODEL
+
+    assert find_model(DET_MODEL).parent == MODEL_DIR  # no extra wheel needed for `detectors: [text]`
+    text_only = PlateReader(detectors=("text",))
+    camera = SimCamera(seed=4, rate=0, lanes=1, pass_seconds=3.0)
+    camera.plant("2468KLM")
+    texts: set[str] = set()
+    for step in range(30):
+        frame, truth = camera.frame(step * 0.1)
+        if truth:
+            texts.update(o.text for o in text_only.read(frame))
+    assert "2468KLM" in texts
