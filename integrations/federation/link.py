@@ -22,6 +22,7 @@ import aiomqtt
 
 from hub.core import CALLBACK_TYPE, Hub, callback
 from hub.exceptions import DeviceUnavailable
+from hub.helpers.tasks import async_cancel_task, async_wait_event
 
 from .const import (
     CONF_CA_CERTS,
@@ -111,21 +112,12 @@ class FederationLink:
                 await aio.publish(self.config.status_topic, self.config.offline_payload, 1, True, timeout=2)
             except aiomqtt.MqttError as err:
                 _LOGGER.debug("Federation: could not publish the offline status: %s", err)
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await async_cancel_task(self._task)
+        self._task = None
 
     async def async_wait_connected(self, timeout: float | None = None) -> bool:
         """Wait until connected; False when `timeout` passes first."""
-        try:
-            await asyncio.wait_for(self._connected.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
+        return await async_wait_event(self._connected, timeout)
 
     @callback
     def async_listen_connection(self, listener: Callable[[bool], None]) -> CALLBACK_TYPE:

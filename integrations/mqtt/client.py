@@ -30,6 +30,7 @@ import paho.mqtt.client as paho
 
 from hub.core import CALLBACK_TYPE, Hub, callback
 from hub.exceptions import DeviceUnavailable
+from hub.helpers.tasks import async_cancel_task, async_wait_event
 
 from .const import (
     CONF_BIRTH_MESSAGE,
@@ -256,21 +257,12 @@ class MqttClient:
                                   timeout=2)
             except aiomqtt.MqttError as err:
                 _LOGGER.debug("Could not publish the will message on stop: %s", err)
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await async_cancel_task(self._task)
+        self._task = None
 
     async def async_wait_connected(self, timeout: float | None = None) -> bool:
         """Wait until connected; returns False when `timeout` passes first."""
-        try:
-            await asyncio.wait_for(self._connected_event.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
+        return await async_wait_event(self._connected_event, timeout)
 
     def _make_aio(self) -> _AioClient:
         config = self._config

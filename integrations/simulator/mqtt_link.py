@@ -20,6 +20,7 @@ from typing import Any
 import aiomqtt
 
 from hub.core import Hub, callback
+from hub.helpers.tasks import async_cancel_task, async_wait_event
 
 from .const import PAYLOAD_OFFLINE, PAYLOAD_ONLINE
 
@@ -73,11 +74,7 @@ class SimMqttLink:
 
     async def async_wait_connected(self, timeout: float | None = None) -> bool:
         """Wait until connected; False when `timeout` passes first."""
-        try:
-            await asyncio.wait_for(self._connected.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
+        return await async_wait_event(self._connected, timeout)
 
     # ---- what devices do
 
@@ -132,13 +129,8 @@ class SimMqttLink:
                         await client.publish(self.status_topic, PAYLOAD_OFFLINE, 1, retain=True)
             except (aiomqtt.MqttError, TimeoutError) as err:
                 _LOGGER.debug("Simulator could not say goodbye to the broker: %s", err)
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await async_cancel_task(self._task)
+        self._task = None
 
     async def _async_run(self) -> None:
         delay = _MIN_DELAY

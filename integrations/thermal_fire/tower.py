@@ -13,6 +13,7 @@ from typing import Any
 
 from hub.core import Hub
 from hub.exceptions import DeviceUnavailable
+from hub.helpers.tasks import async_cancel_task
 
 from .const import CAMERA_ERROR, CAMERA_SCANNING, CAMERA_STARTING
 from .source import FrameSource, frames_per_dwell
@@ -72,13 +73,8 @@ class TowerScanner:
 
     async def async_stop(self) -> None:
         """Stop scanning and release the source."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await async_cancel_task(self._task)
+        self._task = None
         await self.source.async_stop()
 
     def _error(self, message: str) -> None:
