@@ -409,5 +409,5 @@ class FederationManager:
             "received": self.receiver.received,
             "duplicates": self.receiver.duplicates,
             "peers": [peer.as_dict(self._peer_extra(site)) for site, peer in self.peers.items()],
-            "remote_alarms": sorted(self.remote.alarms.values(), key=lambda a: -(a.get("raised_ts") or 0)),
+            "remote_alarms": self.remote.open_alarms(),
         }

@@ -77,6 +77,10 @@ class RemoteMirror:
             if row["origin_site"] == site:
                 self._write(row, available=available)
 
+    def open_alarms(self) -> list[dict[str, Any]]:
+        """The peers' open alarms, newest first."""
+        return sorted(self.alarms.values(), key=lambda a: -(a.get("raised_ts") or 0))
+
     def entity_ids(self, site: str | None = None) -> list[str]:
         """Our ids of remote entities (of one peer)."""
         return [e for e, row in self.states.items() if site is None or row["origin_site"] == site]

@@ -32,8 +32,7 @@ def remote_alarm_view(manager: FederationManager, alarm: Mapping[str, Any]) -> d
 
 def remote_alarms(manager: FederationManager) -> list[dict[str, Any]]:
     """The peers' open alarms, newest first."""
-    alarms = sorted(manager.remote.alarms.values(), key=lambda a: -(a.get("raised_ts") or 0))
-    return [remote_alarm_view(manager, alarm) for alarm in alarms]
+    return [remote_alarm_view(manager, alarm) for alarm in manager.remote.open_alarms()]
 
 
 @callback
