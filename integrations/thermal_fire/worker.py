@@ -37,6 +37,9 @@ class WorkerStats:
     last_ms: float = 0.0
 
 
+_IDLE_POLL = 0.2  # seconds an idle worker waits for a frame before it looks at its commands
+
+
 def _worker_main(spec: dict[str, Any], frames: Any, control: Any, results: Any, gate: Any) -> None:
     """The worker process: build the processor, then frames in, results out, until None."""
     # Ctrl-C reaches the whole process group; the hub stops this process itself (None in the queue)
@@ -50,7 +53,11 @@ def _worker_main(spec: dict[str, Any], frames: Any, control: Any, results: Any, 
         return
     results.put({"type": "ready"})
     while True:
-        item = frames.get()
+        try:
+            item = frames.get(timeout=_IDLE_POLL)
+        except queue.Empty:  # no frame (a camera in error, a pause): commands must not wait for the next one
+            _drain_commands(processor, control, results)
+            continue
         if item is None:
             break
         gate.wait()
@@ -166,7 +173,7 @@ class FrameWorker:
         return True
 
     def command(self, command: dict[str, Any]) -> None:
-        """Send a command (never dropped); applied before the next frame."""
+        """Send a command (never dropped); applied before the next frame, or within 0.2 s when no frame comes."""
         self._control.put(command)
 
     def pause(self) -> None:

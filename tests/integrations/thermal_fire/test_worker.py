@@ -81,3 +81,18 @@ def test_bad_frame_is_reported_not_fatal() -> None:
         assert worker.stats.errors == 1 and worker.stats.processed == 1
     finally:
         worker.stop()
+
+
+def test_a_command_is_answered_while_no_frame_comes() -> None:
+    inbox = Inbox()
+    worker = FrameWorker(SPEC, inbox, queue_size=2)
+    worker.start()
+    try:
+        inbox.wait(lambda: inbox.of("ready"))
+        # a camera in error sends no frames: an operator's exclusion must still be applied
+        worker.command({"op": "exclude", "preset": 0, "bbox": [4, 4, 6, 6], "id": 7})
+        inbox.wait(lambda: inbox.of("reply"), timeout=10)
+        assert inbox.of("reply")[0]["id"] == 7 and inbox.of("reply")[0]["rect"] == [1, 1, 9, 9]
+        assert not inbox.of("result")
+    finally:
+        worker.stop()
