@@ -28,7 +28,8 @@ class Backoff:
     def __post_init__(self) -> None:
         if self.initial < 0 or self.maximum < self.initial or self.factor < 1:
             raise ValueError(
-                f"backoff needs 0 <= initial <= maximum and factor >= 1, got {self.initial}, {self.maximum}, {self.factor}"
+                f"backoff needs 0 <= initial <= maximum and factor >= 1, "
+                f"got {self.initial}, {self.maximum}, {self.factor}"
             )
         if not 0 <= self.jitter < 1:
             raise ValueError(f"backoff jitter must be in [0, 1), got {self.jitter}")
