@@ -9,6 +9,7 @@ from aiohttp import web
 
 from hub.core import Hub
 from hub.exceptions import HubError
+from hub.helpers.json_depth import loads_limited
 from hub.http.const import KEY_HUB
 from hub.http.view import ApiError, HubView
 
@@ -90,7 +91,7 @@ class WebhookView(HubView):
         payload: Any = None
         if request.can_read_body:
             try:
-                payload = await request.json()
+                payload = loads_limited(await request.read())  # too deep: JsonTooDeep, a 400
             except ValueError:
                 payload = await request.text()
         status = async_handle_webhook(hub, webhook_id, request.method, json=payload, query=request.query,

@@ -27,6 +27,7 @@ from ..exceptions import (
     ServiceValidationError,
     Unauthorized,
 )
+from ..helpers.json_depth import JsonTooDeep, loads_limited
 from .const import (
     ATTR_REQUIRES_AUTH,
     ATTR_VIEW,
@@ -137,6 +138,8 @@ def error_for_exception(err: BaseException) -> tuple[int, str, str] | None:
         return 400, ERR_VALIDATION, str(err)
     if isinstance(err, vol.Invalid):
         return 400, ERR_VALIDATION, humanize_invalid(err)
+    if isinstance(err, JsonTooDeep):
+        return 400, ERR_INVALID_JSON, str(err)
     if isinstance(err, DeviceUnavailable):
         return 503, ERR_DEVICE_UNAVAILABLE, str(err)
     if isinstance(err, HubError):
@@ -180,14 +183,17 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 async def async_read_json(request: web.Request, default: Any = _MISSING) -> Any:
-    """The request body parsed as JSON; `default` for an empty body. 400/413 as ApiError."""
+    """The request body parsed as JSON; `default` for an empty body. 400/413 as ApiError.
+
+    A body nested deeper than hub.helpers.json_depth.MAX_JSON_DEPTH raises JsonTooDeep (400).
+    """
     body = await request.read()  # aiohttp stops reading and raises 413 past client_max_size
     if not body.strip():
         if default is not _MISSING:
             return default
         raise ApiError(400, ERR_INVALID_JSON, "Request body is empty; expected JSON")
     try:
-        return orjson.loads(body)
+        return loads_limited(body)
     except orjson.JSONDecodeError as err:
         raise ApiError(400, ERR_INVALID_JSON, f"Request body is not valid JSON: {err}") from None
 

@@ -15,6 +15,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from ..auth.models import User
 from ..const import __version__
 from ..core import CALLBACK_TYPE, Context, Hub, HubKey, callback
+from ..helpers.json_depth import JsonTooDeep, loads_limited
 from .const import (
     CONF_MAX_BODY_BYTES,
     CONF_SERVICE_TIMEOUT,
@@ -189,9 +190,12 @@ class ActiveConnection:
                 self.send_error(None, ERR_INVALID_FORMAT, "Only JSON text messages are accepted")
                 continue
             try:
-                data = orjson.loads(msg.data)
+                data = loads_limited(msg.data)
             except orjson.JSONDecodeError as err:
                 self.send_error(None, ERR_INVALID_JSON, f"Message is not valid JSON: {err}")
+                continue
+            except JsonTooDeep as err:  # refused whole: not even its id is trusted
+                self.send_error(None, ERR_INVALID_JSON, f"Message refused: {err}")
                 continue
             self.async_handle(data)
 

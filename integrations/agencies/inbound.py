@@ -11,6 +11,7 @@ from aiohttp import hdrs, web
 
 from hub.core import Context, Hub
 from hub.exceptions import HubError
+from hub.helpers.json_depth import JsonTooDeep, loads_limited
 from hub.http import HUB_KEY, HubView, error_response, get_http, json_response
 from hub.http.view import humanize_invalid
 
@@ -95,9 +96,11 @@ class InboundHandler:
         except SignatureError as err:
             raise _Refused(401, err.code, str(err)) from None
         try:
-            payload = orjson.loads(body)
+            payload = loads_limited(body)
         except orjson.JSONDecodeError as err:
             raise _Refused(400, "invalid_json", f"Body is not valid JSON: {err}") from None
+        except JsonTooDeep as err:
+            raise _Refused(400, "invalid_json", f"Body refused: {err}") from None
         try:
             payload = inbound.schema(payload)
         except vol.Invalid as err:
@@ -179,7 +182,7 @@ async def _async_automation_webhook(hub: Hub, request: web.Request, webhook_id: 
     payload: Any = None
     if request.can_read_body:
         try:
-            payload = await request.json()
+            payload = loads_limited(await request.read())  # too deep: JsonTooDeep, a 400
         except ValueError:
             payload = await request.text()
     status = async_handle_webhook(hub, webhook_id, request.method, json=payload, query=request.query,
