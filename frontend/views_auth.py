@@ -102,10 +102,11 @@ class LoginView(FrontendView):
             session, token = await self.frontend.sessions.async_login(
                 username, password, ip=request.remote, user_agent=request.headers.get(hdrs.USER_AGENT))
         except LoginError as err:
-            if err.reason == "locked_out":
+            if err.reason in ("locked_out", "busy"):
                 wait = max(1, int(err.retry_after + 0.999))
+                what = "failed logins" if err.reason == "locked_out" else "logins at once"
                 return self._form(request, status=429, username=username, next_url=next_url,
-                                  error=f"Too many failed logins. Try again in {wait} s.",
+                                  error=f"Too many {what}. Try again in {wait} s.",
                                   headers={hdrs.RETRY_AFTER: str(wait)})
             return self._form(request, status=401, username=username, next_url=next_url,
                               error="Wrong user name or password.")

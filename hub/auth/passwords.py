@@ -1,15 +1,26 @@
-"""Password hashing with argon2id (RFC 9106), and the rules a new password must meet."""
+"""Password hashing with argon2id (RFC 9106), the rules a new password must meet, and the hashing limiter."""
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final, TypeVar
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from ..exceptions import HubError
 
+if TYPE_CHECKING:
+    from ..core import Hub
+
 __all__ = [
+    "DEFAULT_HASH_CONCURRENCY",
+    "DEFAULT_HASH_QUEUE",
     "MAX_PASSWORD_LENGTH",
     "MIN_PASSWORD_LENGTH",
+    "HashLimiter",
+    "PasswordBusy",
     "PasswordError",
     "check_password_rules",
     "configure_hasher",
@@ -27,10 +38,62 @@ MAX_PASSWORD_LENGTH = 1024
 _hasher = argon2.PasswordHasher(type=argon2.Type.ID)
 # A hash of a random string, verified when the user is unknown so that the answer takes as long.
 _dummy_hash: str | None = None
+# Each argon2 computation holds 64 MiB: at most this many at once, this many more waiting.
+DEFAULT_HASH_CONCURRENCY: Final = 2
+DEFAULT_HASH_QUEUE: Final = 8
+
+_T = TypeVar("_T")
 
 
 class PasswordError(HubError):
     """A password does not meet the rules (the message says which)."""
+
+
+class PasswordBusy(HubError):
+    """Too many password checks are running or waiting: refused at once, try again shortly."""
+
+
+class HashLimiter:
+    """Runs argon2 work in the executor, `concurrency` at a time, with at most `queue` callers waiting.
+
+    A caller beyond that gets PasswordBusy at once (`wait=True` callers, an administrator setting
+    a password, queue without a limit). A slot is held until the executor job really ends, even
+    when the caller is cancelled, so memory stays at `concurrency` x the hash's cost.
+    """
+
+    def __init__(self, hub: Hub, *, concurrency: int = DEFAULT_HASH_CONCURRENCY,
+                 queue: int = DEFAULT_HASH_QUEUE) -> None:
+        self._hub = hub
+        self._capacity = concurrency + queue
+        self._slots = asyncio.Semaphore(concurrency)
+        self._admitted = 0
+
+    @property
+    def admitted(self) -> int:
+        """Callers running or waiting now."""
+        return self._admitted
+
+    async def async_run(self, target: Callable[..., _T], *args: object, wait: bool = False) -> _T:
+        """`target(*args)` in the executor under the limit; PasswordBusy when full (unless `wait`)."""
+        if not wait and self._admitted >= self._capacity:
+            raise PasswordBusy("Too many password checks at once; try again in a moment")
+        self._admitted += 1
+        try:
+            await self._slots.acquire()
+        except BaseException:
+            self._admitted -= 1
+            raise
+        try:
+            job = self._hub.async_add_executor_job(target, *args)
+        except BaseException:
+            self._release()
+            raise
+        job.add_done_callback(lambda _job: self._release())
+        return await asyncio.shield(job)
+
+    def _release(self) -> None:
+        self._admitted -= 1
+        self._slots.release()
 
 
 def configure_hasher(*, time_cost: int = 3, memory_cost: int = 65536, parallelism: int = 4) -> None:

@@ -24,6 +24,7 @@ from ..core import CALLBACK_TYPE, Context, HubKey, callback
 from ..exceptions import HubError
 from ..helpers.storage import StorageError, Store
 from .models import User
+from .passwords import PasswordBusy
 from .users import Role, UserRecord, UserStore, async_get_users
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ PURGE_INTERVAL: Final = 60.0
 STORAGE_KEY: Final = "auth.sessions"
 STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 10.0  # last-seen times are written at most this often
+BUSY_RETRY_AFTER: Final = 1.0  # what a login refused by the full hash limiter is told
 
 DATA_SESSIONS: HubKey[SessionManager] = HubKey("auth_sessions")
 
@@ -76,7 +78,7 @@ class SessionConfig:
 
 
 class LoginError(HubError):
-    """A login was refused. `reason`: invalid_credentials, locked_out; `retry_after` in seconds."""
+    """A login was refused. `reason`: invalid_credentials, locked_out, busy; `retry_after` in seconds."""
 
     def __init__(self, message: str, reason: str, retry_after: float = 0.0) -> None:
         super().__init__(message)
@@ -92,6 +94,7 @@ class _Failures:
     times: list[float] = field(default_factory=list)
     locked_until: float = 0.0
     locks: int = 0
+    pending: int = 0  # attempts whose password is being checked now: counted as failures until known
 
 
 class LoginThrottle:
@@ -101,6 +104,11 @@ class LoginThrottle:
     within `failure_window` lock it for `lockout` seconds, doubled for each further lock while
     failures keep coming, up to `max_lockout`. A success clears the account's count, not the
     address's (one valid login must not reset a password-guessing address).
+
+    An attempt is counted before its password is checked (`begin`), so concurrent attempts cannot
+    all pass a check that none of them has failed yet: with a limit of 5, at most 5 passwords of
+    one account are ever being checked or failed within the window. `begin` is followed by exactly
+    one of `record_failure`, `record_success` or `release` (not checked after all).
     """
 
     MAX_KEYS: Final = 10_000
@@ -119,8 +127,42 @@ class LoginThrottle:
             waits.append(self._wait(self._addresses.get(address), now))
         return max(waits)
 
+    def begin(self, account: str, address: str | None) -> float:
+        """Reserve an attempt before checking its password: 0 when it may go on, else seconds to wait.
+
+        Refused while locked, or while the failures and the attempts in progress already reach
+        the limit (the wait then is the lockout those attempts will cause if they fail).
+        """
+        now = self._clock.time()
+        account = account.lower()
+        tables = [(self._accounts, account, self.config.account_max_failures)]
+        if address:
+            tables.append((self._addresses, address, self.config.ip_max_failures))
+        wait = 0.0
+        for table, key, limit in tables:
+            failures = table.get(key)
+            if failures is None:
+                continue
+            wait = max(wait, self._wait(failures, now))
+            window = self.config.failure_window
+            recent = sum(1 for t in failures.times if now - t < window)
+            if recent + failures.pending >= limit:
+                wait = max(wait, self._next_lockout(failures))
+        if wait > 0:
+            return wait
+        for table, key, _limit in tables:
+            self._entry(table, key).pending += 1
+        return 0.0
+
+    def release(self, account: str, address: str | None) -> None:
+        """Give back an attempt reserved by `begin` whose password was not checked."""
+        self._unpend(self._accounts.get(account.lower()))
+        if address:
+            self._unpend(self._addresses.get(address))
+
     def record_failure(self, account: str, address: str | None) -> float:
-        """Count a failure; returns the lockout it caused (0: none yet)."""
+        """Count a failure (ending an attempt begun); returns the lockout it caused (0: none yet)."""
+        self.release(account, address)
         now = self._clock.time()
         wait = self._fail(self._accounts, account.lower(), self.config.account_max_failures, now)
         if address:
@@ -128,8 +170,30 @@ class LoginThrottle:
         return wait
 
     def record_success(self, account: str, address: str | None) -> None:
-        """Forget the account's failures."""
-        self._accounts.pop(account.lower(), None)
+        """Forget the account's failures (ending an attempt begun)."""
+        self.release(account, address)
+        failures = self._accounts.get(account.lower())
+        if failures is not None and failures.pending == 0:
+            del self._accounts[account.lower()]
+        elif failures is not None:  # other attempts still in progress keep their reservations
+            failures.times.clear()
+            failures.locked_until = 0.0
+            failures.locks = 0
+
+    @staticmethod
+    def _unpend(failures: _Failures | None) -> None:
+        if failures is not None and failures.pending > 0:
+            failures.pending -= 1
+
+    def _next_lockout(self, failures: _Failures) -> float:
+        return float(min(self.config.lockout * (2 ** failures.locks), self.config.max_lockout))
+
+    def _entry(self, table: OrderedDict[str, _Failures], key: str) -> _Failures:
+        failures = table.pop(key, None) or _Failures()
+        table[key] = failures  # most recent last, so the oldest go first when full
+        while len(table) > self.MAX_KEYS:
+            table.popitem(last=False)
+        return failures
 
     @staticmethod
     def _wait(failures: _Failures | None, now: float) -> float:
@@ -139,17 +203,14 @@ class LoginThrottle:
 
     def _fail(self, table: OrderedDict[str, _Failures], key: str, limit: int, now: float) -> float:
         window = self.config.failure_window
-        failures = table.pop(key, None) or _Failures()
-        table[key] = failures  # most recent last, so the oldest go first when full
+        failures = self._entry(table, key)
         failures.times = [t for t in failures.times if now - t < window]
         if not failures.times and failures.locked_until + window <= now:
             failures.locks = 0  # a quiet window forgives earlier locks
         failures.times.append(now)
-        while len(table) > self.MAX_KEYS:
-            table.popitem(last=False)
         if len(failures.times) < limit:
             return 0.0
-        lockout = min(self.config.lockout * (2 ** failures.locks), self.config.max_lockout)
+        lockout = self._next_lockout(failures)
         failures.locks += 1
         failures.times.clear()
         failures.locked_until = now + lockout
@@ -294,11 +355,19 @@ class SessionManager:
         locked, `invalid_credentials` for a wrong name or password or a user who may not log in.
         """
         account = (username or "").strip().lower()[:64]
-        wait = self.throttle.retry_after(account, ip)
+        wait = self.throttle.begin(account, ip)  # counted before the check: concurrency cannot pass it
         if wait > 0:
             self._fire_failed(account, ip, "locked_out", wait)
             raise LoginError(f"Too many failed logins; try again in {int(wait + 0.999)} s", "locked_out", wait)
-        user = await self.users.async_verify(account, password)
+        try:
+            user = await self.users.async_verify(account, password)
+        except PasswordBusy as err:
+            self.throttle.release(account, ip)
+            self._fire_failed(account, ip, "busy", BUSY_RETRY_AFTER)
+            raise LoginError(f"{err} ({int(BUSY_RETRY_AFTER)} s)", "busy", BUSY_RETRY_AFTER) from None
+        except BaseException:
+            self.throttle.release(account, ip)
+            raise
         if user is None:
             lock = self.throttle.record_failure(account, ip)
             self._fire_failed(account, ip, "invalid_credentials", lock)

@@ -26,6 +26,7 @@ from ..helpers.registry_base import SingletonLoader
 from . import filestore
 from .models import User
 from .passwords import (
+    HashLimiter,
     check_password_rules,
     dummy_verify,
     hash_password,
@@ -300,6 +301,8 @@ class UserStore:
         self._last_check: float | None = None
         self._check_lock = asyncio.Lock()
         self._listeners: list[Callable[[dict[str, UserRecord], dict[str, UserRecord]], None]] = []
+        # every argon2 computation of this hub goes through it (64 MiB each)
+        self.hash_limiter = HashLimiter(hub)
 
     @property
     def users(self) -> list[UserRecord]:
@@ -369,7 +372,10 @@ class UserStore:
                 _LOGGER.exception("Error in a user store listener")
 
     async def async_verify(self, user_id: str, password: str) -> UserRecord | None:
-        """The user if the password is right and it may log in; None otherwise (always ~one hash long)."""
+        """The user if the password is right and it may log in; None otherwise (always ~one hash long).
+
+        Raises PasswordBusy, without checking, when the hash limiter is full.
+        """
         await self.async_maybe_reload()
         try:
             key = normalize_user_id(user_id)
@@ -377,9 +383,9 @@ class UserStore:
             key = ""
         user = self._users.get(key)
         if user is None or not user.can_log_in:
-            await self._hub.async_add_executor_job(dummy_verify, password)
+            await self.hash_limiter.async_run(dummy_verify, password)
             return None
-        ok = await self._hub.async_add_executor_job(verify_password, user.password_hash, password)
+        ok = await self.hash_limiter.async_run(verify_password, user.password_hash, password)
         if not ok:
             return None
         if needs_rehash(user.password_hash):
@@ -395,16 +401,17 @@ class UserStore:
         """Add a user (checked against the configured control centres) and know it at once."""
         centres = [c.id for c in self._hub.config.control_centres] if self._hub.config is not None else None
         wanted = list(webhooks)
-        record = await self._hub.async_add_executor_job(
+        record = await self.hash_limiter.async_run(
             lambda: add_user(self.config_dir, user_id, role=role, centre=centre, password=password,
-                             name=name, webhooks=wanted, known_centres=centres)
+                             name=name, webhooks=wanted, known_centres=centres),
+            wait=True,
         )
         await self._async_read(None)
         return record
 
     async def async_set_password(self, user_id: str, password: str) -> UserRecord:
         """Change a password (in the executor)."""
-        record = await self._hub.async_add_executor_job(set_password, self.config_dir, user_id, password)
+        record = await self.hash_limiter.async_run(set_password, self.config_dir, user_id, password, wait=True)
         await self._async_read(None)
         return record
 
