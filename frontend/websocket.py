@@ -30,6 +30,7 @@ from hub.http.const import (
 )
 from hub.http.view import error_response, json_dumps
 from hub.http.websocket_api import WS_CONNECTIONS_KEY, ActiveConnection
+from hub.http.websocket_credentials import CREDENTIALS_KEY
 
 from .view import FrontendView, Refused
 
@@ -72,26 +73,32 @@ class CentreWebSocketView(FrontendView):
         connections = request.app[WS_CONNECTIONS_KEY]
         connections.add(wsock)
         connection: ActiveConnection | None = None
-        unsub_logout = None
+        unsub_logout = unwatch = None
         closing: list[asyncio.Task[None]] = []
         try:
             if not await self._async_auth(wsock, viewer.session):
                 return wsock
+            session_id = viewer.session.id
             connection = ActiveConnection(
                 self.frontend.hub, wsock, viewer.session.user(),
                 max_pending=int(conf.get(CONF_WEBSOCKET_MAX_PENDING, DEFAULT_WEBSOCKET_MAX_PENDING)),
                 service_timeout=float(conf.get(CONF_SERVICE_TIMEOUT, DEFAULT_SERVICE_TIMEOUT)),
+                credential=lambda: self.frontend.sessions.is_live(session_id),
             )
             unsub_logout = self._close_on_logout(wsock, viewer.session, closing)
+            unwatch = request.app[CREDENTIALS_KEY].async_add(connection)  # a disabled user's sockets close
             await connection.async_run()
         except (ConnectionError, RuntimeError) as err:
             _LOGGER.debug("Frontend websocket lost: %s", err)
         finally:
             if unsub_logout is not None:
                 unsub_logout()
+            if unwatch is not None:
+                unwatch()
             connections.discard(wsock)
             if connection is not None:
                 connection.async_cleanup()
+                await connection.async_wait_closed()
             if closing:
                 await closing[0]  # the close frame with its code goes out before the handler ends
             else:

@@ -435,11 +435,7 @@ class SessionManager:
         if not token:
             return None
         session = self._sessions.get(_token_key(token))
-        if session is None:
-            return None
-        reason = self._expired(session, self.hub.clock.time())
-        if reason is not None:
-            self.revoke(session.id, reason)
+        if session is None or not self._end_if_expired(session):
             return None
         session.last_seen = self.hub.clock.time()
         self._schedule_save(SAVE_DELAY)
@@ -463,6 +459,20 @@ class SessionManager:
         if not presented:
             return False
         return hmac.compare_digest(session.csrf_token.encode(), presented.encode())
+
+    @callback
+    def is_live(self, session_id: str) -> bool:
+        """Whether this session still stands (an expired one is ended now); does not mark it seen."""
+        session = self.get(session_id)
+        return session is not None and self._end_if_expired(session)
+
+    def _end_if_expired(self, session: Session) -> bool:
+        """End the session if it expired; whether it still stands."""
+        reason = self._expired(session, self.hub.clock.time())
+        if reason is not None:
+            self.revoke(session.id, reason)
+            return False
+        return True
 
     @callback
     def get(self, session_id: str) -> Session | None:

@@ -9,7 +9,7 @@ import logging
 import os
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..core import callback
+from ..core import CALLBACK_TYPE, callback
 from ..exceptions import HubError
 from . import filestore
 from .models import User
@@ -235,8 +235,10 @@ class TokenStore:
     """The tokens a running hub accepts: loaded in the executor, re-read when the file changes.
 
     The file is checked at most once per `check_interval` seconds (on `hub.clock`), so a token
-    revoked with the CLI stops working within about that long, without a restart. A token file
-    that cannot be parsed fails closed: no token is accepted until it is fixed.
+    revoked with the CLI stops working within about that long, without a restart; the HTTP server
+    also checks it twice a second (`async_check_now`) so that `async_listen_removed` listeners
+    (open websockets) learn of a revocation within a second. A token file that cannot be parsed
+    fails closed: no token is accepted (every token counts as removed) until it is fixed.
     """
 
     def __init__(self, hub: Hub, config_dir: str | os.PathLike[str] | None = None,
@@ -253,35 +255,68 @@ class TokenStore:
         self._pending_last_used: dict[str, str] = {}
         self._flush_task: asyncio.Task[None] | None = None
         self._write_failed = False
+        self._removed_listeners: list[Callable[[set[str]], None]] = []
 
     @property
     def tokens(self) -> list[TokenInfo]:
         """The tokens currently accepted."""
         return list(self._tokens)
 
+    @callback
+    def is_live(self, token_id: str) -> bool:
+        """Whether the token with this id is still accepted (memory only)."""
+        return any(info.id == token_id for info in self._tokens)
+
+    @callback
+    def async_listen_removed(self, listener: Callable[[set[str]], None]) -> CALLBACK_TYPE:
+        """Call `listener(token_ids)` in the loop when tokens stop being accepted; returns the remover."""
+        self._removed_listeners.append(listener)
+
+        @callback
+        def remove() -> None:
+            if listener in self._removed_listeners:
+                self._removed_listeners.remove(listener)
+
+        return remove
+
     async def async_load(self) -> None:
         """Read the token file now."""
         self._last_check = self._hub.clock.monotonic()
         await self._async_read(None)
+
+    async def async_check_now(self) -> None:
+        """Re-read the file if it changed, whenever it was last checked."""
+        await self._async_maybe_reload(force=True)
 
     async def _async_read(self, known: _Signature | None) -> None:
         try:
             signature, tokens = await self._hub.async_add_executor_job(_read_if_changed, self.path, known)
         except (TokenError, OSError) as err:
             _LOGGER.error("Cannot read access tokens, refusing all tokens until fixed: %s", err)
-            self._tokens, self._signature = [], None
+            self._set([], None)
             return
         if tokens is None:
             return
         if known is not None:
             _LOGGER.debug("Reloaded %d access tokens from %s", len(tokens), self.path)
-        self._tokens, self._signature = tokens, signature
+        self._set(tokens, signature)
         known_ids = {info.id for info in tokens}
         self._last_used = {key: value for key, value in self._last_used.items() if key in known_ids}
 
-    async def _async_maybe_reload(self) -> None:
+    def _set(self, tokens: list[TokenInfo], signature: _Signature | None) -> None:
+        removed = {info.id for info in self._tokens} - {info.id for info in tokens}
+        self._tokens, self._signature = tokens, signature
+        if not removed:
+            return
+        for listener in list(self._removed_listeners):
+            try:
+                listener(removed)
+            except Exception:
+                _LOGGER.exception("Error in a token removal listener")
+
+    async def _async_maybe_reload(self, *, force: bool = False) -> None:
         now = self._hub.clock.monotonic()
-        if self._last_check is not None and now - self._last_check < self._check_interval:
+        if not force and self._last_check is not None and now - self._last_check < self._check_interval:
             return
         if self._check_lock.locked():
             return  # another request is checking right now; use what we have

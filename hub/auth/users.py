@@ -334,10 +334,10 @@ class UserStore:
         self._last_check = self._hub.clock.monotonic()
         await self._async_read(None)
 
-    async def async_maybe_reload(self) -> None:
-        """Re-read the file if it changed, at most once per check interval."""
+    async def async_maybe_reload(self, *, force: bool = False) -> None:
+        """Re-read the file if it changed, at most once per check interval (`force`: whenever)."""
         now = self._hub.clock.monotonic()
-        if self._last_check is not None and now - self._last_check < self._check_interval:
+        if not force and self._last_check is not None and now - self._last_check < self._check_interval:
             return
         if self._check_lock.locked():
             return

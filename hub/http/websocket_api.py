@@ -31,6 +31,7 @@ from .const import (
     TOKEN_STORE_KEY,
 )
 from .view import HubView, error_for_exception, humanize_invalid, json_dumps
+from .websocket_credentials import CLOSE_CREDENTIAL_ENDED, CREDENTIALS_KEY, CredentialWatch
 
 if TYPE_CHECKING:
     from .server import HubHTTP
@@ -93,15 +94,19 @@ class ActiveConnection:
     """An authenticated websocket client: its subscriptions and a bounded queue of outgoing messages.
 
     Messages are serialised when queued. A client that lets `max_pending` messages pile up is
-    disconnected (close code 1008) instead of letting the queue grow.
+    disconnected (close code 1008) instead of letting the queue grow. `credential()`, when given,
+    is checked before each message received: once it says False the connection closes (code
+    4001) without handling the message.
     """
 
     def __init__(self, hub: Hub, wsock: web.WebSocketResponse, user: User, *,
                  max_pending: int = DEFAULT_WEBSOCKET_MAX_PENDING,
-                 service_timeout: float = DEFAULT_SERVICE_TIMEOUT) -> None:
+                 service_timeout: float = DEFAULT_SERVICE_TIMEOUT,
+                 credential: Callable[[], bool] | None = None) -> None:
         self.hub = hub
         self.user = user
         self.service_timeout = service_timeout
+        self._credential = credential
         self.subscriptions: dict[int, CALLBACK_TYPE] = {}
         self._wsock = wsock
         self._max_pending = max_pending
@@ -151,21 +156,33 @@ class ActiveConnection:
         self.send_error(msg_id, code, message)
 
     def _overflow(self) -> None:
-        self._closing = True
         _LOGGER.warning("Websocket client (token %s) has %d messages pending; disconnecting it",
                         self.user.token_id, self._max_pending)
+        self.async_close(WSCloseCode.POLICY_VIOLATION, "Too many pending messages")
+
+    @callback
+    def async_close(self, code: int, reason: str) -> None:
+        """Stop sending and close the socket with `code` (once; what is queued is dropped)."""
+        if self._close_task is not None:
+            return
+        self._closing = True
         while not self._queue.empty():  # free what was queued: that is the memory we protect
             self._queue.get_nowait()
         if self._writer is not None:
             self._writer.cancel()  # it may be stuck sending to this very client
-        self._close_task = self.hub.async_create_background_task(self._async_close_slow(), "websocket close")
+        self._close_task = self.hub.async_create_background_task(
+            self._async_close(code, reason), "websocket close")
 
-    async def _async_close_slow(self) -> None:
+    async def async_wait_closed(self) -> None:
+        """Wait for a close begun by `async_close` to go out (nothing when none was begun)."""
+        if self._close_task is not None:
+            await self._close_task
+
+    async def _async_close(self, code: int, reason: str) -> None:
         try:
             async with asyncio.timeout(CLOSE_TIMEOUT):
-                await self._wsock.close(code=WSCloseCode.POLICY_VIOLATION,
-                                        message=b"Too many pending messages", drain=False)
-        except TimeoutError:
+                await self._wsock.close(code=code, message=reason.encode(), drain=False)
+        except (TimeoutError, ConnectionError, RuntimeError):
             pass  # aiohttp closed the transport on the way out
 
     async def _async_writer(self) -> None:
@@ -185,6 +202,10 @@ class ActiveConnection:
         while not wsock.closed:
             msg = await wsock.receive()
             if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                break
+            if self._credential is not None and not self._credential():
+                _LOGGER.debug("Websocket of %s: credential ended; closing", self.user.id)
+                self.async_close(CLOSE_CREDENTIAL_ENDED, "Credential revoked or expired")
                 break
             if msg.type is not WSMsgType.TEXT:
                 self.send_error(None, ERR_INVALID_FORMAT, "Only JSON text messages are accepted")
@@ -271,18 +292,25 @@ class WebSocketAPIView(HubView):
         connections = request.app[WS_CONNECTIONS_KEY]
         connections.add(wsock)
         connection: ActiveConnection | None = None
+        unwatch: CALLBACK_TYPE | None = None
         try:
             user = await self._async_auth(request, wsock)
             if user is not None:
+                watch = request.app[CREDENTIALS_KEY]
                 connection = ActiveConnection(request[KEY_HUB], wsock, user, max_pending=self._max_pending,
-                                              service_timeout=self._service_timeout)
+                                              service_timeout=self._service_timeout,
+                                              credential=watch.token_credential(user))
+                unwatch = watch.async_add(connection)
                 await connection.async_run()
         except (ConnectionError, RuntimeError) as err:
             _LOGGER.debug("Websocket connection lost: %s", err)
         finally:
+            if unwatch is not None:
+                unwatch()
             connections.discard(wsock)
             if connection is not None:
                 connection.async_cleanup()
+                await connection.async_wait_closed()  # its close code goes out, not the default
             await wsock.close()
         return wsock
 
@@ -336,6 +364,8 @@ def async_setup_websocket_api(http: HubHTTP) -> None:
     from .websocket_commands import async_register_builtin_commands
 
     http.app[WS_CONNECTIONS_KEY] = set()
+    watch = http.app[CREDENTIALS_KEY] = CredentialWatch(http.hub, http.token_store)
+    http.app.cleanup_ctx.append(watch.async_ctx)
     http.app.on_shutdown.append(_async_close_all)
     http.register_view(WebSocketAPIView(http))
     async_register_builtin_commands(http.hub)
