@@ -26,7 +26,8 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
     hub.data[DATA_MANAGER] = manager
     await manager.async_setup()
     if manager.webhooks:
-        manager.inbound = InboundHandler(manager)
+        inbound = manager.inbound = InboundHandler(manager)
+        manager.removers.append(inbound.async_shutdown)
     manager.removers.extend(async_register_services(hub, manager))
     async_register_inbound_view(hub)
     async_register_views(hub)

@@ -1,4 +1,10 @@
-"""POST /api/webhook/{webhook_id}: agencies push to us, authenticated by Standard Webhooks signatures."""
+"""POST /api/webhook/{webhook_id}: agencies push to us, authenticated by Standard Webhooks signatures.
+
+The signature is checked before anything counts against the agency: only a correctly signed,
+fresh request takes a token from the agency's rate limit. A request that proves no agency
+(unsigned, forged, stale, oversized) counts against its source address's own budget instead
+(refusals.AnonymousRefusals) and is audited aggregated, one entry per address and minute.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ import orjson
 import voluptuous as vol
 from aiohttp import hdrs, web
 
-from hub.core import Context, Hub
+from hub.core import Context, Hub, callback
 from hub.exceptions import HubError
 from hub.helpers.json_depth import JsonTooDeep, loads_limited
 from hub.http import HUB_KEY, HubView, error_response, get_http, json_response
@@ -19,30 +25,12 @@ from .audit import audit
 from .config import AgencyConfig, InboundConfig
 from .const import AUDIT_ACTION_WEBHOOK_REFUSED, EVENT_WEBHOOK_RECEIVED, WEBHOOK_URL
 from .manager import DATA_MANAGER, AgencyManager
+from .refusals import AnonymousRefusals, TokenBucket
 from .signing import SignatureError, verify
 
 __all__ = ["AgencyWebhookView", "InboundHandler", "TokenBucket", "async_register_inbound_view"]
 
 _LOGGER = logging.getLogger(__name__)
-
-
-class TokenBucket:
-    """`rate` tokens a second up to `burst`; each request takes one (on the hub's monotonic clock)."""
-
-    def __init__(self, rate: float, burst: int, now: float) -> None:
-        self.rate = rate
-        self.burst = burst
-        self._tokens = float(burst)
-        self._last = now
-
-    def take(self, now: float) -> float:
-        """0 when a token was taken; otherwise seconds until one is available."""
-        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-        self._last = now
-        if self._tokens >= 1:
-            self._tokens -= 1
-            return 0.0
-        return (1 - self._tokens) / self.rate
 
 
 class _Refused(Exception):
@@ -52,10 +40,11 @@ class _Refused(Exception):
         self.code = code
         self.message = message
         self.headers = headers
+        self.anonymous = False  # refused before the signature proved which agency sent it
 
 
 class InboundHandler:
-    """Checks and accepts webhooks for the configured agencies (one token bucket each)."""
+    """Checks and accepts webhooks for the configured agencies (one token bucket each, for signed requests)."""
 
     def __init__(self, manager: AgencyManager) -> None:
         self.manager = manager
@@ -65,6 +54,12 @@ class InboundHandler:
             hook: TokenBucket(agency.inbound.rate, agency.inbound.burst, now)
             for hook, agency in manager.webhooks.items() if agency.inbound is not None
         }
+        self.anonymous = AnonymousRefusals(self.hub)
+
+    @callback
+    def async_shutdown(self) -> None:
+        """Audit the anonymous refusals counted so far (the integration is stopping)."""
+        self.anonymous.async_flush()
 
     async def async_handle(self, request: web.Request, webhook_id: str) -> web.Response:
         agency = self.manager.webhooks.get(webhook_id)
@@ -75,26 +70,39 @@ class InboundHandler:
         try:
             return await self._async_accept(request, agency, inbound)
         except _Refused as refused:
-            audit(self.hub, AUDIT_ACTION_WEBHOOK_REFUSED, target=f"webhook/{webhook_id}", outcome="refused",
-                  level=logging.WARNING, data={
-                "agency_id": agency.id, "status": refused.status, "code": refused.code,
-                "reason": refused.message, "remote": request.remote,
-                "message_id": request.headers.get("webhook-id"),
-            })
+            if refused.anonymous:
+                self.anonymous.record(request.remote or "unknown", webhook_id, refused.status, refused.code)
+            else:
+                audit(self.hub, AUDIT_ACTION_WEBHOOK_REFUSED, target=f"webhook/{webhook_id}",
+                      outcome="refused", level=logging.WARNING, data={
+                    "agency_id": agency.id, "status": refused.status, "code": refused.code,
+                    "reason": refused.message, "remote": request.remote,
+                    "message_id": request.headers.get("webhook-id"),
+                })
             return error_response(refused.status, refused.code, refused.message, refused.headers)
 
     async def _async_accept(self, request: web.Request, agency: AgencyConfig,
                             inbound: InboundConfig) -> web.Response:
+        try:
+            body = await _read_limited(request, inbound.max_body_bytes)
+            try:
+                message_id, timestamp = verify(inbound.secrets, request.headers, body, self.hub.clock.time(),
+                                               inbound.tolerance)
+            except SignatureError as err:
+                raise _Refused(401, err.code, str(err)) from None
+        except _Refused as refused:  # no agency proven: the source address's budget, not the agency's
+            refused.anonymous = True
+            wait = self.anonymous.take(request.remote or "unknown")
+            if wait > 0:
+                limited = _Refused(429, "rate_limited", "Too many unsigned or invalid requests from this "
+                                   "address", {hdrs.RETRY_AFTER: str(max(1, int(wait + 0.999)))})
+                limited.anonymous = True
+                raise limited from None
+            raise
         wait = self._buckets[inbound.webhook_id].take(self.hub.clock.monotonic())
         if wait > 0:
             raise _Refused(429, "rate_limited", f"Too many requests for webhook {inbound.webhook_id}",
                            {hdrs.RETRY_AFTER: str(max(1, int(wait + 0.999)))})
-        body = await _read_limited(request, inbound.max_body_bytes)
-        try:
-            message_id, timestamp = verify(inbound.secrets, request.headers, body, self.hub.clock.time(),
-                                           inbound.tolerance)
-        except SignatureError as err:
-            raise _Refused(401, err.code, str(err)) from None
         try:
             payload = loads_limited(body)
         except orjson.JSONDecodeError as err:

@@ -70,6 +70,7 @@ async def test_refusals_and_replays_go_to_the_audit_log(start_site: StartSite, r
     status, _reply = await site.api("POST", "/api/webhook/fire_brigade", token=False, data=body + b" ",
                                     headers=headers)
     assert status == 401
+    await fake_clock.async_advance(60)  # unsigned refusals are audited once a minute per address
     await site.hub.services.async_call("agency", "replay", {"agency_id": "fire_brigade"}, blocking=True)
     from hub.audit import get_audit
 
@@ -78,6 +79,7 @@ async def test_refusals_and_replays_go_to_the_audit_log(start_site: StartSite, r
     [refused] = await audit.async_query(action="webhook_refused")
     assert (refused["target"], refused["outcome"]) == ("webhook/fire_brigade", "refused")
     assert "invalid_signature" in orjson.dumps(refused).decode()
+    assert refused["data"]["count"] == 1
     [replay] = await audit.async_query(action="agency_replay")
     assert (replay["target"], replay["outcome"]) == ("agency/fire_brigade", "nothing")
     assert site.events["audit_event"].empty()  # the audit log took them
