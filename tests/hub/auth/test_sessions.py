@@ -140,6 +140,21 @@ async def test_throttle_forgives_after_a_quiet_window(fake_clock: FakeClock) -> 
     assert throttle.retry_after("a", None) == 0
 
 
+async def test_throttle_counts_attempts_before_their_check(fake_clock: FakeClock) -> None:
+    throttle = LoginThrottle(fake_clock, SessionConfig(account_max_failures=3, ip_max_failures=4, lockout=10))
+    assert [throttle.begin("a", "10.0.0.1") for _ in range(4)] == [0, 0, 0, 10]  # 3 in flight fill it
+    throttle.release("a", "10.0.0.1")  # one was not checked after all (the hash limiter was full)
+    assert throttle.begin("a", "10.0.0.1") == 0
+    assert throttle.record_failure("a", "10.0.0.1") == 0
+    assert throttle.record_failure("a", "10.0.0.1") == 0
+    assert throttle.record_failure("a", "10.0.0.1") == 10  # the third failure locks
+    assert throttle.begin("a", "10.0.0.9") == 10
+    assert throttle.begin("b", "10.0.0.1") == 0  # the address has 3 failures of 4
+    assert throttle.begin("c", "10.0.0.1") == 10  # ... and one attempt in flight
+    throttle.record_success("b", "10.0.0.1")
+    assert throttle.begin("c", "10.0.0.1") == 0  # a success gives the address its attempt back
+
+
 async def test_idle_timeout(manager: SessionManager, fake_clock: FakeClock, events: list[Event]) -> None:
     session, token = await manager.async_login("op1", PASSWORD)
     await fake_clock.async_advance(29 * 60)
