@@ -11,11 +11,15 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from hub.auth import passwords
 from hub.auth.users import add_user
 from hub.clock import FakeClock
 from hub.core import Hub
+from hub.http import HubHTTP
+from hub.http.const import KEY_HUB, KEY_USER
+from hub.http.websocket_api import ActiveConnection
 from hub.http.websocket_credentials import CLOSE_CREDENTIAL_ENDED
 
 from .conftest import Api, StartApi
@@ -94,3 +98,31 @@ async def test_disabling_or_removing_the_user_closes_its_token_websockets(
         await fake_clock.async_advance(1.0)
         await api.hub.async_block_till_done()
         await assert_closed_by_hub(ws)
+
+
+async def test_each_message_rechecks_the_credential_first(start_api: StartApi) -> None:
+    """The second line: a credential that ended without a push is caught by the next message."""
+    valid = [True]
+
+    async def socket(request: web.Request) -> web.WebSocketResponse:
+        wsock = web.WebSocketResponse()
+        await wsock.prepare(request)
+        connection = ActiveConnection(request[KEY_HUB], wsock, request[KEY_USER], credential=lambda: valid[0])
+        await connection.async_run()
+        connection.async_cleanup()
+        await connection.async_wait_closed()
+        await wsock.close()
+        return wsock
+
+    def add_route(http: HubHTTP) -> None:
+        http.app.router.add_get("/test/socket", socket)
+
+    api = await start_api(before_start=add_route)
+    async with api.session.ws_connect(api.url("/test/socket"),
+                                      headers={"Authorization": f"Bearer {api.token}"}) as ws:
+        await ws.send_json({"id": 1, "type": "ping"})
+        assert await receive(ws) == {"id": 1, "type": "pong"}
+        valid[0] = False
+        await ws.send_json({"id": 2, "type": "ping"})  # not answered: the socket closes instead
+        msg = await ws.receive(timeout=5)
+        assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, CLOSE_CREDENTIAL_ENDED)
