@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 import voluptuous as vol
 
+from hub.config.sections import automation_keys
 from hub.config.validation import validate
 from hub.config.yaml_loader import NodeDict, get_location
 from hub.exceptions import ConfigError
@@ -187,7 +188,7 @@ def _label(raw: Any, index: int, kind: str) -> str:
 def _automation_list(sections: Mapping[str, Any]) -> tuple[list[Any], list[str]]:
     items: list[Any] = []
     errors: list[str] = []
-    for key in ("automations", "automation"):
+    for key in automation_keys(sections):
         value = sections.get(key)
         if value is None:
             continue

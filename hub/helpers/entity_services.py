@@ -1,0 +1,58 @@
+"""Services that act on entities: `domain.service` with `entity_id`, dispatched to each Entity's method.
+
+`async_register_entity_service(hub, "counter", "increment", {}, "async_increment")` registers
+`counter.increment`; a call with `entity_id: [counter.a, counter.b]` awaits `async_increment(**data)`
+on both entities (data without `entity_id`), with the call's Context set on the entity first so the
+state it writes says who caused it. An entity id that is not an entity of that domain is refused
+with a clear error and no entity is touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+import voluptuous as vol
+
+from ..const import ATTR_ENTITY_ID
+from ..core import CALLBACK_TYPE, Hub, ServiceCall, callback
+from ..exceptions import ServiceValidationError
+from . import config_validation as cv
+from .entity import Entity
+from .entity_platform import get_entity
+
+__all__ = ["async_register_entity_service"]
+
+
+def _entity_schema(fields: Mapping[Any, Any] | vol.Schema) -> vol.Schema:
+    own: Mapping[Any, Any] = fields.schema if isinstance(fields, vol.Schema) else fields
+    return vol.Schema({vol.Required(ATTR_ENTITY_ID): cv.entity_ids, **own})
+
+
+@callback
+def async_register_entity_service(hub: Hub, domain: str, service: str,
+                                  fields: Mapping[Any, Any] | vol.Schema, method: str) -> CALLBACK_TYPE:
+    """Register `domain.service` calling `method(**data)` on each targeted entity; returns the remover."""
+
+    async def handle(call: ServiceCall) -> None:
+        data = dict(call.data)
+        entity_ids: list[str] = data.pop(ATTR_ENTITY_ID)
+        targets: list[Entity] = []
+        for entity_id in entity_ids:
+            entity = get_entity(call.hub, entity_id)
+            if entity is None or entity.domain != domain or not hasattr(entity, method):
+                raise ServiceValidationError(f"{domain}.{service}: {entity_id} is not a {domain} entity",
+                                             path=[ATTR_ENTITY_ID])
+            targets.append(entity)
+        results = []
+        for entity in targets:
+            entity.async_set_context(call.context)
+            result = getattr(entity, method)(**data)
+            if inspect.isawaitable(result):
+                results.append(result)
+        if results:
+            await asyncio.gather(*results)
+
+    return hub.services.async_register(domain, service, handle, _entity_schema(fields))
