@@ -315,3 +315,90 @@ async def test_timer_restored_across_restart(hub: Hub, calls: Calls, fake_clock:
     await fresh.async_block_till_done()
     assert [event.data["entity_id"] for event in finished] == ["timer.kept"]
     assert state(fresh, "timer.kept") == "idle"
+
+
+async def test_template_sensor(hub: Hub, calls: Calls) -> None:
+    await async_load_site(hub, """
+        template:
+          - sensor:
+              - name: Port gust ms
+                unit_of_measurement: m/s
+                state_class: measurement
+                state: "{{ (states('sensor.port_gust') | float(0) / 3.6) | round(1) }}"
+                availability: "{{ has_value('sensor.port_gust') }}"
+                attributes:
+                  source: "{{ state_attr('sensor.port_gust', 'station') }}"
+        automation:
+          - trigger:
+              - platform: numeric_state
+                entity_id: sensor.port_gust_ms
+                above: 20
+            action:
+              - service: test.record
+                data: {ms: "{{ trigger.to_state.state }}"}
+    """)
+    assert state(hub, "sensor.port_gust_ms") == "unavailable"
+    hub.states.async_set("sensor.port_gust", "36", {"station": "muelle"})
+    await hub.async_block_till_done()
+    gust = hub.states.get("sensor.port_gust_ms")
+    assert gust.state == "10.0"
+    assert gust.attributes["source"] == "muelle"
+    assert gust.attributes["unit_of_measurement"] == "m/s"
+    assert gust.attributes["state_class"] == "measurement"
+    hub.states.async_set("sensor.port_gust", "90", {"station": "muelle"})
+    await hub.async_block_till_done()
+    assert calls.data() == [{"ms": 25.0}]
+
+
+async def test_template_binary_sensor_delay(hub: Hub, fake_clock: FakeClock) -> None:
+    await async_load_site(hub, """
+        template:
+          binary_sensor:
+            - name: Levante gale
+              device_class: safety
+              state: "{{ states('sensor.gust') | float(0) > 70 }}"
+              delay_on: 30
+              delay_off: {minutes: 5}
+    """)
+    gale = "binary_sensor.levante_gale"
+    assert state(hub, gale) == "off"
+    hub.states.async_set("sensor.gust", "80")
+    await hub.async_block_till_done()
+    assert state(hub, gale) == "off"
+    await fake_clock.async_advance(31)
+    await hub.async_block_till_done()
+    assert state(hub, gale) == "on"
+    hub.states.async_set("sensor.gust", "50")
+    await fake_clock.async_advance(120)
+    hub.states.async_set("sensor.gust", "75")  # back over before delay_off: stays on
+    await fake_clock.async_advance(400)
+    await hub.async_block_till_done()
+    assert state(hub, gale) == "on"
+    assert hub.states.get(gale).attributes["device_class"] == "safety"
+
+
+async def test_template_trigger_based(hub: Hub, restart: Restart) -> None:
+    await async_load_site(hub, """
+        template:
+          - trigger:
+              - platform: event
+                event_type: plate_seen
+            condition:
+              - condition: template
+                value_template: "{{ trigger.event.data.camera != 'test' }}"
+            sensor:
+              - name: Last camera
+                state: "{{ trigger.event.data.camera }}"
+                attributes:
+                  lane: "{{ trigger.event.data.lane }}"
+    """)
+    assert state(hub, "sensor.last_camera") == "unknown"
+    hub.bus.async_fire("plate_seen", {"camera": "tarajal", "lane": 2})
+    await hub.async_block_till_done()
+    hub.bus.async_fire("plate_seen", {"camera": "test", "lane": 1})
+    await hub.async_block_till_done()
+    last = hub.states.get("sensor.last_camera")
+    assert (last.state, last.attributes["lane"]) == ("tarajal", 2)
+    fresh = await restart()
+    last = fresh.states.get("sensor.last_camera")
+    assert (last.state, last.attributes["lane"]) == ("tarajal", 2)
