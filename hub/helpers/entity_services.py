@@ -33,21 +33,37 @@ def _entity_schema(fields: Mapping[Any, Any] | vol.Schema) -> vol.Schema:
 
 @callback
 def async_register_entity_service(hub: Hub, domain: str, service: str,
-                                  fields: Mapping[Any, Any] | vol.Schema, method: str) -> CALLBACK_TYPE:
-    """Register `domain.service` calling `method(**data)` on each targeted entity; returns the remover."""
+                                  fields: Mapping[Any, Any] | vol.Schema, method: str, *,
+                                  inline: bool = False) -> CALLBACK_TYPE:
+    """Register `domain.service` calling `method(**data)` on each targeted entity; returns the remover.
 
-    async def handle(call: ServiceCall) -> None:
+    With `inline`, the methods are @callback functions (loop-only, nothing awaited) and so is the
+    service: an automation calls it in its own frame, without moving its run into a task.
+    """
+
+    def targets(call: ServiceCall) -> tuple[list[Entity], dict[str, Any]]:
         data = dict(call.data)
         entity_ids: list[str] = data.pop(ATTR_ENTITY_ID)
-        targets: list[Entity] = []
+        found: list[Entity] = []
         for entity_id in entity_ids:
             entity = get_entity(call.hub, entity_id)
             if entity is None or entity.domain != domain or not hasattr(entity, method):
                 raise ServiceValidationError(f"{domain}.{service}: {entity_id} is not a {domain} entity",
                                              path=[ATTR_ENTITY_ID])
-            targets.append(entity)
+            found.append(entity)
+        return found, data
+
+    @callback
+    def handle_inline(call: ServiceCall) -> None:
+        entities, data = targets(call)
+        for entity in entities:
+            entity.async_set_context(call.context)
+            getattr(entity, method)(**data)
+
+    async def handle(call: ServiceCall) -> None:
+        entities, data = targets(call)
         results = []
-        for entity in targets:
+        for entity in entities:
             entity.async_set_context(call.context)
             result = getattr(entity, method)(**data)
             if inspect.isawaitable(result):
@@ -55,4 +71,5 @@ def async_register_entity_service(hub: Hub, domain: str, service: str,
         if results:
             await asyncio.gather(*results)
 
-    return hub.services.async_register(domain, service, handle, _entity_schema(fields))
+    return hub.services.async_register(domain, service, handle_inline if inline else handle,
+                                       _entity_schema(fields))

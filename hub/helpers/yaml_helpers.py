@@ -50,7 +50,10 @@ def helpers_config_schema(item_schema: Callable[[Any], Any]) -> Callable[[Any], 
 
 
 class HelperEntity(RestoreEntity):
-    """One helper: `key` is its object id, `config` its validated settings."""
+    """One helper: `key` is its object id, `config` its validated settings.
+
+    Service methods are @callback functions (nothing to await): the services run inline.
+    """
 
     def __init__(self, key: str, config: Mapping[str, Any]) -> None:
         self._config = config
@@ -74,7 +77,7 @@ async def async_setup_helpers(hub: Hub, domain: str, config: Mapping[str, Any],
     """Add one entity per key and register the domain's services."""
     removers = hub.data.setdefault(_REMOVERS, {}).setdefault(domain, [])
     for service, fields, method in services:
-        removers.append(async_register_entity_service(hub, domain, service, fields, method))
+        removers.append(async_register_entity_service(hub, domain, service, fields, method, inline=True))
     await async_add_entities(hub, domain, [factory(key, item) for key, item in config.items()])
     return True
 

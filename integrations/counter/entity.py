@@ -7,6 +7,7 @@ from typing import Any
 
 import voluptuous as vol
 
+from hub.core import callback
 from hub.exceptions import ServiceValidationError
 from hub.helpers import config_validation as cv
 from hub.helpers.yaml_helpers import BASE_HELPER_FIELDS, HelperEntity, ServiceSpec
@@ -75,19 +76,23 @@ class Counter(HelperEntity):
         self._attr_state = self._clamp(value)
         self.async_write_state()
 
-    async def async_increment(self) -> None:
+    @callback
+    def async_increment(self) -> None:
         """Add `step` (up to `maximum`)."""
         self._set(self._attr_state + self._step)
 
-    async def async_decrement(self) -> None:
+    @callback
+    def async_decrement(self) -> None:
         """Take `step` (down to `minimum`)."""
         self._set(self._attr_state - self._step)
 
-    async def async_reset(self) -> None:
+    @callback
+    def async_reset(self) -> None:
         """Back to `initial`."""
         self._set(self._config[CONF_INITIAL])
 
-    async def async_set_value(self, value: int) -> None:
+    @callback
+    def async_set_value(self, value: int) -> None:
         """Set the count (refused outside minimum..maximum, as in Home Assistant)."""
         if self._clamp(value) != value:
             raise ServiceValidationError(

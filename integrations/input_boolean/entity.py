@@ -7,6 +7,7 @@ from typing import Any
 
 import voluptuous as vol
 
+from hub.core import callback
 from hub.helpers import config_validation as cv
 from hub.helpers.yaml_helpers import BASE_HELPER_FIELDS, HelperEntity, ServiceSpec
 
@@ -39,17 +40,20 @@ class InputBoolean(HelperEntity):
         if self._config.get(CONF_INITIAL) is None and last is not None:
             self._attr_state = last.state == "on"
 
-    async def async_turn_on(self) -> None:
+    @callback
+    def async_turn_on(self) -> None:
         """Turn on."""
         self._attr_state = True
         self.async_write_state()
 
-    async def async_turn_off(self) -> None:
+    @callback
+    def async_turn_off(self) -> None:
         """Turn off."""
         self._attr_state = False
         self.async_write_state()
 
-    async def async_toggle(self) -> None:
+    @callback
+    def async_toggle(self) -> None:
         """Flip."""
         self._attr_state = not self._attr_state
         self.async_write_state()

@@ -7,6 +7,7 @@ from typing import Any
 
 import voluptuous as vol
 
+from hub.core import callback
 from hub.helpers.yaml_helpers import BASE_HELPER_FIELDS, HelperEntity, ServiceSpec
 
 from .const import DOMAIN
@@ -34,7 +35,8 @@ class InputButton(HelperEntity):
         if last is not None and last.state not in ("unknown", "unavailable"):
             self._attr_state = last.state
 
-    async def async_press(self) -> None:
+    @callback
+    def async_press(self) -> None:
         """Record a press now (on the hub clock)."""
         self._attr_state = self.hub.clock.now().isoformat()
         self.async_write_state()

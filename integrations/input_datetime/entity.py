@@ -8,6 +8,7 @@ from typing import Any
 
 import voluptuous as vol
 
+from hub.core import callback
 from hub.exceptions import ServiceValidationError
 from hub.helpers import config_validation as cv
 from hub.helpers.yaml_helpers import BASE_HELPER_FIELDS, HelperEntity, ServiceSpec
@@ -121,7 +122,8 @@ class InputDatetime(HelperEntity):
         except vol.Invalid:
             return
 
-    async def async_set_datetime(self, date: Any = None, time: Any = None, datetime: Any = None,
+    @callback
+    def async_set_datetime(self, date: Any = None, time: Any = None, datetime: Any = None,
                                  timestamp: float | None = None) -> None:
         """Set from `date`, `time`, `datetime` or `timestamp` (the site's local time)."""
         try:

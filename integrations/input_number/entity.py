@@ -7,6 +7,7 @@ from typing import Any
 
 import voluptuous as vol
 
+from hub.core import callback
 from hub.exceptions import ServiceValidationError
 from hub.helpers import config_validation as cv
 from hub.helpers.yaml_helpers import BASE_HELPER_FIELDS, HelperEntity, ServiceSpec
@@ -73,7 +74,8 @@ class InputNumber(HelperEntity):
         if self._min <= value <= self._max:
             self._attr_state = value
 
-    async def async_set_value(self, value: float) -> None:
+    @callback
+    def async_set_value(self, value: float) -> None:
         """Set a value between min and max (refused otherwise, as in Home Assistant)."""
         if not self._min <= value <= self._max:
             raise ServiceValidationError(
@@ -81,12 +83,14 @@ class InputNumber(HelperEntity):
         self._attr_state = value
         self.async_write_state()
 
-    async def async_increment(self) -> None:
+    @callback
+    def async_increment(self) -> None:
         """Add one step, up to max."""
         self._attr_state = min(self._max, self._attr_state + self._step)
         self.async_write_state()
 
-    async def async_decrement(self) -> None:
+    @callback
+    def async_decrement(self) -> None:
         """Take one step, down to min."""
         self._attr_state = max(self._min, self._attr_state - self._step)
         self.async_write_state()

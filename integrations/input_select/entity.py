@@ -7,6 +7,7 @@ from typing import Any
 
 import voluptuous as vol
 
+from hub.core import callback
 from hub.exceptions import ServiceValidationError
 from hub.helpers import config_validation as cv
 from hub.helpers.yaml_helpers import BASE_HELPER_FIELDS, HelperEntity, ServiceSpec
@@ -73,7 +74,8 @@ class InputSelect(HelperEntity):
         self._attr_state = option
         self.async_write_state()
 
-    async def async_select_option(self, option: str) -> None:
+    @callback
+    def async_select_option(self, option: str) -> None:
         """Select `option` (refused when it is not one of the options)."""
         if option not in self._options:
             raise ServiceValidationError(f"{self.entity_id}: {option!r} is not one of {self._options}",
@@ -86,23 +88,28 @@ class InputSelect(HelperEntity):
             index %= len(self._options)
         self._select(self._options[max(0, min(index, len(self._options) - 1))])
 
-    async def async_select_next(self, cycle: bool = True) -> None:
+    @callback
+    def async_select_next(self, cycle: bool = True) -> None:
         """The next option (wrapping round when `cycle`)."""
         self._step(1, cycle)
 
-    async def async_select_previous(self, cycle: bool = True) -> None:
+    @callback
+    def async_select_previous(self, cycle: bool = True) -> None:
         """The previous option (wrapping round when `cycle`)."""
         self._step(-1, cycle)
 
-    async def async_select_first(self) -> None:
+    @callback
+    def async_select_first(self) -> None:
         """The first option."""
         self._select(self._options[0])
 
-    async def async_select_last(self) -> None:
+    @callback
+    def async_select_last(self) -> None:
         """The last option."""
         self._select(self._options[-1])
 
-    async def async_set_options(self, options: list[str]) -> None:
+    @callback
+    def async_set_options(self, options: list[str]) -> None:
         """Replace the options; the current one stays if still present, else the first is selected."""
         self._options = list(options)
         self._select(self._attr_state if self._attr_state in self._options else self._options[0])

@@ -8,6 +8,7 @@ from typing import Any
 
 import voluptuous as vol
 
+from hub.core import callback
 from hub.exceptions import ServiceValidationError
 from hub.helpers import config_validation as cv
 from hub.helpers.yaml_helpers import BASE_HELPER_FIELDS, HelperEntity, ServiceSpec
@@ -74,7 +75,8 @@ class InputText(HelperEntity):
             if self._problem(last.state) is None:
                 self._attr_state = last.state
 
-    async def async_set_value(self, value: str) -> None:
+    @callback
+    def async_set_value(self, value: str) -> None:
         """Set the text (refused when too short, too long or not matching the pattern)."""
         problem = self._problem(value)
         if problem is not None:

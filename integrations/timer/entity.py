@@ -111,7 +111,8 @@ class Timer(HelperEntity):
     def _fire(self, event_type: str, **data: Any) -> None:
         self.hub.bus.async_fire(event_type, {"entity_id": self.entity_id, **data}, context=self._context)
 
-    async def async_start(self, duration: timedelta | None = None) -> None:
+    @callback
+    def async_start(self, duration: timedelta | None = None) -> None:
         """Start (or restart, or resume when paused) the countdown; `duration` replaces the configured one."""
         self._cancel_listener()
         event = EVENT_TIMER_RESTARTED if self._attr_state in (STATUS_ACTIVE, STATUS_PAUSED) else EVENT_TIMER_STARTED
@@ -131,7 +132,8 @@ class Timer(HelperEntity):
         self._fire(event_type, **data)
         self._context = None
 
-    async def async_pause(self) -> None:
+    @callback
+    def async_pause(self) -> None:
         """Stop counting; `remaining` is kept for the next start."""
         if self._attr_state != STATUS_ACTIVE or self._end is None:
             return
@@ -141,20 +143,23 @@ class Timer(HelperEntity):
         self._attr_state = STATUS_PAUSED
         self._write_and_fire(EVENT_TIMER_PAUSED)
 
-    async def async_cancel(self) -> None:
+    @callback
+    def async_cancel(self) -> None:
         """Back to idle without finishing."""
         if self._attr_state == STATUS_IDLE:
             return
         self._reset()
         self._write_and_fire(EVENT_TIMER_CANCELLED)
 
-    async def async_finish(self) -> None:
+    @callback
+    def async_finish(self) -> None:
         """Finish now (fires timer.finished)."""
         if self._attr_state == STATUS_IDLE:
             return
         self._finish()
 
-    async def async_change(self, duration: timedelta) -> None:
+    @callback
+    def async_change(self, duration: timedelta) -> None:
         """Add `duration` (negative to take away) to an active timer, never past its running duration."""
         if self._attr_state != STATUS_ACTIVE or self._end is None:
             raise ServiceValidationError(f"{self.entity_id}: only an active timer can be changed")
