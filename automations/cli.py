@@ -33,7 +33,7 @@ def _cmd_blueprint_import(args: argparse.Namespace) -> int:
 def _cmd_import_ha(args: argparse.Namespace) -> int:
     from .import_ha import run_import
 
-    return run_import(args.path, args.config, write=not args.dry_run, out=sys.stdout)
+    return run_import(args.path, args.config, write_files=not args.dry_run, out=sys.stdout)
 
 
 def add_automation_cli(sub: Any) -> None:
