@@ -100,3 +100,47 @@ def test_package_conflict_is_reported_with_both_places(config_dir) -> None:  # t
     assert "packages/a.yaml:2: [package a] 'input_boolean'" in conflict
     assert "configuration.yaml:5" in conflict
     assert any("packages/a.yaml:4" in line and "core section" in line for line in errors)
+
+
+async def test_yaml_tags(hub: Hub, calls: Calls, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every Home Assistant YAML tag, as Home Assistant configurations use them."""
+    site = hub.config_dir
+    monkeypatch.setenv("HACHO_TEST_GUST_MAX", "150")
+    write(site, "secrets.yaml", "panel_note: HOLA\n")
+    write(site, "booleans/a.yaml", "night_mode:\nport_closed:\n")
+    write(site, "booleans/b.yaml", "gale:\n")
+    write(site, "counters/ramming.yaml", "initial: 3\n")
+    write(site, "autos/one.yaml", """
+        alias: From include_dir_list
+        trigger: {platform: event, event_type: go}
+        action: {service: test.record, data: {tag: dir_list}}
+    """)
+    write(site, "more/two.yaml", """
+        - alias: From include_dir_merge_list
+          trigger: {platform: event, event_type: go}
+          action: {service: test.record, data: {tag: dir_merge_list}}
+    """)
+    write(site, "scripts.yaml", "noop:\n  sequence: []\n")
+    await async_load_site(hub, """
+        input_boolean: !include_dir_merge_named booleans
+        counter: !include_dir_named counters
+        input_text:
+          panel_note:
+            initial: !secret panel_note
+        input_number:
+          gust:
+            min: 0
+            max: !env_var HACHO_TEST_GUST_MAX
+        script: !include scripts.yaml
+        automation: !include_dir_list autos
+        automation 2: !include_dir_merge_list more
+    """)
+    assert {s.entity_id for s in hub.states.async_all("input_boolean")} == {
+        "input_boolean.night_mode", "input_boolean.port_closed", "input_boolean.gale"}
+    assert hub.states.get("counter.ramming").state == "3"
+    assert hub.states.get("input_text.panel_note").state == "HOLA"
+    assert hub.states.get("input_number.gust").attributes["max"] == 150
+    assert hub.states.get("script.noop") is not None
+    hub.bus.async_fire("go")
+    await hub.async_block_till_done()
+    assert sorted(call["tag"] for call in calls.data()) == ["dir_list", "dir_merge_list"]
