@@ -129,6 +129,8 @@ def classify(raw: Any, kind: str, name: str, ha_dir: Path | None,
         if domain in CORE_SERVICE_DOMAINS or domain in configured:
             continue
         providers = SERVICE_PROVIDERS.get(domain, (domain,) if domain in provided else ())
+        if configured.intersection(providers):
+            continue
         if providers:
             needs.add(" or ".join(providers))
         else:

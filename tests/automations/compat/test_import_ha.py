@@ -112,3 +112,14 @@ async def test_imported_household_automation_runs(hub: Hub) -> None:
     hub.states.async_set("sensor.days_after_mopping", "7")
     await hub.async_block_till_done()
     assert hub.states.get("input_boolean.task_notify").state == "on"
+
+
+def test_import_into_the_ceuta_site_dry_run(capsys: pytest.CaptureFixture[str]) -> None:
+    """Ceuta configures mqtt and modbus, so the airco automation's switch.turn_off loads there as it is."""
+    ceuta = Path(__file__).parents[3] / "config" / "ceuta"
+    before = sorted(p.name for p in (ceuta / "automations").iterdir())
+    assert main(["import-ha", str(STUDENT), "-c", str(ceuta), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "automations: 9: 1 load as they are, 2 map to Hacho integrations, 6 have no counterpart" in out
+    assert "[loads] automation '[House] - Airco off on windows open'" in out
+    assert sorted(p.name for p in (ceuta / "automations").iterdir()) == before
