@@ -8,7 +8,7 @@ their last state across restarts, as in Home Assistant.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from automations.template import Template, render_complex
@@ -40,6 +40,27 @@ def _truthy(value: Any) -> bool:
         return float(text) != 0
     except ValueError:
         return False
+
+
+class _This(Mapping[str, Any]):
+    """The variables of a state-based template entity's renders: `this`, its current State."""
+
+    __slots__ = ("_entity",)
+
+    def __init__(self, entity: TemplateEntity) -> None:
+        self._entity = entity
+
+    def __getitem__(self, key: str) -> Any:
+        if key != "this":
+            raise KeyError(key)
+        entity = self._entity
+        return entity.hub.states.get(entity.entity_id) if entity.entity_id else None
+
+    def __iter__(self) -> Iterator[str]:
+        yield "this"
+
+    def __len__(self) -> int:
+        return 1
 
 
 class TemplateEntity(RestoreEntity):
@@ -133,7 +154,7 @@ class TemplateEntity(RestoreEntity):
             self._apply(key, result, error)
             self._write_results()
 
-        tracker = TemplateTracker(self.hub, template, None, on_result)
+        tracker = TemplateTracker(self.hub, template, _This(self), on_result)
         result, error = tracker.async_start()
         self._apply(key, result, error)
         self.async_on_remove(tracker.async_stop)
@@ -142,7 +163,8 @@ class TemplateEntity(RestoreEntity):
 
     @callback
     def async_render_triggered(self, variables: Mapping[str, Any]) -> None:
-        """Render every template with the trigger's variables and write the result."""
+        """Render every template with the trigger's variables (and `this`) and write the result."""
+        variables = {**variables, "this": self.hub.states.get(self.entity_id)}
         self._results = {}
         for key, template in self._templates().items():
             try:

@@ -391,6 +391,7 @@ async def test_template_trigger_based(hub: Hub, restart: Restart) -> None:
                 state: "{{ trigger.event.data.camera }}"
                 attributes:
                   lane: "{{ trigger.event.data.lane }}"
+                  seen: "{{ (this.attributes.seen | default(0)) + 1 }}"
     """)
     assert state(hub, "sensor.last_camera") == "unknown"
     hub.bus.async_fire("plate_seen", {"camera": "tarajal", "lane": 2})
@@ -398,7 +399,7 @@ async def test_template_trigger_based(hub: Hub, restart: Restart) -> None:
     hub.bus.async_fire("plate_seen", {"camera": "test", "lane": 1})
     await hub.async_block_till_done()
     last = hub.states.get("sensor.last_camera")
-    assert (last.state, last.attributes["lane"]) == ("tarajal", 2)
+    assert (last.state, last.attributes["lane"], last.attributes["seen"]) == ("tarajal", 2, 1)
     fresh = await restart()
     last = fresh.states.get("sensor.last_camera")
     assert (last.state, last.attributes["lane"]) == ("tarajal", 2)
