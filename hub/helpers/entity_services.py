@@ -1,10 +1,10 @@
 """Services that act on entities: `domain.service` with `entity_id`, dispatched to each Entity's method.
 
 `async_register_entity_service(hub, "counter", "increment", {}, "async_increment")` registers
-`counter.increment`; a call with `entity_id: [counter.a, counter.b]` awaits `async_increment(**data)`
-on both entities (data without `entity_id`), with the call's Context set on the entity first so the
-state it writes says who caused it. An entity id that is not an entity of that domain is refused
-with a clear error and no entity is touched.
+`counter.increment`; a call with `entity_id: [counter.a, counter.b]` (or `all`) awaits
+`async_increment(**data)` on those entities (data without `entity_id`), with the call's Context set
+on each entity first so the state it writes says who caused it. An entity id that is not an entity
+of that domain is refused with a clear error and no entity is touched.
 """
 
 from __future__ import annotations
@@ -21,14 +21,24 @@ from ..core import CALLBACK_TYPE, Hub, ServiceCall, callback
 from ..exceptions import ServiceValidationError
 from . import config_validation as cv
 from .entity import Entity
-from .entity_platform import get_entity
+from .entity_platform import async_entities, get_entity
 
-__all__ = ["async_register_entity_service"]
+__all__ = ["ENTITY_MATCH_ALL", "async_register_entity_service"]
+
+
+ENTITY_MATCH_ALL = "all"
+
+
+def _entity_ids_or_all(value: Any) -> list[str] | str:
+    """Entity ids, or `all` (every entity of the domain), as Home Assistant accepts."""
+    if isinstance(value, str) and value.strip().lower() == ENTITY_MATCH_ALL:
+        return ENTITY_MATCH_ALL
+    return cv.entity_ids(value)
 
 
 def _entity_schema(fields: Mapping[Any, Any] | vol.Schema) -> vol.Schema:
     own: Mapping[Any, Any] = fields.schema if isinstance(fields, vol.Schema) else fields
-    return vol.Schema({vol.Required(ATTR_ENTITY_ID): cv.entity_ids, **own})
+    return vol.Schema({vol.Required(ATTR_ENTITY_ID): _entity_ids_or_all, **own})
 
 
 @callback
@@ -43,7 +53,9 @@ def async_register_entity_service(hub: Hub, domain: str, service: str,
 
     def targets(call: ServiceCall) -> tuple[list[Entity], dict[str, Any]]:
         data = dict(call.data)
-        entity_ids: list[str] = data.pop(ATTR_ENTITY_ID)
+        entity_ids: list[str] | str = data.pop(ATTR_ENTITY_ID)
+        if entity_ids == ENTITY_MATCH_ALL:
+            return [e for e in async_entities(call.hub) if e.domain == domain and hasattr(e, method)], data
         found: list[Entity] = []
         for entity_id in entity_ids:
             entity = get_entity(call.hub, entity_id)

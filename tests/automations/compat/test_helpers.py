@@ -80,7 +80,8 @@ async def test_input_boolean_restored_unless_initial(hub: Hub, restart: Restart)
           forced:
             initial: false
     """)
-    await call(hub, "input_boolean.turn_on", entity_id="input_boolean.remembered, input_boolean.forced")
+    await call(hub, "input_boolean.turn_on", entity_id="all")
+    assert state(hub, "input_boolean.forced") == "on"
     fresh = await restart()
     assert state(fresh, "input_boolean.remembered") == "on"
     assert state(fresh, "input_boolean.forced") == "off"
