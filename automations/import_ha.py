@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -47,6 +47,7 @@ SERVICE_PROVIDERS: dict[str, tuple[str, ...]] = {
 HELPER_DOMAINS = ("input_boolean", "input_number", "input_select", "input_text", "input_datetime",
                   "input_button", "counter", "timer")
 _SERVICE_KEYS = ("action", "service")
+_SCRIPT_SERVICES = frozenset({"turn_on", "turn_off", "toggle", "reload"})
 _HELPER_ENTITY = re.compile(r"\b(" + "|".join(HELPER_DOMAINS) + r")\.([a-z0-9_]+)")
 
 
@@ -95,14 +96,18 @@ def _where(raw: Any) -> str:
 
 
 def _available_domains(site: Path) -> tuple[set[str], set[str]]:
-    """(domains configured in the site, domains a Hacho integration could provide)."""
+    """(domains configured in the site with `script.<name>` of its scripts, domains Hacho integrations provide)."""
     from hub.config.core import load_configuration
     from hub.loader import discover_integrations
 
+    config: Mapping[Any, Any]
     try:
-        configured = set(map(str, load_configuration(site)))
+        config = load_configuration(site)
     except ConfigError:
-        configured = set()
+        config = {}
+    configured = set(map(str, config))
+    scripts = config.get("script")
+    configured.update(f"script.{name}" for name in (scripts if isinstance(scripts, dict) else ()))
     integrations, _ = discover_integrations(site)
     return configured, set(integrations)
 
@@ -125,7 +130,10 @@ def classify(raw: Any, kind: str, name: str, ha_dir: Path | None,
     needs: set[str] = set()
     missing: list[str] = []
     for service in sorted(set(_services(plain(raw) if kind == "script" else plain(config)))):
-        domain = service.partition(".")[0]
+        domain, _, name = service.partition(".")
+        if domain == "script" and name not in _SCRIPT_SERVICES and service not in configured:
+            needs.add(f"script '{name}'")
+            continue
         if domain in CORE_SERVICE_DOMAINS or domain in configured:
             continue
         providers = SERVICE_PROVIDERS.get(domain, (domain,) if domain in provided else ())
@@ -172,6 +180,10 @@ def collect(path: Path, site: Path) -> ImportReport:
     report = ImportReport()
     ha_dir = path if path.is_dir() else None
     configured, provided = _available_domains(site)
+    scripts_file = path / "scripts.yaml" if ha_dir is not None else None
+    scripts = load_yaml(scripts_file) if scripts_file is not None and scripts_file.is_file() else None
+    if isinstance(scripts, dict):  # the scripts imported with the automations count as defined
+        configured.update(f"script.{name}" for name in scripts)
     for file in _automation_files(path):
         try:
             items = _load_list(file)
@@ -181,10 +193,8 @@ def collect(path: Path, site: Path) -> ImportReport:
         for index, raw in enumerate(items):
             name = str(raw.get("alias") or raw.get("id") or f"#{index + 1}") if isinstance(raw, dict) else "?"
             report.verdicts.append(classify(raw, "automation", name, ha_dir, configured, provided))
-    scripts_file = path / "scripts.yaml" if ha_dir is not None else None
-    if scripts_file is not None and scripts_file.is_file():
-        scripts = load_yaml(scripts_file)
-        for name, raw in (scripts.items() if isinstance(scripts, dict) else []):
+    if isinstance(scripts, dict):
+        for name, raw in scripts.items():
             report.verdicts.append(classify(raw, "script", str(name), ha_dir, configured, provided))
     return report
 

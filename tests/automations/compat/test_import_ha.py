@@ -122,4 +122,5 @@ def test_import_into_the_ceuta_site_dry_run(capsys: pytest.CaptureFixture[str]) 
     out = capsys.readouterr().out
     assert "automations: 9: 1 load as they are, 2 map to Hacho integrations, 6 have no counterpart" in out
     assert "[loads] automation '[House] - Airco off on windows open'" in out
+    assert "configure input_boolean, script 'wake_up' in the site" in out  # Ceuta has no such script
     assert sorted(p.name for p in (ceuta / "automations").iterdir()) == before
