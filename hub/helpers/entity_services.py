@@ -60,7 +60,7 @@ def async_register_entity_service(hub: Hub, domain: str, service: str,
         for entity_id in entity_ids:
             entity = get_entity(call.hub, entity_id)
             if entity is None or entity.domain != domain or not hasattr(entity, method):
-                raise ServiceValidationError(f"{domain}.{service}: {entity_id} is not a {domain} entity",
+                raise ServiceValidationError(f"{domain}.{service}: there is no {domain} entity {entity_id}",
                                              path=[ATTR_ENTITY_ID])
             found.append(entity)
         return found, data
