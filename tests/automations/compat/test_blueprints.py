@@ -180,3 +180,78 @@ def test_blueprint_import_cli(config_dir: Path, capsys: pytest.CaptureFixture[st
     not_blueprint = write(config_dir, "x.yaml", "automation: []\n")
     assert main(["blueprint", "import", str(not_blueprint), "-c", str(config_dir)]) == 1
     assert "not a blueprint" in capsys.readouterr().err
+
+
+_SELECTOR_BLUEPRINT = """
+    blueprint:
+      name: Timed steps
+      domain: automation
+      input:
+        at:
+          selector: {time: {}}
+        enabled:
+          default: true
+          selector: {boolean: {}}
+        level:
+          selector: {select: {options: [{label: Low, value: low}, {label: High, value: high}]}}
+        steps:
+          selector: {action: {}}
+    variables:
+      enabled: !input enabled
+      level: !input level
+    triggers:
+      - trigger: time
+        at: !input at
+    conditions:
+      - condition: template
+        value_template: "{{ enabled }}"
+    actions: !input steps
+"""
+
+
+async def test_blueprint_action_and_selector_inputs(hub: Hub, calls: list[ServiceCall],
+                                                    fake_clock: FakeClock) -> None:
+    write(hub.config_dir, "blueprints/automation/timed.yaml", _SELECTOR_BLUEPRINT)
+    await async_load_site(hub, """
+        automation:
+          - alias: Five past
+            use_blueprint:
+              path: timed.yaml
+              input:
+                at: "12:05"
+                level: high
+                steps:
+                  - service: test.record
+                    data: {level: "{{ level }}"}
+          - alias: Switched off
+            use_blueprint:
+              path: timed.yaml
+              input:
+                at: "12:05"
+                enabled: false
+                level: low
+                steps: {service: test.record, data: {level: off}}
+    """)
+    await fake_clock.async_advance(300)
+    await hub.async_block_till_done()
+    assert [dict(call.data) for call in calls] == [{"level": "high"}]
+
+
+def test_blueprint_selector_errors(config_dir: Path) -> None:
+    write(config_dir, "blueprints/automation/timed.yaml", _SELECTOR_BLUEPRINT)
+    write(config_dir, "configuration.yaml", """
+        automation:
+          - alias: Bad values
+            use_blueprint:
+              path: timed.yaml
+              input:
+                at: "25:00"
+                enabled: maybe
+                level: medium
+                steps: 3
+    """)
+    errors = "\n".join(check_config(config_dir))
+    assert "input 'at': expected a time of day 'HH:MM' or 'HH:MM:SS'" in errors
+    assert "input 'enabled': " in errors
+    assert "input 'level': expected one of low, high, got 'medium'" in errors
+    assert "input 'steps': expected a list of steps" in errors
