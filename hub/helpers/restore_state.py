@@ -4,7 +4,8 @@ A `RestoreEntity` reads what it last wrote with `await self.async_get_last_state
 data with `async_get_last_extra_data()`) in `async_added_to_hub`. Every state it writes is kept in
 memory and saved to `.storage/core.restore_state` within a second and on `hub_final_write`, so a
 clean stop loses nothing and a crash loses at most the last second. States of entities that are not
-loaded now are kept, so an integration that fails once does not lose its helpers' values.
+loaded now are kept for a week (as Home Assistant does), so an integration that fails once does not
+lose its helpers' values, and a helper deleted from the configuration is forgotten in the end.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ _LOGGER = logging.getLogger(__name__)
 STORAGE_KEY = "core.restore_state"
 STORAGE_VERSION = 1
 SAVE_DELAY = 1.0
+KEEP_UNLOADED_S = 7 * 24 * 3600  # how long the state of an entity that is not loaded is kept
 
 
 class StoredState(dict[str, Any]):
-    """What was saved for one entity: `state`, `attributes`, `last_changed` (ts) and `extra` data."""
+    """What was saved for one entity: `state`, `attributes`, `last_changed` (ts), `extra` data, `saved` (ts)."""
 
 
 class RestoreStateData:
@@ -37,6 +39,7 @@ class RestoreStateData:
         self.hub = hub
         self.store: Store[dict[str, StoredState]] = Store(hub, STORAGE_KEY, STORAGE_VERSION)
         self.states: dict[str, StoredState] = {}
+        self.live: set[str] = set()  # entity ids of the restore entities loaded now
         self._loaded = False
 
     async def async_load(self) -> None:
@@ -61,6 +64,10 @@ class RestoreStateData:
         self.store.async_delay_save(self._dump, SAVE_DELAY)
 
     def _dump(self) -> dict[str, StoredState]:
+        cutoff = self.hub.clock.time() - KEEP_UNLOADED_S
+        for entity_id in [eid for eid, stored in self.states.items()
+                          if eid not in self.live and float(stored.get("saved") or 0) < cutoff]:
+            del self.states[entity_id]
         return dict(self.states)
 
 
@@ -115,9 +122,14 @@ class RestoreEntity(Entity):
             return
         data.async_remember(self.entity_id, StoredState(
             state=state.state, attributes=dict(state.attributes), last_changed=state.last_changed_ts,
-            extra=self.extra_restore_data,
+            extra=self.extra_restore_data, saved=self.hub.clock.time(),
         ))
 
     async def async_added_to_hub(self) -> None:
         """Load the saved states before the first write (subclasses call super first)."""
         await self._async_stored()
+        data = self._restore_data
+        if data is not None:
+            entity_id = self.entity_id
+            data.live.add(entity_id)
+            self.async_on_remove(lambda: data.live.discard(entity_id))
