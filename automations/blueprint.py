@@ -185,6 +185,17 @@ def _substitute(value: Any, values: dict[str, Any]) -> Any:
     return value
 
 
+def _first_input(value: Any) -> Input | None:
+    if isinstance(value, Input):
+        return value
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for item in items:
+        found = _first_input(item)
+        if found is not None:
+            return found
+    return None
+
+
 def _config_dir_of(raw: Any) -> Path | None:
     location = get_location(raw)
     if location is None:
@@ -201,6 +212,10 @@ def expand_blueprint(raw: Any, label: str, config_dir: Path | None = None) -> An
     Returns `raw` unchanged when it uses no blueprint. Raises BlueprintError listing every problem.
     """
     if not isinstance(raw, dict) or USE_BLUEPRINT not in raw:
+        stray = _first_input(raw)
+        if stray is not None:
+            raise BlueprintError(f"{_where(stray)}[{label}] `!input {stray.name}` outside a blueprint "
+                                 "(only blueprint files take inputs; use `use_blueprint:`)")
         return raw
     use = validate(USE_BLUEPRINT_SCHEMA, raw[USE_BLUEPRINT], label)
     config_dir = config_dir or _config_dir_of(raw)

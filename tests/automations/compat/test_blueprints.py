@@ -255,3 +255,17 @@ def test_blueprint_selector_errors(config_dir: Path) -> None:
     assert "input 'enabled': " in errors
     assert "input 'level': expected one of low, high, got 'medium'" in errors
     assert "input 'steps': expected a list of steps" in errors
+
+
+def test_input_outside_a_blueprint_is_a_clear_error(config_dir: Path) -> None:
+    write(config_dir, "configuration.yaml", """
+        automation:
+          - alias: Pasted from a blueprint
+            trigger:
+              - platform: state
+                entity_id: !input motion_entity
+            action: []
+    """)
+    assert check_config(config_dir) == [
+        f"{config_dir / 'configuration.yaml'}:6: [automation 'Pasted from a blueprint'] `!input motion_entity` "
+        "outside a blueprint (only blueprint files take inputs; use `use_blueprint:`)"]
