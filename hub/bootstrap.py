@@ -108,6 +108,9 @@ def check_config(config_dir: Path) -> list[str]:
 
             close = difflib.get_close_matches(str(domain), list(integrations), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
+            if domain == "homeassistant":
+                hint = (" (Hacho's core section is `hub:`: name, latitude, longitude, time_zone...;"
+                        " packages work in either)")
             errors.append(f"{_where(loaded.raw, domain)}No integration named '{domain}'{hint}")
             continue
         for dep in integration.manifest.dependencies:

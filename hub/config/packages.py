@@ -1,7 +1,7 @@
 """Home Assistant packages: `hub: packages:` folds each package's sections into configuration.yaml.
 
     hub:
-      packages: !include_dir_named packages/     # or {name: {domain: config, ...}}
+      packages: !include_dir_named packages/     # or {name: {domain: config, ...}}; `homeassistant:` works too
 
 Merged as Home Assistant merges them: a list (automations, or any list section) is appended to the
 main one; a mapping (input_boolean, script, counter...) adds its keys, and a key defined twice is an
@@ -19,6 +19,7 @@ __all__ = ["CONF_PACKAGES", "merge_packages"]
 
 CONF_PACKAGES = "packages"
 CORE_KEY = "hub"
+HA_CORE_KEY = "homeassistant"  # Home Assistant's name for the core section; only its `packages:` means something here
 
 
 def _where(obj: Any, key: Any = None) -> str:
@@ -33,10 +34,22 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def merge_packages(config: NodeDict) -> list[str]:
-    """Merge `config["hub"]["packages"]` into `config` in place (and drop the key); the errors found."""
-    core = config.get(CORE_KEY)
-    if not isinstance(core, dict) or CONF_PACKAGES not in core:
-        return []
+    """Merge `config["hub"]["packages"]` into `config` in place (and drop the key); the errors found.
+
+    `homeassistant: packages:` (as pasted from Home Assistant) works too; a `homeassistant:` section left
+    empty by it is dropped.
+    """
+    errors: list[str] = []
+    for key in (CORE_KEY, HA_CORE_KEY):
+        core = config.get(key)
+        if isinstance(core, dict) and CONF_PACKAGES in core:
+            errors.extend(_merge_from(config, core))
+            if key == HA_CORE_KEY and not core:
+                del config[key]
+    return errors
+
+
+def _merge_from(config: NodeDict, core: dict[Any, Any]) -> list[str]:
     packages = core.pop(CONF_PACKAGES)
     if packages is None:
         return []
@@ -57,7 +70,7 @@ def merge_packages(config: NodeDict) -> list[str]:
 
 
 def _merge_section(config: NodeDict, domain: Any, value: Any) -> str | None:
-    if domain == CORE_KEY:
+    if domain in (CORE_KEY, HA_CORE_KEY):
         return "the core section cannot come from a package"
     if domain not in config or config[domain] is None:
         config[domain] = value

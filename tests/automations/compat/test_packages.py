@@ -144,3 +144,20 @@ async def test_yaml_tags(hub: Hub, calls: Calls, monkeypatch) -> None:  # type: 
     hub.bus.async_fire("go")
     await hub.async_block_till_done()
     assert sorted(call["tag"] for call in calls.data()) == ["dir_list", "dir_merge_list"]
+
+
+def test_homeassistant_packages_key(config_dir) -> None:  # type: ignore[no-untyped-def]
+    """`homeassistant: packages:` pasted from Home Assistant works; other core keys there get a pointer to `hub:`."""
+    write(config_dir, "packages/a.yaml", "counter:\n  doors:\n")
+    write(config_dir, "configuration.yaml", """
+        homeassistant:
+          packages: !include_dir_named packages
+    """)
+    assert check_config(config_dir) == []
+    write(config_dir, "configuration.yaml", """
+        homeassistant:
+          name: Home
+          packages: !include_dir_named packages
+    """)
+    (error,) = check_config(config_dir)
+    assert "configuration.yaml:2: No integration named 'homeassistant' (Hacho's core section is `hub:`" in error
