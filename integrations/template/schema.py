@@ -67,6 +67,11 @@ def _aliases(value: Any) -> Any:
     return result
 
 
+def _no_actions(_value: Any) -> Any:
+    raise vol.Invalid("`action:` in a template block is not supported; let an automation with that action set an "
+                      "input_* helper, and read the helper in the template")
+
+
 def _entities_present(block: dict[str, Any]) -> dict[str, Any]:
     if not block.get(CONF_SENSOR) and not block.get(CONF_BINARY_SENSOR):
         raise vol.Invalid("a template block needs sensor: or binary_sensor: entities")
@@ -79,6 +84,8 @@ BLOCK_SCHEMA = vol.All(_aliases, vol.Schema({
     vol.Optional(CONF_TRIGGERS): vol.All(cv.ensure_list, vol.Length(min=1), cv.list_of(validate_trigger)),
     vol.Optional(CONF_CONDITIONS): vol.All(cv.ensure_list, cv.list_of(validate_condition)),
     vol.Optional(CONF_VARIABLES): script_variables,
+    vol.Optional("action"): _no_actions,
+    vol.Optional("actions"): _no_actions,
     vol.Optional(CONF_UNIQUE_ID): cv.string,
     vol.Optional(CONF_SENSOR, default=list): vol.All(cv.ensure_list, cv.list_of(SENSOR_SCHEMA)),
     vol.Optional(CONF_BINARY_SENSOR, default=list): vol.All(cv.ensure_list, cv.list_of(BINARY_SENSOR_SCHEMA)),

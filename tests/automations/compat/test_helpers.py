@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -408,3 +409,19 @@ async def test_template_trigger_based(hub: Hub, restart: Restart) -> None:
     fresh = await restart()
     last = fresh.states.get("sensor.last_camera")
     assert (last.state, last.attributes["lane"]) == ("tarajal", 2)
+
+
+def test_helper_config_errors_name_file_and_line(config_dir: Path) -> None:
+    from hub.bootstrap import check_config
+
+    (config_dir / "configuration.yaml").write_text(
+        "input_number:\n  gust:\n    min: 10\n    max: 5\n"
+        "input_select:\n  level:\n    options: [a, b]\n    initial: c\n"
+        "template:\n  - trigger: {platform: event, event_type: x}\n    action: [{service: test.record}]\n"
+        "    sensor: [{name: a, state: '1'}]\n")
+    errors = check_config(config_dir)
+    assert [line.split(": ", 1)[0].rsplit("/", 1)[-1] for line in errors] == [
+        "configuration.yaml:3", "configuration.yaml:8", "configuration.yaml:11"]
+    assert "'gust.min': 'min' (10.0) must be below 'max' (5.0)" in errors[0]
+    assert "'level.initial': 'initial' 'c' is not one of the options" in errors[1]
+    assert "`action:` in a template block is not supported" in errors[2]
