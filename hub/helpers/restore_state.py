@@ -14,6 +14,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from ..core import Hub, HubKey, State, callback
 from .entity import Entity
 from .storage import Store
@@ -59,7 +61,15 @@ class RestoreStateData:
 
     @callback
     def async_remember(self, entity_id: str, stored: StoredState) -> None:
-        """Keep `stored` as the entity's last state and schedule a save."""
+        """Keep `stored` as the entity's last state and schedule a save.
+
+        Values JSON cannot hold (a template attribute that rendered an object) are kept as text, so one
+        odd attribute never costs the other entities their saved states.
+        """
+        try:
+            orjson.dumps(stored)
+        except TypeError:
+            stored = StoredState(orjson.loads(orjson.dumps(stored, default=str)))
         self.states[entity_id] = stored
         self.store.async_delay_save(self._dump, SAVE_DELAY)
 

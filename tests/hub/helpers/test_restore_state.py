@@ -73,3 +73,15 @@ async def test_unloaded_entities_are_forgotten_after_a_week(config_dir: Path, fa
     saved = json.loads(store.read_text())["data"]
     assert set(saved) == {"sensor.recent", "sensor.live"}
     await hub.async_stop()
+
+
+async def test_an_attribute_json_cannot_hold_is_kept_as_text(config_dir: Path, fake_clock: FakeClock) -> None:
+    hub = await _hub(config_dir, fake_clock)
+    (entity,) = await async_add_entities(hub, "test", [Remembering("Odd")])
+    entity._attr_extra_state_attributes = {"thing": object()}
+    entity.marker = {1, 2}  # a set: not JSON either
+    entity.async_write_state()
+    await hub.async_stop()
+    saved = json.loads((config_dir / ".storage" / "core.restore_state.json").read_text())["data"]["sensor.odd"]
+    assert saved["attributes"]["thing"].startswith("<object object")
+    assert saved["state"] == "initial"
