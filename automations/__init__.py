@@ -18,6 +18,7 @@ import sys
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from hub.config.sections import is_automation_section
 from hub.const import EVENT_HUB_STOP
 from hub.core import Event, Hub, HubKey, callback
 from hub.exceptions import HubError
@@ -49,8 +50,6 @@ __all__ = [
 
 _LOGGER = logging.getLogger(__name__)
 
-SECTIONS = ("automations", "automation", "script")
-
 ConfigSource = Callable[[], Awaitable[Mapping[str, Any]]]
 _SOURCE: HubKey[ConfigSource] = HubKey("automations_config_source")
 _SETUP_DONE: HubKey[bool] = HubKey("automations_setup_done")
@@ -74,7 +73,7 @@ async def _read_sections(hub: Hub) -> Mapping[str, Any]:
     from hub.config.core import load_configuration
 
     raw = await hub.async_add_executor_job(load_configuration, hub.config_dir)
-    return {key: raw[key] for key in SECTIONS if key in raw}
+    return {key: value for key, value in raw.items() if is_automation_section(key)}
 
 
 async def async_setup(hub: Hub, sections: Mapping[str, Any]) -> bool:

@@ -13,11 +13,13 @@ from typing import Any
 import orjson
 import voluptuous as vol
 
+from hub.config.sections import automation_keys
 from hub.config.validation import validate
 from hub.config.yaml_loader import NodeDict, get_location
 from hub.exceptions import ConfigError
 from hub.helpers import config_validation as cv
 
+from .blueprint import expand_blueprint
 from .conditions import validate_condition
 from .const import (
     AUTOMATION_KEY_ALIASES,
@@ -187,7 +189,7 @@ def _label(raw: Any, index: int, kind: str) -> str:
 def _automation_list(sections: Mapping[str, Any]) -> tuple[list[Any], list[str]]:
     items: list[Any] = []
     errors: list[str] = []
-    for key in ("automations", "automation"):
+    for key in automation_keys(sections):
         value = sections.get(key)
         if value is None:
             continue
@@ -231,7 +233,9 @@ def validate_sections(sections: Mapping[str, Any]) -> ValidatedConfig:
     keys: dict[str, str] = {}
     for index, raw in enumerate(items):
         label = _label(raw, index, "automation")
+        source = raw
         try:
+            raw = expand_blueprint(raw, label)
             validated = validate(AUTOMATION_SCHEMA, _normalize(raw), label)
         except ConfigError as err:
             result.automation_errors.extend(err.errors)
@@ -244,7 +248,7 @@ def validate_sections(sections: Mapping[str, Any]) -> ValidatedConfig:
         ident = config.get("id")
         alias = config.get("alias") or ident or f"automation {index + 1}"
         key = slugify(ident) if ident else slugify(alias)
-        location = get_location(raw)
+        location = get_location(source)
         if key in keys:
             where = f"{location[0]}:{location[1]}: " if location else ""
             result.automation_errors.append(f"{where}[{label}] 'id': {key!r} is already used by {keys[key]}")

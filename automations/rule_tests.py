@@ -44,6 +44,7 @@ from typing import Any, TextIO
 import voluptuous as vol
 
 from hub.clock import FakeClock
+from hub.config.sections import is_automation_section
 from hub.const import EVENT_CALL_SERVICE, EVENT_STATE_CHANGED
 from hub.core import Context, Event, Hub, callback
 from hub.exceptions import ConfigError, HubError
@@ -200,7 +201,7 @@ class _TestRun:
                 hub.states.async_set(entity_id, value["state"], value["attributes"], timestamp=clock.time())
             from . import async_setup
 
-            sections = {key: self.raw[key] for key in ("automations", "automation", "script") if key in self.raw}
+            sections = {key: value for key, value in self.raw.items() if is_automation_section(key)}
             await async_setup(hub, sections)
             await hub.async_start()
             await _settle()
@@ -341,7 +342,7 @@ def _load(config_dir: Path, tests_path: Path) -> tuple[Any, Any, list[dict[str, 
     except ConfigError as err:
         errors.extend(err.errors)
         core = None
-    sections = {key: raw[key] for key in ("automations", "automation", "script") if key in raw}
+    sections = {key: value for key, value in raw.items() if is_automation_section(key)}
     errors.extend(validate_sections(sections).errors)
     tests: list[dict[str, Any]] = []
     try:

@@ -95,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_user_cli(sub)  # hacho user add|passwd|list|disable|enable|remove
     add_audit_cli(sub)  # hacho audit verify|list
     add_evidence_cli(sub)  # hacho evidence verify|export|key
+
+    from automations.cli import add_automation_cli
+
+    add_automation_cli(sub)  # hacho blueprint import, hacho import-ha
     return parser
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import voluptuous as vol
 
 from .clock import Clock
+from .config.sections import is_automation_section
 from .core import Hub, ServiceCall, SupportsResponse, callback
 from .exceptions import ConfigError, HubError
 
@@ -99,7 +100,7 @@ def check_config(config_dir: Path) -> list[str]:
     integrations, discovery_errors = discover_integrations(config_dir)
     errors.extend(discovery_errors)
     for domain, value in loaded.raw.items():
-        if domain in CORE_SECTIONS:
+        if domain in CORE_SECTIONS or is_automation_section(domain):
             continue
         integration = integrations.get(domain)
         if integration is None:
@@ -107,6 +108,9 @@ def check_config(config_dir: Path) -> list[str]:
 
             close = difflib.get_close_matches(str(domain), list(integrations), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
+            if domain == "homeassistant":
+                hint = (" (Hacho's core section is `hub:`: name, latitude, longitude, time_zone...;"
+                        " packages work in either)")
             errors.append(f"{_where(loaded.raw, domain)}No integration named '{domain}'{hint}")
             continue
         for dep in integration.manifest.dependencies:
@@ -133,7 +137,7 @@ def _where(raw: Any, key: Any) -> str:
 
 
 def _automation_sections(raw: dict[str, Any]) -> dict[str, Any]:
-    return {key: raw[key] for key in AUTOMATION_SECTIONS if key in raw}
+    return {key: value for key, value in raw.items() if is_automation_section(key)}
 
 
 def _check_automations(raw: dict[str, Any]) -> list[str]:
@@ -191,7 +195,7 @@ async def async_setup_hub(config_dir: Path, loaded: LoadedConfig, *, clock: Cloc
     except HubError as err:
         _LOGGER.error("Operator frontend not running: %s", err)
 
-    sections = {k: v for k, v in loaded.raw.items() if k not in CORE_SECTIONS}
+    sections = {k: v for k, v in loaded.raw.items() if k not in CORE_SECTIONS and not is_automation_section(k)}
     manager = async_get_setup_manager(hub)
     await manager.async_setup_all(sections)
 

@@ -14,6 +14,7 @@ import voluptuous as vol
 
 from ..exceptions import ConfigError
 from ..helpers import config_validation as cv
+from .packages import merge_packages
 from .validation import validate
 from .yaml_loader import NodeDict, Secrets, load_yaml
 
@@ -181,8 +182,13 @@ def load_configuration(config_dir: str | os.PathLike[str]) -> NodeDict:
     config = load_yaml(path, Secrets(directory))
     if not isinstance(config, dict):
         raise ConfigError(f"{path}:1: the configuration must be a mapping of `domain:` sections")
+    if not isinstance(config, NodeDict):
+        config = NodeDict(config)
+    package_errors = merge_packages(config)
+    if package_errors:
+        raise ConfigError(f"{path}: {len(package_errors)} package error(s)", package_errors)
     _LOGGER.debug("Loaded %s with sections %s", path, ", ".join(map(str, config)))
-    return config if isinstance(config, NodeDict) else NodeDict(config)
+    return config
 
 
 async def async_load_configuration(hub: Hub) -> NodeDict:

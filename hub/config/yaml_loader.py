@@ -16,6 +16,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ..exceptions import ConfigError
 
 __all__ = [
+    "Input",
     "NodeDict",
     "NodeList",
     "NodeStr",
@@ -340,6 +341,30 @@ def _construct_secret(loader: _HachoLoader, node: Node) -> Any:
     return value
 
 
+class Input:
+    """`!input name` in a blueprint: replaced by the value the automation gives for input `name`."""
+
+    __slots__ = ("__config_file__", "__line__", "name")
+
+    def __init__(self, name: str, file: str | None = None, line: int | None = None) -> None:
+        self.name = name
+        self.__config_file__ = file
+        self.__line__ = line
+
+    def __repr__(self) -> str:
+        return f"Input({self.name!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Input) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(("!input", self.name))
+
+
+def _construct_input(loader: _HachoLoader, node: Node) -> Input:
+    return Input(_scalar_arg(loader, node, "!input"), loader.file, _line(node))
+
+
 def _construct_env_var(loader: _HachoLoader, node: Node) -> NodeStr:
     name, _, default = _scalar_arg(loader, node, "!env_var").partition(" ")
     value = os.environ.get(name)
@@ -480,6 +505,7 @@ for _tag, _constructor in (
     (_TAG_MAP, _construct_map),
     ("!secret", _construct_secret),
     ("!env_var", _construct_env_var),
+    ("!input", _construct_input),
     ("!include", _construct_include),
     ("!include_dir_list", _construct_dir_list),
     ("!include_dir_merge_list", _construct_dir_merge_list),

@@ -1,0 +1,4 @@
+"""Constants of input_boolean."""
+
+DOMAIN = "input_boolean"
+CONF_INITIAL = "initial"

@@ -1,0 +1,3 @@
+"""Constants of input_button."""
+
+DOMAIN = "input_button"
