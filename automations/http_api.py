@@ -9,6 +9,7 @@ from aiohttp import web
 
 from hub.core import Hub
 from hub.exceptions import HubError
+from hub.http.access import ROLES_ALL, ROLES_AUTOMATIONS
 from hub.http.const import KEY_HUB
 from hub.http.view import ApiError, HubView
 
@@ -42,6 +43,7 @@ class AutomationTracesView(HubView):
 
     url = "/api/automations/{automation_id}/traces"
     name = "api:automation-traces"
+    roles = ROLES_AUTOMATIONS
     openapi_tag = "automations"
     openapi = {"get": {
         "parameters": [{"name": "run_id", "in": "query", "required": False, "schema": {"type": "string"},
@@ -66,6 +68,7 @@ class ScriptTracesView(HubView):
 
     url = "/api/scripts/{name}/traces"
     name = "api:script-traces"
+    roles = ROLES_AUTOMATIONS
     openapi_tag = "automations"
 
     async def get(self, request: web.Request, name: str) -> dict[str, Any]:
@@ -83,6 +86,7 @@ class WebhookView(HubView):
     url = "/api/webhook/{webhook_id}"
     name = "api:webhook"
     requires_auth = False
+    roles = ROLES_ALL  # the secret webhook id decides
     openapi_tag = "automations"
 
     async def _handle(self, request: web.Request, webhook_id: str) -> web.Response:

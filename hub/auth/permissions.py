@@ -63,7 +63,8 @@ class ServiceClass(enum.StrEnum):
     ACTUATION = "actuation"  # moves or shows something in the city; checked against the targets' centre
     RAW_ACTUATION = "raw_actuation"  # writes to a device with no entity to own it: admins only
     ALARM = "alarm"  # handling an alarm; checked against the alarm's owning centre
-    ALARM_RAISE = "alarm_raise"  # reporting a new alarm
+    ALARM_RAISE = "alarm_raise"  # reporting a new alarm (or a drill)
+    WATCHLIST = "watchlist"  # changing police watchlists (ANPR hotlists) and reviewing their hits
     AUTOMATION_CONTROL = "automation_control"  # automations on/off/trigger, scripts
     CONFIG = "config"  # reloading configuration
     SYSTEM = "system"  # stopping the hub, purging history, users
@@ -90,6 +91,10 @@ SERVICE_CLASSES: Final[tuple[tuple[str, ServiceClass], ...]] = (
     ("modbus.write_*", ServiceClass.RAW_ACTUATION),
     ("mqtt.publish", ServiceClass.RAW_ACTUATION),
     ("alarm.raise", ServiceClass.ALARM_RAISE),
+    ("thermal_fire.drill", ServiceClass.ALARM_RAISE),
+    ("anpr.hotlist_*", ServiceClass.WATCHLIST),
+    ("anpr.hit_accept", ServiceClass.WATCHLIST),
+    ("anpr.hit_reject", ServiceClass.WATCHLIST),
     ("alarm.stats", ServiceClass.READ),
     ("alarm.*", ServiceClass.ALARM),
     ("automation.reload", ServiceClass.CONFIG),
@@ -114,10 +119,10 @@ _ALL_CLASSES: Final = frozenset(ServiceClass)
 ROLE_GRANTS: Final[Mapping[Role, frozenset[ServiceClass]]] = {
     Role.ADMIN: _ALL_CLASSES,
     Role.SUPERVISOR: frozenset({ServiceClass.ACTUATION, ServiceClass.ALARM, ServiceClass.ALARM_RAISE,
-                                ServiceClass.AUTOMATION_CONTROL, ServiceClass.DELIVERY_CONTROL,
-                                ServiceClass.READ, ServiceClass.GENERAL}),
+                                ServiceClass.WATCHLIST, ServiceClass.AUTOMATION_CONTROL,
+                                ServiceClass.DELIVERY_CONTROL, ServiceClass.READ, ServiceClass.GENERAL}),
     Role.OPERATOR: frozenset({ServiceClass.ACTUATION, ServiceClass.ALARM, ServiceClass.ALARM_RAISE,
-                              ServiceClass.READ, ServiceClass.GENERAL}),
+                              ServiceClass.WATCHLIST, ServiceClass.READ, ServiceClass.GENERAL}),
     Role.ENGINEER: frozenset({ServiceClass.AUTOMATION_CONTROL, ServiceClass.CONFIG, ServiceClass.READ,
                               ServiceClass.GENERAL}),
     Role.AGENCY: frozenset(),  # agencies reach their webhook routes only

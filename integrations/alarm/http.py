@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 from aiohttp import web
 
 from hub.core import Hub, HubKey, callback
+from hub.http.access import ROLES_STAFF
 from hub.http.const import ERR_INVALID_FORMAT, ERR_NOT_FOUND, KEY_HUB, KEY_USER
 from hub.http.view import ApiError, HubView
 
@@ -44,6 +45,7 @@ class _AlarmView(HubView):
     """Views find the manager at request time, so a reloaded integration serves the same routes."""
 
     openapi_tag: ClassVar[str] = "alarms"
+    roles = ROLES_STAFF  # what each sees is the alarm viewer's business
 
 
 class AlarmListView(_AlarmView):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 import voluptuous as vol
 
 from hub.core import CALLBACK_TYPE, callback
+from hub.http.access import ROLES_STAFF
 from hub.http.const import ERR_NOT_FOUND
 from hub.http.view import json_dumps
 from hub.http.websocket_api import ActiveConnection, async_register_command
@@ -109,7 +110,8 @@ def async_register_websocket(hub: Hub, manager: AlarmManager, feed: AlarmFeed) -
         connection.send_result(msg["id"], [kind.as_dict() for kind in manager.types.values()])
 
     return [
-        async_register_command(hub, TYPE_SUBSCRIBE, handle_subscribe, {vol.Optional("centre"): str}),
-        async_register_command(hub, TYPE_GET, handle_get, {vol.Required("alarm_id"): str}),
-        async_register_command(hub, TYPE_TYPES, handle_types),
+        async_register_command(hub, TYPE_SUBSCRIBE, handle_subscribe, {vol.Optional("centre"): str},
+                               roles=ROLES_STAFF),
+        async_register_command(hub, TYPE_GET, handle_get, {vol.Required("alarm_id"): str}, roles=ROLES_STAFF),
+        async_register_command(hub, TYPE_TYPES, handle_types, roles=ROLES_STAFF),
     ]

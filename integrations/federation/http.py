@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Final
 from aiohttp import web
 
 from hub.core import Hub, HubKey, callback
+from hub.http.access import ROLES_STAFF
 from hub.http.const import ERR_INVALID_FORMAT, KEY_HUB
 from hub.http.view import ApiError, HubView
 
@@ -29,6 +30,7 @@ def _manager(request: web.Request) -> FederationManager:
 
 class _FederationView(HubView):
     openapi_tag: ClassVar[str] = "federation"
+    roles = ROLES_STAFF
 
 
 class FederationStatusView(_FederationView):

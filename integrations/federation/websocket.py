@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from hub.core import CALLBACK_TYPE, callback
+from hub.http.access import ROLES_STAFF
 from hub.http.view import json_dumps
 from hub.http.websocket_api import ActiveConnection, async_register_command
 
@@ -52,4 +53,4 @@ def async_register_websocket(manager: FederationManager) -> list[CALLBACK_TYPE]:
         connection.subscriptions[msg_id] = manager.remote.async_listen_alarms(on_change)
         connection.send_result(msg_id, {"alarms": remote_alarms(manager)})
 
-    return [async_register_command(manager.hub, TYPE_SUBSCRIBE_ALARMS, handle_subscribe)]
+    return [async_register_command(manager.hub, TYPE_SUBSCRIBE_ALARMS, handle_subscribe, roles=ROLES_STAFF)]
