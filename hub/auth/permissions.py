@@ -20,9 +20,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from aiohttp import web
-from aiohttp.typedefs import Handler
-
 from ..const import ATTR_AREA_ID
 from ..core import CALLBACK_TYPE, Hub, HubKey, ServiceCall, callback
 from ..exceptions import Unauthorized
@@ -41,11 +38,11 @@ __all__ = [
     "Principal",
     "ServiceClass",
     "TargetResolver",
-    "agency_route_middleware",
     "area_centre",
     "async_register_target_resolver",
     "async_setup_permissions",
     "classify_service",
+    "entity_area",
     "entity_centre",
     "get_permissions",
     "route_allowed",
@@ -188,7 +185,8 @@ def area_centre(hub: Hub, area_id: str | None) -> str | None:
 
 
 @callback
-def _entity_area(hub: Hub, entity_id: str) -> str | None:
+def entity_area(hub: Hub, entity_id: str) -> str | None:
+    """The area of an entity: its state's `area_id`, else its registry entry's, else its device's."""
     state = hub.states.get(entity_id)
     if state is not None and isinstance(area := state.attributes.get(ATTR_AREA_ID), str):
         return area
@@ -212,7 +210,7 @@ def _entity_area(hub: Hub, entity_id: str) -> str | None:
 @callback
 def entity_centre(hub: Hub, entity_id: str) -> str | None:
     """The control centre that owns an entity, through its area (default centre when it has none)."""
-    return area_centre(hub, _entity_area(hub, entity_id))
+    return area_centre(hub, entity_area(hub, entity_id))
 
 
 def _as_list(value: Any) -> list[str]:
@@ -428,17 +426,3 @@ def route_allowed(principal: Principal | None, path: str) -> bool:
     webhook_id = path[len(WEBHOOK_PATH_PREFIX):].split("/", 1)[0]
     return webhook_id in principal.webhooks
 
-
-def agency_route_middleware(policy: PermissionPolicy) -> Any:
-    """An aiohttp middleware (install after authentication) answering 403 to agencies off their webhooks."""
-    from ..http.const import ERR_FORBIDDEN, KEY_USER
-    from ..http.view import error_response
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        principal = policy.principal_for(request.get(KEY_USER))
-        if not route_allowed(principal, request.path):
-            return error_response(403, ERR_FORBIDDEN, "This account may only call its webhook routes")
-        return await handler(request)
-
-    return middleware

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from ..core import Event, Hub, State, callback
-from .permissions import _entity_area, area_centre, get_permissions
+from .permissions import area_centre, entity_area, get_permissions
 from .users import Role
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ class ReadScope:
             return False
         if self.sees_all:
             return True
-        area_id = _entity_area(hub, entity_id)
+        area_id = entity_area(hub, entity_id)
         if self.sees_area(hub, area_id):
             return True
         owner = area_centre(hub, area_id)
