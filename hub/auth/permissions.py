@@ -59,6 +59,7 @@ class ServiceClass(enum.StrEnum):
 
     ACTUATION = "actuation"  # moves or shows something in the city; checked against the targets' centre
     RAW_ACTUATION = "raw_actuation"  # writes to a device with no entity to own it: admins only
+    SIMULATION = "simulation"  # makes simulated devices see something (a fire, a vehicle, a gale): admins only
     ALARM = "alarm"  # handling an alarm; checked against the alarm's owning centre
     ALARM_RAISE = "alarm_raise"  # reporting a new alarm (or a drill)
     WATCHLIST = "watchlist"  # changing police watchlists (ANPR hotlists) and reviewing their hits
@@ -85,6 +86,8 @@ SERVICE_CLASSES: Final[tuple[tuple[str, ServiceClass], ...]] = (
     ("button.*", ServiceClass.ACTUATION),
     ("number.*", ServiceClass.ACTUATION),
     ("select.*", ServiceClass.ACTUATION),
+    ("*.simulate_*", ServiceClass.SIMULATION),  # they make owned events (a tower's fire) happen
+    ("simulator.*", ServiceClass.SIMULATION),
     ("modbus.write_*", ServiceClass.RAW_ACTUATION),
     ("mqtt.publish", ServiceClass.RAW_ACTUATION),
     ("alarm.raise", ServiceClass.ALARM_RAISE),
