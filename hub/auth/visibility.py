@@ -87,6 +87,11 @@ class ReadScope:
                                           for pattern in centre.shares)
 
     @callback
+    def redact(self, value: Any) -> Any:
+        """`value` (JSON-like: traces, event data) with personal data withheld unless this user may read it."""
+        return value if self.personal else _without_personal(value)
+
+    @callback
     def attributes(self, state: State) -> Mapping[str, Any]:
         """A state's attributes as this user may read them (personal ones withheld)."""
         if self.personal or not any(key in PERSONAL_KEYS for key in state.attributes):
@@ -134,8 +139,7 @@ class ReadScope:
         if not self.sees_event(hub, event):
             return None
         shown = event.as_dict()
-        if not self.personal:
-            shown["data"] = _without_personal(shown["data"])
+        shown["data"] = self.redact(shown["data"])
         return shown
 
 

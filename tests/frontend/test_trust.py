@@ -418,6 +418,22 @@ async def test_plates_only_for_the_roles_that_work_with_them(trust: TrustSite) -
             await ws.close()
 
 
+async def test_automation_traces_withhold_plates_from_engineers(trust: TrustSite) -> None:
+    hub = trust.hub
+    hub.bus.async_fire("test_fire_detected", {"title": "Vehículo 1234BCD", "area_id": "centro",
+                                              "plate": "1234BCD"})
+    await hub.async_block_till_done()
+    seen = {}
+    async with aiohttp.ClientSession() as session:
+        for caller in ("supervisor@local", "engineer@local"):
+            async with session.get(trust.url("/api/automations/fire_to_alarm/traces"),
+                                   headers=trust.headers(caller)) as resp:
+                assert resp.status == 200
+                seen[caller] = await resp.text()
+    assert '"plate":"1234BCD"' in seen["supervisor@local"]
+    assert '"plate":"1234BCD"' not in seen["engineer@local"] and '"plate":"withheld"' in seen["engineer@local"]
+
+
 async def test_a_fire_drill_is_marked_exercise_and_audited(trust: TrustSite, receiver: Receiver) -> None:  # noqa: F811
     async with aiohttp.ClientSession(headers=trust.headers("operator@local")) as session:
         async with session.post(trust.url("/api/services/thermal_fire/drill?return_response"), json={
