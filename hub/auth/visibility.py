@@ -30,7 +30,7 @@ from .users import Role
 if TYPE_CHECKING:
     from .models import User
 
-__all__ = ["PERSONAL_KEYS", "PERSONAL_ROLES", "WITHHELD", "ReadScope", "read_scope"]
+__all__ = ["PERSONAL_KEYS", "PERSONAL_ROLES", "WITHHELD", "ReadScope", "read_scope", "without_personal"]
 
 # Keys whose values identify a person or a vehicle, wherever they appear.
 PERSONAL_KEYS: Final = frozenset({"plate", "plates", "raw_plate", "plate_text", "owner_name", "driver_name",
@@ -39,13 +39,14 @@ PERSONAL_ROLES: Final = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.OPERATOR})
 WITHHELD: Final = "withheld"
 
 
-def _without_personal(value: Any) -> Any:
+def without_personal(value: Any) -> Any:
+    """A copy of `value` (mappings, lists, States) with every PERSONAL_KEYS value replaced by WITHHELD."""
     if isinstance(value, State):
         value = value.as_dict()
     if isinstance(value, Mapping):
-        return {key: WITHHELD if key in PERSONAL_KEYS else _without_personal(item) for key, item in value.items()}
+        return {key: WITHHELD if key in PERSONAL_KEYS else without_personal(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_without_personal(item) for item in value]
+        return [without_personal(item) for item in value]
     return value
 
 
@@ -89,14 +90,14 @@ class ReadScope:
     @callback
     def redact(self, value: Any) -> Any:
         """`value` (JSON-like: traces, event data) with personal data withheld unless this user may read it."""
-        return value if self.personal else _without_personal(value)
+        return value if self.personal else without_personal(value)
 
     @callback
     def attributes(self, state: State) -> Mapping[str, Any]:
         """A state's attributes as this user may read them (personal ones withheld)."""
         if self.personal or not any(key in PERSONAL_KEYS for key in state.attributes):
             return state.attributes
-        return _without_personal(dict(state.attributes))
+        return without_personal(dict(state.attributes))
 
     @callback
     def state(self, hub: Hub, state: State | None) -> State | dict[str, Any] | None:

@@ -72,7 +72,7 @@ class AlarmListView(_AlarmView):
         else:
             alarms = [a for a in manager.active([centre] if centre else None)
                       if state is None or a.state.value == state]
-        return {"alarms": [a.as_dict() for a in alarms if viewer.sees(a)]}
+        return {"alarms": [viewer.show(a) for a in alarms if viewer.sees(a)]}
 
 
 class AlarmDetailView(_AlarmView):
@@ -85,9 +85,10 @@ class AlarmDetailView(_AlarmView):
         """The alarm, its SOP progress and its timeline (active or closed)."""
         manager = _manager(request)
         alarm = await manager.async_get(alarm_id)
-        if alarm is None or not viewer_for(manager.hub, request.get(KEY_USER)).sees(alarm):
+        viewer = viewer_for(manager.hub, request.get(KEY_USER))
+        if alarm is None or not viewer.sees(alarm):
             raise ApiError(404, ERR_NOT_FOUND, f"No alarm {alarm_id}")
-        return alarm.as_dict(full=True)
+        return viewer.show(alarm, full=True)
 
 
 class AlarmStatsView(_AlarmView):

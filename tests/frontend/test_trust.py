@@ -418,6 +418,27 @@ async def test_plates_only_for_the_roles_that_work_with_them(trust: TrustSite) -
             await ws.close()
 
 
+async def test_alarms_withhold_plates_from_engineers(trust: TrustSite) -> None:
+    raised = await trust.hub.services.async_call("alarm", "raise", {
+        "type": "intrusion", "area_id": "calle_real", "title": "Hotlist hit",
+        "data": {"plate": "1234BCD", "list": "stolen"}}, blocking=True, return_response=True)
+    assert isinstance(raised, dict)
+    async with aiohttp.ClientSession() as session:
+        seen = {}
+        for caller in ("operator@local", "engineer@local"):
+            async with session.get(trust.url(f"/api/alarms/{raised['alarm_id']}"),
+                                   headers=trust.headers(caller)) as resp:
+                assert resp.status == 200
+                seen[caller] = (await resp.json())["data"]
+        ws = await _ws(session, trust, "engineer@local")
+        await ws.send_json({"id": 1, "type": "alarm/subscribe"})
+        queue = (await _result(ws, 1))["result"]["alarms"]
+        await ws.close()
+    assert seen["operator@local"] == {"plate": "1234BCD", "list": "stolen"}
+    assert seen["engineer@local"] == {"plate": "withheld", "list": "stolen"}
+    assert [alarm["data"] for alarm in queue] == [{"plate": "withheld", "list": "stolen"}]
+
+
 async def test_automation_traces_withhold_plates_from_engineers(trust: TrustSite) -> None:
     hub = trust.hub
     hub.bus.async_fire("test_fire_detected", {"title": "Vehículo 1234BCD", "area_id": "centro",
