@@ -7,10 +7,12 @@ from typing import Any
 
 from aiohttp import web
 
+from hub.auth.visibility import read_scope
 from hub.core import Hub
 from hub.exceptions import HubError
 from hub.helpers.json_depth import loads_limited
-from hub.http.const import KEY_HUB
+from hub.http.access import ROLES_ALL, ROLES_AUTOMATIONS
+from hub.http.const import KEY_HUB, KEY_USER
 from hub.http.view import ApiError, HubView
 
 from .engine import get_manager
@@ -29,13 +31,15 @@ _TRACE_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
 }}
 
 
-def _traces_response(hub: Hub, key: str, run_id: str | None) -> dict[str, Any]:
+def _traces_response(request: web.Request, key: str, run_id: str | None) -> dict[str, Any]:
+    hub = request[KEY_HUB]
     traces = get_trace_store(hub).traces(key)
     if run_id is not None:
         traces = [trace for trace in traces if trace["run_id"] == run_id]
         if not traces:
             raise ApiError(404, "not_found", f"No trace {run_id} for {key}")
-    return {"key": key, "traces": traces}
+    # traces carry what triggered a run (plates, names): withheld from roles that do not work with them
+    return {"key": key, "traces": read_scope(hub, request.get(KEY_USER)).redact(traces)}
 
 
 class AutomationTracesView(HubView):
@@ -43,6 +47,7 @@ class AutomationTracesView(HubView):
 
     url = "/api/automations/{automation_id}/traces"
     name = "api:automation-traces"
+    roles = ROLES_AUTOMATIONS
     openapi_tag = "automations"
     openapi = {"get": {
         "parameters": [{"name": "run_id", "in": "query", "required": False, "schema": {"type": "string"},
@@ -59,7 +64,7 @@ class AutomationTracesView(HubView):
         entity_id = automation_id if automation_id.startswith("automation.") else f"automation.{automation_id}"
         if get_manager(hub).get(entity_id) is None and not get_trace_store(hub).traces(entity_id):
             raise ApiError(404, "not_found", f"No automation {automation_id}")
-        return _traces_response(hub, entity_id, request.query.get("run_id"))
+        return _traces_response(request, entity_id, request.query.get("run_id"))
 
 
 class ScriptTracesView(HubView):
@@ -67,6 +72,7 @@ class ScriptTracesView(HubView):
 
     url = "/api/scripts/{name}/traces"
     name = "api:script-traces"
+    roles = ROLES_AUTOMATIONS
     openapi_tag = "automations"
 
     async def get(self, request: web.Request, name: str) -> dict[str, Any]:
@@ -75,7 +81,7 @@ class ScriptTracesView(HubView):
         entity_id = name if name.startswith("script.") else f"script.{name}"
         if hub.states.get(entity_id) is None and not get_trace_store(hub).traces(entity_id):
             raise ApiError(404, "not_found", f"No script {name}")
-        return _traces_response(hub, entity_id, request.query.get("run_id"))
+        return _traces_response(request, entity_id, request.query.get("run_id"))
 
 
 class WebhookView(HubView):
@@ -84,6 +90,7 @@ class WebhookView(HubView):
     url = "/api/webhook/{webhook_id}"
     name = "api:webhook"
     requires_auth = False
+    roles = ROLES_ALL  # the secret webhook id decides
     openapi_tag = "automations"
 
     async def _handle(self, request: web.Request, webhook_id: str) -> web.Response:

@@ -28,6 +28,7 @@ from .const import (
     CONF_TITLE,
     DEFAULT_TITLE,
     LEAFLET_DIR,
+    ROLES_SCREENS,
     STATIC_URL,
     URL_LOGIN,
 )
@@ -119,7 +120,7 @@ async def async_setup(hub: Hub, conf: dict[str, Any]) -> Frontend:
         _LOGGER.info("Leaflet is not installed (run `make install` with npm); the map is drawn as SVG")
     frontend = Frontend(hub, http, conf, templates, sessions, policy, leaflet)
     hub.data[DATA_FRONTEND] = frontend
-    http.register_static_path(STATIC_URL, STATIC_DIR, requires_auth=False)
+    http.register_static_path(STATIC_URL, STATIC_DIR, roles=ROLES_SCREENS, requires_auth=False)
     register_routes(frontend)
     async_register_commands(hub)
     _LOGGER.debug("Frontend set up for centres %s", ", ".join(c.id for c in frontend.centres))

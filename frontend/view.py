@@ -105,6 +105,7 @@ class FrontendView(HubView):
     a browser without one gets a 401 page that leads to the login instead of a JSON error."""
 
     requires_auth = False
+    roles = ROLES_SCREENS  # a session of another role (none exists for agencies) is refused
     include_in_openapi = False
     openapi_tag: ClassVar[str] = "frontend"
 

@@ -37,6 +37,7 @@ class Manifest:
     quality: str | None = None
     requirements: tuple[str, ...] = ()
     config_flow: bool = False
+    events: tuple[str, ...] = ()  # event type patterns it owns: nobody else may fire them through the API
 
 
 @dataclass(slots=True)
@@ -78,7 +79,7 @@ def load_manifest(path: Path) -> Manifest:
     missing = [key for key in ("domain", "name") if not raw.get(key)]
     if missing:
         raise ConfigError(f"{path}: manifest is missing {', '.join(missing)}")
-    for key in ("dependencies", "after_dependencies", "requirements"):
+    for key in ("dependencies", "after_dependencies", "requirements", "events"):
         if key in raw and not isinstance(raw[key], list):
             raise ConfigError(f"{path}: manifest '{key}' must be a list")
     return Manifest(
@@ -91,6 +92,7 @@ def load_manifest(path: Path) -> Manifest:
         quality=raw.get("quality"),
         requirements=tuple(raw.get("requirements", ())),
         config_flow=bool(raw.get("config_flow", False)),
+        events=tuple(str(pattern) for pattern in raw.get("events", ())),
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from ..core import Hub, callback
+from ..http.access import ROLES_ADMIN, ROLES_AUDIT
 from ..http.const import ERR_FORBIDDEN, ERR_INVALID_FORMAT, KEY_HUB, KEY_USER
 from ..http.view import ApiError, HubView, request_context
 
@@ -38,6 +39,7 @@ class AuditListView(HubView):
 
     url = "/api/audit"
     name = "api:audit"
+    roles = ROLES_AUDIT
     openapi_tag = "audit"
 
     async def get(self, request: web.Request) -> dict[str, Any]:
@@ -67,6 +69,7 @@ class AuditVerifyView(HubView):
 
     url = "/api/audit/verify"
     name = "api:audit:verify"
+    roles = ROLES_ADMIN
     openapi_tag = "audit"
 
     async def get(self, request: web.Request) -> dict[str, Any]:

@@ -20,9 +20,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from aiohttp import web
-from aiohttp.typedefs import Handler
-
 from ..const import ATTR_AREA_ID
 from ..core import CALLBACK_TYPE, Hub, HubKey, ServiceCall, callback
 from ..exceptions import Unauthorized
@@ -41,11 +38,11 @@ __all__ = [
     "Principal",
     "ServiceClass",
     "TargetResolver",
-    "agency_route_middleware",
     "area_centre",
     "async_register_target_resolver",
     "async_setup_permissions",
     "classify_service",
+    "entity_area",
     "entity_centre",
     "get_permissions",
     "route_allowed",
@@ -62,8 +59,10 @@ class ServiceClass(enum.StrEnum):
 
     ACTUATION = "actuation"  # moves or shows something in the city; checked against the targets' centre
     RAW_ACTUATION = "raw_actuation"  # writes to a device with no entity to own it: admins only
+    SIMULATION = "simulation"  # makes simulated devices see something (a fire, a vehicle, a gale): admins only
     ALARM = "alarm"  # handling an alarm; checked against the alarm's owning centre
-    ALARM_RAISE = "alarm_raise"  # reporting a new alarm
+    ALARM_RAISE = "alarm_raise"  # reporting a new alarm (or a drill)
+    WATCHLIST = "watchlist"  # changing police watchlists (ANPR hotlists) and reviewing their hits
     AUTOMATION_CONTROL = "automation_control"  # automations on/off/trigger, scripts
     CONFIG = "config"  # reloading configuration
     SYSTEM = "system"  # stopping the hub, purging history, users
@@ -87,9 +86,15 @@ SERVICE_CLASSES: Final[tuple[tuple[str, ServiceClass], ...]] = (
     ("button.*", ServiceClass.ACTUATION),
     ("number.*", ServiceClass.ACTUATION),
     ("select.*", ServiceClass.ACTUATION),
+    ("*.simulate_*", ServiceClass.SIMULATION),  # they make owned events (a tower's fire) happen
+    ("simulator.*", ServiceClass.SIMULATION),
     ("modbus.write_*", ServiceClass.RAW_ACTUATION),
     ("mqtt.publish", ServiceClass.RAW_ACTUATION),
     ("alarm.raise", ServiceClass.ALARM_RAISE),
+    ("thermal_fire.drill", ServiceClass.ALARM_RAISE),
+    ("anpr.hotlist_*", ServiceClass.WATCHLIST),
+    ("anpr.hit_accept", ServiceClass.WATCHLIST),
+    ("anpr.hit_reject", ServiceClass.WATCHLIST),
     ("alarm.stats", ServiceClass.READ),
     ("alarm.*", ServiceClass.ALARM),
     ("automation.reload", ServiceClass.CONFIG),
@@ -114,10 +119,10 @@ _ALL_CLASSES: Final = frozenset(ServiceClass)
 ROLE_GRANTS: Final[Mapping[Role, frozenset[ServiceClass]]] = {
     Role.ADMIN: _ALL_CLASSES,
     Role.SUPERVISOR: frozenset({ServiceClass.ACTUATION, ServiceClass.ALARM, ServiceClass.ALARM_RAISE,
-                                ServiceClass.AUTOMATION_CONTROL, ServiceClass.DELIVERY_CONTROL,
-                                ServiceClass.READ, ServiceClass.GENERAL}),
+                                ServiceClass.WATCHLIST, ServiceClass.AUTOMATION_CONTROL,
+                                ServiceClass.DELIVERY_CONTROL, ServiceClass.READ, ServiceClass.GENERAL}),
     Role.OPERATOR: frozenset({ServiceClass.ACTUATION, ServiceClass.ALARM, ServiceClass.ALARM_RAISE,
-                              ServiceClass.READ, ServiceClass.GENERAL}),
+                              ServiceClass.WATCHLIST, ServiceClass.READ, ServiceClass.GENERAL}),
     Role.ENGINEER: frozenset({ServiceClass.AUTOMATION_CONTROL, ServiceClass.CONFIG, ServiceClass.READ,
                               ServiceClass.GENERAL}),
     Role.AGENCY: frozenset(),  # agencies reach their webhook routes only
@@ -183,7 +188,8 @@ def area_centre(hub: Hub, area_id: str | None) -> str | None:
 
 
 @callback
-def _entity_area(hub: Hub, entity_id: str) -> str | None:
+def entity_area(hub: Hub, entity_id: str) -> str | None:
+    """The area of an entity: its state's `area_id`, else its registry entry's, else its device's."""
     state = hub.states.get(entity_id)
     if state is not None and isinstance(area := state.attributes.get(ATTR_AREA_ID), str):
         return area
@@ -207,7 +213,7 @@ def _entity_area(hub: Hub, entity_id: str) -> str | None:
 @callback
 def entity_centre(hub: Hub, entity_id: str) -> str | None:
     """The control centre that owns an entity, through its area (default centre when it has none)."""
-    return area_centre(hub, _entity_area(hub, entity_id))
+    return area_centre(hub, entity_area(hub, entity_id))
 
 
 def _as_list(value: Any) -> list[str]:
@@ -423,17 +429,3 @@ def route_allowed(principal: Principal | None, path: str) -> bool:
     webhook_id = path[len(WEBHOOK_PATH_PREFIX):].split("/", 1)[0]
     return webhook_id in principal.webhooks
 
-
-def agency_route_middleware(policy: PermissionPolicy) -> Any:
-    """An aiohttp middleware (install after authentication) answering 403 to agencies off their webhooks."""
-    from ..http.const import ERR_FORBIDDEN, KEY_USER
-    from ..http.view import error_response
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        principal = policy.principal_for(request.get(KEY_USER))
-        if not route_allowed(principal, request.path):
-            return error_response(403, ERR_FORBIDDEN, "This account may only call its webhook routes")
-        return await handler(request)
-
-    return middleware

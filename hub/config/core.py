@@ -72,6 +72,8 @@ CONTROL_CENTRE_SCHEMA = vol.All(
         vol.Optional("name"): cv.string,
         vol.Optional("areas", default=list): cv.list_of(cv.slug),
         vol.Optional("default", default=False): cv.boolean,
+        # what the other centres may read (read only): area ids, or entity id patterns (with a dot)
+        vol.Optional("shares", default=list): cv.list_of(cv.string),
     }),
     _centre_name,
 )
@@ -103,6 +105,7 @@ class ControlCentre:
     name: str
     areas: tuple[str, ...] = ()
     default: bool = False
+    shares: tuple[str, ...] = ()  # areas and entity id patterns the other centres may read
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +135,7 @@ class CoreConfig:
             unit_system=str(config["unit_system"]),
             control_centres=tuple(
                 ControlCentre(str(centre["id"]), str(centre["name"]), tuple(map(str, centre["areas"])),
-                              bool(centre["default"]))
+                              bool(centre["default"]), tuple(map(str, centre["shares"])))
                 for centre in config["control_centres"]
             ),
             allowlist_external_dirs=tuple(map(str, config["allowlist_external_dirs"])),

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from ..core import Context, Hub, callback
 from ..exceptions import Unauthorized
+from ..http.access import ROLES_DELIVERY
 from ..http.const import ERR_NOT_FOUND, KEY_HUB, KEY_USER
 from ..http.view import ApiError, HubView, request_context
 from .const import AUDIT_TARGET_PREFIX, EXPORT_DIR, EXPORT_ROLES, NAME_PATTERN
@@ -51,6 +52,7 @@ class EvidenceListView(HubView):
 
     url = "/api/evidence"
     name = "api:evidence"
+    roles = ROLES_DELIVERY
     openapi_tag = "evidence"
 
     async def get(self, request: web.Request) -> dict[str, Any]:
@@ -66,6 +68,7 @@ class EvidenceDownloadView(HubView):
 
     url = "/api/evidence/{name}"
     name = "api:evidence:download"
+    roles = ROLES_DELIVERY
     openapi_tag = "evidence"
 
     async def get(self, request: web.Request, name: str) -> web.StreamResponse:

@@ -9,19 +9,24 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
+from ..auth.users import Role
+from ..auth.visibility import read_scope
 from ..const import EVENT_STATE_CHANGED, __version__
 from ..core import Event, State, callback, valid_entity_id
 from ..exceptions import HubError
+from .access import DEFAULT_EVENT_ROLES, ROLES_STAFF
 from .const import (
+    CONF_EVENT_ROLES,
     CONF_SERVICE_TIMEOUT,
     DEFAULT_SERVICE_TIMEOUT,
     ERR_ENTITY_NOT_FOUND,
     ERR_INVALID_FORMAT,
     ERR_RECORDER_NOT_RUNNING,
     KEY_HUB,
+    KEY_USER,
 )
 from .openapi import build_openapi
-from .view import ApiError, HubView, async_read_json_object, check_event_type, request_context
+from .view import ApiError, HubView, async_check_free_event, async_read_json_object, request_context
 
 if TYPE_CHECKING:
     from ..core import Hub
@@ -63,6 +68,7 @@ class APIStatusView(HubView):
     url = "/api/"
     name = "api:status"
     requires_auth = False
+    roles = ROLES_STAFF
     openapi = {"get": {"responses": {"200": _json({"type": "object"}, "The API is up")}}}
 
     async def get(self, request: web.Request) -> dict[str, Any]:
@@ -71,15 +77,17 @@ class APIStatusView(HubView):
 
 
 class APIStatesView(HubView):
-    """Every entity's current state."""
+    """Every entity's current state that the caller may read."""
 
     url = "/api/states"
     name = "api:states"
+    roles = ROLES_STAFF
     openapi = {"get": {"responses": {"200": _json({"type": "array", "items": _STATE_REF}, "All states")}}}
 
-    async def get(self, request: web.Request) -> list[State]:
-        """The current state of every entity."""
-        return request[KEY_HUB].states.async_all()
+    async def get(self, request: web.Request) -> list[State | dict[str, Any]]:
+        """The current state of every entity the caller may read (its centre's, shared and city-wide ones)."""
+        hub: Hub = request[KEY_HUB]
+        return read_scope(hub, request.get(KEY_USER)).states(hub, hub.states.async_all())
 
 
 class APIEntityStateView(HubView):
@@ -87,12 +95,14 @@ class APIEntityStateView(HubView):
 
     url = "/api/states/{entity_id}"
     name = "api:entity-state"
+    roles = ROLES_STAFF
     openapi = {"get": {"responses": {"200": _json(_STATE_REF, "The state"),
                                      "404": {"description": "Unknown entity", **_ERROR_RESPONSE}}}}
 
-    async def get(self, request: web.Request, entity_id: str) -> State:
-        """The current state of one entity."""
-        state = request[KEY_HUB].states.get(entity_id)
+    async def get(self, request: web.Request, entity_id: str) -> State | dict[str, Any]:
+        """The current state of one entity (404 for one the caller may not read)."""
+        hub: Hub = request[KEY_HUB]
+        state = read_scope(hub, request.get(KEY_USER)).state(hub, hub.states.get(entity_id))
         if state is None:
             raise ApiError(404, ERR_ENTITY_NOT_FOUND, f"Entity {entity_id} not found")
         return state
@@ -103,6 +113,7 @@ class APIServicesView(HubView):
 
     url = "/api/services/{domain}/{service}"
     name = "api:domain-services"
+    roles = ROLES_STAFF  # the permission hook decides each call
     openapi = {"post": {
         "parameters": [_query("return_response", "present: include the service's response")],
         "requestBody": {"required": False, "content": {"application/json": {"schema": {"type": "object"}}}},
@@ -153,19 +164,23 @@ class APIServicesView(HubView):
 
 
 class APIEventView(HubView):
-    """Fire an event as the token's user."""
+    """Fire a free event as the token's user (the roles of `http: event_roles`; owned types are refused)."""
 
     url = "/api/events/{event_type}"
     name = "api:event"
     openapi = {"post": {
         "requestBody": {"required": False, "content": {"application/json": {"schema": {"type": "object"}}}},
         "responses": {"200": _json({"type": "object"}, "The event was fired"),
-                      "403": {"description": "Reserved event type", **_ERROR_RESPONSE}},
+                      "403": {"description": "An owned event type, or a role that may not fire events",
+                              **_ERROR_RESPONSE}},
     }}
+
+    def __init__(self, roles: frozenset[Role] = DEFAULT_EVENT_ROLES) -> None:
+        self.roles = roles
 
     async def post(self, request: web.Request, event_type: str) -> dict[str, Any]:
         """Fire event_type with the JSON body as event data."""
-        check_event_type(event_type)
+        await async_check_free_event(request[KEY_HUB], event_type)
         data = await async_read_json_object(request, "Event data")
         context = request_context(request)
         request[KEY_HUB].bus.async_fire(event_type, data, context=context)
@@ -206,6 +221,7 @@ class APIHistoryView(HubView):
 
     url = "/api/history"
     name = "api:history"
+    roles = ROLES_STAFF
     openapi = {"get": {
         "parameters": [
             _query("filter_entity_id", "comma-separated entity ids", required=True),
@@ -220,7 +236,7 @@ class APIHistoryView(HubView):
     }}
 
     async def get(self, request: web.Request) -> list[list[Any]]:
-        """The states of some entities over a period, oldest first."""
+        """The states of some entities over a period, oldest first (only those the caller may read)."""
         hub: Hub = request[KEY_HUB]
         raw_ids = request.query.get("filter_entity_id", "")
         entity_ids = [item.strip().lower() for item in raw_ids.split(",") if item.strip()]
@@ -239,8 +255,12 @@ class APIHistoryView(HubView):
             start_time = (end_time or hub.clock.now()) - DEFAULT_HISTORY_PERIOD
         if end_time is not None and end_time < start_time:
             raise ApiError(400, ERR_INVALID_FORMAT, "end_time is before start_time")
+        scope = read_scope(hub, request.get(KEY_USER))
+        entity_ids = [entity_id for entity_id in entity_ids if scope.sees_entity(hub, entity_id)]
+        if not entity_ids:
+            return []
         history = await _async_history(hub, entity_ids, start_time, end_time)
-        return [list(states) for states in history.values() if states]
+        return [scope.states(hub, list(states)) for states in history.values() if states]
 
 
 class APIOpenAPIView(HubView):
@@ -248,6 +268,7 @@ class APIOpenAPIView(HubView):
 
     url = "/api/openapi.json"
     name = "api:openapi"
+    roles = ROLES_STAFF
     openapi = {"get": {"responses": {"200": _json({"type": "object"}, "An OpenAPI 3.1 document")}}}
 
     def __init__(self, http: HubHTTP) -> None:
@@ -264,6 +285,6 @@ def register_api_views(http: HubHTTP) -> None:
     http.register_view(APIStatesView)
     http.register_view(APIEntityStateView)
     http.register_view(APIServicesView(http.conf.get(CONF_SERVICE_TIMEOUT, DEFAULT_SERVICE_TIMEOUT)))
-    http.register_view(APIEventView)
+    http.register_view(APIEventView(http.conf.get(CONF_EVENT_ROLES, DEFAULT_EVENT_ROLES)))
     http.register_view(APIHistoryView)
     http.register_view(APIOpenAPIView(http))

@@ -34,6 +34,7 @@ CONF_SSL_KEY: Final = "ssl_key"
 CONF_MAX_BODY_BYTES: Final = "max_body_bytes"
 CONF_SERVICE_TIMEOUT: Final = "service_timeout"
 CONF_WEBSOCKET_MAX_PENDING: Final = "websocket_max_pending"
+CONF_EVENT_ROLES: Final = "event_roles"  # who may fire free (unowned) events through the API
 
 DEFAULT_MAX_BODY_BYTES: Final = 1024 * 1024
 DEFAULT_SERVICE_TIMEOUT: Final = 60.0

@@ -13,12 +13,15 @@ from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
 from ..auth.tokens import TokenStore
+from ..auth.users import Role
 from ..const import DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, EVENT_HUB_STOP
 from ..core import Event, Hub, HubKey
 from ..exceptions import ConfigError, HubError
+from .access import DEFAULT_EVENT_ROLES, ROUTE_ROLES_KEY, access_middleware, declare_route, undeclared_routes
 from .auth import auth_middleware
 from .const import (
     CONF_CORS_ORIGINS,
+    CONF_EVENT_ROLES,
     CONF_HOST,
     CONF_MAX_BODY_BYTES,
     CONF_PORT,
@@ -70,6 +73,10 @@ CONFIG_SCHEMA: Final = vol.All(
             vol.Optional(CONF_WEBSOCKET_MAX_PENDING, default=DEFAULT_WEBSOCKET_MAX_PENDING): vol.All(
                 int, vol.Range(min=1)
             ),
+            vol.Optional(CONF_EVENT_ROLES, default=lambda: sorted(DEFAULT_EVENT_ROLES)): vol.All(
+                lambda value: [value] if isinstance(value, str) else list(value), [vol.Coerce(Role)],
+                lambda roles: frozenset(roles) - {Role.AGENCY},  # agencies only reach their webhooks
+            ),
         },
         extra=vol.PREVENT_EXTRA,
     ),
@@ -111,7 +118,7 @@ class HubHTTP:
         self.conf = conf
         self.token_store = token_store
         self.views: list[HubView] = []
-        middlewares = [error_middleware, auth_middleware]
+        middlewares = [error_middleware, auth_middleware, access_middleware]
         if conf[CONF_CORS_ORIGINS]:
             middlewares.insert(0, _cors_middleware(frozenset(conf[CONF_CORS_ORIGINS])))
         self.app = web.Application(middlewares=middlewares, client_max_size=conf[CONF_MAX_BODY_BYTES])
@@ -119,6 +126,7 @@ class HubHTTP:
         self.app[HTTP_KEY] = self
         self.app[TOKEN_STORE_KEY] = token_store
         self.app[PUBLIC_ROUTES_KEY] = set()
+        self.app[ROUTE_ROLES_KEY] = {}
         self.app.cleanup_ctx.append(self._token_store_ctx)
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
@@ -158,23 +166,36 @@ class HubHTTP:
         if not getattr(instance, "url", None) or not getattr(instance, "name", None):
             raise HubError(f"View {type(instance).__name__} needs class attributes url and name")
         self._check_not_started(f"register view {instance.name}")
+        what = f"View {type(instance).__name__} ({instance.url})"
+        if instance.roles is None:
+            raise HubError(f"{what} declares no roles: set `roles` (hub.http.access ROLES_*)")
         routes = instance.register(self.app.router)
+        for route in routes:
+            declare_route(self.app, route, instance.roles, what)
         if not instance.requires_auth:
             _LOGGER.debug("View %s (%s) accepts unauthenticated requests", instance.name, instance.url)
         self.views.append(instance)
         _LOGGER.debug("Registered view %s with %d routes", instance.name, len(routes))
         return instance
 
-    def allow_unauthenticated(self, route: web.AbstractRoute) -> None:
-        """Let a raw route (added on `app.router`) answer without a token. Use sparingly."""
-        self._check_not_started("open a route")
+    def declare_route(self, route: web.AbstractRoute, roles: frozenset[Role]) -> None:
+        """Say who may use a raw route (added on `app.router`); the server does not start with one undeclared."""
+        self._check_not_started("declare a route")
+        declare_route(self.app, route, roles, f"Route {route.method} {route.resource and route.resource.canonical}")
+
+    def allow_unauthenticated(self, route: web.AbstractRoute, roles: frozenset[Role]) -> None:
+        """Let a raw route (added on `app.router`) answer without a token; `roles` limits authenticated
+        callers. Use sparingly."""
+        self.declare_route(route, roles)
         self.app[PUBLIC_ROUTES_KEY].add(route)
 
-    def register_static_path(self, url_path: str, path: str | Path, *,
+    def register_static_path(self, url_path: str, path: str | Path, *, roles: frozenset[Role],
                              requires_auth: bool = True) -> web.AbstractResource:
-        """Serve a directory's files under `url_path` (frontend assets)."""
+        """Serve a directory's files under `url_path` (frontend assets) to `roles`."""
         self._check_not_started(f"serve {url_path}")
         resource = self.app.router.add_static(url_path, path)
+        for route in resource:
+            declare_route(self.app, route, roles, f"Static path {url_path}")
         if not requires_auth:
             self.app[PUBLIC_ROUTES_KEY].update(resource)
         return resource
@@ -182,6 +203,9 @@ class HubHTTP:
     async def async_start(self) -> None:
         """Start listening. Routes are frozen from here on."""
         self._check_not_started("start")
+        if undeclared := undeclared_routes(self.app):
+            raise HubError(f"HTTP server not started: routes that declare no roles: {', '.join(undeclared)} "
+                           "(register views with `roles`, raw routes with `declare_route`)")
         ssl_context = None
         if cert := self.conf.get(CONF_SSL_CERTIFICATE):
             ssl_context = await self.hub.async_add_executor_job(

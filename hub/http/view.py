@@ -16,7 +16,8 @@ import voluptuous as vol
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from ..core import Context
+from ..auth.users import Role
+from ..core import Context, Hub
 from ..exceptions import (
     DeviceUnavailable,
     HubError,
@@ -52,6 +53,7 @@ from .const import (
 __all__ = [
     "ApiError",
     "HubView",
+    "async_check_free_event",
     "async_read_json",
     "async_read_json_object",
     "check_event_type",
@@ -221,6 +223,20 @@ def check_event_type(event_type: str) -> None:
         raise ApiError(403, ERR_FORBIDDEN, f"Event type {event_type} is reserved for the hub")
 
 
+async def async_check_free_event(hub: Hub, event_type: str) -> None:
+    """Refuse what `check_event_type` refuses, and every owned event type (hub.helpers.owned_events):
+    those only their producer fires; people go through the owner's services."""
+    from ..helpers.owned_events import CORE_OWNER, async_get_owned_events
+
+    check_event_type(event_type)
+    owner = (await async_get_owned_events(hub)).owner(event_type)
+    if owner == CORE_OWNER:
+        raise ApiError(403, ERR_FORBIDDEN, f"Event type {event_type} is reserved for the hub")
+    if owner is not None:
+        raise ApiError(403, ERR_FORBIDDEN, f"Event type {event_type} belongs to the {owner} integration: only it "
+                                           f"fires it (use its services, e.g. a drill, instead)")
+
+
 # --------------------------------------------------------------------------- views
 
 
@@ -229,7 +245,8 @@ class HubView:
 
     Path placeholders arrive as keyword arguments. A handler returns a response, or any
     JSON-able value (sent as 200 JSON), or raises ApiError / a hub error (mapped to 4xx JSON).
-    Every view requires a bearer token unless it sets `requires_auth = False`. `openapi` may add
+    Every view requires a bearer token unless it sets `requires_auth = False`, and every view declares
+    `roles`, the roles that may use it (hub.http.access ROLES_*; a view without is refused). `openapi` may add
     per-method OpenAPI fields (parameters, requestBody, responses); the summary is the
     handler's docstring.
     """
@@ -238,6 +255,7 @@ class HubView:
     name: ClassVar[str]
     extra_urls: ClassVar[list[str]] = []
     requires_auth: ClassVar[bool] = True
+    roles: frozenset[Role] | None = None  # who may use it: declared by every view
     include_in_openapi: ClassVar[bool] = True
     openapi_tag: ClassVar[str] = "api"
     openapi: ClassVar[dict[str, dict[str, Any]]] = {}

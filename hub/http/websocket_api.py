@@ -13,15 +13,19 @@ import voluptuous as vol
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from ..auth.models import User
+from ..auth.users import Role
 from ..const import __version__
 from ..core import CALLBACK_TYPE, Context, Hub, HubKey, callback
 from ..helpers.json_depth import JsonTooDeep, loads_limited
+from .access import DEFAULT_EVENT_ROLES, ROLES_STAFF, check_roles, principal_allowed
 from .const import (
+    CONF_EVENT_ROLES,
     CONF_MAX_BODY_BYTES,
     CONF_SERVICE_TIMEOUT,
     CONF_WEBSOCKET_MAX_PENDING,
     DEFAULT_SERVICE_TIMEOUT,
     DEFAULT_WEBSOCKET_MAX_PENDING,
+    ERR_FORBIDDEN,
     ERR_ID_REUSE,
     ERR_INTERNAL,
     ERR_INVALID_FORMAT,
@@ -59,7 +63,7 @@ TYPE_AUTH_INVALID: Final = "auth_invalid"
 TYPE_RESULT: Final = "result"
 
 CommandHandler = Callable[["ActiveConnection", dict[str, Any]], Awaitable[None] | None]
-_Command = tuple[CommandHandler, vol.Schema]
+_Command = tuple[CommandHandler, vol.Schema, frozenset[Role]]
 
 WS_COMMANDS: Final[HubKey[dict[str, _Command]]] = HubKey("websocket_commands")
 WS_CONNECTIONS_KEY: Final[web.AppKey[set[web.WebSocketResponse]]] = web.AppKey("websocket_connections")
@@ -72,14 +76,17 @@ BASE_COMMAND_SCHEMA: Final = vol.Schema({
 
 @callback
 def async_register_command(hub: Hub, command_type: str, handler: CommandHandler,
-                           schema: dict[Any, Any] | None = None) -> CALLBACK_TYPE:
-    """Add a websocket command. `schema` holds the fields beside id/type (unknown keys are refused).
+                           schema: dict[Any, Any] | None = None, *,
+                           roles: frozenset[Role] | None) -> CALLBACK_TYPE:
+    """Add a websocket command. `schema` holds the fields beside id/type (unknown keys are refused);
+    `roles` who may send it (hub.http.access ROLES_*; HubError when nothing is declared).
 
     `handler(connection, msg)` may be a @callback or a coroutine function; it answers with
     `connection.send_result(msg["id"], ...)`, and exceptions become error results. Returns the remover.
     """
+    declared = check_roles(roles, f"Websocket command {command_type}")
     commands = hub.data.setdefault(WS_COMMANDS, {})
-    entry: _Command = (handler, BASE_COMMAND_SCHEMA.extend(schema or {}))
+    entry: _Command = (handler, BASE_COMMAND_SCHEMA.extend(schema or {}), declared)
     commands[command_type] = entry
 
     @callback
@@ -239,7 +246,10 @@ class ActiveConnection:
         if command is None:
             self.send_error(msg_id, ERR_UNKNOWN_COMMAND, f"Unknown command {data['type'][:64]}")
             return
-        handler, schema = command
+        handler, schema, roles = command
+        if not principal_allowed(self.hub, self.user, roles)[0]:
+            self.send_error(msg_id, ERR_FORBIDDEN, f"This account may not use {data['type'][:64]}")
+            return
         try:
             msg = schema(data)
         except vol.Invalid as err:
@@ -277,6 +287,7 @@ class WebSocketAPIView(HubView):
     url = URL
     name = "api:websocket"
     requires_auth = False
+    roles = ROLES_STAFF  # people; agencies reach their webhooks only
     include_in_openapi = False
 
     def __init__(self, http: HubHTTP) -> None:
@@ -338,6 +349,12 @@ class WebSocketAPIView(HubView):
                             request.remote)
             await self._async_send(wsock, {"type": TYPE_AUTH_INVALID, "message": "Invalid access token"})
             return None
+        if not principal_allowed(request[KEY_HUB], user, ROLES_STAFF)[0]:
+            _LOGGER.warning("Refused websocket login from %s: this account may not use the websocket API",
+                            request.remote)
+            await self._async_send(wsock, {"type": TYPE_AUTH_INVALID,
+                                           "message": "This account may not use the websocket API"})
+            return None
         await self._async_send(wsock, {"type": TYPE_AUTH_OK, "version": __version__})
         return user
 
@@ -368,4 +385,4 @@ def async_setup_websocket_api(http: HubHTTP) -> None:
     http.app.cleanup_ctx.append(watch.async_ctx)
     http.app.on_shutdown.append(_async_close_all)
     http.register_view(WebSocketAPIView(http))
-    async_register_builtin_commands(http.hub)
+    async_register_builtin_commands(http.hub, http.conf.get(CONF_EVENT_ROLES, DEFAULT_EVENT_ROLES))

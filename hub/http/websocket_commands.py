@@ -6,10 +6,13 @@ from typing import Any
 
 import voluptuous as vol
 
+from ..auth.users import Role
+from ..auth.visibility import read_scope
 from ..const import MATCH_ALL
 from ..core import Event, Hub, callback
+from .access import DEFAULT_EVENT_ROLES, ROLES_STAFF
 from .const import ERR_NOT_FOUND
-from .view import check_event_type, json_dumps
+from .view import async_check_free_event, json_dumps
 from .websocket_api import ActiveConnection, async_register_command
 
 __all__ = ["async_register_builtin_commands"]
@@ -25,11 +28,14 @@ def handle_ping(connection: ActiveConnection, msg: dict[str, Any]) -> None:
 def handle_subscribe_events(connection: ActiveConnection, msg: dict[str, Any]) -> None:
     """Forward events of one type (or all) as `{"id", "type": "event", "event"}` until unsubscribed."""
     msg_id = msg["id"]
+    hub = connection.hub
+    scope = read_scope(hub, connection.user)
 
     @callback
     def forward(event: Event) -> None:
-        message = {"id": msg_id, "type": "event", "event": event.as_dict()}
-        connection.send_message(json_dumps(message).decode())
+        shown = scope.event(hub, event)  # what the user's centre owns or is shared with it
+        if shown is not None:
+            connection.send_message(json_dumps({"id": msg_id, "type": "event", "event": shown}).decode())
 
     connection.subscriptions[msg_id] = connection.hub.bus.async_listen(msg["event_type"], forward)
     connection.send_result(msg_id)
@@ -56,10 +62,9 @@ async def handle_call_service(connection: ActiveConnection, msg: dict[str, Any])
     connection.send_result(msg["id"], {"context": context, "response": response})
 
 
-@callback
-def handle_fire_event(connection: ActiveConnection, msg: dict[str, Any]) -> None:
-    """Fire an event as the connection's user."""
-    check_event_type(msg["event_type"])
+async def handle_fire_event(connection: ActiveConnection, msg: dict[str, Any]) -> None:
+    """Fire a free event as the connection's user (owned types are refused)."""
+    await async_check_free_event(connection.hub, msg["event_type"])
     context = connection.context()
     connection.hub.bus.async_fire(msg["event_type"], msg["event_data"], context=context)
     connection.send_result(msg["id"], {"context": context})
@@ -67,26 +72,27 @@ def handle_fire_event(connection: ActiveConnection, msg: dict[str, Any]) -> None
 
 @callback
 def handle_get_states(connection: ActiveConnection, msg: dict[str, Any]) -> None:
-    """Every entity's current state."""
-    connection.send_result(msg["id"], connection.hub.states.async_all())
+    """Every entity's current state that the user may read."""
+    hub = connection.hub
+    connection.send_result(msg["id"], read_scope(hub, connection.user).states(hub, hub.states.async_all()))
 
 
 @callback
-def async_register_builtin_commands(hub: Hub) -> None:
-    """Register the commands every hub has."""
-    async_register_command(hub, "ping", handle_ping)
+def async_register_builtin_commands(hub: Hub, event_roles: frozenset[Role] = DEFAULT_EVENT_ROLES) -> None:
+    """Register the commands every hub has (`fire_event` for `event_roles`)."""
+    async_register_command(hub, "ping", handle_ping, roles=ROLES_STAFF)
     async_register_command(hub, "subscribe_events", handle_subscribe_events,
-                           {vol.Optional("event_type", default=MATCH_ALL): str})
+                           {vol.Optional("event_type", default=MATCH_ALL): str}, roles=ROLES_STAFF)
     async_register_command(hub, "unsubscribe_events", handle_unsubscribe_events,
-                           {vol.Required("subscription"): int})
+                           {vol.Required("subscription"): int}, roles=ROLES_STAFF)
     async_register_command(hub, "call_service", handle_call_service, {
         vol.Required("domain"): str,
         vol.Required("service"): str,
         vol.Optional("service_data", default=dict): dict,
         vol.Optional("return_response", default=False): bool,
-    })
+    }, roles=ROLES_STAFF)  # the permission hook decides each call
     async_register_command(hub, "fire_event", handle_fire_event, {
         vol.Required("event_type"): str,
         vol.Optional("event_data", default=dict): dict,
-    })
-    async_register_command(hub, "get_states", handle_get_states)
+    }, roles=event_roles)
+    async_register_command(hub, "get_states", handle_get_states, roles=ROLES_STAFF)

@@ -19,6 +19,7 @@ from hub.core import Context, Hub, callback
 from hub.exceptions import HubError
 from hub.helpers.json_depth import JsonTooDeep, loads_limited
 from hub.http import HUB_KEY, HubView, error_response, get_http, json_response
+from hub.http.access import ROLES_ALL
 from hub.http.view import humanize_invalid
 
 from .audit import audit
@@ -161,6 +162,7 @@ class AgencyWebhookView(HubView):
     url = WEBHOOK_URL
     name = "api:agency_webhook"  # the automation engine's view of the same path is "api:webhook"
     requires_auth = False
+    roles = ROLES_ALL  # the signature decides; an agency token reaches only its own webhook ids
     openapi_tag = "agencies"
     openapi: ClassVar[dict[str, dict[str, Any]]] = {"post": {"responses": {
         "200": {"description": "Accepted; `agency_webhook_received` fired"},

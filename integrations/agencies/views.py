@@ -10,6 +10,7 @@ from aiohttp import web
 from hub.core import Hub
 from hub.exceptions import HubError
 from hub.http import HUB_KEY, ApiError, HubView, async_read_json_object, get_http, request_context
+from hub.http.access import ROLES_DELIVERY, ROLES_STAFF
 
 from .const import SERVICE_DOMAIN, SERVICE_ENABLE, SERVICE_REPLAY
 from .manager import DATA_MANAGER, AgencyManager
@@ -40,6 +41,7 @@ class AgenciesView(HubView):
 
     url = "/api/agencies"
     name = "api:agencies"
+    roles = ROLES_STAFF
     openapi_tag = "agencies"
 
     async def get(self, request: web.Request) -> Any:
@@ -52,6 +54,7 @@ class DeadLettersView(HubView):
 
     url = "/api/agencies/dead_letters"
     name = "api:agencies:dead_letters"
+    roles = ROLES_DELIVERY  # payloads may carry personal data
     openapi_tag = "agencies"
     openapi: ClassVar[dict[str, dict[str, Any]]] = {"get": {"parameters": [
         {"name": "agency_id", "in": "query", "schema": {"type": "string"}},
@@ -79,6 +82,7 @@ class DeadLetterReplayView(HubView):
 
     url = "/api/agencies/dead_letters/{message_id}/replay"
     name = "api:agencies:dead_letters:replay"
+    roles = ROLES_DELIVERY
     openapi_tag = "agencies"
 
     async def post(self, request: web.Request, message_id: str) -> Any:
@@ -95,6 +99,7 @@ class DeadLettersReplayAllView(HubView):
 
     url = "/api/agencies/{agency_id}/replay"
     name = "api:agencies:replay"
+    roles = ROLES_DELIVERY
     openapi_tag = "agencies"
 
     async def post(self, request: web.Request, agency_id: str) -> Any:
@@ -110,6 +115,7 @@ class AgencyEnableView(HubView):
 
     url = "/api/agencies/{agency_id}/enable"
     name = "api:agencies:enable"
+    roles = ROLES_DELIVERY
     openapi_tag = "agencies"
 
     async def post(self, request: web.Request, agency_id: str) -> Any:

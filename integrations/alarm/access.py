@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hub.auth.permissions import get_permissions
 from hub.auth.users import Role
+from hub.auth.visibility import PERSONAL_ROLES, without_personal
 
 if TYPE_CHECKING:
     from hub.auth.models import User
@@ -24,12 +25,18 @@ class Viewer:
     sees_all: bool = False
     centre: str | None = None
     blind: bool = False  # unknown users and agencies see nothing
+    personal: bool = True  # plates and names in the alarm's data (hub.auth.visibility.PERSONAL_ROLES)
 
     def sees(self, alarm: Alarm) -> bool:
         """Whether this viewer may see `alarm`."""
         if self.blind:
             return False
         return self.sees_all or alarm.centre == self.centre or alarm.shared
+
+    def show(self, alarm: Alarm, *, full: bool = False) -> dict[str, Any]:
+        """The alarm as this viewer may read it (personal data withheld where its role does not need it)."""
+        shown = alarm.as_dict(full=full)
+        return shown if self.personal else without_personal(shown)
 
 
 def viewer_for(hub: Hub, user: User | None) -> Viewer:
@@ -45,4 +52,4 @@ def viewer_for(hub: Hub, user: User | None) -> Viewer:
         return Viewer(blind=True)
     if principal.role is Role.ADMIN:
         return Viewer(sees_all=True, centre=principal.centre)
-    return Viewer(centre=principal.centre)
+    return Viewer(centre=principal.centre, personal=principal.role in PERSONAL_ROLES)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 from aiohttp import web
 
 from hub.core import Hub, HubKey, callback
+from hub.http.access import ROLES_STAFF
 from hub.http.const import ERR_INVALID_FORMAT, ERR_NOT_FOUND, KEY_HUB, KEY_USER
 from hub.http.view import ApiError, HubView
 
@@ -44,6 +45,7 @@ class _AlarmView(HubView):
     """Views find the manager at request time, so a reloaded integration serves the same routes."""
 
     openapi_tag: ClassVar[str] = "alarms"
+    roles = ROLES_STAFF  # what each sees is the alarm viewer's business
 
 
 class AlarmListView(_AlarmView):
@@ -70,7 +72,7 @@ class AlarmListView(_AlarmView):
         else:
             alarms = [a for a in manager.active([centre] if centre else None)
                       if state is None or a.state.value == state]
-        return {"alarms": [a.as_dict() for a in alarms if viewer.sees(a)]}
+        return {"alarms": [viewer.show(a) for a in alarms if viewer.sees(a)]}
 
 
 class AlarmDetailView(_AlarmView):
@@ -83,9 +85,10 @@ class AlarmDetailView(_AlarmView):
         """The alarm, its SOP progress and its timeline (active or closed)."""
         manager = _manager(request)
         alarm = await manager.async_get(alarm_id)
-        if alarm is None or not viewer_for(manager.hub, request.get(KEY_USER)).sees(alarm):
+        viewer = viewer_for(manager.hub, request.get(KEY_USER))
+        if alarm is None or not viewer.sees(alarm):
             raise ApiError(404, ERR_NOT_FOUND, f"No alarm {alarm_id}")
-        return alarm.as_dict(full=True)
+        return viewer.show(alarm, full=True)
 
 
 class AlarmStatsView(_AlarmView):

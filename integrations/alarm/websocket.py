@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 import voluptuous as vol
 
 from hub.core import CALLBACK_TYPE, callback
+from hub.http.access import ROLES_STAFF
 from hub.http.const import ERR_NOT_FOUND
 from hub.http.view import json_dumps
 from hub.http.websocket_api import ActiveConnection, async_register_command
@@ -61,7 +62,8 @@ class AlarmFeed:
         self._subscriptions = [*self._subscriptions, subscription]
         if self._unsub is None:
             self._unsub = self.manager.async_listen(self._on_change)
-        connection.send_result(msg_id, {"alarms": [a.as_dict() for a in self.manager.active()
+        viewer = subscription.viewer
+        connection.send_result(msg_id, {"alarms": [viewer.show(a) for a in self.manager.active()
                                                    if subscription.wants(a)]})
 
         @callback
@@ -72,13 +74,15 @@ class AlarmFeed:
 
     @callback
     def _on_change(self, alarm: Alarm, action: str) -> None:
-        payload: str | None = None
+        payloads: dict[bool, str] = {}  # serialised once per kind of viewer: with personal data, without
         for subscription in self._subscriptions:
             if not subscription.wants(alarm):
                 continue
-            if payload is None:
-                payload = json_dumps({"action": action, "alarm": alarm.as_dict()}).decode()
-            subscription.connection.send_message(f"{subscription.prefix}{payload}}}")
+            personal = subscription.viewer.personal
+            if personal not in payloads:
+                payloads[personal] = json_dumps({"action": action,
+                                                 "alarm": subscription.viewer.show(alarm)}).decode()
+            subscription.connection.send_message(f"{subscription.prefix}{payloads[personal]}}}")
 
     @callback
     def async_shutdown(self) -> None:
@@ -99,17 +103,19 @@ def async_register_websocket(hub: Hub, manager: AlarmManager, feed: AlarmFeed) -
 
     async def handle_get(connection: ActiveConnection, msg: dict[str, Any]) -> None:
         alarm = await manager.async_get(msg["alarm_id"])
-        if alarm is None or not viewer_for(hub, connection.user).sees(alarm):
+        viewer = viewer_for(hub, connection.user)
+        if alarm is None or not viewer.sees(alarm):
             connection.send_error(msg["id"], ERR_NOT_FOUND, f"No alarm {msg['alarm_id']!r}")
             return
-        connection.send_result(msg["id"], alarm.as_dict(full=True))
+        connection.send_result(msg["id"], viewer.show(alarm, full=True))
 
     @callback
     def handle_types(connection: ActiveConnection, msg: dict[str, Any]) -> None:
         connection.send_result(msg["id"], [kind.as_dict() for kind in manager.types.values()])
 
     return [
-        async_register_command(hub, TYPE_SUBSCRIBE, handle_subscribe, {vol.Optional("centre"): str}),
-        async_register_command(hub, TYPE_GET, handle_get, {vol.Required("alarm_id"): str}),
-        async_register_command(hub, TYPE_TYPES, handle_types),
+        async_register_command(hub, TYPE_SUBSCRIBE, handle_subscribe, {vol.Optional("centre"): str},
+                               roles=ROLES_STAFF),
+        async_register_command(hub, TYPE_GET, handle_get, {vol.Required("alarm_id"): str}, roles=ROLES_STAFF),
+        async_register_command(hub, TYPE_TYPES, handle_types, roles=ROLES_STAFF),
     ]

@@ -9,13 +9,21 @@ from aiohttp import web
 from hub.core import Hub, HubKey
 from hub.exceptions import HubError
 from hub.http import HUB_KEY, KEY_USER, ApiError, HubView, get_http
+from hub.http.access import ROLES_POLICE
 from hub.http.view import async_read_json, request_context
 
-from .const import DOMAIN
+from .const import DOMAIN, SERVICE_HOTLIST_IMPORT, SERVICE_HOTLIST_REMOVE
 
 __all__ = ["async_register_views"]
 
 VIEWS_REGISTERED: HubKey[bool] = HubKey(f"{DOMAIN}_views")
+
+
+async def _call(request: web.Request, service: str, data: dict[str, Any]) -> Any:
+    """Call an anpr service as the request's user (the permission hook and the audit log see it)."""
+    hub: Hub = request.app[HUB_KEY]
+    return await hub.services.async_call(DOMAIN, service, data, blocking=True, context=request_context(request),
+                                         return_response=True)
 
 
 def _manager(request: web.Request) -> Any:
@@ -34,6 +42,7 @@ class HotlistsView(HubView):
     url = "/api/anpr/hotlists"
     name = "api:anpr:hotlists"
     openapi_tag = "anpr"
+    roles = ROLES_POLICE  # plates are personal data: the police roles only
 
     async def get(self, request: web.Request) -> Any:
         """The configured hotlists and how many entries each has."""
@@ -49,6 +58,7 @@ class HotlistEntriesView(HubView):
     url = "/api/anpr/hotlists/{list_id}/entries"
     name = "api:anpr:hotlist_entries"
     openapi_tag = "anpr"
+    roles = ROLES_POLICE  # plates are personal data: the police roles only
     openapi: ClassVar[dict[str, dict[str, Any]]] = {"post": {"requestBody": {"content": {
         "application/json": {"schema": {"type": "object"}}, "text/csv": {"schema": {"type": "string"}}}}}}
 
@@ -61,30 +71,22 @@ class HotlistEntriesView(HubView):
 
     async def post(self, request: web.Request, list_id: str) -> Any:
         """Add or replace entries: a JSON object or list of objects, or CSV text (all or nothing)."""
-        from .services import async_import_csv
-
         manager = _manager(request)
         if list_id not in manager.hotlists.lists:
             raise ApiError(404, "not_found", f"No hotlist {list_id!r}")
         user = request.get(KEY_USER)
-        source = f"api:{user.name}" if user is not None else "api"
+        data: dict[str, Any] = {"list": list_id, "source": f"api:{user.name}" if user is not None else "api"}
         if request.content_type == "text/csv":
-            text = await request.text()
-            return await async_import_csv(manager, text, default_list=list_id, source=source,
-                                          name="request body")
-        body = await async_read_json(request)
-        items = body if isinstance(body, list) else [body]
-        entries = []
-        for index, item in enumerate(items):
-            if not isinstance(item, dict) or "plate" not in item:
-                raise ApiError(400, "invalid_format", f"item {index}: expected an object with 'plate'")
-            try:
-                entries.append(manager.hotlists.entry_from_data({**item, "list": list_id}))
-            except HubError as err:
-                raise ApiError(400, "validation_error", f"item {index}: {err}") from None
-        added, updated = await manager.hotlists.async_upsert(entries)
-        manager.write_lists()
-        return {"added": added, "updated": updated}
+            data["csv"] = await request.text()
+        else:
+            body = await async_read_json(request)
+            items = body if isinstance(body, list) else [body]
+            for index, item in enumerate(items):
+                if not isinstance(item, dict) or "plate" not in item:
+                    raise ApiError(400, "invalid_format", f"item {index}: expected an object with 'plate'")
+            data["entries"] = [{**item, "list": list_id} for item in items]
+        # Through the service: the permission hook and the audit log see who changed the list.
+        return await _call(request, SERVICE_HOTLIST_IMPORT, data)
 
 
 class HotlistEntryView(HubView):
@@ -93,15 +95,16 @@ class HotlistEntryView(HubView):
     url = "/api/anpr/hotlists/{list_id}/entries/{plate}"
     name = "api:anpr:hotlist_entry"
     openapi_tag = "anpr"
+    roles = ROLES_POLICE  # plates are personal data: the police roles only
 
     async def delete(self, request: web.Request, list_id: str, plate: str) -> Any:
         """Remove one plate from a list."""
         manager = _manager(request)
         if list_id not in manager.hotlists.lists:
             raise ApiError(404, "not_found", f"No hotlist {list_id!r}")
-        if not await manager.hotlists.async_remove(list_id, plate):
+        response = await _call(request, SERVICE_HOTLIST_REMOVE, {"list": list_id, "plate": plate})
+        if not response or not response.get("removed"):
             raise ApiError(404, "not_found", f"That plate is not on {list_id}")
-        manager.write_lists()
         return {"removed": True}
 
 
@@ -111,6 +114,7 @@ class HitReviewView(HubView):
     url = "/api/anpr/hits/{hit_id}/review"
     name = "api:anpr:hit_review"
     openapi_tag = "anpr"
+    roles = ROLES_POLICE  # plates are personal data: the police roles only
 
     async def post(self, request: web.Request, hit_id: str) -> Any:
         """Accept or reject a hit, with a reason."""
@@ -122,9 +126,7 @@ class HitReviewView(HubView):
         data = {"hit_id": hit_id}
         if body.get("reason"):
             data["reason"] = str(body["reason"])
-        hub: Hub = request.app[HUB_KEY]
-        return await hub.services.async_call(DOMAIN, f"hit_{verdict}", data, blocking=True,
-                                             context=request_context(request), return_response=True)
+        return await _call(request, f"hit_{verdict}", data)
 
 
 def async_register_views(hub: Hub) -> bool:

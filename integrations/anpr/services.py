@@ -29,7 +29,7 @@ from .hotlist import parse_csv
 if TYPE_CHECKING:
     from .manager import AnprManager
 
-__all__ = ["ADD_SCHEMA", "IMPORT_SCHEMA", "async_import_csv", "async_register_services"]
+__all__ = ["ADD_SCHEMA", "IMPORT_SCHEMA", "async_import_csv", "async_import_entries", "async_register_services"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ REMOVE_SCHEMA = vol.Schema({vol.Required("list"): cv.string, vol.Required("plate
 IMPORT_SCHEMA = vol.Schema({
     vol.Exclusive("path", "csv source"): cv.string,
     vol.Exclusive("csv", "csv source"): cv.string,
+    vol.Exclusive("entries", "csv source"): vol.All(cv.ensure_list, [dict], vol.Length(min=1)),
     vol.Optional("list"): cv.string,
     vol.Optional("source"): cv.string,
 })
@@ -64,6 +65,23 @@ async def async_import_csv(manager: AnprManager, text: str, *, default_list: str
     added, updated = await manager.hotlists.async_upsert(entries)
     manager.write_lists()
     _LOGGER.info("anpr: imported %d entries from %s (%d new, %d updated)", len(entries), name, added, updated)
+    return {"added": added, "updated": updated}
+
+
+async def async_import_entries(manager: AnprManager, items: list[dict[str, Any]], *, default_list: str | None,
+                               source: str | None) -> dict[str, int]:
+    """Import entry objects (plate, and list, priority, reason, source, expires or ttl) all or nothing."""
+    entries = []
+    for index, item in enumerate(items):
+        data = {**({"list": default_list} if default_list else {}), **({"source": source} if source else {}), **item}
+        try:
+            entries.append(manager.hotlists.entry_from_data(ADD_SCHEMA(data)))
+        except vol.Invalid as err:
+            raise ServiceValidationError(f"'entries' item {index}: {err}") from None
+        except ServiceValidationError as err:
+            raise ServiceValidationError(f"'entries' item {index}: {err}") from None
+    added, updated = await manager.hotlists.async_upsert(entries)
+    manager.write_lists()
     return {"added": added, "updated": updated}
 
 
@@ -95,12 +113,16 @@ def async_register_services(hub: Hub, manager: AnprManager) -> list[CALLBACK_TYP
         return {"removed": removed}
 
     async def _import(call: ServiceCall) -> dict[str, int]:
+        if "entries" in call.data:
+            return await async_import_entries(manager, call.data["entries"], default_list=call.data.get("list"),
+                                              source=call.data.get("source"))
         if "csv" in call.data:
             text, name = call.data["csv"], "csv"
         elif "path" in call.data:
             text, name = await hub.async_add_executor_job(_read_config_file, hub, call.data["path"])
         else:
-            raise ServiceValidationError("give 'path' (a CSV file in the config dir) or 'csv' (its text)")
+            raise ServiceValidationError("give 'path' (a CSV file in the config dir), 'csv' (its text) or "
+                                         "'entries' (objects with 'plate')")
         return await async_import_csv(manager, text, default_list=call.data.get("list"),
                                       source=call.data.get("source"), name=name)
 

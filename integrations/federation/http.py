@@ -7,8 +7,10 @@ from typing import Any, ClassVar, Final
 
 from aiohttp import web
 
+from hub.auth.visibility import read_scope
 from hub.core import Hub, HubKey, callback
-from hub.http.const import ERR_INVALID_FORMAT, KEY_HUB
+from hub.http.access import ROLES_STAFF
+from hub.http.const import ERR_INVALID_FORMAT, KEY_HUB, KEY_USER
 from hub.http.view import ApiError, HubView
 
 from .const import ACT_FINAL, ACT_PENDING, DIRECTION_IN, DIRECTION_OUT
@@ -29,6 +31,7 @@ def _manager(request: web.Request) -> FederationManager:
 
 class _FederationView(HubView):
     openapi_tag: ClassVar[str] = "federation"
+    roles = ROLES_STAFF
 
 
 class FederationStatusView(_FederationView):
@@ -39,7 +42,8 @@ class FederationStatusView(_FederationView):
 
     async def get(self, request: web.Request) -> dict[str, Any]:
         """The broker link, every peer (connected or not, missing messages) and the peers' open alarms."""
-        return _manager(request).status()
+        manager = _manager(request)
+        return read_scope(manager.hub, request.get(KEY_USER)).redact(manager.status())
 
 
 class FederationActuationsView(_FederationView):

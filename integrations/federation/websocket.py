@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from hub.auth.visibility import read_scope
 from hub.core import CALLBACK_TYPE, callback
+from hub.http.access import ROLES_STAFF
 from hub.http.view import json_dumps
 from hub.http.websocket_api import ActiveConnection, async_register_command
 
@@ -43,13 +45,14 @@ def async_register_websocket(manager: FederationManager) -> list[CALLBACK_TYPE]:
     def handle_subscribe(connection: ActiveConnection, msg: dict[str, Any]) -> None:
         msg_id = msg["id"]
         prefix = f'{{"id":{msg_id},"type":"event","event":'
+        scope = read_scope(manager.hub, connection.user)  # plates and names only for the roles that need them
 
         @callback
         def on_change(alarm: dict[str, Any], action: str) -> None:
-            payload = json_dumps({"action": action, "alarm": remote_alarm_view(manager, alarm)}).decode()
-            connection.send_message(f"{prefix}{payload}}}")
+            shown = scope.redact(remote_alarm_view(manager, alarm))
+            connection.send_message(f"{prefix}{json_dumps({'action': action, 'alarm': shown}).decode()}}}")
 
         connection.subscriptions[msg_id] = manager.remote.async_listen_alarms(on_change)
-        connection.send_result(msg_id, {"alarms": remote_alarms(manager)})
+        connection.send_result(msg_id, {"alarms": scope.redact(remote_alarms(manager))})
 
-    return [async_register_command(manager.hub, TYPE_SUBSCRIBE_ALARMS, handle_subscribe)]
+    return [async_register_command(manager.hub, TYPE_SUBSCRIBE_ALARMS, handle_subscribe, roles=ROLES_STAFF)]

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from hub.core import Hub
 from hub.http import HUB_KEY, ApiError, HubView, get_http
+from hub.http.access import ROLES_STAFF
 
 from .const import DATEX2_PATH
 from .datex2 import DATEX_SETTINGS, build_vms_publication
@@ -22,6 +23,7 @@ class DatexVmsView(HubView):
 
     url = DATEX2_PATH
     name = "api:datex2:vms"
+    roles = ROLES_STAFF
     openapi_tag = "datex2"
     openapi: ClassVar[dict[str, dict[str, Any]]] = {"get": {"responses": {
         "200": {"description": "A DATEX II v3 VmsPublication",

@@ -9,6 +9,7 @@ from hub.core import Hub, HubKey
 
 from .config import CONFIG_SCHEMA
 from .const import DOMAIN, EVENT_FIRE_CLEARED, EVENT_FIRE_DETECTED, EVENT_FIRE_UPDATED
+from .drill import async_register_drill
 from .manager import ThermalFireManager
 from .services import async_register_services
 
@@ -38,6 +39,7 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
         hub.data.pop(DATA_KEY, None)
         raise
     manager.removers.extend(async_register_services(hub, manager))
+    manager.removers.append(async_register_drill(hub))  # drills: the only way a person runs the fire chain
     _LOGGER.info("Thermal fire detection: %d tower(s)", len(manager.towers))
     return True
 

@@ -9,6 +9,7 @@ from aiohttp import web
 from hub.core import Hub, HubKey
 from hub.exceptions import HubError
 from hub.http import HUB_KEY, ApiError, HubView, get_http
+from hub.http.access import ROLES_CONFIG
 
 from .const import DISCOVERY_PATH
 from .registry import DiscoveryRegistry
@@ -25,6 +26,7 @@ class DiscoveryView(HubView):
 
     url = DISCOVERY_PATH
     name = "api:discovery"
+    roles = ROLES_CONFIG
     openapi_tag = "discovery"
     openapi: ClassVar[dict[str, dict[str, Any]]] = {"get": {
         "parameters": [{"name": "all", "in": "query", "required": False, "schema": {"type": "boolean"},

@@ -3,6 +3,7 @@ a sensor with history, automations, the audit log and alarms, served on a free p
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,9 +109,10 @@ def _add_users(config_dir: Path) -> None:
 
 
 async def async_start_site(config_dir: Path, *, frontend_config: dict[str, Any] | None = None,
-                           with_alarms: bool = True, extra_sections: dict[str, Any] | None = None) -> Site:
+                           with_alarms: bool = True, extra_sections: dict[str, Any] | None = None,
+                           before_start: Callable[[Hub], Awaitable[None]] | None = None) -> Site:
     """Build and start the site (the caller stops it with `async_stop_site`); `extra_sections` adds
-    integrations (federation, say) to the configuration."""
+    integrations (federation, say) to the configuration, `before_start` sets up more before it starts."""
     from frontend import async_setup_frontend
     from hub.recorder import async_setup_recorder
 
@@ -153,6 +155,8 @@ async def async_start_site(config_dir: Path, *, frontend_config: dict[str, Any] 
 
     await async_setup_automations(hub, {"automations": AUTOMATIONS})
     await async_setup_frontend(hub, frontend_config)
+    if before_start is not None:
+        await before_start(hub)
     await hub.async_start()
     await http.async_start()
     await hub.async_block_till_done()

@@ -32,6 +32,7 @@ from hub.auth.users import add_user, async_get_users, set_password
 from hub.clock import FakeClock
 from hub.core import Event, Hub, callback
 from hub.http import KEY_USER, async_setup_http
+from hub.http.access import ROLES_ALL
 
 PASSWORD = "correct horse battery"
 
@@ -240,9 +241,9 @@ async def web_app(fake_hub: Hub, manager: SessionManager) -> AsyncIterator[str]:
     async def change(request: web.Request) -> web.Response:
         return web.json_response({"changed_by": request[KEY_USER].id})
 
-    http.allow_unauthenticated(http.app.router.add_post("/login", login))
-    http.app.router.add_get("/me", me)
-    http.app.router.add_post("/change", change)
+    http.allow_unauthenticated(http.app.router.add_post("/login", login), ROLES_ALL)
+    http.declare_route(http.app.router.add_get("/me", me, allow_head=False), ROLES_ALL)
+    http.declare_route(http.app.router.add_post("/change", change), ROLES_ALL)
     install_session_middleware(http, manager)
     await http.async_start()
     yield http.base_url

@@ -14,6 +14,7 @@ from aiohttp import web
 from hub.core import Event, ServiceCall, SupportsResponse
 from hub.exceptions import Unauthorized
 from hub.http import HubHTTP, HubView
+from hub.http.access import ROLES_STAFF
 from hub.http.const import ATTR_REQUIRES_AUTH, PUBLIC_ROUTES_KEY
 
 from .conftest import Api, StartApi, collector
@@ -24,6 +25,7 @@ class PluginView(HubView):
 
     url = "/api/plugin/{item_id}"
     name = "api:plugin"
+    roles = ROLES_STAFF
 
     async def get(self, request: web.Request, item_id: str) -> dict[str, Any]:
         """Echo the item id."""
@@ -33,6 +35,7 @@ class PluginView(HubView):
 class BrokenView(HubView):
     url = "/api/broken"
     name = "api:broken"
+    roles = ROLES_STAFF
 
     async def get(self, request: web.Request) -> None:
         raise RuntimeError("bug in a view")
@@ -45,7 +48,7 @@ def add_extra_routes(http: HubHTTP) -> None:
     async def raw(request: web.Request) -> web.Response:
         return web.Response(text="raw")
 
-    http.app.router.add_get("/api/raw", raw)
+    http.declare_route(http.app.router.add_get("/api/raw", raw, allow_head=False), ROLES_STAFF)
 
 
 def _fill(path: str) -> str:
@@ -203,10 +206,10 @@ async def test_service_call_timeout_is_504(start_api: StartApi) -> None:
 
 async def test_event_fired_with_token_user_context(api: Api) -> None:
     events: list[Event] = []
-    api.hub.bus.async_listen("panel_message_shown", collector(events))
-    status, body = await api.request("POST", "/api/events/panel_message_shown", json={"panel": "p1"})
+    api.hub.bus.async_listen("operator_note", collector(events))
+    status, body = await api.request("POST", "/api/events/operator_note", json={"panel": "p1"})
     assert status == 200
-    assert body["message"] == "Event panel_message_shown fired."
+    assert body["message"] == "Event operator_note fired."
     assert len(events) == 1
     assert events[0].data == {"panel": "p1"}
     assert events[0].context.user_id == "operator"

@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from hub.http import HubHTTP, HubView
+from hub.http.access import ROLES_ALL, ROLES_STAFF
 
 from .conftest import StartApi
 
@@ -16,6 +17,7 @@ class TraceView(HubView):
 
     url = "/api/traces/{automation_id}"
     name = "api:traces"
+    roles = ROLES_STAFF
     openapi_tag = "automations"
     openapi = {"get": {"parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}]}}
 
@@ -34,7 +36,7 @@ def add_routes(http: HubHTTP) -> None:
         """Receive a webhook."""
         return web.Response()
 
-    http.allow_unauthenticated(http.app.router.add_post("/api/webhook/{webhook_id}", webhook))
+    http.allow_unauthenticated(http.app.router.add_post("/api/webhook/{webhook_id}", webhook), ROLES_ALL)
 
 
 async def test_openapi_lists_every_rest_route(start_api: StartApi) -> None:

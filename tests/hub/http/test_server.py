@@ -6,6 +6,7 @@ import pytest
 import voluptuous as vol
 
 from hub.auth import TokenStore
+from hub.auth.users import Role
 from hub.core import Hub
 from hub.exceptions import ConfigError, HubError
 from hub.http import CONFIG_SCHEMA, HubHTTP, async_setup_http, get_http
@@ -22,6 +23,7 @@ def test_config_defaults() -> None:
         "max_body_bytes": 1024 * 1024,
         "service_timeout": 60.0,
         "websocket_max_pending": 1024,
+        "event_roles": frozenset({Role.ADMIN, Role.ENGINEER}),
     }
     assert CONFIG_SCHEMA({"cors_origins": "https://sala.ceuta"})["cors_origins"] == ["https://sala.ceuta"]
     validated = CONFIG_SCHEMA({"port": "8124", "ssl_certificate": "/c.pem"})

@@ -18,6 +18,7 @@ from hub.auth.users import add_user
 from hub.clock import FakeClock
 from hub.core import Hub
 from hub.http import HubHTTP
+from hub.http.access import ROLES_STAFF
 from hub.http.const import KEY_HUB, KEY_USER
 from hub.http.websocket_api import ActiveConnection
 from hub.http.websocket_credentials import CLOSE_CREDENTIAL_ENDED
@@ -115,7 +116,7 @@ async def test_each_message_rechecks_the_credential_first(start_api: StartApi) -
         return wsock
 
     def add_route(http: HubHTTP) -> None:
-        http.app.router.add_get("/test/socket", socket)
+        http.declare_route(http.app.router.add_get("/test/socket", socket, allow_head=False), ROLES_STAFF)
 
     api = await start_api(before_start=add_route)
     async with api.session.ws_connect(api.url("/test/socket"),

@@ -162,7 +162,7 @@ async def test_rest_updates(hub: Hub) -> None:
                 f"{base}/stolen/entries", data="plate,reason\n-,theft\n", headers={"Content-Type": "text/csv"}
             ) as resp:
                 assert resp.status == 400
-                assert "request body:2: 'plate'" in (await resp.json())["error"]["message"]
+                assert "csv:2: 'plate'" in (await resp.json())["error"]["message"]
             async with session.get(base) as resp:
                 lists = {item["id"]: item for item in await resp.json()}
                 assert lists["stolen"]["entries"] == 2 and lists["port_access"]["kind"] == "allow"
