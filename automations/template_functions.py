@@ -15,13 +15,14 @@ from hub.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from hub.core import HubKey, State
 
 from .helpers import hub_tz, slugify
+from .template_ha import HUB_FUNCTION_NAMES, PLAIN_FUNCTIONS, PLAIN_TESTS, make_hub_functions, no_default
 
 if TYPE_CHECKING:
     from jinja2.runtime import Context
 
     from hub.core import Hub
 
-__all__ = ["RenderInfo", "collecting", "hub_globals", "install_filters", "track_entity"]
+__all__ = ["KNOWN_GLOBALS", "RenderInfo", "collecting", "hub_globals", "install_filters", "track_entity"]
 
 _SENTINEL: Any = object()
 _GLOBALS: HubKey[dict[str, Any]] = HubKey("automations_template_globals")
@@ -92,7 +93,7 @@ def _track_time() -> None:
 
 
 def _no_default(name: str, value: Any) -> ValueError:
-    return ValueError(f"{name} got invalid input {value!r} and no default was given")
+    return no_default(name, value)
 
 
 def forgiving_float(value: Any, default: Any = _SENTINEL) -> Any:
@@ -281,6 +282,16 @@ class DomainStates:
         return f"<template DomainStates({self._domain})>"
 
 
+def _rounded(state: State, with_unit: bool) -> str:
+    """A numeric state rounded to the entity's display precision (as Home Assistant's `rounded=True`)."""
+    precision = state.attributes.get("display_precision", state.attributes.get("suggested_display_precision"))
+    text = state.state
+    if precision is not None and is_number(text):
+        text = f"{float(text):.{int(precision)}f}"
+    unit = state.attributes.get("unit_of_measurement") if with_unit else None
+    return f"{text} {unit}" if unit else text
+
+
 class AllStates:
     """`states('sensor.t')` gives the state string ('unknown' when absent); `states.sensor.t` the State."""
 
@@ -297,6 +308,8 @@ class AllStates:
         state = self._get(entity_id)
         if state is None:
             return STATE_UNKNOWN
+        if rounded:
+            return _rounded(state, with_unit)
         if with_unit:
             unit = state.attributes.get("unit_of_measurement")
             if unit:
@@ -406,6 +419,7 @@ def _make_hub_functions(hub: Hub) -> dict[str, Any]:
         return haversine_km(*points[0], *points[1])
 
     return {
+        **make_hub_functions(hub, _resolve, distance, _track_time),
         "states": AllStates(hub),
         "is_state": is_state,
         "state_attr": state_attr,
@@ -435,7 +449,12 @@ _PLAIN_GLOBALS: dict[str, Any] = {
     "min": min,
     "max": max,
     "slugify": slugify,
+    **PLAIN_FUNCTIONS,
 }
+_HUB_NAMES = ("states", "is_state", "state_attr", "is_state_attr", "has_value", "now", "utcnow", "today_at",
+              "as_local", "distance", *HUB_FUNCTION_NAMES)
+# Every name a template may call besides Jinja's own globals (checked when a template is compiled).
+KNOWN_GLOBALS = frozenset({*_PLAIN_GLOBALS, *_HUB_NAMES})
 
 
 def hub_globals(hub: Hub, base: dict[str, Any]) -> dict[str, Any]:
@@ -488,11 +507,18 @@ def install_filters(filters: dict[str, Any], tests: dict[str, Any]) -> None:
         "has_value": _ctx_fn("has_value"),
         "as_local": _ctx_fn("as_local"),
         "distance": _ctx_fn("distance"),
+        "today_at": _ctx_fn("today_at"),
+        **{name: value for name, value in PLAIN_FUNCTIONS.items() if callable(value)},
+        **{name: _ctx_fn(name) for name in HUB_FUNCTION_NAMES},
     })
     tests.update({
         "is_number": is_number,
         "match": _regex_match,
         "search": _regex_search,
+        "regex_match": _regex_match,
+        "regex_search": _regex_search,
         "is_state": _ctx_fn("is_state"),
+        "is_state_attr": _ctx_fn("is_state_attr"),
         "has_value": _ctx_fn("has_value"),
+        **PLAIN_TESTS,
     })
