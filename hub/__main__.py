@@ -29,6 +29,13 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     from .bootstrap import check_config
 
     errors = check_config(args.config)
+    if getattr(args, "format", "text") == "json":
+        import json
+
+        from .config.report import report
+
+        print(json.dumps(report(errors), indent=2))
+        return 1 if errors else 0
     if errors:
         print(f"Configuration in {args.config} has {len(errors)} error(s):", file=sys.stderr)
         for error in errors:
@@ -67,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-config", help="print every configuration error; exit 1 if any")
     check.add_argument("-c", "--config", type=_config_dir, default=Path("config/ceuta"))
+    check.add_argument("--format", choices=("text", "json"), default="text",
+                       help="json: one document with file, line, column, key path, message and severity")
     check.set_defaults(func=_cmd_check_config)
 
     token = sub.add_parser("token", help="long-lived access tokens")
