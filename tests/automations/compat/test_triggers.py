@@ -97,15 +97,19 @@ async def test_trigger_time_input_datetime(hub: Hub, calls: Calls, ha: LoadHa, f
     """`at:` naming an input_datetime (a time of day) and a timestamp sensor."""
     hub.states.async_set("input_datetime.patrol", "13:10:00", {"has_date": False, "has_time": True})
     hub.states.async_set("sensor.next_alarm", "2026-01-01T12:20:00+00:00", {"device_class": "timestamp"})
+    hub.states.async_set("input_datetime.drill", "2026-01-01 13:30:00", {"has_date": True, "has_time": True})
     await ha(auto("""\
     - trigger: time
       at:
         - input_datetime.patrol
         - sensor.next_alarm
+        - input_datetime.drill
 """, "{entity: '{{ trigger.entity_id }}'}"))
     await fake_clock.async_advance(10 * 60)
     await fake_clock.async_advance(10 * 60)
-    assert calls.data() == [{"entity": "input_datetime.patrol"}, {"entity": "sensor.next_alarm"}]
+    await fake_clock.async_advance(10 * 60)
+    assert calls.data() == [{"entity": "input_datetime.patrol"}, {"entity": "sensor.next_alarm"},
+                            {"entity": "input_datetime.drill"}]
 
 
 async def test_trigger_time_offset(hub: Hub, calls: Calls, ha: LoadHa, fake_clock: FakeClock) -> None:
