@@ -212,7 +212,7 @@ def get_age(now: datetime, then: datetime, precision: int = 1) -> str:
 HUB_FUNCTION_NAMES = (
     "timestamp_custom", "timestamp_local", "timestamp_utc", "relative_time", "time_since", "time_until",
     "expand", "closest", "entity_name", "area_entities", "area_name", "area_id", "area_devices",
-    "device_entities", "device_attr", "device_id", "integration_entities",
+    "device_entities", "device_attr", "is_device_attr", "device_id", "integration_entities",
 )
 
 
@@ -288,7 +288,7 @@ def make_hub_functions(hub: Hub, resolve: Callable[[Any], State | None],
                 continue
             seen.add(state.entity_id)
             members = state.attributes.get(ATTR_ENTITY_ID)
-            if isinstance(members, list | tuple) and state.domain in ("group", "zone", "light", "switch"):
+            if isinstance(members, list | tuple) and state.domain == "group":
                 todo.extend(members)
                 continue
             found[state.entity_id] = state
@@ -386,6 +386,9 @@ def make_hub_functions(hub: Hub, resolve: Callable[[Any], State | None],
         if entry is None and isinstance(device, str) and valid_entity_id(device):
             entry = devices.async_get(device_id(device) or "") if devices is not None else None
         return None if entry is None else getattr(entry, attr, None)
+
+    def is_device_attr(device: Any, attr: str, value: Any) -> bool:
+        return bool(device_attr(device, attr) == value)
 
     def device_id(entity_id: Any) -> str | None:
         entities = _entries("entity")

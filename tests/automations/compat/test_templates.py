@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from hub.core import Hub
-from hub.helpers import area_registry, entity_registry
+from hub.helpers import area_registry, device_registry, entity_registry
 
 from ..conftest import Calls
 from .conftest import LoadHa, config_errors, settle
@@ -118,6 +118,22 @@ async def test_function_area_entities_area_name(states: Hub, calls: Calls, ha: L
     template = ("{{ area_entities('Puerto') }}|{{ area_name('sensor.quay_wind') }}|{{ area_id('sensor.quay_wind') }}"
                 "|{{ integration_entities('mqtt') }}|{{ area_name('sensor.temp') }}")
     assert await run(states, calls, ha, template) == "['sensor.quay_wind']|Puerto|puerto|['sensor.quay_wind']|None"
+
+
+async def test_function_device_entities_device_attr(states: Hub, calls: Calls, ha: LoadHa) -> None:
+    await entity_registry.async_load(states)
+    await device_registry.async_load(states)
+    await area_registry.async_setup_areas(states, [{"id": "puerto", "name": "Puerto", "latitude": 35.89,
+                                                    "longitude": -5.316}])
+    device = device_registry.async_get(states).async_get_or_create(
+        platform="bollards", identifiers=[("bollards", "b07")], name="Bollard 07", model="PLC-7", area_id="puerto")
+    entry = entity_registry.async_get(states).async_get_or_create("bollard", "bollards", "b07",
+                                                                  suggested_object_id="b_07", device_id=device.id)
+    template = ("{{ device_entities(device_id('bollard.b_07')) }}|{{ device_attr('bollard.b_07', 'model') }}"
+                "|{{ area_devices('puerto') | count }}|{{ area_name('bollard.b_07') }}|{{ area_entities('puerto') }}"
+                "|{{ is_device_attr(device_id('bollard.b_07'), 'name', 'Bollard 07') }}")
+    assert await run(states, calls, ha, template) \
+        == f"['{entry.entity_id}']|PLC-7|1|Puerto|['{entry.entity_id}']|True"
 
 
 @pytest.mark.parametrize(("template", "expected"), [
