@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 import sys
+import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +21,8 @@ from tests.integrations.mqtt.conftest import SetupMqtt
 
 from ..conftest import Calls
 from .conftest import LoadHa, config_errors, settle
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def auto(trigger: str, data: str = "{platform: '{{ trigger.platform }}'}") -> str:
@@ -216,13 +221,27 @@ async def test_trigger_webhook(hub: Hub, calls: Calls, ha: LoadHa) -> None:
     assert calls.data() == [{"panel": "p4"}]
 
 
-async def test_trigger_platform_with_a_dot_is_a_config_error(tmp_path: Path) -> None:
-    """A dotted platform names no module: a clean error, and nothing under integrations/ gets imported."""
-    before = set(sys.modules)
-    errors = config_errors(tmp_path, auto("    - platform: mqtt.subscriptions\n"))
+def test_trigger_platform_with_a_dot_is_a_config_error(tmp_path: Path) -> None:
+    """A dotted platform names no module: a clean error (it was a ModuleNotFoundError traceback)."""
+    errors = config_errors(tmp_path, auto("    - platform: no_such.thing\n"))
     assert len(errors) == 1
-    assert "automations.yaml:3:" in errors[0] and "unknown trigger platform 'mqtt.subscriptions'" in errors[0]
-    assert not {name for name in set(sys.modules) - before if name.startswith("integrations.")}
+    assert "automations.yaml:3:" in errors[0] and "unknown trigger platform 'no_such.thing'" in errors[0]
+    assert "ModuleNotFoundError" not in errors[0]
+
+
+def test_trigger_platform_with_a_dot_imports_nothing(tmp_path: Path) -> None:
+    """Naming `anpr.worker` must not import integrations.anpr.worker (or anything under integrations/)."""
+    (tmp_path / "automations.yaml").write_text(auto("    - platform: anpr.worker\n"), encoding="utf-8")
+    code = textwrap.dedent(f"""\
+        import sys
+        import automations
+        from hub.config.yaml_loader import load_yaml
+        errors = automations.check_config({{"automations": load_yaml({str(tmp_path / "automations.yaml")!r})}})
+        print(len(errors), sorted(m for m in sys.modules if m.startswith("integrations.")))
+        """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, check=True)
+    assert result.stdout.strip() == "1 []"
 
 
 async def test_trigger_unknown_platform_is_a_config_error(tmp_path: Path) -> None:
