@@ -70,7 +70,7 @@ def template_entities(template: Template) -> set[str]:
 
 
 def _entity_refs(value: Any, path: list[Any]) -> Iterator[tuple[list[Any], str]]:
-    """(path, entity id) of every literal `entity_id`/`zone` in a trigger, condition or step, nested too."""
+    """(path, entity id) of every literal entity id (`entity_id`, `zone`, a time's `at`/`after`/`before`)."""
     if isinstance(value, list):
         for index, item in enumerate(value):
             yield from _entity_refs(item, [*path, index])
@@ -78,7 +78,7 @@ def _entity_refs(value: Any, path: list[Any]) -> Iterator[tuple[list[Any], str]]
     if not isinstance(value, dict):
         return
     for key, item in value.items():
-        if key in ("entity_id", "zone") and isinstance(item, str | list):
+        if key in ("entity_id", "zone", "at", "after", "before") and isinstance(item, str | list):
             for entity_id in ([item] if isinstance(item, str) else item):
                 if isinstance(entity_id, str) and _ENTITY_ID.match(entity_id):
                     yield [*path, key], entity_id

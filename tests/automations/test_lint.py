@@ -36,6 +36,8 @@ AUTOMATIONS = """\
       below: 10
     - trigger: sun
       event: sunset
+    - trigger: time
+      at: input_datetime.nobody
   actions:
     - action: test.record
       target:
@@ -89,13 +91,14 @@ async def test_lint_warns_about_what_cannot_work(tmp_path: Path) -> None:
     assert f"{where}:7: [automation 'door_never'] 'triggers[1]': this trigger can never fire: no value is above 50" \
            in text
     assert "'triggers[2]': this trigger can never fire: the hub: section gives no latitude" in text
-    assert f"{where}:16: [automation 'door_never'] 'actions[0].target.entity_id': 'light.kitchen': no integration" \
+    assert f"{where}:18: [automation 'door_never'] 'actions[0].target.entity_id': 'light.kitchen': no integration" \
            in text
-    assert f"{where}:19: [automation 'door_never'] 'actions[1].data.wind': the template reads 'sensor.wnid': " \
+    assert f"{where}:21: [automation 'door_never'] 'actions[1].data.wind': the template reads 'sensor.wnid': " \
            "not in the entity registry" in text
     assert not any("'sensor.wind'" in warning for warning in warnings)  # registered: read literally or as states.x
-    assert f"{where}:21: [automation 'slow'] 'mode': 2 run(s) in the last day were skipped" in text
-    assert len(warnings) == 6, text
+    assert f"{where}:23: [automation 'slow'] 'mode': 2 run(s) in the last day were skipped" in text
+    assert f"{where}:14: [automation 'door_never'] 'triggers[3].at': 'input_datetime.nobody': no integration" in text
+    assert len(warnings) == 7, text
 
 
 def test_lint_cli_json(tmp_path: Path) -> None:
