@@ -44,8 +44,6 @@ def plain(value: Any) -> Any:
         return [plain(item) for item in value]
     if isinstance(value, str):
         return str(value)
-    if isinstance(value, Template) and value.is_static:
-        return value.source
     return value
 
 

@@ -174,3 +174,20 @@ async def test_condition_sun_after_sunset_before_sunrise(hub: Hub, calls: Calls,
     assert await passes(hub, calls)
     await fake_clock.async_advance_to(datetime(2026, 1, 2, 6, 0, tzinfo=UTC))  # 07:00 local
     assert await passes(hub, calls)
+
+
+async def test_condition_template_static(hub: Hub, calls: Calls, ha: LoadHa) -> None:
+    """A template without {{ }} is a constant (and a wait_template on it does not wait)."""
+    await ha("""\
+- id: c
+  triggers:
+    - trigger: event
+      event_type: go
+  conditions:
+    - condition: template
+      value_template: "true"
+  actions:
+    - wait_template: "true"
+    - action: test.record
+""")
+    assert await passes(hub, calls)
