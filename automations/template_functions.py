@@ -6,7 +6,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import pass_context
@@ -161,9 +161,10 @@ def iif(value: Any, if_true: Any = True, if_false: Any = False, if_none: Any = _
     return if_true if value else if_false
 
 
-def _to_datetime(value: Any) -> datetime | None:
+def _to_datetime(value: Any, naive_tz: tzinfo | None = UTC) -> datetime | None:
+    """A datetime from a datetime, State, timestamp or ISO string; one without a zone gets `naive_tz`."""
     if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return value if value.tzinfo is not None or naive_tz is None else value.replace(tzinfo=naive_tz)
     if isinstance(value, State):
         return value.last_changed
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -177,13 +178,13 @@ def _to_datetime(value: Any) -> datetime | None:
             parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
             return None
-        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+        return _to_datetime(parsed, naive_tz)
     return None
 
 
-def as_timestamp(value: Any, default: Any = _SENTINEL) -> Any:
+def as_timestamp(value: Any, default: Any = _SENTINEL, naive_tz: tzinfo | None = UTC) -> Any:
     """Seconds since the epoch of a datetime, ISO string or State (its last_changed)."""
-    parsed = _to_datetime(value)
+    parsed = _to_datetime(value, naive_tz)
     if parsed is None:
         if default is _SENTINEL:
             raise _no_default("as_timestamp", value)
@@ -192,8 +193,8 @@ def as_timestamp(value: Any, default: Any = _SENTINEL) -> Any:
 
 
 def as_datetime(value: Any, default: Any = _SENTINEL) -> Any:
-    """A datetime from an ISO string or a timestamp."""
-    parsed = _to_datetime(value)
+    """A datetime from an ISO string or a timestamp (a string without a zone gives a naive one, as in HA)."""
+    parsed = _to_datetime(value, None)
     if parsed is None:
         if default is _SENTINEL:
             raise _no_default("as_datetime", value)
@@ -387,7 +388,11 @@ def _make_hub_functions(hub: Hub) -> dict[str, Any]:
         return datetime.combine(local_now.date(), parsed, tzinfo=local_now.tzinfo)
 
     def as_local(value: datetime) -> datetime:
-        return value.astimezone(hub_tz(hub))
+        tz = hub_tz(hub)
+        return (value if value.tzinfo is not None else value.replace(tzinfo=tz)).astimezone(tz)
+
+    def local_as_timestamp(value: Any, default: Any = _SENTINEL) -> Any:
+        return as_timestamp(value, default, hub_tz(hub))  # a time without a zone is the site's local time
 
     def distance(*args: Any) -> float | None:
         """Kilometres between points: (lat, lon), entity ids or States; one point = from home."""
@@ -429,6 +434,7 @@ def _make_hub_functions(hub: Hub) -> dict[str, Any]:
         "utcnow": utcnow,
         "today_at": today_at,
         "as_local": as_local,
+        "as_timestamp": local_as_timestamp,
         "distance": distance,
     }
 
@@ -452,7 +458,7 @@ _PLAIN_GLOBALS: dict[str, Any] = {
     **PLAIN_FUNCTIONS,
 }
 _HUB_NAMES = ("states", "is_state", "state_attr", "is_state_attr", "has_value", "now", "utcnow", "today_at",
-              "as_local", "distance", *HUB_FUNCTION_NAMES)
+              "as_local", "as_timestamp", "distance", *HUB_FUNCTION_NAMES)
 # Every name a template may call besides Jinja's own globals (checked when a template is compiled).
 KNOWN_GLOBALS = frozenset({*_PLAIN_GLOBALS, *_HUB_NAMES})
 
@@ -492,7 +498,6 @@ def install_filters(filters: dict[str, Any], tests: dict[str, Any]) -> None:
         "bool": forgiving_bool,
         "iif": iif,
         "is_number": is_number,
-        "as_timestamp": as_timestamp,
         "as_datetime": as_datetime,
         "to_json": _to_json,
         "from_json": json.loads,
@@ -506,6 +511,7 @@ def install_filters(filters: dict[str, Any], tests: dict[str, Any]) -> None:
         "is_state_attr": _ctx_fn("is_state_attr"),
         "has_value": _ctx_fn("has_value"),
         "as_local": _ctx_fn("as_local"),
+        "as_timestamp": _ctx_fn("as_timestamp"),
         "distance": _ctx_fn("distance"),
         "today_at": _ctx_fn("today_at"),
         **{name: value for name, value in PLAIN_FUNCTIONS.items() if callable(value)},

@@ -75,6 +75,14 @@ async def test_function_as_datetime_as_local(states: Hub, calls: Calls, ha: Load
     assert await run(states, calls, ha, "{{ (as_datetime('2026-01-01T12:00:00+00:00') | as_local).hour }}") == 13
 
 
+async def test_function_naive_times_are_local(states: Hub, calls: Calls, ha: LoadHa) -> None:
+    """As in Home Assistant, a time without a zone is the site's local time (Ceuta: UTC+1 in January)."""
+    template = ("{{ as_datetime('2026-01-01 13:00:00').tzinfo is none }} "
+                "{{ (as_datetime('2026-01-01 13:00:00') | as_local).isoformat() }} "
+                "{{ as_timestamp('2026-01-01 13:00:00') | int }} {{ '2026-01-01 13:00:00' | as_timestamp | int }}")
+    assert await run(states, calls, ha, template) == f"True 2026-01-01T13:00:00+01:00 {NOW_TS} {NOW_TS}"
+
+
 async def test_function_relative_time_time_since(states: Hub, calls: Calls, ha: LoadHa) -> None:
     template = ("{{ relative_time(now() - timedelta(hours=2)) }}|{{ time_since(now() - timedelta(minutes=90), 2) }}"
                 "|{{ time_until(now() + timedelta(days=3)) }}")
