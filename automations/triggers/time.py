@@ -22,6 +22,7 @@ __all__ = ["TRIGGER_SCHEMA", "async_attach_trigger", "entity_time", "next_local_
 
 _LOGGER = logging.getLogger(__name__)
 
+
 def _entity_with_offset(value: Any) -> dict[str, Any]:
     """`at: {entity_id: sensor.next_alarm, offset: '-00:05:00'}` (as Home Assistant 2024.5+ writes it)."""
     if not isinstance(value, dict):

@@ -245,6 +245,25 @@ async def test_action_variables_scope(hub: Hub, calls: Calls, ha: LoadHa) -> Non
     assert calls.data() == [{"level": 2}]
 
 
+async def test_action_variables_scope_counter_in_repeat(hub: Hub, calls: Calls, ha: LoadHa) -> None:
+    """The Home Assistant 2025.4 release example: a counter kept across repeat iterations."""
+    await ha(on_go("""\
+    - variables:
+        hits: 0
+    - repeat:
+        for_each: [fire, smoke, fire, fire]
+        sequence:
+          - if: "{{ repeat.item == 'fire' }}"
+            then:
+              - variables:
+                  hits: "{{ hits + 1 }}"
+    - action: test.record
+      data: {hits: "{{ hits }}"}
+"""))
+    await go(hub)
+    assert calls.data() == [{"hits": 3}]
+
+
 async def test_action_continue_on_error(hub: Hub, calls: Calls, ha: LoadHa) -> None:
     await ha(on_go("""\
     - action: nothing.here
