@@ -169,7 +169,7 @@ def unknown_names(env: TemplateEnvironment, tree: nodes.Template) -> list[str]:
             if not isinstance(node.node, nodes.Name):
                 continue
             name = node.node.name
-            if name in KNOWN_GLOBALS or name in env.globals:
+            if name in KNOWN_GLOBALS or name in env.globals or name in ("caller", "super"):
                 continue
             if declared is None:
                 declared = _declared(tree)

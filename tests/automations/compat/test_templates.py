@@ -263,6 +263,7 @@ def test_template_names_defined_in_the_template_are_known(tmp_path: Path) -> Non
       data:
         value: >
           {% macro twice(x) %}{{ x * 2 }}{% endmacro %}{% set ns = namespace(n=0) %}{{ twice(3) }}
+          {% macro box() %}[{{ caller() }}]{% endmacro %}{% call box() %}{{ ns.n }}{% endcall %}
 """) == []
 
 
