@@ -9,9 +9,11 @@ globals and filters, as in Home Assistant. Errors without a `default` read as Ho
 from __future__ import annotations
 
 import base64
+import hashlib
 import math
 import re
 import statistics
+import urllib.parse
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -139,6 +141,36 @@ def _log(value: Any, base: float = math.e, default: Any = _SENTINEL) -> Any:
         return default
 
 
+def _flatten(value: Iterable[Any], levels: int | None = None) -> list[Any]:
+    """Nested lists as one list (`levels` deep, all when None)."""
+    result: list[Any] = []
+    for item in value:
+        if isinstance(item, list | tuple) and (levels is None or levels > 0):
+            result.extend(_flatten(item, None if levels is None else levels - 1))
+        else:
+            result.append(item)
+    return result
+
+
+def _combine(*dicts: Any, recursive: bool = False) -> dict[Any, Any]:
+    """Later mappings win; with `recursive`, nested mappings are combined too."""
+    result: dict[Any, Any] = {}
+    for item in dicts:
+        for key, value in dict(item).items():
+            if recursive and isinstance(value, dict) and isinstance(result.get(key), dict):
+                value = _combine(result[key], value, recursive=True)
+            result[key] = value
+    return result
+
+
+def _hash(name: str) -> Callable[[Any], str]:
+    def digest(value: Any) -> str:
+        return hashlib.new(name, str(value).encode()).hexdigest()
+
+    digest.__name__ = name
+    return digest
+
+
 PLAIN_FUNCTIONS: dict[str, Any] = {
     "average": _statistic("average", statistics.fmean),
     "median": _statistic("median", statistics.median),
@@ -154,6 +186,16 @@ PLAIN_FUNCTIONS: dict[str, Any] = {
     "base64_decode": _base64_decode,
     "ord": ord,
     "zip": zip,
+    "set": set,
+    "tuple": tuple,
+    "typeof": lambda value: type(value).__name__,
+    "flatten": _flatten,
+    "combine": _combine,
+    "urlencode": lambda value: urllib.parse.urlencode(value),
+    "md5": _hash("md5"),
+    "sha1": _hash("sha1"),
+    "sha256": _hash("sha256"),
+    "sha512": _hash("sha512"),
     "log": _log,
     "sin": _math("sin", math.sin),
     "cos": _math("cos", math.cos),

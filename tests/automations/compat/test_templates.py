@@ -222,6 +222,18 @@ async def test_filter_bitwise(states: Hub, calls: Calls, ha: LoadHa) -> None:
 
 
 @pytest.mark.parametrize(("template", "expected"), [
+    ("{{ [[1, [2]], 3] | flatten }}", [1, 2, 3]),
+    ("{{ combine({'a': 1, 'b': 1}, {'b': 2}) }}", {"a": 1, "b": 2}),
+    ("{{ set([1, 1, 2]) | count }} {{ typeof(1.5) }} {{ 'hacho' | sha256 | truncate(8, true, '') }}",
+     "2 float 62d75f15"),  # sha256("hacho")
+    ("{{ urlencode({'plate': '1234 ABC'}) }} {{ 'aGFjaG8=' | base64_decode }}", "plate=1234+ABC hacho"),
+])
+async def test_function_collections_and_encodings(states: Hub, calls: Calls, ha: LoadHa, template: str,
+                                                  expected: Any) -> None:
+    assert await run(states, calls, ha, template) == expected
+
+
+@pytest.mark.parametrize(("template", "expected"), [
     ("{{ [1] is list }} {{ 'a' is list }}", "True False"),
     ("{{ 'abc' is string_like }} {{ true is boolean }}", "True True"),
     ("{{ now() is datetime }} {{ [1, 2] is contains 2 }}", "True True"),
