@@ -99,6 +99,7 @@ def config_dir_known() -> bool:
 
 def get_platform(platform: str) -> ModuleType:
     """The module of a trigger platform (built-in or an integration's `trigger.py`); blocking import."""
+    platform = PLATFORM_ALIASES.get(platform, platform)
     module = _PLATFORMS.get(platform)
     if module is not None:
         return module
@@ -143,7 +144,6 @@ def validate_trigger(value: Any) -> dict[str, Any]:
     if key not in value:
         raise vol.Invalid("missing required key 'trigger' (the trigger platform, e.g. 'state')")
     platform = cv.string(value[key]).strip()
-    platform = PLATFORM_ALIASES.get(platform, platform)
     try:
         module = get_platform(platform)
     except HubError as err:

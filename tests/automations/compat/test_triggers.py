@@ -150,7 +150,7 @@ async def test_trigger_homeassistant_start(hub: Hub, calls: Calls, ha: LoadHa) -
       event: start
   action:
     - action: test.record
-      data: {kind: start}
+      data: {kind: start, platform: "{{ trigger.platform }}"}
 - id: stopping
   triggers:
     - trigger: homeassistant
@@ -162,9 +162,9 @@ async def test_trigger_homeassistant_start(hub: Hub, calls: Calls, ha: LoadHa) -
     assert calls == []
     await hub.async_start()
     await hub.async_block_till_done()
-    assert calls.data() == [{"kind": "start"}]
+    assert calls.data() == [{"kind": "start", "platform": "homeassistant"}]
     await hub.async_stop()
-    assert calls.data() == [{"kind": "start"}, {"kind": "shutdown"}]
+    assert calls.data()[1:] == [{"kind": "shutdown"}]
 
 
 async def test_trigger_sun(hub: Hub, calls: Calls, ha: LoadHa, fake_clock: FakeClock) -> None:
