@@ -6,6 +6,12 @@ the `script:` mapping, as loaded with file and line information):
     errors = check_config(sections)          # blocking-free; every problem as 'file:line: [...] ...'
     await async_setup(hub, sections)         # before hub.async_start(), after the recorder and HTTP
 
+Home Assistant's automation language is accepted as its documentation writes it (plural or singular
+keys, `trigger:` or `platform:`, `homeassistant` start/shutdown, `sun`, template shorthands, its
+template functions); tests/automations/compat runs one example of each on the hub. Template
+functions, filters and tests are resolved when a template is compiled, so a misspelt one is a
+check-config error with file:line. `automations.lint` adds warnings (`hacho lint`).
+
 Invalid automations are reported and left off; the others run. `automation.reload` re-reads
 configuration.yaml (or the source set with `set_config_source`) and applies it only if every
 automation is valid.

@@ -73,9 +73,11 @@ class ServiceStep(Step):
         action = config["action"]
         self._action: Template | None = action if isinstance(action, Template) else None
         self._name: tuple[str, str] = tuple(action.split(".", 1)) if isinstance(action, str) else ("", "")  # type: ignore[assignment]
-        target = dict(config.get("target") or {})
-        if "entity_id" in config:
-            target.setdefault("entity_id", config["entity_id"])
+        target: dict[str, Any] | Template = config.get("target") or {}
+        if not isinstance(target, Template):
+            target = dict(target)
+            if "entity_id" in config:
+                target.setdefault("entity_id", config["entity_id"])
         self._target = target
         self._data = config.get("data") or {}
         self._response_variable: str | None = config.get("response_variable")
@@ -101,7 +103,7 @@ class ServiceStep(Step):
             if not isinstance(data, dict):
                 raise HubError(f"data rendered to {type(data).__name__}, expected a mapping")
             if self._target:
-                data = {**render_complex(hub, self._target, variables), **data}
+                data = {**_render_target(hub, self._target, variables), **data}
         element[2] = {"action": f"{domain}.{service}", "data": data}
         if not run.in_task:
             await run.async_ensure_task(domain, service)
@@ -111,6 +113,14 @@ class ServiceStep(Step):
         if rv is not None:
             scope.set(**{rv: response})
             put(element, 4, {rv: response})
+
+
+def _render_target(hub: Hub, target: dict[str, Any] | Template, variables: Mapping[str, Any]) -> dict[str, Any]:
+    """A target mapping, or a template rendering to one (or to entity ids, the older shorthand)."""
+    rendered = render_complex(hub, target, variables)
+    if isinstance(rendered, dict):
+        return rendered
+    return {"entity_id": rendered}
 
 
 class EventStep(Step):
@@ -482,6 +492,14 @@ class VariablesStep(Step):
             values[name] = changed[name] = render_complex(self.hub, value, values)
         scope.vars = values
         put(element, 4, changed)
+        # Home Assistant 2025.4+: a name an outer sequence already has is updated there too.
+        outer = scope.parent
+        while outer is not None:
+            updates = {name: value for name, value in changed.items() if name in outer.vars}
+            if not updates:
+                break
+            outer.set(**updates)
+            outer = outer.parent
 
 
 class StopStep(Step):

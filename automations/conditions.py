@@ -20,6 +20,7 @@ from hub.exceptions import HubError
 from hub.helpers import config_validation as cv
 
 from .helpers import hub_tz
+from .sun import SUN_EVENTS, sun_event_on
 from .template import Template, is_template_string, is_true
 from .trace import RunTrace, put
 from .triggers.numeric_state import numeric_value, within
@@ -34,6 +35,7 @@ from .validators import (
     time_or_entity,
     weekdays,
 )
+from .validators import time_period as sun_offset
 
 __all__ = [
     "CONDITION_TYPES",
@@ -93,6 +95,14 @@ _SCHEMAS: dict[str, Any] = {
     }), has_at_least_one_key("after", "before", "weekday")),
     "trigger": vol.Schema({**_BASE, vol.Required("condition"): "trigger",
                            vol.Required("id"): vol.All(cv.ensure_list, [cv.string])}),
+    "sun": vol.All(vol.Schema({
+        **_BASE,
+        vol.Required("condition"): "sun",
+        vol.Optional("before"): vol.All(str, vol.Lower, vol.In(SUN_EVENTS)),
+        vol.Optional("after"): vol.All(str, vol.Lower, vol.In(SUN_EVENTS)),
+        vol.Optional("before_offset", default=timedelta(0)): sun_offset,
+        vol.Optional("after_offset", default=timedelta(0)): sun_offset,
+    }), has_at_least_one_key("before", "after")),
     "zone": vol.Schema({
         **_BASE,
         vol.Required("condition"): "zone",
@@ -118,6 +128,9 @@ def validate_condition(value: Any) -> dict[str, Any]:
                 return _SCHEMAS[key]({**rest, "condition": key, "conditions": value[key]})
         raise vol.Invalid("missing required key 'condition' (one of " + ", ".join(CONDITION_TYPES) + ")")
     kind = value["condition"]
+    if isinstance(kind, str) and is_template_string(kind):  # `condition: "{{ ... }}"`
+        rest = {k: v for k, v in value.items() if k != "condition"}
+        return _SCHEMAS["template"]({**rest, "condition": "template", "value_template": kind})
     schema = _SCHEMAS.get(str(kind))
     if schema is None:
         raise vol.Invalid(f"unknown condition {kind!r} (expected one of {', '.join(CONDITION_TYPES)})",
@@ -333,6 +346,39 @@ def _time(hub: Hub, config: dict[str, Any], path: str) -> ConditionCheck:
     return check
 
 
+def _sun(hub: Hub, config: dict[str, Any], path: str) -> ConditionCheck:
+    """As Home Assistant: today's (local) events; `after: sunset` with `before: sunrise` means either."""
+    before, after = config.get("before"), config.get("after")
+    before_offset: timedelta = config["before_offset"]
+    after_offset: timedelta = config["after_offset"]
+
+    def check(variables: Mapping[str, Any], trace: RunTrace | None) -> bool:
+        now = hub.clock.now().astimezone(hub_tz(hub))
+        try:
+            wanted_before = _sun_time(hub, before, now, before_offset)
+            wanted_after = _sun_time(hub, after, now, after_offset)
+        except HubError as err:
+            return _fail(trace, path, str(err))
+        if before == "sunrise" and after == "sunset":
+            if wanted_before is None or wanted_after is None:
+                return _fail(trace, path, "no sunrise or sunset today")
+            return _ok(trace, path, now < wanted_before or now > wanted_after)
+        if before is not None and (wanted_before is None or now >= wanted_before):
+            return _ok(trace, path, False)
+        if after is not None and (wanted_after is None or now <= wanted_after):
+            return _ok(trace, path, False)
+        return _ok(trace, path, True)
+
+    return check
+
+
+def _sun_time(hub: Hub, event: str | None, now: datetime, offset: timedelta) -> datetime | None:
+    if event is None:
+        return None
+    when = sun_event_on(hub, event, now.date())
+    return None if when is None else when + offset
+
+
 def _trigger(hub: Hub, config: dict[str, Any], path: str) -> ConditionCheck:
     ids = frozenset(config["id"])
 
@@ -369,5 +415,6 @@ _FACTORIES: dict[str, Callable[[Hub, dict[str, Any], str], ConditionCheck]] = {
     "template": _template,
     "time": _time,
     "trigger": _trigger,
+    "sun": _sun,
     "zone": _zone,
 }

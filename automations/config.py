@@ -77,7 +77,7 @@ _TRACE_SCHEMA = vol.Schema({
     vol.Optional("stored_traces", default=DEFAULT_STORED_TRACES): vol.All(vol.Coerce(int), vol.Range(min=0)),
 })
 
-AUTOMATION_SCHEMA = vol.Schema({
+AUTOMATION_SCHEMA = vol.All(cv.deprecated("hide_entity"), vol.Schema({
     vol.Optional("id"): cv.string,
     vol.Optional("alias"): cv.string,
     vol.Optional("description"): cv.string,
@@ -92,7 +92,7 @@ AUTOMATION_SCHEMA = vol.Schema({
         [ON_RESTART_RESUME, ON_RESTART_RESTART, ON_RESTART_ABANDON]),
     vol.Optional(CONF_CATCH_UP, default=True): _catch_up,
     vol.Optional("trace", default=dict): _TRACE_SCHEMA,
-})
+}))
 
 _FIELD_SCHEMA = vol.Schema({
     vol.Optional("name"): cv.string,

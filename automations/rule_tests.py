@@ -52,9 +52,9 @@ from hub.helpers import config_validation as cv
 from hub.services import ServiceRegistry
 
 from .config import validate_sections
-from .helpers import parse_time_period
 from .storage import AutomationStore, set_store
 from .triggers.event import data_matches
+from .validators import time_period
 
 __all__ = ["TESTS_SCHEMA", "async_run_rule_tests"]
 
@@ -98,7 +98,7 @@ def _step(value: Any) -> dict[str, Any]:
                              vol.Optional("context", default=dict): vol.Schema({
                                  vol.Optional("user_id"): cv.string, vol.Optional("centre"): cv.string})}),
         "set": vol.Schema({vol.Required("set"): _STATES}),
-        "advance": vol.Schema({vol.Required("advance"): _period}),
+        "advance": vol.Schema({vol.Required("advance"): time_period}),
         "at": vol.Schema({vol.Required("at"): cv.string}),
         "replay": vol.Schema({vol.Required("replay"): vol.Schema({
             vol.Required("entity_ids"): cv.entity_ids, vol.Required("start"): cv.string,
@@ -106,13 +106,6 @@ def _step(value: Any) -> dict[str, Any]:
         "expect": vol.Schema({vol.Required("expect"): _EXPECT}),
     }[kinds[0]]
     return {"kind": kinds[0], **schema(value)}
-
-
-def _period(value: Any) -> timedelta:
-    try:
-        return parse_time_period(value)
-    except ValueError as err:
-        raise vol.Invalid(str(err)) from None
 
 
 TEST_SCHEMA = vol.Schema({

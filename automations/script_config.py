@@ -9,6 +9,7 @@ import voluptuous as vol
 from hub.helpers import config_validation as cv
 
 from .conditions import validate_condition
+from .template import Template, is_template_string
 from .triggers import validate_trigger
 from .validators import (
     optional_template,
@@ -41,16 +42,30 @@ def _triggers(value: Any) -> list[dict[str, Any]]:
     return cv.list_of(validate_trigger)(value)
 
 
-def _target(value: Any) -> dict[str, Any]:
-    schema = vol.Schema({
-        vol.Optional("entity_id"): vol.Any(template,
-                                           vol.All(cv.ensure_list, [vol.Any(template, cv.entity_id)])),
-        vol.Optional("area_id"): vol.All(cv.ensure_list, [optional_template]),
-        vol.Optional("device_id"): vol.All(cv.ensure_list, [optional_template]),
-    })
+def _entity_ids(value: Any) -> str | Template | list[str | Template]:
+    """`entity_id:` as entity ids (one, a list or 'a.b, c.d') or templates; literal ids stay plain strings."""
+    if isinstance(value, str) and is_template_string(value):
+        return template(value)
+    if isinstance(value, list):
+        return [template(item) if isinstance(item, str) and is_template_string(item) else cv.entity_id(item)
+                for item in value]
+    ids = cv.entity_ids(value)
+    return ids[0] if len(ids) == 1 and isinstance(value, str) else list(ids)
+
+
+_TARGET_SCHEMA = vol.Schema({
+    vol.Optional("entity_id"): _entity_ids,
+    vol.Optional("area_id"): vol.All(cv.ensure_list, [optional_template]),
+    vol.Optional("device_id"): vol.All(cv.ensure_list, [optional_template]),
+})
+
+
+def _target(value: Any) -> dict[str, Any] | Template:
+    if isinstance(value, str) and is_template_string(value):
+        return template(value)  # renders to a mapping
     if isinstance(value, str):
-        return {"entity_id": template(value)}
-    return schema(value)
+        return {"entity_id": _entity_ids(value)}
+    return _TARGET_SCHEMA(value)
 
 
 def _service(value: dict[str, Any]) -> dict[str, Any]:
@@ -70,7 +85,7 @@ _SERVICE_SCHEMA = vol.Schema({
     vol.Required("action"): service_name,
     vol.Optional("target"): _target,
     vol.Optional("data"): vol.All(vol.Any(dict, template), template_complex),
-    vol.Optional("entity_id"): vol.Any(template, cv.entity_ids),
+    vol.Optional("entity_id"): _entity_ids,
     vol.Optional("response_variable"): cv.string,
 })
 
@@ -171,6 +186,8 @@ def action_type(value: dict[str, Any]) -> str | None:
                 "parallel", "variables", "stop", "event"):
         if key in value:
             return key
+    if any(key in value for key in ("and", "or", "not")):
+        return "condition"  # `- or: [...]` written directly as a step, as Home Assistant allows
     if "sequence" in value:
         return "sequence"
     if "action" in value or "service" in value or "service_template" in value:
@@ -180,8 +197,14 @@ def action_type(value: dict[str, Any]) -> str | None:
 
 def validate_action(value: Any) -> dict[str, Any]:
     """One step, recognised by its keys, validated by its schema. The result carries `type`."""
+    if isinstance(value, str) and is_template_string(value):
+        value = {"condition": value}  # `- "{{ ... }}"`: a template condition as a step
     if not isinstance(value, dict):
         raise vol.Invalid("expected an action (a mapping such as 'action: panel.show_message')")
+    if "metadata" in value:  # Home Assistant's editor writes `metadata: {}` on every step
+        if not isinstance(value["metadata"], dict):
+            raise vol.Invalid("expected a mapping", path=["metadata"])
+        value = {key: item for key, item in value.items() if key != "metadata"}
     kind = action_type(value)
     if kind is None:
         raise vol.Invalid("unknown action: expected one of 'action: domain.service', "

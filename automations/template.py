@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import TemplateSyntaxError, Undefined
+from jinja2 import TemplateSyntaxError, Undefined, nodes
 from jinja2.exceptions import TemplateError as JinjaTemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -25,7 +25,7 @@ from hub.core import HubKey
 from hub.exceptions import TemplateError
 
 from .template_compiler import FastRender, compile_fast
-from .template_functions import RenderInfo, collecting, hub_globals, install_filters
+from .template_functions import KNOWN_GLOBALS, RenderInfo, collecting, hub_globals, install_filters
 
 if TYPE_CHECKING:
     from jinja2 import Template as JinjaTemplate
@@ -42,6 +42,7 @@ __all__ = [
     "is_true",
     "parse_result_text",
     "render_complex",
+    "unknown_names",
     "walk_templates",
 ]
 
@@ -116,6 +117,9 @@ class _Compiled:
             tree = env.parse(source)
         except TemplateSyntaxError as err:
             raise TemplateError(f"invalid template ({err.message} on line {err.lineno}): {source!r}") from err
+        unknown = unknown_names(env, tree)
+        if unknown:
+            raise TemplateError(f"invalid template ({'; '.join(unknown)}): {source!r}")
         self.fast: FastRender | None = compile_fast(env, tree)
         if self.fast is None:
             self.jinja  # noqa: B018 - compile now so compile-time errors are load errors
@@ -135,6 +139,48 @@ class _Compiled:
         env = template.environment
         context = env.context_class(env, _Layered(variables, globals_), None, template.blocks)  # type: ignore[arg-type]
         return env.concat(template.root_render_func(context))
+
+
+def _declared(tree: nodes.Template) -> set[str]:
+    """Names the template defines itself: {% set %}, {% for %} targets, macros, imports."""
+    names: set[str] = set()
+    for node in tree.find_all((nodes.Name, nodes.Macro, nodes.FromImport, nodes.Import)):
+        if isinstance(node, nodes.Name) and node.ctx in ("store", "param"):
+            names.add(node.name)
+        elif isinstance(node, nodes.Macro):
+            names.add(node.name)
+        elif isinstance(node, nodes.Import):
+            names.add(node.target)
+        elif isinstance(node, nodes.FromImport):
+            names.update(name if isinstance(name, str) else name[1] for name in node.names)
+    return names
+
+
+def unknown_names(env: TemplateEnvironment, tree: nodes.Template) -> list[str]:
+    """Functions, filters and tests the template uses that do not exist, each with its line.
+
+    A called name that is neither a known function nor defined in the template is reported (a
+    variable is never called); filters and tests come from the environment's tables.
+    """
+    problems: list[str] = []
+    declared: set[str] | None = None
+    for node in tree.find_all((nodes.Call, nodes.Filter, nodes.Test, nodes.FilterBlock)):
+        if isinstance(node, nodes.Call):
+            if not isinstance(node.node, nodes.Name):
+                continue
+            name = node.node.name
+            if name in KNOWN_GLOBALS or name in env.globals or name in ("caller", "super"):
+                continue
+            if declared is None:
+                declared = _declared(tree)
+            if name not in declared:
+                problems.append(f"unknown function {name!r} on line {node.lineno}")
+        elif isinstance(node, nodes.Test):
+            if node.name not in env.tests:
+                problems.append(f"unknown test {node.name!r} on line {node.lineno}")
+        elif isinstance(node, nodes.Filter) and node.name not in env.filters:
+            problems.append(f"unknown filter {node.name!r} on line {node.lineno}")
+    return problems
 
 
 _COMPILED: dict[str, _Compiled] = {}

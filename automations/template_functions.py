@@ -6,7 +6,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import pass_context
@@ -15,13 +15,14 @@ from hub.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from hub.core import HubKey, State
 
 from .helpers import hub_tz, slugify
+from .template_ha import HUB_FUNCTION_NAMES, PLAIN_FUNCTIONS, PLAIN_TESTS, make_hub_functions, no_default
 
 if TYPE_CHECKING:
     from jinja2.runtime import Context
 
     from hub.core import Hub
 
-__all__ = ["RenderInfo", "collecting", "hub_globals", "install_filters", "track_entity"]
+__all__ = ["KNOWN_GLOBALS", "RenderInfo", "collecting", "hub_globals", "install_filters", "track_entity"]
 
 _SENTINEL: Any = object()
 _GLOBALS: HubKey[dict[str, Any]] = HubKey("automations_template_globals")
@@ -92,7 +93,7 @@ def _track_time() -> None:
 
 
 def _no_default(name: str, value: Any) -> ValueError:
-    return ValueError(f"{name} got invalid input {value!r} and no default was given")
+    return no_default(name, value)
 
 
 def forgiving_float(value: Any, default: Any = _SENTINEL) -> Any:
@@ -160,9 +161,10 @@ def iif(value: Any, if_true: Any = True, if_false: Any = False, if_none: Any = _
     return if_true if value else if_false
 
 
-def _to_datetime(value: Any) -> datetime | None:
+def _to_datetime(value: Any, naive_tz: tzinfo | None = UTC) -> datetime | None:
+    """A datetime from a datetime, State, timestamp or ISO string; one without a zone gets `naive_tz`."""
     if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return value if value.tzinfo is not None or naive_tz is None else value.replace(tzinfo=naive_tz)
     if isinstance(value, State):
         return value.last_changed
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -176,13 +178,13 @@ def _to_datetime(value: Any) -> datetime | None:
             parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
             return None
-        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+        return _to_datetime(parsed, naive_tz)
     return None
 
 
-def as_timestamp(value: Any, default: Any = _SENTINEL) -> Any:
+def as_timestamp(value: Any, default: Any = _SENTINEL, naive_tz: tzinfo | None = UTC) -> Any:
     """Seconds since the epoch of a datetime, ISO string or State (its last_changed)."""
-    parsed = _to_datetime(value)
+    parsed = _to_datetime(value, naive_tz)
     if parsed is None:
         if default is _SENTINEL:
             raise _no_default("as_timestamp", value)
@@ -191,8 +193,8 @@ def as_timestamp(value: Any, default: Any = _SENTINEL) -> Any:
 
 
 def as_datetime(value: Any, default: Any = _SENTINEL) -> Any:
-    """A datetime from an ISO string or a timestamp."""
-    parsed = _to_datetime(value)
+    """A datetime from an ISO string or a timestamp (a string without a zone gives a naive one, as in HA)."""
+    parsed = _to_datetime(value, None)
     if parsed is None:
         if default is _SENTINEL:
             raise _no_default("as_datetime", value)
@@ -281,6 +283,16 @@ class DomainStates:
         return f"<template DomainStates({self._domain})>"
 
 
+def _rounded(state: State, with_unit: bool) -> str:
+    """A numeric state rounded to the entity's display precision (as Home Assistant's `rounded=True`)."""
+    precision = state.attributes.get("display_precision", state.attributes.get("suggested_display_precision"))
+    text = state.state
+    if precision is not None and is_number(text):
+        text = f"{float(text):.{int(precision)}f}"
+    unit = state.attributes.get("unit_of_measurement") if with_unit else None
+    return f"{text} {unit}" if unit else text
+
+
 class AllStates:
     """`states('sensor.t')` gives the state string ('unknown' when absent); `states.sensor.t` the State."""
 
@@ -297,6 +309,8 @@ class AllStates:
         state = self._get(entity_id)
         if state is None:
             return STATE_UNKNOWN
+        if rounded:
+            return _rounded(state, with_unit)
         if with_unit:
             unit = state.attributes.get("unit_of_measurement")
             if unit:
@@ -374,7 +388,11 @@ def _make_hub_functions(hub: Hub) -> dict[str, Any]:
         return datetime.combine(local_now.date(), parsed, tzinfo=local_now.tzinfo)
 
     def as_local(value: datetime) -> datetime:
-        return value.astimezone(hub_tz(hub))
+        tz = hub_tz(hub)
+        return (value if value.tzinfo is not None else value.replace(tzinfo=tz)).astimezone(tz)
+
+    def local_as_timestamp(value: Any, default: Any = _SENTINEL) -> Any:
+        return as_timestamp(value, default, hub_tz(hub))  # a time without a zone is the site's local time
 
     def distance(*args: Any) -> float | None:
         """Kilometres between points: (lat, lon), entity ids or States; one point = from home."""
@@ -406,6 +424,7 @@ def _make_hub_functions(hub: Hub) -> dict[str, Any]:
         return haversine_km(*points[0], *points[1])
 
     return {
+        **make_hub_functions(hub, _resolve, distance, _track_time),
         "states": AllStates(hub),
         "is_state": is_state,
         "state_attr": state_attr,
@@ -415,6 +434,7 @@ def _make_hub_functions(hub: Hub) -> dict[str, Any]:
         "utcnow": utcnow,
         "today_at": today_at,
         "as_local": as_local,
+        "as_timestamp": local_as_timestamp,
         "distance": distance,
     }
 
@@ -435,7 +455,12 @@ _PLAIN_GLOBALS: dict[str, Any] = {
     "min": min,
     "max": max,
     "slugify": slugify,
+    **PLAIN_FUNCTIONS,
 }
+_HUB_NAMES = ("states", "is_state", "state_attr", "is_state_attr", "has_value", "now", "utcnow", "today_at",
+              "as_local", "as_timestamp", "distance", *HUB_FUNCTION_NAMES)
+# Every name a template may call besides Jinja's own globals (checked when a template is compiled).
+KNOWN_GLOBALS = frozenset({*_PLAIN_GLOBALS, *_HUB_NAMES})
 
 
 def hub_globals(hub: Hub, base: dict[str, Any]) -> dict[str, Any]:
@@ -473,7 +498,6 @@ def install_filters(filters: dict[str, Any], tests: dict[str, Any]) -> None:
         "bool": forgiving_bool,
         "iif": iif,
         "is_number": is_number,
-        "as_timestamp": as_timestamp,
         "as_datetime": as_datetime,
         "to_json": _to_json,
         "from_json": json.loads,
@@ -487,12 +511,20 @@ def install_filters(filters: dict[str, Any], tests: dict[str, Any]) -> None:
         "is_state_attr": _ctx_fn("is_state_attr"),
         "has_value": _ctx_fn("has_value"),
         "as_local": _ctx_fn("as_local"),
+        "as_timestamp": _ctx_fn("as_timestamp"),
         "distance": _ctx_fn("distance"),
+        "today_at": _ctx_fn("today_at"),
+        **{name: value for name, value in PLAIN_FUNCTIONS.items() if callable(value)},
+        **{name: _ctx_fn(name) for name in HUB_FUNCTION_NAMES},
     })
     tests.update({
         "is_number": is_number,
         "match": _regex_match,
         "search": _regex_search,
+        "regex_match": _regex_match,
+        "regex_search": _regex_search,
         "is_state": _ctx_fn("is_state"),
+        "is_state_attr": _ctx_fn("is_state_attr"),
         "has_value": _ctx_fn("has_value"),
+        **PLAIN_TESTS,
     })

@@ -29,6 +29,7 @@ __all__ = [
     "template",
     "template_complex",
     "time_or_entity",
+    "time_period",
     "time_period_or_template",
 ]
 
@@ -95,16 +96,21 @@ def script_variables(value: Any) -> dict[str, Any]:
     return result
 
 
+def time_period(value: Any) -> timedelta:
+    """A signed duration: 'HH:MM:SS', '-00:45:00', seconds, {minutes: -45}."""
+    try:
+        return parse_time_period(plain(value))
+    except ValueError as err:
+        raise vol.Invalid(str(err)) from None
+
+
 def time_period_or_template(value: Any) -> timedelta | Template:
     """A duration ('HH:MM:SS', seconds, {minutes: 5}) or a template that renders to one."""
     if isinstance(value, str) and is_template_string(value):
         return template(value)
     if isinstance(value, dict) and any(isinstance(v, str) and is_template_string(v) for v in value.values()):
         return template_complex(value)
-    try:
-        return parse_time_period(plain(value))
-    except ValueError as err:
-        raise vol.Invalid(str(err)) from None
+    return time_period(value)
 
 
 def positive_period_or_template(value: Any) -> timedelta | Template:

@@ -29,6 +29,13 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     from .bootstrap import check_config
 
     errors = check_config(args.config)
+    if getattr(args, "format", "text") == "json":
+        import json
+
+        from .config.report import report
+
+        print(json.dumps(report(errors), indent=2))
+        return 1 if errors else 0
     if errors:
         print(f"Configuration in {args.config} has {len(errors)} error(s):", file=sys.stderr)
         for error in errors:
@@ -36,6 +43,27 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
         return 1
     print(f"Configuration in {args.config} is valid.")
     return 0
+
+
+def _cmd_lint(args: argparse.Namespace) -> int:
+    import time
+
+    from automations.lint import lint_config
+
+    errors, warnings = lint_config(args.config, time.time())
+    if args.format == "json":
+        import json
+
+        from .config.report import report
+
+        print(json.dumps(report(errors, warnings), indent=2))
+    else:
+        for line in errors:
+            print(f"error: {line}")
+        for line in warnings:
+            print(f"warning: {line}")
+        print(f"{len(errors)} error(s), {len(warnings)} warning(s) in {args.config}")
+    return 1 if errors or warnings else 0
 
 
 def _cmd_token(args: argparse.Namespace) -> int:
@@ -67,7 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-config", help="print every configuration error; exit 1 if any")
     check.add_argument("-c", "--config", type=_config_dir, default=Path("config/ceuta"))
+    check.add_argument("--format", choices=("text", "json"), default="text",
+                       help="json: one document with file, line, column, key path, message and severity")
     check.set_defaults(func=_cmd_check_config)
+
+    lint = sub.add_parser("lint", help="warnings Home Assistant users trip on (unknown entities, triggers that "
+                                       "never fire, skipped single-mode runs); exit 1 if any")
+    lint.add_argument("-c", "--config", type=_config_dir, default=Path("config/ceuta"))
+    lint.add_argument("--format", choices=("text", "json"), default="text")
+    lint.set_defaults(func=_cmd_lint)
 
     token = sub.add_parser("token", help="long-lived access tokens")
     token_sub = token.add_subparsers(dest="token_command", required=True)

@@ -61,21 +61,23 @@ def _core_schemas() -> dict[str, Callable[[Any], Any]]:
     }
 
 
-def load_and_check_core(config_dir: Path) -> LoadedConfig:
+def load_and_check_core(config_dir: Path, collect: bool = False) -> LoadedConfig:
     """Read configuration.yaml and validate the core sections (blocking).
 
-    Raises ConfigError when the file cannot be read at all.
+    Raises ConfigError when the file cannot be read at all. With `collect`, an included file that
+    cannot be read is an error in `errors` and the rest is still loaded (for check-config).
     """
     from .config.core import load_configuration
     from .config.validation import validate
 
-    raw = load_configuration(config_dir)
+    file_errors: list[str] | None = [] if collect else None
+    raw = load_configuration(config_dir, file_errors)
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         path = config_dir / "configuration.yaml"
         raise ConfigError(f"{path}: expected a mapping of sections at the top level")
-    loaded = LoadedConfig(raw=raw)
+    loaded = LoadedConfig(raw=raw, errors=list(file_errors or []))
     for section, schema in _core_schemas().items():
         value = raw.get(section)
         if value is None:
@@ -93,7 +95,7 @@ def check_config(config_dir: Path) -> list[str]:
     from .setup import validate_integration_config
 
     try:
-        loaded = load_and_check_core(config_dir)
+        loaded = load_and_check_core(config_dir, collect=True)
     except ConfigError as err:
         return list(err.errors)
     errors = list(loaded.errors)

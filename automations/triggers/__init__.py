@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -37,6 +38,7 @@ from ..validators import plain, script_variables
 
 __all__ = [
     "BUILTIN_PLATFORMS",
+    "PLATFORM_ALIASES",
     "TriggerAction",
     "TriggerInfo",
     "async_attach_triggers",
@@ -49,7 +51,11 @@ __all__ = [
 _LOGGER = logging.getLogger(__name__)
 
 BUILTIN_PLATFORMS = ("event", "state", "numeric_state", "template", "time", "time_pattern", "hub", "zone",
-                     "webhook")
+                     "webhook", "sun")
+# Home Assistant's names for built-in platforms.
+PLATFORM_ALIASES = {"homeassistant": "hub"}
+# A platform names a module: one slug, never a dotted path (which would import any submodule).
+_PLATFORM_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 BASE_KEYS = ("id", "alias", "enabled", "variables")
 
 _BASE_SCHEMA = vol.Schema({
@@ -93,9 +99,13 @@ def config_dir_known() -> bool:
 
 def get_platform(platform: str) -> ModuleType:
     """The module of a trigger platform (built-in or an integration's `trigger.py`); blocking import."""
+    platform = PLATFORM_ALIASES.get(platform, platform)
     module = _PLATFORMS.get(platform)
     if module is not None:
         return module
+    if _PLATFORM_NAME.match(platform) is None:
+        raise HubError(f"unknown trigger platform {platform!r} (a platform is a name such as 'state' or "
+                       "'mqtt')")
     if platform in BUILTIN_PLATFORMS:
         module = importlib.import_module(f"{__name__}.{platform}")
     else:

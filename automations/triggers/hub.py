@@ -13,7 +13,7 @@ from hub.core import CALLBACK_TYPE, Event, Hub, HubState, callback
 __all__ = ["TRIGGER_SCHEMA", "async_attach_trigger"]
 
 TRIGGER_SCHEMA = vol.Schema({
-    vol.Required("platform"): "hub",
+    vol.Required("platform"): vol.In(["hub", "homeassistant"]),  # Home Assistant's name for it
     vol.Required("event"): vol.In(["start", "shutdown"]),
 })
 
@@ -26,7 +26,7 @@ def async_attach_trigger(hub: Hub, config: dict[str, Any], action: Callable[...,
 
     @callback
     def fire(event: Event) -> None:
-        payload = {**trigger_data, "platform": "hub", "event": kind, "description": f"hub {kind}"}
+        payload = {**trigger_data, "platform": config["platform"], "event": kind, "description": f"hub {kind}"}
         action(payload, event.context)
 
     if kind == "shutdown":

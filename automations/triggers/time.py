@@ -16,14 +16,35 @@ from hub.helpers.event import async_track_state_change_event
 
 from ..helpers import hub_tz
 from ..validators import time_or_entity
+from ..validators import time_period as offset
 
 __all__ = ["TRIGGER_SCHEMA", "async_attach_trigger", "entity_time", "next_local_time"]
 
 _LOGGER = logging.getLogger(__name__)
 
+
+def _entity_with_offset(value: Any) -> dict[str, Any]:
+    """`at: {entity_id: sensor.next_alarm, offset: '-00:05:00'}` (as Home Assistant 2024.5+ writes it)."""
+    if not isinstance(value, dict):
+        raise vol.Invalid("expected a time, an entity id or a mapping with entity_id and offset")
+    return _ENTITY_OFFSET_SCHEMA(value)
+
+
+_ENTITY_OFFSET_SCHEMA = vol.Schema({
+    vol.Required("entity_id"): cv.entity_id,
+    vol.Optional("offset", default=timedelta(0)): offset,
+})
+
+
+def _at(value: Any) -> time_sys | str | dict[str, Any]:
+    if isinstance(value, dict):
+        return _entity_with_offset(value)
+    return time_or_entity(value)
+
+
 TRIGGER_SCHEMA = vol.Schema({
     vol.Required("platform"): "time",
-    vol.Required("at"): vol.All(cv.ensure_list, [time_or_entity]),
+    vol.Required("at"): vol.All(cv.ensure_list, [_at]),
 })
 
 
@@ -70,7 +91,7 @@ def async_attach_trigger(hub: Hub, config: dict[str, Any], action: Callable[...,
 
         handles[slot] = hub.clock.call_at(next_local_time(hub.clock.time(), at, tz), due)
 
-    def schedule_entity(slot: int, entity_id: str) -> None:
+    def schedule_entity(slot: int, entity_id: str, shift: timedelta) -> None:
         old = handles.pop(slot, None)
         if old is not None:
             old.cancel()
@@ -78,12 +99,19 @@ def async_attach_trigger(hub: Hub, config: dict[str, Any], action: Callable[...,
         if state is None:
             return
         when = entity_time(state.state, tz)
+        if isinstance(when, time_sys) and shift:  # a time of day with an offset: today's, moved
+            when = datetime.combine(hub.clock.now().astimezone(tz).date(), when, tzinfo=tz)
+            if when + shift <= hub.clock.now():
+                when += timedelta(days=1)
+        if isinstance(when, datetime):
+            when += shift
         if isinstance(when, time_sys):
             schedule_daily(slot, when, entity_id)
         elif isinstance(when, datetime) and when.timestamp() > hub.clock.time():
             def due() -> None:
                 handles.pop(slot, None)
                 fire(entity_id)
+                schedule_entity(slot, entity_id, shift)  # a time of day with an offset: tomorrow's
 
             handles[slot] = hub.clock.call_at(when.timestamp(), due)
 
@@ -91,13 +119,14 @@ def async_attach_trigger(hub: Hub, config: dict[str, Any], action: Callable[...,
         if isinstance(at, time_sys):
             schedule_daily(slot, at, None)
             continue
+        entity, shift = (at["entity_id"], at["offset"]) if isinstance(at, dict) else (at, timedelta(0))
 
         @callback
-        def on_change(event: Event, slot: int = slot, entity_id: str = at) -> None:
-            schedule_entity(slot, entity_id)
+        def on_change(event: Event, slot: int = slot, entity_id: str = entity, shift: timedelta = shift) -> None:
+            schedule_entity(slot, entity_id, shift)
 
-        schedule_entity(slot, at)
-        removers.append(async_track_state_change_event(hub, at, on_change))
+        schedule_entity(slot, entity, shift)
+        removers.append(async_track_state_change_event(hub, entity, on_change))
 
     @callback
     def remove() -> None:

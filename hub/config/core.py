@@ -176,13 +176,16 @@ def build_core_config(section: Any) -> CoreConfig:
                                               CORE_DOMAIN))
 
 
-def load_configuration(config_dir: str | os.PathLike[str]) -> NodeDict:
-    """Read configuration.yaml (with secrets and includes) from `config_dir`. Blocking: use an executor."""
+def load_configuration(config_dir: str | os.PathLike[str], collect: list[str] | None = None) -> NodeDict:
+    """Read configuration.yaml (with secrets and includes) from `config_dir`. Blocking: use an executor.
+
+    With `collect`, included files that fail are reported there and skipped (see yaml_loader.load_yaml).
+    """
     directory = os.fspath(config_dir)
     path = os.path.join(directory, CONFIG_FILE)
     if not os.path.isfile(path):
         raise ConfigError(f"{path}: configuration file not found (is {directory!r} the config directory?)")
-    config = load_yaml(path, Secrets(directory))
+    config = load_yaml(path, Secrets(directory), collect)
     if not isinstance(config, dict):
         raise ConfigError(f"{path}:1: the configuration must be a mapping of `domain:` sections")
     if not isinstance(config, NodeDict):

@@ -168,6 +168,7 @@ class _HachoLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     file: str
     secrets: Secrets | None
     chain: tuple[str, ...]
+    collect: list[str] | None  # when a list: an included file that fails adds its errors here and is skipped
 
     def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
         """Resolver.resolve with a cache: without path resolvers a plain scalar's tag depends on its text."""
@@ -391,7 +392,13 @@ def _include(loader: _HachoLoader, node: Node, path: str) -> Any:
     real = os.path.realpath(path)
     if real in loader.chain:
         raise _error(loader, node, f"include cycle: {path} is already being loaded")
-    return _load_file(path, loader.secrets, (*loader.chain, real))
+    try:
+        return _load_file(path, loader.secrets, (*loader.chain, real), loader.collect)
+    except ConfigError as err:
+        if loader.collect is None:
+            raise
+        loader.collect.extend(err.errors)  # a broken file stops only itself
+        return None
 
 
 def _dir_files(loader: _HachoLoader, node: Node, tag: str) -> tuple[str, list[str]]:
@@ -515,7 +522,8 @@ for _tag, _constructor in (
     _HachoLoader.add_constructor(_tag, _constructor)
 
 
-def _load_file(path: str, secrets: Secrets | None, chain: tuple[str, ...]) -> Any:
+def _load_file(path: str, secrets: Secrets | None, chain: tuple[str, ...],
+               collect: list[str] | None = None) -> Any:
     """Parse one file; None when it is empty. Every failure is a ConfigError naming file:line."""
     try:
         with open(path, encoding="utf-8") as file:
@@ -530,6 +538,7 @@ def _load_file(path: str, secrets: Secrets | None, chain: tuple[str, ...]) -> An
     loader.file = path
     loader.secrets = secrets
     loader.chain = chain or (os.path.realpath(path),)
+    loader.collect = collect
     try:
         node = loader.get_single_node()
         return None if node is None else _build(loader, node)
@@ -555,15 +564,18 @@ def _describe_yaml_error(path: str, err: yaml.MarkedYAMLError) -> str:
     return message
 
 
-def load_yaml(path: str | os.PathLike[str], secrets: Secrets | None = None) -> Any:
+def load_yaml(path: str | os.PathLike[str], secrets: Secrets | None = None,
+              collect: list[str] | None = None) -> Any:
     """Load a YAML file (blocking: run it in an executor). An empty file gives an empty NodeDict.
 
     `secrets` defaults to one rooted at the file's directory. Raises ConfigError naming file:line[:column].
+    With `collect` (a list), an included file that cannot be loaded adds its errors there and reads as
+    empty, so the other files are still loaded (check-config reports every file's errors in one run).
     """
     path = os.fspath(path)
     if secrets is None:
         secrets = Secrets(os.path.dirname(path) or ".")
-    data = _load_file(path, secrets, ())
+    data = _load_file(path, secrets, (), collect)
     if data is None:
         return _set_location(NodeDict(), path, 1)
     return data

@@ -7,6 +7,8 @@ from typing import Any
 
 import voluptuous as vol
 
+from automations.template import Template, is_template_string
+from automations.validators import template
 from hub.core import CALLBACK_TYPE, Context, Hub, callback
 from hub.exceptions import HubError, TemplateError
 from hub.helpers import config_validation as cv
@@ -18,10 +20,22 @@ from .templates import MalformedPayload, ValueTemplate, parse_json
 
 __all__ = ["TRIGGER_SCHEMA", "async_attach_trigger"]
 
+def _topic(value: Any) -> str | Template:
+    """A topic filter, or a template rendered against the automation's `variables` when it attaches."""
+    if isinstance(value, str) and is_template_string(value):
+        return template(value)
+    return valid_subscribe_topic(value)
+
+
+def _payload(value: Any) -> str | Template:
+    text = cv.string(value)
+    return template(text) if is_template_string(text) else text
+
+
 TRIGGER_SCHEMA = vol.Schema({
     vol.Required("platform"): "mqtt",
-    vol.Required(CONF_TOPIC): valid_subscribe_topic,
-    vol.Optional(CONF_PAYLOAD): cv.string,
+    vol.Required(CONF_TOPIC): _topic,
+    vol.Optional(CONF_PAYLOAD): _payload,
     vol.Optional(CONF_VALUE_TEMPLATE): value_template,
     vol.Optional(CONF_ENCODING, default=DEFAULT_ENCODING): vol.Any(None, cv.string),
     vol.Optional(CONF_QOS, default=0): valid_qos,
@@ -42,9 +56,16 @@ async def async_attach_trigger(hub: Hub, config: dict[str, Any], action: Callabl
     except LookupError as err:
         raise HubError(f"mqtt trigger on {config[CONF_TOPIC]}: {err}") from err
     trigger_data = trigger_info["trigger_data"]
-    wanted: str | None = config.get(CONF_PAYLOAD)
+    variables = trigger_info.get("variables") or {}
+    wanted: str | None = _rendered(hub, config.get(CONF_PAYLOAD), variables)
     template: ValueTemplate | None = config.get(CONF_VALUE_TEMPLATE)
-    topic_filter = config[CONF_TOPIC]
+    topic_filter = _rendered(hub, config[CONF_TOPIC], variables)
+    assert topic_filter is not None
+    if isinstance(config[CONF_TOPIC], Template):
+        try:
+            topic_filter = valid_subscribe_topic(topic_filter)
+        except vol.Invalid as err:
+            raise HubError(f"mqtt trigger: topic template rendered to {topic_filter!r}: {err}") from None
 
     @callback
     def received(msg: ReceiveMessage) -> None:
@@ -74,3 +95,10 @@ async def async_attach_trigger(hub: Hub, config: dict[str, Any], action: Callabl
         action(payload, Context())
 
     return client.async_subscribe(topic_filter, received, config[CONF_QOS], config[CONF_ENCODING])
+
+
+def _rendered(hub: Hub, value: str | Template | None, variables: Any) -> str | None:
+    """A topic or payload as the automation's `variables` make it (templates render once, at attach)."""
+    if isinstance(value, Template):
+        return str(value.async_render(hub, variables, parse_result=False))
+    return value

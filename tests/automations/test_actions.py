@@ -200,11 +200,13 @@ async def test_parallel_branches_run_together(hub: Hub, calls: Calls, setup: Set
 async def test_variables_scope(hub: Hub, calls: Calls, setup: Setup) -> None:
     await setup(on_go(
         {"variables": {"level": 1, "double": "{{ level * 2 }}"}},
-        {"if": "{{ true }}", "then": [{"variables": {"level": 5}}, record(inner="{{ level }}")]},
-        record(outer="{{ level }}", double="{{ double }}", auto="{{ base }}"),
+        {"if": "{{ true }}", "then": [{"variables": {"level": 5, "inner_only": 1}}, record(inner="{{ level }}")]},
+        record(outer="{{ level }}", double="{{ double }}", auto="{{ base }}", local="{{ inner_only }}"),
     ), )
     await go(hub)
-    assert calls.data() == [{"inner": 5}, {"outer": 1, "double": 2, "auto": ""}]
+    # Home Assistant 2025.4+: `level` exists outside, so the inner step updates it there; `inner_only`
+    # is new, so it stays in the inner sequence.
+    assert calls.data() == [{"inner": 5}, {"outer": 5, "double": 2, "auto": "", "local": ""}]
 
 
 async def test_automation_variables(hub: Hub, calls: Calls, setup: Setup) -> None:
