@@ -97,7 +97,7 @@ async def test_lint_warns_about_what_cannot_work(tmp_path: Path) -> None:
            "not in the entity registry" in text
     assert not any("'sensor.wind'" in warning for warning in warnings)  # registered: read literally or as states.x
     assert f"{where}:23: [automation 'slow'] 'mode': 2 run(s) in the last day were skipped" in text
-    assert f"{where}:14: [automation 'door_never'] 'triggers[3].at': 'input_datetime.nobody': no integration" in text
+    assert f"{where}:14: [automation 'door_never'] 'triggers[3].at': 'input_datetime.nobody': not in the entity registry" in text
     assert len(warnings) == 7, text
 
 

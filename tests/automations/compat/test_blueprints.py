@@ -58,8 +58,6 @@ async def test_blueprint_motion_light(hub: Hub, fake_clock: FakeClock) -> None:
     assert [c.service for c in light_calls] == ["turn_on", "turn_off"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14's first bug: a literal `target:` reaches the service as "
-                   "Template objects; fixed on the auto-lang branch (remove this mark when merged)")
 async def test_blueprint_target_reaches_service_as_entity_ids(hub: Hub) -> None:
     _install(hub.config_dir)
     light_calls: list[ServiceCall] = []

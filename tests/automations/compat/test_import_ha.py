@@ -98,8 +98,6 @@ def test_import_ha_folder_with_scripts_and_blueprints(tmp_path: Path, config_dir
     assert "add `automations: !include_dir_merge_list automations/`" in out
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14's first bug: a step's literal `entity_id:` reaches the service "
-                   "as a Template; fixed on the auto-lang branch (remove this mark when merged)")
 async def test_imported_household_automation_runs(hub: Hub) -> None:
     site = hub.config_dir
     write(site, "configuration.yaml", SITE)
