@@ -21,11 +21,13 @@ from sqlalchemy.orm import Session
 from ..const import EVENT_CALL_SERVICE, EVENT_HUB_STOP
 from ..core import CALLBACK_TYPE, Context, Event, callback
 from ..exceptions import HubError
+from ..recorder.durable import CommitTracker
 from .chain import PendingEntry, VerifyResult, append_entries, canonical_json, row_as_dict, verify_chain
 from .models import AuditEntry
 
 if TYPE_CHECKING:
     from ..core import Hub
+    from ..services import ServiceCall
 
 __all__ = [
     "ACTION_COMMAND",
@@ -83,14 +85,16 @@ class AuditLog:
         self._retry: CALLBACK_TYPE | None = None
         self._failure_logged = False
         self._removers: list[CALLBACK_TYPE] = []
+        self.commits = CommitTracker(hub, "audit entry")
 
     # ---- recording
 
     @callback
     def record(self, action: str, *, context: Context | None = None, user_id: str | None = None,
                centre: str | None = None, target: str | None = None, outcome: str = "ok",
-               data: Mapping[str, Any] | None = None) -> None:
-        """Queue one entry (never blocks). The user and centre default to the context's.
+               data: Mapping[str, Any] | None = None) -> int | None:
+        """Queue one entry (never blocks); returns its sequence number for `async_wait_written`, or None
+        when it was dropped (queue full). The user and centre default to the context's.
 
         Never pass passwords or tokens: keys that name secrets are redacted anyway.
         """
@@ -99,7 +103,7 @@ class AuditLog:
             if self.dropped == 1:
                 _LOGGER.error("Audit queue full (%s entries, database unavailable?): dropping entries",
                               MAX_PENDING)
-            return
+            return None
         entry = PendingEntry(
             time_ts=round(self.hub.clock.time(), 6),
             action=action[:64],
@@ -110,8 +114,10 @@ class AuditLog:
             outcome=outcome[:32],
             data=canonical_json(redact(dict(data or {}))),
         )
+        seq = self.commits.queued()
         self._pending.append(entry)
         self._schedule_write()
+        return seq
 
     @callback
     def _schedule_write(self) -> None:
@@ -122,6 +128,7 @@ class AuditLog:
         from ..recorder import get_recorder
 
         while self._pending:
+            upto = self.commits.last_queued  # the batch holds every entry queued so far
             batch = list(self._pending)
             try:
                 recorder = get_recorder(self.hub)
@@ -134,6 +141,7 @@ class AuditLog:
                 return
             for _ in batch:
                 self._pending.popleft()
+            self.commits.committed(upto)
             if self._failure_logged:
                 self._failure_logged = False
                 _LOGGER.info("Audit entries written again")
@@ -155,6 +163,11 @@ class AuditLog:
         self._schedule_write()
         if self._writer is not None:
             await asyncio.shield(self._writer)
+
+    async def async_wait_written(self, seq: int | None = None) -> None:
+        """Return once entry `seq` (default: every entry recorded so far) is committed; NotStoredError
+        when the database does not take it in time (it stays queued and is retried)."""
+        await self.commits.async_wait(seq)
 
     @property
     def pending(self) -> int:
@@ -210,6 +223,7 @@ class AuditLog:
             listen("auth_login", self._on_login),
             listen("auth_login_failed", self._on_login_failed),
             listen("auth_logout", self._on_logout),
+            self.hub.services.async_add_call_barrier(self._async_call_written),
         ]
         self._removers.append(self.hub.bus.async_listen_once(EVENT_HUB_STOP, self._async_on_stop))
 
@@ -229,15 +243,26 @@ class AuditLog:
             self._retry()
             self._retry = None
 
-    @callback
-    def _on_call_service(self, event: Event) -> None:
+    @staticmethod
+    def _audited(domain: str, service: str) -> str | None:
+        """The service class of a call worth an audit entry, or None."""
         from ..auth.permissions import classify_service
 
+        service_class = classify_service(domain, service).value
+        return service_class if service_class in AUDITED_SERVICE_CLASSES else None
+
+    async def _async_call_written(self, call: ServiceCall) -> None:
+        """An audited call answers only once its entry is committed (with the entries queued meanwhile)."""
+        if self._audited(call.domain, call.service) is not None:
+            await self.async_wait_written()
+
+    @callback
+    def _on_call_service(self, event: Event) -> None:
         domain, service = event.data["domain"], event.data["service"]
-        service_class = classify_service(domain, service)
-        if service_class.value not in AUDITED_SERVICE_CLASSES:
+        service_class = self._audited(domain, service)
+        if service_class is None:
             return
-        data: dict[str, Any] = {"service_class": service_class.value,
+        data: dict[str, Any] = {"service_class": service_class,
                                 "service_data": dict(event.data.get("service_data") or {})}
         if event.context.parent_id is not None:  # "because of what": the context that caused it
             data["parent_context_id"] = event.context.parent_id

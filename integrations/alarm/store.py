@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from hub.const import EVENT_HUB_STOP
 from hub.core import CALLBACK_TYPE, Event, callback
+from hub.recorder.durable import CommitTracker
 
 from .const import PURGE_BATCH, AlarmState, Severity
 from .model import Alarm, StepProgress, TimelineEntry
@@ -194,6 +195,7 @@ class AlarmStore:
         self._writer: asyncio.Task[None] | None = None
         self._retry: CALLBACK_TYPE | None = None
         self._failure_logged = False
+        self.commits = CommitTracker(hub, "alarm change")
         self._unsub_stop: CALLBACK_TYPE | None = hub.bus.async_listen_once(EVENT_HUB_STOP, self._async_on_stop)
 
     @property
@@ -202,18 +204,27 @@ class AlarmStore:
         return len(self._rows) + len(self._timeline)
 
     @callback
-    def schedule(self, alarm: Alarm, entries: Iterable[TimelineEntry] = ()) -> None:
-        """Queue the alarm's current row and its new timeline entries."""
+    def schedule(self, alarm: Alarm, entries: Iterable[TimelineEntry] = ()) -> int:
+        """Queue the alarm's current row and its new timeline entries; returns the change's sequence
+        number for `async_wait_stored`."""
+        seq = self.commits.queued()
         self._rows.pop(alarm.id, None)  # keep write order: an alarm's row goes after older ones
         self._rows[alarm.id] = alarm_to_row(alarm)
         self._timeline.extend(_timeline_row(alarm.id, entry) for entry in entries)
         if self._writer is None or self._writer.done():
             self._writer = self.hub.async_create_task(self._async_write(), "alarm store write")
+        return seq
+
+    async def async_wait_stored(self, seq: int | None = None) -> None:
+        """Return once change `seq` (default: every change queued so far) is committed; NotStoredError
+        when the database does not take it in time (it stays queued)."""
+        await self.commits.async_wait(seq)
 
     async def _async_write(self) -> None:
         from hub.recorder import get_recorder
 
         while self._rows or self._timeline:
+            upto = self.commits.last_queued  # this batch holds every change queued so far
             rows, self._rows = self._rows, {}
             timeline, self._timeline = self._timeline, []
             row_list = list(rows.values())
@@ -229,6 +240,7 @@ class AlarmStore:
                     _LOGGER.error("Cannot store alarm changes (kept, retrying): %s", err)
                 self._schedule_retry()
                 return
+            self.commits.committed(upto)
             if self._failure_logged:
                 self._failure_logged = False
                 _LOGGER.info("Alarm changes stored again")
