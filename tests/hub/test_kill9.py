@@ -15,7 +15,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import pytest
 
 from tests.conftest import free_port
 from tests.hub.test_bootstrap import hacho, wait_for, write_site
+from tests.processes import descendants, survivors
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = 5
@@ -46,36 +46,17 @@ agencies:
       secret: kill9-test-secret
       max_attempts: 50
       backoff_base: 600
+thermal_fire:
+  towers:
+    - id: hacho
+      name: Monte Hacho
+      lat: 35.8966
+      lon: -5.2930
+      height_m: 30
+      camera: {{source: simulator, width: 64, height: 48, queue_size: 2}}
+      presets: [{{name: west, pan: 262, tilt: -2, dwell_s: 3}}]
+  simulator: {{terrain_arcsec: 10, seed: 3, vehicles: 0, ships: 0}}
 """
-
-
-def _children(pid: int) -> set[int]:
-    """Every live descendant of `pid` (from /proc)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if fields[0] != "Z":
-            parents[int(entry.name)] = int(fields[1])
-    found: set[int] = set()
-    frontier = {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 async def _burst(port: int, token: str, run: int) -> tuple[list[str], list[str], list[str]]:
@@ -131,6 +112,7 @@ def test_kill9_loses_nothing_acknowledged_and_leaves_no_process(tmp_path: Path) 
     db = site / "hacho.db"
     totals = {"alarms": [0, 0], "audit": [0, 0], "outbox": [0, 0]}
     leftovers: list[int] = []
+    workers = 0
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for run in range(RUNS):
         proc = subprocess.Popen([sys.executable, "-m", "hub", "run", "-c", str(site)], cwd=ROOT, env=env,
@@ -138,24 +120,23 @@ def test_kill9_loses_nothing_acknowledged_and_leaves_no_process(tmp_path: Path) 
         try:
             wait_for(f"http://127.0.0.1:{port}/api/", proc, timeout=60)
             alarms, markers, messages = asyncio.run(_burst(port, token, run))
-            descendants = _children(proc.pid)
+            children = descendants(proc.pid)
             proc.send_signal(signal.SIGKILL)  # right after the last answer
             proc.wait(10)
         finally:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(10)
-        deadline = time.monotonic() + 10
-        while any(_alive(pid) for pid in descendants) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        leftovers += [pid for pid in descendants if _alive(pid)]
+        workers += len(children)
+        leftovers += survivors(children)
         found = _found(db, alarms, markers, messages)
         for key, acknowledged, stored in zip(totals, (alarms, markers, messages), found, strict=True):
             totals[key][0] += len(acknowledged)
             totals[key][1] += stored
-    print(f"kill -9 x{RUNS}: acknowledged/found {totals}; leftover processes {len(leftovers)}")
+    print(f"kill -9 x{RUNS}: acknowledged/found {totals}; worker processes {workers}, left over {len(leftovers)}")
     for pid in leftovers:
         os.kill(pid, signal.SIGKILL)
     assert all(acknowledged == stored for acknowledged, stored in totals.values()), totals
     assert totals["alarms"][0] == RUNS * RAISES and totals["outbox"][0] > 0
+    assert workers >= RUNS  # a tower worker at least (and the resource tracker) ran each time
     assert leftovers == []
