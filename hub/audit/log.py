@@ -13,6 +13,7 @@ import functools
 import logging
 from collections import deque
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import select
@@ -62,6 +63,10 @@ RETRY_DELAY: Final = 5.0
 MAX_TARGET_LENGTH: Final = 255
 _SECRET_WORDS: Final = ("password", "passwd", "secret", "token", "api_key", "apikey", "pin")
 REDACTED: Final = "***"
+
+
+# The last entry recorded in this task (a request, a service call): its answer waits for that commit.
+_RECORDED_HERE: ContextVar[int] = ContextVar("audit_recorded_here", default=0)
 
 
 def redact(value: Any) -> Any:
@@ -115,6 +120,7 @@ class AuditLog:
             data=canonical_json(redact(dict(data or {}))),
         )
         seq = self.commits.queued()
+        _RECORDED_HERE.set(seq)
         self._pending.append(entry)
         self._schedule_write()
         return seq
@@ -168,6 +174,12 @@ class AuditLog:
         """Return once entry `seq` (default: every entry recorded so far) is committed; NotStoredError
         when the database does not take it in time (it stays queued and is retried)."""
         await self.commits.async_wait(seq)
+
+    async def async_wait_recorded_here(self) -> None:
+        """Return once the entries recorded by this task (this request, this service call) are committed."""
+        seq = _RECORDED_HERE.get()
+        if seq:
+            await self.commits.async_wait(seq)
 
     @property
     def pending(self) -> int:
@@ -243,24 +255,17 @@ class AuditLog:
             self._retry()
             self._retry = None
 
-    @staticmethod
-    def _audited(domain: str, service: str) -> str | None:
-        """The service class of a call worth an audit entry, or None."""
-        from ..auth.permissions import classify_service
-
-        service_class = classify_service(domain, service).value
-        return service_class if service_class in AUDITED_SERVICE_CLASSES else None
-
-    async def _async_call_written(self, call: ServiceCall) -> None:
+    async def _async_call_written(self, _call: ServiceCall) -> None:
         """An audited call answers only once its entry is committed (with the entries queued meanwhile)."""
-        if self._audited(call.domain, call.service) is not None:
-            await self.async_wait_written()
+        await self.async_wait_recorded_here()
 
     @callback
     def _on_call_service(self, event: Event) -> None:
+        from ..auth.permissions import classify_service
+
         domain, service = event.data["domain"], event.data["service"]
-        service_class = self._audited(domain, service)
-        if service_class is None:
+        service_class = classify_service(domain, service).value
+        if service_class not in AUDITED_SERVICE_CLASSES:
             return
         data: dict[str, Any] = {"service_class": service_class,
                                 "service_data": dict(event.data.get("service_data") or {})}

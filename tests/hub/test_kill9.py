@@ -1,7 +1,7 @@
 """Acknowledged means durable, and no worker outlives the hub: a real hub killed with SIGKILL, five times.
 
 Each run starts `hacho run` on a temporary site (SQLite), raises alarms and sends agency alerts as fast as
-it can over the REST API (every alarm.raise is also an audit entry), and kills the hub with SIGKILL right after
+it can over the REST API (every alarm.raise, and every read of the audit log, is also an audit entry), and kills the hub with SIGKILL right after
 the last answer. Then, with the hub dead, the database must hold every alarm, every audit entry and every
 outbox row that was acknowledged, and no process the hub started may still run.
 """
@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RUNS = 5
 RAISES = 40
 NOTIFIES = 10
+VIEWS = 10  # GET /api/audit, itself audited (view_sensitive)
 CONCURRENCY = 16
 
 SITE = """\
@@ -70,6 +71,7 @@ async def _burst(port: int, token: str, run: int) -> tuple[list[str], list[str],
     jobs = [("alarm", "raise", {"type": "intrusion", "message": f"kill9-{run}-{i}"}) for i in range(RAISES)]
     jobs += [("agency", "notify", {"agency_id": "fire_brigade", "event": f"kill9-{run}-n{i}",
                                    "headline": "test"}) for i in range(NOTIFIES)]
+    jobs += [("audit", "view", {"action": f"kill9-{run}-v{i}"}) for i in range(VIEWS)]
     jobs.sort(key=lambda job: hash(json.dumps(job[2])))  # interleave the two kinds
     queue: asyncio.Queue[tuple[str, str, dict[str, Any]]] = asyncio.Queue()
     for job in jobs:
@@ -79,6 +81,11 @@ async def _burst(port: int, token: str, run: int) -> tuple[list[str], list[str],
         async def _client() -> None:
             while not queue.empty():
                 domain, service, data = queue.get_nowait()
+                if domain == "audit":
+                    async with session.get(f"http://127.0.0.1:{port}/api/audit", params=data) as resp:
+                        assert resp.status == 200, await resp.text()
+                    markers.append(data["action"])
+                    continue
                 async with session.post(f"{url}/{domain}/{service}?return_response", json=data) as resp:
                     assert resp.status == 200, await resp.text()
                     body = await resp.json()
@@ -108,7 +115,12 @@ def _found(db: Path, alarms: list[str], markers: list[str], messages: list[str])
 def test_kill9_loses_nothing_acknowledged_and_leaves_no_process(tmp_path: Path) -> None:
     port = free_port()
     site = write_site(tmp_path / "site", port, SITE.format(agency_port=free_port()))
-    token = hacho("token", "create", "-c", str(site), "--name", "ops").stdout.strip().splitlines()[-1]
+    added = subprocess.run([sys.executable, "-m", "hub", "user", "add", "chief", "--role", "admin", "--centre", "main",
+                            "--password-stdin",
+                            "-c", str(site)], cwd=ROOT, input="a-long-test-password\n", capture_output=True, text=True,
+                           timeout=60, check=False)
+    assert added.returncode == 0, added.stderr
+    token = hacho("token", "create", "-c", str(site), "--name", "ops", "--user", "chief").stdout.strip().splitlines()[-1]
     db = site / "hacho.db"
     totals = {"alarms": [0, 0], "audit": [0, 0], "outbox": [0, 0]}
     leftovers: list[int] = []
