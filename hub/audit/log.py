@@ -65,8 +65,9 @@ _SECRET_WORDS: Final = ("password", "passwd", "secret", "token", "api_key", "api
 REDACTED: Final = "***"
 
 
-# The last entry recorded in this task (a request, a service call): its answer waits for that commit.
-_RECORDED_HERE: ContextVar[int] = ContextVar("audit_recorded_here", default=0)
+# The last entry recorded in this task (a request, a service call), as (id of its AuditLog, sequence
+# number): its answer waits for that commit. Several hubs may run in one process (tests, tools).
+_RECORDED_HERE: ContextVar[tuple[int, int]] = ContextVar("audit_recorded_here", default=(0, 0))
 
 
 def redact(value: Any) -> Any:
@@ -120,7 +121,7 @@ class AuditLog:
             data=canonical_json(redact(dict(data or {}))),
         )
         seq = self.commits.queued()
-        _RECORDED_HERE.set(seq)
+        _RECORDED_HERE.set((id(self), seq))
         self._pending.append(entry)
         self._schedule_write()
         return seq
@@ -177,9 +178,9 @@ class AuditLog:
 
     async def async_wait_recorded_here(self) -> None:
         """Return once the entries recorded by this task (this request, this service call) are committed."""
-        seq = _RECORDED_HERE.get()
-        if seq:
-            await self.commits.async_wait(seq)
+        log_id, seq = _RECORDED_HERE.get()
+        if log_id == id(self) and seq:
+            await self.commits.async_wait(min(seq, self.commits.last_queued))
 
     @property
     def pending(self) -> int:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final, cast
 
 import orjson
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.const import EVENT_HUB_STOP
@@ -88,10 +88,17 @@ def alarm_from_row(row: Any, timeline: Iterable[Any] = ()) -> Alarm:
 
 
 def _write(session: Session, rows: list[dict[str, Any]], timeline: list[dict[str, Any]]) -> None:
-    for row in rows:
-        result = session.execute(update(_ALARMS).where(_ALARMS.c.alarm_id == row["alarm_id"]).values(**row))
-        if getattr(result, "rowcount", 0) == 0:
-            session.execute(insert(_ALARMS).values(**row))
+    """Upsert alarm rows and add timeline rows: one executemany per kind (a batch holds many alarms)."""
+    ids = [row["alarm_id"] for row in rows]
+    stored: set[str] = set()
+    for start in range(0, len(ids), 500):
+        stored.update(session.scalars(select(_ALARMS.c.alarm_id).where(_ALARMS.c.alarm_id.in_(ids[start:start + 500]))))
+    new = [row for row in rows if row["alarm_id"] not in stored]
+    changed = [{**row, "b_alarm_id": row["alarm_id"]} for row in rows if row["alarm_id"] in stored]
+    if new:
+        session.execute(insert(_ALARMS), new)
+    if changed:
+        session.execute(update(_ALARMS).where(_ALARMS.c.alarm_id == bindparam("b_alarm_id")), changed)
     if timeline:
         session.execute(insert(_TIMELINE), timeline)
 
