@@ -14,7 +14,7 @@ import heapq
 import itertools
 from typing import TYPE_CHECKING, Final
 
-from ..exceptions import HubError
+from ..exceptions import ServiceCallTimeout
 
 if TYPE_CHECKING:
     from ..core import Hub
@@ -24,8 +24,9 @@ __all__ = ["DURABLE_TIMEOUT", "CommitTracker", "NotStoredError"]
 DURABLE_TIMEOUT: Final = 30.0  # seconds a caller waits for its commit before it is told it is not stored yet
 
 
-class NotStoredError(HubError):
-    """The write is queued (and retried) but not committed yet: the database is unavailable or slow."""
+class NotStoredError(ServiceCallTimeout):
+    """The write is queued (and retried) but not committed yet: the database is unavailable or slow.
+    A timeout like a service call's (HTTP 504): the change is made, only its commit is late."""
 
 
 class CommitTracker:

@@ -1,9 +1,10 @@
 """Acknowledged means durable, and no worker outlives the hub: a real hub killed with SIGKILL, five times.
 
-Each run starts `hacho run` on a temporary site (SQLite), raises alarms and sends agency alerts as fast as
-it can over the REST API (every alarm.raise, and every read of the audit log, is also an audit entry), and kills the hub with SIGKILL right after
-the last answer. Then, with the hub dead, the database must hold every alarm, every audit entry and every
-outbox row that was acknowledged, and no process the hub started may still run.
+Each run starts `hacho run` on a temporary site (SQLite, one thermal tower), raises alarms, sends agency
+alerts and reads the audit log as fast as it can over the REST API (every alarm.raise and every read of
+the audit log is also an audit entry), and kills the hub with SIGKILL right after the last answer. Then,
+with the hub dead, the database must hold every alarm, every audit entry and every outbox row that was
+acknowledged, and no process the hub started (the tower's worker, the resource tracker) may still run.
 """
 
 from __future__ import annotations
@@ -120,7 +121,8 @@ def test_kill9_loses_nothing_acknowledged_and_leaves_no_process(tmp_path: Path) 
                             "-c", str(site)], cwd=ROOT, input="a-long-test-password\n", capture_output=True, text=True,
                            timeout=60, check=False)
     assert added.returncode == 0, added.stderr
-    token = hacho("token", "create", "-c", str(site), "--name", "ops", "--user", "chief").stdout.strip().splitlines()[-1]
+    created = hacho("token", "create", "-c", str(site), "--name", "ops", "--user", "chief")
+    token = created.stdout.strip().splitlines()[-1]
     db = site / "hacho.db"
     totals = {"alarms": [0, 0], "audit": [0, 0], "outbox": [0, 0]}
     leftovers: list[int] = []
