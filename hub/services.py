@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .core import Hub
 
 __all__ = [
+    "CallBarrier",
     "PermissionHook",
     "Service",
     "ServiceCall",
@@ -73,6 +74,8 @@ class ServiceCall:
 ServiceResponse = dict[str, Any] | None
 ServiceHandler = Callable[[ServiceCall], Any]
 PermissionHook = Callable[[ServiceCall], Awaitable[None] | None]
+# awaited after a blocking call's handler returned, before its caller gets the answer
+CallBarrier = Callable[[ServiceCall], Awaitable[None] | None]
 
 
 @dataclass(slots=True)
@@ -90,12 +93,13 @@ class Service:
 class ServiceRegistry:
     """Register and call `domain.service`. Bad data raises ServiceValidationError naming the key."""
 
-    __slots__ = ("_hub", "_permission_hooks", "_services")
+    __slots__ = ("_barriers", "_hub", "_permission_hooks", "_services")
 
     def __init__(self, hub: Hub) -> None:
         self._hub = hub
         self._services: dict[str, dict[str, Service]] = {}
         self._permission_hooks: list[PermissionHook] = []
+        self._barriers: list[CallBarrier] = []
 
     @callback
     def async_services(self) -> dict[str, dict[str, Service]]:
@@ -150,6 +154,19 @@ class ServiceRegistry:
         def remove() -> None:
             if hook in self._permission_hooks:
                 self._permission_hooks.remove(hook)
+
+        return remove
+
+    @callback
+    def async_add_call_barrier(self, barrier: CallBarrier) -> CALLBACK_TYPE:
+        """Add a barrier awaited after every blocking call's handler, before the caller is answered
+        (the audit log waits there until the call's entry is committed); returns its remover."""
+        self._barriers.append(barrier)
+
+        @callback
+        def remove() -> None:
+            if barrier in self._barriers:
+                self._barriers.remove(barrier)
 
         return remove
 
@@ -227,6 +244,10 @@ class ServiceRegistry:
                 raise ServiceCallTimeout(
                     f"Service {domain}.{service} did not finish within {timeout} s (it keeps running)"
                 ) from None
+        for barrier in list(self._barriers):
+            waiting = barrier(call)
+            if waiting is not None:
+                await waiting
         if not return_response:
             return None
         if response is not None and not isinstance(response, dict):

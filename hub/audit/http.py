@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from ..core import Hub, callback
 from ..http.access import ROLES_ADMIN, ROLES_AUDIT
-from ..http.const import ERR_FORBIDDEN, ERR_INVALID_FORMAT, KEY_HUB, KEY_USER
+from ..http.const import ERR_FORBIDDEN, ERR_INVALID_FORMAT, HUB_KEY, KEY_HUB, KEY_USER
 from ..http.view import ApiError, HubView, request_context
 
 __all__ = ["AuditListView", "AuditVerifyView", "async_register_views"]
@@ -94,4 +95,18 @@ def async_register_views(hub: Hub) -> bool:
         return False
     http.register_view(AuditListView)
     http.register_view(AuditVerifyView)
+    http.app.middlewares.append(audit_written_middleware)
     return True
+
+
+@web.middleware
+async def audit_written_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A request that recorded audit entries (a login, an export, a view of sensitive data) is answered
+    only once they are committed."""
+    from . import get_audit
+
+    response = await handler(request)
+    audit = get_audit(request.app[HUB_KEY])
+    if audit is not None:
+        await audit.async_wait_recorded_here()
+    return response

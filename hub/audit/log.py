@@ -13,6 +13,7 @@ import functools
 import logging
 from collections import deque
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import select
@@ -21,11 +22,13 @@ from sqlalchemy.orm import Session
 from ..const import EVENT_CALL_SERVICE, EVENT_HUB_STOP
 from ..core import CALLBACK_TYPE, Context, Event, callback
 from ..exceptions import HubError
+from ..recorder.durable import CommitTracker
 from .chain import PendingEntry, VerifyResult, append_entries, canonical_json, row_as_dict, verify_chain
 from .models import AuditEntry
 
 if TYPE_CHECKING:
     from ..core import Hub
+    from ..services import ServiceCall
 
 __all__ = [
     "ACTION_COMMAND",
@@ -63,6 +66,11 @@ _SECRET_WORDS: Final = ("password", "passwd", "secret", "token", "api_key", "api
 REDACTED: Final = "***"
 
 
+# The last entry recorded in this task (a request, a service call), as (id of its AuditLog, sequence
+# number): its answer waits for that commit. Several hubs may run in one process (tests, tools).
+_RECORDED_HERE: ContextVar[tuple[int, int]] = ContextVar("audit_recorded_here", default=(0, 0))
+
+
 def redact(value: Any) -> Any:
     """A copy of `value` with anything under a key that names a secret replaced by '***'."""
     if isinstance(value, Mapping):
@@ -84,14 +92,16 @@ class AuditLog:
         self._retry: CALLBACK_TYPE | None = None
         self._failure_logged = False
         self._removers: list[CALLBACK_TYPE] = []
+        self.commits = CommitTracker(hub, "audit entry")
 
     # ---- recording
 
     @callback
     def record(self, action: str, *, context: Context | None = None, user_id: str | None = None,
                centre: str | None = None, target: str | None = None, outcome: str = "ok",
-               data: Mapping[str, Any] | None = None) -> None:
-        """Queue one entry (never blocks). The user and centre default to the context's.
+               data: Mapping[str, Any] | None = None) -> int | None:
+        """Queue one entry (never blocks); returns its sequence number for `async_wait_written`, or None
+        when it was dropped (queue full). The user and centre default to the context's.
 
         Never pass passwords or tokens: keys that name secrets are redacted anyway.
         """
@@ -100,7 +110,7 @@ class AuditLog:
             if self.dropped == 1:
                 _LOGGER.error("Audit queue full (%s entries, database unavailable?): dropping entries",
                               MAX_PENDING)
-            return
+            return None
         entry = PendingEntry(
             time_ts=round(self.hub.clock.time(), 6),
             action=action[:64],
@@ -111,8 +121,11 @@ class AuditLog:
             outcome=outcome[:32],
             data=canonical_json(redact(dict(data or {}))),
         )
+        seq = self.commits.queued()
+        _RECORDED_HERE.set((id(self), seq))
         self._pending.append(entry)
         self._schedule_write()
+        return seq
 
     @callback
     def _schedule_write(self) -> None:
@@ -123,6 +136,7 @@ class AuditLog:
         from ..recorder import get_recorder
 
         while self._pending:
+            upto = self.commits.last_queued  # the batch holds every entry queued so far
             batch = list(self._pending)
             try:
                 recorder = get_recorder(self.hub)
@@ -135,6 +149,7 @@ class AuditLog:
                 return
             for _ in batch:
                 self._pending.popleft()
+            self.commits.committed(upto)
             if self._failure_logged:
                 self._failure_logged = False
                 _LOGGER.info("Audit entries written again")
@@ -156,6 +171,17 @@ class AuditLog:
         self._schedule_write()
         if self._writer is not None:
             await asyncio.shield(self._writer)
+
+    async def async_wait_written(self, seq: int | None = None) -> None:
+        """Return once entry `seq` (default: every entry recorded so far) is committed; NotStoredError
+        when the database does not take it in time (it stays queued and is retried)."""
+        await self.commits.async_wait(seq)
+
+    async def async_wait_recorded_here(self) -> None:
+        """Return once the entries recorded by this task (this request, this service call) are committed."""
+        log_id, seq = _RECORDED_HERE.get()
+        if log_id == id(self) and seq:
+            await self.commits.async_wait(min(seq, self.commits.last_queued))
 
     @property
     def pending(self) -> int:
@@ -211,6 +237,7 @@ class AuditLog:
             listen("auth_login", self._on_login),
             listen("auth_login_failed", self._on_login_failed),
             listen("auth_logout", self._on_logout),
+            self.hub.services.async_add_call_barrier(self._async_call_written),
         ]
         self._removers.append(self.hub.bus.async_listen_once(EVENT_HUB_STOP, self._async_on_stop))
 
@@ -230,15 +257,19 @@ class AuditLog:
             self._retry()
             self._retry = None
 
+    async def _async_call_written(self, _call: ServiceCall) -> None:
+        """An audited call answers only once its entry is committed (with the entries queued meanwhile)."""
+        await self.async_wait_recorded_here()
+
     @callback
     def _on_call_service(self, event: Event) -> None:
         from ..auth.permissions import classify_service
 
         domain, service = event.data["domain"], event.data["service"]
-        service_class = classify_service(domain, service)
-        if service_class.value not in AUDITED_SERVICE_CLASSES:
+        service_class = classify_service(domain, service).value
+        if service_class not in AUDITED_SERVICE_CLASSES:
             return
-        data: dict[str, Any] = {"service_class": service_class.value,
+        data: dict[str, Any] = {"service_class": service_class,
                                 "service_data": dict(event.data.get("service_data") or {})}
         if event.context.parent_id is not None:  # "because of what": the context that caused it
             data["parent_context_id"] = event.context.parent_id

@@ -169,6 +169,12 @@ class AlarmManager:
         found = [a for a in self.alarms.values() if wanted is None or a.centre in wanted]
         return sorted(found, key=Alarm.sort_key)
 
+    async def async_wait_stored(self) -> None:
+        """Return once every change made so far is committed (NotStoredError after a while when the
+        database does not take them; they stay queued). Without the recorder there is nothing to wait for."""
+        if self.store is not None:
+            await self.store.async_wait_stored()
+
     async def async_get(self, alarm_id: str) -> Alarm | None:
         """An alarm, active or from the database."""
         alarm = self.alarms.get(alarm_id)

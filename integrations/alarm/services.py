@@ -3,11 +3,11 @@ and the ownership resolver the permission hook uses for them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from hub.auth.permissions import async_register_target_resolver
-from hub.core import CALLBACK_TYPE, Hub, ServiceCall, SupportsResponse, callback
+from hub.core import CALLBACK_TYPE, Hub, ServiceCall, SupportsResponse
 
 from .const import (
     DOMAIN,
@@ -62,44 +62,44 @@ def _targets(manager: AlarmManager) -> Callable[[Hub, ServiceCall], dict[str, st
 
 
 def async_register_services(hub: Hub, manager: AlarmManager) -> list[CALLBACK_TYPE]:
-    """Register the services; returns their removers."""
+    """Register the services; returns their removers. Each answers only after the change it made is
+    committed (acknowledged means durable)."""
 
-    @callback
-    def raise_alarm(call: ServiceCall) -> dict[str, Any] | None:
-        data = dict(call.data)
-        alarm = manager.async_raise(data.pop("type"), context=call.context, **data)
-        return _answer(call, alarm)
-
-    def simple(method: Callable[..., Alarm]) -> Callable[[ServiceCall], dict[str, Any] | None]:
-        @callback
-        def handle(call: ServiceCall) -> dict[str, Any] | None:
-            return _answer(call, method(call.data["alarm_id"], call.context, call.data.get("note")))
+    def durable(change: Callable[[ServiceCall], Alarm]) -> Callable[[ServiceCall], Awaitable[dict[str, Any] | None]]:
+        async def handle(call: ServiceCall) -> dict[str, Any] | None:
+            alarm = change(call)
+            await manager.async_wait_stored()
+            return _answer(call, alarm)
 
         return handle
 
-    @callback
-    def assign(call: ServiceCall) -> dict[str, Any] | None:
-        return _answer(call, manager.assign(call.data["alarm_id"], call.data["assignee"], call.context,
-                                            call.data.get("note")))
+    def raise_alarm(call: ServiceCall) -> Alarm:
+        data = dict(call.data)
+        return manager.async_raise(data.pop("type"), context=call.context, **data)
 
-    @callback
-    def add_note(call: ServiceCall) -> dict[str, Any] | None:
-        return _answer(call, manager.add_note(call.data["alarm_id"], call.data["note"], call.context))
+    def simple(method: Callable[..., Alarm]) -> Callable[[ServiceCall], Alarm]:
+        return lambda call: method(call.data["alarm_id"], call.context, call.data.get("note"))
 
-    @callback
-    def clear(call: ServiceCall) -> dict[str, Any] | None:
-        return _answer(call, manager.clear(call.data.get("alarm_id"), call.context, call.data.get("note"),
-                                           alarm_type=call.data.get("type"), dedup_key=call.data.get("dedup_key")))
+    def assign(call: ServiceCall) -> Alarm:
+        return manager.assign(call.data["alarm_id"], call.data["assignee"], call.context, call.data.get("note"))
+
+    def add_note(call: ServiceCall) -> Alarm:
+        return manager.add_note(call.data["alarm_id"], call.data["note"], call.context)
+
+    def clear(call: ServiceCall) -> Alarm:
+        return manager.clear(call.data.get("alarm_id"), call.context, call.data.get("note"),
+                             alarm_type=call.data.get("type"), dedup_key=call.data.get("dedup_key"))
 
     async def complete_step(call: ServiceCall) -> dict[str, Any] | None:
-        alarm = await manager.async_complete_step(call.data["alarm_id"], call.data["step_id"], call.context,
-                                                  call.data.get("note"))
+        try:
+            alarm = await manager.async_complete_step(call.data["alarm_id"], call.data["step_id"], call.context,
+                                                      call.data.get("note"))
+        finally:  # a failed step is recorded too
+            await manager.async_wait_stored()
         return _answer(call, alarm)
 
-    @callback
-    def skip_step(call: ServiceCall) -> dict[str, Any] | None:
-        return _answer(call, manager.skip_step(call.data["alarm_id"], call.data["step_id"], call.data["reason"],
-                                               call.context))
+    def skip_step(call: ServiceCall) -> Alarm:
+        return manager.skip_step(call.data["alarm_id"], call.data["step_id"], call.data["reason"], call.context)
 
     async def stats(call: ServiceCall) -> dict[str, Any]:
         return {"types": await manager.async_stats(call.data.get("type"), call.data.get("centre"),
@@ -107,19 +107,19 @@ def async_register_services(hub: Hub, manager: AlarmManager) -> list[CALLBACK_TY
 
     optional = SupportsResponse.OPTIONAL
     table: list[tuple[str, Callable[[ServiceCall], Any], Any, SupportsResponse, str]] = [
-        (SERVICE_RAISE, raise_alarm, RAISE_SCHEMA, optional, "Raise an alarm of a configured type"),
-        (SERVICE_ACKNOWLEDGE, simple(manager.acknowledge), ALARM_ID_SCHEMA, optional,
+        (SERVICE_RAISE, durable(raise_alarm), RAISE_SCHEMA, optional, "Raise an alarm of a configured type"),
+        (SERVICE_ACKNOWLEDGE, durable(simple(manager.acknowledge)), ALARM_ID_SCHEMA, optional,
          "Acknowledge a raised alarm (you become its assignee)"),
-        (SERVICE_START, simple(manager.start), ALARM_ID_SCHEMA, optional, "Start working on an alarm"),
-        (SERVICE_ASSIGN, assign, ASSIGN_SCHEMA, optional, "Give an open alarm to a user"),
-        (SERVICE_RESOLVE, simple(manager.resolve), ALARM_ID_SCHEMA, optional,
+        (SERVICE_START, durable(simple(manager.start)), ALARM_ID_SCHEMA, optional, "Start working on an alarm"),
+        (SERVICE_ASSIGN, durable(assign), ASSIGN_SCHEMA, optional, "Give an open alarm to a user"),
+        (SERVICE_RESOLVE, durable(simple(manager.resolve)), ALARM_ID_SCHEMA, optional,
          "Resolve an alarm (pending SOP steps are skipped and the supervisor told)"),
-        (SERVICE_CLOSE, simple(manager.close), ALARM_ID_SCHEMA, optional, "Close a resolved or cleared alarm"),
-        (SERVICE_CLEAR, clear, CLEAR_SCHEMA, optional, "The source reports the condition is over"),
-        (SERVICE_ADD_NOTE, add_note, NOTE_SCHEMA, optional, "Add a note to an alarm's timeline"),
+        (SERVICE_CLOSE, durable(simple(manager.close)), ALARM_ID_SCHEMA, optional, "Close a resolved or cleared alarm"),
+        (SERVICE_CLEAR, durable(clear), CLEAR_SCHEMA, optional, "The source reports the condition is over"),
+        (SERVICE_ADD_NOTE, durable(add_note), NOTE_SCHEMA, optional, "Add a note to an alarm's timeline"),
         (SERVICE_COMPLETE_STEP, complete_step, STEP_SCHEMA, optional,
          "Do a SOP step (a service step runs its service call)"),
-        (SERVICE_SKIP_STEP, skip_step, SKIP_STEP_SCHEMA, optional,
+        (SERVICE_SKIP_STEP, durable(skip_step), SKIP_STEP_SCHEMA, optional,
          "Skip a SOP step with a reason (the supervisor is told)"),
         (SERVICE_STATS, stats, STATS_SCHEMA, SupportsResponse.ONLY,
          "Response and resolution times per alarm type"),

@@ -16,11 +16,12 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final, cast
 
 import orjson
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.const import EVENT_HUB_STOP
 from hub.core import CALLBACK_TYPE, Event, callback
+from hub.recorder.durable import CommitTracker
 
 from .const import PURGE_BATCH, AlarmState, Severity
 from .model import Alarm, StepProgress, TimelineEntry
@@ -87,10 +88,17 @@ def alarm_from_row(row: Any, timeline: Iterable[Any] = ()) -> Alarm:
 
 
 def _write(session: Session, rows: list[dict[str, Any]], timeline: list[dict[str, Any]]) -> None:
-    for row in rows:
-        result = session.execute(update(_ALARMS).where(_ALARMS.c.alarm_id == row["alarm_id"]).values(**row))
-        if getattr(result, "rowcount", 0) == 0:
-            session.execute(insert(_ALARMS).values(**row))
+    """Upsert alarm rows and add timeline rows: one executemany per kind (a batch holds many alarms)."""
+    ids = [row["alarm_id"] for row in rows]
+    stored: set[str] = set()
+    for start in range(0, len(ids), 500):
+        stored.update(session.scalars(select(_ALARMS.c.alarm_id).where(_ALARMS.c.alarm_id.in_(ids[start:start + 500]))))
+    new = [row for row in rows if row["alarm_id"] not in stored]
+    changed = [{**row, "b_alarm_id": row["alarm_id"]} for row in rows if row["alarm_id"] in stored]
+    if new:
+        session.execute(insert(_ALARMS), new)
+    if changed:
+        session.execute(update(_ALARMS).where(_ALARMS.c.alarm_id == bindparam("b_alarm_id")), changed)
     if timeline:
         session.execute(insert(_TIMELINE), timeline)
 
@@ -194,6 +202,7 @@ class AlarmStore:
         self._writer: asyncio.Task[None] | None = None
         self._retry: CALLBACK_TYPE | None = None
         self._failure_logged = False
+        self.commits = CommitTracker(hub, "alarm change")
         self._unsub_stop: CALLBACK_TYPE | None = hub.bus.async_listen_once(EVENT_HUB_STOP, self._async_on_stop)
 
     @property
@@ -202,18 +211,27 @@ class AlarmStore:
         return len(self._rows) + len(self._timeline)
 
     @callback
-    def schedule(self, alarm: Alarm, entries: Iterable[TimelineEntry] = ()) -> None:
-        """Queue the alarm's current row and its new timeline entries."""
+    def schedule(self, alarm: Alarm, entries: Iterable[TimelineEntry] = ()) -> int:
+        """Queue the alarm's current row and its new timeline entries; returns the change's sequence
+        number for `async_wait_stored`."""
+        seq = self.commits.queued()
         self._rows.pop(alarm.id, None)  # keep write order: an alarm's row goes after older ones
         self._rows[alarm.id] = alarm_to_row(alarm)
         self._timeline.extend(_timeline_row(alarm.id, entry) for entry in entries)
         if self._writer is None or self._writer.done():
             self._writer = self.hub.async_create_task(self._async_write(), "alarm store write")
+        return seq
+
+    async def async_wait_stored(self, seq: int | None = None) -> None:
+        """Return once change `seq` (default: every change queued so far) is committed; NotStoredError
+        when the database does not take it in time (it stays queued)."""
+        await self.commits.async_wait(seq)
 
     async def _async_write(self) -> None:
         from hub.recorder import get_recorder
 
         while self._rows or self._timeline:
+            upto = self.commits.last_queued  # this batch holds every change queued so far
             rows, self._rows = self._rows, {}
             timeline, self._timeline = self._timeline, []
             row_list = list(rows.values())
@@ -229,6 +247,7 @@ class AlarmStore:
                     _LOGGER.error("Cannot store alarm changes (kept, retrying): %s", err)
                 self._schedule_retry()
                 return
+            self.commits.committed(upto)
             if self._failure_logged:
                 self._failure_logged = False
                 _LOGGER.info("Alarm changes stored again")

@@ -1,15 +1,14 @@
-"""Per-camera workers: capture at a frame-rate limit into a bounded queue that drops, read plates, report.
+"""Per-camera workers: capture at a frame-rate limit into a bounded queue that drops the oldest frame,
+read plates, report.
 
-The pipeline runs in a worker process (or a thread, for tests and tiny sites), never on the event loop.
-The hub side (`CameraWorker`) starts it, relays its messages to the loop, and restarts it if it dies.
+The pipeline runs in a worker process (or a thread, for tests and tiny sites), never on the event loop,
+through the hub's worker harness (`hub.helpers.workers.ProcessWorker`): `CameraWorker` starts it, its
+messages reach the loop, a dead worker is restarted with backoff, and none outlives the hub.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing as mp
-import queue
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from hub.helpers.backoff import Backoff
+from hub.helpers.workers import MSG_EXITED, DropOldestQueue, ProcessWorker, WorkerIO
 
 from .const import MAX_RETRY_INTERVAL, STATS_INTERVAL, WORKER_PROCESS
 
@@ -45,36 +47,13 @@ class WorkerSpec:
     reader: dict[str, Any] = field(default_factory=dict)
 
 
-class FrameQueue:
-    """A bounded frame queue that drops the oldest frame when full (fresh frames matter more), counting."""
+def _backoff(spec: WorkerSpec) -> Backoff:
+    """Reconnecting to the camera and restarting its worker: from retry_interval, doubling up to a minute."""
+    return Backoff(spec.retry_interval, max(spec.retry_interval, MAX_RETRY_INTERVAL))
 
-    def __init__(self, maxsize: int) -> None:
-        self._queue: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(maxsize)
-        self.dropped = 0
 
-    def put(self, item: tuple[np.ndarray, float]) -> bool:
-        """Queue a frame; False when an older one had to be dropped for it."""
-        dropped = False
-        while True:
-            try:
-                self._queue.put_nowait(item)
-                return not dropped
-            except queue.Full:
-                try:
-                    self._queue.get_nowait()
-                    self.dropped += 1
-                    dropped = True
-                except queue.Empty:
-                    pass
-
-    def get(self, timeout: float) -> tuple[np.ndarray, float] | None:
-        try:
-            return self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return None
-
-    def qsize(self) -> int:
-        return self._queue.qsize()
+# A bounded frame queue that drops the oldest frame when full (fresh frames matter more), counting.
+FrameQueue = DropOldestQueue[tuple[np.ndarray, float]]
 
 
 class _Pipeline:
@@ -108,7 +87,7 @@ class _Pipeline:
         from .source import SourceError
 
         period = 1.0 / self.spec.fps
-        backoff = self.spec.retry_interval
+        backoff = _backoff(self.spec)
         opened = False
         last_frame = time.monotonic()
         next_due = time.monotonic()
@@ -118,8 +97,7 @@ class _Pipeline:
                     self.source.open()
                 except SourceError as err:
                     self._set_available(False, str(err))
-                    self.stop.wait(backoff)
-                    backoff = min(backoff * 2, MAX_RETRY_INTERVAL)
+                    self.stop.wait(backoff.delay())
                     continue
                 opened = True
                 last_frame = time.monotonic()
@@ -132,13 +110,12 @@ class _Pipeline:
                     self._set_available(False, "no frames")
                     self.source.close()
                     opened = False
-                    self.stop.wait(backoff)
-                    backoff = min(backoff * 2, MAX_RETRY_INTERVAL)
+                    self.stop.wait(backoff.delay())
                 else:
                     self.stop.wait(min(period, 0.1))
                 continue
             last_frame = now
-            backoff = self.spec.retry_interval
+            backoff.reset()
             if self.available is not True:
                 self._set_available(True)
             if now < next_due:  # live source faster than the limit: this frame is not sampled
@@ -155,12 +132,12 @@ class _Pipeline:
                    "error": self.error, "frames": self.captured, "processed": self.processed,
                    "dropped": self.frames.dropped, "queue": self.frames.qsize(), "ts": time.time()})
 
-    def process(self, reader: Any, control: Any) -> None:
+    def process(self, reader: Any, io: WorkerIO) -> None:
         import cv2
 
         last_stats = 0.0
         while not self.stop.is_set():
-            self._control(control)
+            self._control(io)
             item = self.frames.get(_POLL)
             now = time.monotonic()
             if now - last_stats >= STATS_INTERVAL:
@@ -182,132 +159,63 @@ class _Pipeline:
                        "size": [int(frame.shape[1]), int(frame.shape[0])], "observations": plates,
                        "frame_jpeg": full.tobytes() if ok else None})
 
-    def _control(self, control: Any) -> None:
-        while True:
-            try:
-                message = control.get_nowait()
-            except queue.Empty:
-                return
+    def _control(self, io: WorkerIO) -> None:
+        for message in io.control_messages():
             if message.get("type") == "plant" and hasattr(self.source, "plant"):
                 self.source.plant(message["plate"])
 
 
-def run_worker(spec: WorkerSpec, out: Any, control: Any, stop: Any) -> None:
-    """Worker entry point (process or thread): build the reader, capture and process until `stop` is set."""
+def run_worker(io: WorkerIO, spec: WorkerSpec) -> None:
+    """Worker entry point (process or thread): build the reader, capture and process until the hub stops it."""
     from .reader import PlateReader, ReaderError
-
-    if threading.current_thread() is threading.main_thread():
-        # a worker process: Ctrl-C reaches the whole process group, and the hub stops it itself (`stop`)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     try:
         reader = PlateReader(detectors=spec.detectors, **spec.reader)
     except (ReaderError, ImportError) as err:
-        out.put({"type": "fatal", "camera": spec.camera, "error": str(err)})
+        io.emit({"type": "fatal", "camera": spec.camera, "error": str(err)})
         return
-    pipeline = _Pipeline(spec, out.put, stop)
+    pipeline = _Pipeline(spec, io.emit, io.stop)
     capture = threading.Thread(target=pipeline.capture, name=f"anpr-capture-{spec.camera}", daemon=True)
     capture.start()
     try:
-        pipeline.process(reader, control)
+        pipeline.process(reader, io)
     finally:
-        stop.set()
+        io.stop.set()
         capture.join(timeout=5)
 
 
 class CameraWorker:
-    """Hub-side handle of one camera's worker: start, stop, send control messages, relay what it reports
-    to `on_message` on the event loop, restart it when it dies."""
+    """Hub-side handle of one camera's worker: start, stop, send control messages; what it reports goes
+    to `on_message` on the event loop; the harness restarts it when it dies."""
 
     def __init__(self, loop: Any, spec: WorkerSpec, on_message: Callable[[dict[str, Any]], None],
                  mode: str = WORKER_PROCESS) -> None:
-        self.loop = loop
         self.spec = spec
         self.on_message = on_message
         self.mode = mode
-        self.restarts = 0
-        self._closing = threading.Event()
-        self._relay: threading.Thread | None = None
-        self._runner: Any = None
-        self._stop: Any = None
-        self._out: Any = None
-        self._control: Any = None
+        self._worker = ProcessWorker(
+            f"{__name__}:run_worker", (spec,), name=f"anpr-{spec.camera}", on_message=self._relay, loop=loop,
+            mode=mode, backoff=_backoff(spec))
 
-    def _launch(self) -> None:
-        if self.mode == WORKER_PROCESS:
-            ctx = mp.get_context("spawn")  # fork is unsafe in a process with threads
-            self._out, self._control, self._stop = ctx.Queue(), ctx.Queue(), ctx.Event()
-            self._runner = ctx.Process(target=run_worker, args=(self.spec, self._out, self._control, self._stop),
-                                       name=f"anpr-{self.spec.camera}", daemon=True)
-        else:
-            self._out, self._control, self._stop = queue.Queue(), queue.Queue(), threading.Event()
-            self._runner = threading.Thread(target=run_worker,
-                                            args=(self.spec, self._out, self._control, self._stop),
-                                            name=f"anpr-{self.spec.camera}", daemon=True)
-        self._runner.start()
+    @property
+    def restarts(self) -> int:
+        """How often the worker was restarted after it died."""
+        return self._worker.counters.restarts
 
     def start(self) -> None:
-        """Start the worker and the relay thread (blocking for a moment: call it in an executor)."""
-        self._launch()
-        self._relay = threading.Thread(target=self._relay_loop, name=f"anpr-relay-{self.spec.camera}",
-                                       daemon=True)
-        self._relay.start()
+        """Start the worker (blocking for a moment: call it in an executor)."""
+        self._worker.start()
 
     def send(self, message: dict[str, Any]) -> None:
         """A control message for the worker (a planted plate for a simulated camera)."""
-        if self._control is not None:
-            self._control.put(message)
+        self._worker.send(message)
 
-    def _alive(self) -> bool:
-        return self._runner is not None and self._runner.is_alive()
-
-    def _relay_loop(self) -> None:
-        backoff = self.spec.retry_interval
-        while not self._closing.is_set():
-            try:
-                message = self._out.get(timeout=_POLL)
-            except queue.Empty:
-                message = None
-            except (EOFError, OSError):  # the queue's pipe broke with the process
-                message = None
-            if message is not None:
-                if message.get("type") == "fatal":
-                    self._deliver(message)
-                    return
-                self._deliver(message)
-                continue
-            if not self._alive() and not self._closing.is_set():
-                code = getattr(self._runner, "exitcode", None)
-                self._deliver({"type": "stats", "camera": self.spec.camera, "available": False,
-                               "error": f"worker exited ({code})", "ts": time.time()})
-                if self._closing.wait(backoff):
-                    return
-                backoff = min(backoff * 2, MAX_RETRY_INTERVAL)
-                self.restarts += 1
-                _LOGGER.warning("ANPR worker of camera %s exited (%s); restarting", self.spec.camera, code)
-                self._launch()
-
-    def _deliver(self, message: dict[str, Any]) -> None:
-        try:
-            self.loop.call_soon_threadsafe(self.on_message, message)
-        except RuntimeError:  # the loop closed under us
-            self._closing.set()
+    def _relay(self, message: dict[str, Any]) -> None:  # on the loop
+        if message.get("type") == MSG_EXITED:
+            message = {"type": "stats", "camera": self.spec.camera, "available": False,
+                       "error": f"worker exited ({message.get('exitcode')})", "ts": time.time()}
+        self.on_message(message)
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the worker and the relay (blocking: call it in an executor)."""
-        self._closing.set()
-        if self._stop is not None:
-            self._stop.set()
-        runner = self._runner
-        if runner is not None:
-            runner.join(timeout)
-            if self.mode == WORKER_PROCESS and runner.is_alive():
-                runner.terminate()
-                runner.join(1.0)
-        if self._relay is not None:
-            self._relay.join(timeout)
-        if self.mode == WORKER_PROCESS:
-            for q in (self._out, self._control):
-                if q is not None:
-                    q.cancel_join_thread()
-                    q.close()
+        """Stop the worker (blocking: call it in an executor)."""
+        self._worker.stop(timeout)

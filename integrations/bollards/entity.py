@@ -12,6 +12,7 @@ from typing import Any
 
 from hub.core import CALLBACK_TYPE, Context, callback
 from hub.exceptions import DeviceUnavailable
+from hub.helpers.actuator import ATTR_COMMAND_ID, CommandOnce
 from hub.helpers.entity import Entity
 from hub.helpers.event import async_call_later, async_track_time_interval
 from integrations.modbus.client import ModbusDeviceError
@@ -116,6 +117,7 @@ class Bollard(Entity):
         self._cancel_pending: CALLBACK_TYPE | None = None
         self._last: _Issued | None = None
         self._lock = asyncio.Lock()
+        self._once = CommandOnce()
         self._polling = False
 
     # ---- state (memory only)
@@ -335,9 +337,18 @@ class Bollard(Entity):
     async def async_command(self, command: Command, context: Context,
                             reason: str | None = None) -> dict[str, Any]:
         """Raise, lower or emergency-lower after the safety checks; with the two-person rule, raise and
-        lower only create a pending command. Raises BollardRefused (and fires `bollard_refused`)."""
+        lower only create a pending command. Raises BollardRefused (and fires `bollard_refused`).
+
+        The same command sent again while it runs or within the travel window is not executed again:
+        that caller gets the first's result (same `command_id`)."""
+        return await self._once.async_run(
+            self.bollard_id, _COMMAND_NAMES[command], self._travel_timeout, self.hub.clock.time,
+            lambda command_id: self._async_command(command, context, reason, command_id))
+
+    async def _async_command(self, command: Command, context: Context, reason: str | None,
+                             command_id: str) -> dict[str, Any]:
         async with self._lock:
-            extra = {"operator_reason": reason}
+            extra = {"operator_reason": reason, ATTR_COMMAND_ID: command_id}
             if command is not Command.EMERGENCY_LOWER and self._pending is not None:
                 raise self._fire_refused(
                     RefusalReason.PENDING_CONFIRMATION,
@@ -346,7 +357,7 @@ class Bollard(Entity):
             await self._async_fresh_status(command, context, extra)
             self._check_safety(command, context, extra)
             if command is Command.EMERGENCY_LOWER:
-                return await self._async_send(command, context, reason, requested=context)
+                return await self._async_send(command, context, reason, requested=context, command_id=command_id)
             if self.require_confirmation:
                 if not context.user_id:
                     raise self._fire_refused(
@@ -354,7 +365,7 @@ class Bollard(Entity):
                         f"refused: bollard {self.bollard_id} needs two identified users", command, context,
                         **extra)
                 return self._create_pending(command, context, reason)
-            return await self._async_send(command, context, reason, requested=context)
+            return await self._async_send(command, context, reason, requested=context, command_id=command_id)
 
     async def async_confirm(self, pending_id: str, context: Context) -> dict[str, Any]:
         """The second user confirms a pending command; it is checked again and sent."""
@@ -463,7 +474,8 @@ class Bollard(Entity):
         return pending.id if pending else None
 
     async def _async_send(self, command: Command, context: Context, reason: str | None, *,
-                          requested: Context, pending_id: str | None = None) -> dict[str, Any]:
+                          requested: Context, pending_id: str | None = None,
+                          command_id: str | None = None) -> dict[str, Any]:
         """Write (command, next sequence number), then check the PLC took it; start the travel watch."""
         status = self._status
         assert status is not None
@@ -480,6 +492,7 @@ class Bollard(Entity):
             "confirmed_by": confirmed_by,
             "pending_id": pending_id,
             "cancelled_pending": cancelled,
+            ATTR_COMMAND_ID: command_id,
         }
         try:
             await self._plc.async_send_command(command, sequence)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from hub.audit import audit_record
+from hub.audit import audit_record, get_audit
 from hub.core import Context, callback
 from hub.exceptions import HubError, ServiceValidationError, Unauthorized
 from hub.helpers.ids import uuid7_str
@@ -100,7 +100,20 @@ class Requests:
                            "error": error})
         response = {"request_type": TYPE_ALARM_REQUEST, "request_id": payload.get("request_id"),
                     "alarm_id": alarm_id, "action": action, "ok": error is None, "error": error}
-        self.manager.publisher.enqueue(self._send_to(envelope.origin, TYPE_RESPONSE, response, alarm_id))
+        self.hub.async_create_task(self._async_answer_stored(envelope.origin, response, alarm_id),
+                                   "federation alarm answer")
+
+    async def _async_answer_stored(self, peer: str, response: dict[str, Any], alarm_id: str) -> None:
+        """Answer a peer's alarm request once the change and its audit entry are committed."""
+        alarms, audit = self.manager.alarm_manager(), get_audit(self.hub)
+        try:
+            if alarms is not None:
+                await alarms.async_wait_stored()
+            if audit is not None:
+                await audit.async_wait_written()
+        except HubError as err:  # applied, not stored yet: the peer is told so
+            response = {**response, "ok": False, "error": str(err)}
+        self.manager.publisher.enqueue(self._send_to(peer, TYPE_RESPONSE, response, alarm_id))
 
     def _apply_alarm_action(self, peer: str, alarm_id: str, action: str, note: Any, context: Context) -> None:
         manager = self.manager.alarm_manager()

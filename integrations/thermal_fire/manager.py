@@ -11,6 +11,7 @@ from hub.core import CALLBACK_TYPE, Context, Event, Hub, callback
 from hub.helpers.entity_platform import async_add_entities
 from hub.helpers.event import async_track_state_change_event
 from hub.helpers.storage import Store
+from hub.helpers.workers import MSG_EXITED
 
 from .config import processor_spec
 from .const import (
@@ -155,6 +156,10 @@ class ThermalFireManager:
             if scanner is not None:
                 scanner.last_error = message.get("message")
                 scanner.state = "error"
+        elif kind == MSG_EXITED and scanner is not None:  # the harness restarts it; "ready" comes again
+            scanner.ready = False
+            scanner.last_error = f"worker exited ({message.get('exitcode')}); restarting"
+            scanner.state = "error"
         elif kind == "error":
             self.handled[tower_id] = self.handled.get(tower_id, 0) + 1
             _LOGGER.warning("Tower %s frame %s failed: %s", tower_id, message.get("seq"), message.get("message"))

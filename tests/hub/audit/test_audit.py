@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from hub.__main__ import main
 from hub.audit import (
@@ -30,6 +33,8 @@ from hub.config.core import ControlCentre, CoreConfig
 from hub.core import Context, Hub, ServiceCall, callback
 from hub.exceptions import Unauthorized
 from hub.http import async_setup_http
+from hub.http.const import KEY_HUB
+from hub.http.view import HubView, request_context
 from hub.recorder import async_setup_recorder
 from tests.hub.recorder.conftest import pg_schema_url  # noqa: F401 - a fixture for db_url
 
@@ -303,3 +308,54 @@ async def test_service_calls_without_audited_class_are_not_recorded(site: tuple[
     hub.services.async_register("notify", "send", handler)
     await hub.services.async_call("notify", "send", {}, context=Context(user_id="op_l", centre="local_police"))
     assert await audit.async_query() == []
+
+
+class _ExportView(HubView):
+    """A route that records an export, as the evidence and ANPR exports do."""
+
+    url = "/api/test_export"
+    name = "api:test_export"
+
+    def __init__(self, recorded: asyncio.Event) -> None:
+        self.recorded = recorded
+
+    async def get(self, request: web.Request) -> dict[str, Any]:
+        audit_record(request[KEY_HUB], ACTION_EXPORT, context=request_context(request), target="test/export")
+        self.recorded.set()
+        return {"ok": True}
+
+
+async def test_a_request_that_records_an_entry_answers_only_after_its_commit(config_dir: Path, db_url: str) -> None:
+    add_user(config_dir, "sup_l", role="supervisor", centre="local_police", password=PASSWORD)
+    token = create_token(config_dir, "sup_l", "local_police", user_id="sup_l")
+    hub = Hub(config_dir)
+    hub.config = CoreConfig(control_centres=CENTRES)
+    recorder = await async_setup_recorder(hub, {"db_url": db_url, "commit_interval": 3600})
+    await async_setup_auth(hub)
+    http = await async_setup_http(hub, {"port": 0})
+    recorded = asyncio.Event()
+    http.register_view(_ExportView(recorded))
+    audit = await async_setup_audit(hub)
+    await hub.async_start()
+    await http.async_start()
+    gate = threading.Event()
+    blocked = hub.async_create_task(recorder.async_db_job(lambda _session: gate.wait(30)), "block the database")
+    try:
+        async with aiohttp.ClientSession() as client:
+            async def export() -> int:
+                async with client.get(f"{http.base_url}/api/test_export",
+                                      headers={"Authorization": f"Bearer {token}"}) as resp:
+                    return resp.status
+
+            request = asyncio.ensure_future(export())
+            await recorded.wait()  # the entry is recorded; the database cannot take it yet
+            await asyncio.sleep(0.3)
+            assert audit.pending == 1 and not request.done()  # no answer before the commit
+            gate.set()
+            assert await request == 200
+            assert audit.pending == 0
+        assert [e["target"] for e in await audit.async_query(action=ACTION_EXPORT)] == ["test/export"]
+    finally:
+        gate.set()
+        await blocked
+        await hub.async_stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from hub.clock import FakeClock
@@ -165,3 +166,37 @@ async def test_unknown_modbus_hub_fails_the_setup_with_a_reason(
     status = await setup_bollards(bollards=[config])
     assert status["bollards"].state is IntegrationState.failed
     assert "no modbus hub named 'nowhere'" in (status["bollards"].error or "")
+
+
+async def test_same_command_twice_at_once_is_written_to_the_plc_once(
+    fake_hub: Hub, fake_clock: FakeClock, plc: BollardPLCSimulator, setup_bollards: SetupBollards,
+    events: Callable[[str], list[Event]],
+) -> None:
+    commands = events("bollard_command")
+    await setup_bollards(bollards=[bollard_config(plc)])
+    call = fake_hub.services.async_call
+    first, second = await asyncio.gather(
+        call("bollard", "raise", {"entity_id": "bollard.b_07"}, context=OP1, return_response=True),
+        call("bollard", "raise", {"entity_id": "bollard.b_07"}, context=OP2, return_response=True),
+    )
+    assert plc.store.request_count(1, WRITE_MULTIPLE_REGISTERS) == 1  # one write reached the PLC
+    assert plc.bollard().accepted_commands == 1
+    assert first is not None and second is not None
+    assert first["bollards"] == second["bollards"]  # the second caller got the first's result
+    result = first["bollards"]["bollard.b_07"]
+    assert result["status"] == "sent" and result["command_id"]
+    assert [(e.data["command"], e.data["command_id"]) for e in commands] == [("raise", result["command_id"])]
+
+    # Within the travel window the same command is still the same one; a different command is not.
+    await call("bollard", "raise", {"entity_id": "bollard.b_07"}, context=OP2)
+    assert plc.store.request_count(1, WRITE_MULTIPLE_REGISTERS) == 1
+    await advance(fake_hub, fake_clock, TRAVEL + 0.1)
+    await call("bollard", "lower", {"entity_id": "bollard.b_07"}, context=OP2)
+    assert plc.store.request_count(1, WRITE_MULTIPLE_REGISTERS) == 2
+    await advance(fake_hub, fake_clock, TRAVEL + 0.1)
+    assert _state(fake_hub) == "lowered"
+
+    # After the travel window (1 s) the same command runs again.
+    await advance(fake_hub, fake_clock, 1.0)
+    await call("bollard", "lower", {"entity_id": "bollard.b_07"}, context=OP1)
+    assert plc.store.request_count(1, WRITE_MULTIPLE_REGISTERS) == 3

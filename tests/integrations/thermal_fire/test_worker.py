@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from typing import Any
-
 import numpy as np
 
 from integrations.thermal_fire.worker import FrameWorker
+from tests.processes import Inbox
 
 SPEC = {
     "id": "tiny",
@@ -19,28 +16,6 @@ SPEC = {
     "presets": [{"name": "p", "pan": 270.0, "tilt": -2.0}],
     "terrain": {"type": "flat"},
 }
-
-
-class Inbox:
-    """Messages from the worker's reader thread."""
-
-    def __init__(self) -> None:
-        self.messages: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-
-    def __call__(self, message: dict[str, Any]) -> None:
-        with self.lock:
-            self.messages.append(message)
-
-    def of(self, kind: str) -> list[dict[str, Any]]:
-        with self.lock:
-            return [m for m in self.messages if m.get("type") == kind]
-
-    def wait(self, predicate: Any, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            assert time.monotonic() < deadline, f"worker did not answer: {self.messages[-3:]}"
-            time.sleep(0.01)
 
 
 def test_full_queue_drops_and_counts_frames() -> None:
@@ -63,6 +38,7 @@ def test_full_queue_drops_and_counts_frames() -> None:
         assert inbox.of("reply")[0]["rect"] == [1, 1, 9, 9]
         assert worker.stats.processed == accepted.count(True)
         assert worker.stats.processed + worker.stats.dropped == worker.stats.submitted
+        assert inbox.of("result")[-1]["ts"] == 1019.0  # the oldest frames went, the newest was processed
     finally:
         worker.stop()
     assert not worker.alive
