@@ -346,3 +346,186 @@ async def test_action_sequence_and_alias(hub: Hub, calls: Calls, ha: LoadHa) -> 
 async def test_action_unknown_step_reported_with_line(tmp_path: Path) -> None:
     errors = config_errors(tmp_path, on_go("    - actoin: test.record\n"))
     assert len(errors) == 1 and "automations.yaml:6" in errors[0] and "unknown action" in errors[0]
+
+
+async def test_action_service_key_and_data_template(hub: Hub, calls: Calls, ha: LoadHa) -> None:
+    """The older spellings `service:` and `data_template:` still call the service with the rendered data."""
+    await ha(on_go("""\
+    - service: test.record
+      target:
+        entity_id: panel.port_1
+      data_template:
+        gust: "{{ trigger.event.data.gust }}"
+"""))
+    await go(hub, gust=80)
+    assert calls.data() == [{"entity_id": "panel.port_1", "gust": 80}]
+
+
+async def test_action_condition_step(hub: Hub, calls: Calls, ha: LoadHa) -> None:
+    """A `condition:` step that is false ends the run there."""
+    hub.states.async_set("binary_sensor.gate", "off")
+    await ha(on_go("""\
+    - condition: state
+      entity_id: binary_sensor.gate
+      state: "on"
+    - action: test.record
+"""))
+    await go(hub)
+    assert calls == []
+    hub.states.async_set("binary_sensor.gate", "on")
+    await go(hub)
+    assert len(calls) == 1
+
+
+async def test_action_repeat_while_until(hub: Hub, calls: Calls, ha: LoadHa) -> None:
+    await ha(on_go("""\
+    - repeat:
+        while:
+          - condition: template
+            value_template: "{{ repeat.index <= 2 }}"
+        sequence:
+          - action: test.record
+            data: {while: "{{ repeat.index }}"}
+    - repeat:
+        sequence:
+          - action: test.record
+            data: {until: "{{ repeat.index }}"}
+        until:
+          - "{{ repeat.index >= 3 }}"
+"""))
+    await go(hub)
+    assert calls.data() == [{"while": 1}, {"while": 2}, {"until": 1}, {"until": 2}, {"until": 3}]
+
+
+async def test_action_stop_error(hub: Hub, calls: Calls, ha: LoadHa) -> None:
+    """`stop` ends the run; with `error: true` the run is recorded as failed, with the reason."""
+    await ha(on_go("""\
+    - action: test.record
+    - stop: No wind sensor on the quay
+      error: true
+    - action: test.record
+"""))
+    await go(hub)
+    assert len(calls) == 1
+    trace = get_trace_store(hub).traces("automation.a")[0]
+    assert trace["execution"] == "error" and "No wind sensor on the quay" in str(trace["error"])
+
+
+async def test_action_enabled_false(hub: Hub, calls: Calls, ha: LoadHa) -> None:
+    """A step (or a condition) with `enabled: false` is skipped."""
+    await ha(on_go("""\
+    - action: test.record
+      enabled: false
+      data: {step: 1}
+    - condition: template
+      value_template: "{{ false }}"
+      enabled: false
+    - action: test.record
+      data: {step: 2}
+"""))
+    await go(hub)
+    assert calls.data() == [{"step": 2}]
+
+
+async def test_action_script_fields(hub: Hub, calls: Calls, ha: LoadHa) -> None:
+    """`script.<name>` called as a service: its data are the script's variables.
+
+    Different from Home Assistant, where `fields` only describe the script to the UI: a `default`
+    fills a field the caller leaves out, and a `required` field left out refuses the call.
+    """
+    await ha(on_go("""\
+    - action: script.announce
+      data:
+        panel: p1
+    - action: script.announce
+      data:
+        text: no panel given
+    - action: test.record
+      data: {after: true}
+"""), scripts="""\
+announce:
+  fields:
+    panel:
+      description: The message panel
+      required: true
+    text:
+      description: What it shows
+      default: Precaución
+  sequence:
+    - action: test.record
+      data:
+        panel: "{{ panel }}"
+        text: "{{ text }}"
+""")
+    await go(hub)
+    assert calls.data() == [{"panel": "p1", "text": "Precaución"}]
+    trace = get_trace_store(hub).traces("automation.a")[0]
+    assert trace["execution"] == "error" and "missing required field 'panel'" in str(trace["error"])
+
+
+async def test_automation_keys(hub: Hub, calls: Calls, ha: LoadHa) -> None:
+    """`id`, `alias`, `description`, `initial_state` and `trigger_variables`, as the UI editor writes them.
+
+    Different from Home Assistant: the entity id comes from `id` (Home Assistant takes it from `alias`).
+    """
+    await ha("""\
+- id: "1767268800001"
+  alias: Night watch
+  description: Records each round
+  initial_state: false
+  triggers:
+    - trigger: event
+      event_type: go
+  actions:
+    - action: test.record
+      data: {who: night}
+- id: patrol_round
+  alias: Patrol round
+  trigger_variables:
+    round_event: go
+  triggers:
+    - trigger: event
+      event_type: "{{ round_event }}"
+  actions:
+    - action: test.record
+      data:
+        who: "{{ this.attributes.friendly_name }}"
+        id: "{{ this.attributes.id }}"
+""")
+    watch = hub.states.get("automation.1767268800001")
+    assert watch is not None and watch.state == "off" and watch.attributes["friendly_name"] == "Night watch"
+    assert hub.states.get("automation.night_watch") is None
+    await go(hub)
+    assert calls.data() == [{"who": "Patrol round", "id": "patrol_round"}]
+
+
+async def test_automation_modes(hub: Hub, calls: Calls, ha: LoadHa, fake_clock: FakeClock,
+                                caplog: pytest.LogCaptureFixture) -> None:
+    """`mode` single/restart/queued/parallel with `max` and `max_exceeded`, three triggers in a row."""
+    def auto(mode: str, extra: str = "") -> str:
+        return f"""\
+- id: {mode}
+  mode: {mode}
+{extra}  triggers:
+    - trigger: event
+      event_type: go
+  actions:
+    - delay: 10
+    - action: test.record
+      data: {{mode: {mode}, n: "{{{{ trigger.event.data.n }}}}"}}
+"""
+    await ha(auto("single", "  max_exceeded: silent\n") + auto("restart") + auto("queued", "  max: 2\n")
+             + auto("parallel"))
+    with caplog.at_level(logging.WARNING):
+        for n in (1, 2, 3):
+            await go(hub, n=n)
+    await fake_clock.async_advance(10)
+    await settle()
+    assert sorted((call["mode"], call["n"]) for call in calls.data()) == [
+        ("parallel", 1), ("parallel", 2), ("parallel", 3), ("queued", 1), ("restart", 3), ("single", 1)]
+    await fake_clock.async_advance(10)
+    await settle()
+    assert [call["n"] for call in calls.data() if call["mode"] == "queued"] == [1, 2]
+    exceeded = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert any("queued" in message for message in exceeded)
+    assert not any("single" in message for message in exceeded)  # max_exceeded: silent

@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).parents[3]
 PAGE = ROOT / "docs" / "ha-compatibility.md"
 COMPAT = Path(__file__).parent
-STATUSES = {"same", "different", "not supported", "pending"}
+STATUSES = {"same", "different", "not supported"}
 
 # What Home Assistant documents (automation triggers and conditions, script syntax, YAML tags, helpers).
 EXPECTED = {
@@ -61,8 +61,6 @@ def test_every_row_names_a_real_test_or_says_why() -> None:
                 problems.append(f"{where}: same, but the test {test!r} does not exist in {COMPAT}")
             elif status == "different" and (not how or (test and test not in tests)):
                 problems.append(f"{where}: different needs a how, and its test {test!r} must exist")
-            elif status == "pending" and (not test.startswith("test_") or test in tests):
-                problems.append(f"{where}: pending names the test to come ({test!r}); once it exists, say same")
             elif status == "not supported" and not how:
                 problems.append(f"{where}: not supported needs a why")
     assert not problems, "\n".join(problems)

@@ -191,3 +191,59 @@ async def test_condition_template_static(hub: Hub, calls: Calls, ha: LoadHa) -> 
     - action: test.record
 """)
     assert await passes(hub, calls)
+
+
+async def test_condition_state_for_attribute_match(hub: Hub, calls: Calls, ha: LoadHa, fake_clock: FakeClock) -> None:
+    """`match: any` over several entities, `for` (since the state last changed) and `attribute`."""
+    hub.states.async_set("binary_sensor.gate_1", "on")
+    hub.states.async_set("binary_sensor.gate_2", "off")
+    hub.states.async_set("climate.cctv_room", "cool", {"hvac_action": "idle"})
+    await ha(guarded("""\
+    - condition: state
+      entity_id: [binary_sensor.gate_1, binary_sensor.gate_2]
+      match: any
+      state: "on"
+      for: "00:05:00"
+    - condition: state
+      entity_id: climate.cctv_room
+      attribute: hvac_action
+      state: idle
+"""))
+    assert not await passes(hub, calls)  # on for no time yet
+    await fake_clock.async_advance(300)
+    assert await passes(hub, calls)
+    hub.states.async_set("climate.cctv_room", "cool", {"hvac_action": "cooling"})
+    assert not await passes(hub, calls)
+
+
+async def test_condition_time_entity_across_midnight(hub: Hub, calls: Calls, ha: LoadHa,
+                                                     fake_clock: FakeClock) -> None:
+    """`after:` an input_datetime (a time of day), `before:` the next morning: the window spans midnight."""
+    hub.states.async_set("input_datetime.night_start", "22:00:00", {"has_date": False, "has_time": True,
+                                                                    "hour": 22, "minute": 0, "second": 0})
+    await ha(guarded("""\
+    - condition: time
+      after: input_datetime.night_start
+      before: "06:00:00"
+"""))
+    assert not await passes(hub, calls)  # 13:00 local
+    await fake_clock.async_advance_to(datetime(2026, 1, 1, 22, 0, tzinfo=UTC))  # 23:00 local
+    assert await passes(hub, calls)
+    await fake_clock.async_advance_to(datetime(2026, 1, 2, 4, 30, tzinfo=UTC))  # 05:30 local
+    assert await passes(hub, calls)
+    await fake_clock.async_advance_to(datetime(2026, 1, 2, 5, 30, tzinfo=UTC))  # 06:30 local
+    assert not await passes(hub, calls)
+
+
+async def test_condition_time_dated_entity_is_a_moment(hub: Hub, calls: Calls, ha: LoadHa) -> None:
+    """Different from Home Assistant: an entity holding a date and time is compared as that moment.
+
+    Home Assistant takes only its time of day (13:30), so at 13:00 `after:` it would be false; Hacho
+    compares with yesterday 13:30 itself, which has passed.
+    """
+    hub.states.async_set("sensor.shift_start", "2025-12-31T12:30:00+00:00", {"device_class": "timestamp"})
+    await ha(guarded("""\
+    - condition: time
+      after: sensor.shift_start
+"""))
+    assert await passes(hub, calls)  # 2026-01-01 13:00 local

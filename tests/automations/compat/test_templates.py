@@ -286,3 +286,61 @@ def test_template_known_names_all_exist(hub: Hub) -> None:
 
     globals_ = hub_globals(hub, get_environment().globals)
     assert {name for name in KNOWN_GLOBALS if name not in globals_} == set()
+
+
+async def test_function_states_is_state(states: Hub, calls: Calls, ha: LoadHa) -> None:
+    template = ("{{ states('light.a') }} {{ states.light.a.state }} {{ states.light.a.attributes.brightness }} "
+                "{{ states('sensor.none') }} {{ states.light | count }} {{ is_state('light.a', ['off', 'on']) }} "
+                "{{ is_state('light.b', 'on') }}")
+    assert await run(states, calls, ha, template) == "on on 200 unknown 2 True False"
+
+
+async def test_function_now_utcnow(states: Hub, calls: Calls, ha: LoadHa) -> None:
+    """On the hub clock: local time in the site's zone, and UTC."""
+    assert await run(states, calls, ha, "{{ now().isoformat() }} {{ utcnow().isoformat() }}") \
+        == "2026-01-01T13:00:00+01:00 2026-01-01T12:00:00+00:00"
+
+
+async def test_function_timedelta_as_timedelta(states: Hub, calls: Calls, ha: LoadHa) -> None:
+    """Different from Home Assistant: `as_timedelta` does not read ISO 8601 durations ('PT2H' gives none)."""
+    template = ("{{ timedelta(hours=1, minutes=30).total_seconds() | int }} "
+                "{{ as_timedelta('00:10:00').total_seconds() | int }} {{ as_timedelta('PT2H') is none }}")
+    assert await run(states, calls, ha, template) == "5400 600 True"
+
+
+async def test_function_is_number_bool(states: Hub, calls: Calls, ha: LoadHa) -> None:
+    template = ("{{ is_number('1.5') }} {{ is_number('x') }} {{ bool('on') }} {{ bool('x', false) }} "
+                "{{ 'yes' | bool }}")
+    assert await run(states, calls, ha, template) == "True False True False True"
+
+
+async def test_function_math(states: Hub, calls: Calls, ha: LoadHa) -> None:
+    template = ("{{ log(100, 10) }} {{ 8 | log(2) }} {{ sqrt(16) }} {{ sin(pi / 2) }} {{ cos(0) }} "
+                "{{ e | round(3) }} {{ tau | round(2) }}")
+    assert await run(states, calls, ha, template) == "2.0 3.0 4.0 1.0 1.0 2.718 6.28"
+
+
+async def test_function_trigger_this_variables(states: Hub, calls: Calls, ha: LoadHa) -> None:
+    """`trigger` describes what fired the run; `this` is the automation's own state."""
+    template = "{{ trigger.platform }} {{ trigger.event.event_type }} {{ this.entity_id }} {{ this.state }}"
+    assert await run(states, calls, ha, template) == "event go automation.r on"
+
+
+async def test_filter_round(states: Hub, calls: Calls, ha: LoadHa) -> None:
+    """Different from Home Assistant: `round` is Jinja's own (a float at precision 0, no `half`, no default)."""
+    template = "{{ 21.456 | round(1) }} {{ 2.5 | round }} {{ 2.1 | round(0, 'ceil') }} {{ 2.9 | round(0, 'floor') }}"
+    assert await run(states, calls, ha, template) == "21.5 2.0 3.0 2.0"  # Home Assistant: 21.5 2 3 2
+
+
+async def test_filter_multiply(states: Hub, calls: Calls, ha: LoadHa) -> None:
+    assert await run(states, calls, ha, "{{ 3 | multiply(1.5) }} {{ 'x' | multiply(2, 0) }}") == "4.5 0"
+
+
+async def test_filter_strings(states: Hub, calls: Calls, ha: LoadHa) -> None:
+    template = "{{ 'Puerto de Ceuta' | slugify }} {{ 'hacho' | base64_encode }} {{ 'A' | ord }}"
+    assert await run(states, calls, ha, template) == "puerto_de_ceuta aGFjaG8= 65"
+
+
+async def test_tests_match_search(states: Hub, calls: Calls, ha: LoadHa) -> None:
+    template = "{{ 'AB-12' is match('[A-Z]+-') }} {{ '12-AB' is match('[A-Z]') }} {{ '12-AB' is search('[A-Z]') }}"
+    assert await run(states, calls, ha, template) == "True False True"

@@ -195,18 +195,24 @@ async def test_trigger_sun_needs_coordinates(hub: Hub, calls: Calls, ha: LoadHa,
     assert calls == []
 
 
-async def test_trigger_zone(hub: Hub, calls: Calls, ha: LoadHa) -> None:
+@pytest.mark.parametrize(("event", "start", "end"), [
+    ("enter", (35.90, -5.30), (35.8901, -5.3161)),
+    ("leave", (35.8901, -5.3161), (35.95, -5.30)),
+])
+async def test_trigger_zone(hub: Hub, calls: Calls, ha: LoadHa, event: str, start: tuple[float, float],
+                            end: tuple[float, float]) -> None:
     hub.states.async_set("zone.port", "zoning", {"latitude": 35.8900, "longitude": -5.3160, "radius": 300})
-    hub.states.async_set("device_tracker.car", "moving", {"latitude": 35.90, "longitude": -5.30})
-    await ha(auto("""\
+    hub.states.async_set("device_tracker.car", "moving", {"latitude": start[0], "longitude": start[1]})
+    await ha(auto(f"""\
     - trigger: zone
       entity_id: device_tracker.car
       zone: zone.port
-      event: enter
+      event: {event}
 """, "{event: '{{ trigger.event }}'}"))
-    hub.states.async_set("device_tracker.car", "moving", {"latitude": 35.8901, "longitude": -5.3161})
+    hub.states.async_set("device_tracker.car", "moving", {"latitude": start[0] + 0.0001, "longitude": start[1]})
+    hub.states.async_set("device_tracker.car", "moving", {"latitude": end[0], "longitude": end[1]})
     await settle()
-    assert calls.data() == [{"event": "enter"}]
+    assert calls.data() == [{"event": event}]
 
 
 async def test_trigger_webhook(hub: Hub, calls: Calls, ha: LoadHa) -> None:
@@ -276,3 +282,63 @@ async def test_trigger_mqtt_topic_payload_templates(hub: Hub, calls: Calls, ha: 
         await triggered.wait()
     await hub.async_block_till_done()
     assert calls.data() == [{"topic": f"{prefix}/thermal/hacho/alarm", "payload": "fire"}]
+
+
+async def test_trigger_state_attribute_not_from_not_to(hub: Hub, calls: Calls, ha: LoadHa) -> None:
+    """`attribute:` fires on the attribute's change only; `not_from`/`not_to` leave those states out."""
+    hub.states.async_set("climate.cctv_room", "cool", {"current_temperature": 22})
+    hub.states.async_set("sensor.mode", "day")
+    await ha(auto("""\
+    - trigger: state
+      entity_id: climate.cctv_room
+      attribute: current_temperature
+    - trigger: state
+      entity_id: sensor.mode
+      not_from: [unknown, unavailable]
+      not_to: maintenance
+""", "{entity: '{{ trigger.entity_id }}', to: '{{ trigger.to_state.state }}'}"))
+    hub.states.async_set("climate.cctv_room", "heat", {"current_temperature": 22})  # the attribute did not change
+    hub.states.async_set("climate.cctv_room", "heat", {"current_temperature": 25})
+    hub.states.async_set("sensor.mode", "maintenance")  # not_to
+    hub.states.async_set("sensor.mode", "night")
+    hub.states.async_set("sensor.mode", "unavailable")
+    hub.states.async_set("sensor.mode", "day")  # not_from
+    await settle()
+    assert calls.data() == [{"entity": "climate.cctv_room", "to": "heat"}, {"entity": "sensor.mode", "to": "night"},
+                            {"entity": "sensor.mode", "to": "unavailable"}]
+
+
+async def test_trigger_numeric_state_value_template_for(hub: Hub, calls: Calls, ha: LoadHa,
+                                                        fake_clock: FakeClock) -> None:
+    """`value_template` reads `state`; `for` holds the trigger until the value stayed above that long."""
+    hub.states.async_set("sensor.quay", "ok", {"wind": 20})
+    await ha(auto("""\
+    - trigger: numeric_state
+      entity_id: sensor.quay
+      value_template: "{{ state.attributes.wind }}"
+      above: 60
+      for: "00:01:00"
+"""))
+    hub.states.async_set("sensor.quay", "ok", {"wind": 70})
+    await fake_clock.async_advance(59)
+    assert calls == []
+    await fake_clock.async_advance(1)
+    assert calls.data() == [{"platform": "numeric_state"}]
+
+
+async def test_trigger_template_for(hub: Hub, calls: Calls, ha: LoadHa, fake_clock: FakeClock) -> None:
+    hub.states.async_set("binary_sensor.gate", "off")
+    await ha(auto("""\
+    - trigger: template
+      value_template: "{{ is_state('binary_sensor.gate', 'on') }}"
+      for:
+        seconds: 30
+"""))
+    hub.states.async_set("binary_sensor.gate", "on")
+    await fake_clock.async_advance(20)
+    hub.states.async_set("binary_sensor.gate", "off")  # false again: the wait is cancelled
+    hub.states.async_set("binary_sensor.gate", "on")
+    await fake_clock.async_advance(29)
+    assert calls == []
+    await fake_clock.async_advance(1)
+    assert calls.data() == [{"platform": "template"}]
