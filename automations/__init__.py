@@ -33,6 +33,7 @@ from .triggers import set_config_dir
 
 __all__ = [
     "AUTOMATION_SCHEMA",
+    "AUTOMATION_SECTIONS",
     "CONFIG_SCHEMA",
     "SCRIPT_SCHEMA",
     "Automation",
@@ -50,6 +51,7 @@ __all__ = [
 _LOGGER = logging.getLogger(__name__)
 
 SECTIONS = ("automations", "automation", "script")
+AUTOMATION_SECTIONS = SECTIONS  # the top-level keys of configuration.yaml the engine owns
 
 ConfigSource = Callable[[], Awaitable[Mapping[str, Any]]]
 _SOURCE: HubKey[ConfigSource] = HubKey("automations_config_source")

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from hub.__main__ import main
+from hacho.__main__ import main
 from hub.audit import (
     ACTION_EXPORT,
     DATA_AUDIT,

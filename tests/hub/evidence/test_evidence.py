@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import pytest
 
-from hub.__main__ import main
+from hacho.__main__ import main
 from hub.audit import get_audit
 from hub.evidence import verify_bundle
 from hub.evidence.keys import fingerprint, load_or_create_key
