@@ -21,13 +21,13 @@ from typing import Any
 from hub.const import EVENT_HUB_STOP
 from hub.core import Event, Hub, HubKey, callback
 from hub.exceptions import HubError
+from hub.helpers.template import Template
 
 from .config import AUTOMATION_SCHEMA, SCRIPT_SCHEMA, ValidatedConfig, check_config, validate_sections
 from .const import DOMAIN, EVENT_AUTOMATION_RELOAD_FAILED, EVENT_AUTOMATION_RELOADED
 from .engine import Automation, AutomationManager, get_manager
 from .scripts import ScriptEntity, get_script_manager
 from .services import async_register_services
-from .template import Template
 from .trace import get_trace_store
 from .triggers import set_config_dir
 

@@ -18,9 +18,9 @@ import voluptuous as vol
 from hub.core import Hub, State
 from hub.exceptions import HubError
 from hub.helpers import config_validation as cv
+from hub.helpers.dt import hub_tz
+from hub.helpers.template import Template, is_template_string, is_true
 
-from .helpers import hub_tz
-from .template import Template, is_template_string, is_true
 from .trace import RunTrace, put
 from .triggers.numeric_state import numeric_value, within
 from .triggers.time import entity_time

@@ -1,4 +1,5 @@
-"""Small helpers shared by the automation engine: time zone, time periods, slugs and eager runs."""
+"""Small helpers shared by the automation engine: time periods, slugs and eager runs (the time zone is
+`hub.helpers.dt.hub_tz`; `slugify` lives with the template filters, where templates reach it too)."""
 
 from __future__ import annotations
 
@@ -7,39 +8,17 @@ import logging
 import re
 import types
 from collections.abc import Coroutine, Generator
-from datetime import UTC, timedelta, tzinfo
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+
+from hub.helpers.template_functions import slugify
 
 if TYPE_CHECKING:
     from hub.core import Hub
 
-__all__ = ["hub_tz", "parse_time_period", "run_eager", "slugify"]
+__all__ = ["parse_time_period", "run_eager", "slugify"]
 
 _LOGGER = logging.getLogger(__name__)
-
-_TZ_CACHE: dict[str, tzinfo] = {}
-
-
-def hub_tz(hub: Hub) -> tzinfo:
-    """The hub's local time zone (`hub.config.time_zone`), UTC when none is configured."""
-    config = getattr(hub, "config", None)
-    value = getattr(config, "time_zone", None) if config is not None else None
-    if value is None:
-        return UTC
-    if isinstance(value, tzinfo):
-        return value
-    cached = _TZ_CACHE.get(value)
-    if cached is None:
-        from zoneinfo import ZoneInfo
-
-        try:
-            cached = ZoneInfo(str(value))
-        except (KeyError, ValueError):
-            _LOGGER.warning("Unknown time zone %s; using UTC", value)
-            cached = UTC
-        _TZ_CACHE[value] = cached
-    return cached
-
 
 _PERIOD_RE = re.compile(r"^(-)?(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)$")
 _PERIOD_KEYS = {"days": 86400.0, "hours": 3600.0, "minutes": 60.0, "seconds": 1.0, "milliseconds": 0.001}
@@ -86,12 +65,6 @@ def parse_time_period(value: Any) -> timedelta:
             seconds = int(first) * 3600 + int(second) * 60 + float(third)
         return timedelta(seconds=-seconds if sign else seconds)
     raise ValueError(f"expected a time period, got {type(value).__name__}")
-
-
-def slugify(text: str) -> str:
-    """Lower-case, underscores for anything that is not a letter or digit."""
-    slug = re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_")
-    return re.sub(r"_+", "_", slug) or "unnamed"
 
 
 # --------------------------------------------------------------------------- eager runs

@@ -9,12 +9,12 @@ from aiohttp import web
 
 from hub.core import Hub
 from hub.exceptions import HubError
+from hub.helpers.webhook import async_handle_webhook
 from hub.http.const import KEY_HUB
 from hub.http.view import ApiError, HubView
 
 from .engine import get_manager
 from .trace import get_trace_store
-from .triggers.webhook import async_handle_webhook
 
 __all__ = ["AutomationTracesView", "ScriptTracesView", "WebhookView", "async_register_api"]
 

@@ -12,9 +12,9 @@ import voluptuous as vol
 from hub.core import valid_entity_id
 from hub.exceptions import TemplateError
 from hub.helpers import config_validation as cv
+from hub.helpers.template import Template, is_template_string
 
 from .helpers import parse_time_period
-from .template import Template, is_template_string
 
 __all__ = [
     "WEEKDAYS",

@@ -31,8 +31,8 @@ import voluptuous as vol
 from hub.core import CALLBACK_TYPE, Context, Hub, callback
 from hub.exceptions import HubError
 from hub.helpers import config_validation as cv
+from hub.helpers.template import render_complex
 
-from ..template import render_complex
 from ..validators import plain, script_variables
 
 __all__ = [

@@ -11,9 +11,9 @@ import voluptuous as vol
 
 from hub.core import CALLBACK_TYPE, Event, Hub, callback
 from hub.exceptions import HubError
+from hub.helpers.template import Template, is_true
+from hub.helpers.template_tracker import TemplateTracker
 
-from ..template import Template, is_true
-from ..template_tracker import TemplateTracker
 from ..validators import positive_period_or_template, template
 from .pending import PendingTimers, resolve_for
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from automations.triggers.webhook import async_handle_webhook
 from hub.clock import FakeClock
 from hub.core import Context, Hub
+from hub.helpers.webhook import async_handle_webhook
 
 from .conftest import Calls, Setup, record
 

@@ -14,14 +14,14 @@ from jinja2 import pass_context
 from hub.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from hub.core import HubKey, State
 
-from .helpers import hub_tz, slugify
+from .dt import hub_tz
 
 if TYPE_CHECKING:
     from jinja2.runtime import Context
 
     from hub.core import Hub
 
-__all__ = ["RenderInfo", "collecting", "hub_globals", "install_filters", "track_entity"]
+__all__ = ["RenderInfo", "collecting", "hub_globals", "install_filters", "slugify", "track_entity"]
 
 _SENTINEL: Any = object()
 _GLOBALS: HubKey[dict[str, Any]] = HubKey("automations_template_globals")
@@ -73,6 +73,12 @@ class collecting:
 
     def __exit__(self, *exc: object) -> None:
         _COLLECTOR.info = self._previous
+
+
+def slugify(text: str) -> str:
+    """Lower-case, underscores for anything that is not a letter or digit."""
+    slug = re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_")
+    return re.sub(r"_+", "_", slug) or "unnamed"
 
 
 def track_entity(entity_id: str) -> None:
