@@ -20,9 +20,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from aiohttp import web
-from aiohttp.typedefs import Handler
-
 from ..const import ATTR_AREA_ID
 from ..core import CALLBACK_TYPE, Hub, HubKey, ServiceCall, callback
 from ..exceptions import Unauthorized
@@ -41,7 +38,6 @@ __all__ = [
     "Principal",
     "ServiceClass",
     "TargetResolver",
-    "agency_route_middleware",
     "area_centre",
     "async_register_target_resolver",
     "async_setup_permissions",
@@ -422,18 +418,3 @@ def route_allowed(principal: Principal | None, path: str) -> bool:
         return False
     webhook_id = path[len(WEBHOOK_PATH_PREFIX):].split("/", 1)[0]
     return webhook_id in principal.webhooks
-
-
-def agency_route_middleware(policy: PermissionPolicy) -> Any:
-    """An aiohttp middleware (install after authentication) answering 403 to agencies off their webhooks."""
-    from ..http.const import ERR_FORBIDDEN, KEY_USER
-    from ..http.view import error_response
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        principal = policy.principal_for(request.get(KEY_USER))
-        if not route_allowed(principal, request.path):
-            return error_response(403, ERR_FORBIDDEN, "This account may only call its webhook routes")
-        return await handler(request)
-
-    return middleware

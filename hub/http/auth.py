@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 
 from aiohttp import hdrs, web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from ..auth.models import User
+from ..auth.permissions import PermissionPolicy, route_allowed
 from .const import (
     ATTR_REQUIRES_AUTH,
+    ERR_FORBIDDEN,
     ERR_UNAUTHORIZED,
     HUB_KEY,
     KEY_HUB,
@@ -19,7 +21,7 @@ from .const import (
 )
 from .view import error_response
 
-__all__ = ["auth_middleware", "bearer_token", "current_user", "route_requires_auth"]
+__all__ = ["agency_route_middleware", "auth_middleware", "bearer_token", "current_user", "route_requires_auth"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -70,3 +72,16 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
             {hdrs.WWW_AUTHENTICATE: "Bearer"},
         )
     return await handler(request)
+
+
+def agency_route_middleware(policy: PermissionPolicy) -> Middleware:
+    """An aiohttp middleware (install after authentication) answering 403 to agencies off their webhooks."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        principal = policy.principal_for(request.get(KEY_USER))
+        if not route_allowed(principal, request.path):
+            return error_response(403, ERR_FORBIDDEN, "This account may only call its webhook routes")
+        return await handler(request)
+
+    return middleware

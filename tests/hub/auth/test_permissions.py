@@ -16,7 +16,6 @@ from hub.auth.permissions import (
     PermissionPolicy,
     Principal,
     ServiceClass,
-    agency_route_middleware,
     async_setup_permissions,
     classify_service,
     route_allowed,
@@ -264,7 +263,7 @@ async def api(site: Site, config_dir: Path) -> AsyncIterator[tuple[str, dict[str
         tokens[user] = await hub.async_add_executor_job(
             lambda u=user: create_token(config_dir, f"{u}_console", USERS[u][1], user_id=u))
     http = await async_setup_http(hub, {"port": 0})
-    from hub.http.auth import auth_middleware
+    from hub.http.auth import agency_route_middleware, auth_middleware
 
     http.app.middlewares.insert(http.app.middlewares.index(auth_middleware) + 1,
                                 agency_route_middleware(site.policy))
