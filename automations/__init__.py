@@ -1,7 +1,8 @@
 """The automation engine: YAML rules (triggers, conditions, actions), scripts, traces, durable runs, reload.
 
-Bootstrap calls, with the raw sections of configuration.yaml (`automations:`/`automation:` lists and
-the `script:` mapping, as loaded with file and line information):
+The composition root (`hacho.bootstrap`, a `hub.bootstrap.Component`) calls, with the raw sections of
+configuration.yaml (`automations:`/`automation:` lists and the `script:` mapping, as loaded with file and
+line information):
 
     errors = check_config(sections)          # blocking-free; every problem as 'file:line: [...] ...'
     await async_setup(hub, sections)         # before hub.async_start(), after the recorder and HTTP

@@ -11,12 +11,14 @@ from typing import Any
 from automations import AUTOMATION_SECTIONS
 from automations import async_setup as async_setup_automations
 from automations import check_config as check_automations
+from automations.const import MIGRATIONS, MIGRATIONS_OWNER
 from frontend import CONFIG_SCHEMA as FRONTEND_SCHEMA
 from frontend import DOMAIN as FRONTEND
 from frontend import async_setup_frontend
 from hub import bootstrap as core
 from hub.clock import Clock
 from hub.core import Hub
+from hub.recorder.migration import VersionLocation
 
 __all__ = ["COMPONENTS", "async_run", "async_setup_hub", "check_config", "load_and_check_core"]
 
@@ -38,7 +40,8 @@ def _check_automations(sections: dict[str, Any]) -> list[str]:
 COMPONENTS: tuple[core.Component, ...] = (
     core.Component("Operator frontend", (FRONTEND,), _async_setup_frontend, schema=FRONTEND_SCHEMA,
                    before_integrations=True),
-    core.Component("Automation engine", AUTOMATION_SECTIONS, _async_setup_automations, check=_check_automations),
+    core.Component("Automation engine", AUTOMATION_SECTIONS, _async_setup_automations, check=_check_automations,
+                   migrations=VersionLocation(MIGRATIONS_OWNER, MIGRATIONS)),
 )
 
 

@@ -8,13 +8,16 @@ import signal
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import voluptuous as vol
 
 from .clock import Clock
 from .core import Hub, HubKey, ServiceCall, SupportsResponse, callback
 from .exceptions import ConfigError, HubError
+
+if TYPE_CHECKING:
+    from .recorder.migration import VersionLocation
 
 __all__ = [
     "CORE_SECTIONS",
@@ -41,7 +44,8 @@ class Component:
     validated with the core sections (an error there stops the start); `check` returns the errors
     of the raw sections for `check-config` (blocking). `async_setup(hub, sections)` receives the
     owned sections (validated where a schema is given); it runs after HTTP and the evidence
-    service, before the integrations when `before_integrations`, else after them.
+    service, before the integrations when `before_integrations`, else after them. `migrations` is its
+    folder of alembic revisions, which the recorder upgrades with the core's when it starts.
     """
 
     name: str
@@ -50,6 +54,7 @@ class Component:
     schema: Callable[[Any], Any] | None = None
     check: Callable[[dict[str, Any]], list[str]] | None = None
     before_integrations: bool = False
+    migrations: VersionLocation | None = None  # its alembic revisions (its tables), migrated with the core's
 
     def owned(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         """The raw sections this component owns."""
@@ -182,7 +187,11 @@ async def async_setup_hub(config_dir: Path, loaded: LoadedConfig, *, clock: Cloc
     await area_registry.async_setup_areas(hub, loaded.core["areas"])
 
     from .recorder import async_setup_recorder
+    from .recorder.migration import async_register_version_location
 
+    for component in components:
+        if component.migrations is not None:
+            async_register_version_location(hub, component.migrations.owner, component.migrations.path)
     try:
         await async_setup_recorder(hub, loaded.core["recorder"])
     except Exception:

@@ -11,7 +11,12 @@ if [ ! -x "$python" ]; then
   exit 3
 fi
 # The import contract: hub/ imports nothing above it, no circles between the core's packages.
-if ! "${VENV:-.venv}/bin/lint-imports" --no-cache --no-logo; then
+lint_imports="${VENV:-.venv}/bin/lint-imports"
+if [ ! -x "$lint_imports" ]; then
+  echo "run-tests: $lint_imports not found; run 'make install-dev' first" >&2
+  exit 3
+fi
+if ! "$lint_imports" --no-cache --no-logo; then
   echo "run-tests: the import contract (.importlinter) is broken; see above (exit 4)" >&2
   exit 4
 fi
