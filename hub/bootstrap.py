@@ -8,16 +8,30 @@ import signal
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import voluptuous as vol
 
+from .audit import async_setup_audit
+from .auth import async_setup_permissions
 from .clock import Clock
+from .config.core import CORE_CONFIG_SCHEMA, CoreConfig, load_configuration
+from .config.validation import validate
+from .config.yaml_loader import get_location
 from .core import Hub, HubKey, ServiceCall, SupportsResponse, callback
+from .evidence import async_setup_evidence
 from .exceptions import ConfigError, HubError
-
-if TYPE_CHECKING:
-    from .recorder.migration import VersionLocation
+from .helpers import area_registry, device_registry, entity_registry
+from .helpers.area_registry import CONFIG_SCHEMA as AREAS_SCHEMA
+from .http import CONFIG_SCHEMA as HTTP_SCHEMA
+from .http import async_setup_http
+from .loader import discover_integrations
+from .log import CONFIG_SCHEMA as LOGGER_SCHEMA
+from .log import setup_logging
+from .recorder import CONFIG_SCHEMA as RECORDER_SCHEMA
+from .recorder import async_setup_recorder
+from .recorder.migration import VersionLocation, async_register_version_location
+from .setup import async_get_setup_manager, validate_integration_config
 
 __all__ = [
     "CORE_SECTIONS",
@@ -78,12 +92,6 @@ class LoadedConfig:
 
 
 def _core_schemas(components: Sequence[Component]) -> dict[str, Callable[[Any], Any]]:
-    from .config.core import CORE_CONFIG_SCHEMA
-    from .helpers.area_registry import CONFIG_SCHEMA as AREAS_SCHEMA
-    from .http import CONFIG_SCHEMA as HTTP_SCHEMA
-    from .log import CONFIG_SCHEMA as LOGGER_SCHEMA
-    from .recorder import CONFIG_SCHEMA as RECORDER_SCHEMA
-
     return {
         "hub": CORE_CONFIG_SCHEMA,
         "recorder": RECORDER_SCHEMA,
@@ -99,9 +107,6 @@ def load_and_check_core(config_dir: Path, components: Sequence[Component] = ()) 
 
     Raises ConfigError when the file cannot be read at all.
     """
-    from .config.core import load_configuration
-    from .config.validation import validate
-
     raw = load_configuration(config_dir)
     if raw is None:
         raw = {}
@@ -122,9 +127,6 @@ def load_and_check_core(config_dir: Path, components: Sequence[Component] = ()) 
 
 def check_config(config_dir: Path, components: Sequence[Component] = ()) -> list[str]:
     """Every error in the configuration, core, components and integrations alike (blocking)."""
-    from .loader import discover_integrations
-    from .setup import validate_integration_config
-
     try:
         loaded = load_and_check_core(config_dir, components)
     except ConfigError as err:
@@ -164,8 +166,6 @@ def check_config(config_dir: Path, components: Sequence[Component] = ()) -> list
 
 
 def _where(raw: Any, key: Any) -> str:
-    from .config.yaml_loader import get_location
-
     location = get_location(raw, key)
     return f"{location[0]}:{location[1]}: " if location else ""
 
@@ -173,10 +173,6 @@ def _where(raw: Any, key: Any) -> str:
 async def async_setup_hub(config_dir: Path, loaded: LoadedConfig, *, clock: Clock | None = None,
                           start_http: bool = True, components: Sequence[Component] = ()) -> Hub:
     """Create the hub; set up registries, recorder, the API, components and integrations, in that order."""
-    from .config.core import CoreConfig
-    from .helpers import area_registry, device_registry, entity_registry
-    from .setup import async_get_setup_manager
-
     hub = Hub(config_dir, clock=clock)
     hub.config = CoreConfig.from_config(loaded.core["hub"])
     hub.data[_COMPONENTS] = tuple(components)
@@ -186,9 +182,6 @@ async def async_setup_hub(config_dir: Path, loaded: LoadedConfig, *, clock: Cloc
     await device_registry.async_load(hub)
     await area_registry.async_setup_areas(hub, loaded.core["areas"])
 
-    from .recorder import async_setup_recorder
-    from .recorder.migration import async_register_version_location
-
     for component in components:
         if component.migrations is not None:
             async_register_version_location(hub, component.migrations.owner, component.migrations.path)
@@ -197,20 +190,13 @@ async def async_setup_hub(config_dir: Path, loaded: LoadedConfig, *, clock: Cloc
     except Exception:
         _LOGGER.exception("Recorder could not start; the hub runs without history")
 
-    from .http import async_setup_http
-
     http = await async_setup_http(hub, loaded.core["http"])
-
-    from .audit import async_setup_audit
-    from .auth import async_setup_permissions
 
     await async_setup_permissions(hub)  # role/centre checks on every service call, whatever the path
     try:
         await async_setup_audit(hub)  # before integrations, so their first commands are audited
     except HubError as err:
         _LOGGER.error("Audit log not running: %s", err)
-
-    from .evidence import async_setup_evidence
 
     await async_setup_evidence(hub)  # evidence.export and GET /api/evidence (signed zips for Justice)
 
@@ -247,8 +233,6 @@ async def _async_setup_component(hub: Hub, component: Component, loaded: LoadedC
 
 
 def _register_core_services(hub: Hub) -> None:
-    from .setup import async_get_setup_manager
-
     @callback
     def stop(call: ServiceCall) -> None:
         hub.async_request_stop(0)
@@ -276,8 +260,6 @@ def _register_core_services(hub: Hub) -> None:
 
 async def async_run(config_dir: Path, *, verbose: bool = False, components: Sequence[Component] = ()) -> int:
     """Run the hub until SIGINT/SIGTERM. Exit codes: 0 clean stop, 2 fatal configuration error."""
-    from .log import setup_logging
-
     setup_logging(verbose=verbose)
     loop = asyncio.get_running_loop()
     try:

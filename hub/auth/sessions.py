@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from ..const import EVENT_HUB_STOP
 from ..core import CALLBACK_TYPE, Context, HubKey, callback
 from ..exceptions import HubError
+from ..helpers.event import async_track_time_interval
 from ..helpers.storage import StorageError, Store
 from .models import User
 from .users import Role, UserRecord, UserStore, async_get_users
@@ -431,7 +433,6 @@ class SessionManager:
     @callback
     def async_start(self) -> None:
         """Purge expired sessions every minute (on hub.clock) until async_shutdown."""
-        from ..helpers.event import async_track_time_interval
 
         self._removers.append(async_track_time_interval(self.hub, self.purge_expired, PURGE_INTERVAL))
 
@@ -444,7 +445,6 @@ class SessionManager:
 
 async def async_setup_sessions(hub: Hub, config: SessionConfig | None = None) -> SessionManager:
     """The hub's session manager (created once): users loaded, expired sessions purged every minute."""
-    from ..const import EVENT_HUB_STOP
 
     manager = hub.data.get(DATA_SESSIONS)
     if manager is not None:

@@ -12,9 +12,11 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..audit import ACTION_EXPORT, audit_record
 from ..core import Context
 from ..exceptions import HubError, ServiceValidationError
 from ..helpers.ids import uuid7_str
+from ..recorder import get_recorder
 from .bundle import BundleFile, canonical_json, iso, write_bundle
 from .collect import Collected, Scope, collect, find_images
 from .const import (
@@ -131,8 +133,6 @@ async def async_export(hub: Hub, *, reason: str, case_reference: str, context: C
                        alarm_id: str | None = None, start: float | None = None, end: float | None = None,
                        entity_ids: Sequence[str] = ()) -> ExportResult:
     """Export an alarm (with its window, entities and contexts) or a window (of some entities), sign it, audit it."""
-    from ..audit import ACTION_EXPORT, audit_record
-    from ..recorder import get_recorder
 
     reason, case_reference = _check_reason(reason, case_reference)
     now = hub.clock.time()
