@@ -3,6 +3,7 @@ upgrades to that layout without losing a table or a row (SQLite and PostgreSQL).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import inspect, text
@@ -161,3 +162,42 @@ def test_a_fresh_database_gets_every_owners_tables(db_url: str) -> None:
             assert {"automation_traces", "automation_durable", "audit_log", "outbox"} <= tables
     finally:
         engine.dispose()
+
+
+FLOOD_REVISION = '''\
+"""A custom integration's first table."""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "flood_0001"
+down_revision = None
+branch_labels = ("flood",)
+depends_on = None
+
+
+def upgrade():
+    op.create_table("flood_readings", sa.Column("reading_id", sa.Integer, primary_key=True),
+                    sa.Column("level_cm", sa.Double, nullable=False))
+
+
+def downgrade():
+    op.drop_table("flood_readings")
+'''
+
+
+async def test_a_custom_integration_brings_its_own_table(hub: Hub, setup_recorder: RecorderFactory,
+                                                         config_dir: Path) -> None:
+    package = config_dir / "custom_integrations" / "flood"
+    (package / "migrations").mkdir(parents=True)
+    (package / "manifest.json").write_text('{"domain": "flood", "name": "Flood sensors"}')
+    (package / "__init__.py").write_text('"""Flood sensors."""\n')
+    (package / "migrations" / "r0001_flood.py").write_text(FLOOD_REVISION)
+    recorder = await setup_recorder()
+    assert recorder.connected
+
+    def _check(session: Any) -> tuple[bool, tuple[str, ...]]:
+        conn = session.connection()
+        flood = VersionLocation("flood", package / "migrations")
+        return inspect(conn).has_table("flood_readings"), current_revisions(conn, flood)
+
+    assert await recorder.async_db_job(_check) == (True, ("flood_0001",))
