@@ -1,6 +1,6 @@
 """Login sessions for the web frontend: password login with lockout, idle and absolute timeouts, CSRF tokens.
 
-The logic lives here, on `hub.clock`; `hub.auth.session_http` puts it on aiohttp (cookie, CSRF
+The logic lives here, on `hub.clock`; `hub.http.session` puts it on aiohttp (cookie, CSRF
 check, security headers). Sessions survive a restart: they are kept in `.storage/auth.sessions.json`
 (owner-only), which holds the SHA-256 of each cookie token, never the token itself; a session whose
 user was removed, disabled or changed (password, role, centre) while the hub was down, or that
