@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["RenderInfo", "collecting", "hub_globals", "install_filters", "slugify", "track_entity"]
 
 _SENTINEL: Any = object()
-_GLOBALS: HubKey[dict[str, Any]] = HubKey("automations_template_globals")
+_GLOBALS: HubKey[dict[str, Any]] = HubKey("template_globals")
 # Hub-bound functions are also stored under a key no template name can spell, for the filters.
 _HIDDEN = "\x00"
 
