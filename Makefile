@@ -35,12 +35,14 @@ run: $(STAMP)
 	$(BIN)/hacho run -c $(CONFIG)
 
 # .ci/run does the same two steps (install-dev, then scripts/run-tests.sh) to keep pytest's exit status.
+# scripts/run-tests.sh checks the import contract (.importlinter, lint-imports) before pytest.
 test: $(DEVSTAMP)
 	VENV=$(VENV) bash scripts/run-tests.sh $(PYTEST_ARGS)
 
 lint: $(DEVSTAMP)
-	$(BIN)/ruff check hub integrations automations frontend bench tests
-	$(BIN)/mypy hub automations integrations frontend
+	$(BIN)/ruff check hacho hub integrations automations frontend bench tests
+	$(BIN)/mypy hacho hub automations integrations frontend
+	$(BIN)/lint-imports --no-cache --no-logo
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.core

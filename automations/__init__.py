@@ -1,7 +1,8 @@
 """The automation engine: YAML rules (triggers, conditions, actions), scripts, traces, durable runs, reload.
 
-Bootstrap calls, with the raw sections of configuration.yaml (`automations:`/`automation:` lists and
-the `script:` mapping, as loaded with file and line information):
+The composition root (`hacho.bootstrap`, a `hub.bootstrap.Component`) calls, with the raw sections of
+configuration.yaml (`automations:`/`automation:` lists and the `script:` mapping, as loaded with file and
+line information):
 
     errors = check_config(sections)          # blocking-free; every problem as 'file:line: [...] ...'
     await async_setup(hub, sections)         # before hub.async_start(), after the recorder and HTTP
@@ -28,18 +29,21 @@ from hub.config.sections import is_automation_section
 from hub.const import EVENT_HUB_STOP
 from hub.core import Event, Hub, HubKey, callback
 from hub.exceptions import HubError
+from hub.helpers.template import Template
+from hub.helpers.trigger import TriggerEngine, register_trigger_engine
 
+from .conditions import compile_conditions, validate_condition
 from .config import AUTOMATION_SCHEMA, SCRIPT_SCHEMA, ValidatedConfig, check_config, validate_sections
 from .const import DOMAIN, EVENT_AUTOMATION_RELOAD_FAILED, EVENT_AUTOMATION_RELOADED
 from .engine import Automation, AutomationManager, get_manager
 from .scripts import ScriptEntity, get_script_manager
 from .services import async_register_services
-from .template import Template
 from .trace import get_trace_store
-from .triggers import set_config_dir
+from .triggers import async_attach_triggers, set_config_dir, validate_trigger
 
 __all__ = [
     "AUTOMATION_SCHEMA",
+    "AUTOMATION_SECTIONS",
     "CONFIG_SCHEMA",
     "SCRIPT_SCHEMA",
     "Automation",
@@ -50,11 +54,17 @@ __all__ = [
     "async_setup",
     "check_config",
     "get_manager",
+    "is_automation_section",
     "set_config_source",
     "validate_sections",
 ]
 
 _LOGGER = logging.getLogger(__name__)
+
+# Template entities and other integrations below the engine reach triggers and conditions through the core.
+register_trigger_engine(TriggerEngine(validate_trigger, validate_condition, async_attach_triggers, compile_conditions))
+
+AUTOMATION_SECTIONS = ("automations", "automation", "script")  # and every `automation <label>:` key
 
 ConfigSource = Callable[[], Awaitable[Mapping[str, Any]]]
 _SOURCE: HubKey[ConfigSource] = HubKey("automations_config_source")

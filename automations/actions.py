@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 from hub.core import Context, Hub, callback
 from hub.exceptions import HubError
+from hub.helpers.template import Template, has_template, is_true, render_complex
+from hub.helpers.template_tracker import TemplateTracker
+from hub.helpers.validators import plain
 
 from .conditions import ConditionCheck, compile_condition, compile_conditions
 from .helpers import parse_time_period
 from .script import ConditionFail, StopRun
-from .template import Template, has_template, is_true, render_complex
-from .template_tracker import TemplateTracker
 from .trace import EXEC_ABORTED, put
 from .triggers import async_attach_triggers
-from .validators import plain
 
 if TYPE_CHECKING:
     from .script import Scope, ScriptRun

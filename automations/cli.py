@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +37,8 @@ def _cmd_import_ha(args: argparse.Namespace) -> int:
     return run_import(args.path, args.config, write_files=not args.dry_run, out=sys.stdout)
 
 
-def add_automation_cli(sub: Any) -> None:
-    """Register `hacho blueprint ...` and `hacho import-ha`."""
-    from hub.__main__ import _config_dir
-
+def add_automation_cli(sub: Any, _config_dir: Callable[[str], Path]) -> None:
+    """Register `hacho blueprint ...` and `hacho import-ha` (`_config_dir` checks a -c argument)."""
     blueprint = sub.add_parser("blueprint", help="blueprints (Home Assistant's format)")
     blueprint_sub = blueprint.add_subparsers(dest="blueprint_command", required=True)
     imp = blueprint_sub.add_parser("import", help="check a local blueprint file and copy it into the site")

@@ -18,15 +18,9 @@ import voluptuous as vol
 from hub.core import Hub, State
 from hub.exceptions import HubError
 from hub.helpers import config_validation as cv
-
-from .helpers import hub_tz
-from .sun import SUN_EVENTS, sun_event_on
-from .template import Template, is_template_string, is_true
-from .trace import RunTrace, put
-from .triggers.numeric_state import numeric_value, within
-from .triggers.time import entity_time
-from .triggers.zone import state_in_zone
-from .validators import (
+from hub.helpers.dt import hub_tz
+from hub.helpers.template import Template, is_template_string, is_true
+from hub.helpers.validators import (
     has_at_least_one_key,
     number_or_entity,
     positive_period_or_template,
@@ -35,7 +29,13 @@ from .validators import (
     time_or_entity,
     weekdays,
 )
-from .validators import time_period as sun_offset
+from hub.helpers.validators import time_period as sun_offset
+
+from .sun import SUN_EVENTS, sun_event_on
+from .trace import RunTrace, put
+from .triggers.numeric_state import numeric_value, within
+from .triggers.time import entity_time
+from .triggers.zone import state_in_zone
 
 __all__ = [
     "CONDITION_TYPES",

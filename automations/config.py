@@ -14,10 +14,11 @@ import orjson
 import voluptuous as vol
 
 from hub.config.sections import automation_keys
-from hub.config.validation import validate
+from hub.config.validation import deprecated, validate
 from hub.config.yaml_loader import NodeDict, get_location
 from hub.exceptions import ConfigError
 from hub.helpers import config_validation as cv
+from hub.helpers.validators import plain, script_variables, time_period_or_template
 
 from .blueprint import expand_blueprint
 from .conditions import validate_condition
@@ -41,7 +42,6 @@ from .helpers import slugify
 from .script import LOG_LEVEL_NAMES
 from .script_config import validate_sequence
 from .triggers import config_dir_known, set_config_dir, validate_trigger
-from .validators import plain, script_variables, time_period_or_template
 
 __all__ = [
     "AUTOMATION_SCHEMA",
@@ -77,7 +77,7 @@ _TRACE_SCHEMA = vol.Schema({
     vol.Optional("stored_traces", default=DEFAULT_STORED_TRACES): vol.All(vol.Coerce(int), vol.Range(min=0)),
 })
 
-AUTOMATION_SCHEMA = vol.All(cv.deprecated("hide_entity"), vol.Schema({
+AUTOMATION_SCHEMA = vol.All(deprecated("hide_entity"), vol.Schema({
     vol.Optional("id"): cv.string,
     vol.Optional("alias"): cv.string,
     vol.Optional("description"): cv.string,

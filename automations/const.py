@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Final
 
 DOMAIN: Final = "automation"
+MIGRATIONS: Final = Path(__file__).parent / "migrations"  # the engine's alembic revisions (its recorder tables)
+MIGRATIONS_OWNER: Final = "automations"  # ... and their version table: alembic_version_automations
 SCRIPT_DOMAIN: Final = "script"
 
 CONF_ID: Final = "id"

@@ -11,6 +11,7 @@ from hub.core import Context, Hub, HubKey, callback
 from hub.exceptions import HubError
 from hub.helpers.entity import Entity
 from hub.helpers.entity_platform import async_add_entities
+from hub.helpers.template import render_complex
 
 from .conditions import ConditionCheck, compile_conditions
 from .config import AutomationConfig
@@ -28,7 +29,6 @@ from .const import (
 from .durable import AutomationCheckpoints, ForRecords
 from .script import Script, ScriptRun
 from .storage import KIND_STATE, DurableRecord, get_store
-from .template import render_complex
 from .trace import EXEC_ERROR, EXEC_FAILED_CONDITIONS, RunTrace, TraceStore, get_trace_store
 from .triggers import async_attach_triggers
 

@@ -11,13 +11,13 @@ from hub.auth.visibility import read_scope
 from hub.core import Hub
 from hub.exceptions import HubError
 from hub.helpers.json_depth import loads_limited
+from hub.helpers.webhook import async_handle_webhook
 from hub.http.access import ROLES_ALL, ROLES_AUTOMATIONS
 from hub.http.const import KEY_HUB, KEY_USER
 from hub.http.view import ApiError, HubView
 
 from .engine import get_manager
 from .trace import get_trace_store
-from .triggers.webhook import async_handle_webhook
 
 __all__ = ["AutomationTracesView", "ScriptTracesView", "WebhookView", "async_register_api"]
 

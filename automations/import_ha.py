@@ -28,10 +28,10 @@ import yaml
 from hub.config.sections import is_automation_key
 from hub.config.yaml_loader import get_location, load_yaml
 from hub.exceptions import ConfigError
+from hub.helpers.validators import plain
 
 from .blueprint import USE_BLUEPRINT, blueprint_folder, expand_blueprint
 from .config import validate_sections
-from .validators import plain
 
 __all__ = ["ImportReport", "Verdict", "classify", "run_import"]
 

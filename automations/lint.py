@@ -23,10 +23,10 @@ from jinja2 import nodes
 
 from hub.config.validation import format_path
 from hub.config.yaml_loader import get_location
+from hub.helpers.template import Template, get_environment, walk_templates
 
 from .config import AutomationConfig, _automation_list, validate_sections
 from .const import MODE_SINGLE
-from .template import Template, get_environment, walk_templates
 
 __all__ = ["LintContext", "lint_automations", "lint_config", "provided_domains", "recorded", "template_entities"]
 

@@ -49,12 +49,12 @@ from hub.const import EVENT_CALL_SERVICE, EVENT_STATE_CHANGED
 from hub.core import Context, Event, Hub, callback
 from hub.exceptions import ConfigError, HubError
 from hub.helpers import config_validation as cv
+from hub.helpers.validators import time_period
 from hub.services import ServiceRegistry
 
 from .config import validate_sections
 from .storage import AutomationStore, set_store
 from .triggers.event import data_matches
-from .validators import time_period
 
 __all__ = ["TESTS_SCHEMA", "async_run_rule_tests"]
 

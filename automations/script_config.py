@@ -7,11 +7,8 @@ from typing import Any
 import voluptuous as vol
 
 from hub.helpers import config_validation as cv
-
-from .conditions import validate_condition
-from .template import Template, is_template_string
-from .triggers import validate_trigger
-from .validators import (
+from hub.helpers.template import Template, is_template_string
+from hub.helpers.validators import (
     optional_template,
     positive_period_or_template,
     script_variables,
@@ -19,6 +16,9 @@ from .validators import (
     template,
     template_complex,
 )
+
+from .conditions import validate_condition
+from .triggers import validate_trigger
 
 __all__ = ["ACTION_TYPES", "action_type", "validate_action", "validate_sequence"]
 

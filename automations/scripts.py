@@ -11,11 +11,11 @@ from hub.core import Context, Hub, HubKey, ServiceCall, SupportsResponse, callba
 from hub.exceptions import HubError, ServiceValidationError
 from hub.helpers.entity import Entity
 from hub.helpers.entity_platform import async_add_entities
+from hub.helpers.template import render_complex
 
 from .config import ScriptConfig
 from .const import MODE_PARALLEL, MODE_QUEUED, SCRIPT_DOMAIN
 from .script import Script, ScriptRun
-from .template import render_complex
 from .trace import EXEC_ERROR, RunTrace, TraceStore, get_trace_store
 
 __all__ = ["DATA_SCRIPTS", "ScriptEntity", "ScriptManager", "get_script_manager"]

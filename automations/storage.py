@@ -19,7 +19,7 @@ from hub.const import EVENT_HUB_STOP
 from hub.core import Event, Hub, HubKey, callback
 from hub.exceptions import HubError
 
-from .const import DEFAULT_STORED_TRACES
+from .const import DEFAULT_STORED_TRACES, MIGRATIONS, MIGRATIONS_OWNER
 from .trace import get_trace_store, run_id_of
 
 __all__ = ["AutomationStore", "DurableRecord", "RecorderStore", "async_setup_storage", "get_store", "set_store"]
@@ -132,6 +132,8 @@ class RecorderStore(AutomationStore):
         from hub.recorder import get_recorder
 
         from .models import AutomationDurable, AutomationTrace
+
+        await get_recorder(hub).async_add_version_location(MIGRATIONS_OWNER, MIGRATIONS)  # if not done at start
 
         def _load(session: Any) -> tuple[list[DurableRecord], list[tuple[str, str, bool, bytes]]]:
             records = [DurableRecord(row.record_id, row.kind, row.owner, row.fingerprint, row.deadline, row.data)

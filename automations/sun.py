@@ -12,8 +12,7 @@ from astral import Observer
 from astral.sun import sunrise, sunset
 
 from hub.exceptions import HubError
-
-from .helpers import hub_tz
+from hub.helpers.dt import hub_tz
 
 if TYPE_CHECKING:
     from hub.core import Hub

@@ -204,7 +204,7 @@ async def bench_automations(args: argparse.Namespace, config_dir: str) -> dict[s
 
 async def bench_template(args: argparse.Namespace, config_dir: str) -> dict[str, Any]:
     """Section d."""
-    from automations.template import Template
+    from hub.helpers.template import Template
 
     hub = Hub(config_dir)
     hub.states.async_set("sensor.t", "31.5")

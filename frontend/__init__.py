@@ -1,6 +1,7 @@
 """The control-centre web frontend: server-rendered screens per centre, live over a websocket.
 
-The bootstrap calls, after `async_setup_http` and before the server starts::
+The composition root (`hacho.bootstrap`, a `hub.bootstrap.Component`) calls, after `async_setup_http` and
+before the server starts::
 
     from frontend import CONFIG_SCHEMA, async_setup_frontend
     await async_setup_frontend(hub, raw_config.get("frontend"))

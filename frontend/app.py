@@ -9,16 +9,16 @@ from typing import Any, Final
 from aiohttp import web
 
 from hub.auth.permissions import PermissionPolicy, async_setup_permissions
-from hub.auth.session_http import (
-    DEFAULT_CSP,
-    install_session_middleware,
-    security_headers_middleware,
-)
 from hub.auth.sessions import SessionManager, async_setup_sessions
 from hub.config.core import ControlCentre, CoreConfig
 from hub.core import Hub, HubKey
 from hub.exceptions import HubError
 from hub.http import HubHTTP, get_http
+from hub.http.session import (
+    DEFAULT_CSP,
+    install_session_middleware,
+    security_headers_middleware,
+)
 
 from .config import session_config, tile_origin
 from .const import (

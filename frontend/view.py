@@ -12,11 +12,11 @@ from urllib.parse import quote
 from aiohttp import web
 
 from hub.auth.permissions import Principal
-from hub.auth.session_http import KEY_SESSION
 from hub.auth.sessions import Session
 from hub.auth.users import Role
 from hub.config.core import ControlCentre
 from hub.http.const import ERR_FORBIDDEN, ERR_NOT_FOUND, ERR_UNAUTHORIZED
+from hub.http.session import KEY_SESSION
 from hub.http.view import HubView, error_response, json_response
 
 from .const import ROLES_ANY_CENTRE, ROLES_AUDIT, ROLES_SCREENS, STATIC_URL, URL_LOGIN

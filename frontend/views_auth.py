@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import hdrs, web
 
-from hub.auth.session_http import COOKIE_NAME, KEY_SESSION, clear_session_cookie, set_session_cookie
 from hub.auth.sessions import LoginError
+from hub.http.session import COOKIE_NAME, KEY_SESSION, clear_session_cookie, set_session_cookie
 
 from .const import LOGIN_CSRF_COOKIE, STATIC_URL, URL_LOGIN, URL_LOGOUT
 from .view import FrontendView, page

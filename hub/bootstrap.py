@@ -5,20 +5,37 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import voluptuous as vol
 
+from .audit import async_setup_audit
+from .auth import async_setup_permissions
 from .clock import Clock
-from .config.sections import is_automation_section
-from .core import Hub, ServiceCall, SupportsResponse, callback
+from .config.core import CORE_CONFIG_SCHEMA, CoreConfig, load_configuration
+from .config.validation import validate
+from .config.yaml_loader import get_location
+from .core import Hub, HubKey, ServiceCall, SupportsResponse, callback
+from .evidence import async_setup_evidence
 from .exceptions import ConfigError, HubError
+from .helpers import area_registry, device_registry, entity_registry
+from .helpers.area_registry import CONFIG_SCHEMA as AREAS_SCHEMA
+from .http import CONFIG_SCHEMA as HTTP_SCHEMA
+from .http import async_setup_http
+from .loader import discover_integrations
+from .log import CONFIG_SCHEMA as LOGGER_SCHEMA
+from .log import setup_logging
+from .recorder import CONFIG_SCHEMA as RECORDER_SCHEMA
+from .recorder import async_setup_recorder
+from .recorder.migration import VersionLocation, async_register_version_location
+from .setup import async_get_setup_manager, validate_integration_config
 
 __all__ = [
     "CORE_SECTIONS",
+    "Component",
     "LoadedConfig",
     "async_run",
     "async_setup_hub",
@@ -28,9 +45,47 @@ __all__ = [
 
 _LOGGER = logging.getLogger(__name__)
 
-# Sections owned by the hub itself rather than by an integration.
-AUTOMATION_SECTIONS = ("automation", "automations", "script")
-CORE_SECTIONS = ("hub", "recorder", "http", "logger", "areas", "frontend", *AUTOMATION_SECTIONS)
+# Sections owned by the hub itself rather than by an integration (components add their own).
+CORE_SECTIONS = ("hub", "recorder", "http", "logger", "areas")
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """A part above the core that the composition root plugs in (the automation engine, the frontend).
+
+    The core never imports it: `hacho.bootstrap` hands the components to the functions below.
+    `sections` are the top-level keys of configuration.yaml it owns. A section with a `schema` is
+    validated with the core sections (an error there stops the start); `check` returns the errors
+    of the raw sections for `check-config` (blocking). `async_setup(hub, sections)` receives the
+    owned sections (validated where a schema is given); it runs after HTTP and the evidence
+    service, before the integrations when `before_integrations`, else after them. `migrations` is its
+    folder of alembic revisions, which the recorder upgrades with the core's when it starts.
+    """
+
+    name: str
+    sections: tuple[str, ...]
+    async_setup: Callable[[Hub, dict[str, Any]], Awaitable[Any]]
+    schema: Callable[[Any], Any] | None = None
+    check: Callable[[dict[str, Any]], list[str]] | None = None
+    before_integrations: bool = False
+    migrations: VersionLocation | None = None  # its alembic revisions (its tables), migrated with the core's
+    owns: Callable[[Any], bool] | None = None  # for keys that vary (`automation ui:`): True for each it owns
+
+    def owns_key(self, key: Any) -> bool:
+        """Whether this component owns the top-level key `key`."""
+        return key in self.sections or (self.owns is not None and self.owns(key))
+
+    def owned(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """The raw sections this component owns, in the file's order."""
+        return {key: value for key, value in raw.items() if self.owns_key(key)}
+
+
+_COMPONENTS: HubKey[tuple[Component, ...]] = HubKey("bootstrap_components")
+
+
+def _is_owned(key: Any, components: Sequence[Component]) -> bool:
+    """Whether a top-level key belongs to the core or a component (not to an integration)."""
+    return key in CORE_SECTIONS or any(component.owns_key(key) for component in components)
 
 
 @dataclass(slots=True)
@@ -42,34 +97,23 @@ class LoadedConfig:
     errors: list[str] = field(default_factory=list)
 
 
-def _core_schemas() -> dict[str, Callable[[Any], Any]]:
-    from frontend import CONFIG_SCHEMA as FRONTEND_SCHEMA
-
-    from .config.core import CORE_CONFIG_SCHEMA
-    from .helpers.area_registry import CONFIG_SCHEMA as AREAS_SCHEMA
-    from .http import CONFIG_SCHEMA as HTTP_SCHEMA
-    from .log import CONFIG_SCHEMA as LOGGER_SCHEMA
-    from .recorder import CONFIG_SCHEMA as RECORDER_SCHEMA
-
+def _core_schemas(components: Sequence[Component]) -> dict[str, Callable[[Any], Any]]:
     return {
         "hub": CORE_CONFIG_SCHEMA,
         "recorder": RECORDER_SCHEMA,
         "http": HTTP_SCHEMA,
         "logger": LOGGER_SCHEMA,
         "areas": AREAS_SCHEMA,
-        "frontend": FRONTEND_SCHEMA,
+        **{c.sections[0]: c.schema for c in components if c.schema is not None},
     }
 
 
-def load_and_check_core(config_dir: Path, collect: bool = False) -> LoadedConfig:
-    """Read configuration.yaml and validate the core sections (blocking).
+def load_and_check_core(config_dir: Path, components: Sequence[Component] = (), collect: bool = False) -> LoadedConfig:
+    """Read configuration.yaml and validate the core sections and the components' schemas (blocking).
 
     Raises ConfigError when the file cannot be read at all. With `collect`, an included file that
     cannot be read is an error in `errors` and the rest is still loaded (for check-config).
     """
-    from .config.core import load_configuration
-    from .config.validation import validate
-
     file_errors: list[str] | None = [] if collect else None
     raw = load_configuration(config_dir, file_errors)
     if raw is None:
@@ -78,7 +122,7 @@ def load_and_check_core(config_dir: Path, collect: bool = False) -> LoadedConfig
         path = config_dir / "configuration.yaml"
         raise ConfigError(f"{path}: expected a mapping of sections at the top level")
     loaded = LoadedConfig(raw=raw, errors=list(file_errors or []))
-    for section, schema in _core_schemas().items():
+    for section, schema in _core_schemas(components).items():
         value = raw.get(section)
         if value is None:
             value = [] if section == "areas" else {}
@@ -89,20 +133,17 @@ def load_and_check_core(config_dir: Path, collect: bool = False) -> LoadedConfig
     return loaded
 
 
-def check_config(config_dir: Path) -> list[str]:
-    """Every error in the configuration, core, integrations and automations alike (blocking)."""
-    from .loader import discover_integrations
-    from .setup import validate_integration_config
-
+def check_config(config_dir: Path, components: Sequence[Component] = ()) -> list[str]:
+    """Every error in the configuration, core, components and integrations alike (blocking)."""
     try:
-        loaded = load_and_check_core(config_dir, collect=True)
+        loaded = load_and_check_core(config_dir, components, collect=True)
     except ConfigError as err:
         return list(err.errors)
     errors = list(loaded.errors)
     integrations, discovery_errors = discover_integrations(config_dir)
     errors.extend(discovery_errors)
     for domain, value in loaded.raw.items():
-        if domain in CORE_SECTIONS or is_automation_section(domain):
+        if _is_owned(domain, components):
             continue
         integration = integrations.get(domain)
         if integration is None:
@@ -127,58 +168,39 @@ def check_config(config_dir: Path) -> list[str]:
             validate_integration_config(module, domain, value)
         except ConfigError as err:
             errors.extend(err.errors)
-    errors.extend(_check_automations(loaded.raw))
+    for component in components:
+        sections = component.owned(loaded.raw)
+        if component.check is not None and sections:
+            errors.extend(component.check(sections))
     return errors
 
 
 def _where(raw: Any, key: Any) -> str:
-    from .config.yaml_loader import get_location
-
     location = get_location(raw, key)
     return f"{location[0]}:{location[1]}: " if location else ""
 
 
-def _automation_sections(raw: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in raw.items() if is_automation_section(key)}
-
-
-def _check_automations(raw: dict[str, Any]) -> list[str]:
-    sections = _automation_sections(raw)
-    if not sections:
-        return []
-    from automations import check_config as check_automations
-
-    return list(check_automations(sections))
-
-
 async def async_setup_hub(config_dir: Path, loaded: LoadedConfig, *, clock: Clock | None = None,
-                          start_http: bool = True) -> Hub:
-    """Create the hub; set up registries, recorder, integrations, automations and the API, in that order."""
-    from .config.core import CoreConfig
-    from .helpers import area_registry, device_registry, entity_registry
-    from .setup import async_get_setup_manager
-
+                          start_http: bool = True, components: Sequence[Component] = ()) -> Hub:
+    """Create the hub; set up registries, recorder, the API, components and integrations, in that order."""
     hub = Hub(config_dir, clock=clock)
     hub.config = CoreConfig.from_config(loaded.core["hub"])
+    hub.data[_COMPONENTS] = tuple(components)
     _register_core_services(hub)
 
     await entity_registry.async_load(hub)
     await device_registry.async_load(hub)
     await area_registry.async_setup_areas(hub, loaded.core["areas"])
 
-    from .recorder import async_setup_recorder
-
+    for component in components:
+        if component.migrations is not None:
+            async_register_version_location(hub, component.migrations.owner, component.migrations.path)
     try:
         await async_setup_recorder(hub, loaded.core["recorder"])
     except Exception:
         _LOGGER.exception("Recorder could not start; the hub runs without history")
 
-    from .http import async_setup_http
-
     http = await async_setup_http(hub, loaded.core["http"])
-
-    from .audit import async_setup_audit
-    from .auth import async_setup_permissions
 
     await async_setup_permissions(hub)  # role/centre checks on every service call, whatever the path
     try:
@@ -186,27 +208,19 @@ async def async_setup_hub(config_dir: Path, loaded: LoadedConfig, *, clock: Cloc
     except HubError as err:
         _LOGGER.error("Audit log not running: %s", err)
 
-    from .evidence import async_setup_evidence
-
     await async_setup_evidence(hub)  # evidence.export and GET /api/evidence (signed zips for Justice)
 
-    from frontend import async_setup_frontend
+    for component in components:
+        if component.before_integrations:
+            await _async_setup_component(hub, component, loaded)
 
-    try:
-        await async_setup_frontend(hub, loaded.core["frontend"])
-    except HubError as err:
-        _LOGGER.error("Operator frontend not running: %s", err)
-
-    sections = {k: v for k, v in loaded.raw.items() if k not in CORE_SECTIONS and not is_automation_section(k)}
+    sections = {k: v for k, v in loaded.raw.items() if not _is_owned(k, components)}
     manager = async_get_setup_manager(hub)
     await manager.async_setup_all(sections)
 
-    from automations import async_setup as async_setup_automations
-
-    try:
-        await async_setup_automations(hub, _automation_sections(loaded.raw))
-    except Exception:
-        _LOGGER.exception("Automation engine failed to start; devices keep running")
+    for component in components:
+        if not component.before_integrations:
+            await _async_setup_component(hub, component, loaded)
 
     await hub.async_start()
     if start_http:
@@ -214,20 +228,31 @@ async def async_setup_hub(config_dir: Path, loaded: LoadedConfig, *, clock: Cloc
     return hub
 
 
-def _register_core_services(hub: Hub) -> None:
-    from .setup import async_get_setup_manager
+async def _async_setup_component(hub: Hub, component: Component, loaded: LoadedConfig) -> None:
+    """Set one component up; a failing one is logged and the hub keeps running without it."""
+    sections = component.owned(loaded.raw)
+    if component.schema is not None:
+        sections = {section: loaded.core[section] for section in component.sections}
+    try:
+        await component.async_setup(hub, sections)
+    except HubError as err:
+        _LOGGER.error("%s not running: %s", component.name, err)
+    except Exception:
+        _LOGGER.exception("%s failed to start; the rest of the hub keeps running", component.name)
 
+
+def _register_core_services(hub: Hub) -> None:
     @callback
     def stop(call: ServiceCall) -> None:
         hub.async_request_stop(0)
 
     async def reload_integration(call: ServiceCall) -> None:
         domain = call.data["domain"]
-        loaded = await hub.async_add_executor_job(load_and_check_core, hub.config_dir)
+        loaded = await hub.async_add_executor_job(load_and_check_core, hub.config_dir, hub.data[_COMPONENTS])
         await async_get_setup_manager(hub).async_reload_integration(domain, loaded.raw.get(domain))
 
     async def check(call: ServiceCall) -> dict[str, Any]:
-        errors = await hub.async_add_executor_job(check_config, hub.config_dir)
+        errors = await hub.async_add_executor_job(check_config, hub.config_dir, hub.data[_COMPONENTS])
         return {"valid": not errors, "errors": errors}
 
     @callback
@@ -242,14 +267,12 @@ def _register_core_services(hub: Hub) -> None:
     hub.services.async_register("hub", "integrations", integrations, supports_response=SupportsResponse.ONLY)
 
 
-async def async_run(config_dir: Path, *, verbose: bool = False) -> int:
+async def async_run(config_dir: Path, *, verbose: bool = False, components: Sequence[Component] = ()) -> int:
     """Run the hub until SIGINT/SIGTERM. Exit codes: 0 clean stop, 2 fatal configuration error."""
-    from .log import setup_logging
-
     setup_logging(verbose=verbose)
     loop = asyncio.get_running_loop()
     try:
-        loaded = await loop.run_in_executor(None, load_and_check_core, config_dir)
+        loaded = await loop.run_in_executor(None, load_and_check_core, config_dir, components)
     except ConfigError as err:
         for line in err.errors:
             _LOGGER.critical("%s", line)
@@ -260,7 +283,7 @@ async def async_run(config_dir: Path, *, verbose: bool = False) -> int:
         _LOGGER.critical("Fatal configuration errors in core sections; not starting")
         return 2
     setup_logging(loaded.core["logger"], verbose=verbose)
-    hub = await async_setup_hub(config_dir, loaded)
+    hub = await async_setup_hub(config_dir, loaded, components=components)
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, hub.async_request_stop, 0)
     http_conf = loaded.core["http"]

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-import voluptuous as vol
-
+from .config.validation import validate
 from .const import EVENT_INTEGRATION_FAILED, EVENT_INTEGRATION_LOADED, EVENT_INTEGRATION_UNLOADED
 from .core import Hub, HubKey, callback
 from .exceptions import ConfigError, DependencyError, HubError, IntegrationNotFound
+from .helpers.entity_platform import async_remove_entities
 from .loader import Integration, async_get_integrations, get_integration
 
 __all__ = [
@@ -93,13 +93,6 @@ def validate_integration_config(module: ModuleType, domain: str, raw: Any) -> An
         raw = {}
     if schema is None:
         return raw
-    try:
-        from .config.validation import validate
-    except ImportError:  # pragma: no cover - config package always present in releases
-        try:
-            return schema(raw)
-        except vol.Invalid as err:
-            raise ConfigError(f"[{domain}] {err}") from err
     return validate(schema, raw, domain)
 
 
@@ -252,8 +245,6 @@ class SetupManager:
         return True
 
     async def _async_cleanup_failed(self, domain: str, module: ModuleType) -> None:
-        from .helpers.entity_platform import async_remove_entities
-
         unload = getattr(module, "async_unload", None)
         if unload is not None:
             try:
@@ -276,8 +267,6 @@ class SetupManager:
             return False
         for dependent in self.dependents(domain):
             await self.async_unload_integration(dependent)
-        from .helpers.entity_platform import async_remove_entities
-
         module = self._integrations[domain].get_module()
         unload = getattr(module, "async_unload", None)
         ok = True

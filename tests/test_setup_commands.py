@@ -77,12 +77,14 @@ def test_second_make_test_installs_nothing(tmp_path: Path) -> None:
     assert make_dry_run("test", f"VENV={venv}") == [f"VENV={venv} bash scripts/run-tests.sh"]
 
 
-def run_ci(tmp_path: Path, pytest_status: int, make_status: int = 0) -> tuple[subprocess.CompletedProcess[str], Path]:
-    """`bash .ci/run` with a make and a venv python that only record what they were asked."""
+def run_ci(tmp_path: Path, pytest_status: int, make_status: int = 0,
+           contract_status: int = 0) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """`bash .ci/run` with a make, a venv python and a lint-imports that only record what they were asked."""
     log = tmp_path / "calls.log"
     write_stub(tmp_path / "bin" / "make", f'echo "make $*" >> {log}\nexit {make_status}\n')
     write_stub(tmp_path / "venv" / "bin" / "python",
                f'echo "python $* HACHO_REQUIRE_SERVICES=$HACHO_REQUIRE_SERVICES" >> {log}\nexit {pytest_status}\n')
+    write_stub(tmp_path / "venv" / "bin" / "lint-imports", f'echo "lint-imports $*" >> {log}\nexit {contract_status}\n')
     env = {**os.environ, "PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}",
            "VENV": str(tmp_path / "venv"), "HACHO_REQUIRE_SERVICES": "0"}
     proc = subprocess.run(["bash", str(ROOT / ".ci" / "run")], env=env, capture_output=True, text=True,
@@ -96,11 +98,18 @@ def test_ci_installs_requires_services_and_exits_with_pytests_status(tmp_path: P
     assert proc.returncode == status
     assert log.read_text().splitlines() == [
         f"make install-dev VENV={tmp_path / 'venv'}",
+        "lint-imports --no-cache --no-logo",
         "python -m pytest --durations=20 HACHO_REQUIRE_SERVICES=1",
     ]
     assert f"pytest exit status {status}" in proc.stdout.splitlines()[-1]
     if status == 5:
         assert "collected no tests" in proc.stderr
+
+
+def test_ci_fails_on_a_broken_import_contract_before_pytest(tmp_path: Path) -> None:
+    proc, log = run_ci(tmp_path, 0, contract_status=1)
+    assert proc.returncode == 4 and "import contract" in proc.stderr
+    assert not any(line.startswith("python -m pytest") for line in log.read_text().splitlines())
 
 
 def test_ci_stops_when_the_install_fails(tmp_path: Path) -> None:

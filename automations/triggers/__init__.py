@@ -11,9 +11,10 @@ alias) and hold `platform` and a human `description`. `context` is the Context o
 (the state write, the event), so the run's actions carry a child of it. `trigger_info` also holds
 `name` (the automation's alias), `variables` (its rendered `trigger_variables`) and `hub_start`.
 
-Built-in platforms live here; `platform: anpr` loads `integrations/anpr/trigger.py` (or a custom
-integration's `trigger.py`). The keys every trigger accepts (`id`, `alias`, `enabled`, `variables`)
-are validated here, so a platform's schema only describes its own.
+Built-in platforms live here; `platform: anpr` loads the `trigger.py` of the integration the loader
+knows as `anpr` (built in, an entry point, or a custom integration, which wins over a built-in one).
+The keys every trigger accepts (`id`, `alias`, `enabled`, `variables`) are validated here, so a
+platform's schema only describes its own.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ import voluptuous as vol
 from hub.core import CALLBACK_TYPE, Context, Hub, callback
 from hub.exceptions import HubError
 from hub.helpers import config_validation as cv
-
-from ..template import render_complex
-from ..validators import plain, script_variables
+from hub.helpers.template import render_complex
+from hub.helpers.validators import plain, script_variables
+from hub.loader import Integration, discover_integrations
 
 __all__ = [
     "BUILTIN_PLATFORMS",
@@ -83,8 +84,9 @@ class TriggerInfo(TypedDict):
     for_store: Any  # where pending `for:` deadlines are kept (triggers.pending.ForStore), or None
 
 
-_PLATFORMS: dict[str, ModuleType] = {}
+_PLATFORMS: dict[tuple[Path | None, str], ModuleType] = {}
 _CONFIG_DIR: list[Path] = []
+_KNOWN: dict[Path | None, dict[str, Integration]] = {}  # the loader's integrations, per config dir
 
 
 def set_config_dir(config_dir: Path | None) -> None:
@@ -100,31 +102,30 @@ def config_dir_known() -> bool:
 def get_platform(platform: str) -> ModuleType:
     """The module of a trigger platform (built-in or an integration's `trigger.py`); blocking import."""
     platform = PLATFORM_ALIASES.get(platform, platform)
-    module = _PLATFORMS.get(platform)
-    if module is not None:
-        return module
     if _PLATFORM_NAME.match(platform) is None:
         raise HubError(f"unknown trigger platform {platform!r} (a platform is a name such as 'state' or "
                        "'mqtt')")
-    if platform in BUILTIN_PLATFORMS:
+    builtin = platform in BUILTIN_PLATFORMS
+    key = (None if builtin or not _CONFIG_DIR else _CONFIG_DIR[0], platform)  # custom ones differ per config dir
+    module = _PLATFORMS.get(key)
+    if module is not None:
+        return module
+    if builtin:
         module = importlib.import_module(f"{__name__}.{platform}")
     else:
         module = _integration_platform(platform)
     if not hasattr(module, "TRIGGER_SCHEMA") or not hasattr(module, "async_attach_trigger"):
         raise HubError(f"trigger platform {platform!r} lacks TRIGGER_SCHEMA or async_attach_trigger")
-    _PLATFORMS[platform] = module
+    _PLATFORMS[key] = module
     return module
 
 
 def _integration_platform(platform: str) -> ModuleType:
-    try:
-        return importlib.import_module(f"integrations.{platform}.trigger")
-    except ModuleNotFoundError as err:
-        if err.name not in (f"integrations.{platform}", f"integrations.{platform}.trigger", "integrations"):
-            raise
-    from hub.loader import discover_integrations
-
-    integrations, _ = discover_integrations(_CONFIG_DIR[0] if _CONFIG_DIR else None)
+    """The `trigger` platform of the integration named `platform`, as the loader finds it (custom ones first)."""
+    config_dir = _CONFIG_DIR[0] if _CONFIG_DIR else None
+    integrations = _KNOWN.get(config_dir)
+    if integrations is None:
+        integrations = _KNOWN[config_dir] = discover_integrations(config_dir)[0]
     integration = integrations.get(platform)
     module = integration.get_platform("trigger") if integration is not None else None
     if module is None:

@@ -9,9 +9,8 @@ import voluptuous as vol
 
 from hub.core import CALLBACK_TYPE, Event, Hub, callback
 from hub.helpers import config_validation as cv
-
-from ..template import Template, render_complex
-from ..validators import template_complex
+from hub.helpers.template import Template, render_complex
+from hub.helpers.validators import template_complex
 
 __all__ = ["TRIGGER_SCHEMA", "async_attach_trigger", "data_matches"]
 

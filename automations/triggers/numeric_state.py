@@ -13,9 +13,9 @@ from hub.core import CALLBACK_TYPE, Event, Hub, State, callback
 from hub.exceptions import HubError
 from hub.helpers import config_validation as cv
 from hub.helpers.event import async_track_state_change_event
+from hub.helpers.template import Template
+from hub.helpers.validators import has_at_least_one_key, number_or_entity, positive_period_or_template, template
 
-from ..template import Template
-from ..validators import has_at_least_one_key, number_or_entity, positive_period_or_template, template
 from .pending import PendingTimers, resolve_for
 
 __all__ = ["TRIGGER_SCHEMA", "async_attach_trigger", "numeric_value", "within"]

@@ -9,9 +9,9 @@ from typing import Any, Protocol
 
 from hub.core import Hub
 from hub.exceptions import HubError
+from hub.helpers.template import Template, render_complex
 
 from ..helpers import parse_time_period
-from ..template import Template, render_complex
 
 __all__ = ["ForStore", "PendingTimers", "resolve_for"]
 

@@ -13,8 +13,8 @@ from hub.core import CALLBACK_TYPE, Event, Hub, State, callback
 from hub.exceptions import HubError
 from hub.helpers import config_validation as cv
 from hub.helpers.event import async_track_state_change_event
+from hub.helpers.validators import at_most_one_of, positive_period_or_template, state_values
 
-from ..validators import at_most_one_of, positive_period_or_template, state_values
 from .pending import PendingTimers, resolve_for
 
 __all__ = ["TRIGGER_SCHEMA", "async_attach_trigger"]

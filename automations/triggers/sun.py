@@ -10,10 +10,10 @@ import voluptuous as vol
 
 from hub.core import CALLBACK_TYPE, Context, Hub, callback
 from hub.exceptions import HubError
+from hub.helpers.dt import hub_tz
+from hub.helpers.validators import time_period as offset
 
-from ..helpers import hub_tz
 from ..sun import SUN_EVENTS, next_sun_event, observer
-from ..validators import time_period as offset
 
 __all__ = ["TRIGGER_SCHEMA", "async_attach_trigger"]
 

@@ -11,10 +11,10 @@ import voluptuous as vol
 
 from hub.core import CALLBACK_TYPE, Event, Hub, callback
 from hub.exceptions import HubError
+from hub.helpers.template import Template, is_true
+from hub.helpers.template_tracker import TemplateTracker
+from hub.helpers.validators import positive_period_or_template, template
 
-from ..template import Template, is_true
-from ..template_tracker import TemplateTracker
-from ..validators import positive_period_or_template, template
 from .pending import PendingTimers, resolve_for
 
 __all__ = ["TRIGGER_SCHEMA", "async_attach_trigger"]

@@ -12,11 +12,10 @@ import voluptuous as vol
 
 from hub.core import CALLBACK_TYPE, Context, Event, Hub, callback
 from hub.helpers import config_validation as cv
+from hub.helpers.dt import hub_tz
 from hub.helpers.event import async_track_state_change_event
-
-from ..helpers import hub_tz
-from ..validators import time_or_entity
-from ..validators import time_period as offset
+from hub.helpers.validators import time_or_entity
+from hub.helpers.validators import time_period as offset
 
 __all__ = ["TRIGGER_SCHEMA", "async_attach_trigger", "entity_time", "next_local_time"]
 

@@ -9,10 +9,9 @@ from typing import Any
 import voluptuous as vol
 
 from hub.core import CALLBACK_TYPE, Context, Hub, callback
+from hub.helpers.dt import hub_tz
 from hub.helpers.event import TimePattern, async_track_time_pattern
-
-from ..helpers import hub_tz
-from ..validators import has_at_least_one_key
+from hub.helpers.validators import has_at_least_one_key
 
 __all__ = ["TRIGGER_SCHEMA", "async_attach_trigger"]
 

@@ -7,16 +7,18 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from ..auth.permissions import get_permissions
 from ..core import Hub, callback
 from ..http.access import ROLES_ADMIN, ROLES_AUDIT
 from ..http.const import ERR_FORBIDDEN, ERR_INVALID_FORMAT, HUB_KEY, KEY_HUB, KEY_USER
+from ..http.server import DATA_HTTP
 from ..http.view import ApiError, HubView, request_context
+from . import ACTION_VIEW_SENSITIVE, get_audit
 
 __all__ = ["AuditListView", "AuditVerifyView", "async_register_views"]
 
 
 def _principal(request: web.Request, roles: tuple[str, ...]) -> Any:
-    from ..auth.permissions import get_permissions
 
     policy = get_permissions(request[KEY_HUB])
     principal = policy.principal_for(request.get(KEY_USER)) if policy is not None else None
@@ -46,7 +48,6 @@ class AuditListView(HubView):
     async def get(self, request: web.Request) -> dict[str, Any]:
         """Audit entries newest first: filters action, user_id, centre (admins), since, until; page with
         before_seq; limit (default 100, at most 1000). Supervisors see their own centre's entries."""
-        from . import ACTION_VIEW_SENSITIVE, get_audit
 
         principal = _principal(request, ("admin", "supervisor"))
         hub: Hub = request[KEY_HUB]
@@ -75,7 +76,6 @@ class AuditVerifyView(HubView):
 
     async def get(self, request: web.Request) -> dict[str, Any]:
         """Verify the whole hash chain (admins); names the first broken entry."""
-        from . import get_audit
 
         _principal(request, ("admin",))
         audit = get_audit(request[KEY_HUB])
@@ -88,7 +88,6 @@ class AuditVerifyView(HubView):
 @callback
 def async_register_views(hub: Hub) -> bool:
     """Add the views when the HTTP server is set up and not started; whether they were added."""
-    from ..http.server import DATA_HTTP
 
     http = hub.data.get(DATA_HTTP)
     if http is None or http.is_running:

@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING, Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..auth.permissions import classify_service
 from ..const import EVENT_CALL_SERVICE, EVENT_HUB_STOP
 from ..core import CALLBACK_TYPE, Context, Event, callback
 from ..exceptions import HubError
+from ..recorder import DATA_RECORDER, get_recorder
 from ..recorder.durable import CommitTracker
 from .chain import PendingEntry, VerifyResult, append_entries, canonical_json, row_as_dict, verify_chain
 from .models import AuditEntry
@@ -133,7 +135,6 @@ class AuditLog:
             self._writer = self.hub.async_create_task(self._async_write(), "audit write")
 
     async def _async_write(self) -> None:
-        from ..recorder import get_recorder
 
         while self._pending:
             upto = self.commits.last_queued  # the batch holds every entry queued so far
@@ -194,7 +195,6 @@ class AuditLog:
                           centre: str | None = None, since: float | None = None, until: float | None = None,
                           before_seq: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Entries newest first, filtered; page with `before_seq` (the last seq of the previous page)."""
-        from ..recorder import get_recorder
 
         await self.async_flush()
 
@@ -220,7 +220,6 @@ class AuditLog:
 
     async def async_verify(self) -> VerifyResult:
         """Check the whole chain (in the recorder thread)."""
-        from ..recorder import get_recorder
 
         await self.async_flush()
         return await get_recorder(self.hub).async_db_job(verify_chain)
@@ -263,7 +262,6 @@ class AuditLog:
 
     @callback
     def _on_call_service(self, event: Event) -> None:
-        from ..auth.permissions import classify_service
 
         domain, service = event.data["domain"], event.data["service"]
         service_class = classify_service(domain, service).value
@@ -304,7 +302,6 @@ class AuditLog:
 
 def require_recorder(hub: Hub) -> None:
     """Raise HubError when there is no recorder to keep the audit log in."""
-    from ..recorder import DATA_RECORDER
 
     if DATA_RECORDER not in hub.data:
         raise HubError("The audit log needs the recorder: set up the recorder first")

@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from ..const import ATTR_AREA_ID
-from ..core import CALLBACK_TYPE, Hub, HubKey, ServiceCall, callback
+from ..core import CALLBACK_TYPE, Context, Hub, HubKey, ServiceCall, callback
 from ..exceptions import Unauthorized
+from ..helpers.device_registry import DATA_REGISTRY as DEVICES
+from ..helpers.entity_registry import DATA_REGISTRY as ENTITIES
 from .users import Role, UserRecord, UserStore, async_get_users
 
 if TYPE_CHECKING:
@@ -193,8 +195,6 @@ def entity_area(hub: Hub, entity_id: str) -> str | None:
     state = hub.states.get(entity_id)
     if state is not None and isinstance(area := state.attributes.get(ATTR_AREA_ID), str):
         return area
-    from ..helpers.device_registry import DATA_REGISTRY as DEVICES
-    from ..helpers.entity_registry import DATA_REGISTRY as ENTITIES
 
     entities = hub.data.get(ENTITIES)
     entry = entities.async_get(entity_id) if entities is not None else None
@@ -375,7 +375,6 @@ class PermissionPolicy:
     def can_call(self, principal: Principal, domain: str, service: str,
                  data: Mapping[str, Any] | None = None) -> bool:
         """Whether `principal` may call `domain.service` with `data` (the frontend hides what it may not)."""
-        from ..core import Context
 
         call = ServiceCall(self.hub, domain, service, data or {},
                            Context(user_id=principal.user_id, centre=principal.centre))

@@ -1,6 +1,6 @@
 """Login sessions for the web frontend: password login with lockout, idle and absolute timeouts, CSRF tokens.
 
-The logic lives here, on `hub.clock`; `hub.auth.session_http` puts it on aiohttp (cookie, CSRF
+The logic lives here, on `hub.clock`; `hub.http.session` puts it on aiohttp (cookie, CSRF
 check, security headers). Sessions survive a restart: they are kept in `.storage/auth.sessions.json`
 (owner-only), which holds the SHA-256 of each cookie token, never the token itself; a session whose
 user was removed, disabled or changed (password, role, centre) while the hub was down, or that
@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from ..const import EVENT_HUB_STOP
 from ..core import CALLBACK_TYPE, Context, HubKey, callback
 from ..exceptions import HubError
+from ..helpers.event import async_track_time_interval
 from ..helpers.storage import StorageError, Store
 from .models import User
 from .passwords import PasswordBusy
@@ -510,7 +512,6 @@ class SessionManager:
     @callback
     def async_start(self) -> None:
         """Purge expired sessions every minute (on hub.clock) until async_shutdown."""
-        from ..helpers.event import async_track_time_interval
 
         self._removers.append(async_track_time_interval(self.hub, self.purge_expired, PURGE_INTERVAL))
 
@@ -523,7 +524,6 @@ class SessionManager:
 
 async def async_setup_sessions(hub: Hub, config: SessionConfig | None = None) -> SessionManager:
     """The hub's session manager (created once): users loaded, expired sessions purged every minute."""
-    from ..const import EVENT_HUB_STOP
 
     manager = hub.data.get(DATA_SESSIONS)
     if manager is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 import logging
 from collections.abc import Callable, Hashable, Iterable
@@ -15,6 +16,7 @@ from ..helpers import config_validation as cv
 from .yaml_loader import Location, NodeDict, NodeList, get_location
 
 __all__ = [
+    "deprecated",
     "format_extra_key",
     "humanize_error",
     "validate",
@@ -234,3 +236,35 @@ def _key_matches(schema_key: Any, key: Any) -> bool:
         return bool(plain == key)
     except Exception:  # a schema key with an odd __eq__ never matches
         return False
+
+
+def deprecated(key: str, replacement_key: str | None = None) -> Callable[[Any], Any]:
+    """Warn (naming file:line) when `key` is used; move its value to `replacement_key` when one is given.
+
+    Put it before the schema: `vol.All(deprecated("old", "new"), vol.Schema({...}))`.
+    """
+
+    def validate(config: Any) -> Any:
+        if not isinstance(config, dict) or key not in config:
+            return config
+        loc = get_location(config, key)
+        where = f"{loc[0]}:{loc[1]}: " if loc else ""
+        if replacement_key is None:
+            _LOGGER.warning("%soption %r is deprecated and ignored; remove it", where, key)
+        else:
+            _LOGGER.warning("%soption %r is deprecated; use %r instead", where, key, replacement_key)
+            if replacement_key in config and config[replacement_key] != config[key]:
+                raise vol.Invalid(f"both {key!r} (deprecated) and {replacement_key!r} are given; keep only "
+                                  f"{replacement_key!r}", path=[key])
+        result = copy.copy(config)  # keeps a NodeDict's file and lines
+        value = result.pop(key)
+        if isinstance(result, NodeDict):
+            locs = dict(result._key_locs or {})
+            if replacement_key is not None and loc is not None:
+                locs[replacement_key] = loc
+            result._key_locs = locs
+        if replacement_key is not None:
+            result[replacement_key] = value
+        return result
+
+    return validate

@@ -105,9 +105,10 @@ def _export(args: argparse.Namespace) -> int:
     from ..audit.models import AuditEntry
     from ..config.core import build_core_config, load_configuration
     from ..recorder.core import create_db_engine
-    from .collect import Scope, collect, load_alarm
+    from .collect import Scope, collect
     from .const import AUDIT_TARGET_PREFIX
     from .export import alarm_scope, build_export
+    from .providers import find_alarm_providers, load_alarm
 
     config_dir: Path = args.config
     core = build_core_config((load_configuration(config_dir) if (config_dir / "configuration.yaml").is_file()
@@ -119,7 +120,7 @@ def _export(args: argparse.Namespace) -> int:
         with Session(engine) as session:
             alarm = None
             if args.alarm is not None:
-                alarm = load_alarm(session, args.alarm)
+                alarm = load_alarm(session, find_alarm_providers(config_dir), args.alarm)
                 if alarm is None:
                     raise HubError(f"no alarm {args.alarm!r} in the database")
                 scope = alarm_scope(alarm, now, args.entity)

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..recorder.history import get_history
@@ -18,7 +17,7 @@ from ..recorder.queries import get_events
 from .bundle import BundleFile
 from .const import IMAGES_DIR, MAX_EVENTS, MAX_IMAGE_BYTES, MEDIA_SUFFIXES, MEDIA_TYPES
 
-__all__ = ["Collected", "Scope", "collect", "find_images", "load_alarm"]
+__all__ = ["Collected", "Scope", "collect", "find_images"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _BASE64_FORMATS = {"png": ".png", "jpeg": ".jpg", "jpg": ".jpg", "webp": ".webp", "gif": ".gif"}
@@ -105,22 +104,6 @@ def collect(session: Session, scope: Scope, max_events: int = MAX_EVENTS) -> Col
         sources |= _sources_of(event.get("data") or {})
     sources.update(entity_id for entity_id, items in states.items() if items)
     return Collected(events, states, truncated, sources)
-
-
-def load_alarm(session: Session, alarm_id: str) -> dict[str, Any] | None:
-    """An alarm with its SOP and timeline straight from the database (the CLI, without a running hub)."""
-    try:
-        from integrations.alarm.models import AlarmRow, AlarmTimelineRow
-        from integrations.alarm.store import alarm_from_row
-    except ImportError:  # pragma: no cover - alarms ship with the hub
-        return None
-    alarms, timeline = AlarmRow.__table__, AlarmTimelineRow.__table__
-    row = session.execute(select(alarms).where(alarms.c.alarm_id == alarm_id)).first()
-    if row is None:
-        return None
-    entries = session.execute(select(timeline).where(timeline.c.alarm_id == alarm_id)
-                              .order_by(timeline.c.timeline_id)).all()
-    return alarm_from_row(row, entries).as_dict(full=True)
 
 
 # --------------------------------------------------------------------------- images

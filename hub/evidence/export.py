@@ -12,9 +12,11 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..audit import ACTION_EXPORT, audit_record
 from ..core import Context
 from ..exceptions import HubError, ServiceValidationError
 from ..helpers.ids import uuid7_str
+from ..recorder import get_recorder
 from .bundle import BundleFile, canonical_json, iso, write_bundle
 from .collect import Collected, Scope, collect, find_images
 from .const import (
@@ -26,6 +28,7 @@ from .const import (
     STATES_FILE,
 )
 from .keys import fingerprint, load_or_create_key
+from .providers import async_get_alarm, has_alarm_providers
 
 if TYPE_CHECKING:
     from ..core import Hub
@@ -118,25 +121,18 @@ def _check_reason(reason: Any, case_reference: Any) -> tuple[str, str]:
 
 
 async def _async_alarm(hub: Hub, alarm_id: str) -> dict[str, Any]:
-    try:
-        from integrations.alarm.manager import get_manager
-    except ImportError:  # pragma: no cover - alarms ship with the hub
-        get_manager = None  # type: ignore[assignment]
-    manager = get_manager(hub) if get_manager is not None else None
-    if manager is None:
+    if not has_alarm_providers(hub):
         raise ServiceValidationError("Alarms are not set up here: export a time window instead", path=["alarm_id"])
-    alarm = await manager.async_get(alarm_id)
+    alarm = await async_get_alarm(hub, alarm_id)
     if alarm is None:
         raise ServiceValidationError(f"No alarm {alarm_id!r}", path=["alarm_id"])
-    return alarm.as_dict(full=True)
+    return alarm
 
 
 async def async_export(hub: Hub, *, reason: str, case_reference: str, context: Context,
                        alarm_id: str | None = None, start: float | None = None, end: float | None = None,
                        entity_ids: Sequence[str] = ()) -> ExportResult:
     """Export an alarm (with its window, entities and contexts) or a window (of some entities), sign it, audit it."""
-    from ..audit import ACTION_EXPORT, audit_record
-    from ..recorder import get_recorder
 
     reason, case_reference = _check_reason(reason, case_reference)
     now = hub.clock.time()

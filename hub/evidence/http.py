@@ -8,10 +8,13 @@ from typing import Any
 
 from aiohttp import web
 
+from ..audit import ACTION_EXPORT, audit_record
+from ..auth.permissions import get_permissions
 from ..core import Context, Hub, callback
 from ..exceptions import Unauthorized
 from ..http.access import ROLES_DELIVERY
 from ..http.const import ERR_NOT_FOUND, KEY_HUB, KEY_USER
+from ..http.server import DATA_HTTP
 from ..http.view import ApiError, HubView, request_context
 from .const import AUDIT_TARGET_PREFIX, EXPORT_DIR, EXPORT_ROLES, NAME_PATTERN
 
@@ -24,7 +27,6 @@ def check_exporter(hub: Hub, user_id: str | None) -> None:
 
     Without users defined (a test bench) roles are not enforced, as for every other permission.
     """
-    from ..auth.permissions import get_permissions
 
     policy = get_permissions(hub)
     if user_id is None or policy is None or not policy.enforced:
@@ -73,7 +75,6 @@ class EvidenceDownloadView(HubView):
 
     async def get(self, request: web.Request, name: str) -> web.StreamResponse:
         """Download an export (application/zip); every download is audited."""
-        from ..audit import ACTION_EXPORT, audit_record
 
         hub: Hub = request[KEY_HUB]
         user = request.get(KEY_USER)
@@ -92,7 +93,6 @@ class EvidenceDownloadView(HubView):
 @callback
 def async_register_views(hub: Hub) -> bool:
     """Add the views if the HTTP server is set up and not started; whether they were added."""
-    from ..http.server import DATA_HTTP
 
     http = hub.data.get(DATA_HTTP)
     if http is None or http.is_running:

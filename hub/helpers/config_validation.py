@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 import re
 import unicodedata
@@ -22,7 +21,6 @@ __all__ = [
     "ListOf",
     "boolean",
     "color_hex",
-    "deprecated",
     "empty_config_schema",
     "ensure_list",
     "entity_domain",
@@ -376,40 +374,5 @@ def empty_config_schema(domain: str) -> Callable[[Any], dict[str, Any]]:
         if value is None or value == {}:
             return {}
         raise vol.Invalid(f"{domain} takes no options; write `{domain}:` on its own")
-
-    return validate
-
-
-def deprecated(key: str, replacement_key: str | None = None) -> Callable[[Any], Any]:
-    """Warn (naming file:line) when `key` is used; move its value to `replacement_key` when one is given.
-
-    Put it before the schema: `vol.All(cv.deprecated("old", "new"), vol.Schema({...}))`.
-    """
-
-    def validate(config: Any) -> Any:
-        if not isinstance(config, dict) or key not in config:
-            return config
-        # Imported here: the loader is optional for callers that validate plain dicts.
-        from ..config.yaml_loader import NodeDict, get_location
-
-        loc = get_location(config, key)
-        where = f"{loc[0]}:{loc[1]}: " if loc else ""
-        if replacement_key is None:
-            _LOGGER.warning("%soption %r is deprecated and ignored; remove it", where, key)
-        else:
-            _LOGGER.warning("%soption %r is deprecated; use %r instead", where, key, replacement_key)
-            if replacement_key in config and config[replacement_key] != config[key]:
-                raise vol.Invalid(f"both {key!r} (deprecated) and {replacement_key!r} are given; keep only "
-                                  f"{replacement_key!r}", path=[key])
-        result = copy.copy(config)  # keeps a NodeDict's file and lines
-        value = result.pop(key)
-        if isinstance(result, NodeDict):
-            locs = dict(result._key_locs or {})
-            if replacement_key is not None and loc is not None:
-                locs[replacement_key] = loc
-            result._key_locs = locs
-        if replacement_key is not None:
-            result[replacement_key] = value
-        return result
 
     return validate

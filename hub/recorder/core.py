@@ -40,7 +40,13 @@ from .const import (
     YIELD_EVERY,
 )
 from .history import get_history, to_timestamp
-from .migration import migrate_schema
+from .migration import (
+    VersionLocation,
+    migrate_connection,
+    migrate_schema,
+    registered_version_locations,
+    version_locations,
+)
 from .models import RecorderRuns
 from .purge import PurgeResult, effective_keep_days, purge_batch
 from .queries import get_events
@@ -216,6 +222,7 @@ class Recorder:
         self._next_connect = 0.0  # monotonic time of the next connection attempt
         self._next_commit = 0.0
         self._removers: list[CALLBACK_TYPE] = []
+        self._extra_locations: list[VersionLocation] = list(registered_version_locations(hub))
 
     # ---- loop side: life cycle
 
@@ -329,6 +336,19 @@ class Recorder:
             raise HubError("The recorder is not running")
         result: _T = await self._submit(_JobTask(self.hub.loop.create_future(), fn))
         return result
+
+    async def async_add_version_location(self, owner: str, path: Path) -> None:
+        """Migrate `owner`'s revisions in `path` now, and at every reconnection (for a part set up after the
+        recorder started; see hub.recorder.migration)."""
+        location = VersionLocation(owner, path)
+        if location in self._extra_locations:
+            return
+        self._extra_locations.append(location)
+        await self.async_db_job(lambda session: migrate_connection(session.connection(), [location]))
+
+    def _version_locations(self) -> tuple[VersionLocation, ...]:
+        """Every folder of revisions this hub knows (blocking: the loader scans the integrations)."""
+        return version_locations(self.hub.config_dir, self._extra_locations)
 
     async def async_purge(self, keep_days: int | None = None) -> PurgeResult:
         """Delete expired rows (in batches, between writes); returns what went."""
@@ -562,7 +582,7 @@ class Recorder:
         try:
             if self.engine is None:
                 self.engine = create_db_engine(self.db_url)
-            migrate_schema(self.engine)
+            migrate_schema(self.engine, locations=self._version_locations())
             session = Session(self.engine, expire_on_commit=False)
             if self.run_id is None:  # the first connection of this run, not a reconnection
                 self.run_id = _start_run(session)

@@ -34,8 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from hub.core import CALLBACK_TYPE, Event, Hub, HubKey, callback
+from hub.evidence.providers import async_register_alarm_provider
 from hub.exceptions import ConfigError, HubError
 
+from . import evidence
 from .const import CONF_KEEP_CLOSED_DAYS, CONF_SOP, CONF_SOP_DIR, CONF_TYPES, DOMAIN
 from .http import async_register_views
 from .manager import DATA_MANAGER, AlarmManager, AlarmType, get_manager
@@ -140,6 +142,7 @@ async def async_setup(hub: Hub, config: Any) -> bool:
     hub.data[DATA_MANAGER] = manager
     data.removers.extend(async_register_services(hub, manager))
     data.removers.extend(async_register_websocket(hub, manager, feed))
+    data.removers.append(async_register_alarm_provider(hub, evidence))  # evidence exports ask us for alarms
     for kind in types.values():
         data.removers.extend(_raise_on(hub, manager, kind))
     if store is not None and conf[CONF_KEEP_CLOSED_DAYS] > 0:

@@ -15,6 +15,7 @@ from hub.exceptions import HubError
 from hub.helpers.entity_platform import async_add_entities
 from hub.helpers.event import async_track_time_interval
 from hub.outbox import MessageState, Outbox, RetryPolicy, async_get_outbox
+from integrations.alarm.manager import get_manager as get_alarm_manager
 
 from .const import (
     CONF_ACTUATION_TIMEOUT,
@@ -385,11 +386,7 @@ class FederationManager:
 
     def alarm_manager(self) -> AlarmManager | None:
         """The alarm integration's manager, when it runs here."""
-        try:
-            from integrations.alarm.manager import get_manager
-        except ImportError:  # pragma: no cover - alarms ship with the hub
-            return None
-        return get_manager(self.hub)
+        return get_alarm_manager(self.hub)
 
     def local_alarm(self, alarm_id: str) -> Alarm | None:
         """One of our active alarms."""

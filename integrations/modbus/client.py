@@ -11,6 +11,7 @@ from pymodbus.exceptions import ModbusException
 from pymodbus.framer import FramerType
 
 from hub.exceptions import DeviceUnavailable, HubError
+from hub.helpers.backoff import Backoff
 
 from .const import (
     DEFAULT_PORT,
@@ -25,6 +26,8 @@ from .const import (
 __all__ = ["ModbusClient", "ModbusDeviceError"]
 
 _LOGGER = logging.getLogger(__name__)
+
+FIRST_CONNECT_RETRY = 0.05  # seconds before trying again an endpoint that refused the first connection
 
 _EXCEPTION_NAMES = {
     1: "illegal function",
@@ -52,6 +55,10 @@ class ModbusClient:
     Connects lazily and reconnects on the next request after a failure, so a dead hub costs one
     connect attempt per poll, never a busy loop. pymodbus' own reconnect task is switched off.
     Requests are serialised by pymodbus (one transaction at a time on the connection).
+
+    Until it has connected once, a refused connection is tried again on a short backoff for up to
+    `timeout` seconds: an endpoint that starts with the hub (a gateway booting, the simulator's
+    server set up beside us) is read on the first poll, whatever order the integrations start in.
     """
 
     def __init__(self, name: str, host: str, port: int = DEFAULT_PORT, *,
@@ -70,7 +77,9 @@ class ModbusClient:
         )
         self._connect_lock = asyncio.Lock()
         self._closed = False
+        self._ever_connected = False
         self.requests = 0  # requests sent (for diagnostics and the bench)
+        self.connect_attempts = 0
 
     def __repr__(self) -> str:
         return f"<ModbusClient {self.name} {self.hub_type} {self.host}:{self.port}>"
@@ -89,12 +98,30 @@ class ModbusClient:
                 return
             if self._closed:
                 raise DeviceUnavailable(f"Modbus hub {self.name} is closed")
-            ok = await self._client.connect()
-            if not ok or not self._client.connected:
+            ok = await self._async_try_connect()
+            if not ok and not self._ever_connected:
+                ok = await self._async_wait_for_endpoint()
+            if not ok:
                 raise DeviceUnavailable(f"Modbus hub {self.name}: cannot connect to {self.host}:{self.port}")
+            self._ever_connected = True
             _LOGGER.debug("Modbus hub %s connected to %s:%s", self.name, self.host, self.port)
             if self.delay:
                 await asyncio.sleep(self.delay)
+
+    async def _async_try_connect(self) -> bool:
+        self.connect_attempts += 1
+        return bool(await self._client.connect()) and bool(self._client.connected)
+
+    async def _async_wait_for_endpoint(self) -> bool:
+        """Retry a refused first connection until `timeout` has passed (see the class docstring)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        backoff = Backoff(initial=FIRST_CONNECT_RETRY, maximum=max(FIRST_CONNECT_RETRY, self.timeout / 4))
+        while not self._closed and loop.time() + backoff.peek() < deadline:
+            await asyncio.sleep(backoff.delay())
+            if await self._async_try_connect():
+                return True
+        return False
 
     def close(self) -> None:
         """Close the connection for good (unload)."""

@@ -10,6 +10,7 @@ import voluptuous as vol
 from hub.core import CALLBACK_TYPE, Hub, ServiceCall
 from hub.exceptions import ServiceValidationError, TemplateError
 from hub.helpers import config_validation as cv
+from hub.helpers.template import Template
 
 from .const import CONF_PAYLOAD, CONF_PAYLOAD_TEMPLATE, CONF_QOS, CONF_RETAIN, CONF_TOPIC, DOMAIN
 from .schema import valid_qos
@@ -24,8 +25,6 @@ SERVICE_PUBLISH = "publish"
 
 
 def _payload_template(value: Any) -> Any:
-    from automations.template import Template
-
     try:
         return Template(cv.string(value))
     except TemplateError as err:

@@ -7,11 +7,11 @@ from typing import Any
 
 import voluptuous as vol
 
-from automations.template import Template, is_template_string
-from automations.validators import template
 from hub.core import CALLBACK_TYPE, Context, Hub, callback
 from hub.exceptions import HubError, TemplateError
 from hub.helpers import config_validation as cv
+from hub.helpers.template import Template, is_template_string
+from hub.helpers.validators import template
 
 from .const import CONF_ENCODING, CONF_PAYLOAD, CONF_QOS, CONF_TOPIC, CONF_VALUE_TEMPLATE, DEFAULT_ENCODING
 from .schema import valid_qos, value_template

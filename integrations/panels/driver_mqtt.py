@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from hub.core import CALLBACK_TYPE, Hub, callback
 from hub.exceptions import DeviceUnavailable
+from integrations.mqtt import get_mqtt
 
 from .const import DRIVER_MQTT_JSON, STATUS_COMM_FAILURE
 from .driver import PanelStatusUpdate, StatusCallback
@@ -38,11 +39,7 @@ QOS = 1
 
 
 def _get_mqtt(hub: Hub) -> Any:
-    """The mqtt integration's client, or None while it is not installed or not set up."""
-    try:
-        from integrations.mqtt import get_mqtt
-    except ImportError:
-        return None
+    """The mqtt integration's client, or None while it is not set up."""
     try:
         return get_mqtt(hub)
     except (LookupError, RuntimeError, AttributeError):

@@ -6,11 +6,10 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from automations.conditions import compile_conditions
-from automations.template import render_complex
-from automations.triggers import async_attach_triggers
 from hub.core import CALLBACK_TYPE, Context, Hub, callback
 from hub.exceptions import HubError
+from hub.helpers.template import render_complex
+from hub.helpers.trigger import async_attach_triggers, compile_conditions
 
 from .const import CONF_CONDITIONS, CONF_TRIGGERS, CONF_VARIABLES, DOMAIN
 from .entity import TemplateEntity

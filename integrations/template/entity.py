@@ -11,11 +11,11 @@ import logging
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from automations.template import Template, render_complex
-from automations.template_tracker import TemplateTracker
 from hub.core import Event, callback
 from hub.exceptions import HubError
 from hub.helpers.restore_state import RestoreEntity
+from hub.helpers.template import Template, render_complex
+from hub.helpers.template_tracker import TemplateTracker
 
 from .const import CONF_ATTRIBUTES, CONF_AVAILABILITY, CONF_ICON, CONF_NAME, CONF_STATE, CONF_UNIQUE_ID
 

@@ -6,10 +6,9 @@ from typing import Any
 
 import voluptuous as vol
 
-from automations.conditions import validate_condition
-from automations.triggers import validate_trigger
-from automations.validators import script_variables, template, template_complex
 from hub.helpers import config_validation as cv
+from hub.helpers.trigger import validate_condition, validate_trigger
+from hub.helpers.validators import script_variables, template, template_complex
 
 from .const import (
     CONF_ATTRIBUTES,

@@ -68,7 +68,7 @@ def test_check_config_reports_every_file(site: Path) -> None:
 
 def test_check_config_format_json(site: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", "hub", "check-config", "-c", str(site), "--format", "json"],
+    result = subprocess.run([sys.executable, "-m", "hacho", "check-config", "-c", str(site), "--format", "json"],
                             capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False)
     assert result.returncode == 1, result.stderr
     document = json.loads(result.stdout)

@@ -97,7 +97,8 @@ async def test_lint_warns_about_what_cannot_work(tmp_path: Path) -> None:
            "not in the entity registry" in text
     assert not any("'sensor.wind'" in warning for warning in warnings)  # registered: read literally or as states.x
     assert f"{where}:23: [automation 'slow'] 'mode': 2 run(s) in the last day were skipped" in text
-    assert f"{where}:14: [automation 'door_never'] 'triggers[3].at': 'input_datetime.nobody': not in the entity registry" in text
+    assert (f"{where}:14: [automation 'door_never'] 'triggers[3].at': 'input_datetime.nobody': "
+            "not in the entity registry") in text
     assert len(warnings) == 7, text
 
 
@@ -115,7 +116,7 @@ def test_lint_cli_json(tmp_path: Path) -> None:
           actions: {action: test.record}
         """), encoding="utf-8")
     root = Path(__file__).resolve().parents[2]
-    result = subprocess.run([sys.executable, "-m", "hub", "lint", "-c", str(config_dir), "--format", "json"],
+    result = subprocess.run([sys.executable, "-m", "hacho", "lint", "-c", str(config_dir), "--format", "json"],
                             capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(root)},
                             cwd=root, timeout=120, check=False)
     assert result.returncode == 1, result.stderr

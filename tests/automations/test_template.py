@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from automations.template import Template, parse_result_text, render_complex
 from hub.core import Hub
 from hub.exceptions import TemplateError
+from hub.helpers.template import Template, parse_result_text, render_complex
 
 
 @pytest.fixture(autouse=True)
@@ -115,7 +115,7 @@ async def test_fast_path_matches_jinja_path(hub: Hub) -> None:
 
 
 def _globals(hub: Hub) -> dict[str, object]:
-    from automations.template import _globals_for
+    from hub.helpers.template import _globals_for
 
     return _globals_for(hub)
 

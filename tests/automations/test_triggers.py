@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from automations.triggers.webhook import async_handle_webhook
 from hub.clock import FakeClock
 from hub.core import Context, Hub
+from hub.helpers.webhook import async_handle_webhook
 
 from .conftest import Calls, Setup, record
 
@@ -260,3 +260,18 @@ async def test_integration_trigger_platform(hub: Hub, calls: Calls, setup: Setup
     assert calls.data() == [{"level": 5}]
     errors = automations.check_config({"automations": [auto({"trigger": "flood_sensor"})]})
     assert len(errors) == 1 and "min_level" in errors[0]
+
+
+async def test_trigger_platforms_come_from_the_loader(hub: Hub, calls: Calls, setup: Setup, config_dir: Path) -> None:
+    """A custom integration that overrides a built-in one (alarm) brings its own trigger platform: the engine asks
+    the loader, which prefers custom integrations, rather than importing `integrations.alarm.trigger`."""
+    package = config_dir / "custom_integrations" / "alarm"
+    package.mkdir(parents=True)
+    (package / "manifest.json").write_text('{"domain": "alarm", "name": "Site alarms"}')
+    (package / "__init__.py").write_text('"""Site alarms."""\n')
+    (package / "trigger.py").write_text(FLOOD_TRIGGER.replace('"flood_sensor"', '"alarm"'))
+
+    await setup(auto({"trigger": "alarm", "min_level": 3}, record(level="{{ trigger.level }}")))
+    hub.bus.async_fire("flood_level", {"level": 5})
+    await hub.async_block_till_done()
+    assert calls.data() == [{"level": 5}]

@@ -20,7 +20,7 @@ import pytest
 import voluptuous as vol
 
 from automations import rule_tests
-from hub.bootstrap import check_config, load_and_check_core
+from hacho.bootstrap import check_config, load_and_check_core
 from hub.core import Context, Event, Hub, callback
 from hub.helpers.config_validation import slugify
 from integrations.agencies import CONFIG_SCHEMA as AGENCIES_SCHEMA

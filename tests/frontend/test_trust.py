@@ -189,7 +189,8 @@ async def test_every_route_answers_each_caller_as_designed(trust: TrustSite) -> 
             for caller in CALLERS:
                 status = await _answer(session, trust, method, path, caller)
                 expected = designed(method, canonical, caller)
-                ok = (status < 500 and status not in (401, 403)) if expected == "pass" else str(status) in expected.split("|")
+                ok = ((status < 500 and status not in (401, 403)) if expected == "pass"
+                      else str(status) in expected.split("|"))
                 if not ok:
                     wrong.append(f"{caller} {method} {path}: {status}, designed {expected}")
                 checked += 1

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def hacho(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hub", *args], cwd=ROOT, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "hacho", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout, check=False)
 
 
@@ -60,7 +60,7 @@ def test_run_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
     site = write_site(tmp_path / "site", port)
     token = hacho("token", "create", "-c", str(site), "--name", "ops").stdout.strip().splitlines()[-1]
-    proc = subprocess.Popen([sys.executable, "-m", "hub", "run", "-c", str(site)], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "hacho", "run", "-c", str(site)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(f"http://127.0.0.1:{port}/api/", proc)
@@ -110,7 +110,7 @@ def test_fatal_core_error_exits_2_before_touching_anything(tmp_path: Path) -> No
 def test_broken_integration_section_does_not_stop_the_hub(tmp_path: Path) -> None:
     port = free_port()
     site = write_site(tmp_path / "site", port, "panels:\n  - id: 12\n    rows: lots\n")
-    proc = subprocess.Popen([sys.executable, "-m", "hub", "run", "-c", str(site)], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "hacho", "run", "-c", str(site)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(f"http://127.0.0.1:{port}/api/", proc)

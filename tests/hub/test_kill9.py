@@ -116,8 +116,8 @@ def _found(db: Path, alarms: list[str], markers: list[str], messages: list[str])
 def test_kill9_loses_nothing_acknowledged_and_leaves_no_process(tmp_path: Path) -> None:
     port = free_port()
     site = write_site(tmp_path / "site", port, SITE.format(agency_port=free_port()))
-    added = subprocess.run([sys.executable, "-m", "hub", "user", "add", "chief", "--role", "admin", "--centre", "main",
-                            "--password-stdin",
+    added = subprocess.run([sys.executable, "-m", "hacho", "user", "add", "chief", "--role", "admin",
+                            "--centre", "main", "--password-stdin",
                             "-c", str(site)], cwd=ROOT, input="a-long-test-password\n", capture_output=True, text=True,
                            timeout=60, check=False)
     assert added.returncode == 0, added.stderr
@@ -129,7 +129,7 @@ def test_kill9_loses_nothing_acknowledged_and_leaves_no_process(tmp_path: Path) 
     workers = 0
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for run in range(RUNS):
-        proc = subprocess.Popen([sys.executable, "-m", "hub", "run", "-c", str(site)], cwd=ROOT, env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "hacho", "run", "-c", str(site)], cwd=ROOT, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
             wait_for(f"http://127.0.0.1:{port}/api/", proc, timeout=60)

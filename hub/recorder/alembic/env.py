@@ -1,4 +1,4 @@
-"""Alembic environment: runs revisions on the connection that hub.recorder.migration hands over."""
+"""Alembic environment: runs one owner's revisions on the connection hub.recorder.migration hands over."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ if connection is None:  # pragma: no cover - the hub always passes its connectio
 context.configure(
     connection=connection,
     target_metadata=Base.metadata,
+    version_table=context.config.attributes.get("version_table", "alembic_version"),
     render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies the table
     compare_type=True,
 )

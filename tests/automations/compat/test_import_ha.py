@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.__main__ import main
+from hacho.__main__ import main
 from hub.bootstrap import check_config
 from hub.core import Hub
 

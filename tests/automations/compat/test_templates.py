@@ -281,8 +281,8 @@ def test_template_names_defined_in_the_template_are_known(tmp_path: Path) -> Non
 
 def test_template_known_names_all_exist(hub: Hub) -> None:
     """Every name the load-time check accepts is one a render can call (no name is known but missing)."""
-    from automations.template import get_environment
-    from automations.template_functions import KNOWN_GLOBALS, hub_globals
+    from hub.helpers.template import get_environment
+    from hub.helpers.template_functions import KNOWN_GLOBALS, hub_globals
 
     globals_ = hub_globals(hub, get_environment().globals)
     assert {name for name in KNOWN_GLOBALS if name not in globals_} == set()

@@ -13,10 +13,10 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
-from automations.triggers.webhook import async_handle_webhook
 from hub.clock import FakeClock
 from hub.core import Hub, callback
 from hub.helpers.event import async_track_state_change_event
+from hub.helpers.webhook import async_handle_webhook
 from tests.integrations.mqtt.conftest import SetupMqtt
 
 from ..conftest import Calls

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from hub.__main__ import main
+from hacho.__main__ import main
 from hub.audit import (
     ACTION_EXPORT,
     DATA_AUDIT,

@@ -1,4 +1,5 @@
-"""Revision 0200: the audit and alarm tables it creates are exactly the models, and it downgrades cleanly."""
+"""The audit table (core revision 0200) and the alarm tables (the alarm integration's 0210) are exactly the
+models, and the core's revision downgrades cleanly."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def test_revision_matches_the_models(tmp_path: Path) -> None:
             assert "0200" in current_revisions(conn) or "0200" not in head_revisions()
 
             def _include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-                return not (type_ == "table" and reflected and compare_to is None)
+                table = obj if type_ == "table" else getattr(obj, "table", None)
+                return getattr(table, "name", name) in TABLES  # the other parts' tables have their own tests
 
             context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": _include})
             assert compare_metadata(context, Base.metadata) == []
@@ -47,7 +49,7 @@ def test_downgrade_drops_the_tables(tmp_path: Path) -> None:
         with engine.begin() as conn:
             command.downgrade(alembic_config(conn), "0002")
         with engine.connect() as conn:
-            assert not TABLES & set(inspect(conn).get_table_names())
+            assert "audit_log" not in set(inspect(conn).get_table_names())
             assert current_revisions(conn) == ("0002",)
     finally:
         engine.dispose()

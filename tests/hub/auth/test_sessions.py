@@ -11,13 +11,6 @@ import pytest
 from aiohttp import web
 
 from hub.auth import passwords
-from hub.auth.session_http import (
-    COOKIE_NAME,
-    CSRF_HEADER,
-    KEY_SESSION,
-    install_session_middleware,
-    set_session_cookie,
-)
 from hub.auth.sessions import (
     EVENT_LOGIN,
     EVENT_LOGIN_FAILED,
@@ -33,6 +26,13 @@ from hub.clock import FakeClock
 from hub.core import Event, Hub, callback
 from hub.http import KEY_USER, async_setup_http
 from hub.http.access import ROLES_ALL
+from hub.http.session import (
+    COOKIE_NAME,
+    CSRF_HEADER,
+    KEY_SESSION,
+    install_session_middleware,
+    set_session_cookie,
+)
 
 PASSWORD = "correct horse battery"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.__main__ import main
+from hacho.__main__ import main
 from hub.auth import passwords
 from hub.auth.passwords import PasswordError, check_password_rules, hash_password, verify_password
 from hub.auth.user_cli import add_user_cli

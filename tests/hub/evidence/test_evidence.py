@@ -12,11 +12,12 @@ from typing import Any
 import orjson
 import pytest
 
-from hub.__main__ import main
+from hacho.__main__ import main
 from hub.audit import get_audit
 from hub.evidence import verify_bundle
 from hub.evidence.keys import fingerprint, load_or_create_key
 from hub.exceptions import ServiceValidationError, Unauthorized
+from integrations import alarm
 
 from .conftest import CROP, FRAME, OPERATOR, SUPERVISOR, THUMB, Bench
 
@@ -166,6 +167,16 @@ async def test_export_needs_reason_case_and_role(bench: Bench) -> None:
     with pytest.raises(ServiceValidationError, match="end must be after start"):
         await bench.export(start=bench.end, end=bench.start)
     assert await bench.audit("export") == []
+
+
+async def test_alarms_come_from_the_registered_provider(bench: Bench) -> None:
+    """Evidence asks the alarm integration (a registered provider) for alarms; once it is unloaded, none is left."""
+    assert (await bench.export(alarm_id=bench.alarm_id))["name"]
+    assert await alarm.async_unload(bench.hub)
+    with pytest.raises(ServiceValidationError, match="Alarms are not set up here"):
+        await bench.export(alarm_id=bench.alarm_id)
+    window = await bench.export(start=bench.start, end=bench.end)  # a time window needs no alarms
+    assert window["name"]
 
 
 async def test_rest_download_for_supervisors_only(bench: Bench) -> None:

@@ -11,6 +11,7 @@ import pytest
 import voluptuous as vol
 
 from hub.config import get_location, load_yaml
+from hub.config.validation import deprecated
 from hub.helpers import config_validation as cv
 
 
@@ -227,22 +228,22 @@ def test_deprecated_moves_the_value_and_warns_with_location(tmp_path: Path,
     path = tmp_path / "c.yaml"
     path.write_text("host: plc\nipaddress: 10.0.0.7\n", encoding="utf-8")
     raw = load_yaml(path)
-    schema = vol.All(cv.deprecated("ipaddress", "address"), vol.Schema({"host": str, "address": str}))
+    schema = vol.All(deprecated("ipaddress", "address"), vol.Schema({"host": str, "address": str}))
     with caplog.at_level(logging.WARNING):
         result = schema(raw)
     assert result == {"host": "plc", "address": "10.0.0.7"}
     assert f"{path}:2: option 'ipaddress' is deprecated; use 'address' instead" in caplog.text
     assert "ipaddress" in raw  # the loaded config is not modified
     # The moved value keeps the line of the old key.
-    moved = cv.deprecated("ipaddress", "address")(raw)
+    moved = deprecated("ipaddress", "address")(raw)
     assert get_location(moved, "address") == (str(path), 2)
 
 
 def test_deprecated_without_replacement_and_conflicts(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING):
-        assert cv.deprecated("legacy")({"legacy": 1, "a": 2}) == {"a": 2}
+        assert deprecated("legacy")({"legacy": 1, "a": 2}) == {"a": 2}
     assert "option 'legacy' is deprecated and ignored; remove it" in caplog.text
-    assert cv.deprecated("legacy")({"a": 2}) == {"a": 2}
-    assert invalid(cv.deprecated("old", "new"), {"old": 1, "new": 2}) == (
+    assert deprecated("legacy")({"a": 2}) == {"a": 2}
+    assert invalid(deprecated("old", "new"), {"old": 1, "new": 2}) == (
         "both 'old' (deprecated) and 'new' are given; keep only 'new' @ data['old']")
-    assert cv.deprecated("old", "new")({"old": 1, "new": 1}) == {"new": 1}
+    assert deprecated("old", "new")({"old": 1, "new": 1}) == {"new": 1}

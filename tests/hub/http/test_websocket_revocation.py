@@ -45,7 +45,7 @@ async def hacho(config_dir: Path, *args: str) -> None:
     """Run the `hacho` CLI in its own process, as an operator would while the hub runs."""
     env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hub", *args, env=env, cwd=REPO,
+        sys.executable, "-m", "hacho", *args, env=env, cwd=REPO,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await process.communicate()
     assert process.returncode == 0, (out, err)

@@ -8,9 +8,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+import automations.models  # noqa: F401 - the engine's tables are on Base: they are compared too
+from automations.const import MIGRATIONS, MIGRATIONS_OWNER
 from hub.core import Hub
 from hub.recorder.core import create_db_engine
-from hub.recorder.migration import current_revisions, head_revisions, migrate_schema
+from hub.recorder.migration import (
+    VersionLocation,
+    current_revisions,
+    head_revisions,
+    migrate_schema,
+    version_locations,
+)
 from hub.recorder.models import Base, RecorderRuns
 
 from .conftest import RecorderFactory
@@ -73,7 +81,7 @@ def test_migrations_match_the_models(db_url: str) -> None:
     (a module that adds a model without a revision fails here)."""
     engine = create_db_engine(db_url)
     try:
-        migrate_schema(engine)
+        migrate_schema(engine, locations=version_locations(None, [VersionLocation(MIGRATIONS_OWNER, MIGRATIONS)]))
         with engine.connect() as conn:
             def _include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
                 # tables of modules whose models this test run did not import are not ours to judge

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
 
 from hub.clock import FakeClock
 from hub.core import Hub
+from integrations.modbus import get_client
 from integrations.modbus.const import DataType, HubType, InputType, Swap
 from integrations.modbus.server import SimulatedModbusServer
 
@@ -233,3 +235,39 @@ async def test_city_sensor_kind_and_unit_conversion(
     assert power is not None
     assert power.state == "1.5"
     assert power.attributes["unit_of_measurement"] == "kW"
+
+
+
+async def test_an_endpoint_starting_beside_the_hub_is_read_on_the_first_poll(
+    fake_hub: Hub, setup_modbus: SetupModbus
+) -> None:
+    """The first connection is refused (a gateway booting, the simulator's server starting beside us): it is
+    tried again within the timeout, so the first poll reads the device and no setup order is needed."""
+    server = SimulatedModbusServer()
+    await server.async_start()
+    port = server.port
+    await server.async_stop()  # the port is free again: connections to it are refused
+    server.store.set_registers(1, InputType.HOLDING, 0, [7])
+    setup = asyncio.create_task(setup_modbus(hub_config(server, timeout=5.0, sensors=[{"name": "late",
+                                                                                      "address": 0}])))
+    client = None
+    while client is None or client.connect_attempts < 2:  # refused at least once, now retrying
+        await asyncio.sleep(0.01)
+        client = get_client(fake_hub, "test")
+    restarted = SimulatedModbusServer(server.store, port=port)
+    await restarted.async_start()
+    try:
+        await setup
+        assert _state(fake_hub, "sensor.late") == "7"
+    finally:
+        await restarted.async_stop()
+
+
+async def test_an_endpoint_that_stays_down_fails_within_the_timeout(fake_hub: Hub, setup_modbus: SetupModbus) -> None:
+    server = SimulatedModbusServer()
+    await server.async_start()
+    await server.async_stop()
+    await setup_modbus(hub_config(server, timeout=0.3, sensors=[{"name": "never", "address": 0}]))
+    assert _state(fake_hub, "sensor.never") == "unavailable"
+    client = get_client(fake_hub, "test")
+    assert client is not None and 1 < client.connect_attempts < 10  # a few retries, never a busy loop

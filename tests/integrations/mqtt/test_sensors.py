@@ -14,7 +14,7 @@ import pytest
 from hub.clock import FakeClock
 from hub.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE, STATE_UNKNOWN
 from hub.core import Event, Hub, callback
-from integrations.mqtt.templates import ValueTemplate
+from integrations.mqtt.templates import MalformedPayload, ValueTemplate
 
 from .conftest import SetupMqtt, wait_for_state, wait_state
 
@@ -197,7 +197,7 @@ async def test_expire_after_and_off_delay_follow_the_hub_clock(fake_hub: Hub, fa
     await wait_state(fake_hub, "sensor.gust", "31")
 
 
-def test_local_renderer_matches_the_jinja_one(hub: Hub) -> None:
+def test_value_templates_read_the_payload(hub: Hub) -> None:
     payload = '{"wind": {"speed": "7.25", "dir": [270, 280]}, "name": "Hacho"}'
     for source, expected in [
         ("{{ value_json.wind.speed | float }}", 7.25),
@@ -206,10 +206,10 @@ def test_local_renderer_matches_the_jinja_one(hub: Hub) -> None:
         ("{{ value_json.name | lower }}", "hacho"),
         ("{{ value }}", payload),
     ]:
-        assert ValueTemplate(source, force_local=True).render(hub, payload) == expected, source
         assert ValueTemplate(source).render(hub, payload) == expected, source
-    with pytest.raises(Exception, match="built-in renderer"):
-        ValueTemplate("{% if value %}x{% endif %}", force_local=True)
+    assert ValueTemplate("{% if value_json.name %}named{% endif %}").render(hub, payload) == "named"
+    with pytest.raises(MalformedPayload):
+        ValueTemplate("{{ value_json.a }}").render(hub, "not json")
 
 
 async def test_a_burst_bigger_than_one_read_is_delivered_in_full(hub: Hub, setup_mqtt: SetupMqtt, prefix: str,

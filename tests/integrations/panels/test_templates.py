@@ -1,4 +1,4 @@
-"""Tests of templates in panel messages, with the automations renderer and with the fallback sandbox."""
+"""Tests of templates in panel messages (rendered by the hub's sandbox, hub.helpers.template)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,9 @@ import pytest
 
 from hub.core import Context, Hub
 from hub.exceptions import ServiceValidationError
-from integrations.panels import render
 from integrations.panels.driver import MemoryPanelDriver
 
 from .conftest import PORT, shown
-
-
-@pytest.fixture(params=["automations", "fallback"])
-def renderer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run a test with the automations engine's renderer, then with the panel's own sandbox."""
-    if request.param == "automations":
-        if render.HubTemplate is None:
-            pytest.skip("automations.template is not installed")
-    else:
-        monkeypatch.setattr(render, "HubTemplate", None)
-    return str(request.param)
 
 
 async def display(hub: Hub, lines: list[str]) -> None:
@@ -37,7 +25,7 @@ def pages(hub: Hub) -> object:
 
 
 async def test_templates_render_with_current_states_and_follow_them(
-        renderer: str, panels_hub: Hub, driver: Callable[[str], MemoryPanelDriver]) -> None:
+        panels_hub: Hub, driver: Callable[[str], MemoryPanelDriver]) -> None:
     panels_hub.states.async_set("sensor.parking_revellin_free", "23")
     await display(panels_hub, ["PARKING REVELLIN",
                                "{{ states('sensor.parking_revellin_free') }} PLAZAS LIBRES"])
@@ -64,7 +52,7 @@ async def test_templates_render_with_current_states_and_follow_them(
     assert driver(PORT).shown[sent_before:] == [None]
 
 
-async def test_is_state_and_state_attr(renderer: str, panels_hub: Hub) -> None:
+async def test_is_state_and_state_attr(panels_hub: Hub) -> None:
     panels_hub.states.async_set("binary_sensor.tarajal_open", "on", {"queue_minutes": 35})
     await display(panels_hub, [
         "{% if is_state('binary_sensor.tarajal_open', 'on') %}FRONTERA ABIERTA{% else %}CERRADA{% endif %}",
@@ -73,7 +61,7 @@ async def test_is_state_and_state_attr(renderer: str, panels_hub: Hub) -> None:
     assert pages(panels_hub) == [["FRONTERA ABIERTA", "ESPERA 35 MIN"]]
 
 
-async def test_template_errors_and_oversize_renders_are_rejected(renderer: str, panels_hub: Hub) -> None:
+async def test_template_errors_and_oversize_renders_are_rejected(panels_hub: Hub) -> None:
     with pytest.raises(ServiceValidationError, match="page 1 line 2: template error"):
         await display(panels_hub, ["OK", "{{ states('sensor.x') "])
     with pytest.raises(ServiceValidationError, match=r"page 1 line 1: template error: .*division by zero"):
@@ -84,10 +72,6 @@ async def test_template_errors_and_oversize_renders_are_rejected(renderer: str, 
     assert panels_hub.states.get(PORT).state == "blank"  # type: ignore[union-attr]
 
 
-async def test_fallback_sandbox_refuses_undefined_names(panels_hub: Hub,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(render, "HubTemplate", None)
-    with pytest.raises(ServiceValidationError, match="page 1 line 1: template error: 'nothing' is undefined"):
-        await display(panels_hub, ["{{ nothing }}"])
+async def test_the_sandbox_refuses_unsafe_attributes(panels_hub: Hub) -> None:
     with pytest.raises(ServiceValidationError, match="page 1 line 1: template error"):
         await display(panels_hub, ["{{ ''.__class__.__mro__ }}"])

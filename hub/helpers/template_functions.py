@@ -14,7 +14,7 @@ from jinja2 import pass_context
 from hub.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from hub.core import HubKey, State
 
-from .helpers import hub_tz, slugify
+from .dt import hub_tz
 from .template_ha import HUB_FUNCTION_NAMES, PLAIN_FUNCTIONS, PLAIN_TESTS, make_hub_functions, no_default
 
 if TYPE_CHECKING:
@@ -22,10 +22,10 @@ if TYPE_CHECKING:
 
     from hub.core import Hub
 
-__all__ = ["KNOWN_GLOBALS", "RenderInfo", "collecting", "hub_globals", "install_filters", "track_entity"]
+__all__ = ["KNOWN_GLOBALS", "RenderInfo", "collecting", "hub_globals", "install_filters", "slugify", "track_entity"]
 
 _SENTINEL: Any = object()
-_GLOBALS: HubKey[dict[str, Any]] = HubKey("automations_template_globals")
+_GLOBALS: HubKey[dict[str, Any]] = HubKey("template_globals")
 # Hub-bound functions are also stored under a key no template name can spell, for the filters.
 _HIDDEN = "\x00"
 
@@ -74,6 +74,12 @@ class collecting:
 
     def __exit__(self, *exc: object) -> None:
         _COLLECTOR.info = self._previous
+
+
+def slugify(text: str) -> str:
+    """Lower-case, underscores for anything that is not a letter or digit."""
+    slug = re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_")
+    return re.sub(r"_+", "_", slug) or "unnamed"
 
 
 def track_entity(entity_id: str) -> None:

@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from ..http.const import KEY_USER
-from ..http.view import error_response
-from .sessions import Session, SessionManager
+from ..auth.sessions import Session, SessionManager
+from .auth import auth_middleware
+from .const import KEY_USER
+from .view import error_response
 
 if TYPE_CHECKING:
-    from ..http.server import HubHTTP
+    from .server import HubHTTP
 
 __all__ = [
     "COOKIE_NAME",
@@ -148,7 +149,6 @@ def install_session_middleware(http: HubHTTP, manager: SessionManager, *,
                                security_headers: bool = True) -> None:
     """Put the session middleware in front of the bearer-token check (and the security headers
     outside everything). Call before the server starts."""
-    from ..http.auth import auth_middleware
 
     middlewares = http.app.middlewares
     index = middlewares.index(auth_middleware) if auth_middleware in middlewares else len(middlewares)

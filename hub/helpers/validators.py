@@ -1,4 +1,6 @@
-"""Validators for the rule language that the shared `cv` module does not have: templates, periods, times."""
+"""Validators for the rule language that the shared `cv` module does not have: templates, periods, times.
+
+Shared by the automation engine and integrations (MQTT triggers, template entities), so they live in the core."""
 
 from __future__ import annotations
 
@@ -9,11 +11,10 @@ from typing import Any
 
 import voluptuous as vol
 
-from hub.core import valid_entity_id
-from hub.exceptions import TemplateError
-from hub.helpers import config_validation as cv
-
-from .helpers import parse_time_period
+from ..core import valid_entity_id
+from ..exceptions import TemplateError
+from . import config_validation as cv
+from .dt import parse_time_period
 from .template import Template, is_template_string
 
 __all__ = [

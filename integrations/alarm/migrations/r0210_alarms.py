@@ -1,7 +1,10 @@
-"""Add audit_log (hash-chained audit entries) and alarms + alarm_timeline (the alarm integration).
+"""The alarm integration's tables: alarms and alarm_timeline (integrations/alarm/models.py).
 
-Revision ID: 0200
-Revises: 0002
+Revision ID: 0210
+Revises: - (the first revision of this version folder)
+
+Databases made before the integrations owned their tables already hold both (core revision 0200 created
+them with audit_log): there this revision only records itself, and every row stays.
 """
 
 from __future__ import annotations
@@ -9,32 +12,18 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0200"
-down_revision = "0002"
-branch_labels = None
+revision = "0210"
+down_revision = None
+branch_labels = ("alarm",)
 depends_on = None
+
+TABLES = ("alarms", "alarm_timeline")
 
 
 def upgrade() -> None:
-    op.create_table(
-        "audit_log",
-        sa.Column("seq", sa.BigInteger, nullable=False, autoincrement=False),
-        sa.Column("time_ts", sa.Double, nullable=False),
-        sa.Column("action", sa.String(64), nullable=False),
-        sa.Column("user_id", sa.String),
-        sa.Column("centre", sa.String),
-        sa.Column("context_id", sa.String),
-        sa.Column("target", sa.String(255)),
-        sa.Column("outcome", sa.String(32), nullable=False),
-        sa.Column("data", sa.Text, nullable=False),
-        sa.Column("prev_hash", sa.String(64), nullable=False),
-        sa.Column("hash", sa.String(64), nullable=False),
-        sa.PrimaryKeyConstraint("seq", name="pk_audit_log"),
-    )
-    op.create_index("ix_audit_log_time_ts", "audit_log", ["time_ts"])
-    op.create_index("ix_audit_log_action", "audit_log", ["action"])
-    op.create_index("ix_audit_log_user_id", "audit_log", ["user_id"])
-
+    existing = set(sa.inspect(op.get_bind()).get_table_names())
+    if set(TABLES) <= existing:
+        return  # made by revision 0200 of the single chain: adopt them as they are
     op.create_table(
         "alarms",
         sa.Column("alarm_id", sa.String(32), nullable=False),
@@ -93,4 +82,3 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("alarm_timeline")
     op.drop_table("alarms")
-    op.drop_table("audit_log")

@@ -1,4 +1,7 @@
-"""The `hacho` command: run the hub, check a configuration, manage tokens, test automations."""
+"""The `hacho` command (`python -m hacho`): run the hub, check a configuration, manage tokens, test automations.
+
+`run`, `check-config` and `test-automations` import the whole hub (`hacho.bootstrap`) only when chosen.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,11 @@ import asyncio
 import sys
 from pathlib import Path
 
-from .const import __version__
+from hub.audit.cli import add_audit_cli
+from hub.auth.cli import run_token_command
+from hub.auth.user_cli import add_user_cli
+from hub.const import __version__
+from hub.evidence.cli import add_evidence_cli
 
 __all__ = ["main"]
 
@@ -32,7 +39,7 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     if getattr(args, "format", "text") == "json":
         import json
 
-        from .config.report import report
+        from hub.config.report import report
 
         print(json.dumps(report(errors), indent=2))
         return 1 if errors else 0
@@ -54,7 +61,7 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     if args.format == "json":
         import json
 
-        from .config.report import report
+        from hub.config.report import report
 
         print(json.dumps(report(errors, warnings), indent=2))
     else:
@@ -67,8 +74,6 @@ def _cmd_lint(args: argparse.Namespace) -> int:
 
 
 def _cmd_token(args: argparse.Namespace) -> int:
-    from .auth.cli import run_token_command
-
     name = getattr(args, "name", None)
     return run_token_command(argparse.Namespace(
         config=args.config, token_action=args.token_command, name=name, name_or_id=name,
@@ -124,17 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     tests.add_argument("tests", type=Path)
     tests.set_defaults(func=_cmd_test_automations)
 
-    from .audit.cli import add_audit_cli
-    from .auth.user_cli import add_user_cli
-    from .evidence.cli import add_evidence_cli
-
     add_user_cli(sub)  # hacho user add|passwd|list|disable|enable|remove
     add_audit_cli(sub)  # hacho audit verify|list
     add_evidence_cli(sub)  # hacho evidence verify|export|key
 
     from automations.cli import add_automation_cli
 
-    add_automation_cli(sub)  # hacho blueprint import, hacho import-ha
+    add_automation_cli(sub, _config_dir)  # hacho blueprint import, hacho import-ha
     return parser
 
 

@@ -1,7 +1,7 @@
 """Add the federation tables: our sequence stream and sent envelopes, peers' streams, remote states/alarms, requests.
 
 Revision ID: 0400
-Revises: 0300
+Revises: - (the first revision of this version folder)
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0400"
-down_revision = "0300"  # federation deduplicates with the outbox's inbox_seen table
-branch_labels = None
+down_revision = None  # federation's first; the core's inbox_seen, which it uses, is migrated before it
+branch_labels = ("federation",)
 depends_on = None
 
 

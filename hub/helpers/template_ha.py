@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from hub.const import ATTR_ENTITY_ID, ATTR_FRIENDLY_NAME
 from hub.core import State, valid_entity_id
 
-from .helpers import hub_tz, parse_time_period
+from .dt import hub_tz, parse_time_period
 
 if TYPE_CHECKING:
     from hub.core import Hub

@@ -196,7 +196,7 @@ def _compiled(source: str) -> _Compiled:
     return compiled
 
 
-_GLOBALS_KEY: HubKey[dict[str, Any]] = HubKey("automations_template_globals")
+_GLOBALS_KEY: HubKey[dict[str, Any]] = HubKey("template_globals_cache")
 
 
 class _GlobalsCache:

@@ -1,7 +1,7 @@
 """Add automation_traces and automation_durable (the automation engine's traces and waiting runs).
 
 Revision ID: 0350
-Revises: 0002
+Revises: - (the first revision of this version folder)
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0350"
-down_revision = "0002"
-branch_labels = None
+down_revision = None  # the first of the engine's own revisions
+branch_labels = ("automations",)
 depends_on = None
 
 

@@ -1,7 +1,7 @@
 """ANPR: hotlist entries, reads (keyed plate hashes) and hotlist hits (integrations/anpr/models.py).
 
 Revision ID: 0100
-Revises: 0002
+Revises: - (the first revision of this version folder)
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0100"
-down_revision = "0002"
-branch_labels = None
+down_revision = None  # the first of the ANPR integration's own revisions
+branch_labels = ("anpr",)
 depends_on = None
 
 

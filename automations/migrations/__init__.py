@@ -1,0 +1,1 @@
+"""Alembic revisions of the automation engine's tables (a version location of hub.recorder.migration)."""
