@@ -9,7 +9,7 @@ hub's weather sensors take is its own simulator's latest reading, and each hub's
 from __future__ import annotations
 
 import asyncio
-import shutil
+import functools
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -23,11 +23,11 @@ from hub.core import Event, Hub, callback
 from integrations.mqtt import get_mqtt
 from integrations.simulator import get_simulator
 from integrations.simulator.const import EVENT_SIMULATOR_AGENCY_MESSAGE
+from tests.ceuta_copy import copy_ceuta
 from tests.conftest import free_port
 
-SITE = Path(__file__).resolve().parents[3] / "config" / "ceuta"
 # Heavy parts that play no role in what two hubs share (worker processes for the cameras, multicast announcements).
-LEFT_OUT = ("anpr:", "thermal_fire:", "zeroconf:")
+LEFT_OUT = ("anpr", "thermal_fire", "zeroconf")
 STATIONS = ("port", "hacho")
 WINDOW = 30.0  # seconds the two hubs run side by side
 
@@ -73,20 +73,6 @@ class RunningSite:
         self.hub.bus.async_listen(EVENT_SIMULATOR_AGENCY_MESSAGE, received)
 
 
-def _copy_site(tmp_path: Path, name: str, site: str, seed: int) -> Path:
-    """A copy of config/ceuta with its own site id and seed, without the camera and announcement sections."""
-    copy = tmp_path / name
-    shutil.copytree(SITE, copy, ignore=shutil.ignore_patterns("secrets.yaml", ".storage", "*.db*", "media", "*.log"))
-    configuration = copy / "configuration.yaml"
-    lines = configuration.read_text(encoding="utf-8").splitlines()
-    lines = [line.replace("site: ceuta", f"site: {site}") for line in lines if not line.startswith(LEFT_OUT)]
-    configuration.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    simulator = copy / "devices" / "simulator.yaml"
-    text = simulator.read_text(encoding="utf-8").replace("seed: 2026", f"seed: {seed}\nremove_on_stop: true")
-    simulator.write_text(text, encoding="utf-8")
-    return copy
-
-
 async def _start(config_dir: Path, site: str, broker: tuple[str, int], monkeypatch: pytest.MonkeyPatch) -> Hub:
     """Start a hub on the copy with ports of its own (what a second hub on the machine is given)."""
     for variable in ("HACHO_HTTP_PORT", "HACHO_SIM_MODBUS_PORT", "HACHO_SIM_AGENCY_PORT"):
@@ -108,8 +94,8 @@ async def two_sites(tmp_path: Path, mqtt_broker: tuple[str, int],
     running: list[RunningSite] = []
     try:
         for index, (site, seed) in enumerate(sites):
-            config_dir = await asyncio.get_running_loop().run_in_executor(
-                None, _copy_site, tmp_path, f"site{index}", site, seed)
+            config_dir = await asyncio.get_running_loop().run_in_executor(None, functools.partial(
+                copy_ceuta, tmp_path / f"site{index}", site=site, seed=seed, sections_left_out=LEFT_OUT))
             running.append(RunningSite(await _start(config_dir, site, mqtt_broker, monkeypatch), site))
         yield running[0], running[1]
     finally:
