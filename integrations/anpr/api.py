@@ -111,6 +111,13 @@ class HitReviewView(HubView):
     url = "/api/anpr/hits/{hit_id}/review"
     name = "api:anpr:hit_review"
     openapi_tag = "anpr"
+    openapi: ClassVar[dict[str, dict[str, Any]]] = {"post": {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"oneOf": [  # a rejection says why
+            {"type": "object", "required": ["verdict"], "properties": {
+                "verdict": {"const": "accept"}, "reason": {"type": "string"}}},
+            {"type": "object", "required": ["verdict", "reason"], "properties": {
+                "verdict": {"const": "reject"}, "reason": {"type": "string", "minLength": 1}}},
+        ]}}}}}}
 
     async def post(self, request: web.Request, hit_id: str) -> Any:
         """Accept or reject a hit, with a reason."""
