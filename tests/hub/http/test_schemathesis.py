@@ -103,7 +103,9 @@ def test_the_api_answers_every_generated_request_as_documented(running_hub: Runn
         "--phases", "examples,coverage,fuzzing",
         "--report", "junit", "--report-dir", str(tmp_path / "report"),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=MAX_SECONDS + 120, check=False)
+    # In tmp_path: schemathesis keeps a cache of crashes (.schemathesis/) in its working directory.
+    result = subprocess.run(command, capture_output=True, text=True, timeout=MAX_SECONDS + 120, check=False,
+                            cwd=tmp_path)
     output = result.stdout + result.stderr
     print(output[-6000:])  # with -s, the cases and failures for the report
     assert result.returncode == 0, f"schemathesis found problems:\n{output[-12000:]}"
