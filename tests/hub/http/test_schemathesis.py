@@ -110,4 +110,4 @@ def test_the_api_answers_every_generated_request_as_documented(running_hub: Runn
     print(output[-6000:])  # with -s, the cases and failures for the report
     assert result.returncode == 0, f"schemathesis found problems:\n{output[-12000:]}"
     cases, line = _cases(output)
-    assert cases >= 200, line  # it reached the API (a hub that answers nothing would pass no case)
+    assert cases >= 30, line  # at least one case per operation reached the API (about 2,700 in 120 s here)
