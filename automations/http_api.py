@@ -13,13 +13,13 @@ from hub.exceptions import HubError
 from hub.helpers.json_depth import loads_limited
 from hub.http.access import ROLES_ALL, ROLES_AUTOMATIONS
 from hub.http.const import KEY_HUB, KEY_USER
-from hub.http.view import ApiError, HubView
+from hub.http.view import ApiError, HubView, error_response
 
 from .engine import get_manager
 from .trace import get_trace_store
 from .triggers.webhook import async_handle_webhook
 
-__all__ = ["AutomationTracesView", "ScriptTracesView", "WebhookView", "async_register_api"]
+__all__ = ["AutomationTracesView", "ScriptTracesView", "WebhookView", "async_register_api", "async_webhook_response"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -94,18 +94,7 @@ class WebhookView(HubView):
     openapi_tag = "automations"
 
     async def _handle(self, request: web.Request, webhook_id: str) -> web.Response:
-        hub = request[KEY_HUB]
-        payload: Any = None
-        if request.can_read_body:
-            try:
-                payload = loads_limited(await request.read())  # too deep: JsonTooDeep, a 400
-            except ValueError:
-                payload = await request.text()
-        status = async_handle_webhook(hub, webhook_id, request.method, json=payload, query=request.query,
-                                      remote=request.remote, headers=request.headers)
-        if status != 200:
-            _LOGGER.debug("Webhook %s answered %s", webhook_id, status)
-        return web.Response(status=200 if status == 200 else status)
+        return await async_webhook_response(request[KEY_HUB], request, webhook_id)
 
     async def get(self, request: web.Request, webhook_id: str) -> web.Response:
         """A GET to the webhook (when its trigger allows GET)."""
@@ -118,6 +107,27 @@ class WebhookView(HubView):
     async def put(self, request: web.Request, webhook_id: str) -> web.Response:
         """A PUT to the webhook."""
         return await self._handle(request, webhook_id)
+
+
+_REFUSALS = {404: ("not_found", "No webhook {}"), 405: ("method_not_allowed", "Webhook {} does not take {}"),
+             403: ("forbidden", "Webhook {} only takes requests from the local network")}
+
+
+async def async_webhook_response(hub: Hub, request: web.Request, webhook_id: str) -> web.Response:
+    """Hand a request to the `platform: webhook` trigger of `webhook_id`: 200 empty, or a JSON error."""
+    payload: Any = None
+    if request.can_read_body:
+        try:
+            payload = loads_limited(await request.read())  # too deep: JsonTooDeep, a 400
+        except ValueError:
+            payload = await request.text()
+    status = async_handle_webhook(hub, webhook_id, request.method, json=payload, query=request.query,
+                                  remote=request.remote, headers=request.headers)
+    if status == 200:
+        return web.Response(status=200)
+    _LOGGER.debug("Webhook %s answered %s", webhook_id, status)
+    code, message = _REFUSALS.get(status, ("refused", "Webhook {} refused the request"))
+    return error_response(status, code, message.format(repr(webhook_id), request.method))
 
 
 def async_register_api(hub: Hub) -> None:

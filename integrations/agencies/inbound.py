@@ -186,20 +186,10 @@ class AgencyWebhookView(HubView):
 async def _async_automation_webhook(hub: Hub, request: web.Request, webhook_id: str) -> web.Response:
     """What the automation engine's webhook view does with a request (its triggers' registry)."""
     try:
-        from automations.triggers.webhook import async_handle_webhook
+        from automations.http_api import async_webhook_response
     except ImportError:  # a hub without the automation engine
         return error_response(404, "not_found", f"No webhook {webhook_id!r}")
-    payload: Any = None
-    if request.can_read_body:
-        try:
-            payload = loads_limited(await request.read())  # too deep: JsonTooDeep, a 400
-        except ValueError:
-            payload = await request.text()
-    status = async_handle_webhook(hub, webhook_id, request.method, json=payload, query=request.query,
-                                  remote=request.remote, headers=request.headers)
-    if status == 404:
-        return error_response(404, "not_found", f"No webhook {webhook_id!r}")
-    return web.Response(status=status)
+    return await async_webhook_response(hub, request, webhook_id)
 
 
 def async_register_inbound_view(hub: Hub) -> bool:
