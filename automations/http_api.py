@@ -10,11 +10,10 @@ from aiohttp import web
 from hub.auth.visibility import read_scope
 from hub.core import Hub
 from hub.exceptions import HubError
-from hub.helpers.json_depth import loads_limited
-from hub.helpers.webhook import async_handle_webhook
 from hub.http.access import ROLES_ALL, ROLES_AUTOMATIONS
 from hub.http.const import KEY_HUB, KEY_USER
 from hub.http.view import ApiError, HubView
+from hub.http.webhook import async_webhook_response
 
 from .engine import get_manager
 from .trace import get_trace_store
@@ -94,18 +93,7 @@ class WebhookView(HubView):
     openapi_tag = "automations"
 
     async def _handle(self, request: web.Request, webhook_id: str) -> web.Response:
-        hub = request[KEY_HUB]
-        payload: Any = None
-        if request.can_read_body:
-            try:
-                payload = loads_limited(await request.read())  # too deep: JsonTooDeep, a 400
-            except ValueError:
-                payload = await request.text()
-        status = async_handle_webhook(hub, webhook_id, request.method, json=payload, query=request.query,
-                                      remote=request.remote, headers=request.headers)
-        if status != 200:
-            _LOGGER.debug("Webhook %s answered %s", webhook_id, status)
-        return web.Response(status=200 if status == 200 else status)
+        return await async_webhook_response(request[KEY_HUB], request, webhook_id)
 
     async def get(self, request: web.Request, webhook_id: str) -> web.Response:
         """A GET to the webhook (when its trigger allows GET)."""

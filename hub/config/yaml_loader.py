@@ -366,14 +366,39 @@ def _construct_input(loader: _HachoLoader, node: Node) -> Input:
     return Input(_scalar_arg(loader, node, "!input"), loader.file, _line(node))
 
 
+# `${NAME}` or `${NAME:-default}` inside an `!env_var "..."` string.
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
 def _construct_env_var(loader: _HachoLoader, node: Node) -> NodeStr:
-    name, _, default = _scalar_arg(loader, node, "!env_var").partition(" ")
+    """`!env_var NAME default`, or a string with `${NAME:-default}` references (`!env_var "http://h:${PORT:-80}/"`)."""
+    arg = _scalar_arg(loader, node, "!env_var")
+    if "${" in arg:
+        return _set_location(NodeStr(_interpolate(loader, node, arg)), loader.file, _line(node))
+    name, _, default = arg.partition(" ")
     value = os.environ.get(name)
     if value is None:
         if not default.strip():
             raise _error(loader, node, f"environment variable {name!r} is not set and no default is given")
         value = default.strip()
     return _set_location(NodeStr(value), loader.file, _line(node))
+
+
+def _interpolate(loader: _HachoLoader, node: Node, text: str) -> str:
+    def value(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        found = os.environ.get(name)
+        if found is not None:
+            return found
+        if default is None:
+            raise _error(loader, node, f"environment variable {name!r} is not set and no default is given "
+                                       f"(write ${{{name}:-default}})")
+        return default
+
+    if "${" in _ENV_REFERENCE.sub("", text):
+        raise _error(loader, node, f"!env_var: malformed reference in {text!r} (expected ${{NAME}} or "
+                                   "${NAME:-default})")
+    return _ENV_REFERENCE.sub(value, text)
 
 
 def _resolve(loader: _HachoLoader, node: Node, tag: str) -> str:

@@ -26,7 +26,14 @@ from .const import (
     KEY_USER,
 )
 from .openapi import build_openapi
-from .view import ApiError, HubView, async_check_free_event, async_read_json_object, request_context
+from .view import (
+    EVENT_TYPE_PATTERN,
+    ApiError,
+    HubView,
+    async_check_free_event,
+    async_read_json_object,
+    request_context,
+)
 
 if TYPE_CHECKING:
     from ..core import Hub
@@ -55,6 +62,13 @@ _ERROR_RESPONSE: Final = {"content": {"application/json": {"schema": {"$ref": "#
 
 def _json(schema: Any, description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+# What filter_entity_id takes: comma-separated `domain.object_id`s (hub.states.valid_entity_id, any case:
+# letters, digits and single inner underscores), spaces around them ignored.
+_ENTITY_ID_PATTERN: Final = r"\s*[A-Za-z0-9]+(_[A-Za-z0-9]+)*\.[A-Za-z0-9]+(_[A-Za-z0-9]+)*\s*"
+_ENTITY_IDS_PATTERN: Final = f"^{_ENTITY_ID_PATTERN}(,{_ENTITY_ID_PATTERN})*$"
+_TIME: Final = {"anyOf": [{"type": "string", "format": "date-time"}, {"const": ""}]}  # "" means the default
 
 
 def _query(name: str, description: str, required: bool = False) -> dict[str, Any]:
@@ -169,6 +183,8 @@ class APIEventView(HubView):
     url = "/api/events/{event_type}"
     name = "api:event"
     openapi = {"post": {
+        "parameters": [{"name": "event_type", "in": "path", "required": True,
+                        "schema": {"type": "string", "pattern": f"^{EVENT_TYPE_PATTERN}$"}}],
         "requestBody": {"required": False, "content": {"application/json": {"schema": {"type": "object"}}}},
         "responses": {"200": _json({"type": "object"}, "The event was fired"),
                       "403": {"description": "An owned event type, or a role that may not fire events",
@@ -224,9 +240,10 @@ class APIHistoryView(HubView):
     roles = ROLES_STAFF
     openapi = {"get": {
         "parameters": [
-            _query("filter_entity_id", "comma-separated entity ids", required=True),
-            _query("start_time", "ISO 8601; default one day before end_time"),
-            _query("end_time", "ISO 8601; default now"),
+            {**_query("filter_entity_id", "comma-separated entity ids", required=True),
+             "schema": {"type": "string", "pattern": _ENTITY_IDS_PATTERN}},
+            {**_query("start_time", "ISO 8601; default one day before end_time"), "schema": _TIME},
+            {**_query("end_time", "ISO 8601; default now"), "schema": _TIME},
         ],
         "responses": {
             "200": _json({"type": "array", "items": {"type": "array", "items": _STATE_REF}},

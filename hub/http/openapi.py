@@ -102,12 +102,15 @@ def _operation(http: HubHTTP, route: web.AbstractRoute, path: str) -> dict[str, 
         operation["summary"] = summary
     if description:
         operation["description"] = description
+    extra = copy.deepcopy(view.openapi.get(method, {})) if view is not None else {}
+    declared: list[dict[str, Any]] = extra.pop("parameters", [])
+    # A view that describes a path parameter (a pattern, say) replaces the plain string one.
+    described = {(item["name"], item["in"]) for item in declared}
     parameters = [
         {"name": placeholder, "in": "path", "required": True, "schema": {"type": "string"}}
-        for placeholder in _PLACEHOLDER.findall(path)
+        for placeholder in _PLACEHOLDER.findall(path) if (placeholder, "path") not in described
     ]
-    extra = copy.deepcopy(view.openapi.get(method, {})) if view is not None else {}
-    parameters.extend(extra.pop("parameters", []))
+    parameters.extend(declared)
     if parameters:
         operation["parameters"] = parameters
     operation["responses"].update(extra.pop("responses", {}))

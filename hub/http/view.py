@@ -51,6 +51,7 @@ from .const import (
 )
 
 __all__ = [
+    "EVENT_TYPE_PATTERN",
     "ApiError",
     "HubView",
     "async_check_free_event",
@@ -77,7 +78,8 @@ _STATUS_CODES: Final = {
     405: ERR_METHOD_NOT_ALLOWED,
     413: ERR_PAYLOAD_TOO_LARGE,
 }
-_EVENT_TYPE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+EVENT_TYPE_PATTERN: Final = r"[A-Za-z0-9_.:-]{1,64}"  # what a client may name an event (OpenAPI too)
+_EVENT_TYPE = re.compile(EVENT_TYPE_PATTERN)
 _MISSING: Any = object()
 
 

@@ -18,10 +18,10 @@ from aiohttp import hdrs, web
 from hub.core import Context, Hub, callback
 from hub.exceptions import HubError
 from hub.helpers.json_depth import JsonTooDeep, loads_limited
-from hub.helpers.webhook import async_handle_webhook
 from hub.http import HUB_KEY, HubView, error_response, get_http, json_response
 from hub.http.access import ROLES_ALL
 from hub.http.view import humanize_invalid
+from hub.http.webhook import async_webhook_response
 
 from .audit import audit
 from .config import AgencyConfig, InboundConfig
@@ -186,17 +186,7 @@ class AgencyWebhookView(HubView):
 
 async def _async_automation_webhook(hub: Hub, request: web.Request, webhook_id: str) -> web.Response:
     """What the automation engine's webhook view does with a request (the hub's webhook registry)."""
-    payload: Any = None
-    if request.can_read_body:
-        try:
-            payload = loads_limited(await request.read())  # too deep: JsonTooDeep, a 400
-        except ValueError:
-            payload = await request.text()
-    status = async_handle_webhook(hub, webhook_id, request.method, json=payload, query=request.query,
-                                  remote=request.remote, headers=request.headers)
-    if status == 404:
-        return error_response(404, "not_found", f"No webhook {webhook_id!r}")
-    return web.Response(status=status)
+    return await async_webhook_response(hub, request, webhook_id)
 
 
 def async_register_inbound_view(hub: Hub) -> bool:

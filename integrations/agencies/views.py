@@ -20,6 +20,7 @@ __all__ = ["AgenciesView", "AgencyEnableView", "DeadLetterReplayView", "DeadLett
 _LOGGER = logging.getLogger(__name__)
 
 _MAX_LIMIT = 1000
+_FLAGS = {"": False, "0": False, "false": False, "no": False, "1": True, "true": True, "yes": True}
 
 
 def _manager(request: web.Request) -> AgencyManager:
@@ -72,7 +73,10 @@ class DeadLettersView(HubView):
             limit = max(1, min(_MAX_LIMIT, int(request.query.get("limit", "100"))))
         except ValueError:
             raise ApiError(400, "invalid_format", "limit must be a whole number") from None
-        with_payload = request.query.get("payload", "").lower() in ("1", "true", "yes")
+        flag = request.query.get("payload", "").lower()
+        if flag not in _FLAGS:
+            raise ApiError(400, "invalid_format", "payload must be true or false (1 or 0)")
+        with_payload = _FLAGS[flag]
         messages = await manager.async_dead_letters(agency_id, limit)
         return [message.as_dict(with_payload=with_payload) for message in messages]
 
@@ -84,6 +88,9 @@ class DeadLetterReplayView(HubView):
     name = "api:agencies:dead_letters:replay"
     roles = ROLES_DELIVERY
     openapi_tag = "agencies"
+    openapi: ClassVar[dict[str, dict[str, Any]]] = {"post": {"parameters": [
+        {"name": "message_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": r"\S"}},
+    ]}}
 
     async def post(self, request: web.Request, message_id: str) -> Any:
         """Put one dead message back in line; 404 when it is not a dead letter."""

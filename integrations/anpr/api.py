@@ -115,6 +115,13 @@ class HitReviewView(HubView):
     name = "api:anpr:hit_review"
     openapi_tag = "anpr"
     roles = ROLES_POLICE  # plates are personal data: the police roles only
+    openapi: ClassVar[dict[str, dict[str, Any]]] = {"post": {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"oneOf": [  # a rejection says why
+            {"type": "object", "required": ["verdict"], "properties": {
+                "verdict": {"const": "accept"}, "reason": {"type": "string"}}},
+            {"type": "object", "required": ["verdict", "reason"], "properties": {
+                "verdict": {"const": "reject"}, "reason": {"type": "string", "minLength": 1}}},
+        ]}}}}}}
 
     async def post(self, request: web.Request, hit_id: str) -> Any:
         """Accept or reject a hit, with a reason."""

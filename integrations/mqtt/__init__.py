@@ -7,11 +7,13 @@ Configuration::
       port: 1883
       username: hub            # optional; password: !secret mqtt_password
       tls: {ca_certs: /etc/hacho/ca.pem}   # or `tls: true` for the system CAs
+      # client_id: hub-1       # default: <site>-<random suffix kept in .storage/mqtt.client>
+      # topic_prefix: ceuta    # what `~` stands for at the start of a topic; default: the site id
       discovery: true          # Home Assistant-style discovery under discovery_prefix
       discovery_prefix: homeassistant
       sensor:
         - name: Hacho wind gust
-          state_topic: ceuta/weather/hacho
+          state_topic: ~/weather/hacho   # ceuta/weather/hacho on the site `ceuta`
           value_template: "{{ value_json.gust }}"
           kind: wind_gust      # device class, unit (km/h), state class, icon
           source_unit: m/s     # what the station sends; converted to km/h
@@ -36,9 +38,10 @@ from hub.helpers.entity import Entity
 from hub.helpers.entity_platform import async_add_entities, async_remove_entities
 
 from .client import MqttClient, MqttStats
-from .const import CONF_DISCOVERY, CONF_DISCOVERY_PREFIX, DOMAIN, PLATFORMS
+from .const import CONF_CLIENT_ID, CONF_DISCOVERY, CONF_DISCOVERY_PREFIX, DOMAIN, PLATFORMS
 from .diagnostics import MqttStatusSensor
 from .discovery import ENTITY_CLASSES, MqttDiscovery
+from .instance import async_client_id, expand_topics, site_topic_prefix, topic_prefix
 from .schema import CONFIG_SCHEMA
 from .services import async_register_services
 from .subscriptions import ReceiveMessage
@@ -53,6 +56,7 @@ __all__ = [
     "async_unload",
     "get_discovery",
     "get_mqtt",
+    "site_topic_prefix",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -93,6 +97,8 @@ def _hold_switch_services(hub: Hub) -> CALLBACK_TYPE | None:
 
 async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
     """Create the client and entities, start discovery, and connect in the background."""
+    config = expand_topics(config, topic_prefix(hub, config))
+    config[CONF_CLIENT_ID] = await async_client_id(hub, config)
     client = MqttClient(hub, config)
     data = MqttData(client=client)
     hub.data[DATA_MQTT] = data

@@ -239,6 +239,11 @@ class MqttClient:
         """Whether the broker connection is up."""
         return self._aio is not None
 
+    @property
+    def client_id(self) -> str | None:
+        """The identifier the broker knows this hub by (None: the library draws one per connection)."""
+        return self._config.get(CONF_CLIENT_ID)
+
     @callback
     def async_start(self) -> None:
         """Start connecting in the background; returns at once (the broker may be down)."""

@@ -70,6 +70,7 @@ from .const import (
     CONF_STATE_TOPIC,
     CONF_TLS,
     CONF_TOPIC,
+    CONF_TOPIC_PREFIX,
     CONF_UNIQUE_ID,
     CONF_UNIT_OF_MEASUREMENT,
     CONF_USERNAME,
@@ -332,7 +333,10 @@ CONFIG_SCHEMA = vol.All(
         vol.Optional(CONF_PORT): cv.port,
         vol.Optional(CONF_USERNAME): cv.string,
         vol.Optional(CONF_PASSWORD): cv.string,
+        # Default: `<site>-<random suffix kept in .storage/>` (integrations/mqtt/instance.py).
         vol.Optional(CONF_CLIENT_ID): cv.string,
+        # What `~` stands for at the start of a topic; default: the hub's site id.
+        vol.Optional(CONF_TOPIC_PREFIX): vol.All(valid_publish_topic, lambda value: value.strip("/")),
         vol.Optional(CONF_KEEPALIVE, default=DEFAULT_KEEPALIVE): vol.All(vol.Coerce(int), vol.Range(min=5)),
         vol.Optional(CONF_TLS): _tls,
         vol.Optional(CONF_DISCOVERY, default=True): cv.boolean,

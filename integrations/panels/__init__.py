@@ -11,6 +11,7 @@ from typing import Any
 
 from hub.core import CALLBACK_TYPE, Hub, HubKey
 from hub.helpers.entity_platform import async_add_entities, async_remove_entities
+from integrations.mqtt.instance import site_topic_prefix
 
 from .config import CONFIG_SCHEMA, DatexSettings, PanelConfig
 from .const import DOMAIN
@@ -42,7 +43,8 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
     hub.data[DATA_KEY] = data
     settings = DatexSettings.from_config(config["datex2"])
     hub.data[DATEX_SETTINGS] = settings
-    panels = [PanelConfig.from_config(item) for item in config["panels"]]
+    prefix = site_topic_prefix(hub)
+    panels = [PanelConfig.from_config(item, prefix) for item in config["panels"]]
     entities = [PanelEntity(panel, create_driver(hub, panel)) for panel in panels]
     store = data.store = PanelMessageStore(hub, lambda: ((e.panel_id, e.stored_queue()) for e in entities))
     stored = await store.async_load()

@@ -8,6 +8,9 @@ from typing import Any
 
 import voluptuous as vol
 
+from hub.config.core import DEFAULT_SITE
+from integrations.mqtt.instance import expand_topic
+
 from .const import (
     DEFAULT_BRIGHTNESS_MAX,
     DEFAULT_BRIGHTNESS_MIN,
@@ -19,7 +22,7 @@ from .const import (
     DEFAULT_DATEX_NATIONAL_ID,
     DEFAULT_MAX_PAGES,
     DEFAULT_ROWS,
-    DEFAULT_TOPIC_PREFIX,
+    DEFAULT_TOPIC,
     DRIVER_MQTT_JSON,
     DRIVERS,
 )
@@ -156,8 +159,8 @@ class PanelConfig:
     capabilities: PanelCapabilities
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> PanelConfig:
-        """From one validated entry of PANEL_SCHEMA."""
+    def from_config(cls, config: Mapping[str, Any], topic_prefix: str = DEFAULT_SITE) -> PanelConfig:
+        """From one validated entry of PANEL_SCHEMA; `topic_prefix` is the site's MQTT prefix (`~`)."""
         panel_id = config["id"]
         location = config.get("location") or {}
         caps = PanelCapabilities(
@@ -178,6 +181,6 @@ class PanelConfig:
             latitude=location.get("lat"),
             longitude=location.get("lon"),
             driver=config["driver"],
-            topic=config.get("topic") or f"{DEFAULT_TOPIC_PREFIX}/{panel_id}",
+            topic=expand_topic(config.get("topic") or f"{DEFAULT_TOPIC}/{panel_id}", topic_prefix),
             capabilities=caps,
         )

@@ -17,7 +17,9 @@ DRIVER_NTCIP: Final = "ntcip"
 DRIVER_MEMORY: Final = "memory"
 DRIVERS: Final = (DRIVER_MQTT_JSON, DRIVER_NTCIP, DRIVER_MEMORY)
 
-DEFAULT_TOPIC_PREFIX: Final = "hacho/panels"
+# A sign's default topic is ~/panels/<id>, `~` being the mqtt topic prefix (the site id): hacho/panels/<id>
+# on a hub with no site id, ceuta/panels/<id> on the site `ceuta`.
+DEFAULT_TOPIC: Final = "~/panels"
 
 # Entity states (what the sign is asked to show); the device health is the `status` attribute.
 STATE_DISPLAYING: Final = "displaying"

@@ -4,7 +4,7 @@ Configuration (see config/ceuta/devices/simulator.yaml for the whole site)::
 
     simulator:
       seed: 2026
-      topic_prefix: ceuta          # devices publish under ceuta/weather/<id>, ceuta/air/<id>, ...
+      topic_prefix: ceuta          # devices publish under ceuta/weather/<id>, ...; default: the mqtt prefix (site id)
       # mqtt: {broker: 127.0.0.1, port: 1883}   # default: the broker of the `mqtt:` section
       modbus:                      # a pymodbus server playing the bollard PLCs (and Modbus meters)
         port: 5020
@@ -18,7 +18,7 @@ Configuration (see config/ceuta/devices/simulator.yaml for the whole site)::
       air_quality: {stations: [{id: centro}]}
       energy_meters: {meters: [{id: asamblea, profile: office, base_kw: 40, peak_kw: 210}]}
       traffic_counters: {counters: [{id: avenida_espana, lanes: 2}]}
-      panels: {topics: ["hacho/panels/+"]}   # signs that acknowledge what the panel drivers send
+      panels: {topics: ["~/panels/+"]}   # signs that acknowledge what the panel drivers send (~: the prefix)
       agency_receiver:             # the agencies' servers: POST /agencies/<agency_id>, signatures checked
         port: 8124
         secrets: {fire_brigade: !secret fire_brigade_secret}
@@ -37,15 +37,19 @@ from zoneinfo import ZoneInfo
 
 from hub.core import CALLBACK_TYPE, Hub, HubKey
 from hub.setup import async_get_setup_manager
+from integrations.mqtt.instance import expand_topic, topic_prefix
 
 from .const import (
     CONF_BROKER,
     CONF_CLIENT_ID,
     CONF_DISCOVERY_PREFIX,
     CONF_MQTT,
+    CONF_PANELS,
     CONF_PASSWORD,
     CONF_PORT,
     CONF_TIME_ZONE,
+    CONF_TOPIC_PREFIX,
+    CONF_TOPICS,
     CONF_USERNAME,
     DEFAULT_DISCOVERY_PREFIX,
     DEFAULT_MQTT_HOST,
@@ -80,8 +84,13 @@ def get_simulator(hub: Hub) -> CitySimulator:
     return data.simulator
 
 
-def _mqtt_settings(hub: Hub, config: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """Broker settings and discovery prefix: the simulator's own, else the `mqtt:` section's, else defaults."""
+def _mqtt_settings(hub: Hub, config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """Broker settings, the config with its topics resolved, and the discovery prefix.
+
+    Broker and discovery prefix: the simulator's own, else the `mqtt:` section's, else defaults. The
+    topic prefix defaults to the `mqtt:` section's (the site id), and `~` in a topic stands for it, so
+    the simulated devices publish where this site's MQTT config listens and nowhere another site does.
+    """
     hub_mqtt: dict[str, Any] = async_get_setup_manager(hub).configs.get("mqtt") or {}
     own = config[CONF_MQTT]
     settings = {
@@ -91,15 +100,20 @@ def _mqtt_settings(hub: Hub, config: dict[str, Any]) -> tuple[dict[str, Any], st
         "password": own.get(CONF_PASSWORD, hub_mqtt.get("password")),
         "client_id": own.get(CONF_CLIENT_ID),
     }
+    site_prefix = topic_prefix(hub, hub_mqtt)
+    resolved = {**config, CONF_TOPIC_PREFIX: config.get(CONF_TOPIC_PREFIX) or site_prefix}
+    if config.get(CONF_PANELS) is not None:
+        panels = config[CONF_PANELS]
+        resolved[CONF_PANELS] = {**panels, CONF_TOPICS: [expand_topic(t, site_prefix) for t in panels[CONF_TOPICS]]}
     prefix = config.get(CONF_DISCOVERY_PREFIX) or hub_mqtt.get("discovery_prefix") or DEFAULT_DISCOVERY_PREFIX
-    return settings, prefix
+    return settings, resolved, expand_topic(prefix, site_prefix)
 
 
 async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
     """Build the simulated city and start it (the Modbus server is listening when this returns)."""
     zone = config.get(CONF_TIME_ZONE) or (hub.config.time_zone if hub.config is not None else "UTC")
     tz = await hub.async_add_executor_job(ZoneInfo, zone)  # reads the tz database file
-    settings, discovery_prefix = _mqtt_settings(hub, config)
+    settings, config, discovery_prefix = _mqtt_settings(hub, config)
     simulator = CitySimulator(hub, config, settings, discovery_prefix, tz)
     data = hub.data[DATA_SIMULATOR] = SimulatorData(simulator)
     await simulator.async_start()

@@ -76,7 +76,6 @@ from .const import (
     DEFAULT_MODBUS_PORT,
     DEFAULT_PANEL_TOPICS,
     DEFAULT_REPAIR_TIME,
-    DEFAULT_TOPIC_PREFIX,
     DEFAULT_TRAVEL_TIME,
 )
 
@@ -283,7 +282,8 @@ CONFIG_SCHEMA = vol.All(
         vol.Optional(CONF_TIME_ZONE): cv.time_zone,
         # Where the simulated devices connect; by default the broker of the `mqtt:` section.
         vol.Optional(CONF_MQTT, default=dict): MQTT_SCHEMA,
-        vol.Optional(CONF_TOPIC_PREFIX, default=DEFAULT_TOPIC_PREFIX): _topic_part,
+        # Devices publish under <topic_prefix>/weather/<id>...; default: the `mqtt:` section's (the site id).
+        vol.Optional(CONF_TOPIC_PREFIX): _topic_part,
         vol.Optional(CONF_DISCOVERY, default=True): cv.boolean,
         vol.Optional(CONF_DISCOVERY_PREFIX): _topic_part,  # default: the `mqtt:` section's
         # Clear every retained message the simulator published when it stops (tests, short demos).

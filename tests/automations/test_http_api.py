@@ -30,6 +30,11 @@ async def test_traces_and_webhook_over_http(hub: Hub, calls: Calls) -> None:
             assert resp.status == 200
         async with session.post(f"{http.base_url}/api/webhook/unknown", json={}) as resp:
             assert resp.status == 404
+            assert (await resp.json())["error"]["code"] == "not_found"  # the API's one error shape
+        async with session.get(f"{http.base_url}/api/webhook/ack-7f3a") as resp:
+            assert resp.status == 405  # the trigger takes POST and PUT
+            assert (await resp.json())["error"] == {"code": "method_not_allowed",
+                                                    "message": "Webhook 'ack-7f3a' does not take GET"}
         for _ in range(20):
             await asyncio.sleep(0)
         assert calls.data() == [{"panel": "p9"}]

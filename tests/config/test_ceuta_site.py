@@ -250,6 +250,18 @@ def test_every_agency_is_played_by_the_simulator_with_its_own_secret(site: Site)
         assert agency["secrets"][0] in receiver["secrets"][agency["id"]], f"{agency['id']}: secrets differ"
 
 
+def test_a_second_hub_moves_the_agency_receiver_and_its_agencies_follow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HACHO_SIM_AGENCY_PORT moves the simulated receiver and every agency URL with it (one hub's deliveries
+    were answered "ok" by the other hub's receiver on the fixed 8124)."""
+    monkeypatch.setenv("HACHO_SIM_AGENCY_PORT", "18124")
+    moved = load_and_check_core(SITE)
+    assert moved.errors == []
+    receiver = SIMULATOR_SCHEMA(moved.raw["simulator"])["agency_receiver"]
+    assert receiver["port"] == 18124
+    urls = [agency["url"] for agency in AGENCIES_SCHEMA(moved.raw["agencies"])["agencies"]]
+    assert urls and all(url.startswith("http://127.0.0.1:18124/agencies/") for url in urls), urls
+
+
 def test_the_demo_hotlist_file_fits_the_configured_lists(site: Site) -> None:
     lists = {item["id"]: ListConfig.from_config(item) for item in site.anpr["lists"]}
     text = (SITE / "hotlists" / "demo.csv").read_text(encoding="utf-8")

@@ -33,6 +33,7 @@ from hub.config.core import ControlCentre, CoreConfig
 from hub.core import Context, Hub, ServiceCall, callback
 from hub.exceptions import Unauthorized
 from hub.http import async_setup_http
+from hub.http.access import ROLES_STAFF
 from hub.http.const import KEY_HUB
 from hub.http.view import HubView, request_context
 from hub.recorder import async_setup_recorder
@@ -315,6 +316,7 @@ class _ExportView(HubView):
 
     url = "/api/test_export"
     name = "api:test_export"
+    roles = ROLES_STAFF
 
     def __init__(self, recorded: asyncio.Event) -> None:
         self.recorded = recorded

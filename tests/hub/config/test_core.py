@@ -49,7 +49,7 @@ def test_defaults() -> None:
     assert core.control_centres == (ControlCentre("main", "Main", (), True),)
     assert core.allowlist_external_dirs == ()
     assert validate(CORE_CONFIG_SCHEMA, {})["control_centres"] == [
-        {"id": "main", "name": "Main", "areas": [], "default": True}]
+        {"id": "main", "name": "Main", "areas": [], "default": True, "shares": []}]
 
 
 def test_full_section(cfg: Path) -> None:

@@ -258,6 +258,33 @@ def test_env_var_missing_without_default(cfg: Path, monkeypatch: pytest.MonkeyPa
     )
 
 
+def test_env_var_references_inside_a_string(cfg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HACHO_TEST_PORT", "18124")
+    monkeypatch.delenv("HACHO_TEST_MISSING", raising=False)
+    path = write(cfg / "configuration.yaml", """
+        url: !env_var "http://127.0.0.1:${HACHO_TEST_PORT:-8124}/agencies/dgp"
+        fallback: !env_var "http://127.0.0.1:${HACHO_TEST_MISSING:-8124}/agencies/${HACHO_TEST_MISSING:-}"
+        """)
+    data = load_yaml(path)
+    assert data["url"] == "http://127.0.0.1:18124/agencies/dgp"
+    assert data["fallback"] == "http://127.0.0.1:8124/agencies/"
+    assert get_location(data["fallback"]) == ("config/configuration.yaml", 2)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('"h:${HACHO_TEST_MISSING}/x"', "environment variable 'HACHO_TEST_MISSING' is not set and no default is given"),
+    ('"h:${HACHO TEST}/x"', "malformed reference"),
+    ('"h:${HACHO_TEST_MISSING:-1/x"', "malformed reference"),
+])
+def test_env_var_bad_references_name_the_line(cfg: Path, monkeypatch: pytest.MonkeyPatch, text: str,
+                                              expected: str) -> None:
+    monkeypatch.delenv("HACHO_TEST_MISSING", raising=False)
+    path = write(cfg / "configuration.yaml", f"a: 1\nurl: !env_var {text}\n")
+    with pytest.raises(ConfigError, match=expected) as err:
+        load_yaml(path)
+    assert str(err.value).startswith("config/configuration.yaml:2: ")
+
+
 # --------------------------------------------------------------------------- includes
 
 

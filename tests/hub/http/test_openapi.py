@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
@@ -68,6 +69,12 @@ async def test_openapi_lists_every_rest_route(start_api: StartApi) -> None:
     assert traces["description"] == "Newest first."
     assert traces["tags"] == ["automations"]
     assert [p["name"] for p in traces["parameters"]] == ["automation_id", "limit"]
+
+    # A view that describes its path parameter replaces the plain one (one parameter, with its pattern).
+    event = paths["/api/events/{event_type}"]["post"]
+    [event_type] = [p for p in event["parameters"] if p["name"] == "event_type"]
+    assert re.fullmatch(event_type["schema"]["pattern"], "anpr_hotlist_hit")
+    assert not re.fullmatch(event_type["schema"]["pattern"], "bad type")
 
     webhook = paths["/api/webhook/{webhook_id}"]["post"]
     assert webhook["security"] == []

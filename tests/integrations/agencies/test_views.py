@@ -42,6 +42,10 @@ async def test_replay_all_and_enable_through_the_api(start_site: StartSite, rece
     status, body = await site.api("GET", "/api/agencies/dead_letters?payload=1")
     assert status == 200 and [m["id"] for m in body] == [first["messages"][0]["message_id"]]
     assert body[0]["payload"].startswith("<?xml") and body[0]["headers"] == {"content-type": "application/cap+xml"}
+    status, body = await site.api("GET", "/api/agencies/dead_letters?payload=false")
+    assert status == 200 and "payload" not in body[0]
+    status, body = await site.api("GET", "/api/agencies/dead_letters?payload=null")  # not a yes or a no
+    assert status == 400 and "payload" in body["error"]["message"]
     status, body = await site.api("POST", "/api/agencies/fire_brigade/replay")
     assert (status, body) == (200, {"replayed": [first["messages"][0]["message_id"]]})
     await fake_clock.async_advance(3600)
