@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from jinja2 import nodes
@@ -27,6 +27,9 @@ from hub.helpers.template import Template, get_environment, walk_templates
 
 from .config import AutomationConfig, _automation_list, validate_sections
 from .const import MODE_SINGLE
+
+if TYPE_CHECKING:
+    from hub.bootstrap import Component
 
 __all__ = ["LintContext", "lint_automations", "lint_config", "provided_domains", "recorded", "template_entities"]
 
@@ -226,17 +229,25 @@ def _registry_entities(config_dir: Path) -> set[str] | None:
     return {str(entry["entity_id"]) for entry in data.get("entities", []) if "entity_id" in entry}
 
 
-def lint_config(config_dir: Path, now: float) -> tuple[list[str], list[str]]:
-    """(errors, warnings) for a configuration directory; blocking (files and the recorder database)."""
+def lint_config(config_dir: Path, now: float,
+                components: Sequence[Component] | None = None) -> tuple[list[str], list[str]]:
+    """(errors, warnings) for a configuration directory; blocking (files and the recorder database).
+
+    `components` are the parts above the core that own sections (default: the engine alone; the CLI passes
+    every component it runs with)."""
     from hub.bootstrap import check_config, load_and_check_core
+
+    from .component import ENGINE_COMPONENT
+
+    if components is None:
+        components = (ENGINE_COMPONENT,)
     from hub.loader import discover_integrations
     from hub.recorder.const import DEFAULT_DB_FILE
 
-    errors = check_config(config_dir)
-    loaded = load_and_check_core(config_dir, collect=True)
+    errors = check_config(config_dir, components)
+    loaded = load_and_check_core(config_dir, components, collect=True)
     integrations, _ = discover_integrations(config_dir)
-    sections: dict[str, Any] = {key: loaded.raw[key] for key in ("automations", "automation", "script")
-                                if key in loaded.raw}
+    sections: dict[str, Any] = ENGINE_COMPONENT.owned(loaded.raw)
     validated = validate_sections(sections)
     entities = _registry_entities(config_dir)
     hub_section = loaded.core.get("hub") or {}

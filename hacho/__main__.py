@@ -57,7 +57,9 @@ def _cmd_lint(args: argparse.Namespace) -> int:
 
     from automations.lint import lint_config
 
-    errors, warnings = lint_config(args.config, time.time())
+    from .bootstrap import COMPONENTS
+
+    errors, warnings = lint_config(args.config, time.time(), COMPONENTS)
     if args.format == "json":
         import json
 

@@ -8,17 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from automations import AUTOMATION_SECTIONS, is_automation_section
-from automations import async_setup as async_setup_automations
-from automations import check_config as check_automations
-from automations.const import MIGRATIONS, MIGRATIONS_OWNER
+from automations.component import ENGINE_COMPONENT
 from frontend import CONFIG_SCHEMA as FRONTEND_SCHEMA
 from frontend import DOMAIN as FRONTEND
 from frontend import async_setup_frontend
 from hub import bootstrap as core
 from hub.clock import Clock
 from hub.core import Hub
-from hub.recorder.migration import VersionLocation
 
 __all__ = ["COMPONENTS", "async_run", "async_setup_hub", "check_config", "load_and_check_core"]
 
@@ -27,21 +23,12 @@ async def _async_setup_frontend(hub: Hub, sections: dict[str, Any]) -> None:
     await async_setup_frontend(hub, sections[FRONTEND])
 
 
-async def _async_setup_automations(hub: Hub, sections: dict[str, Any]) -> None:
-    await async_setup_automations(hub, sections)
-
-
-def _check_automations(sections: dict[str, Any]) -> list[str]:
-    return list(check_automations(sections))
-
-
 # The frontend before the integrations (their views and panels register with it), the engine after them
 # (its triggers attach to their entities).
 COMPONENTS: tuple[core.Component, ...] = (
     core.Component("Operator frontend", (FRONTEND,), _async_setup_frontend, schema=FRONTEND_SCHEMA,
                    before_integrations=True),
-    core.Component("Automation engine", AUTOMATION_SECTIONS, _async_setup_automations, check=_check_automations,
-                   migrations=VersionLocation(MIGRATIONS_OWNER, MIGRATIONS), owns=is_automation_section),
+    ENGINE_COMPONENT,
 )
 
 

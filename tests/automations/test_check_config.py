@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.bootstrap import check_config
+from hacho.bootstrap import check_config
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hacho.__main__ import main
-from hub.bootstrap import check_config
+from hacho.bootstrap import check_config
 from hub.clock import FakeClock
 from hub.core import Hub, ServiceCall, callback
 

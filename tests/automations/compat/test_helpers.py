@@ -412,7 +412,7 @@ async def test_template_trigger_based(hub: Hub, restart: Restart) -> None:
 
 
 def test_helper_config_errors_name_file_and_line(config_dir: Path) -> None:
-    from hub.bootstrap import check_config
+    from hacho.bootstrap import check_config
 
     (config_dir / "configuration.yaml").write_text(
         "input_number:\n  gust:\n    min: 10\n    max: 5\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.bootstrap import check_config
+from hacho.bootstrap import check_config
 from hub.core import Hub
 from tests.automations.conftest import Calls
 
