@@ -11,6 +11,7 @@ from aiohttp import web
 from hub.core import split_entity_id, valid_entity_id
 
 from .data import state_name
+from .i18n import N_
 from .view import FrontendView, Refused, page
 
 __all__ = ["AutomationListView", "AutomationTraceView", "describe_path", "trace_steps"]
@@ -111,7 +112,7 @@ class AutomationListView(FrontendView):
                 "running": state.attributes.get("current") or 0,
                 "url": f"/c/{viewer.centre.id}/automations/{state.entity_id}",
             })
-        return self.render(request, viewer, "automations.html", page="automations", title="Automations",
+        return self.render(request, viewer, "automations.html", page="automations", title=N_("Automations"),
                            automations=rows, errors=_manager_errors(hub), may_switch=may_switch)
 
 
@@ -128,8 +129,9 @@ class AutomationTraceView(FrontendView):
         hub = self.frontend.hub
         state = hub.states.get(entity_id) if valid_entity_id(entity_id) else None
         if state is None or split_entity_id(entity_id)[0] != "automation":
-            raise Refused(self.error_page(request, 404, "No such automation",
-                                          f"There is no automation {entity_id[:80]!r}.", viewer.principal))
+            raise Refused(self.error_page(request, 404, N_("No such automation"),
+                                          N_("There is no automation %(id)s."), viewer.principal,
+                                          id=repr(entity_id[:80])))
         from automations.trace import get_trace_store
 
         traces = []

@@ -51,6 +51,7 @@ __all__ = [
     "normalize_user_id",
     "remove_user",
     "set_disabled",
+    "set_language",
     "set_password",
     "users_path",
 ]
@@ -96,6 +97,7 @@ class UserRecord:
     webhooks: tuple[str, ...] = ()  # agency users: the webhook ids they may call
     created: str = ""
     password_changed: str | None = None
+    language: str | None = None  # the screens' language the user chose (None: the site's default)
 
     @property
     def can_log_in(self) -> bool:
@@ -117,6 +119,7 @@ class UserRecord:
             "webhooks": list(self.webhooks),
             "created": self.created,
             "password_changed": self.password_changed,
+            "language": self.language,
         }
         if with_hash:
             data["password_hash"] = self.password_hash
@@ -165,6 +168,7 @@ def _parse(raw: bytes, path: Path) -> list[UserRecord]:
                 webhooks=tuple(str(w) for w in item.get("webhooks") or ()),
                 created=str(item.get("created") or ""),
                 password_changed=item.get("password_changed"),
+                language=str(item["language"]) if item.get("language") else None,
             ))
         except (KeyError, TypeError, ValueError) as err:
             raise UserError(f"{path}: user #{index} is invalid ({type(err).__name__}: {err})") from err
@@ -265,6 +269,13 @@ def set_password(config_dir: str | os.PathLike[str], user_id: str, password: str
 def set_disabled(config_dir: str | os.PathLike[str], user_id: str, disabled: bool) -> UserRecord:
     """Disable (no login, no service calls, sessions revoked) or enable a user."""
     result = _update(config_dir, user_id, lambda user: replace(user, disabled=disabled))
+    assert result is not None
+    return result
+
+
+def set_language(config_dir: str | os.PathLike[str], user_id: str, language: str | None) -> UserRecord:
+    """Remember the screens' language a user chose (None: the site's default)."""
+    result = _update(config_dir, user_id, lambda user: replace(user, language=language))
     assert result is not None
     return result
 
@@ -418,6 +429,12 @@ class UserStore:
     async def async_set_disabled(self, user_id: str, disabled: bool) -> UserRecord:
         """Disable or enable a user (in the executor)."""
         record = await self._hub.async_add_executor_job(set_disabled, self.config_dir, user_id, disabled)
+        await self._async_read(None)
+        return record
+
+    async def async_set_language(self, user_id: str, language: str | None) -> UserRecord:
+        """Remember a user's language (in the executor)."""
+        record = await self._hub.async_add_executor_job(set_language, self.config_dir, user_id, language)
         await self._async_read(None)
         return record
 

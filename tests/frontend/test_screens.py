@@ -108,7 +108,7 @@ async def test_automations_switch_and_traces(site: Site, make_client: MakeClient
     await site.hub.async_block_till_done()
     status, page = await operator.get(f"/c/{LOCAL}/automations/automation.night_lights")
     assert status == 200
-    assert "Trigger 1" in page and "Action 1" in page and "finished" in page
+    assert "Trigger 1" in page and "Action 1" in page and "terminada" in page  # the run's outcome, in Spanish
     status, _ = await operator.get(f"/c/{LOCAL}/automations/automation.nope")
     assert status == 404
 
@@ -121,13 +121,13 @@ async def test_audit_screen_for_supervisors_only(site: Site, make_client: MakeCl
     supervisor = await make_client("sup_local")
     status, page = await supervisor.get(f"/c/{LOCAL}/audit?action=login")
     assert status == 200
-    users = set(re.findall(r'<tr data-action="login">\s*<td>\d+</td><td[^>]*>[^<]*</td><td>login</td><td>([^<]*)</td>',
-                           page))
+    users = set(re.findall(r'<tr data-action="login">\s*<td>\d+</td><td[^>]*>[^<]*</td><td[^>]*>[^<]*</td>'
+                           r'<td><span class="name" title="([^"]*)">', page))
     assert {"op_local", "sup_local"} <= users
     assert "op_national" not in page  # another centre's entries stay with that centre
     admin = await make_client("admin")
     status, page = await admin.get(f"/c/{LOCAL}/audit?verify=1")
-    assert status == 200 and "Chain verified" in page
+    assert status == 200 and "Cadena verificada" in page
 
 
 async def _ws(client: WebClient, centre: str = LOCAL,
