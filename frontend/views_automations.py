@@ -54,12 +54,14 @@ def describe_path(path: str) -> str:
     return " > ".join(parts) if parts else path
 
 
-def _brief(value: Any) -> str:
+def _brief(value: Any) -> Any:
+    """The value for the template's `value` filter (lists as lists...), or its first characters as text
+    when it is too long to show whole."""
     try:
         text = orjson.dumps(value, default=str, option=orjson.OPT_SORT_KEYS).decode()
     except TypeError:
         text = str(value)
-    return text if len(text) <= MAX_DETAIL else text[:MAX_DETAIL] + "…"
+    return value if len(text) <= MAX_DETAIL else text[:MAX_DETAIL] + "…"
 
 
 def trace_steps(trace: dict[str, Any]) -> list[dict[str, Any]]:

@@ -39,7 +39,8 @@ export function fitProblems(pages, capabilities) {
     if (page.length > capabilities.rows) problems.push(t("page {page}: {lines} lines; the panel has {rows} rows", { page: p + 1, lines: page.length, rows: capabilities.rows }));
     page.forEach((line, l) => {
       if (line.length > capabilities.chars_per_row) {
-        problems.push(`page ${p + 1} line ${l + 1}: ${line.length} characters; ${capabilities.chars_per_row} fit`);
+        problems.push(t("page {page} line {line}: {length} characters; {fit} fit",
+          { page: p + 1, line: l + 1, length: line.length, fit: capabilities.chars_per_row }));
       }
       const bad = [...new Set(line)].filter((ch) => !charset.has(ch));
       if (bad.length) problems.push(t("page {page} line {line}: the panel cannot show these characters: {chars}", { page: p + 1, line: l + 1, chars: bad.map((c) => `'${c}'`).join(", ") }));
@@ -93,7 +94,7 @@ function update() {
   const wrap = el("div", { class: "sign-pages" });
   pages.forEach((page, index) => {
     wrap.append(el("div", {}, renderSign(page, v.justify),
-      el("div", { class: "sign-meta", text: `page ${index + 1}/${pages.length}` })));
+      el("div", { class: "sign-meta", text: t("page {page}/{pages}", { page: index + 1, pages: pages.length }) })));
   });
   preview.append(wrap);
   const expiry = v.minutes > 0 ? t("expires in {minutes} min", { minutes: v.minutes }) : t("no expiry");
