@@ -53,6 +53,7 @@ __all__ = [
     "set_disabled",
     "set_language",
     "set_password",
+    "set_role",
     "users_path",
 ]
 
@@ -220,11 +221,12 @@ def _update(config_dir: str | os.PathLike[str], user_id: str,
 
 def add_user(config_dir: str | os.PathLike[str], user_id: str, *, role: Role | str, centre: str,
              password: str | None = None, name: str | None = None, webhooks: Iterable[str] = (),
-             known_centres: Iterable[str] | None = None) -> UserRecord:
+             known_centres: Iterable[str] | None = None, service_account: bool = False) -> UserRecord:
     """Add a user (blocking: argon2 and file I/O). Raises UserError or PasswordError.
 
-    Every role but `agency` needs a password; `known_centres` (the configured control centre
-    ids), when given, must contain `centre`.
+    Every role but `agency` needs a password, unless `service_account` (a machine with tokens only,
+    which cannot log in to the screens); `known_centres` (the configured control centre ids), when
+    given, must contain `centre`.
     """
     user_id = normalize_user_id(user_id)
     try:
@@ -234,7 +236,7 @@ def add_user(config_dir: str | os.PathLike[str], user_id: str, *, role: Role | s
     centres = list(known_centres) if known_centres is not None else None
     if centres is not None and centre not in centres:
         raise UserError(f"Unknown control centre {centre!r}; configured: {', '.join(centres) or 'none'}")
-    if password is None and role is not Role.AGENCY:
+    if password is None and role is not Role.AGENCY and not service_account:
         raise UserError(f"A {role.value} needs a password")
     password_hash = ""
     if password is not None:
@@ -269,6 +271,17 @@ def set_password(config_dir: str | os.PathLike[str], user_id: str, password: str
 def set_disabled(config_dir: str | os.PathLike[str], user_id: str, disabled: bool) -> UserRecord:
     """Disable (no login, no service calls, sessions revoked) or enable a user."""
     result = _update(config_dir, user_id, lambda user: replace(user, disabled=disabled))
+    assert result is not None
+    return result
+
+
+def set_role(config_dir: str | os.PathLike[str], user_id: str, role: Role | str) -> UserRecord:
+    """Give a user another role (its sessions end: the session manager re-checks the user)."""
+    try:
+        new_role = Role(role)
+    except ValueError:
+        raise UserError(f"Unknown role {role!r}; expected one of {', '.join(r.value for r in Role)}") from None
+    result = _update(config_dir, user_id, lambda user: replace(user, role=new_role))
     assert result is not None
     return result
 
