@@ -127,14 +127,17 @@ class Formatter:
                 "centre": self.centre, "alarm_type": self.alarm_type, "yes_no": self.yes_no,
                 "label": self.label}
 
-    def label(self, value: Any) -> str:
-        """A stored word (a state, a role, a kind) in the reader's language (frontend/labels.py); other
-        values as they are, none as a dash."""
+    def label(self, value: Any, kind: str | None = None) -> str:
+        """A stored word (a state, a role, a kind) in the reader's language (frontend/labels.py), as a
+        `kind` of device says it when given; other values as they are, none as a dash."""
         from .labels import VOCABULARY
 
         if value is None or value == "":
             return DASH
         text = str(value)
+        as_kind_says = f"{kind}:{text}"
+        if kind and as_kind_says in VOCABULARY:
+            return self.language.gettext(as_kind_says)
         return self.language.gettext(text) if text in VOCABULARY else text.replace("_", " ")
 
     # ---- dates and numbers

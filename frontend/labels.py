@@ -18,7 +18,8 @@ VOCABULARY: Final = frozenset({
     N_("raised"), N_("acknowledged"), N_("in_progress"), N_("resolved"), N_("cleared"), N_("closed"),
     # device kinds
     N_("bollard"), N_("panel"), N_("sensor"), N_("camera"), N_("fire"),
-    # device states
+    # device states ("kind:state" where the word means something else for an alarm)
+    N_("bollard:raised"),
     N_("on"), N_("off"), N_("unavailable"), N_("unknown"), N_("lowered"), N_("raising"), N_("lowering"),
     N_("fault"), N_("displaying"), N_("blank"), N_("streaming"),
     # bollard commands

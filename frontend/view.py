@@ -19,6 +19,7 @@ from hub.config.core import ControlCentre
 from hub.http.const import ERR_FORBIDDEN, ERR_NOT_FOUND, ERR_UNAUTHORIZED
 from hub.http.view import HubView, error_response, json_response
 
+from .confirmations import pending_confirmations
 from .const import ROLES_ANY_CENTRE, ROLES_AUDIT, ROLES_SCREENS, STATIC_URL, URL_LANGUAGE, URL_LOGIN
 from .i18n import LANGUAGE_NAMES, N_
 
@@ -178,6 +179,7 @@ class FrontendView(HubView):
             languages=LANGUAGE_NAMES,
             language_url=URL_LANGUAGE,
             request_path=request.path_qs,
+            confirmations=pending_confirmations(frontend, viewer),
             names=names.as_dict(context.pop("entity_names", ()), viewer.centre.id) if names is not None else {},
             viewer=viewer,
             centre=viewer.centre,

@@ -115,6 +115,7 @@ def test_formatting_in_spanish_and_the_site_time_zone() -> None:
     assert spanish.value(["B-05", "B-07"]) == Markup('<ul class="plain"><li>B-05</li><li>B-07</li></ul>')
     assert spanish.value({"a_b": None}) == Markup('<dl class="kv inner"><dt>a b</dt><dd>—</dd></dl>')
     assert spanish.label("in_progress") == "en curso" and spanish.label("raised") == "disparada"
+    assert spanish.label("raised", "bollard") == "subido" and spanish.label("lowered", "bollard") == "bajado"
     english = Formatter(load_catalogues().get("en"), ZoneInfo("Europe/Madrid"), None)
     assert english.ago(noon_utc - timedelta(minutes=3), now=noon_utc) == "3 min. ago"
     assert english.value(True) == "yes" and english.label("in_progress") == "in_progress"

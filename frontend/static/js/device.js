@@ -25,7 +25,11 @@ function show(value) {
 
 function update(state) {
   const badge = document.getElementById("device-state");
-  if (badge) badge.textContent = state ? label(state.state) : t("removed");
+  const unit = state && state.attributes.unit_of_measurement;
+  if (badge) {
+    badge.textContent = !state ? t("removed")
+      : unit ? fmtNumber(state.state, unit) : label(state.state, data.entity_id.split(".")[0]);
+  }
   const details = document.getElementById("attributes");
   if (details && state) {
     const rows = Object.entries(state.attributes)

@@ -38,12 +38,14 @@ const LABELS = {
   raising: t("raising"), lowering: t("lowering"), fault: t("fault"), displaying: t("displaying"),
   blank: t("blank"), streaming: t("streaming"),
   raise: t("raise"), lower: t("lower"), emergency_lower: t("emergency_lower"),
+  "bollard:raised": t("bollard:raised"),
 };
 
-/** A stored word in the reader's language (an unknown one with its underscores as spaces). */
-export function label(word) {
+/** A stored word in the reader's language, as a `kind` of device says it when given (an unknown word
+ * with its underscores as spaces). */
+export function label(word, kind = "") {
   if (word === null || word === undefined || word === "") return "—";
-  return LABELS[word] || String(word).replace(/_/g, " ");
+  return LABELS[`${kind}:${word}`] || LABELS[word] || String(word).replace(/_/g, " ");
 }
 
 /** The friendly name of an id: kind is areas, users, centres, types or entities. */

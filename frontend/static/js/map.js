@@ -9,10 +9,11 @@ const data = pageData();
 const box = document.getElementById("map");
 const COLOURS = { device: "#4aa3ff", alarm: "#ff2d55", fire: "#ff7a1a", other: "#8b98a5" };
 
-/** "bollard: raised" as words in the reader's language. */
+/** "bollard: raised" (a device's kind and state) or "major - raised" as words in the reader's language. */
 function detail(feature) {
-  return String(feature.detail || "").split(/(: | - )/)
-    .map((part) => (part === ": " || part === " - " ? part : label(part))).join("");
+  const parts = String(feature.detail || "").split(/(: | - )/);
+  const kind = parts[1] === ": " ? parts[0] : "";
+  return parts.map((part, i) => (part === ": " || part === " - " ? part : label(part, i ? kind : ""))).join("");
 }
 
 function popupNode(feature) {

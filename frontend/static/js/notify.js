@@ -2,6 +2,7 @@
 // this centre arrives (the queue itself is drawn by queue.js).
 
 import { beep, centre, live, t, toast } from "./hacho.js";
+import "./confirmations.js";
 
 const known = new Set();
 let primed = false;
