@@ -22,7 +22,8 @@ from .test_legible import raw_values
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SCREENS: Final = SCREENSHOTS.parent / "screens"
-BANNER: Final = f"#pending-confirmations .confirmation[data-entity-id='{BOLLARD_LOCAL}']"
+ENTRY: Final = f".confirmation[data-entity-id='{BOLLARD_LOCAL}']"
+BANNER: Final = f"#pending-confirmations {ENTRY}"
 
 
 def _bollard(site: Site) -> Any:
@@ -62,6 +63,9 @@ async def test_two_person_confirmation_is_surfaced_and_expires_visibly(
         assert await banner.locator("a", has_text="Revisar y confirmar").count() == 1
         assert "esperando a una segunda persona" in await asker.page.locator(BANNER).inner_text()
         assert await other_centre.page.locator(BANNER).count() == 0  # not theirs to confirm
+        queue = await open_screen("op_local2")  # on the alarm queue it is an entry of the queue
+        await queue.page.locator(f"#confirmation-queue #confirmation-rows {ENTRY}").wait_for(timeout=3000)
+        assert await queue.page.locator(BANNER).count() == 0
         await second.page.wait_for_selector(f"{BANNER}[data-expired='1']", timeout=6000)
         assert "caducada" in await second.page.locator(BANNER).inner_text()
         # a second request, confirmed by the second operator from the banner

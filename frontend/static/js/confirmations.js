@@ -14,7 +14,10 @@ const eligible = new Set(data.eligible || []);
 const names = data.names || {};
 const pending = new Map((data.pending || []).map((p) => [p.entity_id, p]));
 const me = document.body.dataset.user || "";
-const box = document.getElementById("pending-confirmations");
+// On the alarm queue they are entries of the queue; on every other screen a banner above the page.
+const inQueue = document.getElementById("confirmation-rows");
+const box = inQueue || document.getElementById("pending-confirmations");
+const frame = inQueue ? document.getElementById("confirmation-queue") : box;
 
 function secondsLeft(item) {
   return Math.round((Date.parse(item.expires_at) - Date.now()) / 1000);
@@ -44,7 +47,7 @@ function render() {
   if (!box) return;
   const items = [...pending.values()].filter((item) => eligible.has(item.entity_id));
   box.replaceChildren(...items.map(entry));
-  box.classList.toggle("hidden", items.length === 0);
+  frame.classList.toggle("hidden", items.length === 0);
   for (const item of items) {
     // an expired request stays visible for a while, marked, then goes
     if (secondsLeft(item) < -30) pending.delete(item.entity_id);
