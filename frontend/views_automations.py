@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -18,33 +19,38 @@ __all__ = ["AutomationListView", "AutomationTraceView", "describe_path", "trace_
 
 MAX_DETAIL = 600
 _WORDS = {
-    "trigger": "Trigger",
-    "condition": "Condition",
-    "conditions": "condition",
-    "action": "Action",
-    "actions": "action",
-    "sequence": "step",
-    "choose": "option",
-    "default": "otherwise",
-    "then": "then",
-    "else": "else",
-    "repeat": "repeat",
-    "parallel": "branch",
-    "if": "if",
+    "trigger": N_("Trigger"),
+    "condition": N_("Condition"),
+    "conditions": N_("condition"),
+    "action": N_("Action"),
+    "actions": N_("action"),
+    "sequence": N_("step"),
+    "choose": N_("option"),
+    "default": N_("otherwise"),
+    "then": N_("then"),
+    "else": N_("else"),
+    "repeat": N_("repeat"),
+    "parallel": N_("branch"),
+    "if": N_("if"),
 }
 _SEGMENT = re.compile(r"[A-Za-z_]+|\d+")
 
 
-def describe_path(path: str) -> str:
-    """A trace path as words: `action/1/choose/0/sequence/2` -> `Action 2 > option 1 > step 3`."""
+def _same(text: str) -> str:
+    return text
+
+
+def describe_path(path: str, gettext: Callable[[str], str] = _same) -> str:
+    """A trace path as words: `action/1/choose/0/sequence/2` -> `Action 2 > option 1 > step 3` (each word
+    through `gettext`: `Acción 2 > opción 1 > paso 3`)."""
     if path == "sequence":
-        return "Run started"
+        return gettext(N_("Run started"))
     parts: list[str] = []
     tokens = [token for token in path.split("/") if token]
     index = 0
     while index < len(tokens):
         token = tokens[index]
-        word = _WORDS.get(token, token.replace("_", " "))
+        word = gettext(_WORDS[token]) if token in _WORDS else token.replace("_", " ")
         if index + 1 < len(tokens) and tokens[index + 1].isdigit():
             parts.append(f"{word} {int(tokens[index + 1]) + 1}")
             index += 2
@@ -64,7 +70,7 @@ def _brief(value: Any) -> Any:
     return value if len(text) <= MAX_DETAIL else text[:MAX_DETAIL] + "…"
 
 
-def trace_steps(trace: dict[str, Any]) -> list[dict[str, Any]]:
+def trace_steps(trace: dict[str, Any], gettext: Callable[[str], str] = _same) -> list[dict[str, Any]]:
     """The steps of a trace ready to show: words for the path, time from the start, result, error."""
     steps = []
     for step in trace.get("steps", []):
@@ -72,7 +78,7 @@ def trace_steps(trace: dict[str, Any]) -> list[dict[str, Any]]:
         variables = step.get("changed_variables")
         steps.append({
             "path": step.get("path", ""),
-            "title": describe_path(str(step.get("path", ""))),
+            "title": describe_path(str(step.get("path", "")), gettext),
             "offset_ms": round(int(step.get("offset_us") or 0) / 1000, 1),
             "result": _brief(result) if result is not None else None,
             "variables": _brief(variables) if variables else None,
@@ -136,6 +142,7 @@ class AutomationTraceView(FrontendView):
                                           id=repr(entity_id[:80])))
         from automations.trace import get_trace_store
 
+        gettext = self.frontend.language(viewer.principal.user_id).gettext
         traces = []
         for trace in get_trace_store(hub).traces(entity_id):
             traces.append({
@@ -146,7 +153,7 @@ class AutomationTraceView(FrontendView):
                 "error": trace.get("error"),
                 "trigger": trace.get("trigger"),
                 "user_id": (trace.get("context") or {}).get("user_id"),
-                "steps": trace_steps(trace),
+                "steps": trace_steps(trace, gettext),
             })
         may_switch = self.frontend.policy.can_call(viewer.principal, "automation", "turn_on")
         return self.render(request, viewer, "automation.html", page="automations", title=state_name(state),

@@ -316,7 +316,7 @@ async def test_screens_for_review(open_screen: Any, live_site: Site) -> None:
     await page.goto(f"{live_site.base_url}/c/{LOCAL}/devices")
     await screenshot(page, "11-devices")
     await page.goto(f"{live_site.base_url}/c/{LOCAL}/automations/automation.fire_to_alarm")
-    assert "Trigger 1" in await page.inner_text("main")
+    assert "Disparador 1" in await page.inner_text("main")
     await screenshot(page, "12-automation-trace")
     wall = await open_screen("sup_local", width=3840, height=2160)
     await wall.page.goto(f"{live_site.base_url}/c/{LOCAL}/")
