@@ -47,7 +47,7 @@ async def test_two_person_confirmation_is_surfaced_and_expires_visibly(
         open_screen: Any, live_site: Site) -> None:  # noqa: F811
     bollard = _bollard(live_site)
     bollard.require_confirmation = True
-    bollard._confirmation_timeout = 3.0
+    bollard._confirmation_timeout = 6.0  # long enough to read the countdown on a loaded machine
     try:
         asker = await open_screen("op_local")
         second = await open_screen("op_local2")
@@ -66,10 +66,12 @@ async def test_two_person_confirmation_is_surfaced_and_expires_visibly(
         queue = await open_screen("op_local2")  # on the alarm queue it is an entry of the queue
         await queue.page.locator(f"#confirmation-queue #confirmation-rows {ENTRY}").wait_for(timeout=3000)
         assert await queue.page.locator(BANNER).count() == 0
-        await second.page.wait_for_selector(f"{BANNER}[data-expired='1']", timeout=6000)
+        await second.page.wait_for_selector(f"{BANNER}[data-expired='1']", timeout=10000)
         assert "caducada" in await second.page.locator(BANNER).inner_text()
         # a second request, confirmed by the second operator from the banner
         bollard._confirmation_timeout = 60.0
+        await asker.page.wait_for_selector("#pending", state="detached", timeout=5000)  # its page redrew
+        await asker.page.wait_for_load_state("domcontentloaded")
         await _ask_to_raise(asker, live_site)
         await second.page.locator(f"{BANNER}[data-expired='0'] a").click()
         await second.page.click("#btn-confirm")
