@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from .alarms import OPEN_STATES, async_alarm, peer_alarms, queue_alarms
+from .const import DEVICE_KINDS
 from .i18n import N_
 from .view import FrontendView, Refused, Viewer, json_page, page
 
@@ -63,7 +64,8 @@ class AlarmView(_AlarmBase):
         shown = [*(alarm.get("entities") or ()), alarm.get("source")]
         return self.render(request, viewer, "alarm.html", page="queue", title=alarm["title"], alarm=alarm,
                            entity_names=[e for e in shown if isinstance(e, str) and "." in e],
-                           page_data={"alarm": alarm, "may_handle": self._may_handle(viewer, alarm_id)})
+                           page_data={"alarm": alarm, "may_handle": self._may_handle(viewer, alarm_id),
+                                      "device_domains": list(DEVICE_KINDS)})
 
 
 class AlarmDataView(_AlarmBase):

@@ -61,9 +61,12 @@ function renderHeader() {
   ].filter(([, value]) => value);
   kv.replaceChildren(...rows.flatMap(([key, value]) => [el("dt", { text: key }), el("dd", {}, value)]));
   if (alarm.entities && alarm.entities.length) {
+    // a device links to its page; any other entity an alarm names is shown by name only
+    const devices = new Set(data.device_domains || []);
     kv.append(el("dt", { text: t("Devices") }), el("dd", {}, el("ul", { class: "plain" },
-      ...alarm.entities.map((entityId) => el("li", {}, el("a", { href: `/c/${centre()}/devices/${entityId}`,
-        title: entityId, text: nameOf("entities", entityId) }))))));
+      ...alarm.entities.map((entityId) => el("li", {}, devices.has(entityId.split(".")[0])
+        ? el("a", { href: `/c/${centre()}/devices/${entityId}`, title: entityId, text: nameOf("entities", entityId) })
+        : named("entities", entityId))))));
   }
   document.getElementById("alarm-message").textContent = alarm.message || "";
 }
