@@ -73,6 +73,7 @@ def _cmd_token(args: argparse.Namespace) -> int:
     return run_token_command(argparse.Namespace(
         config=args.config, token_action=args.token_command, name=name, name_or_id=name,
         centre=getattr(args, "centre", None), user=getattr(args, "user", None),
+        service_account=getattr(args, "service_account", None), role=getattr(args, "role", None),
     ))
 
 
@@ -110,8 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     create = token_sub.add_parser("create", help="create a token; prints it on the last line")
     create.add_argument("-c", "--config", type=_config_dir, required=True)
     create.add_argument("--name", required=True)
-    create.add_argument("--centre", default=None, help="control centre the token acts for")
-    create.add_argument("--user", default=None, help="user id recorded in contexts (default: the name)")
+    from .auth.cli import add_owner_arguments
+
+    add_owner_arguments(create)  # --user USER, or --service-account NAME --role ROLE
     revoke = token_sub.add_parser("revoke", help="revoke a token by name or id")
     revoke.add_argument("-c", "--config", type=_config_dir, required=True)
     revoke.add_argument("--name", required=True)
