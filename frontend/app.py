@@ -22,6 +22,7 @@ from hub.http.session import (
 
 from .config import session_config, tile_origin
 from .const import (
+    CONF_LANGUAGE,
     CONF_SECURE_COOKIE,
     CONF_TILE_ATTRIBUTION,
     CONF_TILE_URL,
@@ -32,6 +33,8 @@ from .const import (
     STATIC_URL,
     URL_LOGIN,
 )
+from .formatting import Names
+from .i18n import Language, load_catalogues
 from .templating import Templates, async_load_templates
 
 __all__ = ["DATA_FRONTEND", "STATIC_DIR", "Frontend", "async_setup", "build_csp"]
@@ -68,6 +71,11 @@ class Frontend:
         self.tile_url: str | None = conf.get(CONF_TILE_URL)
         self.tile_attribution: str = conf.get(CONF_TILE_ATTRIBUTION, "")
         self.secure_cookie: bool | None = conf.get(CONF_SECURE_COOKIE)
+
+    def language(self, user_id: str | None) -> Language:
+        """The language a user reads the screens in: their own choice, else the site's default."""
+        user = self.sessions.users.get(user_id) if user_id else None
+        return self.templates.catalogues.choose(user.language if user is not None else None)
 
     @property
     def centres(self) -> tuple[ControlCentre, ...]:
@@ -114,7 +122,10 @@ async def async_setup(hub: Hub, conf: dict[str, Any]) -> Frontend:
     install_session_middleware(http, sessions, csrf_exempt=_csrf_exempt, security_headers=False)
     http.app.middlewares.insert(0, security_headers_middleware(
         build_csp(conf.get(CONF_TILE_URL)), hsts=bool(http.conf.get("ssl_certificate"))))
-    templates = await async_load_templates(hub)
+    catalogues = await hub.async_add_executor_job(load_catalogues, conf[CONF_LANGUAGE])
+    core = hub.config or CoreConfig()
+    names = Names(hub, lambda: {c.id: c.name for c in core.control_centres})
+    templates = await async_load_templates(hub, catalogues, names)
     leaflet = await hub.async_add_executor_job(_leaflet_installed)
     if not leaflet:
         _LOGGER.info("Leaflet is not installed (run `make install` with npm); the map is drawn as SVG")

@@ -12,12 +12,14 @@ from hub.auth.sessions import SessionConfig
 from .const import (
     CONF_ABSOLUTE_TIMEOUT,
     CONF_IDLE_TIMEOUT,
+    CONF_LANGUAGE,
     CONF_SECURE_COOKIE,
     CONF_SESSION,
     CONF_TILE_ATTRIBUTION,
     CONF_TILE_URL,
     CONF_TITLE,
 )
+from .i18n import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 
 __all__ = ["CONFIG_SCHEMA", "session_config", "tile_origin"]
 
@@ -60,6 +62,8 @@ CONFIG_SCHEMA: Final = vol.All(
         # None: Secure when the request came over TLS; true behind a TLS-terminating proxy.
         vol.Optional(CONF_SECURE_COOKIE, default=None): vol.Any(None, bool),
         vol.Optional(CONF_SESSION, default=dict): SESSION_SCHEMA,
+        # The screens' language for users who have not chosen one (Ceuta works in Spanish).
+        vol.Optional(CONF_LANGUAGE, default=DEFAULT_LANGUAGE): vol.In(SUPPORTED_LANGUAGES),
     }, extra=vol.PREVENT_EXTRA),
 )
 

@@ -16,11 +16,13 @@ OUTLINE_FILE: Final = "ceuta.geojson"
 URL_LOGIN: Final = "/login"
 URL_LOGOUT: Final = "/logout"
 URL_CENTRE: Final = "/c/{centre}/"
+URL_LANGUAGE: Final = "/language"
 
 CONF_TITLE: Final = "title"
 CONF_TILE_URL: Final = "tile_url"
 CONF_TILE_ATTRIBUTION: Final = "tile_attribution"
 CONF_SECURE_COOKIE: Final = "secure_cookie"
+CONF_LANGUAGE: Final = "language"
 CONF_SESSION: Final = "session"
 CONF_IDLE_TIMEOUT: Final = "idle_timeout"
 CONF_ABSOLUTE_TIMEOUT: Final = "absolute_timeout"
@@ -45,4 +47,8 @@ DEVICE_KINDS: Final = {
     "panel": "panel",
     "sensor": "sensor",
     "binary_sensor": "sensor",
+    "camera": "camera",
+    "geo_location": "fire",
 }
+# The kinds in the order the device list offers them.
+KIND_ORDER: Final = ("bollard", "panel", "sensor", "camera", "fire")

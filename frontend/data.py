@@ -64,12 +64,14 @@ class Device:
     own: bool
     can_act: bool
     url: str
+    unit: str | None = None
+    last_seen: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able."""
         return {"entity_id": self.entity_id, "kind": self.kind, "name": self.name, "state": self.state,
                 "area": self.area, "owner": self.owner, "own": self.own, "can_act": self.can_act,
-                "url": self.url}
+                "url": self.url, "unit": self.unit, "last_seen": self.last_seen}
 
 
 def device_for(frontend: Frontend, viewer: Viewer, state: State) -> Device | None:
@@ -79,7 +81,8 @@ def device_for(frontend: Frontend, viewer: Viewer, state: State) -> Device | Non
         return None
     hub = frontend.hub
     owner = entity_centre(hub, state.entity_id)
-    area = state.attributes.get("area_id")
+    area = state.attributes.get("area_id") or state.attributes.get("area")
+    unit = state.attributes.get("unit_of_measurement")
     return Device(
         entity_id=state.entity_id,
         kind=kind,
@@ -90,6 +93,8 @@ def device_for(frontend: Frontend, viewer: Viewer, state: State) -> Device | Non
         own=owner == viewer.principal.centre,
         can_act=kind in ("bollard", "panel") and frontend.policy.can_actuate(viewer.principal, state.entity_id),
         url=f"/c/{viewer.centre.id}/devices/{state.entity_id}",
+        unit=str(unit) if unit else None,
+        last_seen=state.last_updated_ts,
     )
 
 
@@ -114,7 +119,7 @@ def map_features(frontend: Frontend, viewer: Viewer,
                 features.append({
                     "kind": "fire", "lat": where[0], "lon": where[1], "name": state_name(state),
                     "detail": str(state.attributes.get("status") or state.state), "entity_id": state.entity_id,
-                    "url": None,
+                    "url": f"/c/{viewer.centre.id}/devices/{state.entity_id}",
                 })
             continue
         device = device_for(frontend, viewer, state)

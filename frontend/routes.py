@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from .views_alarms import AlarmDataView, AlarmView, QueueView
 from .views_audit import AuditView
-from .views_auth import LoginView, LogoutView, RootView
+from .views_auth import LanguageView, LoginView, LogoutView, RootView
 from .views_automations import AutomationListView, AutomationTraceView
 from .views_devices import DeviceListView, DeviceView
 from .views_map import MapDataView, MapView
@@ -21,6 +21,7 @@ VIEWS = (
     RootView,
     LoginView,
     LogoutView,
+    LanguageView,
     QueueView,
     AlarmView,
     AlarmDataView,

@@ -1,9 +1,9 @@
-"""Jinja2 for the server-rendered screens: templates read once in the executor, autoescaped, with filters."""
+"""Jinja2 for the server-rendered screens: templates read once in the executor, autoescaped, compiled once
+per language with Jinja2's i18n extension and the formatting filters (frontend/formatting.py)."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Final
 
@@ -11,7 +11,10 @@ import jinja2
 
 from hub.core import Hub
 
-__all__ = ["TEMPLATE_DIR", "Templates", "async_load_templates", "format_time"]
+from .formatting import Formatter, Names
+from .i18n import Catalogues, Language, load_catalogues
+
+__all__ = ["TEMPLATE_DIR", "Templates", "async_load_templates"]
 
 TEMPLATE_DIR: Final = Path(__file__).parent / "templates"
 
@@ -22,57 +25,51 @@ def _read_templates(directory: Path) -> dict[str, str]:
             for path in sorted(directory.rglob("*.html"))}
 
 
-def _to_datetime(value: Any) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(float(value), UTC)
-    try:
-        parsed = datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-def format_time(value: Any, zone: tzinfo | None = None) -> str:
-    """`2025-03-01 14:05:09` in the site's time zone, from an epoch, ISO string or datetime."""
-    when = _to_datetime(value)
-    if when is None:
-        return "" if value is None else str(value)
-    if zone is not None:
-        when = when.astimezone(zone)
-    return when.strftime("%Y-%m-%d %H:%M:%S")
+def _environment(sources: dict[str, str], language: Language, formatter: Formatter) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.DictLoader(sources),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(language.translations, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(formatter.filters())
+    # Readable JSON for people (autoescaping still applies); `tojson` is for <script> data blocks.
+    env.filters["as_json"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    env.globals["lang"] = language.code
+    env.globals["i18n_catalogue"] = language.js_catalogue
+    # Compile every template now: a broken one fails setup, not an operator's click.
+    for name in sources:
+        env.get_template(name)
+    return env
 
 
 class Templates:
-    """The screens' templates, compiled from memory so rendering never touches the disk."""
+    """The screens' templates, compiled from memory (one environment per language) so rendering never
+    touches the disk."""
 
-    def __init__(self, sources: dict[str, str], zone: tzinfo | None = None) -> None:
-        self.env = jinja2.Environment(
-            loader=jinja2.DictLoader(sources),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self.env.filters["when"] = lambda value: format_time(value, zone)
-        self.env.filters["title_id"] = lambda value: str(value).replace("_", " ").capitalize()
-        # Readable JSON for people (autoescaping still applies); `tojson` is for <script> data blocks.
-        self.env.filters["as_json"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True,
-                                                               default=str)
-        # Compile every template now: a broken one fails setup, not an operator's click.
-        for name in sources:
-            self.env.get_template(name)
+    def __init__(self, sources: dict[str, str], catalogues: Catalogues, zone: Any = None,
+                 names: Names | None = None) -> None:
+        self.catalogues = catalogues
+        self.names = names
+        self.formatters = {code: Formatter(language, zone, names)
+                           for code, language in catalogues.languages.items()}
+        self.envs = {code: _environment(sources, language, self.formatters[code])
+                     for code, language in catalogues.languages.items()}
 
-    def render(self, template: str, /, **context: Any) -> str:
-        """Render `template` with `context`."""
-        return self.env.get_template(template).render(**context)
+    def render(self, template: str, /, *, language: str | None = None, **context: Any) -> str:
+        """Render `template` with `context` in `language` (the site's default when None)."""
+        code = self.catalogues.get(language).code
+        return self.envs[code].get_template(template).render(**context)
 
 
-async def async_load_templates(hub: Hub, directory: Path = TEMPLATE_DIR) -> Templates:
-    """Read and compile the templates (file reads in the executor)."""
+async def async_load_templates(hub: Hub, catalogues: Catalogues | None = None, names: Names | None = None,
+                               directory: Path = TEMPLATE_DIR) -> Templates:
+    """Read and compile the templates and the catalogues (file reads in the executor)."""
     sources = await hub.async_add_executor_job(_read_templates, directory)
+    if catalogues is None:
+        catalogues = await hub.async_add_executor_job(load_catalogues)
     zone = hub.config.tz if hub.config is not None else None
-    return Templates(sources, zone)
+    return Templates(sources, catalogues, zone, names)

@@ -19,7 +19,9 @@ from hub.http.const import ERR_FORBIDDEN, ERR_NOT_FOUND, ERR_UNAUTHORIZED
 from hub.http.session import KEY_SESSION
 from hub.http.view import HubView, error_response, json_response
 
-from .const import ROLES_ANY_CENTRE, ROLES_AUDIT, ROLES_SCREENS, STATIC_URL, URL_LOGIN
+from .confirmations import pending_confirmations
+from .const import ROLES_ANY_CENTRE, ROLES_AUDIT, ROLES_SCREENS, STATIC_URL, URL_LANGUAGE, URL_LOGIN
+from .i18n import LANGUAGE_NAMES, N_
 
 if TYPE_CHECKING:
     from .app import Frontend
@@ -129,18 +131,20 @@ class FrontendView(HubView):
         principal = Principal(session.user_id, session.role, session.centre, session.name)
         centre = self.frontend.centre(centre_id)
         if centre is None:
-            raise Refused(self.error_page(request, 404, "No such control centre",
-                                          f"There is no control centre {centre_id!r}.", principal))
+            raise Refused(self.error_page(request, 404, N_("No such control centre"),
+                                          N_("There is no control centre %(id)s."), principal,
+                                          id=repr(centre_id[:80])))
         if principal.role not in ROLES_SCREENS:
-            raise Refused(self.error_page(request, 403, "Not allowed",
-                                          "This account cannot open the control-centre screens.", principal))
+            raise Refused(self.error_page(request, 403, N_("Not allowed"),
+                                          N_("This account cannot open the control-centre screens."),
+                                          principal))
         if centre.id != principal.centre and principal.role not in ROLES_ANY_CENTRE:
             _LOGGER.info("Refused %s a view of centre %s (own centre %s)", principal.role.value, centre.id,
                          principal.centre)
             raise Refused(self.error_page(
-                request, 403, "Another centre's screens",
-                f"Your account belongs to {self.frontend.centre_name(principal.centre)}; "
-                f"only supervisors and administrators open other centres.", principal))
+                request, 403, N_("Another centre's screens"),
+                N_("Your account belongs to %(centre)s; only supervisors and administrators open other centres."),
+                principal, centre=self.frontend.centre_name(principal.centre)))
         return Viewer(session, principal, centre)
 
     # ---- answers
@@ -153,26 +157,37 @@ class FrontendView(HubView):
         return web.Response(status=401, text=body, content_type="text/html")
 
     def error_page(self, request: web.Request, status: int, title: str, message: str,
-                   principal: Principal | None = None) -> web.Response:
-        """An error page in the site's look."""
+                   principal: Principal | None = None, **params: Any) -> web.Response:
+        """An error page in the site's look; `title` and `message` are catalogue msgids (`N_`),
+        `message` filled from `params`."""
+        language = self.frontend.language(principal.user_id if principal is not None else None)
         body = self.frontend.templates.render(
-            "error.html", status=status, title=title, message=message, static=STATIC_URL,
-            site_title=self.frontend.title,
+            "error.html", language=language.code, status=status, title=language.gettext(title),
+            message=language.gettext(message, **params), static=STATIC_URL, site_title=self.frontend.title,
             home=f"/c/{principal.centre}/" if principal is not None else URL_LOGIN)
         return web.Response(status=status, text=body, content_type="text/html")
 
     def render(self, request: web.Request, viewer: Viewer, template: str, *, page: str, title: str,
                page_data: dict[str, Any] | None = None, status: int = 200, **context: Any) -> web.Response:
-        """Render a centre screen with the common frame (navigation, user, CSRF token)."""
+        """Render a centre screen with the common frame (navigation, user, CSRF token); `title` is a
+        catalogue msgid (`N_`) or a name."""
         frontend = self.frontend
+        language = frontend.language(viewer.principal.user_id)
+        names = frontend.templates.names
         body = frontend.templates.render(
             template,
+            language=language.code,
+            languages=LANGUAGE_NAMES,
+            language_url=URL_LANGUAGE,
+            request_path=request.path_qs,
+            confirmations=pending_confirmations(frontend, viewer),
+            names=names.as_dict(context.pop("entity_names", ()), viewer.centre.id) if names is not None else {},
             viewer=viewer,
             centre=viewer.centre,
             centres=frontend.centres,
             csrf_token=viewer.session.csrf_token,
             page=page,
-            page_title=title,
+            page_title=language.gettext(title),
             site_title=frontend.title,
             static=STATIC_URL,
             leaflet=frontend.leaflet_available,

@@ -8,6 +8,8 @@ from typing import Any
 from aiohttp import web
 
 from .alarms import OPEN_STATES, async_alarm, peer_alarms, queue_alarms
+from .const import DEVICE_KINDS
+from .i18n import N_
 from .view import FrontendView, Refused, Viewer, json_page, page
 
 __all__ = ["AlarmDataView", "AlarmView", "QueueView"]
@@ -30,7 +32,7 @@ class QueueView(FrontendView):
         peers = peer_alarms(hub)
         may_ask = peers is not None and self.frontend.policy.can_call(viewer.principal, "federation",
                                                                       "acknowledge_alarm", {})
-        return self.render(request, viewer, "queue.html", page="queue", title="Alarms",
+        return self.render(request, viewer, "queue.html", page="queue", title=N_("Alarms"),
                            page_data={"alarms": alarms, "open_states": list(OPEN_STATES),
                                       "peer_alarms": peers, "may_ask_peers": may_ask})
 
@@ -39,8 +41,9 @@ class _AlarmBase(FrontendView):
     async def _alarm(self, request: web.Request, viewer: Viewer, alarm_id: str) -> dict[str, Any]:
         alarm = await async_alarm(self.frontend.hub, viewer, alarm_id) if _ALARM_ID.fullmatch(alarm_id) else None
         if alarm is None:
-            raise Refused(self.error_page(request, 404, "No such alarm",
-                                          f"There is no alarm {alarm_id[:40]!r} you may see.", viewer.principal))
+            raise Refused(self.error_page(request, 404, N_("No such alarm"),
+                                          N_("There is no alarm %(id)s you may see."), viewer.principal,
+                                          id=repr(alarm_id[:40])))
         return alarm
 
     def _may_handle(self, viewer: Viewer, alarm_id: str) -> bool:
@@ -58,8 +61,11 @@ class AlarmView(_AlarmBase):
         """The alarm page."""
         viewer = self.viewer(request, centre)
         alarm = await self._alarm(request, viewer, alarm_id)
+        shown = [*(alarm.get("entities") or ()), alarm.get("source")]
         return self.render(request, viewer, "alarm.html", page="queue", title=alarm["title"], alarm=alarm,
-                           page_data={"alarm": alarm, "may_handle": self._may_handle(viewer, alarm_id)})
+                           entity_names=[e for e in shown if isinstance(e, str) and "." in e],
+                           page_data={"alarm": alarm, "may_handle": self._may_handle(viewer, alarm_id),
+                                      "device_domains": list(DEVICE_KINDS)})
 
 
 class AlarmDataView(_AlarmBase):

@@ -9,6 +9,7 @@ from aiohttp import web
 from hub.auth.users import Role
 from hub.http.view import request_context
 
+from .i18n import N_
 from .view import FrontendView, Refused, page
 
 __all__ = ["AuditView"]
@@ -34,15 +35,15 @@ class AuditView(FrontendView):
         """The audit log."""
         viewer = self.viewer(request, centre)
         if not viewer.may_audit:
-            raise Refused(self.error_page(request, 403, "Not allowed",
-                                          "The audit log is for supervisors and administrators.",
+            raise Refused(self.error_page(request, 403, N_("Not allowed"),
+                                          N_("The audit log is for supervisors and administrators."),
                                           viewer.principal))
         from hub.audit import ACTION_VIEW_SENSITIVE, get_audit
 
         audit = get_audit(self.frontend.hub)
         if audit is None:
-            raise Refused(self.error_page(request, 503, "Audit log not running",
-                                          "The audit log is not set up on this hub.", viewer.principal))
+            raise Refused(self.error_page(request, 503, N_("Audit log not running"),
+                                          N_("The audit log is not set up on this hub."), viewer.principal))
         admin = viewer.role is Role.ADMIN
         filters = {
             "action": request.query.get("action") or None,
@@ -59,5 +60,5 @@ class AuditView(FrontendView):
         if admin and request.query.get("verify"):
             verify = (await audit.async_verify()).as_dict()
         older = entries[-1]["seq"] if len(entries) == PAGE_SIZE else None
-        return self.render(request, viewer, "audit.html", page="audit", title="Audit log", entries=entries,
+        return self.render(request, viewer, "audit.html", page="audit", title=N_("Audit log"), entries=entries,
                            filters=filters, admin=admin, verify=verify, older=older)

@@ -13,10 +13,11 @@ from aiohttp import hdrs, web
 from hub.auth.sessions import LoginError
 from hub.http.session import COOKIE_NAME, KEY_SESSION, clear_session_cookie, set_session_cookie
 
-from .const import LOGIN_CSRF_COOKIE, STATIC_URL, URL_LOGIN, URL_LOGOUT
+from .const import LOGIN_CSRF_COOKIE, STATIC_URL, URL_LANGUAGE, URL_LOGIN, URL_LOGOUT
+from .i18n import N_, SUPPORTED_LANGUAGES
 from .view import FrontendView, page
 
-__all__ = ["LoginView", "LogoutView", "RootView", "safe_next"]
+__all__ = ["LanguageView", "LoginView", "LogoutView", "RootView", "safe_next"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -62,11 +63,14 @@ class LoginView(FrontendView):
 
     def _form(self, request: web.Request, *, status: int = 200, error: str | None = None,
               username: str = "", next_url: str | None = None,
-              headers: dict[str, str] | None = None) -> web.Response:
+              headers: dict[str, str] | None = None, **params: Any) -> web.Response:
+        """The form in the site's language; `error` is a catalogue msgid filled from `params`."""
         token = secrets.token_urlsafe(24)
+        language = self.frontend.language(None)
         body = self.frontend.templates.render(
-            "login.html", site_title=self.frontend.title, static=STATIC_URL, login_csrf=token,
-            error=error, username=username, next_url=next_url or "")
+            "login.html", language=language.code, site_title=self.frontend.title, static=STATIC_URL,
+            login_csrf=token, error=language.gettext(error, **params) if error else None, username=username,
+            next_url=next_url or "")
         response = web.Response(status=status, text=body, content_type="text/html",
                                 headers={"Cache-Control": "no-store", **(headers or {})})
         response.set_cookie(LOGIN_CSRF_COOKIE, token, path=URL_LOGIN, httponly=True, samesite="Strict",
@@ -97,19 +101,19 @@ class LoginView(FrontendView):
                 or not hmac.compare_digest(presented.encode(), expected.encode())):
             _LOGGER.warning("Refused a login form from %s: stale form or another site's page", request.remote)
             return self._form(request, status=403, username=username, next_url=next_url,
-                              error="The login form expired; please try again.")
+                              error=N_("The login form expired; please try again."))
         try:
             session, token = await self.frontend.sessions.async_login(
                 username, password, ip=request.remote, user_agent=request.headers.get(hdrs.USER_AGENT))
         except LoginError as err:
             if err.reason in ("locked_out", "busy"):
                 wait = max(1, int(err.retry_after + 0.999))
-                what = "failed logins" if err.reason == "locked_out" else "logins at once"
-                return self._form(request, status=429, username=username, next_url=next_url,
-                                  error=f"Too many {what}. Try again in {wait} s.",
-                                  headers={hdrs.RETRY_AFTER: str(wait)})
+                message = (N_("Too many failed logins. Try again in %(wait)s s.") if err.reason == "locked_out"
+                           else N_("Too many logins at once. Try again in %(wait)s s."))
+                return self._form(request, status=429, username=username, next_url=next_url, error=message,
+                                  headers={hdrs.RETRY_AFTER: str(wait)}, wait=wait)
             return self._form(request, status=401, username=username, next_url=next_url,
-                              error="Wrong user name or password.")
+                              error=N_("Wrong user name or password."))
         response = web.HTTPSeeOther(next_url or self.frontend.home_url(session.centre))
         set_session_cookie(response, token, request=request, secure=self.frontend.secure_cookie)
         response.del_cookie(LOGIN_CSRF_COOKIE, path=URL_LOGIN)
@@ -132,3 +136,22 @@ class LogoutView(FrontendView):
         response = web.HTTPSeeOther(URL_LOGIN)
         clear_session_cookie(response)
         raise response
+
+
+class LanguageView(FrontendView):
+    """`POST /language`: the user's choice of language for the screens, remembered in the user store."""
+
+    url = URL_LANGUAGE
+    name = "frontend:language"
+
+    @page
+    async def post(self, request: web.Request) -> web.StreamResponse:
+        """Remember the language and go back to the page the form was on."""
+        session = self.session(request)
+        form: Any = await request.post()
+        language = str(form.get("language", ""))[:8]
+        if language not in SUPPORTED_LANGUAGES:
+            return self.error_page(request, 400, N_("Unknown language"),
+                                   N_("There is no language %(id)s."), None, id=repr(language))
+        await self.frontend.sessions.users.async_set_language(session.user_id, language)
+        raise web.HTTPSeeOther(safe_next(str(form.get("next", ""))) or self.frontend.home_url(session.centre))

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import voluptuous as vol
 from aiohttp import web
 
 from hub.core import State, split_entity_id, valid_entity_id
 
-from .data import device_for, devices, state_name
+from .data import device_for, devices, state_location, state_name
+from .device_list import PAGE_SIZES, DeviceQuery, query_devices
+from .i18n import N_
 from .view import FrontendView, Refused, page
 
 __all__ = ["DeviceListView", "DeviceView"]
@@ -16,18 +19,15 @@ __all__ = ["DeviceListView", "DeviceView"]
 _HIDDEN_ATTRIBUTES = frozenset({"friendly_name", "pages", "queued", "charset", "pictograms"})
 
 
-def _attribute_rows(state: State) -> list[tuple[str, str]]:
-    rows = []
-    for key, value in state.attributes.items():
-        if key in _HIDDEN_ATTRIBUTES or value is None or value == [] or value == {}:
-            continue
-        text = ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
-        rows.append((key.replace("_", " "), text))
-    return rows
+def _attribute_rows(state: State) -> list[tuple[str, Any]]:
+    """(label, value) of the attributes worth showing; the template formats each value by its type."""
+    return [(key.replace("_", " "), value) for key, value in state.attributes.items()
+            if key not in _HIDDEN_ATTRIBUTES and value is not None and value != [] and value != {}]
 
 
 class DeviceListView(FrontendView):
-    """Every bollard, panel and sensor, the centre's own first."""
+    """Every device: search, filters by kind, area, centre and state, sort and paging, all as query
+    parameters (the page works without scripts)."""
 
     url = "/c/{centre}/devices"
     name = "frontend:devices"
@@ -36,9 +36,16 @@ class DeviceListView(FrontendView):
     async def get(self, request: web.Request, centre: str) -> web.StreamResponse:
         """The device list."""
         viewer = self.viewer(request, centre)
-        found = devices(self.frontend, viewer)
-        groups = {kind: [d for d in found if d.kind == kind] for kind in ("bollard", "panel", "sensor")}
-        return self.render(request, viewer, "devices.html", page="devices", title="Devices", groups=groups)
+        try:
+            query = DeviceQuery.from_params(request.query)
+        except vol.Invalid as err:
+            raise Refused(self.error_page(request, 400, N_("Bad filter"), N_("The filter %(id)s is not valid."),
+                                          viewer.principal, id=".".join(map(str, err.path)) or "?")) from None
+        names = self.frontend.templates.names
+        result = query_devices(devices(self.frontend, viewer), query,
+                               names.area if names is not None else str, viewer.centre.id)
+        return self.render(request, viewer, "devices.html", page="devices", title=N_("Devices"), query=query,
+                           result=result, page_sizes=PAGE_SIZES)
 
 
 class DeviceView(FrontendView):
@@ -54,13 +61,15 @@ class DeviceView(FrontendView):
         state = self.frontend.hub.states.get(entity_id) if valid_entity_id(entity_id) else None
         device = device_for(self.frontend, viewer, state) if state is not None else None
         if state is None or device is None:
-            raise Refused(self.error_page(request, 404, "No such device",
-                                          f"There is no device {entity_id[:80]!r}.", viewer.principal))
+            raise Refused(self.error_page(request, 404, N_("No such device"),
+                                          N_("There is no device %(id)s."), viewer.principal,
+                                          id=repr(entity_id[:80])))
         context: dict[str, Any] = {
             "device": device,
             "state": state,
             "attributes": _attribute_rows(state),
             "owner_name": self.frontend.centre_name(device.owner),
+            "location": state_location(self.frontend.hub, state),
         }
         data: dict[str, Any] = {"entity_id": entity_id, "can_act": device.can_act}
         if device.kind == "bollard":
@@ -76,7 +85,8 @@ class DeviceView(FrontendView):
         elif device.kind == "sensor":
             data["unit"] = state.attributes.get("unit_of_measurement", "")
             data["numeric"] = _is_number(state.state)
-        template = f"device_{device.kind}.html"
+        template = f"device_{device.kind}.html" if device.kind in ("bollard", "panel", "sensor") \
+            else "device_other.html"
         title = f"{state_name(state)} ({split_entity_id(entity_id)[0]})"
         return self.render(request, viewer, template, page="devices", title=title, page_data=data, **context)
 

@@ -11,6 +11,7 @@ from hub.core import split_entity_id
 from .alarms import map_alarms
 from .const import DEVICE_KINDS, OUTLINE_FILE, STATIC_URL
 from .data import map_features
+from .i18n import N_
 from .view import FrontendView, json_page, page
 
 __all__ = ["MapDataView", "MapView"]
@@ -36,7 +37,7 @@ class MapView(FrontendView):
             "entity_ids": [s.entity_id for s in frontend.hub.states.async_all()
                            if split_entity_id(s.entity_id)[0] in DEVICE_KINDS],
         }
-        return self.render(request, viewer, "map.html", page="map", title="Map", page_data=data)
+        return self.render(request, viewer, "map.html", page="map", title=N_("Map"), page_data=data)
 
 
 class MapDataView(FrontendView):

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from hub.audit.cli import add_audit_cli
-from hub.auth.cli import run_token_command
-from hub.auth.user_cli import add_user_cli
+from hub.cli.tokens import run_token_command
+from hub.cli.users import add_user_cli
 from hub.const import __version__
 from hub.evidence.cli import add_evidence_cli
 
@@ -80,6 +80,7 @@ def _cmd_token(args: argparse.Namespace) -> int:
     return run_token_command(argparse.Namespace(
         config=args.config, token_action=args.token_command, name=name, name_or_id=name,
         centre=getattr(args, "centre", None), user=getattr(args, "user", None),
+        service_account=getattr(args, "service_account", None), role=getattr(args, "role", None),
     ))
 
 
@@ -117,8 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     create = token_sub.add_parser("create", help="create a token; prints it on the last line")
     create.add_argument("-c", "--config", type=_config_dir, required=True)
     create.add_argument("--name", required=True)
-    create.add_argument("--centre", default=None, help="control centre the token acts for")
-    create.add_argument("--user", default=None, help="user id recorded in contexts (default: the name)")
+    from hub.cli.tokens import add_owner_arguments
+
+    add_owner_arguments(create)  # --user USER, or --service-account NAME --role ROLE
     revoke = token_sub.add_parser("revoke", help="revoke a token by name or id")
     revoke.add_argument("-c", "--config", type=_config_dir, required=True)
     revoke.add_argument("--name", required=True)

@@ -51,7 +51,9 @@ __all__ = [
     "normalize_user_id",
     "remove_user",
     "set_disabled",
+    "set_language",
     "set_password",
+    "set_role",
     "users_path",
 ]
 
@@ -96,6 +98,7 @@ class UserRecord:
     webhooks: tuple[str, ...] = ()  # agency users: the webhook ids they may call
     created: str = ""
     password_changed: str | None = None
+    language: str | None = None  # the screens' language the user chose (None: the site's default)
 
     @property
     def can_log_in(self) -> bool:
@@ -117,6 +120,7 @@ class UserRecord:
             "webhooks": list(self.webhooks),
             "created": self.created,
             "password_changed": self.password_changed,
+            "language": self.language,
         }
         if with_hash:
             data["password_hash"] = self.password_hash
@@ -165,6 +169,7 @@ def _parse(raw: bytes, path: Path) -> list[UserRecord]:
                 webhooks=tuple(str(w) for w in item.get("webhooks") or ()),
                 created=str(item.get("created") or ""),
                 password_changed=item.get("password_changed"),
+                language=str(item["language"]) if item.get("language") else None,
             ))
         except (KeyError, TypeError, ValueError) as err:
             raise UserError(f"{path}: user #{index} is invalid ({type(err).__name__}: {err})") from err
@@ -216,11 +221,12 @@ def _update(config_dir: str | os.PathLike[str], user_id: str,
 
 def add_user(config_dir: str | os.PathLike[str], user_id: str, *, role: Role | str, centre: str,
              password: str | None = None, name: str | None = None, webhooks: Iterable[str] = (),
-             known_centres: Iterable[str] | None = None) -> UserRecord:
+             known_centres: Iterable[str] | None = None, service_account: bool = False) -> UserRecord:
     """Add a user (blocking: argon2 and file I/O). Raises UserError or PasswordError.
 
-    Every role but `agency` needs a password; `known_centres` (the configured control centre
-    ids), when given, must contain `centre`.
+    Every role but `agency` needs a password, unless `service_account` (a machine with tokens only,
+    which cannot log in to the screens); `known_centres` (the configured control centre ids), when
+    given, must contain `centre`.
     """
     user_id = normalize_user_id(user_id)
     try:
@@ -230,7 +236,7 @@ def add_user(config_dir: str | os.PathLike[str], user_id: str, *, role: Role | s
     centres = list(known_centres) if known_centres is not None else None
     if centres is not None and centre not in centres:
         raise UserError(f"Unknown control centre {centre!r}; configured: {', '.join(centres) or 'none'}")
-    if password is None and role is not Role.AGENCY:
+    if password is None and role is not Role.AGENCY and not service_account:
         raise UserError(f"A {role.value} needs a password")
     password_hash = ""
     if password is not None:
@@ -265,6 +271,24 @@ def set_password(config_dir: str | os.PathLike[str], user_id: str, password: str
 def set_disabled(config_dir: str | os.PathLike[str], user_id: str, disabled: bool) -> UserRecord:
     """Disable (no login, no service calls, sessions revoked) or enable a user."""
     result = _update(config_dir, user_id, lambda user: replace(user, disabled=disabled))
+    assert result is not None
+    return result
+
+
+def set_role(config_dir: str | os.PathLike[str], user_id: str, role: Role | str) -> UserRecord:
+    """Give a user another role (its sessions end: the session manager re-checks the user)."""
+    try:
+        new_role = Role(role)
+    except ValueError:
+        raise UserError(f"Unknown role {role!r}; expected one of {', '.join(r.value for r in Role)}") from None
+    result = _update(config_dir, user_id, lambda user: replace(user, role=new_role))
+    assert result is not None
+    return result
+
+
+def set_language(config_dir: str | os.PathLike[str], user_id: str, language: str | None) -> UserRecord:
+    """Remember the screens' language a user chose (None: the site's default)."""
+    result = _update(config_dir, user_id, lambda user: replace(user, language=language))
     assert result is not None
     return result
 
@@ -418,6 +442,12 @@ class UserStore:
     async def async_set_disabled(self, user_id: str, disabled: bool) -> UserRecord:
         """Disable or enable a user (in the executor)."""
         record = await self._hub.async_add_executor_job(set_disabled, self.config_dir, user_id, disabled)
+        await self._async_read(None)
+        return record
+
+    async def async_set_language(self, user_id: str, language: str | None) -> UserRecord:
+        """Remember a user's language (in the executor)."""
+        record = await self._hub.async_add_executor_job(set_language, self.config_dir, user_id, language)
         await self._async_read(None)
         return record
 

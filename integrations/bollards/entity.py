@@ -57,6 +57,7 @@ class PendingCommand:
     context: Context
     reason: str | None
     expires_ts: float
+    requested_ts: float | None = None  # when the first user asked (the screens say "asked 20 s ago")
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +65,8 @@ class PendingCommand:
             "command": _COMMAND_NAMES[self.command],
             "requested_by": self.context.user_id,
             "requested_centre": self.context.centre,
+            "requested_at": datetime.fromtimestamp(self.requested_ts, UTC).isoformat()
+            if self.requested_ts is not None else None,
             "expires_at": datetime.fromtimestamp(self.expires_ts, UTC).isoformat(),
         }
 
@@ -432,8 +435,9 @@ class Bollard(Entity):
 
     @callback
     def _create_pending(self, command: Command, context: Context, reason: str | None) -> dict[str, Any]:
+        now = self.hub.clock.time()
         pending = PendingCommand(secrets.token_hex(6), command, context, reason,
-                                 self.hub.clock.time() + self._confirmation_timeout)
+                                 now + self._confirmation_timeout, now)
         self._pending = pending
 
         @callback

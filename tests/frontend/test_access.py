@@ -111,7 +111,7 @@ async def test_failed_login_is_refused_audited_and_locks_out(site: Site, make_cl
     client = await make_client()
     resp = await client.login("op_local", "wrong password!")
     assert resp.status == 401
-    assert "Wrong user name or password" in await resp.text()
+    assert "Usuario o contraseña incorrectos" in await resp.text()
     audit = get_audit(site.hub)
     assert audit is not None
     entries = await audit.async_query(action="login_failed")

@@ -185,7 +185,7 @@ async def test_acknowledge_work_the_sop_and_resolve_with_a_note(open_screen: Any
     await page.click("#btn-resolve")
     await page.wait_for_selector("body[data-alarm-state='resolved']")
     timeline = await page.inner_text("#timeline")
-    assert "Fuego extinguido por los bomberos" in timeline and "acknowledged" in timeline
+    assert "Fuego extinguido por los bomberos" in timeline and "reconocida" in timeline
     await screenshot(page, "04-alarm-resolved")
     await page.click("#btn-close")
     await page.wait_for_selector("body[data-alarm-state='closed']")
@@ -197,7 +197,7 @@ async def test_other_centre_cannot_lower_a_bollard_it_does_not_own(open_screen: 
     await national.page.goto(f"{live_site.base_url}/c/{NATIONAL}/devices/{BOLLARD_LOCAL}")
     assert await national.page.locator("#btn-lower").count() == 0
     assert await national.page.locator("#btn-raise").count() == 0
-    assert "belongs to" in await national.page.inner_text("#not-owned")
+    assert "es de" in await national.page.inner_text("#not-owned")
     refused = await national.page.evaluate("""async (entity) => {
         const csrf = document.querySelector('meta[name="csrf-token"]').content;
         const r = await fetch('/api/services/bollard/lower', {method: 'POST', headers: {
@@ -246,7 +246,7 @@ async def test_failed_login_is_audited(open_screen: Any, live_site: Site) -> Non
     await intruder.page.fill("#username", "op_national")
     await intruder.page.fill("#password", "not the password")
     await intruder.page.click("#login-submit")
-    assert "Wrong user name or password" in await intruder.page.inner_text("#login-error")
+    assert "Usuario o contraseña incorrectos" in await intruder.page.inner_text("#login-error")
     audit = get_audit(live_site.hub)
     assert audit is not None
     entries = await audit.async_query(action="login_failed")
@@ -256,7 +256,7 @@ async def test_failed_login_is_audited(open_screen: Any, live_site: Site) -> Non
     failed = admin.page.locator("#audit-entries tr[data-action='login_failed']", has_text="op_national")
     assert await failed.count() >= 1
     await admin.page.goto(f"{live_site.base_url}/c/{LOCAL}/audit?verify=1")
-    assert "Chain verified" in await admin.page.inner_text("#chain")
+    assert "Cadena verificada" in await admin.page.inner_text("#chain")
     await screenshot(admin.page, "07-audit")
 
 
@@ -299,7 +299,7 @@ async def test_screens_for_review(open_screen: Any, live_site: Site) -> None:
     assert cells == 2 * 3 * 18  # two pages of 3 rows x 18 characters
     assert await page.is_enabled("#send")
     await page.fill("#text", "UNA LÍNEA DEMASIADO LARGA PARA EL PANEL")
-    assert "characters" in await page.inner_text("#problems")
+    assert "caracteres" in await page.inner_text("#problems")
     assert not await page.is_enabled("#send")
     await page.fill("#text", "Puerto cerrado\npor niebla")
     await screenshot(page, "09-panel-compose")
@@ -316,7 +316,7 @@ async def test_screens_for_review(open_screen: Any, live_site: Site) -> None:
     await page.goto(f"{live_site.base_url}/c/{LOCAL}/devices")
     await screenshot(page, "11-devices")
     await page.goto(f"{live_site.base_url}/c/{LOCAL}/automations/automation.fire_to_alarm")
-    assert "Trigger 1" in await page.inner_text("main")
+    assert "Disparador 1" in await page.inner_text("main")
     await screenshot(page, "12-automation-trace")
     wall = await open_screen("sup_local", width=3840, height=2160)
     await wall.page.goto(f"{live_site.base_url}/c/{LOCAL}/")

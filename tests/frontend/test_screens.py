@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
+from frontend.i18n import load_catalogues
 from frontend.views_auth import safe_next
 from frontend.views_automations import describe_path
 from frontend.websocket import CLOSE_SESSION_ENDED
@@ -108,7 +109,7 @@ async def test_automations_switch_and_traces(site: Site, make_client: MakeClient
     await site.hub.async_block_till_done()
     status, page = await operator.get(f"/c/{LOCAL}/automations/automation.night_lights")
     assert status == 200
-    assert "Trigger 1" in page and "Action 1" in page and "finished" in page
+    assert "Disparador 1" in page and "Acción 1" in page and "terminada" in page  # the run, in Spanish
     status, _ = await operator.get(f"/c/{LOCAL}/automations/automation.nope")
     assert status == 404
 
@@ -121,13 +122,13 @@ async def test_audit_screen_for_supervisors_only(site: Site, make_client: MakeCl
     supervisor = await make_client("sup_local")
     status, page = await supervisor.get(f"/c/{LOCAL}/audit?action=login")
     assert status == 200
-    users = set(re.findall(r'<tr data-action="login">\s*<td>\d+</td><td[^>]*>[^<]*</td><td>login</td><td>([^<]*)</td>',
-                           page))
+    users = set(re.findall(r'<tr data-action="login">\s*<td>\d+</td><td[^>]*>[^<]*</td><td[^>]*>[^<]*</td>'
+                           r'<td><span class="name" title="([^"]*)">', page))
     assert {"op_local", "sup_local"} <= users
     assert "op_national" not in page  # another centre's entries stay with that centre
     admin = await make_client("admin")
     status, page = await admin.get(f"/c/{LOCAL}/audit?verify=1")
-    assert status == 200 and "Chain verified" in page
+    assert status == 200 and "Cadena verificada" in page
 
 
 async def _ws(client: WebClient, centre: str = LOCAL,
@@ -178,6 +179,8 @@ def test_describe_path() -> None:
     assert describe_path("action/1/choose/0/sequence/2") == "Action 2 > option 1 > step 3"
     assert describe_path("condition/0/conditions/1") == "Condition 1 > condition 2"
     assert describe_path("sequence") == "Run started"
+    spanish = load_catalogues().get("es").gettext
+    assert describe_path("action/1/choose/0/sequence/2", spanish) == "Acción 2 > opción 1 > paso 3"
 
 
 @pytest.mark.parametrize(("value", "expected"), [

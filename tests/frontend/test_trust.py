@@ -92,6 +92,7 @@ DESIGN: Final[dict[tuple[str, str], tuple[str, frozenset[str]]]] = {
     ("GET", "/login"): (PUBLIC, STAFF),
     ("POST", "/login"): (PUBLIC, STAFF),
     ("POST", "/logout"): (SESSION, STAFF),
+    ("POST", "/language"): (SESSION, STAFF),
     ("GET", "/c/{centre}/"): (SESSION, STAFF),
     ("GET", "/c/{centre}/alarms/{alarm_id}"): (SESSION, STAFF),
     ("GET", "/c/{centre}/api/alarms/{alarm_id}"): (SESSION, STAFF),

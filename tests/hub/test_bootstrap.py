@@ -59,7 +59,8 @@ def wait_for(url: str, proc: subprocess.Popen[str], timeout: float = 30) -> None
 def test_run_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
     site = write_site(tmp_path / "site", port)
-    token = hacho("token", "create", "-c", str(site), "--name", "ops").stdout.strip().splitlines()[-1]
+    token = hacho("token", "create", "-c", str(site), "--name", "ops", "--service-account", "ops",
+                  "--role", "admin").stdout.strip().splitlines()[-1]
     proc = subprocess.Popen([sys.executable, "-m", "hacho", "run", "-c", str(site)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -2,7 +2,9 @@
 // Everything is redrawn from /c/<centre>/api/alarms/<id> after an action and whenever the alarm changes
 // (websocket), so two operators on the same alarm see each other's work.
 
-import { callService, centre, el, errorText, fmtTime, getJSON, live, pageData, toast } from "./hacho.js";
+import {
+  callService, centre, el, errorText, fmtTime, getJSON, label, live, nameOf, named, pageData, t, toast,
+} from "./hacho.js";
 
 const data = pageData();
 let alarm = data.alarm;
@@ -10,17 +12,17 @@ let mayHandle = data.may_handle;
 
 const ACTIONS = [
   // [service, label, states it applies to, needs a note, button class]
-  ["acknowledge", "Acknowledge", ["raised"], false, "primary"],
-  ["start", "Start work", ["raised", "acknowledged"], false, ""],
-  ["resolve", "Resolve", ["acknowledged", "in_progress"], true, "ok"],
-  ["close", "Close", ["resolved", "cleared"], false, ""],
+  ["acknowledge", t("Acknowledge"), ["raised"], false, "primary"],
+  ["start", t("Start work"), ["raised", "acknowledged"], false, ""],
+  ["resolve", t("Resolve"), ["acknowledged", "in_progress"], true, "ok"],
+  ["close", t("Close"), ["resolved", "cleared"], false, ""],
 ];
 const WORKING = new Set(["acknowledged", "in_progress"]);  // SOP steps need the alarm acknowledged
 
 async function act(service, body, okText, field = null) {
   const result = await callService("alarm", service, { alarm_id: alarm.alarm_id, ...body });
   if (!result.ok) {
-    toast(`Refused: ${errorText(result)}`, "error", 10000);
+    toast(t("Refused: {reason}", { reason: errorText(result) }), "error", 10000);
     return false;
   }
   toast(okText);
@@ -36,30 +38,35 @@ function noteField(id, placeholder) {
 function renderHeader() {
   const sev = document.getElementById("alarm-severity");
   sev.className = `sev sev-${alarm.severity}`;
-  sev.textContent = alarm.severity;
+  sev.textContent = label(alarm.severity);
   const state = document.getElementById("alarm-state");
   state.className = `state state-${alarm.state}`;
-  state.textContent = alarm.state.replace("_", " ");
+  state.textContent = label(alarm.state);
   document.body.dataset.alarmState = alarm.state;
   const kv = document.getElementById("alarm-details");
   const rows = [
-    ["Type", alarm.type],
-    ["Centre", alarm.centre + (alarm.shared ? " (shared)" : "")],
-    ["Area", alarm.area_id || ""],
-    ["Raised", fmtTime(alarm.raised_ts)],
-    ["Acknowledged", fmtTime(alarm.acknowledged_ts)],
-    ["Resolved", fmtTime(alarm.resolved_ts)],
-    ["Closed", fmtTime(alarm.closed_ts)],
-    ["Assignee", alarm.assignee || ""],
-    ["Occurrences", String(alarm.occurrences || 1)],
-    ["Escalation", alarm.escalation_level ? (["", "re-notified", "escalated to the supervisor"][alarm.escalation_level]
-      || `level ${alarm.escalation_level}`) : ""],
-    ["Source", alarm.source || alarm.source_event || ""],
+    [t("Type"), named("types", alarm.type)],
+    [t("Centre"), el("span", {}, named("centres", alarm.centre), alarm.shared ? ` (${t("shared")})` : "")],
+    [t("Area"), alarm.area_id ? named("areas", alarm.area_id) : ""],
+    [t("Raised"), fmtTime(alarm.raised_ts)],
+    [t("Acknowledged"), fmtTime(alarm.acknowledged_ts)],
+    [t("Resolved"), fmtTime(alarm.resolved_ts)],
+    [t("Closed"), fmtTime(alarm.closed_ts)],
+    [t("Assignee"), alarm.assignee ? named("users", alarm.assignee) : ""],
+    [t("Occurrences"), String(alarm.occurrences || 1)],
+    [t("Escalation"), alarm.escalation_level ? (["", t("re-notified"), t("escalated to the supervisor")][alarm.escalation_level]
+      || t("level {level}", { level: alarm.escalation_level })) : ""],
+    [t("Source"), alarm.source ? (alarm.source.includes(".") ? named("entities", alarm.source) : alarm.source)
+      : (alarm.source_event || "")],
   ].filter(([, value]) => value);
-  kv.replaceChildren(...rows.flatMap(([key, value]) => [el("dt", { text: key }), el("dd", { text: value })]));
+  kv.replaceChildren(...rows.flatMap(([key, value]) => [el("dt", { text: key }), el("dd", {}, value)]));
   if (alarm.entities && alarm.entities.length) {
-    kv.append(el("dt", { text: "Devices" }), el("dd", {}, ...alarm.entities.flatMap((entityId, i) => [
-      i ? ", " : "", el("a", { href: `/c/${centre()}/devices/${entityId}`, text: entityId })])));
+    // a device links to its page; any other entity an alarm names is shown by name only
+    const devices = new Set(data.device_domains || []);
+    kv.append(el("dt", { text: t("Devices") }), el("dd", {}, el("ul", { class: "plain" },
+      ...alarm.entities.map((entityId) => el("li", {}, devices.has(entityId.split(".")[0])
+        ? el("a", { href: `/c/${centre()}/devices/${entityId}`, title: entityId, text: nameOf("entities", entityId) })
+        : named("entities", entityId))))));
   }
   document.getElementById("alarm-message").textContent = alarm.message || "";
 }
@@ -69,31 +76,32 @@ function renderActions() {
   box.replaceChildren();
   if (!mayHandle) {
     box.append(el("p", { class: "flash", id: "not-owned",
-      text: `This alarm belongs to ${alarm.centre}: only that centre handles it.` }));
+      text: t("This alarm belongs to {centre}: only that centre handles it.",
+        { centre: nameOf("centres", alarm.centre) }) }));
     return;
   }
-  const note = noteField("action-note", "Note (required to resolve)");
+  const note = noteField("action-note", t("Note (required to resolve)"));
   const buttons = el("div", { class: "actions" });
   for (const [service, label, states, needsNote, cls] of ACTIONS) {
     if (!states.includes(alarm.state)) continue;
     buttons.append(el("button", { type: "button", class: cls, id: `btn-${service}`, onclick: async (event) => {
       const text = note.value.trim();
       if (needsNote && !text) {
-        toast("Write a note saying how it was resolved", "error");
+        toast(t("Write a note saying how it was resolved"), "error");
         note.focus();
         return;
       }
       event.currentTarget.disabled = true;
-      await act(service, text ? { note: text } : {}, `${label}: done`, note);
+      await act(service, text ? { note: text } : {}, t("{action}: done", { action: label }), note);
     } }, label));
   }
   if (alarm.state !== "closed") {
     buttons.append(el("button", { type: "button", id: "btn-note", onclick: async () => {
       const text = note.value.trim();
       if (!text) { note.focus(); return; }
-      await act("add_note", { note: text }, "Note added", note);
-    } }, "Add note"));
-    box.append(el("label", { for: "action-note", text: "Note" }), note);
+      await act("add_note", { note: text }, t("Note added"), note);
+    } }, t("Add note")));
+    box.append(el("label", { for: "action-note", text: t("Note") }), note);
   }
   box.append(buttons);
 }
@@ -107,29 +115,31 @@ function renderSop() {
   list.replaceChildren(...steps.map((step) => {
     const item = el("li", { class: step.status === "pending" || step.status === "failed" ? "" : "done",
                             dataset: { stepId: step.id, status: step.status } },
-      el("span", { class: "step-status", text: step.status + (step.user_id ? ` · ${step.user_id}` : "") }),
+      el("span", { class: "step-status", text: label(step.status)
+        + (step.user_id ? ` · ${nameOf("users", step.user_id)}` : "") }),
       el("strong", { text: step.title }),
       step.description ? el("div", { class: "muted", text: step.description }) : null,
       step.type === "service" ? el("div", { class: "muted mono", text: step.service }) : null,
-      step.note ? el("div", { text: `Note: ${step.note}` }) : null,
+      step.note ? el("div", { text: t("Note: {note}", { note: step.note }) }) : null,
       step.error ? el("div", { class: "refusal", text: step.error }) : null);
     if (mayHandle && WORKING.has(alarm.state) && (step.status === "pending" || step.status === "failed")) {
-      const note = el("input", { id: `note-${step.id}`, placeholder: step.note_required || step.type === "note" ? "Note (required)" : "Note (optional)",
-                                 maxlength: 4000, "aria-label": `Note for ${step.title}` });
-      const label = step.type === "service" ? "Run" : "Done";
+      const note = el("input", { id: `note-${step.id}`,
+        placeholder: step.note_required || step.type === "note" ? t("Note (required)") : t("Note (optional)"),
+        maxlength: 4000, "aria-label": t("Note for {step}", { step: step.title }) });
+      const runLabel = step.type === "service" ? t("Run") : t("Done");
       const run = el("button", { type: "button", class: "primary", dataset: { step: step.id }, onclick: async () => {
         const text = note.value.trim();
         if ((step.note_required || step.type === "note") && !text) { note.focus(); return; }
         run.disabled = true;
         const ok = await act("complete_step", { step_id: step.id, ...(text ? { note: text } : {}) },
-          `${step.title}: done`, note);
+          t("{action}: done", { action: step.title }), note);
         if (!ok) run.disabled = false;
-      } }, label);
+      } }, runLabel);
       const skip = el("button", { type: "button", dataset: { skip: step.id }, onclick: async () => {
         const text = note.value.trim();
-        if (!text) { toast("Say why the step is skipped (the supervisor is told)", "error"); note.focus(); return; }
-        await act("skip_step", { step_id: step.id, reason: text }, `${step.title}: skipped`, note);
-      } }, "Skip");
+        if (!text) { toast(t("Say why the step is skipped (the supervisor is told)"), "error"); note.focus(); return; }
+        await act("skip_step", { step_id: step.id, reason: text }, t("{step}: skipped", { step: step.title }), note);
+      } }, t("Skip"));
       item.append(el("div", { class: "inline" }, note, el("div", { class: "actions" }, run, skip)));
     }
     return item;
@@ -141,9 +151,10 @@ function renderTimeline() {
   const entries = [...(alarm.timeline || [])].reverse();
   list.replaceChildren(...entries.map((entry) => el("li", { dataset: { kind: entry.kind } },
     el("span", { class: "when", text: fmtTime(entry.time_ts) }),
-    el("strong", { text: entry.kind.replace(/_/g, " ")
+    el("strong", { text: label(entry.kind)
       + (entry.data && entry.data.step_title ? `: ${entry.data.step_title}` : "") }),
-    entry.user_id ? ` by ${entry.user_id}${entry.centre ? ` (${entry.centre})` : ""}` : "",
+    entry.user_id ? ` ${t("by")} ` : "", entry.user_id ? named("users", entry.user_id) : "",
+    entry.user_id && entry.centre ? ` (${nameOf("centres", entry.centre)})` : "",
     entry.text ? el("div", { text: entry.text }) : null)));
 }
 

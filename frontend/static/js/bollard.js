@@ -1,7 +1,7 @@
 // Bollard page: raise / lower / emergency lower behind a confirmation dialog; the hub's refusal
 // reason (vehicle on the loop, local mode, second operator needed...) is shown as it came back.
 
-import { callService, errorText, pageData, toast } from "./hacho.js";
+import { callService, errorText, label, pageData, t, toast } from "./hacho.js";
 
 const data = pageData();
 const dialog = document.getElementById("confirm");
@@ -25,16 +25,17 @@ async function run() {
   if (pendingId) body.pending_id = pendingId;
   const reason = reasonInput.value.trim();
   if (reason && !pendingId) body.reason = reason;
-  outcome.textContent = "Sending...";
+  outcome.textContent = t("Sending...");
   outcome.className = "flash";
   const result = await callService("bollard", service, body);
   if (result.ok) {
-    outcome.textContent = `${service.replace("_", " ")}: sent`;
+    outcome.textContent = t("{command}: sent", { command: label(service) });
     outcome.className = "flash ok";
-    toast(`Bollard ${service.replace("_", " ")} sent`);
+    toast(t("{command}: sent", { command: label(service) }));
   } else {
     const text = errorText(result);
-    outcome.textContent = /^refused/i.test(text) ? text.charAt(0).toUpperCase() + text.slice(1) : `Refused: ${text}`;
+    outcome.textContent = /^refused/i.test(text) ? text.charAt(0).toUpperCase() + text.slice(1)
+      : t("Refused: {reason}", { reason: text });
     outcome.className = "flash error refusal";
   }
 }

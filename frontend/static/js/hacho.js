@@ -3,6 +3,63 @@
 
 const SEVERITY_RANK = { critical: 0, major: 1, minor: 2, warning: 3, info: 4 };
 
+// ---- language: the page carries the catalogue of the strings the scripts use (frontend/i18n.py)
+
+function jsonBlock(id) {
+  const node = document.getElementById(id);
+  try { return node ? JSON.parse(node.textContent) : {}; } catch (_err) { return {}; }
+}
+
+const CATALOGUE = jsonBlock("i18n");
+const NAMES = jsonBlock("names");
+
+/** The page's language (`es`, `en`). */
+export function lang() {
+  return document.documentElement.lang || "es";
+}
+
+/** `message` in the reader's language, `{name}` placeholders filled from `params`. */
+export function t(message, params = {}) {
+  const text = CATALOGUE[message] || message;
+  return text.replace(/\{(\w+)\}/g, (whole, key) => (key in params ? String(params[key]) : whole));
+}
+
+// Stored words (states, severities, kinds...) as words in the reader's language: frontend/labels.py.
+const LABELS = {
+  critical: t("critical"), major: t("major"), minor: t("minor"), warning: t("warning"), info: t("info"),
+  raised: t("raised"), acknowledged: t("acknowledged"), in_progress: t("in_progress"), resolved: t("resolved"),
+  cleared: t("cleared"), closed: t("closed"),
+  pending: t("pending"), done: t("done"), skipped: t("skipped"), failed: t("failed"),
+  reraised: t("raised again"), started: t("started"), assigned: t("assigned"), note_added: t("note added"),
+  renotified: t("re-notified"), escalated: t("escalated"), sop_step_done: t("step done"),
+  sop_step_skipped: t("step skipped"),
+  bollard: t("bollard"), panel: t("panel"), sensor: t("sensor"), camera: t("camera"), fire: t("fire"),
+  on: t("on"), off: t("off"), unavailable: t("unavailable"), unknown: t("unknown"), lowered: t("lowered"),
+  raising: t("raising"), lowering: t("lowering"), fault: t("fault"), displaying: t("displaying"),
+  blank: t("blank"), streaming: t("streaming"),
+  raise: t("raise"), lower: t("lower"), emergency_lower: t("emergency_lower"),
+  "bollard:raised": t("bollard:raised"),
+};
+
+/** A stored word in the reader's language, as a `kind` of device says it when given (an unknown word
+ * with its underscores as spaces). */
+export function label(word, kind = "") {
+  if (word === null || word === undefined || word === "") return "—";
+  return LABELS[`${kind}:${word}`] || LABELS[word] || String(word).replace(/_/g, " ");
+}
+
+/** The friendly name of an id: kind is areas, users, centres, types or entities. */
+export function nameOf(kind, id) {
+  if (!id) return "—";
+  const names = NAMES[kind] || {};
+  return names[id] || id;
+}
+
+/** A friendly name with its id in the tooltip. */
+export function named(kind, id) {
+  return el("span", { class: "name", title: id || null, text: nameOf(kind, id) });
+}
+
 export function pageData() {
   const node = document.getElementById("page-data");
   return node ? JSON.parse(node.textContent) : {};
@@ -52,7 +109,7 @@ export function callService(domain, service, data = {}) {
 export function errorText(result) {
   const error = result && result.data && result.data.error;
   if (error && error.message) return error.message;
-  return result && result.status ? `HTTP ${result.status}` : "no answer from the hub";
+  return result && result.status ? `HTTP ${result.status}` : t("no answer from the hub");
 }
 
 // ---- DOM
@@ -87,35 +144,52 @@ export function toast(message, kind = "ok", ms = 6000) {
 }
 
 let formatter = null;
+let partsFormatter = null;
 
-/** Year, month, day, hour, minute, second of `date` in the site's time zone (as the server shows times). */
+/** Year, month, day, hour, minute, second of `date` in the site's time zone (the plot's axis). */
 export function timeParts(date) {
-  if (!formatter) {
-    const timeZone = document.body.dataset.tz || undefined;
-    formatter = new Intl.DateTimeFormat("en-GB", { timeZone, hourCycle: "h23", year: "numeric", month: "2-digit",
-      day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  if (!partsFormatter) {
+    partsFormatter = new Intl.DateTimeFormat("en-GB", { timeZone: document.body.dataset.tz || undefined,
+      hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+      second: "2-digit" });
   }
   const parts = {};
-  for (const { type, value } of formatter.formatToParts(date)) parts[type] = value;
+  for (const { type, value } of partsFormatter.formatToParts(date)) parts[type] = value;
   return parts;
 }
 
-/** `2025-03-01 14:05:09` in the site's time zone, from epoch seconds or an ISO string. */
+/** "6 dic 2026, 21:34:09" in the site's time zone and the reader's language (as the server shows times). */
 export function fmtTime(value) {
   if (value === null || value === undefined || value === "") return "";
   const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);
   if (Number.isNaN(date.getTime())) return String(value);
-  const p = timeParts(date);
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat(lang(), { timeZone: document.body.dataset.tz || undefined,
+      dateStyle: "medium", timeStyle: "medium", hourCycle: "h23" });
+  }
+  return formatter.format(date);
 }
 
+let relative = null;
+
+/** How long ago, in words ("hace 3 min"). */
 export function fmtAge(value) {
   const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);
-  const seconds = Math.max(0, Math.round((Date.now() - date.getTime()) / 1000));
-  if (seconds < 60) return `${seconds}s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
-  if (seconds < 86400) return `${Math.floor(seconds / 3600)}h ${Math.floor((seconds % 3600) / 60)}m`;
-  return `${Math.floor(seconds / 86400)}d`;
+  const seconds = Math.round((date.getTime() - Date.now()) / 1000);
+  relative = relative || new Intl.RelativeTimeFormat(lang(), { numeric: "always", style: "short" });
+  const ago = Math.min(0, seconds);
+  if (ago > -60) return relative.format(ago, "second");
+  if (ago > -3600) return relative.format(Math.round(ago / 60), "minute");
+  if (ago > -86400) return relative.format(Math.round(ago / 3600), "hour");
+  return relative.format(Math.round(ago / 86400), "day");
+}
+
+/** A number in the reader's locale, with its unit. */
+export function fmtNumber(value, unit = "") {
+  const number = typeof value === "number" ? value : Number(value);
+  if (value === null || value === "" || Number.isNaN(number)) return value === null ? "—" : String(value);
+  const text = new Intl.NumberFormat(lang()).format(number);
+  return unit ? `${text}\u00a0${unit}` : text;
 }
 
 export function severityRank(severity) {
@@ -144,7 +218,7 @@ export function soundEnabled() {
 
 function updateSoundButton(button) {
   const on = soundEnabled();
-  button.textContent = on ? "Sound on" : "Sound off";
+  button.textContent = on ? t("Sound on") : t("Sound off");
   button.setAttribute("aria-pressed", on ? "true" : "false");
 }
 
@@ -229,7 +303,7 @@ export class LiveSocket {
     document.body.dataset.live = live ? "1" : "0";
     const indicator = document.getElementById("conn");
     if (!indicator) return;
-    indicator.textContent = live ? "live" : "reconnecting";
+    indicator.textContent = live ? t("live") : t("reconnecting");
     indicator.className = `conn ${live ? "live" : "down"}`;
   }
 

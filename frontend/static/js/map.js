@@ -2,17 +2,24 @@
 // configured tile layer when there is one). Leaflet when it was installed; otherwise plain SVG.
 // Features come from /c/<centre>/api/map and are refreshed when alarms or states change.
 
-import { centre, el, getJSON, live, pageData } from "./hacho.js";
+import { centre, el, getJSON, label, live, pageData, t } from "./hacho.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const data = pageData();
 const box = document.getElementById("map");
 const COLOURS = { device: "#4aa3ff", alarm: "#ff2d55", fire: "#ff7a1a", other: "#8b98a5" };
 
+/** "bollard: raised" (a device's kind and state) or "major - raised" as words in the reader's language. */
+function detail(feature) {
+  const parts = String(feature.detail || "").split(/(: | - )/);
+  const kind = parts[1] === ": " ? parts[0] : "";
+  return parts.map((part, i) => (part === ": " || part === " - " ? part : label(part, i ? kind : ""))).join("");
+}
+
 function popupNode(feature) {
   const node = el("div", {}, el("strong", { text: feature.name }));
-  if (feature.detail) node.append(el("div", { text: feature.detail }));
-  if (feature.url) node.append(el("div", {}, el("a", { href: feature.url, text: "Open" })));
+  if (feature.detail) node.append(el("div", { text: detail(feature) }));
+  if (feature.url) node.append(el("div", {}, el("a", { href: feature.url, text: t("Open") })));
   return node;
 }
 
@@ -53,7 +60,7 @@ class SvgMap {
     this.root = document.createElementNS(SVG, "svg");
     this.root.setAttribute("class", "svgmap");
     this.root.setAttribute("role", "img");
-    this.root.setAttribute("aria-label", "Map of Ceuta");
+    this.root.setAttribute("aria-label", t("Map of Ceuta"));
     box.replaceChildren(this.root);
   }
 
@@ -86,7 +93,7 @@ class SvgMap {
       dot.setAttribute("r", f.kind === "alarm" || f.kind === "fire" ? 12 : 8);
       dot.setAttribute("class", f.kind);
       const title = document.createElementNS(SVG, "title");
-      title.textContent = f.detail ? `${f.name}: ${f.detail}` : f.name;
+      title.textContent = f.detail ? `${f.name}: ${detail(f)}` : f.name;
       dot.append(title);
       const label = document.createElementNS(SVG, "text");
       label.setAttribute("x", x + 12);

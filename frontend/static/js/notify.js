@@ -1,7 +1,8 @@
 // On every screen: the live connection, and a beep plus a notice when a new critical alarm of
 // this centre arrives (the queue itself is drawn by queue.js).
 
-import { beep, centre, live, toast } from "./hacho.js";
+import { beep, centre, live, t, toast } from "./hacho.js";
+import "./confirmations.js";
 
 const known = new Set();
 let primed = false;
@@ -12,7 +13,7 @@ function announce(alarm) {
   if (!primed || alarm.centre !== centre() || alarm.state !== "raised") return;
   if (alarm.severity === "critical") {
     beep(3);
-    toast(`CRITICAL: ${alarm.title || alarm.type}`, "error", 15000);
+    toast(t("CRITICAL: {title}", { title: alarm.title || alarm.type }), "error", 15000);
   }
 }
 

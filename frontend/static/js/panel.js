@@ -1,7 +1,7 @@
 // Panel page: compose a message with a live preview of the sign (rows x characters, pages, justify,
 // colour), the same fit rules the hub applies, then send it with panel.display or clear the panel.
 
-import { callService, el, errorText, fmtTime, pageData, toast } from "./hacho.js";
+import { callService, el, errorText, fmtTime, label, nameOf, pageData, t, toast } from "./hacho.js";
 
 const data = pageData();
 const caps = data.capabilities;
@@ -30,19 +30,20 @@ export function parsePages(text) {
 /** Every reason the pages cannot be shown (the hub checks the same before sending). */
 export function fitProblems(pages, capabilities) {
   const problems = [];
-  if (!pages.length) problems.push("the message has no text");
+  if (!pages.length) problems.push(t("the message has no text"));
   if (pages.length > capabilities.max_pages) {
-    problems.push(`${pages.length} pages; this panel shows at most ${capabilities.max_pages}`);
+    problems.push(t("{pages} pages; this panel shows at most {max}", { pages: pages.length, max: capabilities.max_pages }));
   }
   const charset = new Set(capabilities.charset);
   pages.forEach((page, p) => {
-    if (page.length > capabilities.rows) problems.push(`page ${p + 1}: ${page.length} lines; the panel has ${capabilities.rows} rows`);
+    if (page.length > capabilities.rows) problems.push(t("page {page}: {lines} lines; the panel has {rows} rows", { page: p + 1, lines: page.length, rows: capabilities.rows }));
     page.forEach((line, l) => {
       if (line.length > capabilities.chars_per_row) {
-        problems.push(`page ${p + 1} line ${l + 1}: ${line.length} characters; ${capabilities.chars_per_row} fit`);
+        problems.push(t("page {page} line {line}: {length} characters; {fit} fit",
+          { page: p + 1, line: l + 1, length: line.length, fit: capabilities.chars_per_row }));
       }
       const bad = [...new Set(line)].filter((ch) => !charset.has(ch));
-      if (bad.length) problems.push(`page ${p + 1} line ${l + 1}: the panel cannot show ${bad.map((c) => `'${c}'`).join(", ")}`);
+      if (bad.length) problems.push(t("page {page} line {line}: the panel cannot show these characters: {chars}", { page: p + 1, line: l + 1, chars: bad.map((c) => `'${c}'`).join(", ") }));
     });
   });
   return problems;
@@ -93,13 +94,15 @@ function update() {
   const wrap = el("div", { class: "sign-pages" });
   pages.forEach((page, index) => {
     wrap.append(el("div", {}, renderSign(page, v.justify),
-      el("div", { class: "sign-meta", text: `page ${index + 1}/${pages.length}` })));
+      el("div", { class: "sign-meta", text: t("page {page}/{pages}", { page: index + 1, pages: pages.length }) })));
   });
   preview.append(wrap);
-  const expiry = v.minutes > 0 ? `expires in ${v.minutes} min` : "no expiry";
+  const expiry = v.minutes > 0 ? t("expires in {minutes} min", { minutes: v.minutes }) : t("no expiry");
   preview.append(el("div", { class: "sign-meta",
-    text: `${caps.rows} rows x ${caps.chars_per_row} characters - priority ${v.priority} - ${expiry}`
-      + (v.pictogram ? ` - pictogram ${v.pictogram}` : "") + (pages.length > 1 ? ` - ${v.pageTime}s per page` : "") }));
+    text: t("{rows} rows x {chars} characters", { rows: caps.rows, chars: caps.chars_per_row })
+      + ` - ${t("priority {priority}", { priority: label(v.priority) })} - ${expiry}`
+      + (v.pictogram ? ` - ${t("pictogram {name}", { name: v.pictogram })}` : "")
+      + (pages.length > 1 ? ` - ${t("{seconds} s per page", { seconds: v.pageTime })}` : "") }));
   const problems = fitProblems(v.pages, caps);
   problemsBox.replaceChildren(...problems.map((p) => el("li", { text: p })));
   problemsBox.classList.toggle("hidden", problems.length === 0);
@@ -118,9 +121,9 @@ async function send(event) {
   const result = await callService("panel", "display", body);
   sendButton.disabled = false;
   if (result.ok) {
-    toast("Message sent to the panel");
+    toast(t("Message sent to the panel"));
   } else {
-    toast(`Refused: ${errorText(result)}`, "error", 10000);
+    toast(t("Refused: {reason}", { reason: errorText(result) }), "error", 10000);
   }
 }
 
@@ -129,9 +132,9 @@ async function clear(event) {
   const body = priority ? { entity_id: data.entity_id, priority } : { entity_id: data.entity_id, all: true };
   const result = await callService("panel", "clear", body);
   if (result.ok) {
-    toast("Panel cleared");
+    toast(t("Panel cleared"));
   } else {
-    toast(`Refused: ${errorText(result)}`, "error", 10000);
+    toast(t("Refused: {reason}", { reason: errorText(result) }), "error", 10000);
   }
 }
 
@@ -146,13 +149,15 @@ function showCurrent(message) {
   const box = document.getElementById("now-showing");
   if (!box || !caps) return;
   if (!message || !message.pages || !message.pages.length) {
-    box.replaceChildren(el("p", { class: "muted", id: "current-blank", text: "The panel is blank." }));
+    box.replaceChildren(el("p", { class: "muted", id: "current-blank", text: t("The panel is blank.") }));
     return;
   }
   const signs = el("div", { class: "sign-pages", id: "current-sign" },
     ...message.pages.map((page) => renderSign(page, message.justify || "center")));
-  const meta = `priority ${message.priority} - set by ${message.user_id || "the hub"}`
-    + (message.expires ? ` - until ${fmtTime(message.expires)}` : "");
+  const who = message.user_id ? nameOf("users", message.user_id) : t("the hub");
+  const meta = t("priority {priority}", { priority: label(message.priority) })
+    + ` - ${t("set by {user}", { user: who })}`
+    + (message.expires ? ` - ${t("until {time}", { time: fmtTime(message.expires) })}` : "");
   box.replaceChildren(signs, el("p", { class: "sign-meta", text: meta }));
 }
 

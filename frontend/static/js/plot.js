@@ -1,7 +1,7 @@
 // Sensor page: the recorder's history as an inline SVG plot (numbers as a line, other states as
 // labelled steps), refreshed when the range changes and when the live state changes.
 
-import { el, fmtTime, getJSON, pageData, timeParts } from "./hacho.js";
+import { el, fmtTime, getJSON, pageData, t as tr, timeParts } from "./hacho.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const W = 900;
@@ -23,7 +23,7 @@ function toPoints(states) {
 /** Build the plot for `states` (one entity's history, oldest first) between `start` and `end` (epoch s). */
 export function buildPlot(states, start, end, unit = "") {
   const root = svg("svg", { class: "plot", viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none",
-                            role: "img", "aria-label": "history plot" });
+                            role: "img", "aria-label": tr("history plot") });
   const points = toPoints(states);
   const x = (t) => PAD.left + ((t - start) / Math.max(1, end - start)) * (W - PAD.left - PAD.right);
   root.append(svg("line", { class: "axis", x1: PAD.left, y1: H - PAD.bottom, x2: W - PAD.right, y2: H - PAD.bottom }));
@@ -35,7 +35,7 @@ export function buildPlot(states, start, end, unit = "") {
     root.append(svg("text", { x: x(t), y: H - 8, "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle" }, label));
   }
   if (!points.length) {
-    root.append(svg("text", { x: W / 2, y: H / 2, "text-anchor": "middle" }, "No history in this range"));
+    root.append(svg("text", { x: W / 2, y: H / 2, "text-anchor": "middle" }, tr("No history in this range")));
     return root;
   }
   const numeric = points.filter((p) => Number.isFinite(p.v));
@@ -92,7 +92,7 @@ async function load() {
   const result = await getJSON(`/api/history?${query}`);
   box.replaceChildren();
   if (!result.ok) {
-    box.append(el("p", { class: "flash error", text: (result.data && result.data.error && result.data.error.message) || "History unavailable" }));
+    box.append(el("p", { class: "flash error", text: (result.data && result.data.error && result.data.error.message) || tr("History unavailable") }));
     return;
   }
   const states = (result.data && result.data[0]) || [];

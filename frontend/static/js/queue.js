@@ -4,7 +4,8 @@
 // changes them, so the only action here is asking it to acknowledge.
 
 import {
-  alarmTime, callService, centre, compareAlarms, el, errorText, fmtAge, fmtTime, live, pageData, toast,
+  alarmTime, callService, centre, compareAlarms, el, errorText, fmtAge, fmtTime, label, live, named, pageData, t,
+  toast,
 } from "./hacho.js";
 
 const data = pageData();
@@ -27,13 +28,13 @@ function row(alarm, fresh) {
     class: `sev-row-${alarm.severity}${fresh ? " fresh" : ""}`,
     dataset: { alarmId: alarm.alarm_id, severity: alarm.severity, state: alarm.state },
   },
-  el("td", {}, el("span", { class: `sev sev-${alarm.severity}`, text: alarm.severity })),
+  el("td", {}, el("span", { class: `sev sev-${alarm.severity}`, text: label(alarm.severity) })),
   el("td", {}, el("a", { href: alarmUrl(alarm), class: "alarm-title", text: alarm.title || alarm.type }),
     alarm.message ? el("div", { class: "muted", text: alarm.message }) : null),
-  el("td", {}, el("span", { class: `state state-${alarm.state}`, text: alarm.state.replace("_", " ") })),
-  el("td", { text: alarm.area_id || "" }),
+  el("td", {}, el("span", { class: `state state-${alarm.state}`, text: label(alarm.state) })),
+  el("td", {}, named("areas", alarm.area_id)),
   el("td", { title: fmtTime(alarmTime(alarm)) }, fmtAge(alarmTime(alarm))),
-  el("td", { text: alarm.assignee || "" }));
+  el("td", {}, named("users", alarm.assignee)));
   return tr;
 }
 
@@ -42,10 +43,10 @@ function askOwner(alarm, button) {
   callService("federation", "acknowledge_alarm", { alarm_id: alarm.alarm_id }).then((result) => {
     if (result.ok) {
       asked.add(alarm.alarm_id);
-      toast(`Asked ${alarm.origin_name} to acknowledge`);
+      toast(t("Asked {centre} to acknowledge", { centre: alarm.origin_name }));
     } else {
       button.disabled = false;
-      toast(`Not sent: ${errorText(result)}`, "error");
+      toast(t("Not sent: {reason}", { reason: errorText(result) }), "error");
     }
     render();
   });
@@ -55,22 +56,22 @@ function peerRow(alarm) {
   let action = null;
   if (alarm.state === "raised" && data.may_ask_peers) {
     action = asked.has(alarm.alarm_id)
-      ? el("span", { class: "muted", text: "asked" })
-      : el("button", { type: "button", class: "ask-ack", text: "Ask to acknowledge" });
+      ? el("span", { class: "muted", text: t("asked") })
+      : el("button", { type: "button", class: "ask-ack", text: t("Ask to acknowledge") });
     if (action.tagName === "BUTTON") action.addEventListener("click", () => askOwner(alarm, action));
   }
   return el("tr", {
     class: `sev-row-${alarm.severity}`,
     dataset: { alarmId: alarm.alarm_id, severity: alarm.severity, state: alarm.state, origin: alarm.origin_site },
   },
-  el("td", {}, el("span", { class: `sev sev-${alarm.severity}`, text: alarm.severity })),
+  el("td", {}, el("span", { class: `sev sev-${alarm.severity}`, text: label(alarm.severity) })),
   el("td", {}, el("span", { class: "alarm-title", text: alarm.title || alarm.type }),
     alarm.message ? el("div", { class: "muted", text: alarm.message }) : null),
   el("td", { text: alarm.origin_name || alarm.origin_site }),
-  el("td", {}, el("span", { class: `state state-${alarm.state}`, text: alarm.state.replace("_", " ") })),
-  el("td", { text: alarm.area_id || "" }),
+  el("td", {}, el("span", { class: `state state-${alarm.state}`, text: label(alarm.state) })),
+  el("td", { title: alarm.area_id || null, text: alarm.area_name || alarm.area_id || "—" }),
   el("td", { title: fmtTime(alarmTime(alarm)) }, fmtAge(alarmTime(alarm))),
-  el("td", { text: alarm.assignee || "" }),
+  el("td", { text: alarm.assignee || "—" }),
   el("td", {}, action));
 }
 
@@ -95,7 +96,7 @@ function render() {
   const counts = document.getElementById("counts");
   counts.replaceChildren(...["critical", "major", "minor", "warning", "info"].map((sev) => {
     const n = own.filter((a) => a.severity === sev).length;
-    return n ? el("span", { class: `sev sev-${sev}`, text: `${n} ${sev}` }) : null;
+    return n ? el("span", { class: `sev sev-${sev}`, text: `${n} ${label(sev)}` }) : null;
   }).filter(Boolean));
   for (const a of own) seen.add(a.alarm_id);
   document.title = own.length ? `(${own.length}) ${document.title.replace(/^\(\d+\) /, "")}` : document.title.replace(/^\(\d+\) /, "");

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hub.auth import TokenError, create_token, list_tokens, revoke_token, tokens_path
-from hub.auth.cli import add_token_cli
+from hub.cli.tokens import add_token_cli
 
 
 def test_token_is_stored_hashed_and_owner_only(config_dir: Path) -> None:
@@ -82,13 +82,14 @@ def _cli(config_dir: Path, *argv: str) -> int:
 
 
 def test_cli_create_list_revoke(config_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert _cli(config_dir, "token", "create", "console_sur", "--centre", "ceuta_sur") == 0
+    assert _cli(config_dir, "token", "create", "console_sur", "--service-account", "console_sur",
+                "--role", "operator", "--centre", "ceuta_sur") == 0
     token = capsys.readouterr().out.strip()
     assert list_tokens(config_dir)[0].token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert _cli(config_dir, "token", "list") == 0
     listing = capsys.readouterr().out
     assert "console_sur" in listing and "centre=ceuta_sur" in listing and token not in listing
-    assert _cli(config_dir, "token", "create", "console_sur") == 2
+    assert _cli(config_dir, "token", "create", "console_sur", "--user", "console_sur") == 2
     assert "already exists" in capsys.readouterr().err
     assert _cli(config_dir, "token", "revoke", "console_sur") == 0
     assert _cli(config_dir, "token", "revoke", "console_sur") == 1
@@ -99,7 +100,8 @@ def test_cli_config_after_subcommand(config_dir: Path, tmp_path: Path) -> None:
     parser = argparse.ArgumentParser(prog="hacho")
     parser.add_argument("-c", "--config", default=str(tmp_path / "elsewhere"))
     add_token_cli(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["token", "-c", str(config_dir), "create", "x"])
+    args = parser.parse_args(["token", "-c", str(config_dir), "create", "x", "--service-account", "svc_x",
+                              "--role", "operator", "--centre", "c"])
     assert args.func(args) == 0
     assert [info.name for info in list_tokens(config_dir)] == ["x"]
     assert not os.path.exists(tmp_path / "elsewhere")

@@ -14,7 +14,6 @@ import pytest
 from hacho.__main__ import main
 from hub.auth import passwords
 from hub.auth.passwords import PasswordError, check_password_rules, hash_password, verify_password
-from hub.auth.user_cli import add_user_cli
 from hub.auth.users import (
     Role,
     UserError,
@@ -26,6 +25,7 @@ from hub.auth.users import (
     set_password,
     users_path,
 )
+from hub.cli.users import add_user_cli
 from hub.clock import FakeClock
 from hub.core import Hub
 

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..auth.passwords import PasswordError
+from ..auth.users import Role, UserError, add_user, list_users, remove_user, set_disabled, set_password, set_role
 from ..exceptions import HubError
-from .passwords import PasswordError
-from .users import Role, UserError, add_user, list_users, remove_user, set_disabled, set_password
 
 __all__ = ["add_user_cli", "configured_centres", "run_user_command"]
 
@@ -47,6 +47,9 @@ def add_user_cli(subparsers: Any) -> argparse.ArgumentParser:
     for name, text in (("disable", "disable a user (no login, sessions end)"), ("enable", "enable a user"),
                        ("remove", "delete a user")):
         actions.add_parser(name, help=text).add_argument("user_id")
+    role = actions.add_parser("role", help="give a user another role")
+    role.add_argument("user_id")
+    role.add_argument("role", choices=[role.value for role in Role])
     for sub in actions.choices.values():
         sub.add_argument("-c", "--config", default=DEFAULT_CONFIG_DIR,
                          help=f"config directory (default {DEFAULT_CONFIG_DIR})")
@@ -63,35 +66,60 @@ def _read_password(args: argparse.Namespace) -> str:
     return first
 
 
+def _change(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    """Make the change; (what to print, what the audit entry records). Raises UserError/PasswordError."""
+    config_dir, action = args.config, args.user_action
+    if action == "add":
+        password = None if args.no_password else _read_password(args)
+        user = add_user(config_dir, args.user_id, role=args.role, centre=args.centre, password=password,
+                        name=args.name, webhooks=args.webhooks, known_centres=configured_centres(config_dir))
+        return (f"User {user.id!r} added ({user.role.value}, {user.centre}).",
+                {"role": user.role.value, "centre": user.centre, "password": password is not None})
+    if action == "passwd":
+        set_password(config_dir, args.user_id, _read_password(args))
+        return f"Password of {args.user_id!r} changed; its sessions end.", {}
+    if action in ("disable", "enable"):
+        set_disabled(config_dir, args.user_id, action == "disable")
+        return f"User {args.user_id!r} {action}d.", {}
+    if action == "role":
+        user = set_role(config_dir, args.user_id, args.role)
+        return f"User {user.id!r} is now {user.role.value}; its sessions end.", {"role": user.role.value}
+    remove_user(config_dir, args.user_id)
+    return f"User {args.user_id!r} removed.", {}
+
+
 def run_user_command(args: argparse.Namespace) -> int:
-    """Run a parsed `user` command; exit code 0 on success, 1 for a refused change, 2 for an error."""
-    config_dir = args.config
-    try:
-        action = args.user_action
-        if action == "add":
-            password = None if args.no_password else _read_password(args)
-            user = add_user(config_dir, args.user_id, role=args.role, centre=args.centre, password=password,
-                            name=args.name, webhooks=args.webhooks, known_centres=configured_centres(config_dir))
-            print(f"User {user.id!r} added ({user.role.value}, {user.centre}).")
-        elif action == "passwd":
-            set_password(config_dir, args.user_id, _read_password(args))
-            print(f"Password of {args.user_id!r} changed; its sessions end.")
-        elif action in ("disable", "enable"):
-            set_disabled(config_dir, args.user_id, action == "disable")
-            print(f"User {args.user_id!r} {action}d.")
-        elif action == "remove":
-            remove_user(config_dir, args.user_id)
-            print(f"User {args.user_id!r} removed.")
-        else:
-            for user in list_users(config_dir):
-                flags = " disabled" if user.disabled else ""
-                login = "password" if user.password_hash else "token only"
-                print(f"{user.id}  role={user.role.value}  centre={user.centre}  login={login}{flags}  "
-                      f"name={user.name}")
+    """Run a parsed `user` command; exit code 0 on success, 1 for a refused change, 2 for an error.
+    Every change, made or refused, is recorded in the audit log (hub.audit.offline), as the web's are."""
+    from ..audit.offline import ACTION_USER_CHANGE, audit_cli_change
+
+    if args.user_action == "list":
+        try:
+            users = list_users(args.config)
+        except (UserError, HubError, OSError) as err:
+            print(f"Error: {err}", file=sys.stderr)
+            return 2
+        for user in users:
+            flags = " disabled" if user.disabled else ""
+            login = "password" if user.password_hash else "token only"
+            print(f"{user.id}  role={user.role.value}  centre={user.centre}  login={login}{flags}  "
+                  f"name={user.name}")
         return 0
+    target = f"user/{str(args.user_id).strip().lower()[:64]}"
+    try:
+        message, data = _change(args)
     except (UserError, PasswordError) as err:
+        audit_cli_change(args.config, ACTION_USER_CHANGE, target=target, outcome="refused",
+                         data={"change": args.user_action, "reason": str(err)})
         print(f"Error: {err}", file=sys.stderr)
         return 1
     except (HubError, OSError) as err:
         print(f"Error: {err}", file=sys.stderr)
         return 2
+    print(message)
+    problem = audit_cli_change(args.config, ACTION_USER_CHANGE, target=target,
+                               data={"change": args.user_action, **data}, centre=data.get("centre"))
+    if problem is not None:
+        print(f"Error: the change was made but could not be audited: {problem}", file=sys.stderr)
+        return 2
+    return 0
