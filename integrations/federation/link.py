@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import ssl
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import aiomqtt
 
 from hub.core import CALLBACK_TYPE, Hub, callback
 from hub.exceptions import DeviceUnavailable
+from hub.helpers.backoff import Backoff
 from hub.helpers.tasks import async_cancel_task, async_wait_event
 
 from .const import (
@@ -173,15 +173,14 @@ class FederationLink:
         return aio
 
     async def _async_run(self) -> None:
-        delay = _RECONNECT_MIN
+        backoff = Backoff(initial=_RECONNECT_MIN, maximum=_RECONNECT_MAX, jitter=0.1)
         while not self._stopping:
             aio = self._make_aio()
             try:
                 await aio.__aenter__()
             except (aiomqtt.MqttError, OSError, ValueError) as err:
                 self._log_outage("cannot connect to the federation broker %s:%s: %s", err)
-                await self._hub.clock.sleep(delay * random.uniform(0.9, 1.1))
-                delay = min(delay * 2, _RECONNECT_MAX)
+                await self._hub.clock.sleep(backoff.delay())
                 continue
             started = self._hub.clock.monotonic()
             self._lost = asyncio.Event()
@@ -210,13 +209,11 @@ class FederationLink:
                     await aio.__aexit__(None, None, None)
                 except aiomqtt.MqttError as err:
                     _LOGGER.debug("Federation: error closing the connection: %s", err)
-            stable = self._hub.clock.monotonic() - started >= _STABLE
-            if stable:
-                delay = _RECONNECT_MIN
+            if self._hub.clock.monotonic() - started >= _STABLE:
+                backoff.reset()  # a stable connection starts afresh; a flapping broker backs off
+            delay = backoff.delay()
             if not self._stopping:
-                await self._hub.clock.sleep(delay * random.uniform(0.9, 1.1))
-            if not stable:
-                delay = min(delay * 2, _RECONNECT_MAX)
+                await self._hub.clock.sleep(delay)
 
     def _log_outage(self, message: str, err: Exception) -> None:
         if self._outage_logged:

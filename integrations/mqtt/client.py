@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import socket
 import ssl
 from collections import Counter
@@ -30,6 +29,7 @@ import paho.mqtt.client as paho
 
 from hub.core import CALLBACK_TYPE, Hub, callback
 from hub.exceptions import DeviceUnavailable
+from hub.helpers.backoff import Backoff
 from hub.helpers.tasks import async_cancel_task, async_wait_event
 
 from .const import (
@@ -289,7 +289,7 @@ class MqttClient:
         )
 
     async def _async_run(self) -> None:
-        delay = RECONNECT_MIN_DELAY
+        backoff = Backoff(initial=RECONNECT_MIN_DELAY, maximum=RECONNECT_MAX_DELAY, jitter=0.1)
         while not self._stopping:
             aio = self._make_aio()
             self.fast_path = aio.fast_path
@@ -297,9 +297,8 @@ class MqttClient:
                 await aio.__aenter__()
             except (aiomqtt.MqttError, OSError, ValueError) as err:
                 self.stats.connect_failures += 1
-                self._log_outage("cannot connect to MQTT broker %s:%s: %s; retrying in %.1f s", err, delay)
-                await self._hub.clock.sleep(delay * random.uniform(0.9, 1.1))
-                delay = min(delay * 2, RECONNECT_MAX_DELAY)
+                self._log_outage("cannot connect to MQTT broker %s:%s: %s; retrying in %.1f s", err, backoff.peek())
+                await self._hub.clock.sleep(backoff.delay())
                 continue
             connected_at = self._hub.clock.monotonic()
             try:
@@ -308,7 +307,7 @@ class MqttClient:
                 async for _ in aio.messages:
                     pass
             except aiomqtt.MqttError as err:
-                self._log_outage("lost the MQTT broker %s:%s: %s; reconnecting in %.1f s", err, delay)
+                self._log_outage("lost the MQTT broker %s:%s: %s; reconnecting in %.1f s", err, backoff.peek())
             except Exception:  # a bug must not end the connection loop for good
                 _LOGGER.exception("Unexpected error in the MQTT connection to %s:%s", self.host, self.port)
             finally:
@@ -317,13 +316,11 @@ class MqttClient:
                     await aio.__aexit__(None, None, None)
                 except aiomqtt.MqttError as err:
                     _LOGGER.debug("Error while closing the MQTT connection: %s", err)
-            stable = self._hub.clock.monotonic() - connected_at >= STABLE_CONNECTION
-            if stable:
-                delay = RECONNECT_MIN_DELAY  # a stable connection starts afresh; a flapping broker backs off
+            if self._hub.clock.monotonic() - connected_at >= STABLE_CONNECTION:
+                backoff.reset()  # a stable connection starts afresh; a flapping broker backs off
+            delay = backoff.delay()
             if not self._stopping:
-                await self._hub.clock.sleep(delay * random.uniform(0.9, 1.1))
-            if not stable:
-                delay = min(delay * 2, RECONNECT_MAX_DELAY)
+                await self._hub.clock.sleep(delay)
 
     def _log_outage(self, message: str, err: Exception, delay: float) -> None:
         if self._outage_logged:
