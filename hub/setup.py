@@ -24,7 +24,6 @@ __all__ = [
     "IntegrationStatus",
     "SetupManager",
     "async_get_setup_manager",
-    "check_dependencies_exist",
     "find_dependency_cycle",
     "validate_integration_config",
 ]
@@ -318,17 +317,3 @@ def async_get_setup_manager(hub: Hub) -> SetupManager:
     if manager is None:
         manager = hub.data[SETUP_MANAGER] = SetupManager(hub)
     return manager
-
-
-def check_dependencies_exist(integrations: Mapping[str, Integration], domains: list[str]) -> list[str]:
-    """Errors for dependencies that name no integration."""
-    errors = []
-    for domain in domains:
-        integration = integrations.get(domain)
-        if integration is None:
-            continue
-        for dep in integration.manifest.dependencies:
-            if dep not in integrations:
-                errors.append(f"[{domain}] depends on '{dep}', which is not an integration")
-    return errors
-
