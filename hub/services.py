@@ -23,6 +23,7 @@ from .exceptions import (
     ServiceNotFound,
     ServiceValidationError,
 )
+from .helpers.humanize import humanize_invalid
 from .jobs import CALLBACK_TYPE, HubJob, JobType, callback
 from .states import valid_domain
 
@@ -248,13 +249,9 @@ def _log_late_failure(task: asyncio.Task[Any]) -> None:
 
 
 def _humanize_service_error(domain: str, service: str, err: vol.MultipleInvalid) -> ServiceValidationError:
-    parts = []
-    for error in err.errors:
-        path = ".".join(str(p) for p in error.path)
-        parts.append(f"{path}: {error.msg}" if path else error.msg)
     first_path: list[str | int] = (
         [p if isinstance(p, int) else str(p) for p in err.errors[0].path] if err.errors else []
     )
-    return ServiceValidationError(f"Invalid data for {domain}.{service}: {'; '.join(parts)}", path=first_path)
+    return ServiceValidationError(f"Invalid data for {domain}.{service}: {humanize_invalid(err)}", path=first_path)
 
 
