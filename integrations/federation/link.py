@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,12 +22,9 @@ from hub.core import CALLBACK_TYPE, Hub, callback
 from hub.exceptions import DeviceUnavailable
 from hub.helpers.backoff import Backoff
 from hub.helpers.tasks import async_cancel_task, async_wait_event
+from integrations.mqtt.connection import connection_kwargs
 
 from .const import (
-    CONF_CA_CERTS,
-    CONF_CERTFILE,
-    CONF_INSECURE,
-    CONF_KEYFILE,
     PUBLISH_TIMEOUT,
 )
 
@@ -148,19 +144,10 @@ class FederationLink:
 
     def _make_aio(self) -> aiomqtt.Client:
         config = self.config
-        tls_params = None
-        tls_insecure = None
-        if config.tls is not None:
-            insecure = bool(config.tls.get(CONF_INSECURE, False))
-            tls_params = aiomqtt.TLSParameters(
-                ca_certs=config.tls.get(CONF_CA_CERTS), certfile=config.tls.get(CONF_CERTFILE),
-                keyfile=config.tls.get(CONF_KEYFILE), cert_reqs=ssl.CERT_NONE if insecure else ssl.CERT_REQUIRED,
-            )
-            tls_insecure = insecure
         aio = aiomqtt.Client(
             config.host, config.port, identifier=config.client_id, clean_session=False,
-            keepalive=config.keepalive, username=config.username, password=config.password,
-            tls_params=tls_params, tls_insecure=tls_insecure, timeout=PUBLISH_TIMEOUT,
+            keepalive=config.keepalive, timeout=PUBLISH_TIMEOUT,
+            **connection_kwargs(username=config.username, password=config.password, tls=config.tls),
             will=aiomqtt.Will(config.status_topic, config.offline_payload, 1, True), logger=_PAHO_LOGGER,
         )
         inner = getattr(aio, "_client", None)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import ssl
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -34,15 +33,12 @@ from hub.exceptions import DeviceUnavailable
 from hub.helpers.backoff import Backoff
 from hub.helpers.tasks import async_cancel_task, async_wait_event
 
+from .connection import connection_kwargs
 from .const import (
     CONF_BIRTH_MESSAGE,
     CONF_BROKER,
-    CONF_CA_CERTS,
-    CONF_CERTFILE,
     CONF_CLIENT_ID,
-    CONF_INSECURE,
     CONF_KEEPALIVE,
-    CONF_KEYFILE,
     CONF_PASSWORD,
     CONF_PAYLOAD,
     CONF_PORT,
@@ -268,22 +264,12 @@ class MqttClient:
 
     def _make_aio(self) -> _AioClient:
         config = self._config
-        tls = config.get(CONF_TLS)
-        tls_params = None
-        tls_insecure = None
-        if tls is not None:
-            insecure = tls.get(CONF_INSECURE, False)
-            tls_params = aiomqtt.TLSParameters(
-                ca_certs=tls.get(CONF_CA_CERTS), certfile=tls.get(CONF_CERTFILE), keyfile=tls.get(CONF_KEYFILE),
-                cert_reqs=ssl.CERT_NONE if insecure else ssl.CERT_REQUIRED,
-            )
-            tls_insecure = insecure
         will = config.get(CONF_WILL_MESSAGE)
         return _AioClient(
             self.host, self.port,
-            username=config.get(CONF_USERNAME), password=config.get(CONF_PASSWORD),
             identifier=config.get(CONF_CLIENT_ID), keepalive=config[CONF_KEEPALIVE],
-            tls_params=tls_params, tls_insecure=tls_insecure,
+            **connection_kwargs(username=config.get(CONF_USERNAME), password=config.get(CONF_PASSWORD),
+                                tls=config.get(CONF_TLS)),
             will=aiomqtt.Will(will[CONF_TOPIC], will[CONF_PAYLOAD], will[CONF_QOS], will[CONF_RETAIN])
             if will else None,
             logger=_PAHO_LOGGER,
