@@ -81,7 +81,7 @@ class Service:
     """A registered service: its handler, schema and whether it answers."""
 
     job: HubJob[Any]
-    schema: vol.Schema | None
+    schema: vol.Schema | Callable[[Any], Any] | None  # a vol.Schema or any validator
     domain: str
     service: str
     supports_response: SupportsResponse
@@ -110,7 +110,7 @@ class ServiceRegistry:
 
     @callback
     def async_register(self, domain: str, service: str, handler: ServiceHandler,
-                       schema: vol.Schema | None = None,
+                       schema: vol.Schema | Callable[[Any], Any] | None = None,
                        supports_response: SupportsResponse = SupportsResponse.NONE,
                        description: str = "") -> CALLBACK_TYPE:
         """Register a service; returns its remover. Re-registering replaces the handler."""
