@@ -17,6 +17,7 @@ from .const import EVENT_INTEGRATION_FAILED, EVENT_INTEGRATION_LOADED, EVENT_INT
 from .core import Hub, HubKey, callback
 from .exceptions import ConfigError, DependencyError, HubError, IntegrationNotFound
 from .loader import Integration, async_get_integrations, get_integration
+from .setup_handle import async_drain_setup_handle
 
 __all__ = [
     "DependencyError",
@@ -218,6 +219,7 @@ class SetupManager:
             self._fail(domain, IntegrationState.failed, "integration has no async_setup")
             return False
         status.state = IntegrationState.setting_up
+        await async_drain_setup_handle(self.hub, domain)  # nothing left over from an earlier setup
         started = time.monotonic()
         try:
             async with asyncio.timeout(self.setup_timeout):
@@ -259,6 +261,7 @@ class SetupManager:
                 await unload(self.hub)
             except Exception:
                 _LOGGER.debug("Unload after failed setup of %s raised", domain, exc_info=True)
+        await async_drain_setup_handle(self.hub, domain)
         await async_remove_entities(self.hub, domain)
 
     def dependents(self, domain: str) -> list[str]:
@@ -286,6 +289,7 @@ class SetupManager:
             except Exception:
                 _LOGGER.exception("Error unloading %s", domain)
                 ok = False
+        await async_drain_setup_handle(self.hub, domain)
         await async_remove_entities(self.hub, domain)
         status.state = IntegrationState.unloaded
         self.hub.bus.async_fire(EVENT_INTEGRATION_UNLOADED, {"domain": domain})
