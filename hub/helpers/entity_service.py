@@ -18,7 +18,7 @@ from typing import Any
 
 import voluptuous as vol
 
-from ..const import ATTR_ENTITY_ID
+from ..const import ATTR_AREA_ID, ATTR_ENTITY_ID
 from ..core import CALLBACK_TYPE, Hub, ServiceCall, ServiceResponse, SupportsResponse, split_entity_id
 from ..exceptions import ServiceValidationError
 from . import config_validation as cv
@@ -34,7 +34,6 @@ __all__ = [
     "async_resolve_entities",
 ]
 
-ATTR_AREA_ID = "area_id"
 ENTITY_MATCH_ALL = "all"
 
 EntityServiceHandler = Callable[[ServiceCall, list[Any]], Awaitable[ServiceResponse | None]]
