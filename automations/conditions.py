@@ -21,7 +21,7 @@ from hub.helpers import config_validation as cv
 
 from .helpers import hub_tz
 from .template import Template, is_template_string, is_true
-from .trace import RunTrace, put
+from .trace import RunTrace
 from .triggers.numeric_state import numeric_value, within
 from .triggers.time import entity_time
 from .triggers.zone import state_in_zone
@@ -127,7 +127,7 @@ def validate_condition(value: Any) -> dict[str, Any]:
 
 def _fail(trace: RunTrace | None, path: str, reason: str) -> bool:
     if trace is not None:
-        put(trace.add(path, False), 3, reason)
+        trace.add(path, False).error = reason
     return False
 
 
@@ -179,7 +179,7 @@ def _group(hub: Hub, config: dict[str, Any], path: str) -> ConditionCheck:
         else:
             result = not any(sub(variables, trace) for sub in checks)
         if element is not None:
-            element[2] = result
+            element.result = result
         return result
 
     return check
