@@ -1,4 +1,5 @@
-"""The allocator limits reach the hub process (mallopt) and the processes it starts later (environment)."""
+"""The allocator limits: arenas and mmap threshold in the hub process (mallopt), arenas in the processes it
+starts later (environment)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def test_limits_apply_here_and_reach_spawned_workers() -> None:
     result = _run({})
     if sys.platform == "linux" and os.path.exists("/lib/x86_64-linux-gnu/libc.so.6"):
         assert result["applied"] == {"MALLOC_ARENA_MAX": 2, "MALLOC_MMAP_THRESHOLD_": 262144}
-    assert result["worker"] == {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "262144"}
+    # the arenas reach the workers; the fixed mmap threshold stays in the hub (it slows frame work down)
+    assert result["worker"] == {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": None}
 
 
 def test_an_operator_setting_wins() -> None:
