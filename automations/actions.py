@@ -17,7 +17,7 @@ from hub.helpers.validators import plain
 from .conditions import ConditionCheck, compile_condition, compile_conditions
 from .helpers import parse_time_period
 from .script import ConditionFail, StopRun
-from .trace import EXEC_ABORTED, put
+from .trace import EXEC_ABORTED, TraceElement
 from .triggers import async_attach_triggers
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ class ServiceStep(Step):
                 raise HubError(f"data rendered to {type(data).__name__}, expected a mapping")
             if self._target:
                 data = {**_render_target(hub, self._target, variables), **data}
-        element[2] = {"action": f"{domain}.{service}", "data": data}
+        element.result = {"action": f"{domain}.{service}", "data": data}
         if not run.in_task:
             await run.async_ensure_task(domain, service)
         rv = self._response_variable
@@ -112,7 +112,7 @@ class ServiceStep(Step):
                                                  return_response=rv is not None)
         if rv is not None:
             scope.set(**{rv: response})
-            put(element, 4, {rv: response})
+            element.variables = {rv: response}
 
 
 def _render_target(hub: Hub, target: dict[str, Any] | Template, variables: Mapping[str, Any]) -> dict[str, Any]:
@@ -141,7 +141,7 @@ class EventStep(Step):
         else:
             event_type = event
         data = render_complex(self.hub, self._data, scope.vars)
-        element[2] = {"event": event_type, "event_data": data}
+        element.result = {"event": event_type, "event_data": data}
         self.hub.bus.async_fire(event_type, data, context=run.context)
 
 
@@ -169,7 +169,7 @@ class DelayStep(Step):
     async def _wait(self, run: ScriptRun, scope: Scope, deadline: float, seconds: float) -> None:
         element = run.trace.add(self.path, {"delay": seconds, "done": False})
         await run.async_wait(None, deadline, scope, {"kind": "delay", "seconds": seconds})
-        element[2] = {"delay": seconds, "done": True}
+        element.result = {"delay": seconds, "done": True}
 
 
 class _WaitStep(Step):
@@ -196,13 +196,13 @@ class _WaitStep(Step):
     async def _wait(self, run: ScriptRun, scope: Scope, deadline: float | None) -> None:
         raise NotImplementedError
 
-    def _after(self, run: ScriptRun, scope: Scope, element: list[Any], deadline: float | None,
+    def _after(self, run: ScriptRun, scope: Scope, element: TraceElement, deadline: float | None,
                wait: dict[str, Any], completed: bool) -> None:
         wait["remaining"] = None if deadline is None else max(0.0, deadline - self.hub.clock.time())
         scope.set(wait=wait)
-        put(element, 4, {"wait": wait})
+        element.variables = {"wait": wait}
         if not completed:
-            element[2] = {"timeout": True}
+            element.result = {"timeout": True}
             if not self._continue:
                 raise StopRun("timed out waiting", execution=EXEC_ABORTED)
 
@@ -326,10 +326,10 @@ class ChooseStep(_BranchStep):
         element = run.trace.add(self.path)
         for index, (check, steps) in enumerate(self._options):
             if check is None or check(scope.vars, run.trace):
-                element[2] = {"choice": index}
+                element.result = {"choice": index}
                 await run.run_nested(steps, scope, ["choose", index])
                 return
-        element[2] = {"choice": "default"}
+        element.result = {"choice": "default"}
         if self._default is not None:
             await run.run_nested(self._default, scope, ["default"])
 
@@ -351,7 +351,7 @@ class IfStep(_BranchStep):
     async def async_run(self, run: ScriptRun, scope: Scope) -> None:
         element = run.trace.add(self.path)
         result = self._check is None or self._check(scope.vars, run.trace)
-        element[2] = {"choice": "then" if result else "else"}
+        element.result = {"choice": "then" if result else "else"}
         if result:
             await run.run_nested(self._then, scope, ["then"])
         elif self._else is not None:
@@ -428,7 +428,7 @@ class RepeatStep(_BranchStep):
                 variables = {**variables, "wait": scope.vars["wait"]}
             if self._until is not None and self._until(variables, run.trace):
                 break
-        element[2] = {"iterations": index}
+        element.result = {"iterations": index}
 
 
 class ParallelStep(Step):
@@ -491,7 +491,7 @@ class VariablesStep(Step):
         for name, value in self._variables.items():
             values[name] = changed[name] = render_complex(self.hub, value, values)
         scope.vars = values
-        put(element, 4, changed)
+        element.variables = changed
         # Home Assistant 2025.4+: a name an outer sequence already has is updated there too.
         outer = scope.parent
         while outer is not None:

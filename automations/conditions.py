@@ -32,7 +32,7 @@ from hub.helpers.validators import (
 from hub.helpers.validators import time_period as sun_offset
 
 from .sun import SUN_EVENTS, sun_event_on
-from .trace import RunTrace, put
+from .trace import RunTrace
 from .triggers.numeric_state import numeric_value, within
 from .triggers.time import entity_time
 from .triggers.zone import state_in_zone
@@ -140,7 +140,7 @@ def validate_condition(value: Any) -> dict[str, Any]:
 
 def _fail(trace: RunTrace | None, path: str, reason: str) -> bool:
     if trace is not None:
-        put(trace.add(path, False), 3, reason)
+        trace.add(path, False).error = reason
     return False
 
 
@@ -192,7 +192,7 @@ def _group(hub: Hub, config: dict[str, Any], path: str) -> ConditionCheck:
         else:
             result = not any(sub(variables, trace) for sub in checks)
         if element is not None:
-            element[2] = result
+            element.result = result
         return result
 
     return check

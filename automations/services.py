@@ -9,96 +9,60 @@ from typing import Any
 import voluptuous as vol
 
 from hub.core import CALLBACK_TYPE, Hub, ServiceCall, SupportsResponse
-from hub.exceptions import ServiceValidationError
 from hub.helpers import config_validation as cv
+from hub.helpers.entity_service import EntityServiceHandler, async_register_entity_service
 
 from .const import DOMAIN, SCRIPT_DOMAIN
-from .engine import Automation, get_manager
-from .scripts import ScriptEntity, get_script_manager
+from .engine import Automation
+from .scripts import ScriptEntity
 
 __all__ = ["async_register_services"]
 
 _LOGGER = logging.getLogger(__name__)
 
 
-def _targets(value: Any) -> list[str] | str:
-    if isinstance(value, str) and value.strip().lower() == "all":
-        return "all"
-    return cv.entity_ids(value)
-
-
-_TARGET = {vol.Optional("entity_id", default="all"): _targets}
-_TURN_OFF_SCHEMA = vol.Schema({**_TARGET, vol.Optional("stop_actions", default=True): cv.boolean})
-_TRIGGER_SCHEMA = vol.Schema({
-    **_TARGET,
+_TURN_OFF_FIELDS = {vol.Optional("stop_actions", default=True): cv.boolean}
+_TRIGGER_FIELDS = {
     vol.Optional("skip_condition", default=True): cv.boolean,
     vol.Optional("variables", default=dict): dict,
-})
-_SCRIPT_ON_SCHEMA = vol.Schema({**_TARGET, vol.Optional("variables", default=dict): dict})
-
-
-def _selected_automations(hub: Hub, call: ServiceCall) -> list[Automation]:
-    manager = get_manager(hub)
-    wanted = call.data["entity_id"]
-    if wanted == "all":
-        return list(manager.automations.values())
-    found = []
-    for entity_id in wanted:
-        automation = manager.get(entity_id)
-        if automation is None:
-            raise ServiceValidationError(f"{entity_id} is not an automation", path=["entity_id"])
-        found.append(automation)
-    return found
-
-
-def _selected_scripts(hub: Hub, call: ServiceCall) -> list[ScriptEntity]:
-    manager = get_script_manager(hub)
-    wanted = call.data["entity_id"]
-    if wanted == "all":
-        return list(manager.scripts.values())
-    found = []
-    for entity_id in wanted:
-        script = manager.by_entity_id(entity_id)
-        if script is None:
-            raise ServiceValidationError(f"{entity_id} is not a script", path=["entity_id"])
-        found.append(script)
-    return found
+}
+_SCRIPT_ON_FIELDS = {vol.Optional("variables", default=dict): dict}
 
 
 def async_register_services(hub: Hub, reload_automations: Callable[[], Awaitable[dict[str, Any]]],
                             reload_scripts: Callable[[], Awaitable[dict[str, Any]]]) -> list[CALLBACK_TYPE]:
     """Register the services; returns their removers."""
 
-    async def turn_on(call: ServiceCall) -> None:
-        for automation in _selected_automations(hub, call):
+    async def turn_on(_call: ServiceCall, automations: list[Automation]) -> None:
+        for automation in automations:
             await automation.async_set_enabled(True)
 
-    async def turn_off(call: ServiceCall) -> None:
-        for automation in _selected_automations(hub, call):
+    async def turn_off(call: ServiceCall, automations: list[Automation]) -> None:
+        for automation in automations:
             await automation.async_set_enabled(False, stop_actions=call.data["stop_actions"])
 
-    async def toggle(call: ServiceCall) -> None:
-        for automation in _selected_automations(hub, call):
+    async def toggle(_call: ServiceCall, automations: list[Automation]) -> None:
+        for automation in automations:
             await automation.async_set_enabled(not automation.is_on)
 
-    async def trigger(call: ServiceCall) -> None:
-        for automation in _selected_automations(hub, call):
+    async def trigger(call: ServiceCall, automations: list[Automation]) -> None:
+        for automation in automations:
             payload = {"platform": None, "description": "automation.trigger service", "idx": None}
             run = automation.async_trigger_run(payload, call.context.child(), call.data["variables"],
                                                skip_condition=call.data["skip_condition"])
             if run is not None and run.eager is not None:
                 await run.eager.wait()
 
-    async def script_turn_on(call: ServiceCall) -> None:
-        for script in _selected_scripts(hub, call):
+    async def script_turn_on(call: ServiceCall, scripts: list[ScriptEntity]) -> None:
+        for script in scripts:
             script.async_start_run(call.data["variables"], call.context)
 
-    async def script_turn_off(call: ServiceCall) -> None:
-        for script in _selected_scripts(hub, call):
+    async def script_turn_off(_call: ServiceCall, scripts: list[ScriptEntity]) -> None:
+        for script in scripts:
             await script.script.async_stop()
 
-    async def script_toggle(call: ServiceCall) -> None:
-        for script in _selected_scripts(hub, call):
+    async def script_toggle(call: ServiceCall, scripts: list[ScriptEntity]) -> None:
+        for script in scripts:
             if script.script.is_running:
                 await script.script.async_stop()
             else:
@@ -112,20 +76,29 @@ def async_register_services(hub: Hub, reload_automations: Callable[[], Awaitable
         result = await reload_scripts()
         return result if call.return_response else None
 
+    def automation_service(service: str, handler: EntityServiceHandler, fields: dict[Any, Any] | None,
+                           description: str) -> CALLBACK_TYPE:
+        return async_register_entity_service(hub, DOMAIN, service, handler, fields, entity_domain=DOMAIN,
+                                             entity_type=Automation, default_all=True, description=description)
+
+    def script_service(service: str, handler: EntityServiceHandler, fields: dict[Any, Any] | None,
+                       description: str) -> CALLBACK_TYPE:
+        return async_register_entity_service(hub, SCRIPT_DOMAIN, service, handler, fields,
+                                             entity_domain=SCRIPT_DOMAIN, entity_type=ScriptEntity,
+                                             default_all=True, description=description)
+
     register = hub.services.async_register
-    target = vol.Schema(_TARGET)
     return [
-        register(DOMAIN, "turn_on", turn_on, target, description="Turn automations on (attach triggers)"),
-        register(DOMAIN, "turn_off", turn_off, _TURN_OFF_SCHEMA, description="Turn automations off"),
-        register(DOMAIN, "toggle", toggle, target, description="Toggle automations"),
-        register(DOMAIN, "trigger", trigger, _TRIGGER_SCHEMA,
-                 description="Run automations' actions now (conditions skipped by default)"),
+        automation_service("turn_on", turn_on, None, "Turn automations on (attach triggers)"),
+        automation_service("turn_off", turn_off, _TURN_OFF_FIELDS, "Turn automations off"),
+        automation_service("toggle", toggle, None, "Toggle automations"),
+        automation_service("trigger", trigger, _TRIGGER_FIELDS,
+                           "Run automations' actions now (conditions skipped by default)"),
         register(DOMAIN, "reload", reload, vol.Schema({}), SupportsResponse.OPTIONAL,
                  description="Re-read automations: all valid, or nothing changes"),
-        register(SCRIPT_DOMAIN, "turn_on", script_turn_on, _SCRIPT_ON_SCHEMA, description="Start scripts"),
-        register(SCRIPT_DOMAIN, "turn_off", script_turn_off, target, description="Stop scripts"),
-        register(SCRIPT_DOMAIN, "toggle", script_toggle, target, description="Start or stop scripts"),
+        script_service("turn_on", script_turn_on, _SCRIPT_ON_FIELDS, "Start scripts"),
+        script_service("turn_off", script_turn_off, None, "Stop scripts"),
+        script_service("toggle", script_toggle, None, "Start or stop scripts"),
         register(SCRIPT_DOMAIN, "reload", script_reload, vol.Schema({}), SupportsResponse.OPTIONAL,
                  description="Re-read scripts"),
     ]
-

@@ -11,6 +11,7 @@ import itertools
 import logging
 from collections import deque
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 
@@ -30,6 +31,7 @@ __all__ = [
     "EXEC_MAX_EXCEEDED",
     "RunTrace",
     "TraceBackend",
+    "TraceElement",
     "TraceStore",
     "get_trace_store",
 ]
@@ -74,8 +76,27 @@ def dumps(value: Any) -> bytes:
     return orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS)
 
 
+@dataclass(slots=True)
+class TraceElement:
+    """One step of a run: where it was, when (µs since the start), and what the step filled in."""
+
+    path: str
+    offset_us: int
+    result: Any = None
+    error: str | None = None
+    variables: Mapping[str, Any] | None = None  # the variables the step changed
+
+    def compact(self) -> list[Any]:
+        """[path, µs, result, error, variables] without the empty slots at the end (the frozen form)."""
+        fields = [self.path, self.offset_us, self.result, self.error, self.variables]
+        end = len(fields)
+        while end > 2 and fields[end - 1] is None:
+            end -= 1
+        return fields[:end]
+
+
 class RunTrace:
-    """The trace of one run while it runs. Steps are [path, µs since start, result, error, variables]."""
+    """The trace of one run while it runs: its TraceElements in order."""
 
     __slots__ = ("_clock", "context", "error", "execution", "key", "run_id", "start", "steps", "trigger")
 
@@ -86,24 +107,22 @@ class RunTrace:
         self.context = context
         self.start = hub.clock.time()
         self.trigger = trigger
-        self.steps: list[list[Any]] = []
+        self.steps: list[TraceElement] = []
         self.execution = EXEC_RUNNING
         self.error: str | None = None
 
-    def add(self, path: str, result: Any = None, variables: Mapping[str, Any] | None = None) -> list[Any]:
-        """Record that the run reached `path`; returns the element ([path, µs, result]) for the step to fill."""
-        element = [path, int((self._clock.time() - self.start) * 1_000_000), result]
-        if variables is not None:
-            element += (None, variables)
+    def add(self, path: str, result: Any = None, variables: Mapping[str, Any] | None = None) -> TraceElement:
+        """Record that the run reached `path`; returns the element for the step to fill."""
+        element = TraceElement(path, int((self._clock.time() - self.start) * 1_000_000), result, None, variables)
         self.steps.append(element)
         return element
 
-    def set_error(self, error: BaseException | str, element: list[Any] | None = None) -> None:
+    def set_error(self, error: BaseException | str, element: TraceElement | None = None) -> None:
         """Note an error on an element (the last one by default) and on the run."""
         text = error if isinstance(error, str) else _error_text(error)
         target = element if element is not None else (self.steps[-1] if self.steps else None)
         if target is not None:
-            put(target, 3, text)
+            target.error = text
         self.error = text
 
     def as_dict(self, finish: float | None = None) -> dict[str, Any]:
@@ -118,7 +137,7 @@ class RunTrace:
             "execution": self.execution,
             "error": self.error,
             "trigger": self.trigger,
-            "steps": [_element_dict(element) for element in self.steps],
+            "steps": [_element_dict(element.compact()) for element in self.steps],
         }
 
     def freeze(self) -> bytes:
@@ -128,24 +147,16 @@ class RunTrace:
         fragmenting the heap; thousands of automations keep twenty each.
         """
         context = self.context
-        steps = [element if len(element) > 3 or element[2] is not None else element[:2]
-                 for element in self.steps]
+        steps = [element.compact() for element in self.steps]
         first = self.steps[0] if self.steps else None
-        if first is not None and len(first) > 4 and isinstance(first[4], dict) and "trigger" in first[4]:
-            steps[0] = [*first[:4], _compact_trigger(first[4])]
+        if first is not None and isinstance(first.variables, dict) and "trigger" in first.variables:
+            steps[0] = [first.path, first.offset_us, first.result, first.error, _compact_trigger(first.variables)]
         data = [_FORMAT, self.run_id, context.id, context.parent_id, context.user_id, self.start,
                 int((self._clock.time() - self.start) * 1_000_000), self.execution, self.trigger, steps]
         if self.error is not None:
             data.append(self.error)
         # orjson's buffer is larger than its output: copy so a kept trace costs only its length.
         return memoryview(dumps(data)).tobytes()
-
-
-def put(element: list[Any], index: int, value: Any) -> None:
-    """Set slot `index` of a trace element (2 result, 3 error, 4 changed variables), growing it as needed."""
-    if len(element) <= index:
-        element.extend([None] * (index + 1 - len(element)))
-    element[index] = value
 
 
 def _compact_trigger(variables: dict[str, Any]) -> dict[str, Any]:

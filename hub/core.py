@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .clock import Clock, SystemClock
 from .const import (
@@ -90,9 +90,6 @@ class HubKey(Generic[_T]):
 
 class HubData(dict[Any, Any]):
     """`hub.data`, typed when indexed with HubKey."""
-
-    def typed_get(self, key: HubKey[_T]) -> _T | None:  # pragma: no cover - typing helper
-        return cast("_T | None", self.get(key))
 
 
 class Hub:

@@ -39,9 +39,6 @@ _LOGGER = logging.getLogger(__name__)
 # --------------------------------------------------------------------------- context
 
 
-_CTX_COUNTER = 0
-
-
 def _new_id() -> str:
     """A sortable 128-bit id in hex: 48 bits of milliseconds, then 80 random bits (UUIDv7-like)."""
     return f"{int(time.time() * 1000):012x}{random.getrandbits(80):020x}"

@@ -23,6 +23,7 @@ from .exceptions import (
     ServiceNotFound,
     ServiceValidationError,
 )
+from .humanize import humanize_invalid
 from .jobs import CALLBACK_TYPE, HubJob, JobType, callback
 from .states import valid_domain
 
@@ -83,7 +84,7 @@ class Service:
     """A registered service: its handler, schema and whether it answers."""
 
     job: HubJob[Any]
-    schema: vol.Schema | None
+    schema: vol.Schema | Callable[[Any], Any] | None  # a vol.Schema or any validator
     domain: str
     service: str
     supports_response: SupportsResponse
@@ -113,7 +114,7 @@ class ServiceRegistry:
 
     @callback
     def async_register(self, domain: str, service: str, handler: ServiceHandler,
-                       schema: vol.Schema | None = None,
+                       schema: vol.Schema | Callable[[Any], Any] | None = None,
                        supports_response: SupportsResponse = SupportsResponse.NONE,
                        description: str = "") -> CALLBACK_TYPE:
         """Register a service; returns its remover. Re-registering replaces the handler."""
@@ -269,13 +270,9 @@ def _log_late_failure(task: asyncio.Task[Any]) -> None:
 
 
 def _humanize_service_error(domain: str, service: str, err: vol.MultipleInvalid) -> ServiceValidationError:
-    parts = []
-    for error in err.errors:
-        path = ".".join(str(p) for p in error.path)
-        parts.append(f"{path}: {error.msg}" if path else error.msg)
     first_path: list[str | int] = (
         [p if isinstance(p, int) else str(p) for p in err.errors[0].path] if err.errors else []
     )
-    return ServiceValidationError(f"Invalid data for {domain}.{service}: {'; '.join(parts)}", path=first_path)
+    return ServiceValidationError(f"Invalid data for {domain}.{service}: {humanize_invalid(err)}", path=first_path)
 
 

@@ -17,6 +17,7 @@ from .core import Hub, HubKey, callback
 from .exceptions import ConfigError, DependencyError, HubError, IntegrationNotFound
 from .helpers.entity_platform import async_remove_entities
 from .loader import Integration, async_get_integrations, get_integration
+from .setup_handle import async_drain_setup_handle
 
 __all__ = [
     "DependencyError",
@@ -24,7 +25,6 @@ __all__ = [
     "IntegrationStatus",
     "SetupManager",
     "async_get_setup_manager",
-    "check_dependencies_exist",
     "find_dependency_cycle",
     "validate_integration_config",
 ]
@@ -212,6 +212,7 @@ class SetupManager:
             self._fail(domain, IntegrationState.failed, "integration has no async_setup")
             return False
         status.state = IntegrationState.setting_up
+        await async_drain_setup_handle(self.hub, domain)  # nothing left over from an earlier setup
         started = time.monotonic()
         try:
             async with asyncio.timeout(self.setup_timeout):
@@ -251,6 +252,7 @@ class SetupManager:
                 await unload(self.hub)
             except Exception:
                 _LOGGER.debug("Unload after failed setup of %s raised", domain, exc_info=True)
+        await async_drain_setup_handle(self.hub, domain)
         await async_remove_entities(self.hub, domain)
 
     def dependents(self, domain: str) -> list[str]:
@@ -276,6 +278,7 @@ class SetupManager:
             except Exception:
                 _LOGGER.exception("Error unloading %s", domain)
                 ok = False
+        await async_drain_setup_handle(self.hub, domain)
         await async_remove_entities(self.hub, domain)
         status.state = IntegrationState.unloaded
         self.hub.bus.async_fire(EVENT_INTEGRATION_UNLOADED, {"domain": domain})
@@ -307,17 +310,3 @@ def async_get_setup_manager(hub: Hub) -> SetupManager:
     if manager is None:
         manager = hub.data[SETUP_MANAGER] = SetupManager(hub)
     return manager
-
-
-def check_dependencies_exist(integrations: Mapping[str, Integration], domains: list[str]) -> list[str]:
-    """Errors for dependencies that name no integration."""
-    errors = []
-    for domain in domains:
-        integration = integrations.get(domain)
-        if integration is None:
-            continue
-        for dep in integration.manifest.dependencies:
-            if dep not in integrations:
-                errors.append(f"[{domain}] depends on '{dep}', which is not an integration")
-    return errors
-

@@ -9,10 +9,13 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 import voluptuous as vol
-from voluptuous.schema_builder import VirtualPathComponent
 
 from ..exceptions import ConfigError
 from ..helpers import config_validation as cv
+from ..humanize import flatten as _flatten
+from ..humanize import format_path, format_value
+from ..humanize import key_text as _key_text
+from ..humanize import real_path as _real_path
 from .yaml_loader import Location, NodeDict, NodeList, get_location
 
 __all__ = [
@@ -24,7 +27,6 @@ __all__ = [
 
 _LOGGER = logging.getLogger(__name__)
 
-MAX_VALUE_LENGTH = 60
 _MSG_EXTRA = "extra keys not allowed"
 _MSG_REQUIRED = "required key not provided"
 
@@ -93,45 +95,6 @@ def format_extra_key(key: Any, allowed: Iterable[str] = ()) -> str:
     return f"unknown key {name!r}"
 
 
-def format_path(path: Iterable[Hashable]) -> str:
-    """['devices', 2, 'port'] -> 'devices[2].port'."""
-    text = ""
-    for key in path:
-        if isinstance(key, int) and not isinstance(key, bool):
-            text += f"[{key}]"
-        else:
-            text += f".{_key_text(key)}" if text else _key_text(key)
-    return text
-
-
-def format_value(value: Any) -> str:
-    """repr() of a configuration value, never a secret, cut to MAX_VALUE_LENGTH characters."""
-    if getattr(value, "__secret__", False):
-        return "<secret>"
-    if isinstance(value, str):
-        text = repr(str(value))
-    elif isinstance(value, dict):
-        text = repr(dict(value))
-    elif isinstance(value, list):
-        text = repr(list(value))
-    else:
-        text = repr(value)
-    if len(text) > MAX_VALUE_LENGTH:
-        text = text[: MAX_VALUE_LENGTH - 3] + "..."
-    return text
-
-
-def _flatten(err: vol.Invalid) -> list[vol.Invalid]:
-    if isinstance(err, vol.MultipleInvalid):
-        return [leaf for error in err.errors for leaf in _flatten(error)]
-    return [err]
-
-
-def _real_path(err: vol.Invalid) -> list[Hashable]:
-    """The error path without voluptuous' virtual components (the `<group>` of Inclusive/Exclusive keys)."""
-    return [key for key in err.path if not isinstance(key, VirtualPathComponent)]
-
-
 def _sort_key(value: Any, err: vol.Invalid) -> tuple[int, str, int]:
     location, _, _ = _locate(value, _real_path(err))
     return (1, "", 0) if location is None else (0, location[0], location[1])
@@ -147,12 +110,6 @@ def _summary(errors: list[str], domain: str | None) -> str:
     what = f"for {domain} " if domain else ""
     lines = "\n".join(f"  {line}" for line in errors)
     return f"Invalid configuration {what}({len(errors)} errors):\n{lines}"
-
-
-def _key_text(key: Any) -> str:
-    if isinstance(key, vol.Marker):
-        key = key.schema
-    return str(key)
 
 
 def _plain_key(key: Any) -> Any:

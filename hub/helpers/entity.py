@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..const import (
@@ -21,11 +20,10 @@ from ..core import CALLBACK_TYPE, Context, Hub, callback
 if TYPE_CHECKING:
     from .device_registry import DeviceInfo
 
-__all__ = ["DEFAULT_SCAN_INTERVAL", "Entity", "EntityDescription"]
+__all__ = ["Entity", "EntityDescription"]
 
 _LOGGER = logging.getLogger(__name__)
 
-DEFAULT_SCAN_INTERVAL = 30.0  # seconds between async_update calls of polled entities
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -52,7 +50,6 @@ class Entity:
     hub: Hub = None  # type: ignore[assignment]
     entity_description: EntityDescription | None = None
     platform_domain: str | None = None  # the integration that created it (registry key)
-    scan_interval: float | timedelta = DEFAULT_SCAN_INTERVAL  # polling period when should_poll
 
     _attr_name: str | None = None
     _attr_unique_id: str | None = None
@@ -64,7 +61,6 @@ class Entity:
     _attr_icon: str | None = None
     _attr_device_info: DeviceInfo | None = None
     _attr_area_id: str | None = None
-    _attr_should_poll: bool = False
     _attr_suggested_object_id: str | None = None
     _attr_entity_registry_enabled_default: bool = True
 
@@ -75,7 +71,6 @@ class Entity:
     device_id: str | None = None
     registry_area_id: str | None = None
     registry_name: str | None = None  # the user's name from the entity registry
-    _update_failed: bool = False  # set by the platform's poller when async_update raised
 
     # ---- properties (memory only)
 
@@ -142,11 +137,6 @@ class Entity:
         return self.registry_area_id or self._attr_area_id
 
     @property
-    def should_poll(self) -> bool:
-        """Whether the platform should call async_update periodically."""
-        return self._attr_should_poll
-
-    @property
     def suggested_object_id(self) -> str | None:
         """Object id to use when the registry has none yet."""
         return self._attr_suggested_object_id
@@ -163,9 +153,6 @@ class Entity:
 
     async def async_will_remove_from_hub(self) -> None:
         """Called before removal; release resources here."""
-
-    async def async_update(self) -> None:
-        """Fetch new data (only for polled entities)."""
 
     @callback
     def async_on_remove(self, remover: CALLBACK_TYPE) -> None:
@@ -199,7 +186,7 @@ class Entity:
         if self.hub is None or self.entity_id is None:
             raise RuntimeError(f"Entity {self!r} is not added to a hub")
         attrs: dict[str, Any] = {}
-        if self._update_failed or not self.available:
+        if not self.available:
             state = STATE_UNAVAILABLE
             if not self._logged_unavailable:
                 # a device that never reported yet (start-up) is not news; one that stops reporting is

@@ -1,17 +1,18 @@
-"""Adding and removing an integration's entities: ids, registry, first state, polling, removal."""
+"""Adding and removing an integration's entities: ids, registry, first state, removal.
+
+Entities push their state (HA's should_poll=False): an integration that polls a device owns its own
+timer (modbus, bollards), so the platform runs no poller.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..core import CALLBACK_TYPE, Event, Hub, HubKey, callback
-from ..exceptions import DeviceUnavailable
 from .entity import Entity
-from .event import async_track_time_interval
 
 if TYPE_CHECKING:
     from .entity_registry import EntityRegistry, RegistryEntry
@@ -24,7 +25,6 @@ ENTITIES: HubKey[dict[str, list[Entity]]] = HubKey("entities_by_platform")
 ENTITY_INDEX: HubKey[dict[str, Entity]] = HubKey("entities_by_id")
 # Entities the registry says are disabled: kept (with their platform) so enabling adds them back.
 DISABLED: HubKey[dict[str, tuple[str, Entity]]] = HubKey("entities_disabled")
-_POLLERS: HubKey[dict[tuple[str, float], _Poller]] = HubKey("entity_pollers")
 _REGISTRY_LISTENERS: HubKey[list[CALLBACK_TYPE]] = HubKey("entity_platform_registry_listeners")
 
 
@@ -55,16 +55,13 @@ def _entity_registry(hub: Hub) -> EntityRegistry | None:
         return None
 
 
-async def async_add_entities(hub: Hub, platform: str, entities: Iterable[Entity], *,
-                             update_before_add: bool = False) -> list[Entity]:
+async def async_add_entities(hub: Hub, platform: str, entities: Iterable[Entity]) -> list[Entity]:
     """Add entities created by integration `platform`: give each an id, call added hooks, write state.
 
     When an entity registry is loaded (hub.helpers.entity_registry), entities with a unique_id get
     the entity id the registry remembers, so ids stay stable across restarts, and the user's
     overrides apply: name, area, and disabled (a disabled entity is not added until enabled).
     Entities with `device_info` are registered in the device registry and get a `device_id`.
-    Entities with `should_poll` are updated every `scan_interval`; a failing update makes that
-    entity unavailable (logged once) and touches no other entity.
     """
     by_platform = hub.data.setdefault(ENTITIES, {})
     index = hub.data.setdefault(ENTITY_INDEX, {})
@@ -94,15 +91,9 @@ async def async_add_entities(hub: Hub, platform: str, entities: Iterable[Entity]
         if entity.entity_id in index:
             _LOGGER.error("Entity id %s already exists; %r not added", entity.entity_id, entity)
             continue
-        if entity.should_poll and _scan_seconds(entity) <= 0:
-            _LOGGER.error("%s: scan_interval must be positive, got %s; not added",
-                          entity.entity_id, entity.scan_interval)
-            continue
         _apply_overrides(hub, entity, entry)
         index[entity.entity_id] = entity
         by_platform.setdefault(platform, []).append(entity)
-        if update_before_add:
-            await _async_update_entity(entity, write=False)
         try:
             await entity.async_added_to_hub()
         except Exception:
@@ -111,8 +102,6 @@ async def async_add_entities(hub: Hub, platform: str, entities: Iterable[Entity]
             by_platform[platform].remove(entity)
             continue
         entity.async_write_state()
-        if entity.should_poll:
-            entity.async_on_remove(_async_start_polling(hub, platform, entity))
         added.append(entity)
     return added
 
@@ -195,85 +184,6 @@ def async_entities(hub: Hub, platform: str | None = None) -> list[Entity]:
     if platform is not None:
         return list(by_platform.get(platform, []))
     return [e for items in by_platform.values() for e in items]
-
-
-# --------------------------------------------------------------------------- polling
-
-
-async def _async_update_entity(entity: Entity, *, write: bool = True) -> None:
-    """Run one async_update; a failure marks the entity unavailable and is logged once."""
-    try:
-        await entity.async_update()
-    except Exception as err:
-        if not entity._update_failed:
-            entity._update_failed = True
-            entity._logged_unavailable = True  # this message says why; async_write_state need not
-            if isinstance(err, DeviceUnavailable):
-                _LOGGER.warning("%s is unavailable: %s", entity.entity_id, err)
-            else:
-                _LOGGER.exception("Update of %s failed; it is unavailable until an update succeeds",
-                                  entity.entity_id)
-        else:
-            _LOGGER.debug("Update of %s failed again: %s", entity.entity_id, err)
-    else:
-        entity._update_failed = False
-    if write and get_entity(entity.hub, entity.entity_id) is entity:
-        entity.async_write_state()
-
-
-class _Poller:
-    """One timer per (integration, interval) that updates its entities, each in its own task."""
-
-    def __init__(self, hub: Hub, key: tuple[str, float]) -> None:
-        self.hub = hub
-        self.key = key
-        self.entities: dict[int, Entity] = {}
-        self._running: set[int] = set()
-        self._unsub: CALLBACK_TYPE | None = None
-
-    @callback
-    def add(self, entity: Entity) -> CALLBACK_TYPE:
-        self.entities[id(entity)] = entity
-        if self._unsub is None:
-            self._unsub = async_track_time_interval(self.hub, self._tick, self.key[1])
-
-        @callback
-        def remove() -> None:
-            self.entities.pop(id(entity), None)
-            if not self.entities and self._unsub is not None:
-                self._unsub()
-                self._unsub = None
-                pollers = self.hub.data.get(_POLLERS, {})
-                if pollers.get(self.key) is self:
-                    del pollers[self.key]
-
-        return remove
-
-    @callback
-    def _tick(self, _now: datetime) -> None:
-        for key, entity in list(self.entities.items()):
-            if key in self._running:
-                _LOGGER.debug("Update of %s is still running; skipping this interval", entity.entity_id)
-                continue
-            self._running.add(key)
-            task = self.hub.async_create_task(_async_update_entity(entity), f"update {entity.entity_id}")
-            task.add_done_callback(lambda _t, key=key: self._running.discard(key))  # type: ignore[misc]
-
-
-def _scan_seconds(entity: Entity) -> float:
-    interval = entity.scan_interval
-    return interval.total_seconds() if isinstance(interval, timedelta) else float(interval)
-
-
-@callback
-def _async_start_polling(hub: Hub, platform: str, entity: Entity) -> CALLBACK_TYPE:
-    seconds = _scan_seconds(entity)
-    pollers = hub.data.setdefault(_POLLERS, {})
-    key = (platform, seconds)
-    poller = pollers.get(key)
-    if poller is None:
-        poller = pollers[key] = _Poller(hub, key)
-    return poller.add(entity)
 
 
 # --------------------------------------------------------------------------- registry changes

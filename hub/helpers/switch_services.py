@@ -1,29 +1,19 @@
 """`switch.turn_on/turn_off/toggle`, dispatched to any entity that implements them.
 
-The first integration with switch entities registers these services; the handler is generic (it
-calls `async_turn_on(context=...)` on the Entity object behind each entity id), so any integration's
-switches work through it. The services stay registered while at least one integration holds them.
+The first integration with switch entities registers these services as entity services
+(hub.helpers.entity_service: `entity_id` or `area_id`, each target's `async_turn_on(context=...)`), so any
+integration's switches work through them. They stay registered while at least one integration holds them.
 """
 
 from __future__ import annotations
 
-import asyncio
+from ..core import CALLBACK_TYPE, Hub, HubKey, callback
+from .entity_service import async_register_entity_service
 
-import voluptuous as vol
-
-from ..const import ATTR_ENTITY_ID
-from ..core import CALLBACK_TYPE, Hub, HubKey, ServiceCall, callback
-from ..exceptions import ServiceValidationError
-from . import config_validation as cv
-from .entity_platform import get_entity
-
-__all__ = ["SWITCH_SERVICE_SCHEMA", "async_hold_switch_services"]
+__all__ = ["async_hold_switch_services"]
 
 SWITCH_DOMAIN = "switch"
 _METHODS = {"turn_on": "async_turn_on", "turn_off": "async_turn_off", "toggle": "async_toggle"}
-
-
-SWITCH_SERVICE_SCHEMA = vol.Schema({vol.Required(ATTR_ENTITY_ID): cv.entity_ids}, extra=vol.ALLOW_EXTRA)
 
 
 class _Holder:
@@ -35,19 +25,6 @@ class _Holder:
 _HOLDER: HubKey[_Holder] = HubKey("switch_domain_services")
 
 
-async def _async_handle(call: ServiceCall) -> None:
-    method_name = _METHODS[call.service]
-    calls = []
-    for entity_id in call.data[ATTR_ENTITY_ID]:
-        entity = get_entity(call.hub, entity_id)
-        method = getattr(entity, method_name, None) if entity is not None else None
-        if method is None:
-            raise ServiceValidationError(f"switch.{call.service}: {entity_id} is not a switch",
-                                         path=[ATTR_ENTITY_ID])
-        calls.append(method(context=call.context))
-    await asyncio.gather(*calls)
-
-
 @callback
 def async_hold_switch_services(hub: Hub, user: str) -> CALLBACK_TYPE:
     """Make sure the switch services exist while `user` needs them; returns the release function."""
@@ -55,11 +32,9 @@ def async_hold_switch_services(hub: Hub, user: str) -> CALLBACK_TYPE:
     if holder is None:
         holder = hub.data[_HOLDER] = _Holder()
     if not holder.users and not holder.removers:
-        for service in _METHODS:
+        for service, method in _METHODS.items():
             if not hub.services.has_service(SWITCH_DOMAIN, service):
-                holder.removers.append(
-                    hub.services.async_register(SWITCH_DOMAIN, service, _async_handle, SWITCH_SERVICE_SCHEMA)
-                )
+                holder.removers.append(async_register_entity_service(hub, SWITCH_DOMAIN, service, method))
     holder.users.add(user)
 
     @callback

@@ -19,8 +19,6 @@ from .template import Template, is_template_string
 
 __all__ = [
     "WEEKDAYS",
-    "dynamic_template",
-    "entity_id_or_template",
     "number_or_entity",
     "optional_template",
     "plain",
@@ -58,14 +56,6 @@ def template(value: Any) -> Template:
         return Template(str(value))
     except TemplateError as err:
         raise vol.Invalid(str(err)) from None
-
-
-def dynamic_template(value: Any) -> Template:
-    """A template that must contain Jinja syntax ({{ }} or {% %})."""
-    result = template(value)
-    if result.is_static:
-        raise vol.Invalid("expected a template with {{ }} or {% %}")
-    return result
 
 
 def optional_template(value: Any) -> Any:
@@ -158,13 +148,6 @@ def time_or_entity(value: Any) -> time_sys | str:
     return cv.time(value)
 
 
-def entity_id_or_template(value: Any) -> str | Template:
-    """An entity id, or a template that renders to one."""
-    if isinstance(value, str) and is_template_string(value):
-        return template(value)
-    return cv.entity_id(value)
-
-
 def service_name(value: Any) -> str | Template:
     """`domain.service` (or a template that renders to it)."""
     if isinstance(value, str) and is_template_string(value):
@@ -185,17 +168,6 @@ def weekdays(value: Any) -> list[str]:
             raise vol.Invalid(f"expected weekdays from {', '.join(WEEKDAYS)}")
         result.append(text)
     return result
-
-
-def key_dependency(key: str, needs: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """`key` is only allowed together with `needs`."""
-
-    def validate(value: dict[str, Any]) -> dict[str, Any]:
-        if key in value and needs not in value:
-            raise vol.Invalid(f"{key!r} needs {needs!r}", path=[key])
-        return value
-
-    return validate
 
 
 def has_at_least_one_key(*keys: str) -> Callable[[dict[str, Any]], dict[str, Any]]:

@@ -29,6 +29,7 @@ from ..exceptions import (
     Unauthorized,
 )
 from ..helpers.json_depth import JsonTooDeep, loads_limited
+from ..humanize import humanize_invalid
 from .const import (
     ATTR_REQUIRES_AUTH,
     ATTR_VIEW,
@@ -149,16 +150,6 @@ def error_for_exception(err: BaseException) -> tuple[int, str, str] | None:
     if isinstance(err, HubError):
         return 400, ERR_HUB_ERROR, str(err)
     return None
-
-
-def humanize_invalid(err: vol.Invalid) -> str:
-    """`path.to.key: message; ...` for a voluptuous error."""
-    errors = err.errors if isinstance(err, vol.MultipleInvalid) else [err]
-    parts = []
-    for error in errors:
-        path = ".".join(str(p) for p in error.path)
-        parts.append(f"{path}: {error.msg}" if path else error.msg)
-    return "; ".join(parts)
 
 
 @web.middleware

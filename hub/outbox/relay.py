@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..core import CALLBACK_TYPE, Hub, callback
 from ..exceptions import HubError
+from ..helpers.backoff import Backoff
 from ..recorder import get_recorder
 from . import store
 from .const import (
@@ -84,7 +85,7 @@ class Outbox:
         self._timer: Any = None
         self._purge_timer: Any = None
         self._runner: asyncio.Task[None] | None = None
-        self._db_backoff = 0.0
+        self._db_backoff = Backoff(initial=_DB_RETRY_MIN, maximum=_DB_RETRY_MAX, jitter=0.0)
         self._db_error_logged = False
         self._stopping = False
         self._stalled = False
@@ -285,11 +286,11 @@ class Outbox:
             try:
                 await self._async_cycle()
             except HubError as err:  # the database is unavailable: try again later
-                self._db_backoff = min(max(_DB_RETRY_MIN, self._db_backoff * 2), _DB_RETRY_MAX)
+                delay = self._db_backoff.delay()
                 if not self._db_error_logged:
                     self._db_error_logged = True
                     _LOGGER.warning("Outbox: cannot read the outbox (%s); retrying", err)
-                self._set_timer(self.hub.clock.time() + self._db_backoff)
+                self._set_timer(self.hub.clock.time() + delay)
                 continue
             except Exception:
                 _LOGGER.exception("Outbox: relay cycle failed")
@@ -298,7 +299,7 @@ class Outbox:
             if self._db_error_logged:
                 _LOGGER.info("Outbox: database available again")
             self._db_error_logged = False
-            self._db_backoff = 0.0
+            self._db_backoff.reset()
 
     async def _async_cycle(self) -> None:
         if not self._stale_released:  # before our first claim: a row leased to a dead run is due now

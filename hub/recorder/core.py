@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from ..const import EVENT_STATE_CHANGED, MATCH_ALL
 from ..core import CALLBACK_TYPE, Event, Hub, State, callback
 from ..exceptions import HubError
+from ..helpers.backoff import Backoff
 from .config import RecorderFilter
 from .const import (
     CONF_AUTO_PURGE,
@@ -218,7 +219,7 @@ class Recorder:
         self._unwoken = 0
         self._outage_logged = False
         self._first_attempt: asyncio.Future[bool] = hub.loop.create_future()
-        self._backoff = 0.0
+        self._backoff = Backoff(initial=1.0, maximum=MAX_RECONNECT_BACKOFF, jitter=0.0)
         self._next_connect = 0.0  # monotonic time of the next connection attempt
         self._next_commit = 0.0
         self._removers: list[CALLBACK_TYPE] = []
@@ -423,11 +424,10 @@ class Recorder:
         if time.monotonic() < self._next_connect:
             return False
         if self._connect():
-            self._backoff = 0.0
+            self._backoff.reset()
             self._next_commit = time.monotonic() + self.commit_interval
         else:
-            self._backoff = min(max(1.0, self._backoff * 2), MAX_RECONNECT_BACKOFF)
-            self._next_connect = time.monotonic() + self._backoff
+            self._next_connect = time.monotonic() + self._backoff.delay()
         if not self._first_attempt.done():
             self._resolve(self._first_attempt, self.connected)
         return self.connected

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from typing import Final
 
+from hub.const import CONF_EVENT_TYPE, CONF_ID, CONF_NAME, CONF_TIMEOUT  # noqa: F401 - the common keys, re-exported
+
 DOMAIN: Final = "agencies"  # the integration and its configuration section
 SERVICE_DOMAIN: Final = "agency"  # agency.notify, agency.replay, agency.enable; entities agency.<id>
 OUTBOX_KIND: Final = "agency_webhook"
@@ -48,19 +50,15 @@ CONF_LANGUAGE: Final = "language"
 CONF_STATUS: Final = "status"
 CONF_SCOPE: Final = "scope"
 CONF_RESTRICTION: Final = "restriction"
-CONF_ID: Final = "id"
-CONF_NAME: Final = "name"
 CONF_URL: Final = "url"
 CONF_FORMATS: Final = "formats"
 CONF_SECRET: Final = "secret"
 CONF_SECRETS: Final = "secrets"
-CONF_TIMEOUT: Final = "timeout"
 CONF_MAX_ATTEMPTS: Final = "max_attempts"
 CONF_BACKOFF_BASE: Final = "backoff_base"
 CONF_BACKOFF_CAP: Final = "backoff_cap"
 CONF_ENABLED: Final = "enabled"
 CONF_EVENTS: Final = "events"
-CONF_EVENT_TYPE: Final = "event_type"
 CONF_MATCH: Final = "match"
 CONF_ORIGIN: Final = "origin"
 CONF_CAP: Final = "cap"

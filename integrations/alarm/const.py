@@ -5,7 +5,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
+from hub.const import CONF_EVENT_TYPE, CONF_ID, CONF_NAME  # the common keys, re-exported
+
 __all__ = [
+    "CONF_EVENT_TYPE",
+    "CONF_ID",
+    "CONF_NAME",
     "DOMAIN",
     "OPEN_STATES",
     "AlarmState",
@@ -93,8 +98,6 @@ SERVICE_STATS: Final = "stats"
 CONF_TYPES: Final = "types"
 CONF_SOP_DIR: Final = "sop_dir"
 CONF_KEEP_CLOSED_DAYS: Final = "keep_closed_days"
-CONF_ID: Final = "id"
-CONF_NAME: Final = "name"
 CONF_SEVERITY: Final = "severity"
 CONF_SLA_ACK: Final = "sla_ack_seconds"
 CONF_SLA_RESOLVE: Final = "sla_resolve_seconds"
@@ -103,7 +106,6 @@ CONF_SOP: Final = "sop"
 CONF_CENTRE: Final = "centre"
 CONF_SHARED: Final = "shared"
 CONF_RAISE_ON: Final = "raise_on"
-CONF_EVENT_TYPE: Final = "event_type"
 CONF_EVENT_DATA: Final = "event_data"
 
 DEFAULT_SOP_DIR: Final = "sops"

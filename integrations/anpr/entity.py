@@ -25,7 +25,6 @@ __all__ = [
 
 
 class _AnprEntity(Entity):
-    _attr_should_poll = False
 
     def __init__(self, manager: AnprManager) -> None:
         self.manager = manager

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import product
 
 __all__ = [
     "CONSONANTS",
@@ -189,20 +188,3 @@ def correct(
             if best is None or score > best.score:
                 best = FormatMatch(new, text, fmt.name, fmt.country, changes, score)
     return best
-
-
-def spanish_templates() -> list[str]:
-    """Slot templates of the Spanish formats (for the synthetic plate generator)."""
-    return [t for f in FORMATS if f.country == "ES" for t in f.templates]
-
-
-def expand_confusions(text: str, table: dict[str, str] | None = None) -> list[str]:
-    """Every variant of `text` with confusable characters swapped (small inputs only)."""
-    table = table or {**TO_DIGIT, **_TO_LETTER}
-    options = [(c, table[c]) if c in table else (c,) for c in text]
-    return ["".join(p) for p in product(*options)]
-
-
-def get_format(name: str) -> PlateFormat:
-    """A format by name (KeyError when unknown)."""
-    return _BY_NAME[name]

@@ -27,9 +27,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.core import CALLBACK_TYPE, Hub, HubKey
+from hub.core import Hub, HubKey
 from hub.exceptions import ConfigError
 from hub.helpers.entity_platform import async_add_entities
+from hub.setup_handle import async_get_setup_handle
 from integrations.modbus import get_client
 from integrations.modbus.client import ModbusClient
 
@@ -61,7 +62,6 @@ class BollardsData:
 
     bollards: list[Bollard] = field(default_factory=list)
     own_clients: dict[tuple[str, int, str], ModbusClient] = field(default_factory=dict)
-    removers: list[CALLBACK_TYPE] = field(default_factory=list)
 
 
 DATA_BOLLARDS: HubKey[BollardsData] = HubKey(DOMAIN)
@@ -98,19 +98,19 @@ async def async_setup(hub: Hub, config: Any) -> bool:
         plc = BollardPLC(client, bollard_config[CONF_SLAVE], bollard_config[CONF_BASE_ADDRESS])
         data.bollards.append(Bollard(bollard_config, plc))
     await async_add_entities(hub, DOMAIN, data.bollards)
-    data.removers.extend(async_register_services(hub))
+    handle = async_get_setup_handle(hub, DOMAIN)
+    for remover in async_register_services(hub):
+        handle.async_on_unload(remover)
     _LOGGER.debug("%d bollards set up", len(data.bollards))
     return True
 
 
 async def async_unload(hub: Hub) -> bool:
-    """Remove the services and close the connections this integration opened (the loader removes the
-    entities, which stops their polling and timers)."""
+    """Close the connections this integration opened (the loader removes the services through the setup
+    handle, and the entities, which stops their polling and timers)."""
     data = hub.data.pop(DATA_BOLLARDS, None)
     if data is None:
         return True
-    while data.removers:
-        data.removers.pop()()
     for client in data.own_clients.values():
         client.close()
     return True

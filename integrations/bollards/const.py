@@ -5,26 +5,42 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
-__all__ = ["DOMAIN", "ENTITY_DOMAIN", "FaultReason", "RefusalReason"]
+from hub.const import (  # the common keys, re-exported
+    CONF_AREA,
+    CONF_HOST,
+    CONF_ID,
+    CONF_NAME,
+    CONF_PORT,
+    CONF_SCAN_INTERVAL,
+    CONF_TIMEOUT,
+    CONF_TYPE,
+)
+
+__all__ = [
+    "CONF_AREA",
+    "CONF_HOST",
+    "CONF_ID",
+    "CONF_NAME",
+    "CONF_PORT",
+    "CONF_SCAN_INTERVAL",
+    "CONF_TIMEOUT",
+    "CONF_TYPE",
+    "DOMAIN",
+    "ENTITY_DOMAIN",
+    "FaultReason",
+    "RefusalReason",
+]
 
 DOMAIN: Final = "bollards"  # the integration
 ENTITY_DOMAIN: Final = "bollard"  # its entities and services: bollard.b_07, bollard.raise
 
-CONF_ID: Final = "id"
-CONF_NAME: Final = "name"
 CONF_HUB: Final = "hub"
-CONF_HOST: Final = "host"
-CONF_PORT: Final = "port"
-CONF_TYPE: Final = "type"
-CONF_TIMEOUT: Final = "timeout"
 CONF_SLAVE: Final = "slave"
 CONF_BASE_ADDRESS: Final = "base_address"
-CONF_AREA: Final = "area"
 CONF_REQUIRE_CONFIRMATION: Final = "require_confirmation"
 CONF_CONFIRMATION_TIMEOUT: Final = "confirmation_timeout"
 CONF_TRAVEL_TIMEOUT: Final = "travel_timeout"
 CONF_HEARTBEAT_TIMEOUT: Final = "heartbeat_timeout"
-CONF_SCAN_INTERVAL: Final = "scan_interval"
 
 DEFAULT_TRAVEL_TIMEOUT: Final = 10.0
 DEFAULT_HEARTBEAT_TIMEOUT: Final = 5.0

@@ -7,6 +7,7 @@ from typing import Any
 import voluptuous as vol
 
 from hub.helpers import config_validation as cv
+from hub.helpers.entity_service import EntityServiceSchema
 from integrations.modbus.const import DEFAULT_PORT, HubType
 
 from .const import (
@@ -32,6 +33,7 @@ from .const import (
     DEFAULT_SCAN_INTERVAL,
     DEFAULT_TIMEOUT,
     DEFAULT_TRAVEL_TIMEOUT,
+    ENTITY_DOMAIN,
 )
 from .registers import BLOCK_STRIDE
 
@@ -99,13 +101,11 @@ CONFIG_SCHEMA = vol.All(
     _unique_ids,
 )
 
-COMMAND_SCHEMA = vol.Schema({
-    vol.Required("entity_id"): cv.entity_ids,
+COMMAND_SCHEMA = EntityServiceSchema({  # entity_id or area_id, and:
     # Why the operator gives the command ("ambulance to the hospital"): kept in the audit events.
     vol.Optional(ATTR_REASON): vol.All(cv.string, vol.Length(max=255)),
-})
+}, entity_domain=ENTITY_DOMAIN)
 
-CONFIRM_SCHEMA = vol.Schema({
-    vol.Required("entity_id"): cv.entity_id,
+CONFIRM_SCHEMA = EntityServiceSchema({  # one entity_id, and:
     vol.Required(ATTR_PENDING_ID): cv.string,
-})
+}, entity_domain=ENTITY_DOMAIN, single=True)

@@ -6,8 +6,8 @@ import asyncio
 from typing import Any
 
 from hub.core import CALLBACK_TYPE, Hub, ServiceCall, SupportsResponse
-from hub.exceptions import HubError, ServiceValidationError
-from hub.helpers.entity_platform import get_entity
+from hub.exceptions import HubError
+from hub.helpers.entity_service import async_register_entity_service
 
 from .const import (
     ATTR_PENDING_ID,
@@ -32,19 +32,10 @@ _COMMANDS = {
 }
 
 
-def _bollard(hub: Hub, service: str, entity_id: str) -> Bollard:
-    entity = get_entity(hub, entity_id)
-    if not isinstance(entity, Bollard):
-        raise ServiceValidationError(f"{ENTITY_DOMAIN}.{service}: {entity_id} is not a bollard",
-                                     path=["entity_id"])
-    return entity
-
-
-async def _async_command(call: ServiceCall) -> dict[str, Any] | None:
-    """Command every listed bollard (all are tried, so one refusal never holds up an emergency
+async def _async_command(call: ServiceCall, bollards: list[Bollard]) -> dict[str, Any] | None:
+    """Command every targeted bollard (all are tried, so one refusal never holds up an emergency
     lowering of the others); then raise the refusal(s), if any."""
     command = _COMMANDS[call.service]
-    bollards = [_bollard(call.hub, call.service, entity_id) for entity_id in call.data["entity_id"]]
     outcomes = await asyncio.gather(
         *(b.async_command(command, call.context, call.data.get(ATTR_REASON)) for b in bollards),
         return_exceptions=True,
@@ -68,8 +59,8 @@ async def _async_command(call: ServiceCall) -> dict[str, Any] | None:
     return {"bollards": results} if call.return_response else None
 
 
-async def _async_confirm(call: ServiceCall) -> dict[str, Any] | None:
-    bollard = _bollard(call.hub, call.service, call.data["entity_id"])
+async def _async_confirm(call: ServiceCall, bollards: list[Bollard]) -> dict[str, Any] | None:
+    [bollard] = bollards
     result = await bollard.async_confirm(call.data[ATTR_PENDING_ID], call.context)
     return {"bollards": {bollard.entity_id: result}} if call.return_response else None
 
@@ -82,12 +73,13 @@ def async_register_services(hub: Hub) -> list[CALLBACK_TYPE]:
         SERVICE_EMERGENCY_LOWER: "Lower bollards now for emergency vehicles (never waits for a second user)",
     }
     removers = [
-        hub.services.async_register(ENTITY_DOMAIN, service, _async_command, COMMAND_SCHEMA,
-                                    SupportsResponse.OPTIONAL, description)
+        async_register_entity_service(hub, ENTITY_DOMAIN, service, _async_command, COMMAND_SCHEMA,
+                                      entity_type=Bollard, supports_response=SupportsResponse.OPTIONAL,
+                                      description=description)
         for service, description in descriptions.items()
     ]
-    removers.append(hub.services.async_register(
-        ENTITY_DOMAIN, SERVICE_CONFIRM, _async_confirm, CONFIRM_SCHEMA, SupportsResponse.OPTIONAL,
-        "Confirm a pending bollard command as the second user",
+    removers.append(async_register_entity_service(
+        hub, ENTITY_DOMAIN, SERVICE_CONFIRM, _async_confirm, CONFIRM_SCHEMA, entity_type=Bollard, single=True,
+        supports_response=SupportsResponse.OPTIONAL, description="Confirm a pending bollard command as the second user",
     ))
     return removers

@@ -33,6 +33,7 @@ import logging
 from typing import Any
 
 from hub.core import Hub
+from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
 
 from .const import DOMAIN
 from .http import async_register_views
@@ -51,8 +52,9 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
     manager = FederationManager(hub, config)
     await manager.async_setup()
     hub.data[DATA_FEDERATION] = manager
-    manager.add_removers(async_register_services(manager))
-    manager.add_removers(async_register_websocket(manager))
+    handle = async_get_setup_handle(hub, DOMAIN)
+    for remover in [*async_register_services(manager), *async_register_websocket(manager)]:
+        handle.async_on_unload(remover)
     async_register_views(hub)
     return True
 
@@ -60,6 +62,7 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
 async def async_unload(hub: Hub) -> bool:
     """Stop; what is queued stays in the outbox, and the broker keeps our session for when we are back."""
     manager = hub.data.pop(DATA_FEDERATION, None)
+    await async_drain_setup_handle(hub, DOMAIN)  # services and websocket commands; also without the setup manager
     if manager is not None:
         await manager.async_unload()
     return True

@@ -4,26 +4,45 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["DOMAIN"]
+from hub.const import (  # the common keys, re-exported
+    CONF_CA_CERTS,
+    CONF_CERTFILE,
+    CONF_CLIENT_ID,
+    CONF_EVENT_TYPE,
+    CONF_INSECURE,
+    CONF_KEYFILE,
+    CONF_NAME,
+    CONF_PASSWORD,
+    CONF_PORT,
+    CONF_TLS,
+    CONF_TYPE,
+    CONF_USERNAME,
+)
+
+__all__ = [
+    "CONF_CA_CERTS",
+    "CONF_CERTFILE",
+    "CONF_CLIENT_ID",
+    "CONF_EVENT_TYPE",
+    "CONF_INSECURE",
+    "CONF_KEYFILE",
+    "CONF_NAME",
+    "CONF_PASSWORD",
+    "CONF_PORT",
+    "CONF_TLS",
+    "CONF_TYPE",
+    "CONF_USERNAME",
+    "DOMAIN",
+]
 
 DOMAIN: Final = "federation"
 
 # Configuration
 CONF_BROKER: Final = "broker"
-CONF_PORT: Final = "port"
-CONF_USERNAME: Final = "username"
-CONF_PASSWORD: Final = "password"
-CONF_CLIENT_ID: Final = "client_id"
 CONF_KEEPALIVE: Final = "keepalive"
-CONF_TLS: Final = "tls"
-CONF_CA_CERTS: Final = "ca_certs"
-CONF_CERTFILE: Final = "certfile"
-CONF_KEYFILE: Final = "keyfile"
-CONF_INSECURE: Final = "insecure"
 CONF_TOPIC_PREFIX: Final = "topic_prefix"
 CONF_PEERS: Final = "peers"
 CONF_SITE: Final = "site"
-CONF_NAME: Final = "name"
 CONF_HEARTBEAT_INTERVAL: Final = "heartbeat_interval"
 CONF_PEER_TIMEOUT: Final = "peer_timeout"
 CONF_DEDUP_WINDOW: Final = "dedup_window"
@@ -33,10 +52,8 @@ CONF_SHARE: Final = "share"
 CONF_EVENTS: Final = "events"
 CONF_STATES: Final = "states"
 CONF_ALARMS: Final = "alarms"
-CONF_EVENT_TYPE: Final = "event_type"
 CONF_ENTITY_ID: Final = "entity_id"
 CONF_AREAS: Final = "areas"
-CONF_TYPE: Final = "type"
 CONF_SHARED_ONLY: Final = "shared_only"
 CONF_ACTUATION: Final = "actuation"
 CONF_SERVICES: Final = "services"

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
-import ssl
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,13 +20,11 @@ import aiomqtt
 
 from hub.core import CALLBACK_TYPE, Hub, callback
 from hub.exceptions import DeviceUnavailable
+from hub.helpers.backoff import Backoff
 from hub.helpers.tasks import async_cancel_task, async_wait_event
+from integrations.mqtt.connection import connection_kwargs
 
 from .const import (
-    CONF_CA_CERTS,
-    CONF_CERTFILE,
-    CONF_INSECURE,
-    CONF_KEYFILE,
     PUBLISH_TIMEOUT,
 )
 
@@ -148,19 +144,10 @@ class FederationLink:
 
     def _make_aio(self) -> aiomqtt.Client:
         config = self.config
-        tls_params = None
-        tls_insecure = None
-        if config.tls is not None:
-            insecure = bool(config.tls.get(CONF_INSECURE, False))
-            tls_params = aiomqtt.TLSParameters(
-                ca_certs=config.tls.get(CONF_CA_CERTS), certfile=config.tls.get(CONF_CERTFILE),
-                keyfile=config.tls.get(CONF_KEYFILE), cert_reqs=ssl.CERT_NONE if insecure else ssl.CERT_REQUIRED,
-            )
-            tls_insecure = insecure
         aio = aiomqtt.Client(
             config.host, config.port, identifier=config.client_id, clean_session=False,
-            keepalive=config.keepalive, username=config.username, password=config.password,
-            tls_params=tls_params, tls_insecure=tls_insecure, timeout=PUBLISH_TIMEOUT,
+            keepalive=config.keepalive, timeout=PUBLISH_TIMEOUT,
+            **connection_kwargs(username=config.username, password=config.password, tls=config.tls),
             will=aiomqtt.Will(config.status_topic, config.offline_payload, 1, True), logger=_PAHO_LOGGER,
         )
         inner = getattr(aio, "_client", None)
@@ -173,15 +160,14 @@ class FederationLink:
         return aio
 
     async def _async_run(self) -> None:
-        delay = _RECONNECT_MIN
+        backoff = Backoff(initial=_RECONNECT_MIN, maximum=_RECONNECT_MAX, jitter=0.1)
         while not self._stopping:
             aio = self._make_aio()
             try:
                 await aio.__aenter__()
             except (aiomqtt.MqttError, OSError, ValueError) as err:
                 self._log_outage("cannot connect to the federation broker %s:%s: %s", err)
-                await self._hub.clock.sleep(delay * random.uniform(0.9, 1.1))
-                delay = min(delay * 2, _RECONNECT_MAX)
+                await self._hub.clock.sleep(backoff.delay())
                 continue
             started = self._hub.clock.monotonic()
             self._lost = asyncio.Event()
@@ -210,13 +196,11 @@ class FederationLink:
                     await aio.__aexit__(None, None, None)
                 except aiomqtt.MqttError as err:
                     _LOGGER.debug("Federation: error closing the connection: %s", err)
-            stable = self._hub.clock.monotonic() - started >= _STABLE
-            if stable:
-                delay = _RECONNECT_MIN
+            if self._hub.clock.monotonic() - started >= _STABLE:
+                backoff.reset()  # a stable connection starts afresh; a flapping broker backs off
+            delay = backoff.delay()
             if not self._stopping:
-                await self._hub.clock.sleep(delay * random.uniform(0.9, 1.1))
-            if not stable:
-                delay = min(delay * 2, _RECONNECT_MAX)
+                await self._hub.clock.sleep(delay)
 
     def _log_outage(self, message: str, err: Exception) -> None:
         if self._outage_logged:

@@ -176,11 +176,6 @@ class FederationManager:
         _LOGGER.info("Federation: %s with peers %s on %s:%s", self.site, ", ".join(self.peers) or "none",
                      self.config[CONF_BROKER], self.config[CONF_PORT])
 
-    @callback
-    def add_removers(self, removers: list[CALLBACK_TYPE]) -> None:
-        """Call these at unload (services, views)."""
-        self._removers.extend(removers)
-
     async def async_unload(self) -> None:
         """Stop sharing and listening, store what is queued, say goodbye; peers' entities leave."""
         if self._unloaded:

@@ -7,6 +7,7 @@ from typing import Any
 import voluptuous as vol
 
 from hub.helpers import config_validation as cv
+from integrations.mqtt.connection import valid_tls
 
 from .const import (
     ALARM_ACTIONS,
@@ -15,17 +16,13 @@ from .const import (
     CONF_ALARMS,
     CONF_AREAS,
     CONF_BROKER,
-    CONF_CA_CERTS,
-    CONF_CERTFILE,
     CONF_CLIENT_ID,
     CONF_DEDUP_WINDOW,
     CONF_ENTITY_ID,
     CONF_EVENT_TYPE,
     CONF_EVENTS,
     CONF_HEARTBEAT_INTERVAL,
-    CONF_INSECURE,
     CONF_KEEPALIVE,
-    CONF_KEYFILE,
     CONF_NAME,
     CONF_PASSWORD,
     CONF_PEER_TIMEOUT,
@@ -114,16 +111,6 @@ PEER_SCHEMA = vol.All(_peer, vol.Schema({
     vol.Optional(CONF_NAME): cv.string,
 }))
 
-TLS_SCHEMA = vol.Any(
-    vol.All(cv.boolean, lambda on: {} if on else None),
-    vol.Schema({
-        vol.Optional(CONF_CA_CERTS): cv.string,
-        vol.Optional(CONF_CERTFILE): cv.string,
-        vol.Optional(CONF_KEYFILE): cv.string,
-        vol.Optional(CONF_INSECURE, default=False): cv.boolean,
-    }),
-)
-
 EVENT_RULE_SCHEMA = vol.Schema({
     vol.Required(CONF_EVENT_TYPE): _glob,
     vol.Optional(CONF_ENTITY_ID): _glob,
@@ -158,7 +145,7 @@ CONFIG_SCHEMA = vol.All(vol.Schema({
     vol.Optional(CONF_PASSWORD): cv.string,
     vol.Optional(CONF_CLIENT_ID): cv.string,  # default: hacho-federation-<site>
     vol.Optional(CONF_KEEPALIVE, default=DEFAULT_KEEPALIVE): vol.All(cv.positive_int, vol.Range(min=5)),
-    vol.Optional(CONF_TLS): TLS_SCHEMA,
+    vol.Optional(CONF_TLS): valid_tls,
     vol.Optional(CONF_TOPIC_PREFIX, default=DEFAULT_TOPIC_PREFIX): _topic_level,
     vol.Required(CONF_PEERS): vol.All(cv.ensure_list, vol.Length(min=1, msg="expected at least one peer"),
                                       [PEER_SCHEMA], _unique_peers),

@@ -27,9 +27,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.core import CALLBACK_TYPE, Hub, HubKey
+from hub.core import Hub, HubKey
 from hub.helpers.entity_platform import async_add_entities
 from hub.helpers.switch_services import async_hold_switch_services
+from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
 
 from .client import ModbusClient, ModbusDeviceError
 from .const import (
@@ -66,11 +67,10 @@ _LOGGER = logging.getLogger(__name__)
 
 @dataclass
 class ModbusData:
-    """What the integration keeps in hub.data: clients and pollers by hub name, removers."""
+    """What the integration keeps in hub.data: clients and pollers by hub name (removers: its setup handle)."""
 
     clients: dict[str, ModbusClient] = field(default_factory=dict)
     pollers: dict[str, ModbusPoller] = field(default_factory=dict)
-    removers: list[CALLBACK_TYPE] = field(default_factory=list)
 
 
 DATA_MODBUS: HubKey[ModbusData] = HubKey(DOMAIN)
@@ -115,9 +115,11 @@ async def async_setup(hub: Hub, config: Any) -> bool:
         poller.async_start()
         _LOGGER.debug("Modbus hub %s: %d entities in %d requests per round", name, len(entities),
                       sum(len(b) for b in poller.blocks.values()))
-    data.removers.extend(async_register_services(hub, lambda name: data.clients.get(name)))
+    handle = async_get_setup_handle(hub, DOMAIN)
+    for remover in async_register_services(hub, lambda name: data.clients.get(name)):
+        handle.async_on_unload(remover)
     if any(hub_config[CONF_SWITCHES] for hub_config in hubs):
-        data.removers.append(async_hold_switch_services(hub, DOMAIN))
+        handle.async_on_unload(async_hold_switch_services(hub, DOMAIN))
     return True
 
 
@@ -130,6 +132,5 @@ async def async_unload(hub: Hub) -> bool:
         poller.async_stop()
     for client in data.clients.values():
         client.close()
-    while data.removers:
-        data.removers.pop()()
+    await async_drain_setup_handle(hub, DOMAIN)  # also when called without the setup manager (tests)
     return True

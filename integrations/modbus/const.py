@@ -5,7 +5,28 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
+from hub.const import (  # the common keys, re-exported
+    CONF_AREA,
+    CONF_HOST,
+    CONF_ICON,
+    CONF_NAME,
+    CONF_PORT,
+    CONF_SCAN_INTERVAL,
+    CONF_TIMEOUT,
+    CONF_TYPE,
+    CONF_UNIQUE_ID,
+)
+
 __all__ = [
+    "CONF_AREA",
+    "CONF_HOST",
+    "CONF_ICON",
+    "CONF_NAME",
+    "CONF_PORT",
+    "CONF_SCAN_INTERVAL",
+    "CONF_TIMEOUT",
+    "CONF_TYPE",
+    "CONF_UNIQUE_ID",
     "DEFAULT_PORT",
     "DEFAULT_SCAN_INTERVAL",
     "DEFAULT_TIMEOUT",
@@ -31,7 +52,6 @@ CONF_SCALE: Final = "scale"
 CONF_OFFSET: Final = "offset"
 CONF_PRECISION: Final = "precision"
 CONF_SWAP: Final = "swap"
-CONF_SCAN_INTERVAL: Final = "scan_interval"
 CONF_SENSORS: Final = "sensors"
 CONF_BINARY_SENSORS: Final = "binary_sensors"
 CONF_SWITCHES: Final = "switches"
@@ -43,19 +63,11 @@ CONF_STATE_ON: Final = "state_on"
 CONF_STATE_OFF: Final = "state_off"
 CONF_DELAY: Final = "delay"
 CONF_RETRIES: Final = "retries"
-CONF_TIMEOUT: Final = "timeout"
-CONF_TYPE: Final = "type"
-CONF_HOST: Final = "host"
-CONF_PORT: Final = "port"
-CONF_NAME: Final = "name"
-CONF_UNIQUE_ID: Final = "unique_id"
-CONF_AREA: Final = "area"
 CONF_UNIT: Final = "unit_of_measurement"
 CONF_DEVICE_CLASS: Final = "device_class"
 CONF_KIND: Final = "kind"  # a city sensor kind (hub.helpers.units.CITY_SENSOR_KINDS) filling the defaults
 CONF_SOURCE_UNIT: Final = "source_unit"  # the unit the device sends, converted to unit_of_measurement
 CONF_STATE_CLASS: Final = "state_class"
-CONF_ICON: Final = "icon"
 
 DEFAULT_PORT: Final = 502
 DEFAULT_SCAN_INTERVAL: Final = 10.0

@@ -10,16 +10,16 @@ one that dispatches on `put_nowait`, and, where paho-mqtt exposes it, paho's `on
 the registry directly, the socket is read in 256 KiB chunks (paho asks for 1, 1 and n bytes per
 packet, a syscall each) and the reader drains every complete packet per wake-up instead of one
 (all found by feature detection; aiomqtt's public path is used otherwise). That is what makes
-tens of thousands of messages a second possible on one core (see bench/mqtt.py).
+tens of thousands of messages a second possible on one core (see bench/mqtt.py). Those are private
+internals: pyproject.toml pins aiomqtt and paho-mqtt to the releases tests/integrations/mqtt/test_fast_path.py
+proves the fast path on, so a new release is taken on purpose, with that test passing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import socket
-import ssl
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,17 +30,15 @@ import paho.mqtt.client as paho
 
 from hub.core import CALLBACK_TYPE, Hub, callback
 from hub.exceptions import DeviceUnavailable
+from hub.helpers.backoff import Backoff
 from hub.helpers.tasks import async_cancel_task, async_wait_event
 
+from .connection import connection_kwargs
 from .const import (
     CONF_BIRTH_MESSAGE,
     CONF_BROKER,
-    CONF_CA_CERTS,
-    CONF_CERTFILE,
     CONF_CLIENT_ID,
-    CONF_INSECURE,
     CONF_KEEPALIVE,
-    CONF_KEYFILE,
     CONF_PASSWORD,
     CONF_PAYLOAD,
     CONF_PORT,
@@ -271,22 +269,12 @@ class MqttClient:
 
     def _make_aio(self) -> _AioClient:
         config = self._config
-        tls = config.get(CONF_TLS)
-        tls_params = None
-        tls_insecure = None
-        if tls is not None:
-            insecure = tls.get(CONF_INSECURE, False)
-            tls_params = aiomqtt.TLSParameters(
-                ca_certs=tls.get(CONF_CA_CERTS), certfile=tls.get(CONF_CERTFILE), keyfile=tls.get(CONF_KEYFILE),
-                cert_reqs=ssl.CERT_NONE if insecure else ssl.CERT_REQUIRED,
-            )
-            tls_insecure = insecure
         will = config.get(CONF_WILL_MESSAGE)
         return _AioClient(
             self.host, self.port,
-            username=config.get(CONF_USERNAME), password=config.get(CONF_PASSWORD),
             identifier=config.get(CONF_CLIENT_ID), keepalive=config[CONF_KEEPALIVE],
-            tls_params=tls_params, tls_insecure=tls_insecure,
+            **connection_kwargs(username=config.get(CONF_USERNAME), password=config.get(CONF_PASSWORD),
+                                tls=config.get(CONF_TLS)),
             will=aiomqtt.Will(will[CONF_TOPIC], will[CONF_PAYLOAD], will[CONF_QOS], will[CONF_RETAIN])
             if will else None,
             logger=_PAHO_LOGGER,
@@ -294,7 +282,7 @@ class MqttClient:
         )
 
     async def _async_run(self) -> None:
-        delay = RECONNECT_MIN_DELAY
+        backoff = Backoff(initial=RECONNECT_MIN_DELAY, maximum=RECONNECT_MAX_DELAY, jitter=0.1)
         while not self._stopping:
             aio = self._make_aio()
             self.fast_path = aio.fast_path
@@ -302,9 +290,8 @@ class MqttClient:
                 await aio.__aenter__()
             except (aiomqtt.MqttError, OSError, ValueError) as err:
                 self.stats.connect_failures += 1
-                self._log_outage("cannot connect to MQTT broker %s:%s: %s; retrying in %.1f s", err, delay)
-                await self._hub.clock.sleep(delay * random.uniform(0.9, 1.1))
-                delay = min(delay * 2, RECONNECT_MAX_DELAY)
+                self._log_outage("cannot connect to MQTT broker %s:%s: %s; retrying in %.1f s", err, backoff.peek())
+                await self._hub.clock.sleep(backoff.delay())
                 continue
             connected_at = self._hub.clock.monotonic()
             try:
@@ -313,7 +300,7 @@ class MqttClient:
                 async for _ in aio.messages:
                     pass
             except aiomqtt.MqttError as err:
-                self._log_outage("lost the MQTT broker %s:%s: %s; reconnecting in %.1f s", err, delay)
+                self._log_outage("lost the MQTT broker %s:%s: %s; reconnecting in %.1f s", err, backoff.peek())
             except Exception:  # a bug must not end the connection loop for good
                 _LOGGER.exception("Unexpected error in the MQTT connection to %s:%s", self.host, self.port)
             finally:
@@ -322,13 +309,11 @@ class MqttClient:
                     await aio.__aexit__(None, None, None)
                 except aiomqtt.MqttError as err:
                     _LOGGER.debug("Error while closing the MQTT connection: %s", err)
-            stable = self._hub.clock.monotonic() - connected_at >= STABLE_CONNECTION
-            if stable:
-                delay = RECONNECT_MIN_DELAY  # a stable connection starts afresh; a flapping broker backs off
+            if self._hub.clock.monotonic() - connected_at >= STABLE_CONNECTION:
+                backoff.reset()  # a stable connection starts afresh; a flapping broker backs off
+            delay = backoff.delay()
             if not self._stopping:
-                await self._hub.clock.sleep(delay * random.uniform(0.9, 1.1))
-            if not stable:
-                delay = min(delay * 2, RECONNECT_MAX_DELAY)
+                await self._hub.clock.sleep(delay)
 
     def _log_outage(self, message: str, err: Exception, delay: float) -> None:
         if self._outage_logged:

@@ -17,6 +17,7 @@ from hub.helpers.units import (
     normalize_unit,
 )
 
+from .connection import valid_tls
 from .const import (
     AVAILABILITY_ALL,
     AVAILABILITY_ANY,
@@ -28,7 +29,6 @@ from .const import (
     CONF_AVAILABILITY_TOPIC,
     CONF_BIRTH_MESSAGE,
     CONF_BROKER,
-    CONF_CA_CERTS,
     CONF_CERTFILE,
     CONF_CLIENT_ID,
     CONF_COMMAND_TOPIC,
@@ -43,7 +43,6 @@ from .const import (
     CONF_EXPIRE_AFTER,
     CONF_FORCE_UPDATE,
     CONF_ICON,
-    CONF_INSECURE,
     CONF_JSON_ATTRIBUTES_TEMPLATE,
     CONF_JSON_ATTRIBUTES_TOPIC,
     CONF_KEEPALIVE,
@@ -288,22 +287,6 @@ MESSAGE_SCHEMA = vol.Schema({
     vol.Optional(CONF_RETAIN, default=False): cv.boolean,
 })
 
-TLS_SCHEMA = vol.Schema({
-    vol.Optional(CONF_CA_CERTS): cv.string,
-    vol.Optional(CONF_CERTFILE): cv.string,
-    vol.Optional(CONF_KEYFILE): cv.string,
-    vol.Optional(CONF_INSECURE, default=False): cv.boolean,
-})
-
-
-def _tls(value: Any) -> dict[str, Any] | None:
-    if value is None or value is True:
-        return TLS_SCHEMA({})
-    if value is False:
-        return None
-    return TLS_SCHEMA(value)
-
-
 def _optional_message(value: Any) -> dict[str, Any] | None:
     if value is None or value == {}:
         return None  # `birth_message: {}` turns it off
@@ -338,7 +321,7 @@ CONFIG_SCHEMA = vol.All(
         # What `~` stands for at the start of a topic; default: the hub's site id.
         vol.Optional(CONF_TOPIC_PREFIX): vol.All(valid_publish_topic, lambda value: value.strip("/")),
         vol.Optional(CONF_KEEPALIVE, default=DEFAULT_KEEPALIVE): vol.All(vol.Coerce(int), vol.Range(min=5)),
-        vol.Optional(CONF_TLS): _tls,
+        vol.Optional(CONF_TLS): valid_tls,
         vol.Optional(CONF_DISCOVERY, default=True): cv.boolean,
         vol.Optional(CONF_DISCOVERY_PREFIX, default=DEFAULT_DISCOVERY_PREFIX): valid_publish_topic,
         vol.Optional(CONF_BIRTH_MESSAGE): _optional_message,

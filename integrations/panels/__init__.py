@@ -6,11 +6,12 @@ Queued messages survive a restart (integrations.panels.storage).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from hub.core import CALLBACK_TYPE, Hub, HubKey
+from hub.core import Hub, HubKey
 from hub.helpers.entity_platform import async_add_entities, async_remove_entities
+from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
 from integrations.mqtt.instance import site_topic_prefix
 
 from .config import CONFIG_SCHEMA, DatexSettings, PanelConfig
@@ -28,9 +29,8 @@ _LOGGER = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class PanelsData:
-    """What setup created, so unload can undo it."""
+    """What unload flushes (what setup registered is on its setup handle)."""
 
-    removers: list[CALLBACK_TYPE] = field(default_factory=list)
     store: PanelMessageStore | None = None
 
 
@@ -55,7 +55,9 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
             await entity.async_restore(stored.pop(entity.panel_id))
     for panel_id in stored:
         _LOGGER.warning("Stored messages of panel %s dropped: it is no longer configured", panel_id)
-    data.removers.extend(async_register_services(hub))
+    handle = async_get_setup_handle(hub, DOMAIN)
+    for remover in async_register_services(hub):
+        handle.async_on_unload(remover)
     async_register_datex2_view(hub, settings.public)
     _LOGGER.info("Set up %d panels", len(added))
     return True
@@ -65,10 +67,8 @@ async def async_unload(hub: Hub) -> bool:
     """Remove the services and the panels (their drivers stop, timers are cancelled)."""
     data = hub.data.pop(DATA_KEY, None)
     hub.data.pop(DATEX_SETTINGS, None)
-    if data is not None:
-        for remover in data.removers:
-            remover()
-        if data.store is not None:
-            await data.store.async_flush()
+    await async_drain_setup_handle(hub, DOMAIN)  # also when called without the setup manager (tests)
+    if data is not None and data.store is not None:
+        await data.store.async_flush()
     await async_remove_entities(hub, DOMAIN)
     return True

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import voluptuous as vol
 
-from hub.core import CALLBACK_TYPE, Hub, ServiceCall, SupportsResponse, split_entity_id, valid_entity_id
+from hub.core import CALLBACK_TYPE, Hub, ServiceCall, SupportsResponse
 from hub.exceptions import ServiceValidationError
-from hub.helpers.entity_platform import get_entity
+from hub.helpers.entity_service import EntityServiceHandler, EntityServiceSchema, async_register_entity_service
 
 from .const import (
     DEFAULT_PAGE_TIME,
@@ -28,22 +27,6 @@ from .render import MessageTemplate
 __all__ = ["CLEAR_SCHEMA", "DISPLAY_SCHEMA", "async_register_services"]
 
 _LOGGER = logging.getLogger(__name__)
-
-
-def _panel_ids(value: Any) -> list[str]:
-    """One or more panel entity ids: a list, or a comma-separated string."""
-    if isinstance(value, str):
-        items = [item.strip() for item in value.split(",") if item.strip()]
-    elif isinstance(value, (list, tuple)):
-        items = [str(item).strip().lower() for item in value]
-    else:
-        raise vol.Invalid(f"expected an entity id or a list of them, got {value!r}")
-    if not items:
-        raise vol.Invalid("no entity id given")
-    for item in items:
-        if not valid_entity_id(item.lower()) or split_entity_id(item.lower())[0] != ENTITY_DOMAIN:
-            raise vol.Invalid(f"{item!r} is not a panel entity id (expected panel.<name>)")
-    return list(dict.fromkeys(item.lower() for item in items))
 
 
 def _priority(value: Any) -> Priority:
@@ -127,9 +110,8 @@ def _needs_target(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-DISPLAY_SCHEMA = vol.Schema(vol.All(
+DISPLAY_SCHEMA = EntityServiceSchema(vol.All(  # entity_id or area_id, and:
     {
-        vol.Required("entity_id"): _panel_ids,
         vol.Exclusive("pages", "text"): vol.All([_page], vol.Length(min=1)),
         vol.Exclusive("lines", "text"): vol.All([_line], vol.Length(min=1)),
         vol.Optional("priority", default=Priority.information.name): _priority,
@@ -142,11 +124,10 @@ DISPLAY_SCHEMA = vol.Schema(vol.All(
         vol.Optional("justify", default=Justify.CENTER.value): vol.All(vol.Lower, vol.Coerce(Justify)),
     },
     _needs_text,
-))
+), entity_domain=ENTITY_DOMAIN)
 
-CLEAR_SCHEMA = vol.Schema(vol.All(
+CLEAR_SCHEMA = EntityServiceSchema(vol.All(  # entity_id or area_id, and:
     {
-        vol.Required("entity_id"): _panel_ids,
         vol.Exclusive("priority", "what"): vol.All(
             lambda v: v if isinstance(v, list) else [v], [_priority], vol.Length(min=1)
         ),
@@ -154,24 +135,13 @@ CLEAR_SCHEMA = vol.Schema(vol.All(
         vol.Exclusive("message_id", "what"): vol.All(str, vol.Length(min=1)),
     },
     _needs_target,
-))
+), entity_domain=ENTITY_DOMAIN)
 
 
-def _panels(hub: Hub, entity_ids: list[str]) -> list[PanelEntity]:
-    panels = []
-    for entity_id in entity_ids:
-        entity = get_entity(hub, entity_id)
-        if not isinstance(entity, PanelEntity):
-            raise ServiceValidationError(f"{entity_id}: no such panel", path=["entity_id"])
-        panels.append(entity)
-    return panels
-
-
-def _make_display(hub: Hub) -> Callable[[ServiceCall], Any]:
-    async def async_display(call: ServiceCall) -> dict[str, Any]:
+def _make_display(hub: Hub) -> EntityServiceHandler:
+    async def async_display(call: ServiceCall, panels: list[PanelEntity]) -> dict[str, Any]:
         """Check the message against every target panel first; show it on all of them or none."""
         data = call.data
-        panels = _panels(hub, data["entity_id"])
         source = normalise_pages(data["pages"] if "pages" in data else [data["lines"]])
         template = MessageTemplate(hub, source)
         pages, _ = template.render()
@@ -213,11 +183,10 @@ def _make_display(hub: Hub) -> Callable[[ServiceCall], Any]:
     return async_display
 
 
-def _make_clear(hub: Hub) -> Callable[[ServiceCall], Any]:
-    async def async_clear(call: ServiceCall) -> dict[str, Any]:
+def _make_clear() -> EntityServiceHandler:
+    async def async_clear(call: ServiceCall, panels: list[PanelEntity]) -> dict[str, Any]:
         """Clear messages by priority, by id, or all; the next queued message returns."""
         data = call.data
-        panels = _panels(hub, data["entity_id"])
         priorities = None if data.get("all") else data.get("priority")
         message_id = data.get("message_id")
         cleared: dict[str, list[str]] = {}
@@ -232,14 +201,14 @@ def _make_clear(hub: Hub) -> Callable[[ServiceCall], Any]:
 def async_register_services(hub: Hub) -> list[CALLBACK_TYPE]:
     """Register panel.display and panel.clear; returns their removers."""
     return [
-        hub.services.async_register(
-            ENTITY_DOMAIN, SERVICE_DISPLAY, _make_display(hub), DISPLAY_SCHEMA,
-            supports_response=SupportsResponse.OPTIONAL,
+        async_register_entity_service(
+            hub, ENTITY_DOMAIN, SERVICE_DISPLAY, _make_display(hub), DISPLAY_SCHEMA, entity_type=PanelEntity,
+            noun="panel", supports_response=SupportsResponse.OPTIONAL,
             description="Show a message on one or more panels, at a priority, until it expires or is cleared",
         ),
-        hub.services.async_register(
-            ENTITY_DOMAIN, SERVICE_CLEAR, _make_clear(hub), CLEAR_SCHEMA,
-            supports_response=SupportsResponse.OPTIONAL,
+        async_register_entity_service(
+            hub, ENTITY_DOMAIN, SERVICE_CLEAR, _make_clear(), CLEAR_SCHEMA, entity_type=PanelEntity,
+            noun="panel", supports_response=SupportsResponse.OPTIONAL,
             description="Clear panel messages by priority, by message id, or all",
         ),
     ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any
 import aiomqtt
 
 from hub.core import Hub, callback
+from hub.helpers.backoff import Backoff
 from hub.helpers.tasks import async_cancel_task, async_wait_event
 
 from .const import PAYLOAD_OFFLINE, PAYLOAD_ONLINE
@@ -133,8 +133,7 @@ class SimMqttLink:
         self._task = None
 
     async def _async_run(self) -> None:
-        delay = _MIN_DELAY
-        rng = random.Random()
+        backoff = Backoff(initial=_MIN_DELAY, maximum=_MAX_DELAY, jitter=0.1)
         while True:
             client = aiomqtt.Client(
                 self.host, self.port, identifier=self._client_id, username=self._username,
@@ -144,7 +143,7 @@ class SimMqttLink:
             try:
                 async with client:
                     await self._async_connected(client)
-                    delay = _MIN_DELAY
+                    backoff.reset()
                     await self._async_serve(client)
             except aiomqtt.MqttError as err:
                 if not self._outage_logged:
@@ -159,8 +158,7 @@ class SimMqttLink:
             finally:
                 self._client = None
                 self._connected.clear()
-            await asyncio.sleep(delay * rng.uniform(0.9, 1.1))
-            delay = min(delay * 2, _MAX_DELAY)
+            await asyncio.sleep(backoff.delay())
 
     async def _async_connected(self, client: aiomqtt.Client) -> None:
         for topic_filter, _handler in self._handlers:

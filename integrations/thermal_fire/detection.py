@@ -37,7 +37,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import ndimage
 
 from .optics import planck_radiance
 
@@ -249,6 +248,7 @@ class BackgroundModel:
         minimum with the second (whatever was passing through in one of them is gone), and only then
         is it used.
         """
+        from scipy import ndimage  # lazy: the hub imports this module without running it
         if self._sum is None or self._frames == 0:
             return
         if self.reference is not None and self.updated_ts is not None and ts - self.updated_ts > max_age_s:
@@ -315,6 +315,7 @@ def _anchors(
     `count` on horizontal edges (they fix the vertical offset) and `count` on vertical ones.
     Steady: a temporal std under 1 K around it, so the residue of glint sparkles is no anchor.
     """
+    from scipy import ndimage  # lazy: the hub imports this module without running it
     m = REGISTER_RANGE + 1
     # steady neighbourhoods: next to a pixel that glint made flicker, the "edge" is its residue
     steady = ndimage.maximum_filter(variance, size=3, mode="nearest")[m:-m, m:-m] < 1.0
@@ -359,6 +360,7 @@ def _block_sums(frame: npt.NDArray[Any], size: int = BLOCK) -> npt.NDArray[Any]:
 
 def _box(grid: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """Sum over WINDOW_BLOCKS x WINDOW_BLOCKS neighbourhoods of a block grid (edges reflected)."""
+    from scipy import ndimage  # lazy: the hub imports this module without running it
     return ndimage.uniform_filter(grid, size=WINDOW_BLOCKS, mode="reflect") * (WINDOW_BLOCKS * WINDOW_BLOCKS)
 
 
@@ -535,6 +537,7 @@ def _components(
     water: npt.NDArray[np.uint8] | None,
 ) -> list[Hotspot]:
     """Group passing pixels into 8-connected components; per-component statistics by bincount."""
+    from scipy import ndimage  # lazy: the hub imports this module without running it
     r0, r1 = int(rows.min()), int(rows.max())
     c0, c1 = int(cols.min()), int(cols.max())
     crop = np.zeros((r1 - r0 + 1, c1 - c0 + 1), dtype=bool)

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import ndimage
 
 from .detection import (
     DAY_PROFILE,
@@ -148,6 +147,7 @@ class TowerProcessor:
         Traced once at a decimated resolution, hence the margins: the trace is blocky and coast
         pixels mix land and sea.
         """
+        from scipy import ndimage  # lazy: the hub imports this module without running it
         state = self.presets[index]
         if state.water is not None or isinstance(self.terrain, FlatTerrain):
             return state.water

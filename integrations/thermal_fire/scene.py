@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import ndimage
 
 from hub.helpers.geo import distance_m
 
@@ -174,6 +173,7 @@ def _inside(poly: list[tuple[float, float]], x: FloatArray, y: FloatArray) -> np
 
 
 def _fractal(rng: np.random.Generator, shape: tuple[int, int], octaves: list[tuple[int, float]]) -> FloatArray:
+    from scipy import ndimage  # lazy: the hub imports this module without running it
     out = np.zeros(shape, dtype=np.float64)
     for cells, amplitude in octaves:
         coarse = rng.standard_normal((max(2, shape[0] // cells + 2), max(2, shape[1] // cells + 2)))
@@ -187,6 +187,7 @@ def _fractal(rng: np.random.Generator, shape: tuple[int, int], octaves: list[tup
 @functools.lru_cache(maxsize=4)
 def ceuta_terrain(arcsec: float = 1.0, seed: int = 7) -> ElevationGrid:
     """The synthetic Ceuta site: elevation and land cover on an `arcsec` grid (cached per process)."""
+    from scipy import ndimage  # lazy: the hub imports this module without running it
     lat0, lon0 = CEUTA_ORIGIN
     kx = _KM_PER_DEG * math.cos(math.radians(lat0))
     north, south = lat0 + 14.0 / _KM_PER_DEG, lat0 - 18.0 / _KM_PER_DEG

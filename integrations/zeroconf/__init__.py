@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from hub.core import CALLBACK_TYPE, Hub, HubKey
+from hub.core import Hub, HubKey
 from hub.setup import async_get_setup_manager
+from hub.setup_handle import async_get_setup_handle
 
 from .const import DOMAIN, EVENT_ZEROCONF_DISCOVERED, KIND_HACHO, KIND_MODBUS, KIND_MQTT
 from .manager import ZeroconfManager
@@ -49,7 +50,6 @@ class ZeroconfData:
 
     manager: ZeroconfManager
     registry: DiscoveryRegistry
-    removers: list[CALLBACK_TYPE] = field(default_factory=list)
 
 
 DATA_ZEROCONF: HubKey[ZeroconfData] = HubKey(DOMAIN)
@@ -95,22 +95,22 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
     registry = DiscoveryRegistry(hub, _configured_check(hub))
     await registry.async_load()
     manager = ZeroconfManager(hub, config, registry)
-    data = hub.data[DATA_ZEROCONF] = ZeroconfData(manager, registry)
+    hub.data[DATA_ZEROCONF] = ZeroconfData(manager, registry)
     hub.data[DATA_REGISTRY] = registry
     if not async_register_view(hub):
         _LOGGER.debug("GET /api/discovery not available (no HTTP API, or it started before zeroconf)")
-    data.removers.extend(async_register_services(hub, registry))
+    handle = async_get_setup_handle(hub, DOMAIN)
+    for remover in async_register_services(hub, registry):
+        handle.async_on_unload(remover)
     await manager.async_start()
     return True
 
 
 async def async_unload(hub: Hub) -> bool:
-    """Withdraw the announcement, stop browsing, remove the services."""
+    """Withdraw the announcement and stop browsing (the loader removes the services through the setup handle)."""
     data = hub.data.pop(DATA_ZEROCONF, None)
     hub.data.pop(DATA_REGISTRY, None)
     if data is None:
         return True
-    while data.removers:
-        data.removers.pop()()
     await data.manager.async_stop()
     return True

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from hub.const import CONF_NAME, CONF_PORT  # noqa: F401 - the common keys, re-exported
+
 DOMAIN: Final = "zeroconf"
 
 TYPE_HACHO: Final = "_hacho._tcp.local."
@@ -19,8 +21,6 @@ KIND_OTHER: Final = "other"
 KINDS: Final = {TYPE_MQTT: KIND_MQTT, TYPE_MODBUS: KIND_MODBUS, TYPE_HACHO: KIND_HACHO}
 
 CONF_ANNOUNCE: Final = "announce"
-CONF_NAME: Final = "name"
-CONF_PORT: Final = "port"
 CONF_INTERFACES: Final = "interfaces"
 CONF_IP_VERSION: Final = "ip_version"
 CONF_BROWSE: Final = "browse"

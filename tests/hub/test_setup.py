@@ -19,6 +19,7 @@ import asyncio
 import voluptuous as vol
 from hub.helpers.entity import Entity
 from hub.helpers.entity_platform import async_add_entities
+from hub.setup_handle import async_get_setup_handle
 
 CONFIG_SCHEMA = vol.Schema({{vol.Optional("value", default=1): int, vol.Optional("mode", default="ok"): str}})
 CALLS = []
@@ -32,8 +33,15 @@ class Thing(Entity):
         self._attr_state = value
 
 
+async def _ping(call):
+    return None
+
+
 async def async_setup(hub, config):
     CALLS.append(("setup", config["value"]))
+    handle = async_get_setup_handle(hub, "{domain}")
+    handle.async_on_unload(hub.services.async_register("{domain}", "ping", _ping))
+    handle.async_on_unload(lambda: CALLS.append(("undone",)))
     if config["mode"] == "raise":
         raise RuntimeError("device exploded")
     if config["mode"] == "false":
@@ -161,3 +169,27 @@ async def test_unload_and_reload(hub: Hub) -> None:
     assert await manager.async_unload_integration("dev")
     assert hub.states.get("sensor.dev_thing") is None
     assert "dev" not in hub.data
+
+
+@pytest.mark.parametrize("mode", ["raise", "false", "hang"])
+async def test_failed_setup_undoes_what_its_handle_holds(hub: Hub, mode: str) -> None:
+    make_integration(hub.config_dir, "half")
+    manager = SetupManager(hub)
+    manager.setup_timeout = 0.5
+    status = await manager.async_setup_all({"half": {"mode": mode}})
+    assert status["half"].state is IntegrationState.failed
+    assert not hub.services.has_service("half", "ping")
+
+
+async def test_unload_and_reload_drain_the_handle(hub: Hub) -> None:
+    make_integration(hub.config_dir, "svc")
+    manager = SetupManager(hub)
+    await manager.async_setup_all({"svc": {}})
+    assert hub.services.has_service("svc", "ping")
+    module = manager._integrations["svc"].get_module()
+    assert await manager.async_reload_integration("svc", {"value": 2})
+    assert hub.services.has_service("svc", "ping")
+    assert module.CALLS.count(("undone",)) == 1  # the first setup's removers ran once, before the second setup
+    assert await manager.async_unload_integration("svc")
+    assert not hub.services.has_service("svc", "ping")
+    assert module.CALLS.count(("undone",)) == 2

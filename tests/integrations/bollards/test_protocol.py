@@ -80,7 +80,7 @@ async def test_service_names_what_is_not_a_bollard(
     fake_hub: Hub, plc: BollardPLCSimulator, setup_bollards: SetupBollards,
 ) -> None:
     await setup_bollards(bollards=[bollard_config(plc)])
-    with pytest.raises(ServiceValidationError, match=r"bollard\.nope is not a bollard"):
+    with pytest.raises(ServiceValidationError, match=r"bollard\.nope: no such bollard"):
         await fake_hub.services.async_call("bollard", "raise", {"entity_id": "bollard.nope"}, context=OP1)
 
 
