@@ -200,7 +200,7 @@ def single_run(settle: float, ready_timeout: float = 120) -> dict[str, Any]:
                "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
         log = (folder / "hub.log").open("wb")
         started = time.perf_counter()
-        hub = subprocess.Popen([sys.executable, "-m", "hub", "run", "-c", str(site)], cwd=folder, env=env,
+        hub = subprocess.Popen([sys.executable, "-m", "hacho", "run", "-c", str(site)], cwd=folder, env=env,
                                stdout=log, stderr=subprocess.STDOUT)
         tree: dict[int, bytes] = {}
         try:

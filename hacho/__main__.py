@@ -27,8 +27,9 @@ def _config_dir(value: str) -> Path:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from hub.helpers.memory import limit_malloc_arenas
+
     from .bootstrap import async_run
-    from .helpers.memory import limit_malloc_arenas
 
     limit_malloc_arenas()  # before any thread or worker process starts
     return asyncio.run(async_run(args.config, verbose=args.verbose))
