@@ -16,7 +16,7 @@ import voluptuous as vol
 from ..core import CALLBACK_TYPE, Hub, HubKey
 from . import config_validation as cv
 from .entity_platform import async_add_entities
-from .entity_services import async_register_entity_service
+from .entity_service import async_register_entity_service
 from .restore_state import RestoreEntity
 
 __all__ = [
@@ -77,7 +77,8 @@ async def async_setup_helpers(hub: Hub, domain: str, config: Mapping[str, Any],
     """Add one entity per key and register the domain's services."""
     removers = hub.data.setdefault(_REMOVERS, {}).setdefault(domain, [])
     for service, fields, method in services:
-        removers.append(async_register_entity_service(hub, domain, service, fields, method, inline=True))
+        removers.append(async_register_entity_service(hub, domain, service, method, fields, entity_domain=domain,
+                                                      allow_all=True, inline=True))
     await async_add_entities(hub, domain, [factory(key, item) for key, item in config.items()])
     return True
 

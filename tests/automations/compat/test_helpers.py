@@ -73,7 +73,7 @@ async def test_input_boolean(hub: Hub, calls: Calls) -> None:
     await call(hub, "input_boolean.turn_on", entity_id=["input_boolean.guest_mode"])
     assert len(calls) == 2
     await call(hub, "input_boolean.turn_off", entity_id="input_boolean.guest_mode")
-    with pytest.raises(ServiceValidationError, match=r"there is no input_boolean entity input_boolean\.nope"):
+    with pytest.raises(ServiceValidationError, match=r"input_boolean\.nope: no such input_boolean"):
         await call(hub, "input_boolean.turn_on", entity_id=["input_boolean.guest_mode", "input_boolean.nope"])
     assert state(hub, "input_boolean.guest_mode") == "off"  # nothing touched
 
