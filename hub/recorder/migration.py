@@ -22,6 +22,11 @@ How a later issue adds a table (for example automation traces):
 3. Use the table through ``await get_recorder(hub).async_db_job(fn)``: ``fn(session)`` runs in the
    recorder thread, inside the recorder's transaction, which is committed after ``fn`` returns.
 
+An integration may instead keep its revisions in its own ``integrations/<domain>/migrations/`` folder
+(first revision ``down_revision = None`` with ``branch_labels = ("<domain>",)``): those folders are
+version locations too, so their revisions are upgraded with the core's (until the per-integration
+version tables of the arch-layers work replace this).
+
 Two revisions written at the same time with the same ``down_revision`` make two heads; the
 recorder upgrades to all heads, so both apply, and a later merge revision (``alembic merge``) can
 join them. Tests check that a fresh database migrated to the heads matches the models.
@@ -30,6 +35,7 @@ join them. Tests check that a fresh database migrated to the heads matches the m
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from alembic import command
@@ -43,12 +49,21 @@ __all__ = ["SCRIPT_LOCATION", "alembic_config", "current_revisions", "head_revis
 _LOGGER = logging.getLogger(__name__)
 
 SCRIPT_LOCATION = Path(__file__).parent / "alembic"
+INTEGRATIONS_DIR = Path(__file__).resolve().parents[2] / "integrations"
+
+
+def _version_locations() -> str:
+    """The core's revisions folder and every bundled integration's `migrations/` folder."""
+    folders = [SCRIPT_LOCATION / "versions", *sorted(p for p in INTEGRATIONS_DIR.glob("*/migrations") if p.is_dir())]
+    return os.pathsep.join(str(folder) for folder in folders)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An alembic Config pointing at the recorder's revisions, without an alembic.ini on disk."""
     config = Config()
     config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    config.set_main_option("version_locations", _version_locations())
+    config.set_main_option("path_separator", "os")
     if connection is not None:
         config.attributes["connection"] = connection
     return config
