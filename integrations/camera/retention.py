@@ -38,6 +38,18 @@ def _expired(session: Session, *, camera: str, before: float) -> list[SegmentInf
     return index.expired_segments(session, camera, before, _BATCH)
 
 
+def _enough(segments: list[SegmentInfo], excess: int) -> list[SegmentInfo]:
+    """The oldest of `segments` whose bytes cover `excess` (all of them if they do not)."""
+    chosen: list[SegmentInfo] = []
+    freed = 0
+    for segment in segments:
+        if freed >= excess:
+            break
+        chosen.append(segment)
+        freed += segment.bytes
+    return chosen
+
+
 class Retention:
     """Deletes what the law and the disk say must go."""
 
@@ -114,6 +126,8 @@ class Retention:
         if disk_short or (limit is not None and total > limit):
             while disk_short or (target is not None and total > target):
                 victims = await recorder.async_db_job(lambda s: index.oldest_unlocked(s, 50))
+                if target is not None and not disk_short:
+                    victims = _enough(victims, total - target)
                 if not victims:
                     _LOGGER.error("Video storage over its limit and every remaining segment is locked")
                     break

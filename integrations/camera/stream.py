@@ -13,6 +13,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from .process import redact_userinfo
+
 __all__ = [
     "FFMPEG",
     "FFPROBE",
@@ -117,6 +119,7 @@ def snapshot_jpeg(url: str, timeout: float = 15.0, width: int | None = None) -> 
     except subprocess.TimeoutExpired as err:
         raise OSError(f"no frame within {timeout:g} s") from err
     if result.returncode != 0 or not result.stdout.startswith(b"\xff\xd8"):
-        message = result.stderr.decode("utf-8", "replace").strip()[-300:] or f"exit {result.returncode}"
+        message = redact_userinfo(result.stderr.decode("utf-8", "replace").strip())[-300:] or \
+            f"exit {result.returncode}"
         raise OSError(f"snapshot failed: {message}")
     return result.stdout
