@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -39,6 +40,7 @@ from .const import (
     MAX_RETENTION_DAYS,
     MODE_CONTINUOUS,
     MODES,
+    SIM_SCHEME,
     STORAGE_SUBDIR,
 )
 
@@ -58,6 +60,10 @@ def _id(value: Any) -> str:
 def _stream_url(value: Any) -> str:
     text = cv.string(value).strip()
     parts = urlsplit(text)
+    if parts.scheme.lower() == SIM_SCHEME:
+        if not _ID_RE.fullmatch(parts.netloc):
+            raise vol.Invalid(f"expected sim://<simulated stream id>, got {text!r}")
+        return text
     if parts.scheme.lower() not in _SCHEMES or not parts.hostname:
         raise vol.Invalid(f"expected an rtsp:// or http(s):// URL with a host, got {redact_url(text)!r}")
     if parts.username or parts.password:
@@ -177,9 +183,14 @@ class CameraConfig:
                    pre_roll=record["pre_roll"], post_roll=record["post_roll"], record_stream=record["stream"],
                    presets=presets, unavailable_after=conf["unavailable_after"])
 
-    def url(self, stream: str = "main") -> str:
-        """The stream's URL with credentials (for a process's arguments only; never log it)."""
+    def url(self, stream: str = "main", resolve: Callable[[str], str] | None = None) -> str:
+        """The stream's URL with credentials (for a process's arguments only; never log it); a simulated
+        stream (sim://<id>) through `resolve`."""
         base = self.sub if stream == "sub" and self.sub else self.main
+        if base.startswith(f"{SIM_SCHEME}://"):
+            if resolve is None:
+                raise OSError(f"{base}: no simulated cameras (simulator `cameras:`) to play it")
+            base = resolve(urlsplit(base).netloc)
         return with_credentials(base, self.username, self.password)
 
     def __repr__(self) -> str:  # never print the password

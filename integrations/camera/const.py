@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
+
+from hub.core import HubKey
 
 DOMAIN: Final = "camera"
 
@@ -41,3 +44,7 @@ STORAGE_SUBDIR: Final = "storage/video"
 GRANT_VIEW: Final = "view"
 GRANT_PLAYBACK: Final = "playback"
 GRANT_EXPORT: Final = "export"
+
+SIM_SCHEME: Final = "sim"
+# Set by the simulator while its RTSP server runs: stream id -> rtsp:// URL (for `main: sim://<id>`).
+DATA_SIM_STREAMS: Final[HubKey[Callable[[str], str]]] = HubKey("camera_sim_streams")

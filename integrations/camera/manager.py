@@ -23,7 +23,7 @@ from hub.recorder import get_recorder
 
 from . import index
 from .config import CameraConfig
-from .const import EVENT_LOCK_CHANGED, EVENT_SEGMENT_CORRUPT, EVENT_STORAGE_FULL, MODE_OFF
+from .const import DATA_SIM_STREAMS, EVENT_LOCK_CHANGED, EVENT_SEGMENT_CORRUPT, EVENT_STORAGE_FULL, MODE_OFF
 from .entity import CameraEntity
 from .index import STATUS_CORRUPT, STATUS_OK, SegmentInfo
 from .recorder import CameraStream, IncomingSegment
@@ -81,6 +81,13 @@ class CameraManager:
             self._removers.pop()()
         for camera in self.cameras.values():
             await camera.async_stop()
+
+    def resolve_sim(self, stream_id: str) -> str:
+        """The rtsp:// URL of a simulated stream (sim://<id>); OSError while the simulator serves none."""
+        streams = self.hub.data.get(DATA_SIM_STREAMS)
+        if streams is None:
+            raise OSError(f"sim://{stream_id}: the simulator serves no cameras (yet)")
+        return streams(stream_id)
 
     def camera(self, camera_id: str) -> CameraStream:
         """A configured camera; ServiceValidationError naming it otherwise."""
@@ -234,8 +241,8 @@ class CameraManager:
     async def async_snapshot(self, camera_id: str, stream: str = "main", width: int | None = None) -> bytes:
         """One JPEG frame from the camera's stream (ffmpeg in an executor). HubError when it fails."""
         camera = self.camera(camera_id)
-        url = camera.config.url(stream)
         try:
+            url = camera.config.url(stream, self.resolve_sim)
             return await self.hub.async_add_executor_job(snapshot_jpeg, url, camera.config.unavailable_after,
                                                           width)
         except OSError as err:

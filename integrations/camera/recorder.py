@@ -106,7 +106,7 @@ class CameraStream:
     def _command(self) -> list[str]:
         self._run_id = f"{int(self.hub.clock.time() * 1000)}"
         pattern = self.incoming / f"{self._run_id}-%06d.mp4" if self.recording else None
-        url = self.config.url(self.config.record_stream)
+        url = self.config.url(self.config.record_stream, self.manager.resolve_sim)
         return recorder_command(url, pattern, self.manager.config["segment_seconds"],
                                 timeout_s=self.config.unavailable_after)
 

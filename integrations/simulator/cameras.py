@@ -27,6 +27,7 @@ import voluptuous as vol
 from hub.core import Hub, callback
 from hub.helpers import config_validation as cv
 from hub.helpers.backoff import Backoff
+from integrations.camera.const import DATA_SIM_STREAMS
 from integrations.camera.process import SupervisedProcess
 
 from .camera_clips import PATTERNS, ClipSpec, ensure_clips, ffmpeg_available
@@ -104,6 +105,7 @@ class SimulatedCameras:
             _LOGGER.error("Simulated RTSP server did not start within %.0f s: %s", timeout,
                           self.process.last_error or "no message")
             return False
+        self.hub.data[DATA_SIM_STREAMS] = self.url
         _LOGGER.info("Simulated cameras on rtsp://%s:%s/ (%s)", self.config["host"], self.config["port"],
                      ", ".join(self.clips))
         return True
@@ -128,6 +130,8 @@ class SimulatedCameras:
 
     async def async_stop(self) -> None:
         """Stop the server."""
+        if self.hub.data.get(DATA_SIM_STREAMS) == self.url:
+            del self.hub.data[DATA_SIM_STREAMS]
         if self.process is not None:
             await self.process.async_stop()
             self.process = None
