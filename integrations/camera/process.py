@@ -4,7 +4,8 @@
 loop, tells `on_exit` when the process ends (so the owner can record a gap and fire an event: a stop
 is never silent), and starts it again after `Backoff.delay()`; `mark_healthy()` resets the backoff
 once the owner saw useful output. The child cannot outlive the hub: it gets SIGKILL when the hub's
-process dies (Linux prctl PR_SET_PDEATHSIG), and its stdin is a pipe only the hub holds. `kill()`
+process dies (Linux prctl PR_SET_PDEATHSIG), and its stdin is a pipe only the hub holds. It runs in
+its own session, so a Ctrl-C at the terminal reaches the hub only, which then stops it in order. `kill()`
 ends the current run (the watchdog's way out of a hung stream); `async_stop()` ends it for good.
 
 When the shared process-worker harness (hub/helpers) grows support for external commands, this
@@ -130,7 +131,7 @@ class SupervisedProcess:
             try:
                 self._proc = await asyncio.create_subprocess_exec(
                     *self._command(), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                    stderr=asyncio.subprocess.PIPE, preexec_fn=_die_with_parent)
+                    stderr=asyncio.subprocess.PIPE, preexec_fn=_die_with_parent, start_new_session=True)
             except OSError as err:
                 self.last_error = str(err)
                 _LOGGER.error("%s: cannot start: %s", self.name, err)

@@ -79,7 +79,8 @@ def check_segment(path: Path, timeout: float = 20.0) -> SegmentCheck:
                "format=duration:stream=codec_type:packet=flags",
                "-of", "json", str(path)]
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False,
+                                start_new_session=True)
     except (OSError, subprocess.TimeoutExpired) as err:
         return SegmentCheck(False, error=f"ffprobe failed: {err}")
     if result.returncode != 0 or result.stderr.strip():
@@ -115,7 +116,8 @@ def snapshot_jpeg(url: str, timeout: float = 15.0, width: int | None = None) -> 
     command = [FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error", *input_args(url, timeout),
                "-frames:v", "1", *scale, "-q:v", "4", "-f", "image2", "-c:v", "mjpeg", "pipe:1"]
     try:
-        result = subprocess.run(command, capture_output=True, timeout=timeout + 5, check=False)
+        result = subprocess.run(command, capture_output=True, timeout=timeout + 5, check=False,
+                                start_new_session=True)
     except subprocess.TimeoutExpired as err:
         raise OSError(f"no frame within {timeout:g} s") from err
     if result.returncode != 0 or not result.stdout.startswith(b"\xff\xd8"):

@@ -79,7 +79,8 @@ def ensure_clip(directory: Path, spec: ClipSpec, timeout: float = 300.0) -> Path
         "-bufsize", f"{spec.bitrate_kbps}k", "-x264-params", "repeat-headers=1:aud=1",
         "-f", "h264", str(partial),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False,
+                                start_new_session=True)
     if result.returncode != 0:
         partial.unlink(missing_ok=True)
         raise RuntimeError(f"ffmpeg could not encode the clip {spec.name!r}: {result.stderr.strip()[-500:]}")
