@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the video pieces from Debian when they are missing (docs/video.md says why these):
-#   ffmpeg/ffprobe   recording by stream copy, snapshots, clip generation, segment checks
+#   ffmpeg           recording by stream copy, snapshots, the simulator's clips
 #   GStreamer's RTSP server (gir1.2-gst-rtsp-server-1.0 through Debian's python3-gi) plus the
 #   good/bad plugin sets (qtdemux, h264parse, rtph264pay) for the simulator's cameras.
 # Missing pieces only make the camera tests skip (or fail under HACHO_REQUIRE_SERVICES=1) and the

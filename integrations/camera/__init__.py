@@ -37,7 +37,7 @@ _REMOVERS: HubKey[list[CALLBACK_TYPE]] = HubKey(f"{DOMAIN}_removers")
 async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
     """Start every camera's recorder, add the entities, the services and the REST views."""
     if config["cameras"] and not await hub.async_add_executor_job(tools_available):
-        _LOGGER.error("camera: ffmpeg and ffprobe are not installed (scripts/setup-video.sh installs them)")
+        _LOGGER.error("camera: ffmpeg is not installed (scripts/setup-video.sh installs them)")
         return False
     manager = CameraManager(hub, config)
     hub.data[DATA_KEY] = manager

@@ -1,6 +1,6 @@
 """The camera manager: streams, segment indexing, gaps, storage checks, snapshots, evidence locks.
 
-Files are checked (ffprobe demux, no decoding), hashed and moved in executors; index rows are written
+Files are hashed and their MP4 boxes walked in one read, then moved, in executors; index rows are written
 in the recorder thread. A segment is indexed only once its file is final under
 `<storage>/<camera>/<YYYY-MM-DD>/`; a failure on the way (full disk, vanished file) leaves the index
 as it was and says so, so the index never names a file that was not completely written.
@@ -114,13 +114,12 @@ class CameraManager:
         if not segment.path.is_file():
             return None
         check = check_segment(segment.path)
-        digest, size = sha256_file(segment.path)
         target = _final_path(self.storage, segment, corrupt=not check.ok)
         target.parent.mkdir(parents=True, exist_ok=True)
         segment.path.replace(target)
         return {"camera": segment.camera, "start_ts": segment.start_ts, "end_ts": segment.end_ts,
-                "path": str(target.relative_to(self.storage)), "bytes": size, "keyframe": check.keyframe,
-                "sha256": digest, "status": STATUS_OK if check.ok else STATUS_CORRUPT, "error": check.error}
+                "path": str(target.relative_to(self.storage)), "bytes": check.size, "keyframe": check.keyframe,
+                "sha256": check.sha256, "status": STATUS_OK if check.ok else STATUS_CORRUPT, "error": check.error}
 
     async def async_index_segment(self, camera: CameraStream, segment: IncomingSegment) -> SegmentInfo | None:
         """Check, hash, move and index a segment ffmpeg finished; event mode drops what no window keeps."""

@@ -1,4 +1,4 @@
-"""ffmpeg and ffprobe for cameras: the recorder's command, snapshots, segment checks and hashes.
+"""ffmpeg for cameras: the recorder's command and snapshots; segment checks and hashes in Python.
 
 Everything here either builds arguments or blocks (run it in an executor). Commands carry the
 stream URL with credentials; they are never logged (use config.redact_url).
@@ -7,7 +7,6 @@ stream URL with credentials; they are never logged (use config.redact_url).
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -17,7 +16,6 @@ from .process import redact_userinfo
 
 __all__ = [
     "FFMPEG",
-    "FFPROBE",
     "SegmentCheck",
     "check_segment",
     "input_args",
@@ -28,14 +26,13 @@ __all__ = [
 ]
 
 FFMPEG = "ffmpeg"
-FFPROBE = "ffprobe"
 FRAG_FLAGS = "movflags=+frag_keyframe+empty_moov+default_base_moof"
 _HASH_CHUNK = 1 << 20
 
 
 def tools_available() -> bool:
-    """Whether ffmpeg and ffprobe are on PATH."""
-    return shutil.which(FFMPEG) is not None and shutil.which(FFPROBE) is not None
+    """Whether ffmpeg is on PATH."""
+    return shutil.which(FFMPEG) is not None
 
 
 def input_args(url: str, timeout_s: float = 5.0) -> list[str]:
@@ -64,39 +61,76 @@ def recorder_command(url: str, pattern: Path | None, segment_seconds: float, tim
 
 @dataclass(frozen=True, slots=True)
 class SegmentCheck:
-    """What ffprobe found in a segment file."""
+    """What the walk over a segment's boxes found, with its sha256 and size."""
 
     ok: bool
-    duration: float = 0.0
+    sha256: str
+    size: int
+    fragments: int = 0
     keyframe: bool = False
     error: str = ""
 
 
-def check_segment(path: Path, timeout: float = 20.0) -> SegmentCheck:
-    """Demux a whole segment (no decoding): it must parse without errors, hold video and last > 0 s;
-    keyframe = its first packet is one."""
-    command = [FFPROBE, "-v", "error", "-select_streams", "v:0", "-show_entries",
-               "format=duration:stream=codec_type:packet=flags",
-               "-of", "json", str(path)]
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False,
-                                start_new_session=True)
-    except (OSError, subprocess.TimeoutExpired) as err:
-        return SegmentCheck(False, error=f"ffprobe failed: {err}")
-    if result.returncode != 0 or result.stderr.strip():
-        return SegmentCheck(False, error=(result.stderr.strip() or f"ffprobe exit {result.returncode}")[-300:])
-    try:
-        info = json.loads(result.stdout)
-        duration = float(info.get("format", {}).get("duration") or 0.0)
-    except (ValueError, TypeError) as err:
-        return SegmentCheck(False, error=f"unreadable ffprobe output: {err}")
-    if not any(stream.get("codec_type") == "video" for stream in info.get("streams", [])):
-        return SegmentCheck(False, error="no video stream")
-    if duration <= 0:
-        return SegmentCheck(False, error="no duration")
-    packets = info.get("packets") or []
-    keyframe = bool(packets) and "K" in str(packets[0].get("flags", ""))
-    return SegmentCheck(True, duration, keyframe)
+_TOP_LEVEL = {b"ftyp", b"moov", b"moof", b"mdat", b"free", b"skip", b"styp", b"sidx", b"mfra", b"uuid"}
+
+
+def check_segment(path: Path) -> SegmentCheck:
+    """Hash a fragmented-MP4 segment and walk its top-level boxes in the same read (no process, no decoding).
+
+    It must start with `ftyp`, hold a `moov` and at least one `moof` + `mdat` fragment, and its boxes
+    must add up to the file's size exactly: a truncated file (a box running past the end) or garbage
+    fails. With `frag_keyframe` every fragment starts at a keyframe, so a valid segment with a
+    fragment starts with one (`keyframe`).
+    """
+    digest = hashlib.sha256()
+    size = 0
+    boxes: list[bytes] = []
+    error = ""
+    pending = b""  # bytes of a box header split across reads
+    skip = 0  # bytes of the current box's body still to pass
+    with path.open("rb") as handle:
+        while chunk := handle.read(_HASH_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            view = pending + chunk if pending else chunk
+            pending = b""
+            pos = 0
+            while pos < len(view) and not error:
+                if skip:
+                    step = min(skip, len(view) - pos)
+                    skip -= step
+                    pos += step
+                    continue
+                if len(view) - pos < 16:
+                    pending = bytes(view[pos:])
+                    break
+                box_size = int.from_bytes(view[pos:pos + 4], "big")
+                box_type = bytes(view[pos + 4:pos + 8])
+                header = 8
+                if box_size == 1:
+                    box_size, header = int.from_bytes(view[pos + 8:pos + 16], "big"), 16
+                if box_type not in _TOP_LEVEL or box_size < header:
+                    error = f"unexpected box {box_type!r} of {box_size} bytes at offset {size - len(view) + pos}"
+                    break
+                boxes.append(box_type)
+                skip = box_size
+            if error:
+                digest.update(handle.read())  # finish the hash of what is there
+                break
+    if not error and pending:  # a last box smaller than 16 bytes
+        box_size = int.from_bytes(pending[:4], "big")
+        if box_size == len(pending) and bytes(pending[4:8]) in _TOP_LEVEL:
+            boxes.append(bytes(pending[4:8]))
+            pending = b""
+    if not error and (pending or skip):
+        error = "truncated: the last box runs past the end of the file"
+    if not error and (not boxes or boxes[0] != b"ftyp"):
+        error = "does not start with an ftyp box"
+    fragments = sum(1 for box in boxes if box == b"moof")
+    if not error and (b"moov" not in boxes or not fragments or b"mdat" not in boxes):
+        error = "no moov or no moof/mdat fragment"
+    ok = not error
+    return SegmentCheck(ok, digest.hexdigest(), path.stat().st_size, fragments, ok and fragments > 0, error)
 
 
 def sha256_file(path: Path) -> tuple[str, int]:

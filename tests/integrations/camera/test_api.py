@@ -112,8 +112,16 @@ async def test_altered_and_corrupt_segments_are_refused(api: Api) -> None:
     assert not garbage.exists() and (site.manager.storage / stored.path).parent.name == "corrupt"
     status, _, _ = await api.get(f"/api/camera/port_gate/segments/{stored.segment_id}", "op_l")
     assert status == 409
+    # a segment cut short (ffmpeg killed while writing, disk full) is caught the same way
+    cut = cam.incoming / "999-000002.mp4"
+    cut.write_bytes(data[: len(data) - 1000])
+    truncated = await site.manager.async_index_segment(cam, IncomingSegment("port_gate", cut, now + 101,
+                                                                            now + 102, 999))
+    assert truncated is not None and truncated.status == "corrupt"
+    assert [e.data["reason"] for e in site.of("camera_segment_corrupt")][-1].startswith("truncated")
     result = await site.manager.async_query("port_gate", now - 600, now + 600)
     assert all(not (r[0] <= now + 100.5 <= r[1]) for r in result["ranges"])
+    assert all(not (r[0] <= now + 101.5 <= r[1]) for r in result["ranges"])
     assert info.sha256 == victim["sha256"]
 
 
