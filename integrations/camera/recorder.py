@@ -74,6 +74,7 @@ class CameraStream:
         self.on_change: Callable[[], None] | None = None
         self._offline_fired = False
         self._run_started = 0.0
+        self._started = 0.0  # when the camera was started (silence counts from here before any packet)
         self._run_id = ""
         self._anchor: float | None = None
         self._last_frame = -1
@@ -96,7 +97,7 @@ class CameraStream:
 
     def start(self) -> None:
         """Start the recorder process (the incoming folder exists already)."""
-        self._run_started = self.hub.clock.time()
+        self._started = self._run_started = self.hub.clock.time()
         self.process.start()
 
     async def async_stop(self) -> None:
@@ -164,8 +165,6 @@ class CameraStream:
     @callback
     def _on_exit(self, returncode: int | None, error: str) -> None:
         if self.manager.stopping or not self.recording:
-            if not self.manager.stopping:
-                self._went_silent("stream ended")
             return
         now = self.hub.clock.time()
         start = self._last_listed_end if self._last_listed_end is not None else self._run_started
@@ -178,19 +177,18 @@ class CameraStream:
         self.hub.bus.async_fire(EVENT_RECORDING_GAP, {"camera": self.config.id, "entity_id": self.entity_id,
                                                       "start": min(start, now), "reason": reason})
         self.manager.check_error(error)
-        self._went_silent("recorder exited")
 
     @callback
     def watchdog(self, now: float) -> None:
-        """Called every second: unavailable after `unavailable_after` without a packet; a run silent for
+        """Called every second: unavailable after `unavailable_after` without a packet (whether or not
+        the recorder restarted meanwhile: a restart alone is a gap, not an outage); a run silent for
         twice that is killed (and restarted, with a gap recorded)."""
-        since = self.last_packet_ts if self.last_packet_ts is not None and self.last_packet_ts >= self._run_started \
-            else self._run_started
-        silence = now - since
+        last = self.last_packet_ts if self.last_packet_ts is not None else self._started
+        silence = now - last
         limit = self.config.unavailable_after
         if silence > limit:
             self._went_silent(f"no packet for {silence:.0f} s")
-        if silence > 2 * limit and self.process.pid is not None:
+        if now - max(last, self._run_started) > 2 * limit and self.process.pid is not None:
             _LOGGER.warning("camera %s: no packet for %.0f s, restarting its recorder", self.config.id, silence)
             self._run_started = now
             self.process.kill()

@@ -75,7 +75,7 @@ class VideoSite:
 
 def camera_conf(stream_id: str, server: SimulatedCameras, **record: Any) -> dict[str, Any]:
     return {"id": stream_id, "name": stream_id.replace("_", " ").title(), "area": AREA_OF.get(stream_id, "centro"),
-            "main": f"sim://{stream_id}", "sub": server.url(stream_id), "unavailable_after": 3,
+            "main": f"sim://{stream_id}", "sub": server.url(stream_id), "unavailable_after": 8,
             "username": "viewer", "password": "s3cret-pa55",
             "record": {"mode": "continuous", **record}}
 

@@ -76,6 +76,8 @@ async def test_killed_recorder_leaves_a_recorded_gap_and_recording_resumes(video
     assert all(s["status"] == "ok" for s in result["segments"])
     event = site.of("camera_recording_gap")[0]
     assert event.data["camera"] == "port_gate"
+    assert not site.of("camera_offline")  # restarted within unavailable_after: a gap, not an outage
+    assert site.hub.states.get("camera.port_gate").state == "recording"  # type: ignore[union-attr]
     assert site.hub.states.get("camera.port_gate").attributes["recorder_restarts"] >= 1  # type: ignore[union-attr]
 
 
