@@ -139,6 +139,12 @@ CONFIG_SCHEMA = vol.Schema({
     vol.Optional("min_free_bytes", default=DEFAULT_MIN_FREE_BYTES): vol.All(vol.Coerce(int), vol.Range(min=0)),
     vol.Optional("retention_interval", default=DEFAULT_RETENTION_INTERVAL): vol.All(vol.Coerce(float),
                                                                                     vol.Range(min=1)),
+    # an alarm naming a camera entity locks its recordings from `before` s before to `after` s after the alarm
+    vol.Optional("alarm_lock", default={}): vol.Schema({
+        vol.Optional("before", default=60.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=3600)),
+        vol.Optional("after", default=300.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=86400)),
+        vol.Optional("enabled", default=True): cv.boolean,
+    }),
     vol.Optional("restart_initial", default=1.0): vol.All(vol.Coerce(float), vol.Range(min=0.05)),
     vol.Optional("restart_maximum", default=60.0): vol.All(vol.Coerce(float), vol.Range(min=0.05)),
     vol.Optional("cameras", default=[]): vol.All([CAMERA_SCHEMA], _unique_ids),

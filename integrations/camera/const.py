@@ -15,6 +15,7 @@ EVENT_RECORDING_GAP: Final = "camera_recording_gap"  # a recorder stopped: a gap
 EVENT_SEGMENT_CORRUPT: Final = "camera_segment_corrupt"
 EVENT_STORAGE_FULL: Final = "camera_storage_full"
 EVENT_LOCK_CHANGED: Final = "camera_lock_changed"
+EVENT_ALARM_RAISED: Final = "alarm_raised"  # the alarm integration's event (its entities name cameras)
 
 SERVICE_SNAPSHOT: Final = "snapshot"
 SERVICE_RECORD_CLIP: Final = "record_clip"

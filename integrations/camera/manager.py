@@ -16,14 +16,21 @@ from pathlib import Path
 from typing import Any
 
 from hub.audit import audit_record
-from hub.core import CALLBACK_TYPE, Context, Hub, callback
+from hub.core import CALLBACK_TYPE, Context, Event, Hub, callback
 from hub.exceptions import HubError, ServiceValidationError
 from hub.helpers.event import async_track_time_interval
 from hub.recorder import get_recorder
 
 from . import index
 from .config import CameraConfig
-from .const import DATA_SIM_STREAMS, EVENT_LOCK_CHANGED, EVENT_SEGMENT_CORRUPT, EVENT_STORAGE_FULL, MODE_OFF
+from .const import (
+    DATA_SIM_STREAMS,
+    EVENT_ALARM_RAISED,
+    EVENT_LOCK_CHANGED,
+    EVENT_SEGMENT_CORRUPT,
+    EVENT_STORAGE_FULL,
+    MODE_OFF,
+)
 from .entity import CameraEntity
 from .index import STATUS_CORRUPT, STATUS_OK, SegmentInfo
 from .recorder import CameraStream, IncomingSegment
@@ -69,6 +76,8 @@ class CameraManager:
         self._removers.append(async_track_time_interval(self.hub, self._watchdog, 1.0))
         self._removers.append(async_track_time_interval(self.hub, self._retention_tick,
                                                         self.config["retention_interval"]))
+        if self.config["alarm_lock"]["enabled"]:
+            self._removers.append(self.hub.bus.async_listen(EVENT_ALARM_RAISED, self._async_alarm_raised))
 
     def _make_folders(self) -> None:
         for camera in self.cameras.values():
@@ -186,6 +195,25 @@ class CameraManager:
         self.storage_full = True
         _LOGGER.error("Video storage %s is full: oldest unlocked recordings are being deleted", self.storage)
         self.hub.bus.async_fire(EVENT_STORAGE_FULL, {"storage": str(self.storage)})
+
+    async def _async_alarm_raised(self, event: Event) -> None:
+        """An alarm naming our cameras: lock their recordings around it as evidence (and, in event mode,
+        keep recording them)."""
+        entities = event.data.get("entities") or []
+        raised = float(event.data.get("raised_ts") or self.hub.clock.time())
+        window = self.config["alarm_lock"]
+        for entity_id in entities:
+            camera = self.cameras.get(str(entity_id).removeprefix("camera.")) \
+                if str(entity_id).startswith("camera.") else None
+            if camera is None or camera.config.mode == MODE_OFF:
+                continue
+            camera.add_window(raised, raised + window["after"])
+            try:
+                await self.async_lock(camera.config.id, raised - window["before"], raised + window["after"],
+                                      f"alarm:{event.data.get('alarm_id')}", event.context)
+            except HubError as err:
+                _LOGGER.error("camera %s: recordings of alarm %s not locked: %s", camera.config.id,
+                              event.data.get("alarm_id"), err)
 
     async def async_open_gap(self, camera: CameraStream, start: float, reason: str) -> None:
         """Record the start of a recording gap."""

@@ -107,3 +107,38 @@ async def test_watermark_deletes_oldest_unlocked_first_and_spares_locks(config_d
         assert (await site.manager.retention.async_run())["watermark"] == 0
     finally:
         await stop_video_site(site)
+
+
+async def test_an_alarm_naming_a_camera_locks_its_recordings_as_evidence(config_dir: Path, clip_dir: Path) -> None:
+    from integrations import alarm
+
+    site = await start_video_site(config_dir, clip_dir, streams=("port_gate",), retention_interval=3600,
+                                  alarm_lock={"before": 2, "after": 1})
+    assert await alarm.async_setup(site.hub, alarm.CONFIG_SCHEMA(
+        {"types": [{"id": "intrusion", "severity": "major", "sla_ack_seconds": 120}]}))
+    try:
+        cam = site.manager.cameras["port_gate"]
+        await site.wait_for(lambda: cam.segments >= 3, what="three segments")
+        raised = await site.hub.services.async_call("alarm", "raise", {
+            "type": "intrusion", "area_id": "centro", "entities": ["camera.port_gate"]}, return_response=True)
+        assert raised is not None
+        await site.wait_for(lambda: site.of("camera_lock_changed"), what="the alarm's lock")
+        lock = site.of("camera_lock_changed")[0].data
+        assert lock["reference"] == f"alarm:{raised['alarm_id']}" and lock["camera"] == "port_gate"
+        assert lock["end"] - lock["start"] == 3
+        await site.wait_for(lambda: site.hub.clock.time() > lock["end"] + 2, what="past the lock")
+        await _stop_recording(site)
+        before = (await site.query("port_gate"))["segments"]
+        site.manager.config["max_bytes"] = 1  # everything unlocked must go
+        await site.manager.retention.async_run()
+        left = (await site.query("port_gate"))["segments"]
+        assert left and len(left) < len(before)
+        assert all(s["start"] < lock["end"] and s["end"] > lock["start"] for s in left)  # exactly the alarm's
+        audit = get_audit(site.hub)
+        assert audit is not None
+        await audit.async_flush()
+        locks = await audit.async_query(action="camera.lock")
+        assert [e["data"]["reference"] for e in locks] == [lock["reference"]]
+    finally:
+        await alarm.async_unload(site.hub)
+        await stop_video_site(site)
