@@ -19,6 +19,7 @@ $(STAMP): $(BIN)/python pyproject.toml package-lock.json
 	$(PIP) install -q -e .
 	bash scripts/check-opencv.sh --fix $(BIN)/python
 	bash scripts/vendor-leaflet.sh
+	bash scripts/setup-video.sh
 	touch $@
 
 $(DEVSTAMP): $(STAMP)

@@ -84,6 +84,8 @@ SERVICE_CLASSES: Final[tuple[tuple[str, ServiceClass], ...]] = (
     ("lock.*", ServiceClass.ACTUATION),
     ("cover.*", ServiceClass.ACTUATION),
     ("valve.*", ServiceClass.ACTUATION),
+    ("camera.purge_recordings", ServiceClass.SYSTEM),  # deleting recorded video: admins only
+    ("camera.unlock_recording", ServiceClass.DELIVERY_CONTROL),  # releasing evidence: supervisors
     ("camera.*", ServiceClass.ACTUATION),
     ("button.*", ServiceClass.ACTUATION),
     ("number.*", ServiceClass.ACTUATION),

@@ -22,6 +22,9 @@ Configuration (see config/ceuta/devices/simulator.yaml for the whole site)::
       agency_receiver:             # the agencies' servers: POST /agencies/<agency_id>, signatures checked
         port: 8124
         secrets: {fire_brigade: !secret fire_brigade_secret}
+      cameras:                     # real RTSP streams (GStreamer's rtsp-server process): sim://<id> for camera:
+        port: 8554
+        streams: [{id: plaza_reyes, label: Plaza de los Reyes}]
 
 Everything runs on `hub.clock` and per-device generators seeded from `seed`, so tests drive the
 city with a FakeClock and see the same values for the same seed. `get_simulator(hub)` gives the

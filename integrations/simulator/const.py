@@ -63,6 +63,7 @@ CONF_STATUS_INTERVAL: Final = "status_interval"
 CONF_PIXEL_ERROR_RATE: Final = "pixel_error_rate"
 CONF_MODEL: Final = "model"
 CONF_AGENCY_RECEIVER: Final = "agency_receiver"
+CONF_CAMERAS: Final = "cameras"
 CONF_SECRETS: Final = "secrets"
 
 DEFAULT_MQTT_HOST: Final = "127.0.0.1"

@@ -10,6 +10,7 @@ import voluptuous as vol
 from hub.helpers import config_validation as cv
 from integrations.agencies.signing import WebhookSecret
 
+from .cameras import CAMERAS_SCHEMA
 from .city_models import PROFILES
 from .const import (
     CONF_AGENCY_RECEIVER,
@@ -19,6 +20,7 @@ from .const import (
     CONF_BOLLARDS,
     CONF_BROKER,
     CONF_CALIMA_RATE,
+    CONF_CAMERAS,
     CONF_CAPACITY,
     CONF_CLIENT_ID,
     CONF_COUNTERS,
@@ -297,6 +299,8 @@ CONFIG_SCHEMA = vol.All(
         # Plays the agencies' servers (what agency.notify sends is received and verified).
         vol.Optional(CONF_AGENCY_RECEIVER): vol.All(lambda value: {} if value is None else value,
                                                     AGENCY_RECEIVER_SCHEMA),
+        # Real RTSP streams of the camera scenes (cameras.py).
+        vol.Optional(CONF_CAMERAS): vol.All(lambda value: {} if value is None else value, CAMERAS_SCHEMA),
     }),
     _nothing_twice,
 )

@@ -22,6 +22,7 @@ from integrations.bollards.registers import BollardState
 from integrations.modbus.const import DataType, InputType
 
 from .agency_receiver import AgencyReceiver
+from .cameras import SimulatedCameras
 from .city_models import AirQualityModel, EnergyMeterModel, LoopCounterModel
 from .const import (
     CONF_AGENCY_RECEIVER,
@@ -29,6 +30,7 @@ from .const import (
     CONF_BASE_KW,
     CONF_BOLLARDS,
     CONF_CALIMA_RATE,
+    CONF_CAMERAS,
     CONF_CAPACITY,
     CONF_COUNTERS,
     CONF_DISCOVERY,
@@ -151,6 +153,8 @@ class CitySimulator:
             if panels is not None:
                 self.signs = SignFleet(hub, self.link, self.rng("signs"), list(panels[CONF_TOPICS]),
                                        panels[CONF_PIXEL_ERROR_RATE], self.region.sun)
+        cameras = config.get(CONF_CAMERAS)
+        self.cameras = SimulatedCameras(hub, cameras) if cameras is not None else None
         receiver = config.get(CONF_AGENCY_RECEIVER)
         self.receiver: AgencyReceiver | None = None
         if receiver is not None:
@@ -190,6 +194,8 @@ class CitySimulator:
             self.field.start()
         if self.receiver is not None:
             await self.receiver.async_start()
+        if self.cameras is not None:
+            await self.cameras.async_start()
         if self.link is not None:
             self._announce()
             if self.signs is not None:
@@ -214,6 +220,8 @@ class CitySimulator:
             await self.plc.async_stop()
         if self.receiver is not None:
             await self.receiver.async_stop()
+        if self.cameras is not None:
+            await self.cameras.async_stop()
         if self.link is not None:
             await self.link.async_stop(remove_retained=self.config[CONF_REMOVE_ON_STOP])
 

@@ -1,0 +1,175 @@
+"""Video recording cost: N cameras recorded by the camera integration against N plain `ffmpeg -c copy`.
+
+    python -m bench.video                      # 4 cameras, 1080p 4 Mbit/s, 20 s each side (short default)
+    python -m bench.video --cameras 16 --seconds 60
+
+Both sides record the same streams of the simulator's GStreamer RTSP server (one clip, encoded once and
+cached in --clip-dir) in the same run, one after the other. The baseline is what Frigate runs per camera:
+`ffmpeg -rtsp_transport tcp -i URL -c copy -f segment -segment_time S ...mp4`. Our side is the whole
+integration: the same ffmpeg with progress and segment-list output, plus the hub's share (per
+segment: sha256 and an MP4 box walk in one read, the index in SQLite) measured as the hub process's
+CPU and its waited children's.
+CPU is CPU-seconds per wall second per camera (1.0 = one core); RSS is per camera (ffmpeg processes;
+the hub's RSS is reported on its own). The RTSP server's cost is the same for both and reported apart.
+Prints one JSON object at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from hub.core import Hub
+from hub.recorder import async_setup_recorder
+from integrations import camera
+from integrations.simulator.cameras import CAMERAS_SCHEMA, SimulatedCameras, rtsp_server_available
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a running process (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _rss_mib(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as handle:
+            return int(handle.read().split()[1]) * _PAGE / 2**20
+    except OSError:
+        return 0.0
+
+
+def _self_cpu_s() -> float:
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _sample(pids: list[int], seconds: float) -> dict[str, float]:
+    """CPU over `seconds` and mean RSS of the given processes (sampled every second)."""
+    start = {pid: _cpu_s(pid) for pid in pids}
+    rss: list[float] = []
+    began = time.monotonic()
+    while time.monotonic() - began < seconds:
+        await asyncio.sleep(1.0)
+        rss.append(sum(_rss_mib(pid) for pid in pids))
+    wall = time.monotonic() - began
+    cpu = sum(_cpu_s(pid) - start[pid] for pid in pids)
+    return {"cpu_cores": cpu / wall, "rss_mib": sum(rss) / max(1, len(rss)), "wall_s": wall}
+
+
+async def _baseline(urls: list[str], out: Path, seconds: float, segment: float) -> dict[str, Any]:
+    procs = []
+    for index, url in enumerate(urls):
+        folder = out / f"plain{index}"
+        folder.mkdir(parents=True)
+        procs.append(subprocess.Popen(  # noqa: ASYNC220 - a benchmark starting its baseline processes
+            ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-rtsp_transport", "tcp", "-i", url,
+             "-c", "copy", "-f", "segment", "-segment_time", f"{segment:g}", "-segment_format", "mp4",
+             "-reset_timestamps", "1", str(folder / "%06d.mp4")], start_new_session=True))
+    await asyncio.sleep(3)  # connected and past the first keyframe
+    result = await _sample([p.pid for p in procs], seconds)
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        await asyncio.to_thread(proc.wait, 10)
+    segments = await asyncio.to_thread(lambda: sum(1 for _ in out.rglob("*.mp4")))
+    return {**result, "segments": segments}
+
+
+async def _ours(hub: Hub, server: SimulatedCameras, streams: list[str], out: Path, seconds: float,
+                segment: float) -> dict[str, Any]:
+    config = camera.CONFIG_SCHEMA({
+        "storage_dir": str(out / "ours"), "segment_seconds": segment, "min_free_bytes": 0,
+        "cameras": [{"id": f"cam{i}", "main": server.url(stream)} for i, stream in enumerate(streams)]})
+    assert await camera.async_setup(hub, config)
+    manager = hub.data[camera.DATA_KEY]
+    await asyncio.sleep(3)
+    pids = [pid for c in manager.cameras.values() if (pid := c.process.pid) is not None]
+    hub_cpu, began = _self_cpu_s(), time.monotonic()
+    result = await _sample(pids, seconds)
+    hub_share = (_self_cpu_s() - hub_cpu) / (time.monotonic() - began)
+    segments = sum(c.segments for c in manager.cameras.values())
+    gaps = sum(c.gaps for c in manager.cameras.values())
+    await camera.async_unload(hub)
+    return {**result, "hub_cpu_cores": hub_share, "hub_rss_mib": _rss_mib(os.getpid()), "segments": segments,
+            "gaps": gaps, "recorders": len(pids)}
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    if not rtsp_server_available():
+        raise SystemExit("ffmpeg or GStreamer's RTSP server missing (scripts/setup-video.sh)")
+    work = Path(tempfile.mkdtemp(prefix="hacho-bench-video-"))
+    hub = Hub(work)
+    await async_setup_recorder(hub, {"db_url": f"sqlite:///{work / 'hacho.db'}", "commit_interval": 1})
+    await hub.async_start()
+    server = SimulatedCameras(hub, CAMERAS_SCHEMA({
+        "port": _free_port(), "clip_dir": args.clip_dir, "clip_seconds": 10, "fps": 25,
+        "streams": [{"id": "scene", "width": args.width, "height": args.height,
+                     "bitrate_kbps": args.bitrate_kbps}]}))
+    try:
+        assert await server.async_start(timeout=900)
+        urls = [server.url("scene")] * args.cameras  # one shared mount: the server's cost stays flat
+        assert server.process is not None and server.process.pid is not None
+        server_pid = server.process.pid
+        server_before, t0 = _cpu_s(server_pid), time.monotonic()
+        plain = await _baseline(urls, work / "plain", args.seconds, args.segment_seconds)
+        ours = await _ours(hub, server, ["scene"] * args.cameras, work, args.seconds, args.segment_seconds)
+        server_cpu = (_cpu_s(server_pid) - server_before) / (time.monotonic() - t0)
+    finally:
+        await server.async_stop()
+        await hub.async_stop()
+        shutil.rmtree(work, ignore_errors=True)
+    n = args.cameras
+    ours_total = ours["cpu_cores"] + ours["hub_cpu_cores"]
+    return {
+        "cameras": n, "seconds": args.seconds, "stream": f"{args.width}x{args.height} {args.bitrate_kbps} kbit/s",
+        "baseline_cpu_per_camera": round(plain["cpu_cores"] / n, 5),
+        "ours_ffmpeg_cpu_per_camera": round(ours["cpu_cores"] / n, 5),
+        "ours_hub_cpu_per_camera": round(ours["hub_cpu_cores"] / n, 5),
+        "ours_cpu_per_camera": round(ours_total / n, 5),
+        "ours_vs_baseline_cpu": round(ours_total / plain["cpu_cores"], 3) if plain["cpu_cores"] else None,
+        "baseline_rss_mib_per_camera": round(plain["rss_mib"] / n, 2),
+        "ours_rss_mib_per_camera": round(ours["rss_mib"] / n, 2),
+        "hub_rss_mib": round(ours["hub_rss_mib"], 1),
+        "segments": {"baseline": plain["segments"], "ours": ours["segments"]}, "gaps": ours["gaps"],
+        "rtsp_server_cpu_cores": round(server_cpu, 4),
+    }
+
+
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cameras", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--segment-seconds", type=float, default=4.0)
+    parser.add_argument("--width", type=int, default=1920)
+    parser.add_argument("--height", type=int, default=1080)
+    parser.add_argument("--bitrate-kbps", type=int, default=4000)
+    parser.add_argument("--clip-dir", default=str(Path(tempfile.gettempdir()) / "hacho-bench-video-clips"))
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(main(_parse())), indent=2))

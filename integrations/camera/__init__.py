@@ -1,0 +1,62 @@
+"""Cameras: streams, snapshots, recording by stream copy, retention and evidence locks (see docs/video.md)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from hub.core import CALLBACK_TYPE, Hub, HubKey
+from hub.helpers.entity_platform import async_add_entities, async_remove_entities
+
+from .config import CONFIG_SCHEMA
+from .const import DOMAIN, EVENT_CAMERA_OFFLINE, EVENT_CAMERA_ONLINE, EVENT_RECORDING_GAP
+from .entity import CameraEntity
+from .http import async_register_views
+from .manager import CameraManager
+from .services import async_register_services
+from .stream import tools_available
+
+__all__ = [
+    "CONFIG_SCHEMA",
+    "DATA_KEY",
+    "DOMAIN",
+    "EVENT_CAMERA_OFFLINE",
+    "EVENT_CAMERA_ONLINE",
+    "EVENT_RECORDING_GAP",
+    "CameraManager",
+    "async_setup",
+    "async_unload",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+DATA_KEY: HubKey[CameraManager] = HubKey(DOMAIN)
+_REMOVERS: HubKey[list[CALLBACK_TYPE]] = HubKey(f"{DOMAIN}_removers")
+
+
+async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
+    """Start every camera's recorder, add the entities, the services and the REST views."""
+    if config["cameras"] and not await hub.async_add_executor_job(tools_available):
+        _LOGGER.error("camera: ffmpeg is not installed (scripts/setup-video.sh installs them)")
+        return False
+    manager = CameraManager(hub, config)
+    hub.data[DATA_KEY] = manager
+    await manager.async_start()
+    manager.entities = {camera_id: CameraEntity(camera) for camera_id, camera in manager.cameras.items()}
+    await async_add_entities(hub, DOMAIN, manager.entities.values())
+    hub.data[_REMOVERS] = async_register_services(manager)
+    if not async_register_views(hub):
+        _LOGGER.debug("camera: REST views not added (no HTTP server, or it already started)")
+    _LOGGER.info("camera: %d cameras, recordings under %s", len(manager.cameras), manager.storage)
+    return True
+
+
+async def async_unload(hub: Hub) -> bool:
+    """Stop the recorders, remove services and entities."""
+    for remover in hub.data.pop(_REMOVERS, []):
+        remover()
+    manager = hub.data.pop(DATA_KEY, None)
+    if manager is not None:
+        await manager.async_stop()
+    await async_remove_entities(hub, DOMAIN)
+    return True

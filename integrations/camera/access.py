@@ -1,0 +1,55 @@
+"""Who may watch what: view (live, snapshots), playback and export are separate grants per role, and a
+camera belongs to the centre of its area; a camera marked `shared` is seen by every centre.
+
+Kept in one table here, beside the service classes of hub/auth/permissions.py, so that per-route role
+declarations can take it over as they come.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Final
+
+from hub.auth.permissions import Principal, entity_centre, get_permissions
+from hub.auth.users import Role
+
+from .const import GRANT_EXPORT, GRANT_PLAYBACK, GRANT_VIEW
+
+if TYPE_CHECKING:
+    from hub.auth.models import User
+    from hub.core import Hub
+
+    from .recorder import CameraStream
+
+__all__ = ["VIDEO_GRANTS", "VideoDenied", "check_video_access"]
+
+VIDEO_GRANTS: Final[Mapping[Role, frozenset[str]]] = {
+    Role.ADMIN: frozenset({GRANT_VIEW, GRANT_PLAYBACK, GRANT_EXPORT}),
+    Role.SUPERVISOR: frozenset({GRANT_VIEW, GRANT_PLAYBACK, GRANT_EXPORT}),
+    Role.OPERATOR: frozenset({GRANT_VIEW, GRANT_PLAYBACK}),
+    Role.ENGINEER: frozenset({GRANT_VIEW}),
+    Role.AGENCY: frozenset(),
+}
+
+
+class VideoDenied(Exception):
+    """The user may not do this with this camera (the message says why)."""
+
+
+def check_video_access(hub: Hub, user: User | None, camera: CameraStream, grant: str) -> Principal | None:
+    """The acting principal (None while permissions are not enforced); VideoDenied when refused."""
+    policy = get_permissions(hub)
+    if policy is None or not policy.enforced:
+        return None
+    principal = policy.principal_for(user)
+    if principal is None:
+        raise VideoDenied("unknown or disabled user")
+    if grant not in VIDEO_GRANTS[principal.role]:
+        raise VideoDenied(f"a {principal.role.value} may not {grant} camera video")
+    if principal.role is Role.ADMIN or camera.config.shared:
+        return principal
+    owner = entity_centre(hub, camera.entity_id)
+    if owner != principal.centre:
+        raise VideoDenied(f"camera {camera.config.id} belongs to {owner or 'no centre'!s}, "
+                          f"not to {principal.centre!r}")
+    return principal

@@ -1,0 +1,144 @@
+"""REST for recorded video (what a live view, wall and playback UI build on; docs/video.md):
+
+- GET /api/camera/{camera_id}/recordings?start=<ts>&end=<ts>: segments, gaps and playable ranges
+  (playback grant);
+- GET /api/camera/{camera_id}/segments/{segment_id}: one fragmented-MP4 segment (video/mp4), its file
+  verified against the indexed sha256 first (409 when corrupt or altered); audited (playback grant);
+- GET /api/camera/{camera_id}/snapshot[?stream=sub&width=320]: a JPEG now (view grant).
+
+Each checks the user's video grant and the camera's centre (access.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from hub.audit import audit_record
+from hub.core import Hub, HubKey
+from hub.exceptions import HubError
+from hub.http import HUB_KEY, KEY_USER, ApiError, HubView, get_http
+from hub.http.access import ROLES_POLICE, ROLES_STAFF
+from hub.http.view import request_context
+
+from .access import VideoDenied, check_video_access
+from .const import DOMAIN, GRANT_PLAYBACK, GRANT_VIEW, STREAM_MAIN, STREAM_SUB
+from .manager import CameraManager
+from .recorder import CameraStream
+
+__all__ = ["async_register_views"]
+
+VIEWS_REGISTERED: HubKey[bool] = HubKey(f"{DOMAIN}_views")
+MAX_RANGE_SECONDS = 31 * 86400
+
+
+def _camera(request: web.Request, camera_id: str, grant: str) -> tuple[Hub, CameraManager, CameraStream]:
+    from . import DATA_KEY
+
+    hub: Hub = request.app[HUB_KEY]
+    manager = hub.data.get(DATA_KEY)
+    if manager is None:
+        raise ApiError(404, "not_found", "The camera integration is not loaded")
+    camera = manager.cameras.get(camera_id)
+    if camera is None:
+        raise ApiError(404, "not_found", f"No camera {camera_id!r}")
+    try:
+        check_video_access(hub, request.get(KEY_USER), camera, grant)
+    except VideoDenied as err:
+        audit_record(hub, f"camera.{grant}", context=request_context(request), target=camera.entity_id,
+                     outcome="denied", data={"camera": camera_id, "reason": str(err)})
+        raise ApiError(403, "forbidden", f"{grant} refused: {err}") from None
+    return hub, manager, camera
+
+
+def _ts(request: web.Request, name: str) -> float:
+    text = request.query.get(name)
+    if text is None:
+        raise ApiError(400, "invalid_format", f"query parameter {name!r} is required (a Unix timestamp)")
+    try:
+        return float(text)
+    except ValueError:
+        raise ApiError(400, "invalid_format", f"{name}: expected a Unix timestamp, got {text!r}") from None
+
+
+class RecordingsView(HubView):
+    """GET /api/camera/{camera_id}/recordings?start=&end=."""
+
+    url = "/api/camera/{camera_id}/recordings"
+    roles = ROLES_POLICE  # playback: who may play recorded video (VIDEO_GRANTS checks each camera too)
+    name = "api:camera:recordings"
+    openapi_tag = "camera"
+
+    async def get(self, request: web.Request, camera_id: str) -> Any:
+        """A camera's recorded segments, gaps and playable ranges between start and end (Unix seconds)."""
+        manager = _camera(request, camera_id, GRANT_PLAYBACK)[1]
+        start, end = _ts(request, "start"), _ts(request, "end")
+        if end <= start or end - start > MAX_RANGE_SECONDS:
+            raise ApiError(400, "invalid_format", "end must be after start, by at most 31 days")
+        return await manager.async_query(camera_id, start, end)
+
+
+class SegmentView(HubView):
+    """GET /api/camera/{camera_id}/segments/{segment_id}."""
+
+    url = "/api/camera/{camera_id}/segments/{segment_id}"
+    roles = ROLES_POLICE
+    name = "api:camera:segment"
+    openapi_tag = "camera"
+
+    async def get(self, request: web.Request, camera_id: str, segment_id: str) -> web.StreamResponse:
+        """One recorded segment (fragmented MP4), verified against its sha256; the view is audited."""
+        hub, manager, camera = _camera(request, camera_id, GRANT_PLAYBACK)
+        try:
+            number = int(segment_id)
+        except ValueError:
+            raise ApiError(400, "invalid_format", f"segment_id: expected an integer, got {segment_id!r}") from None
+        try:
+            info, path = await manager.async_segment_file(camera_id, number)
+        except LookupError as err:
+            raise ApiError(404, "not_found", str(err)) from None
+        except ValueError as err:
+            raise ApiError(409, "corrupt", str(err)) from None
+        audit_record(hub, "camera.playback", context=request_context(request), target=camera.entity_id,
+                     data={"camera": camera_id, "segment_id": number, "start": info.start_ts, "end": info.end_ts,
+                           "reason": request.query.get("reason", "")})
+        return web.FileResponse(path, headers={"Content-Type": "video/mp4", "X-Segment-Sha256": info.sha256,
+                                               "Cache-Control": "private, no-store"})
+
+
+class SnapshotView(HubView):
+    """GET /api/camera/{camera_id}/snapshot."""
+
+    url = "/api/camera/{camera_id}/snapshot"
+    roles = ROLES_STAFF  # live view: engineers too (VIDEO_GRANTS)
+    name = "api:camera:snapshot"
+    openapi_tag = "camera"
+
+    async def get(self, request: web.Request, camera_id: str) -> web.StreamResponse:
+        """A JPEG frame from the camera now (stream=main|sub, width=pixels)."""
+        manager = _camera(request, camera_id, GRANT_VIEW)[1]
+        stream = request.query.get("stream", STREAM_MAIN)
+        if stream not in (STREAM_MAIN, STREAM_SUB):
+            raise ApiError(400, "invalid_format", "stream: expected 'main' or 'sub'")
+        width_text = request.query.get("width")
+        width = int(width_text) if width_text and width_text.isdigit() else None
+        try:
+            jpeg = await manager.async_snapshot(camera_id, stream, width)
+        except HubError as err:
+            raise ApiError(503, "unavailable", str(err)) from None
+        return web.Response(body=jpeg, content_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+def async_register_views(hub: Hub) -> bool:
+    """Add the views once per hub; False without HTTP or after the server started."""
+    if hub.data.get(VIEWS_REGISTERED):
+        return True
+    try:
+        http = get_http(hub)
+        for view in (RecordingsView, SegmentView, SnapshotView):
+            http.register_view(view)
+    except HubError:
+        return False
+    hub.data[VIEWS_REGISTERED] = True
+    return True

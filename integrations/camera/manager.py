@@ -1,0 +1,312 @@
+"""The camera manager: streams, segment indexing, gaps, storage checks, snapshots, evidence locks.
+
+Files are hashed and their MP4 boxes walked in one read, then moved, in executors; index rows are written
+in the recorder thread. A segment is indexed only once its file is final under
+`<storage>/<camera>/<YYYY-MM-DD>/`; a failure on the way (full disk, vanished file) leaves the index
+as it was and says so, so the index never names a file that was not completely written.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from hub.audit import audit_record
+from hub.core import CALLBACK_TYPE, Context, Event, Hub, callback
+from hub.exceptions import HubError, ServiceValidationError
+from hub.helpers.event import async_track_time_interval
+from hub.recorder import get_recorder
+
+from . import index
+from .config import CameraConfig
+from .const import (
+    DATA_SIM_STREAMS,
+    EVENT_ALARM_RAISED,
+    EVENT_LOCK_CHANGED,
+    EVENT_SEGMENT_CORRUPT,
+    EVENT_STORAGE_FULL,
+    MODE_OFF,
+)
+from .entity import CameraEntity
+from .index import STATUS_CORRUPT, STATUS_OK, SegmentInfo
+from .recorder import CameraStream, IncomingSegment
+from .retention import Retention
+from .stream import check_segment, sha256_file, snapshot_jpeg
+
+__all__ = ["CameraManager"]
+
+_LOGGER = logging.getLogger(__name__)
+CORRUPT_DIR = "corrupt"
+CONTIGUOUS = 0.1  # seconds between segments still played as one range
+
+
+def _final_path(storage: Path, segment: IncomingSegment, corrupt: bool) -> Path:
+    day = datetime.fromtimestamp(segment.start_ts, UTC)
+    folder = CORRUPT_DIR if corrupt else day.strftime("%Y-%m-%d")
+    return storage / segment.camera / folder / f"{day.strftime('%H%M%S.%f')[:10]}-{segment.path.name}"
+
+
+class CameraManager:
+    """Every configured camera and its recordings."""
+
+    def __init__(self, hub: Hub, config: dict[str, Any]) -> None:
+        self.hub = hub
+        self.config = config
+        storage = Path(config["storage_dir"])
+        self.storage = storage if storage.is_absolute() else hub.path(str(storage))
+        self.cameras: dict[str, CameraStream] = {}
+        for conf in config["cameras"]:
+            camera = CameraConfig.from_config(conf)
+            self.cameras[camera.id] = CameraStream(self, camera)
+        self.retention = Retention(self)
+        self.entities: dict[str, CameraEntity] = {}
+        self.stopping = False
+        self.storage_full = False
+        self._removers: list[CALLBACK_TYPE] = []
+
+    async def async_start(self) -> None:
+        """Create the folders, start every recorder, the watchdog and the retention timer."""
+        await self.hub.async_add_executor_job(self._make_folders)
+        for camera in self.cameras.values():
+            camera.start()
+        self._removers.append(async_track_time_interval(self.hub, self._watchdog, 1.0))
+        self._removers.append(async_track_time_interval(self.hub, self._retention_tick,
+                                                        self.config["retention_interval"]))
+        if self.config["alarm_lock"]["enabled"]:
+            self._removers.append(self.hub.bus.async_listen(EVENT_ALARM_RAISED, self._async_alarm_raised))
+
+    def _make_folders(self) -> None:
+        for camera in self.cameras.values():
+            camera.incoming.mkdir(parents=True, exist_ok=True)
+
+    async def async_stop(self) -> None:
+        """Stop the recorders (each finishes and lists its last segment) and the timers."""
+        self.stopping = True
+        while self._removers:
+            self._removers.pop()()
+        for camera in self.cameras.values():
+            await camera.async_stop()
+
+    def resolve_sim(self, stream_id: str) -> str:
+        """The rtsp:// URL of a simulated stream (sim://<id>); OSError while the simulator serves none."""
+        streams = self.hub.data.get(DATA_SIM_STREAMS)
+        if streams is None:
+            raise OSError(f"sim://{stream_id}: the simulator serves no cameras (yet)")
+        return streams(stream_id)
+
+    def camera(self, camera_id: str) -> CameraStream:
+        """A configured camera; ServiceValidationError naming it otherwise."""
+        camera_id = camera_id.removeprefix("camera.")
+        camera = self.cameras.get(camera_id)
+        if camera is None:
+            raise ServiceValidationError(f"no camera {camera_id!r} (configured: {', '.join(sorted(self.cameras))})")
+        return camera
+
+    @callback
+    def _watchdog(self, _now: datetime) -> None:
+        now = self.hub.clock.time()
+        for camera in self.cameras.values():
+            camera.watchdog(now)
+
+    @callback
+    def _retention_tick(self, _now: datetime) -> None:
+        self.hub.async_create_task(self.retention.async_run(), "camera retention")
+
+    # ------------------------------------------------------------------ segments
+
+    def _finish_segment(self, segment: IncomingSegment) -> dict[str, Any] | None:
+        """Check, hash and move one segment (blocking). None when the file is gone."""
+        if not segment.path.is_file():
+            return None
+        check = check_segment(segment.path)
+        target = _final_path(self.storage, segment, corrupt=not check.ok)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        segment.path.replace(target)
+        return {"camera": segment.camera, "start_ts": segment.start_ts, "end_ts": segment.end_ts,
+                "path": str(target.relative_to(self.storage)), "bytes": check.size, "keyframe": check.keyframe,
+                "sha256": check.sha256, "status": STATUS_OK if check.ok else STATUS_CORRUPT, "error": check.error}
+
+    async def async_index_segment(self, camera: CameraStream, segment: IncomingSegment) -> SegmentInfo | None:
+        """Check, hash, move and index a segment ffmpeg finished; event mode drops what no window keeps."""
+        try:
+            info = await self.hub.async_add_executor_job(self._finish_segment, segment)
+        except OSError as err:
+            self.check_error(str(err), err.errno)
+            _LOGGER.error("camera %s: segment %s not indexed: %s", segment.camera, segment.path.name, err)
+            return None
+        if info is None:
+            return None
+        error = info.pop("error")
+        closes_gap = info["status"] == STATUS_OK and camera.closes_gap(segment)
+
+        def _add(session: Any) -> int:
+            segment_id = index.add_segment(session, info)
+            if closes_gap:
+                index.close_gaps(session, segment.camera, segment.start_ts)
+            return segment_id
+
+        try:
+            segment_id = await get_recorder(self.hub).async_db_job(_add)
+        except HubError as err:
+            _LOGGER.error("camera %s: segment %s not indexed: %s", segment.camera, info["path"], err)
+            return None
+        stored = SegmentInfo(segment_id=segment_id, **info)
+        if stored.status == STATUS_CORRUPT:
+            camera.corrupt += 1
+            _LOGGER.warning("camera %s: segment %s is corrupt (%s); indexed as corrupt, never served",
+                            segment.camera, stored.path, error)
+            self.hub.bus.async_fire(EVENT_SEGMENT_CORRUPT, {"camera": segment.camera, "segment_id": segment_id,
+                                                            "reason": error})
+        else:
+            camera.segment_indexed(stored)
+        await self._async_after_segment(camera)
+        return stored
+
+    async def _async_after_segment(self, camera: CameraStream) -> None:
+        drops = camera.event_drops(self.hub.clock.time())
+        if drops:
+            await self.retention.async_delete(drops, "event mode: outside every event window")
+        free = await self.hub.async_add_executor_job(self._free_bytes)
+        full = free is not None and free < self.config["min_free_bytes"]
+        if full:
+            self.check_error("", errno.ENOSPC)
+        elif self.storage_full:
+            self.storage_full = False
+        if full or self.retention.over_watermark():
+            await self.retention.async_run()
+
+    def _free_bytes(self) -> int | None:
+        try:
+            return shutil.disk_usage(self.storage).free
+        except OSError:
+            return None
+
+    @callback
+    def check_error(self, message: str, code: int | None = None) -> None:
+        """Raise `camera_storage_full` (once until space returns) for a full disk."""
+        if code != errno.ENOSPC and "No space left" not in message:
+            return
+        if self.storage_full:
+            return
+        self.storage_full = True
+        _LOGGER.error("Video storage %s is full: oldest unlocked recordings are being deleted", self.storage)
+        self.hub.bus.async_fire(EVENT_STORAGE_FULL, {"storage": str(self.storage)})
+
+    async def _async_alarm_raised(self, event: Event) -> None:
+        """An alarm naming our cameras: lock their recordings around it as evidence (and, in event mode,
+        keep recording them)."""
+        entities = event.data.get("entities") or []
+        raised = float(event.data.get("raised_ts") or self.hub.clock.time())
+        window = self.config["alarm_lock"]
+        for entity_id in entities:
+            camera = self.cameras.get(str(entity_id).removeprefix("camera.")) \
+                if str(entity_id).startswith("camera.") else None
+            if camera is None or camera.config.mode == MODE_OFF:
+                continue
+            camera.add_window(raised, raised + window["after"])
+            try:
+                await self.async_lock(camera.config.id, raised - window["before"], raised + window["after"],
+                                      f"alarm:{event.data.get('alarm_id')}", event.context)
+            except HubError as err:
+                _LOGGER.error("camera %s: recordings of alarm %s not locked: %s", camera.config.id,
+                              event.data.get("alarm_id"), err)
+
+    async def async_open_gap(self, camera: CameraStream, start: float, reason: str) -> None:
+        """Record the start of a recording gap."""
+        try:
+            await get_recorder(self.hub).async_db_job(lambda s: index.open_gap(s, camera.config.id, start, reason))
+        except HubError as err:
+            _LOGGER.error("camera %s: gap not recorded: %s", camera.config.id, err)
+
+    async def async_query(self, camera_id: str, start: float, end: float) -> dict[str, Any]:
+        """Segments, gaps and contiguous ranges of a camera between start and end."""
+        segments, gaps = await get_recorder(self.hub).async_db_job(
+            lambda s: index.query_range(s, camera_id, start, end))
+        ranges: list[list[float]] = []
+        gap_starts = [gap["start"] for gap in gaps]
+        for seg in segments:
+            if seg.status != STATUS_OK:
+                continue
+            if ranges and seg.start_ts - ranges[-1][1] <= CONTIGUOUS and not any(
+                    ranges[-1][1] - CONTIGUOUS <= start <= seg.start_ts for start in gap_starts):
+                ranges[-1][1] = max(ranges[-1][1], seg.end_ts)
+            else:
+                ranges.append([seg.start_ts, seg.end_ts])
+        return {"camera": camera_id, "start": start, "end": end, "ranges": ranges,
+                "segments": [seg.as_dict() for seg in segments], "gaps": gaps}
+
+    async def async_segment_file(self, camera_id: str, segment_id: int) -> tuple[SegmentInfo, Path]:
+        """A segment's file, verified against its indexed sha256. LookupError: unknown; ValueError: corrupt."""
+        info = await get_recorder(self.hub).async_db_job(lambda s: index.get_segment(s, segment_id))
+        if info is None or info.camera != camera_id:
+            raise LookupError(f"no segment {segment_id} of camera {camera_id!r}")
+        path = self.storage / info.path
+        if info.status != STATUS_OK:
+            raise ValueError(f"segment {segment_id} is corrupt and is not served")
+
+        def _verify() -> str | None:
+            try:
+                return sha256_file(path)[0]
+            except OSError:
+                return None
+
+        digest = await self.hub.async_add_executor_job(_verify)
+        if digest != info.sha256:
+            self.hub.bus.async_fire(EVENT_SEGMENT_CORRUPT, {"camera": camera_id, "segment_id": segment_id,
+                                                            "reason": "missing" if digest is None else
+                                                            "sha256 mismatch"})
+            raise ValueError(f"segment {segment_id} does not match its recorded sha256 (missing or altered); "
+                             "it is not served")
+        return info, path
+
+    # ------------------------------------------------------------------ services
+
+    async def async_snapshot(self, camera_id: str, stream: str = "main", width: int | None = None) -> bytes:
+        """One JPEG frame from the camera's stream (ffmpeg in an executor). HubError when it fails."""
+        camera = self.camera(camera_id)
+        try:
+            url = camera.config.url(stream, self.resolve_sim)
+            return await self.hub.async_add_executor_job(snapshot_jpeg, url, camera.config.unavailable_after,
+                                                          width)
+        except OSError as err:
+            raise HubError(f"camera {camera.config.id}: {err}") from err
+
+    async def async_lock(self, camera_id: str, start: float, end: float, reference: str,
+                         context: Context | None) -> int:
+        """Keep a camera's recordings in [start, end] until released (audited)."""
+        camera = self.camera(camera_id)
+        if end <= start:
+            raise ServiceValidationError("end must be after start")
+        user_id = context.user_id if context is not None else None
+        now = self.hub.clock.time()
+        lock_id = await get_recorder(self.hub).async_db_job(
+            lambda s: index.add_lock(s, camera.config.id, start, end, reference, user_id, now))
+        data = {"lock_id": lock_id, "camera": camera.config.id, "start": start, "end": end, "reference": reference}
+        audit_record(self.hub, "camera.lock", context=context, target=camera.entity_id, data=data)
+        self.hub.bus.async_fire(EVENT_LOCK_CHANGED, {**data, "locked": True}, context=context)
+        return lock_id
+
+    async def async_unlock(self, lock_id: int, context: Context | None) -> dict[str, Any]:
+        """Release an evidence lock (audited); ServiceValidationError when there is no such active lock."""
+        now = self.hub.clock.time()
+        released = await get_recorder(self.hub).async_db_job(lambda s: index.release_lock(s, lock_id, now))
+        if released is None:
+            raise ServiceValidationError(f"lock_id: no active lock {lock_id}")
+        audit_record(self.hub, "camera.unlock", context=context, target=f"camera.{released['camera']}",
+                     data=released)
+        self.hub.bus.async_fire(EVENT_LOCK_CHANGED, {**released, "locked": False}, context=context)
+        return released
+
+    def record_clip(self, camera_id: str, duration: float) -> dict[str, Any]:
+        """Mark [now, now + duration] as wanted (event mode keeps it with its pre/post roll)."""
+        camera = self.camera(camera_id)
+        if camera.config.mode == MODE_OFF:
+            raise ServiceValidationError(f"camera {camera.config.id}: recording is off (record.mode: off)")
+        now = self.hub.clock.time()
+        camera.add_window(now, now + duration)
+        return {"camera": camera.config.id, "start": now - camera.config.pre_roll,
+                "end": now + duration + camera.config.post_roll, "mode": camera.config.mode}
