@@ -55,14 +55,19 @@ def _crop_cause(read: str, label: str) -> str:
     return "characters misread"
 
 
-def bench_crops(limit: int | None, variants: int, rec_model: str | None = None) -> dict[str, Any]:
-    """Share of uc3m crops whose visible characters are all read in order."""
+def bench_crops(
+    limit: int | None, variants: int, rec_model: str | None = None, types: str | None = None
+) -> dict[str, Any]:
+    """Share of uc3m crops whose visible characters are all read in order (of the plate `types` given,
+    A-E, else all)."""
     import cv2
 
     from integrations.anpr.formats import correct, normalize
     from integrations.anpr.reader import PlateReader
 
     files = sorted(glob.glob(str(DATA / "uc3m-ocr-train" / "*.jpg")))
+    if types:
+        files = [f for f in files if os.path.basename(f)[6] in types]
     if limit:
         files = files[:: max(1, len(files) // limit)][:limit]
     reader = PlateReader(detectors=("morph",), variants=variants, rec_model=rec_model)
@@ -163,6 +168,86 @@ def bench_photos(limit: int | None, detectors: tuple[str, ...], rec_model: str |
         "failures": dict(causes.most_common()),
         "examples": examples,
     }
+
+
+WIDTH_BINS = ((0, 20, "<20"), (20, 40, "20-40"), (40, 80, "40-80"), (80, 100000, ">80"))
+MATCH_IOU = 0.3  # a small plate's box moves by a pixel or two: IoU 0.3 is already the same plate
+
+
+def _bin(width: float) -> str:
+    return next(name for lo, hi, name in WIDTH_BINS if lo <= width < hi)
+
+
+def _truth_boxes(path: Path, image_shape: tuple[int, ...]) -> list[tuple[int, int, int, int]]:
+    """Plate boxes (x, y, w, h) of a photo: YOLO fractions (uc3m-lp-train) or the openalpr-eu line."""
+    text = path.with_suffix(".txt").read_text(encoding="utf-8").strip()
+    if "\t" in text:
+        fields = text.split("\t")
+        return [(int(fields[1]), int(fields[2]), int(fields[3]), int(fields[4]))]
+    h, w = image_shape[:2]
+    boxes = []
+    for line in text.splitlines():
+        _cls, cx, cy, bw, bh = (float(v) for v in line.split()[:5])
+        boxes.append((round((cx - bw / 2) * w), round((cy - bh / 2) * h), round(bw * w), round(bh * h)))
+    return boxes
+
+
+def _detect_set(name: str, limit: int | None) -> list[str]:
+    files = sorted(glob.glob(str(DATA / name / "*.jpg")))
+    if limit and limit < len(files):
+        files = files[:: len(files) // limit][:limit]  # spread over the set, the same every run
+    return files
+
+
+def bench_detect(limit: int | None, detectors: tuple[str, ...], upscale: bool | None = None) -> dict[str, Any]:
+    """Recall and precision by plate width on uc3m-lp-train and openalpr-eu.
+
+    `candidates`: the plate is among the detector's candidates (what the reader gets to try);
+    `recall`: the reader returns a read (confident, plate-shaped) whose box overlaps the plate;
+    `precision`: the reads whose box overlaps a plate, of all reads returned."""
+    import cv2
+
+    from integrations.anpr.reader import PlateReader
+
+    options: dict[str, Any] = {} if upscale is None else {"upscale": upscale}
+    reader = PlateReader(detectors=detectors, variants=1, max_candidates=8, **options)
+    result: dict[str, Any] = {"detectors": list(detectors), "match_iou": MATCH_IOU}
+    for name in ("uc3m-lp-train", "openalpr-eu"):
+        files = _detect_set(name, limit)
+        plates: Counter[str] = Counter()
+        found: Counter[str] = Counter()
+        read: Counter[str] = Counter()
+        reads = true_reads = 0
+        started = time.perf_counter()
+        for path in files:
+            image = cv2.imread(path)
+            if image is None:
+                continue
+            truth = _truth_boxes(Path(path), image.shape)
+            candidates = [b for b, _s, _h in reader.detector.detect(image, 8)]
+            observations = reader.read(image)
+            reads += len(observations)
+            true_reads += sum(any(_iou(o.box, t) >= MATCH_IOU for t in truth) for o in observations)
+            for box in truth:
+                key = _bin(box[2])
+                plates[key] += 1
+                found[key] += any(_iou(c, box) >= MATCH_IOU for c in candidates)
+                read[key] += any(_iou(o.box, box) >= MATCH_IOU for o in observations)
+        seconds = time.perf_counter() - started
+        bins = [b for _lo, _hi, b in WIDTH_BINS if plates[b]]
+        total = sum(plates.values())
+        result[name] = {
+            "photos": len(files),
+            "plates": total,
+            "plates_by_width": {b: plates[b] for b in bins},
+            "candidates_by_width": {b: round(found[b] / plates[b], 3) for b in bins},
+            "recall_by_width": {b: round(read[b] / plates[b], 3) for b in bins},
+            "recall": round(sum(read.values()) / max(total, 1), 3),
+            "precision": round(true_reads / reads, 3) if reads else None,
+            "reads": reads,
+            "s_per_photo": round(seconds / max(len(files), 1), 3),
+        }
+    return result
 
 
 def bench_speed(seconds: float, detectors: tuple[str, ...], rec_model: str | None = None) -> dict[str, Any]:
@@ -288,20 +373,28 @@ def main() -> None:
     parser.add_argument(
         "--photo-detectors", default="haar,morph,text", help="detectors for the photos (morph, haar, text)"
     )
+    parser.add_argument("--types", default=None, help="crops: only these plate types (e.g. BCE, two-row)")
+    parser.add_argument(
+        "--upscale", choices=("auto", "on", "off"), default="auto", help="detect: the reader's small-frame upscaling"
+    )
     args = parser.parse_args()
     wanted = set(args.only.split(","))
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     result: dict[str, Any] = {"targets": TARGETS}
-    if {"crops", "photos"} & wanted and not DATA.is_dir():
-        print(f"evaluation data not found at {DATA}: skipping crops and photos", file=sys.stderr)
-        wanted -= {"crops", "photos"}
-        result["skipped"] = ["crops", "photos"]
+    if {"crops", "photos", "detect"} & wanted and not DATA.is_dir():
+        print(f"evaluation data not found at {DATA}: skipping crops, photos and detect", file=sys.stderr)
+        result["skipped"] = sorted({"crops", "photos", "detect"} & wanted)
+        wanted -= {"crops", "photos", "detect"}
     if "crops" in wanted:
-        result["crops"] = bench_crops(args.limit, args.variants, args.rec_model)
+        result["crops"] = bench_crops(args.limit, args.variants, args.rec_model, args.types)
         _print_section("uc3m-ocr-train crops: visible characters all read, in order", result["crops"])
     if "photos" in wanted:
         result["photos"] = bench_photos(args.limit, tuple(args.photo_detectors.split(",")), args.rec_model)
         _print_section("openalpr-eu photos: found and read exactly", result["photos"])
+    if "detect" in wanted:
+        upscale = {"auto": None, "on": True, "off": False}[args.upscale]
+        result["detect"] = bench_detect(args.limit, tuple(args.photo_detectors.split(",")), upscale)
+        _print_section("detection by plate width (recall, precision)", result["detect"])
     if "speed" in wanted:
         result["speed"] = [
             bench_speed(args.speed_seconds, ("morph",), args.rec_model),

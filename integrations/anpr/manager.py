@@ -157,7 +157,8 @@ class AnprManager:
         reader = {"min_confidence": self.conf["reader"]["min_confidence"],
                   "variants": self.conf["reader"]["variants"], "threads": self.conf["reader"]["threads"],
                   "rec_model": self.conf["reader"].get("rec_model"),
-                  "det_model": self.conf["reader"].get("det_model")}
+                  "det_model": self.conf["reader"].get("det_model"),
+                  "upscale": self.conf["reader"]["upscale"]}
         for camera in self.cameras.values():
             cfg = camera.config
             spec = WorkerSpec(cfg.id, cfg.source, cfg.type, cfg.fps, cfg.roi, cfg.queue_size,
