@@ -325,6 +325,7 @@ def _nms(boxes: list[tuple[Box, float, str]], threshold: float = 0.3) -> list[tu
     return kept
 
 
+SMALL_PLATE_WIDTH = 48  # px in the frame: boxes this narrow are what the enlarged pass is for
 UPSCALE_BELOW = 640  # a view narrower than this (low-resolution camera, small ROI) is enlarged to detect
 
 
@@ -367,9 +368,11 @@ class PlateDetector:
             self._det = _session(det_model or find_model(DET_MODEL), threads)
 
     def detect(self, frame: np.ndarray, limit: int = 6) -> list[tuple[Box, float, str]]:
-        """Candidate boxes (x, y, w, h) in frame pixels with a score and the method that found them."""
+        """Candidate boxes (x, y, w, h) in frame pixels with a score and the method that found them: the
+        best `limit` at the frame's own scale, then (small views) up to `limit` more small ones found
+        enlarged, so that many small boxes never crowd out a large plate."""
         h, w = frame.shape[:2]
-        boxes: list[tuple[Box, float, str]] = []
+        kept: list[tuple[Box, float, str]] = []
         for n, scale in enumerate(detection_scales(w, self.max_width, self.upscale)):
             if scale == 1.0:
                 small = frame
@@ -384,11 +387,15 @@ class PlateDetector:
                 found.extend(self._morph(gray))
             if self._det is not None and n == 0:  # the text detector is costly: the first scale only
                 found.extend(self._text(small))
-            boxes.extend(
+            boxes = [
                 ((round(b[0] / scale), round(b[1] / scale), round(b[2] / scale), round(b[3] / scale)), score, how)
                 for b, score, how in found
-            )
-        return _nms(boxes)[:limit]
+                # the enlarged pass is for small plates only
+                if n == 0 or b[2] / scale < SMALL_PLATE_WIDTH
+            ]
+            fresh = [b for b in _nms(boxes) if all(_iou(b[0], k[0]) < 0.3 for k in kept)]
+            kept.extend(fresh[:limit])
+        return kept
 
     def _haar(self, gray: np.ndarray) -> list[tuple[Box, float, str]]:
         min_w = max(24, gray.shape[1] // 40)
