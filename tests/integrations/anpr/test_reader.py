@@ -154,6 +154,21 @@ def test_small_frames_are_enlarged_to_find_small_plates(reader: PlateReader, pla
     assert plate_width / 2 <= w <= plate_width * 1.5
 
 
+@pytest.mark.parametrize("plate_width", [20, 22])
+def test_small_plates_become_candidates_only_when_the_view_is_enlarged(plate_width: int) -> None:
+    frame = _small_scene("4321FGH", plate_width)
+    left, top = (320 - plate_width) // 2, 120
+
+    def on_plate(box: tuple[int, int, int, int]) -> bool:
+        x, y, w, h = box
+        return left <= x + w / 2 <= left + plate_width and top <= y + h / 2 <= top + plate_width * 110 / 520
+
+    enlarged = PlateReader(detectors=("morph",)).detector.detect(frame, 8)
+    native = PlateReader(detectors=("morph",), upscale=False).detector.detect(frame, 8)
+    assert any(on_plate(box) for box, _score, _how in enlarged)
+    assert not any(on_plate(box) for box, _score, _how in native)
+
+
 def test_detection_scales_shrink_large_views_and_add_an_enlarged_one_for_small_views() -> None:
     assert detection_scales(1280, 960) == (0.75,)
     assert detection_scales(800, 960) == (1.0,)
