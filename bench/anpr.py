@@ -3,6 +3,8 @@
     python -m bench.anpr                      # everything (about 5 minutes on one core)
     python -m bench.anpr --only crops --limit 300
     python -m bench.anpr --only speed,latency
+    python -m bench.anpr --only detect --limit 200 --photo-detectors morph
+    python -m bench.anpr --only crops --types BCE     # two-row and coloured plates only
 
 Evaluation data (../shared/data/plates/, see its README; measured only, never trained on, never copied):
 
@@ -11,6 +13,10 @@ Evaluation data (../shared/data/plates/, see its README; measured only, never tr
   position may be read as one character or none, nothing else may be added or left out. Target 95%.
 - photos: `openalpr-eu`, 108 photos of European cars; a plate counts when the reader finds it and reads
   it exactly (the whole photo goes through detection, as a camera frame would). Target 90%.
+- detect: `uc3m-lp-train` (1,580 Spanish street photos, 320x240, YOLO plate boxes; `--limit` spreads the
+  photos evenly) and `openalpr-eu`: per plate width (<20, 20-40, 40-80, >80 px) the share of plates among
+  the detector's candidates and the share read (a confident plate-shaped read overlapping the plate,
+  IoU >= 0.3), and the precision of the reads. `--upscale off` measures without the enlarged pass.
 - speed: frames/s on one core (one thread) at 1280x720 with one plate in view (simulated camera), for
   the camera detector settings. Target 10.
 - latency: capture of a frame to `anpr_hotlist_hit` on the bus, through the hub, a worker process and the
