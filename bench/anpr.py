@@ -62,10 +62,14 @@ def _crop_cause(read: str, label: str) -> str:
 
 
 def bench_crops(
-    limit: int | None, variants: int, rec_model: str | None = None, types: str | None = None
+    limit: int | None,
+    variants: int,
+    rec_model: str | None = None,
+    types: str | None = None,
+    crop_width: int | None = None,
 ) -> dict[str, Any]:
     """Share of uc3m crops whose visible characters are all read in order (of the plate `types` given,
-    A-E, else all)."""
+    A-E, else all; shrunk to `crop_width` px first, as a distant plate would be, when given)."""
     import cv2
 
     from integrations.anpr.formats import correct, normalize
@@ -87,6 +91,9 @@ def bench_crops(
         kind, label = name[6:8], name[9:-4]
         image = cv2.imread(path)
         read = ""
+        if image is not None and crop_width and image.shape[1] > crop_width:
+            height = max(4, round(image.shape[0] * crop_width / image.shape[1]))
+            image = cv2.resize(image, (crop_width, height), interpolation=cv2.INTER_AREA)
         if image is not None:
             recognition = reader.read_crop(image)
             fitted = correct(recognition.text, recognition.confidences)  # as the camera pipeline does
@@ -379,6 +386,7 @@ def main() -> None:
     parser.add_argument(
         "--photo-detectors", default="haar,morph,text", help="detectors for the photos (morph, haar, text)"
     )
+    parser.add_argument("--crop-width", type=int, default=None, help="crops: shrink each to this width first")
     parser.add_argument("--types", default=None, help="crops: only these plate types (e.g. BCE, two-row)")
     parser.add_argument(
         "--upscale", choices=("auto", "on", "off"), default="auto", help="detect: the reader's small-frame upscaling"
@@ -392,7 +400,7 @@ def main() -> None:
         result["skipped"] = sorted({"crops", "photos", "detect"} & wanted)
         wanted -= {"crops", "photos", "detect"}
     if "crops" in wanted:
-        result["crops"] = bench_crops(args.limit, args.variants, args.rec_model, args.types)
+        result["crops"] = bench_crops(args.limit, args.variants, args.rec_model, args.types, args.crop_width)
         _print_section("uc3m-ocr-train crops: visible characters all read, in order", result["crops"])
     if "photos" in wanted:
         result["photos"] = bench_photos(args.limit, tuple(args.photo_detectors.split(",")), args.rec_model)
