@@ -25,6 +25,7 @@ from .const import (
 from .entity import CameraEntity, CountSensor
 from .formats import correct
 from .hotlist import HotlistMatch, Hotlists
+from .learning import TRAINING_KIND, TrainingSet
 from .privacy import MediaStore, PlateHasher, redact
 from .records import Hit, HitLog, ReadLog
 from .tracking import PlateTracker, Track, TrackObservation
@@ -125,6 +126,7 @@ class AnprManager:
         self.hotlists = Hotlists(hub, [ListConfig.from_config(c) for c in conf["lists"]],
                                  conf["matching"]["max_distance"], conf["matching"]["confusion_cost"])
         self.hit_log = HitLog(hub)
+        self.training = TrainingSet(self.media)
         self.read_log = ReadLog(hub)
         self.cameras: dict[str, CameraState] = {}
         for cam_conf in conf["cameras"]:
@@ -378,6 +380,8 @@ class AnprManager:
         images = await self.hub.async_add_executor_job(
             self.media.purge, "reads", now - self.retention["non_hit_images_hours"] * hours)
         images += await self.hub.async_add_executor_job(self.media.purge, "hits", keep_hits)
+        # the site's training samples are hit crops: they go with their hits
+        images += await self.hub.async_add_executor_job(self.media.purge, TRAINING_KIND, keep_hits)
         expired = await self.hotlists.async_purge_expired()
         if expired:
             self._write(list(self.list_entities.values()))

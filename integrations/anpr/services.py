@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import voluptuous as vol
 
+from hub.audit import audit_record
 from hub.core import CALLBACK_TYPE, Hub, ServiceCall, SupportsResponse
 from hub.exceptions import ServiceValidationError
 from hub.helpers import config_validation as cv
@@ -15,6 +16,7 @@ from hub.helpers import config_validation as cv
 from .const import (
     DOMAIN,
     EVENT_HIT_REVIEWED,
+    EVENT_READ_CORRECTED,
     SERVICE_HIT_ACCEPT,
     SERVICE_HIT_REJECT,
     SERVICE_HIT_STATS,
@@ -22,9 +24,13 @@ from .const import (
     SERVICE_HOTLIST_IMPORT,
     SERVICE_HOTLIST_REMOVE,
     SERVICE_PURGE,
+    SERVICE_READ_CORRECT,
     SERVICE_SIMULATE_VEHICLE,
 )
+from .formats import normalize
 from .hotlist import parse_csv
+from .learning import VERDICT_CONFIRMED, VERDICT_CORRECTED, TrainingSample
+from .records import Hit
 
 if TYPE_CHECKING:
     from .manager import AnprManager
@@ -52,6 +58,11 @@ IMPORT_SCHEMA = vol.Schema({
 })
 REVIEW_SCHEMA = vol.Schema({vol.Required("hit_id"): cv.string, vol.Optional("reason"): cv.string})
 REJECT_SCHEMA = vol.Schema({vol.Required("hit_id"): cv.string, vol.Required("reason"): cv.string})
+CORRECT_SCHEMA = vol.Schema({
+    vol.Required("hit_id"): cv.string,
+    vol.Required("plate"): cv.string,
+    vol.Optional("reason"): cv.string,
+})
 SIMULATE_SCHEMA = vol.Schema({vol.Required("camera"): cv.string, vol.Required("plate"): cv.string})
 
 
@@ -126,12 +137,38 @@ def async_register_services(hub: Hub, manager: AnprManager) -> list[CALLBACK_TYP
         return await async_import_csv(manager, text, default_list=call.data.get("list"),
                                       source=call.data.get("source"), name=name)
 
+    async def _learn(hit: Hit, plate: str, verdict: str, user: str | None) -> TrainingSample | None:
+        """Keep the hit's crop with its label in the site's training set; None when the crop is gone."""
+        if not hit.crop_path:
+            return None
+        sample = TrainingSample(hit.hit_id, hit.camera, plate, hit.plate, verdict, hit.ts, user, "")
+        try:
+            return await hub.async_add_executor_job(manager.training.add, sample, hub.path(hit.crop_path))
+        except OSError as err:
+            _LOGGER.warning("anpr: hit %s not added to the training set: %s", hit.hit_id, err.strerror or err)
+            return None
+
     async def _review(call: ServiceCall, accepted: bool) -> dict[str, Any]:
         hit = await manager.hit_log.async_review(call.data["hit_id"], accepted, call.data.get("reason"),
                                                  call.context.user_id)
         manager.write_acceptance()
         hub.bus.async_fire(EVENT_HIT_REVIEWED, {**hit.as_dict()}, context=call.context)
+        if accepted:  # the vehicle carries the listed plate: the crop reads the entry's plate
+            await _learn(hit, hit.entry_plate, VERDICT_CONFIRMED, call.context.user_id)
         return hit.as_dict()
+
+    async def _correct(call: ServiceCall) -> dict[str, Any]:
+        plate = normalize(call.data["plate"])
+        if not 2 <= len(plate) <= 10:
+            raise ServiceValidationError(f"'plate': {call.data['plate']!r} is not a plate (2-10 letters and digits)")
+        hit = await manager.hit_log.async_get(call.data["hit_id"])
+        sample = await _learn(hit, plate, VERDICT_CORRECTED, call.context.user_id)
+        data = {"hit_id": hit.hit_id, "camera": hit.camera, "plate": plate, "read": hit.plate,
+                "reason": call.data.get("reason"), "training_sample": sample is not None}
+        audit_record(hub, "anpr.read_correct", context=call.context, target=hit.hit_id, data=data)
+        hub.bus.async_fire(EVENT_READ_CORRECTED, {**data, "corrected_by": call.context.user_id},
+                           context=call.context)
+        return data
 
     async def _accept(call: ServiceCall) -> dict[str, Any]:
         return await _review(call, True)
@@ -143,8 +180,6 @@ def async_register_services(hub: Hub, manager: AnprManager) -> list[CALLBACK_TYP
         return manager.hit_log.stats()
 
     async def _simulate(call: ServiceCall) -> None:
-        from .formats import normalize
-
         manager.plant(call.data["camera"], normalize(call.data["plate"]))
 
     async def _purge(_call: ServiceCall) -> dict[str, int]:
@@ -167,6 +202,8 @@ def async_register_services(hub: Hub, manager: AnprManager) -> list[CALLBACK_TYP
                  "Hit acceptance rates per camera and per list"),
         register(DOMAIN, SERVICE_SIMULATE_VEHICLE, _simulate, SIMULATE_SCHEMA, SupportsResponse.NONE,
                  "Send a vehicle with this plate past a simulated camera"),
+        register(DOMAIN, SERVICE_READ_CORRECT, _correct, CORRECT_SCHEMA, optional,
+                 "Say what a hit's plate really reads (audited); the crop joins the site's training set"),
         register(DOMAIN, SERVICE_PURGE, _purge, None, optional,
                  "Apply the retention settings now"),
     ]

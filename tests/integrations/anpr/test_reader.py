@@ -134,8 +134,7 @@ def _small_scene(plate: str, plate_width: int, size: tuple[int, int] = (320, 240
     """A low-resolution street-like frame (the UC3M-LP photos are 320x240) with one car and a small plate."""
     rng = np.random.default_rng(7)
     w, h = size
-    frame = rng.integers(60, 120, (h, w, 3), dtype=np.uint8)
-    frame = cv2.GaussianBlur(frame, (5, 5), 0)
+    frame: np.ndarray = cv2.GaussianBlur(rng.integers(60, 120, (h, w, 3), dtype=np.uint8), (5, 5), 0)
     cv2.rectangle(frame, (w // 4, h // 3), (3 * w // 4, 5 * h // 6), (40, 40, 150), -1)  # the car
     crop = render_plate(plate, width=plate_width)
     y, x = h // 2, (w - crop.shape[1]) // 2
