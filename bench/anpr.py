@@ -67,6 +67,7 @@ def bench_crops(
     rec_model: str | None = None,
     types: str | None = None,
     crop_width: int | None = None,
+    files: list[str] | None = None,
 ) -> dict[str, Any]:
     """Share of uc3m crops whose visible characters are all read in order (of the plate `types` given,
     A-E, else all; shrunk to `crop_width` px first, as a distant plate would be, when given)."""
@@ -75,7 +76,7 @@ def bench_crops(
     from integrations.anpr.formats import correct, normalize
     from integrations.anpr.reader import PlateReader
 
-    files = sorted(glob.glob(str(DATA / "uc3m-ocr-train" / "*.jpg")))
+    files = files if files is not None else sorted(glob.glob(str(DATA / "uc3m-ocr-train" / "*.jpg")))
     if types:
         files = [f for f in files if os.path.basename(f)[6] in types]
     if limit:
@@ -117,6 +118,48 @@ def bench_crops(
         "examples": examples,
         "by_type": {k: round(v[0] / v[1], 4) for k, v in sorted(by_type.items())},
     }
+
+
+def bench_learn(sizes: tuple[int, ...], test_n: int, seed: int = 18, epochs: int = 8) -> dict[str, Any]:
+    """Learning from confirmed reads, measured: `uc3m-ocr-train` split once with a fixed seed; `test_n`
+    crops (all types) held out; the recogniser's output layer trained on the first 100/300/1,000 of the
+    other one-row crops as if operators had confirmed them (label = the visible characters), and every
+    model scored on the held-out crops like `--only crops`. The weights go to a temporary folder and are
+    deleted (the data's licence allows this measurement only)."""
+    import random
+
+    import cv2
+
+    from integrations.anpr.reader import REC_MODEL, find_model
+    from integrations.anpr.training import HeadTrainer
+
+    files = sorted(glob.glob(str(DATA / "uc3m-ocr-train" / "*.jpg")))
+    random.Random(seed).shuffle(files)
+    test, pool = sorted(files[:test_n]), [f for f in files[test_n:] if os.path.basename(f)[6] in "AD"]
+    trainer = HeadTrainer(find_model(REC_MODEL))
+    started = time.perf_counter()
+    features, texts = [], []
+    for path in pool[: max(sizes)]:
+        image = cv2.imread(path)
+        if image is not None:
+            features.append(trainer.features(image))
+            texts.append(os.path.basename(path)[9:-4].replace("-", ""))
+    extract_s = time.perf_counter() - started
+    base = bench_crops(None, 1, None, None, None, test)
+    result: dict[str, Any] = {"seed": seed, "test_crops": len(test), "epochs": epochs,
+                              "features_s_per_crop": round(extract_s / max(len(features), 1), 3),
+                              "base": {"accuracy": base["accuracy"], "by_type": base["by_type"]}}
+    with tempfile.TemporaryDirectory() as folder:
+        for size in sizes:
+            started = time.perf_counter()
+            trained = trainer.train(features[:size], texts[:size], epochs=epochs, seed=seed)
+            train_s = time.perf_counter() - started
+            model = trainer.save(trained, Path(folder) / f"plate_rec_{size}.onnx", f"bench {size} crops")
+            scored = bench_crops(None, 1, str(model), None, None, test)
+            result[f"trained_{size}"] = {"accuracy": scored["accuracy"], "by_type": scored["by_type"],
+                                         "train_s": round(train_s, 1),
+                                         "loss_first_last": [round(trained.losses[0], 3), round(trained.losses[-1], 3)]}
+    return result
 
 
 def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
@@ -386,6 +429,8 @@ def main() -> None:
     parser.add_argument(
         "--photo-detectors", default="haar,morph,text", help="detectors for the photos (morph, haar, text)"
     )
+    parser.add_argument("--learn-sizes", default="100,300,1000", help="learn: training set sizes")
+    parser.add_argument("--learn-test", type=int, default=400, help="learn: held-out crops")
     parser.add_argument("--crop-width", type=int, default=None, help="crops: shrink each to this width first")
     parser.add_argument("--types", default=None, help="crops: only these plate types (e.g. BCE, two-row)")
     parser.add_argument(
@@ -395,10 +440,10 @@ def main() -> None:
     wanted = set(args.only.split(","))
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     result: dict[str, Any] = {"targets": TARGETS}
-    if {"crops", "photos", "detect"} & wanted and not DATA.is_dir():
-        print(f"evaluation data not found at {DATA}: skipping crops, photos and detect", file=sys.stderr)
-        result["skipped"] = sorted({"crops", "photos", "detect"} & wanted)
-        wanted -= {"crops", "photos", "detect"}
+    if {"crops", "photos", "detect", "learn"} & wanted and not DATA.is_dir():
+        print(f"evaluation data not found at {DATA}: skipping crops, photos, detect and learn", file=sys.stderr)
+        result["skipped"] = sorted({"crops", "photos", "detect", "learn"} & wanted)
+        wanted -= {"crops", "photos", "detect", "learn"}
     if "crops" in wanted:
         result["crops"] = bench_crops(args.limit, args.variants, args.rec_model, args.types, args.crop_width)
         _print_section("uc3m-ocr-train crops: visible characters all read, in order", result["crops"])
@@ -409,6 +454,10 @@ def main() -> None:
         upscale = {"auto": None, "on": True, "off": False}[args.upscale]
         result["detect"] = bench_detect(args.limit, tuple(args.photo_detectors.split(",")), upscale)
         _print_section("detection by plate width (recall, precision)", result["detect"])
+    if "learn" in wanted:
+        sizes = tuple(int(n) for n in args.learn_sizes.split(","))
+        result["learn"] = bench_learn(sizes, args.learn_test)
+        _print_section("learning from confirmed crops (uc3m-ocr-train split, weights discarded)", result["learn"])
     if "speed" in wanted:
         result["speed"] = [
             bench_speed(args.speed_seconds, ("morph",), args.rec_model),
