@@ -10,6 +10,7 @@ import cv2
 import pytest
 
 from hub.__main__ import main
+from integrations.anpr.cli import held_back
 from integrations.anpr.learning import VERDICT_CONFIRMED, TrainingSample, TrainingSet
 from integrations.anpr.privacy import MediaStore
 from integrations.anpr.reader import REC_MODEL, PlateReader, find_model
@@ -29,7 +30,7 @@ def _site_set(config_dir: Path, count: int) -> None:
 
 
 def test_too_few_samples_is_refused(config_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _site_set(config_dir, 3)
+    _site_set(config_dir, 3)  # too few, held-back ones aside
     assert main(["anpr", "train", "-c", str(config_dir)]) == 2
     assert "3 confirmed or corrected reads" in capsys.readouterr().err
     assert not (config_dir / "anpr_models").exists()
@@ -48,8 +49,26 @@ def test_train_writes_a_versioned_model_beside_and_changes_nothing_in_use(
     models = sorted((config_dir / "anpr_models").glob("plate_rec_*.onnx"))
     assert len(models) == 1
     metrics = json.loads(models[0].with_suffix(".json").read_text(encoding="utf-8"))
-    assert metrics["samples"] == 24 and metrics["epochs"] == 2 and len(metrics["train_loss"]) == 2
+    assert metrics["samples"] == 24 - sum(held_back(s) for s in TrainingSet(MediaStore(
+        config_dir / "media" / "anpr")).samples()) and metrics["epochs"] == 2 and len(metrics["train_loss"]) == 2
     assert in_use.read_bytes() == before
     reader = PlateReader(rec_model=str(models[0]))
     match = reader._accept(reader.read_crop(render_plate("4321FGH", width=260)))
     assert match is not None and match.text == "4321FGH"
+
+
+def test_evaluate_compares_on_the_held_back_samples_only(config_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _site_set(config_dir, 30)
+    samples = TrainingSet(MediaStore(config_dir / "media" / "anpr")).samples()
+    held = [s for s in samples if held_back(s)]
+    assert 0 < len(held) < len(samples) // 3
+    assert main(["anpr", "train", "-c", str(config_dir), "--epochs", "1"]) == 0
+    model = next((config_dir / "anpr_models").glob("plate_rec_*.onnx"))
+    metrics = json.loads(model.with_suffix(".json").read_text(encoding="utf-8"))
+    assert metrics["samples"] == len(samples) - len(held)  # never trained on what evaluate measures
+    capsys.readouterr()
+    assert main(["anpr", "evaluate", "-c", str(config_dir), "--model", str(model)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["samples"] == len(held)
+    assert set(report["by_camera"]) == {"tarajal_in"}
+    assert report["current"] >= 0.5 and 0.0 <= report["candidate"] <= 1.0  # rendered plates: current reads them
