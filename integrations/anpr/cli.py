@@ -15,13 +15,12 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from .learning import TrainingSample, TrainingSet
+from .learning import MODELS_SUBDIR, TrainingSample, TrainingSet
 from .privacy import MediaStore
 
 __all__ = ["add_anpr_cli", "held_back", "run_anpr_command"]
 
 DEFAULT_CONFIG_DIR = "config/ceuta"
-MODELS_SUBDIR = "anpr_models"
 MIN_SAMPLES = 20
 HOLD_BACK = 7  # one sample in seven is held back for `evaluate`
 

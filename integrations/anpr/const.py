@@ -20,6 +20,8 @@ SERVICE_HIT_STATS: Final = "hit_stats"
 SERVICE_SIMULATE_VEHICLE: Final = "simulate_vehicle"
 SERVICE_PURGE: Final = "purge"
 SERVICE_READ_CORRECT: Final = "read_correct"
+SERVICE_MODEL_PROMOTE: Final = "model_promote"
+SERVICE_MODEL_ROLLBACK: Final = "model_rollback"
 
 CONF_CAMERAS: Final = "cameras"
 CONF_LISTS: Final = "lists"

@@ -13,12 +13,23 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from .privacy import MediaStore
 
-__all__ = ["TRAINING_KIND", "VERDICT_CONFIRMED", "VERDICT_CORRECTED", "TrainingSample", "TrainingSet"]
+__all__ = [
+    "MODELS_SUBDIR",
+    "TRAINING_KIND",
+    "VERDICT_CONFIRMED",
+    "VERDICT_CORRECTED",
+    "PromotedModel",
+    "TrainingSample",
+    "TrainingSet",
+]
 
 TRAINING_KIND = "training"
+MODELS_SUBDIR = "anpr_models"  # in the config dir: trained models, and which one is promoted
+CURRENT_FILE = "current.json"
 VERDICT_CONFIRMED = "confirmed"
 VERDICT_CORRECTED = "corrected"
 
@@ -66,3 +77,28 @@ class TrainingSet:
             except (OSError, ValueError, TypeError):
                 continue  # a label cut short by a crash is skipped, not fatal
         return sorted(out, key=lambda s: s.ts)
+
+
+class PromotedModel:
+    """Which trained recogniser the site promoted (`<config>/anpr_models/current.json`), with the one
+    before it for a rollback. Blocking file I/O."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def current(self) -> dict[str, Any] | None:
+        """The promotion in force: `model`, `previous`, `ts`, `by`; None when none (the committed model)."""
+        path = self.folder / CURRENT_FILE
+        if not path.is_file():
+            return None
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
+
+    def write(self, model: str | None, previous: str | None, ts: float, by: str | None) -> dict[str, Any]:
+        """Record a switch (model None: back to the committed one)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        data = {"model": model, "previous": previous, "ts": ts, "by": by}
+        tmp = self.folder / f"{CURRENT_FILE}.tmp"
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, self.folder / CURRENT_FILE)
+        return data

@@ -23,13 +23,15 @@ from .const import (
     SERVICE_HOTLIST_ADD,
     SERVICE_HOTLIST_IMPORT,
     SERVICE_HOTLIST_REMOVE,
+    SERVICE_MODEL_PROMOTE,
+    SERVICE_MODEL_ROLLBACK,
     SERVICE_PURGE,
     SERVICE_READ_CORRECT,
     SERVICE_SIMULATE_VEHICLE,
 )
 from .formats import normalize
 from .hotlist import parse_csv
-from .learning import VERDICT_CONFIRMED, VERDICT_CORRECTED, TrainingSample
+from .learning import MODELS_SUBDIR, VERDICT_CONFIRMED, VERDICT_CORRECTED, TrainingSample
 from .records import Hit
 
 if TYPE_CHECKING:
@@ -58,6 +60,8 @@ IMPORT_SCHEMA = vol.Schema({
 })
 REVIEW_SCHEMA = vol.Schema({vol.Required("hit_id"): cv.string, vol.Optional("reason"): cv.string})
 REJECT_SCHEMA = vol.Schema({vol.Required("hit_id"): cv.string, vol.Required("reason"): cv.string})
+PROMOTE_SCHEMA = vol.Schema({vol.Required("model"): cv.string, vol.Optional("reason"): cv.string})
+ROLLBACK_SCHEMA = vol.Schema({vol.Optional("reason"): cv.string})
 CORRECT_SCHEMA = vol.Schema({
     vol.Required("hit_id"): cv.string,
     vol.Required("plate"): cv.string,
@@ -179,6 +183,39 @@ def async_register_services(hub: Hub, manager: AnprManager) -> list[CALLBACK_TYP
     async def _stats(_call: ServiceCall) -> dict[str, Any]:
         return manager.hit_log.stats()
 
+    def _check_model(relative: str) -> str:
+        """A trained model under the config dir's anpr_models/ that loads as a recogniser (blocking)."""
+        from .reader import ReaderError, Recognizer
+
+        folder = hub.path(MODELS_SUBDIR).resolve()
+        path = (hub.config_dir / relative).resolve()
+        if folder not in path.parents or path.suffix != ".onnx" or not path.is_file():
+            raise ServiceValidationError(f"'model': {relative!r} is not a model file in {MODELS_SUBDIR}/")
+        try:
+            Recognizer(path)
+        except ReaderError as err:
+            raise ServiceValidationError(f"'model': {err}") from None
+        return str(path.relative_to(hub.config_dir.resolve()))
+
+    async def _switch(call: ServiceCall, model: str | None, previous: str | None, action: str) -> dict[str, Any]:
+        record = await hub.async_add_executor_job(manager.models.write, model, previous, manager.now(),
+                                                  call.context.user_id)
+        audit_record(hub, action, context=call.context, target=model or "committed model",
+                     data={"previous": previous, "reason": call.data.get("reason")})
+        await manager.async_switch_model(str(hub.path(model)) if model else None)
+        return record
+
+    async def _promote(call: ServiceCall) -> dict[str, Any]:
+        model = await hub.async_add_executor_job(_check_model, call.data["model"])
+        current = await hub.async_add_executor_job(manager.models.current)
+        return await _switch(call, model, current.get("model") if current else None, "anpr.model_promote")
+
+    async def _rollback(call: ServiceCall) -> dict[str, Any]:
+        current = await hub.async_add_executor_job(manager.models.current)
+        if not current or not current.get("model"):
+            raise ServiceValidationError("no promoted model to roll back from: the committed model is in use")
+        return await _switch(call, current.get("previous"), current["model"], "anpr.model_rollback")
+
     async def _simulate(call: ServiceCall) -> None:
         manager.plant(call.data["camera"], normalize(call.data["plate"]))
 
@@ -204,6 +241,10 @@ def async_register_services(hub: Hub, manager: AnprManager) -> list[CALLBACK_TYP
                  "Send a vehicle with this plate past a simulated camera"),
         register(DOMAIN, SERVICE_READ_CORRECT, _correct, CORRECT_SCHEMA, optional,
                  "Say what a hit's plate really reads (audited); the crop joins the site's training set"),
+        register(DOMAIN, SERVICE_MODEL_PROMOTE, _promote, PROMOTE_SCHEMA, optional,
+                 "Read with a trained recogniser from anpr_models/ (audited; the workers restart)"),
+        register(DOMAIN, SERVICE_MODEL_ROLLBACK, _rollback, ROLLBACK_SCHEMA, optional,
+                 "Go back to the recogniser in use before the last promotion (audited)"),
         register(DOMAIN, SERVICE_PURGE, _purge, None, optional,
                  "Apply the retention settings now"),
     ]

@@ -3,6 +3,8 @@ label in the site's training set, audited, and go with the hit at its retention.
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from hub.http import async_setup_http
 from hub.recorder import async_setup_recorder
 from integrations.anpr import DATA_KEY, AnprManager, async_setup, async_unload
 from integrations.anpr.learning import VERDICT_CONFIRMED, VERDICT_CORRECTED
+from integrations.anpr.reader import REC_MODEL, find_model
 
 from .conftest import anpr_config, collect, sim_camera, wait_for
 
@@ -103,3 +106,42 @@ async def test_confirmed_and_corrected_reads_become_training_samples(
     await hub.services.async_call("anpr", "purge", {}, blocking=True)
     assert await hub.async_add_executor_job(manager.training.samples) == []
     assert not list((manager.media.root / "training").rglob("*.json"))
+
+
+async def test_promote_and_rollback_switch_the_workers_model_audited(
+    site: tuple[Hub, AuditLog, AnprManager, str], config_dir: Path
+) -> None:
+    hub, audit, manager, _api = site
+    await wait_for(lambda: (s := hub.states.get("camera.anpr_tarajal_in")) is not None and s.state == "streaming",
+                   20, "the camera")
+    with pytest.raises(ServiceValidationError, match="no promoted model"):
+        await hub.services.async_call("anpr", "model_rollback", {}, blocking=True)
+    folder = config_dir / "anpr_models"
+    folder.mkdir()
+    shutil.copyfile(find_model(REC_MODEL), folder / "plate_rec_20261206T210000Z.onnx")
+    (folder / "broken.onnx").write_bytes(b"not a model")
+    for bad in ("../hacho.db", "anpr_models/broken.onnx", "anpr_models/missing.onnx"):
+        with pytest.raises(ServiceValidationError, match="'model'"):
+            await hub.services.async_call("anpr", "model_promote", {"model": bad}, blocking=True)
+
+    await hub.services.async_call("anpr", "model_promote",
+                                  {"model": "anpr_models/plate_rec_20261206T210000Z.onnx", "reason": "evaluated"},
+                                  blocking=True)
+    worker = manager.camera("tarajal_in").worker
+    assert worker is not None
+    assert worker.spec.reader["rec_model"] == str(folder / "plate_rec_20261206T210000Z.onnx")
+    current = json.loads((folder / "current.json").read_text(encoding="utf-8"))
+    assert current["model"] == "anpr_models/plate_rec_20261206T210000Z.onnx" and current["previous"] is None
+    hits = collect(hub, "anpr_hotlist_hit")
+    await _hit(hub, hits, "4321FGH")  # the restarted workers read with the promoted model
+
+    await hub.services.async_call("anpr", "model_rollback", {"reason": "worse at night"}, blocking=True)
+    worker = manager.camera("tarajal_in").worker
+    assert worker is not None and worker.spec.reader["rec_model"] is None  # the committed model again
+    await audit.async_flush()
+    entries = await audit.async_query()
+    assert [(e["action"], e["target"], e["data"]["reason"]) for e in reversed(entries)
+            if e["action"].startswith("anpr.model")] == [
+        ("anpr.model_promote", "anpr_models/plate_rec_20261206T210000Z.onnx", "evaluated"),
+        ("anpr.model_rollback", "committed model", "worse at night"),
+    ]
