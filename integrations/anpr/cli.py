@@ -153,6 +153,6 @@ def _train(args: argparse.Namespace, config_dir: Path, root: Path, configured: s
                "loss_before": round(trainer.loss(features, texts, trainer.weight, trainer.bias), 4),
                "loss_after": round(trainer.loss(features, texts, result.weight, result.bias), 4)}
     path.with_suffix(".json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
-    print(f"wrote {path} (metrics beside it); the model in use is unchanged: "
-          f"set anpr: reader: rec_model to this file to use it")
+    print(f"wrote {path} (metrics beside it); the model in use is unchanged: compare it with "
+          f"`hacho anpr evaluate`, switch to it with the anpr.model_promote service")
     return 0
