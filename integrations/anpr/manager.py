@@ -158,7 +158,8 @@ class AnprManager:
         await self.hotlists.async_load()
         await self.hit_log.async_load()
         promoted = await self.hub.async_add_executor_job(self.models.current)
-        await self._async_start_workers(promoted.get("model") if promoted else None)
+        model = promoted.get("model") if promoted else None  # relative to the config dir
+        await self._async_start_workers(str(self.hub.path(model)) if model else None)
         self._removers.append(async_track_time_interval(self.hub, self._async_tick_tracks, TRACK_TICK))
         self._removers.append(async_track_time_interval(self.hub, self._async_tick_traffic, TRAFFIC_TICK))
         self._removers.append(async_track_time_interval(self.hub, self._async_flush, FLUSH_INTERVAL))

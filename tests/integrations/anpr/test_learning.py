@@ -134,6 +134,12 @@ async def test_promote_and_rollback_switch_the_workers_model_audited(
     assert current["model"] == "anpr_models/plate_rec_20261206T210000Z.onnx" and current["previous"] is None
     hits = collect(hub, "anpr_hotlist_hit")
     await _hit(hub, hits, "4321FGH")  # the restarted workers read with the promoted model
+    await async_unload(hub)  # a restart keeps the promotion, found from the config dir
+    assert await async_setup(hub, anpr_config(cameras=[sim_camera(source="sim://x?seed=1&rate=0")]))
+    manager = hub.data[DATA_KEY]
+    worker = manager.camera("tarajal_in").worker
+    assert worker is not None
+    assert worker.spec.reader["rec_model"] == str(hub.path("anpr_models/plate_rec_20261206T210000Z.onnx"))
 
     await hub.services.async_call("anpr", "model_rollback", {"reason": "worse at night"}, blocking=True)
     worker = manager.camera("tarajal_in").worker
