@@ -3,6 +3,8 @@
     python -m bench.anpr                      # everything (about 5 minutes on one core)
     python -m bench.anpr --only crops --limit 300
     python -m bench.anpr --only speed,latency
+    python -m bench.anpr --only detect --limit 200 --photo-detectors morph
+    python -m bench.anpr --only crops --types BCE     # two-row and coloured plates only
 
 Evaluation data (../shared/data/plates/, see its README; measured only, never trained on, never copied):
 
@@ -11,6 +13,10 @@ Evaluation data (../shared/data/plates/, see its README; measured only, never tr
   position may be read as one character or none, nothing else may be added or left out. Target 95%.
 - photos: `openalpr-eu`, 108 photos of European cars; a plate counts when the reader finds it and reads
   it exactly (the whole photo goes through detection, as a camera frame would). Target 90%.
+- detect: `uc3m-lp-train` (1,580 Spanish street photos, 320x240, YOLO plate boxes; `--limit` spreads the
+  photos evenly) and `openalpr-eu`: per plate width (<20, 20-40, 40-80, >80 px) the share of plates among
+  the detector's candidates and the share read (a confident plate-shaped read overlapping the plate,
+  IoU >= 0.3), and the precision of the reads. `--upscale off` measures without the enlarged pass.
 - speed: frames/s on one core (one thread) at 1280x720 with one plate in view (simulated camera), for
   the camera detector settings. Target 10.
 - latency: capture of a frame to `anpr_hotlist_hit` on the bus, through the hub, a worker process and the
@@ -55,14 +61,24 @@ def _crop_cause(read: str, label: str) -> str:
     return "characters misread"
 
 
-def bench_crops(limit: int | None, variants: int, rec_model: str | None = None) -> dict[str, Any]:
-    """Share of uc3m crops whose visible characters are all read in order."""
+def bench_crops(
+    limit: int | None,
+    variants: int,
+    rec_model: str | None = None,
+    types: str | None = None,
+    crop_width: int | None = None,
+    files: list[str] | None = None,
+) -> dict[str, Any]:
+    """Share of uc3m crops whose visible characters are all read in order (of the plate `types` given,
+    A-E, else all; shrunk to `crop_width` px first, as a distant plate would be, when given)."""
     import cv2
 
     from integrations.anpr.formats import correct, normalize
     from integrations.anpr.reader import PlateReader
 
-    files = sorted(glob.glob(str(DATA / "uc3m-ocr-train" / "*.jpg")))
+    files = files if files is not None else sorted(glob.glob(str(DATA / "uc3m-ocr-train" / "*.jpg")))
+    if types:
+        files = [f for f in files if os.path.basename(f)[6] in types]
     if limit:
         files = files[:: max(1, len(files) // limit)][:limit]
     reader = PlateReader(detectors=("morph",), variants=variants, rec_model=rec_model)
@@ -76,6 +92,9 @@ def bench_crops(limit: int | None, variants: int, rec_model: str | None = None) 
         kind, label = name[6:8], name[9:-4]
         image = cv2.imread(path)
         read = ""
+        if image is not None and crop_width and image.shape[1] > crop_width:
+            height = max(4, round(image.shape[0] * crop_width / image.shape[1]))
+            image = cv2.resize(image, (crop_width, height), interpolation=cv2.INTER_AREA)
         if image is not None:
             recognition = reader.read_crop(image)
             fitted = correct(recognition.text, recognition.confidences)  # as the camera pipeline does
@@ -99,6 +118,48 @@ def bench_crops(limit: int | None, variants: int, rec_model: str | None = None) 
         "examples": examples,
         "by_type": {k: round(v[0] / v[1], 4) for k, v in sorted(by_type.items())},
     }
+
+
+def bench_learn(sizes: tuple[int, ...], test_n: int, seed: int = 18, epochs: int = 8) -> dict[str, Any]:
+    """Learning from confirmed reads, measured: `uc3m-ocr-train` split once with a fixed seed; `test_n`
+    crops (all types) held out; the recogniser's output layer trained on the first 100/300/1,000 of the
+    other one-row crops as if operators had confirmed them (label = the visible characters), and every
+    model scored on the held-out crops like `--only crops`. The weights go to a temporary folder and are
+    deleted (the data's licence allows this measurement only)."""
+    import random
+
+    import cv2
+
+    from integrations.anpr.reader import REC_MODEL, find_model
+    from integrations.anpr.training import HeadTrainer
+
+    files = sorted(glob.glob(str(DATA / "uc3m-ocr-train" / "*.jpg")))
+    random.Random(seed).shuffle(files)
+    test, pool = sorted(files[:test_n]), [f for f in files[test_n:] if os.path.basename(f)[6] in "AD"]
+    trainer = HeadTrainer(find_model(REC_MODEL))
+    started = time.perf_counter()
+    features, texts = [], []
+    for path in pool[: max(sizes)]:
+        image = cv2.imread(path)
+        if image is not None:
+            features.append(trainer.features(image))
+            texts.append(os.path.basename(path)[9:-4].replace("-", ""))
+    extract_s = time.perf_counter() - started
+    base = bench_crops(None, 1, None, None, None, test)
+    result: dict[str, Any] = {"seed": seed, "test_crops": len(test), "epochs": epochs,
+                              "features_s_per_crop": round(extract_s / max(len(features), 1), 3),
+                              "base": {"accuracy": base["accuracy"], "by_type": base["by_type"]}}
+    with tempfile.TemporaryDirectory() as folder:
+        for size in sizes:
+            started = time.perf_counter()
+            trained = trainer.train(features[:size], texts[:size], epochs=epochs, seed=seed)
+            train_s = time.perf_counter() - started
+            model = trainer.save(trained, Path(folder) / f"plate_rec_{size}.onnx", f"bench {size} crops")
+            scored = bench_crops(None, 1, str(model), None, None, test)
+            result[f"trained_{size}"] = {"accuracy": scored["accuracy"], "by_type": scored["by_type"],
+                                         "train_s": round(train_s, 1),
+                                         "loss_first_last": [round(trained.losses[0], 3), round(trained.losses[-1], 3)]}
+    return result
 
 
 def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
@@ -163,6 +224,86 @@ def bench_photos(limit: int | None, detectors: tuple[str, ...], rec_model: str |
         "failures": dict(causes.most_common()),
         "examples": examples,
     }
+
+
+WIDTH_BINS = ((0, 20, "<20"), (20, 40, "20-40"), (40, 80, "40-80"), (80, 100000, ">80"))
+MATCH_IOU = 0.3  # a small plate's box moves by a pixel or two: IoU 0.3 is already the same plate
+
+
+def _bin(width: float) -> str:
+    return next(name for lo, hi, name in WIDTH_BINS if lo <= width < hi)
+
+
+def _truth_boxes(path: Path, image_shape: tuple[int, ...]) -> list[tuple[int, int, int, int]]:
+    """Plate boxes (x, y, w, h) of a photo: YOLO fractions (uc3m-lp-train) or the openalpr-eu line."""
+    text = path.with_suffix(".txt").read_text(encoding="utf-8").strip()
+    if "\t" in text:
+        fields = text.split("\t")
+        return [(int(fields[1]), int(fields[2]), int(fields[3]), int(fields[4]))]
+    h, w = image_shape[:2]
+    boxes = []
+    for line in text.splitlines():
+        _cls, cx, cy, bw, bh = (float(v) for v in line.split()[:5])
+        boxes.append((round((cx - bw / 2) * w), round((cy - bh / 2) * h), round(bw * w), round(bh * h)))
+    return boxes
+
+
+def _detect_set(name: str, limit: int | None) -> list[str]:
+    files = sorted(glob.glob(str(DATA / name / "*.jpg")))
+    if limit and limit < len(files):
+        files = files[:: len(files) // limit][:limit]  # spread over the set, the same every run
+    return files
+
+
+def bench_detect(limit: int | None, detectors: tuple[str, ...], upscale: bool | None = None) -> dict[str, Any]:
+    """Recall and precision by plate width on uc3m-lp-train and openalpr-eu.
+
+    `candidates`: the plate is among the detector's candidates (what the reader gets to try);
+    `recall`: the reader returns a read (confident, plate-shaped) whose box overlaps the plate;
+    `precision`: the reads whose box overlaps a plate, of all reads returned."""
+    import cv2
+
+    from integrations.anpr.reader import PlateReader
+
+    options: dict[str, Any] = {} if upscale is None else {"upscale": upscale}
+    reader = PlateReader(detectors=detectors, variants=1, max_candidates=8, **options)
+    result: dict[str, Any] = {"detectors": list(detectors), "match_iou": MATCH_IOU}
+    for name in ("uc3m-lp-train", "openalpr-eu"):
+        files = _detect_set(name, limit)
+        plates: Counter[str] = Counter()
+        found: Counter[str] = Counter()
+        read: Counter[str] = Counter()
+        reads = true_reads = 0
+        started = time.perf_counter()
+        for path in files:
+            image = cv2.imread(path)
+            if image is None:
+                continue
+            truth = _truth_boxes(Path(path), image.shape)
+            candidates = [b for b, _s, _h in reader.detector.detect(image, 8)]
+            observations = reader.read(image)
+            reads += len(observations)
+            true_reads += sum(any(_iou(o.box, t) >= MATCH_IOU for t in truth) for o in observations)
+            for box in truth:
+                key = _bin(box[2])
+                plates[key] += 1
+                found[key] += any(_iou(c, box) >= MATCH_IOU for c in candidates)
+                read[key] += any(_iou(o.box, box) >= MATCH_IOU for o in observations)
+        seconds = time.perf_counter() - started
+        bins = [b for _lo, _hi, b in WIDTH_BINS if plates[b]]
+        total = sum(plates.values())
+        result[name] = {
+            "photos": len(files),
+            "plates": total,
+            "plates_by_width": {b: plates[b] for b in bins},
+            "candidates_by_width": {b: round(found[b] / plates[b], 3) for b in bins},
+            "recall_by_width": {b: round(read[b] / plates[b], 3) for b in bins},
+            "recall": round(sum(read.values()) / max(total, 1), 3),
+            "precision": round(true_reads / reads, 3) if reads else None,
+            "reads": reads,
+            "s_per_photo": round(seconds / max(len(files), 1), 3),
+        }
+    return result
 
 
 def bench_speed(seconds: float, detectors: tuple[str, ...], rec_model: str | None = None) -> dict[str, Any]:
@@ -288,20 +429,35 @@ def main() -> None:
     parser.add_argument(
         "--photo-detectors", default="haar,morph,text", help="detectors for the photos (morph, haar, text)"
     )
+    parser.add_argument("--learn-sizes", default="100,300,1000", help="learn: training set sizes")
+    parser.add_argument("--learn-test", type=int, default=400, help="learn: held-out crops")
+    parser.add_argument("--crop-width", type=int, default=None, help="crops: shrink each to this width first")
+    parser.add_argument("--types", default=None, help="crops: only these plate types (e.g. BCE, two-row)")
+    parser.add_argument(
+        "--upscale", choices=("auto", "on", "off"), default="auto", help="detect: the reader's small-frame upscaling"
+    )
     args = parser.parse_args()
     wanted = set(args.only.split(","))
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     result: dict[str, Any] = {"targets": TARGETS}
-    if {"crops", "photos"} & wanted and not DATA.is_dir():
-        print(f"evaluation data not found at {DATA}: skipping crops and photos", file=sys.stderr)
-        wanted -= {"crops", "photos"}
-        result["skipped"] = ["crops", "photos"]
+    if {"crops", "photos", "detect", "learn"} & wanted and not DATA.is_dir():
+        print(f"evaluation data not found at {DATA}: skipping crops, photos, detect and learn", file=sys.stderr)
+        result["skipped"] = sorted({"crops", "photos", "detect", "learn"} & wanted)
+        wanted -= {"crops", "photos", "detect", "learn"}
     if "crops" in wanted:
-        result["crops"] = bench_crops(args.limit, args.variants, args.rec_model)
+        result["crops"] = bench_crops(args.limit, args.variants, args.rec_model, args.types, args.crop_width)
         _print_section("uc3m-ocr-train crops: visible characters all read, in order", result["crops"])
     if "photos" in wanted:
         result["photos"] = bench_photos(args.limit, tuple(args.photo_detectors.split(",")), args.rec_model)
         _print_section("openalpr-eu photos: found and read exactly", result["photos"])
+    if "detect" in wanted:
+        upscale = {"auto": None, "on": True, "off": False}[args.upscale]
+        result["detect"] = bench_detect(args.limit, tuple(args.photo_detectors.split(",")), upscale)
+        _print_section("detection by plate width (recall, precision)", result["detect"])
+    if "learn" in wanted:
+        sizes = tuple(int(n) for n in args.learn_sizes.split(","))
+        result["learn"] = bench_learn(sizes, args.learn_test)
+        _print_section("learning from confirmed crops (uc3m-ocr-train split, weights discarded)", result["learn"])
     if "speed" in wanted:
         result["speed"] = [
             bench_speed(args.speed_seconds, ("morph",), args.rec_model),

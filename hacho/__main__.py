@@ -141,8 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_evidence_cli(sub)  # hacho evidence verify|export|key
 
     from automations.cli import add_automation_cli
+    from integrations.anpr.cli import add_anpr_cli
 
     add_automation_cli(sub, _config_dir)  # hacho blueprint import, hacho import-ha
+    add_anpr_cli(sub)  # hacho anpr train|evaluate
     return parser
 
 

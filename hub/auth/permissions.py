@@ -99,6 +99,8 @@ SERVICE_CLASSES: Final[tuple[tuple[str, ServiceClass], ...]] = (
     ("anpr.hotlist_*", ServiceClass.WATCHLIST),
     ("anpr.hit_accept", ServiceClass.WATCHLIST),
     ("anpr.hit_reject", ServiceClass.WATCHLIST),
+    ("anpr.read_correct", ServiceClass.WATCHLIST),  # "this plate reads X": police roles, audited
+    ("anpr.model_*", ServiceClass.CONFIG),  # promoting or rolling back the plate reader's model
     ("alarm.stats", ServiceClass.READ),
     ("alarm.*", ServiceClass.ALARM),
     ("automation.reload", ServiceClass.CONFIG),

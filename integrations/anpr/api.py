@@ -1,7 +1,8 @@
-"""REST API for hotlists (so the Ministry's feed can push changes) and hit review."""
+"""REST API for hotlists (so the Ministry's feed can push changes), hit review and read corrections."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from aiohttp import web
@@ -12,7 +13,7 @@ from hub.http import HUB_KEY, KEY_USER, ApiError, HubView, get_http
 from hub.http.access import ROLES_POLICE
 from hub.http.view import async_read_json, request_context
 
-from .const import DOMAIN, SERVICE_HOTLIST_IMPORT, SERVICE_HOTLIST_REMOVE
+from .const import DOMAIN, SERVICE_HOTLIST_IMPORT, SERVICE_HOTLIST_REMOVE, SERVICE_READ_CORRECT
 
 __all__ = ["async_register_views"]
 
@@ -34,6 +35,20 @@ def _manager(request: web.Request) -> Any:
     if manager is None:
         raise ApiError(404, "not_found", "The anpr integration is not loaded")
     return manager
+
+
+async def _hit_request(request: web.Request, hit_id: str, key: str, valid: Callable[[Any], bool],
+                       message: str) -> tuple[Any, dict[str, Any]]:
+    """A hit request's JSON body: its `key` checked (400 with `message`), the hit id and reason as data."""
+    _manager(request)
+    body = await async_read_json(request)
+    value = body.get(key) if isinstance(body, dict) else None
+    if not valid(value):
+        raise ApiError(400, "invalid_format", message)
+    data = {"hit_id": hit_id}
+    if body.get("reason"):
+        data["reason"] = str(body["reason"])
+    return value, data
 
 
 class HotlistsView(HubView):
@@ -125,15 +140,24 @@ class HitReviewView(HubView):
 
     async def post(self, request: web.Request, hit_id: str) -> Any:
         """Accept or reject a hit, with a reason."""
-        _manager(request)
-        body = await async_read_json(request)
-        verdict = body.get("verdict") if isinstance(body, dict) else None
-        if verdict not in ("accept", "reject"):
-            raise ApiError(400, "invalid_format", "'verdict' must be 'accept' or 'reject'")
-        data = {"hit_id": hit_id}
-        if body.get("reason"):
-            data["reason"] = str(body["reason"])
+        verdict, data = await _hit_request(request, hit_id, "verdict", lambda v: v in ("accept", "reject"),
+                                           "'verdict' must be 'accept' or 'reject'")
         return await _call(request, f"hit_{verdict}", data)
+
+
+class HitCorrectionView(HubView):
+    """POST /api/anpr/hits/{hit_id}/correction {"plate": "...", "reason": "..."}: "this plate reads X"."""
+
+    url = "/api/anpr/hits/{hit_id}/correction"
+    name = "api:anpr:hit_correction"
+    openapi_tag = "anpr"
+    roles = ROLES_POLICE  # plates are personal data: the police roles only
+
+    async def post(self, request: web.Request, hit_id: str) -> Any:
+        """Correct a hit's read; its crop joins the site's training set (audited, through the service)."""
+        plate, data = await _hit_request(request, hit_id, "plate", lambda v: isinstance(v, str) and bool(v.strip()),
+                                         "'plate' must be the plate's text")
+        return await _call(request, SERVICE_READ_CORRECT, {**data, "plate": plate})
 
 
 def async_register_views(hub: Hub) -> bool:
@@ -143,7 +167,7 @@ def async_register_views(hub: Hub) -> bool:
         return True
     try:
         http = get_http(hub)
-        for view in (HotlistsView, HotlistEntriesView, HotlistEntryView, HitReviewView):
+        for view in (HotlistsView, HotlistEntriesView, HotlistEntryView, HitReviewView, HitCorrectionView):
             http.register_view(view)
     except HubError:
         return False

@@ -153,6 +153,8 @@ CONFIG_SCHEMA = vol.All(vol.Schema({
         vol.Optional("rec_model"): cv.string,
         vol.Optional("det_model"): cv.string,
         vol.Optional("threads", default=1): vol.All(vol.Coerce(int), vol.Range(min=1, max=16)),
+        # enlarge views under 640 px wide (low-resolution cameras, small ROIs) before detection
+        vol.Optional("upscale", default=True): cv.boolean,
     }, extra=vol.PREVENT_EXTRA),
     vol.Optional("matching", default={}): vol.Schema({
         vol.Optional("max_distance", default=DEFAULT_MAX_DISTANCE): vol.All(vol.Coerce(float),

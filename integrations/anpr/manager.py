@@ -25,6 +25,7 @@ from .const import (
 from .entity import CameraEntity, CountSensor
 from .formats import correct
 from .hotlist import HotlistMatch, Hotlists
+from .learning import MODELS_SUBDIR, TRAINING_KIND, PromotedModel, TrainingSet
 from .privacy import MediaStore, PlateHasher, redact
 from .records import Hit, HitLog, ReadLog
 from .tracking import PlateTracker, Track, TrackObservation
@@ -125,6 +126,8 @@ class AnprManager:
         self.hotlists = Hotlists(hub, [ListConfig.from_config(c) for c in conf["lists"]],
                                  conf["matching"]["max_distance"], conf["matching"]["confusion_cost"])
         self.hit_log = HitLog(hub)
+        self.training = TrainingSet(self.media)
+        self.models = PromotedModel(hub.path(MODELS_SUBDIR))
         self.read_log = ReadLog(hub)
         self.cameras: dict[str, CameraState] = {}
         for cam_conf in conf["cameras"]:
@@ -154,21 +157,34 @@ class AnprManager:
         """Load lists and statistics, start the workers and the timers."""
         await self.hotlists.async_load()
         await self.hit_log.async_load()
+        promoted = await self.hub.async_add_executor_job(self.models.current)
+        model = promoted.get("model") if promoted else None  # relative to the config dir
+        await self._async_start_workers(str(self.hub.path(model)) if model else None)
+        self._removers.append(async_track_time_interval(self.hub, self._async_tick_tracks, TRACK_TICK))
+        self._removers.append(async_track_time_interval(self.hub, self._async_tick_traffic, TRAFFIC_TICK))
+        self._removers.append(async_track_time_interval(self.hub, self._async_flush, FLUSH_INTERVAL))
+        self._removers.append(async_track_time_interval(self.hub, self._async_purge_timer,
+                                                        self.retention["purge_interval"]))
+
+    async def _async_start_workers(self, promoted: str | None = None) -> None:
+        """Start one worker per camera; the recogniser is the configured one, else the promoted one."""
         reader = {"min_confidence": self.conf["reader"]["min_confidence"],
                   "variants": self.conf["reader"]["variants"], "threads": self.conf["reader"]["threads"],
-                  "rec_model": self.conf["reader"].get("rec_model"),
-                  "det_model": self.conf["reader"].get("det_model")}
+                  "rec_model": self.conf["reader"].get("rec_model") or promoted,
+                  "det_model": self.conf["reader"].get("det_model"),
+                  "upscale": self.conf["reader"]["upscale"]}
         for camera in self.cameras.values():
             cfg = camera.config
             spec = WorkerSpec(cfg.id, cfg.source, cfg.type, cfg.fps, cfg.roi, cfg.queue_size,
                               cfg.unavailable_after, cfg.retry_interval, cfg.loop, cfg.detectors, reader)
             camera.worker = CameraWorker(self.hub.loop, spec, self._make_handler(camera), self.conf["workers"])
             await self.hub.async_add_executor_job(camera.worker.start)
-        self._removers.append(async_track_time_interval(self.hub, self._async_tick_tracks, TRACK_TICK))
-        self._removers.append(async_track_time_interval(self.hub, self._async_tick_traffic, TRAFFIC_TICK))
-        self._removers.append(async_track_time_interval(self.hub, self._async_flush, FLUSH_INTERVAL))
-        self._removers.append(async_track_time_interval(self.hub, self._async_purge_timer,
-                                                        self.retention["purge_interval"]))
+
+    async def async_switch_model(self, model: str | None) -> None:
+        """Restart the workers reading with another recogniser (None: the committed one)."""
+        workers = [c.worker for c in self.cameras.values() if c.worker is not None]
+        await asyncio.gather(*(self.hub.async_add_executor_job(w.stop) for w in workers))
+        await self._async_start_workers(model)
 
     async def async_stop(self) -> None:
         """Stop the timers and workers, close open passes, write what is pending."""
@@ -377,6 +393,8 @@ class AnprManager:
         images = await self.hub.async_add_executor_job(
             self.media.purge, "reads", now - self.retention["non_hit_images_hours"] * hours)
         images += await self.hub.async_add_executor_job(self.media.purge, "hits", keep_hits)
+        # the site's training samples are hit crops: they go with their hits
+        images += await self.hub.async_add_executor_job(self.media.purge, TRAINING_KIND, keep_hits)
         expired = await self.hotlists.async_purge_expired()
         if expired:
             self._write(list(self.list_entities.values()))

@@ -68,6 +68,7 @@ class MediaStore:
             try:
                 if path.stat().st_mtime < older_than_ts:
                     path.unlink()
+                    path.with_suffix(".json").unlink(missing_ok=True)  # a training sample's label
                     removed += 1
             except FileNotFoundError:
                 continue

@@ -26,7 +26,9 @@ __all__ = [
     "ReaderError",
     "Recognition",
     "Recognizer",
+    "detection_scales",
     "find_model",
+    "join_rows",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -211,6 +213,32 @@ _STAMPED = re.compile(r"\d[A-Z8][A-Z0-9]\d{4}|[A-Z]{3}\d{4}")
 BAND_EDGE = 0.16  # a weak first character left of this is the EU band
 
 
+def _drop_band(text: list[str], confs: list[float], pos: list[float], min_chars: int = 5) -> None:
+    """Drop a faint first character at the very left edge: the EU band, not a character."""
+    if len(text) >= min_chars and (
+        (pos[0] < 0.045 and confs[0] < 0.9) or (pos[0] < BAND_EDGE and confs[0] < 0.8 and len(text) >= 6)
+    ):
+        del text[0], confs[0], pos[0]
+
+
+def join_rows(top: Recognition, bottom: Recognition) -> Recognition:
+    """One read out of the two rows of a two-row plate (motorcycles, mopeds, trailers), top row first,
+    refined like a one-row plate: the top row's faint band character is dropped (the band spans both
+    rows at the left), and the rows are placed where a one-row plate's blocks sit (top row: the digit
+    block, bottom row: the letter block), so the layout correction by position applies to them too."""
+    text, confs, pos = list(top.text), list(top.confidences), list(top.positions)
+    if len(pos) == len(text):
+        _drop_band(text, confs, pos, min_chars=2)
+    else:
+        pos = [0.5] * len(text)
+    span = LETTER_BLOCK_FROM - BAND_EDGE - 0.01
+    positions = [BAND_EDGE + p * span for p in pos]
+    bottom_pos = bottom.positions if len(bottom.positions) == len(bottom.text) else (0.5,) * len(bottom.text)
+    positions += [LETTER_BLOCK_FROM + p * (1.0 - LETTER_BLOCK_FROM) for p in bottom_pos]
+    joined = Recognition("".join(text) + bottom.text, (*confs, *bottom.confidences), tuple(positions))
+    return refine(joined)
+
+
 def refine(rec: Recognition) -> Recognition:
     """Clean a read with what the plate's layout says: a faint character at the very left edge is the
     EU band, not a character; on a current Spanish plate (digits then consonants) a letter among the
@@ -219,10 +247,7 @@ def refine(rec: Recognition) -> Recognition:
     text, confs, pos = list(rec.text), list(rec.confidences), list(rec.positions)
     if len(pos) != len(text):
         return rec
-    if len(text) > 4 and (
-        (pos[0] < 0.045 and confs[0] < 0.9) or (pos[0] < BAND_EDGE and confs[0] < 0.8 and len(text) >= 6)
-    ):
-        del text[0], confs[0], pos[0]
+    _drop_band(text, confs, pos)
     if len(text) == 8 and text[3] == "8" and confs[3] < 0.98 and _STAMPED.fullmatch("".join(text[:3] + text[4:])):
         del text[3], confs[3], pos[3]  # the round stamp between the blocks of Czech/Slovak plates
     digits = [i for i, p in enumerate(pos) if p < LETTER_BLOCK_FROM]
@@ -300,6 +325,23 @@ def _nms(boxes: list[tuple[Box, float, str]], threshold: float = 0.3) -> list[tu
     return kept
 
 
+SMALL_PLATE_WIDTH = 48  # px in the frame: boxes this narrow are what the enlarged pass is for
+UPSCALE_BELOW = 640  # a view narrower than this (low-resolution camera, small ROI) is enlarged to detect
+
+
+def detection_scales(width: int, max_width: int, upscale: bool = True) -> tuple[float, ...]:
+    """The factors a view is resized by before detection, merged afterwards: wide frames are shrunk to
+    `max_width`; a narrow view (under UPSCALE_BELOW px: a low-resolution camera, a small ROI) is read as
+    it is and also enlarged by a whole factor towards `max_width`, so that plates 10-40 px wide become
+    large enough for the morphology kernel and the cascade's smallest window while large ones are still
+    found at their own size."""
+    native = min(1.0, max_width / max(width, 1))
+    if upscale and width < UPSCALE_BELOW:
+        factor = float(max(2, min(4, max_width // max(width, 1))))
+        return (native, factor)
+    return (native,)
+
+
 class PlateDetector:
     """Plate candidates in a frame from a Haar cascade, a morphology pass and (optionally) PP-OCR's
     text detector, merged; ordered most likely first."""
@@ -310,9 +352,11 @@ class PlateDetector:
         det_model: Path | None = None,
         threads: int = 1,
         max_width: int = 960,
+        upscale: bool = True,
     ) -> None:
         self.methods = tuple(methods)
         self.max_width = max_width
+        self.upscale = upscale
         self._cascade: Any = None
         if "haar" in self.methods:
             path = Path(cv2.data.haarcascades) / "haarcascade_russian_plate_number.xml"  # type: ignore[attr-defined]
@@ -324,25 +368,34 @@ class PlateDetector:
             self._det = _session(det_model or find_model(DET_MODEL), threads)
 
     def detect(self, frame: np.ndarray, limit: int = 6) -> list[tuple[Box, float, str]]:
-        """Candidate boxes (x, y, w, h) in frame pixels with a score and the method that found them."""
+        """Candidate boxes (x, y, w, h) in frame pixels with a score and the method that found them: the
+        best `limit` at the frame's own scale, then (small views) up to `limit` more small ones found
+        enlarged, so that many small boxes never crowd out a large plate."""
         h, w = frame.shape[:2]
-        scale = min(1.0, self.max_width / w)
-        small = (
-            cv2.resize(frame, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1.0 else frame
-        )
-        gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
-        found: list[tuple[Box, float, str]] = []
-        if self._cascade is not None:
-            found.extend(self._haar(gray))
-        if "morph" in self.methods:
-            found.extend(self._morph(gray))
-        if self._det is not None:
-            found.extend(self._text(small))
-        boxes: list[tuple[Box, float, str]] = [
-            ((round(b[0] / scale), round(b[1] / scale), round(b[2] / scale), round(b[3] / scale)), score, how)
-            for b, score, how in found
-        ]
-        return _nms(boxes)[:limit]
+        kept: list[tuple[Box, float, str]] = []
+        for n, scale in enumerate(detection_scales(w, self.max_width, self.upscale)):
+            if scale == 1.0:
+                small = frame
+            else:
+                interpolation = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_CUBIC
+                small = cv2.resize(frame, (round(w * scale), round(h * scale)), interpolation=interpolation)
+            gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
+            found: list[tuple[Box, float, str]] = []
+            if self._cascade is not None:
+                found.extend(self._haar(gray))
+            if "morph" in self.methods:
+                found.extend(self._morph(gray))
+            if self._det is not None and n == 0:  # the text detector is costly: the first scale only
+                found.extend(self._text(small))
+            boxes = [
+                ((round(b[0] / scale), round(b[1] / scale), round(b[2] / scale), round(b[3] / scale)), score, how)
+                for b, score, how in found
+                # the enlarged pass is for small plates only
+                if n == 0 or b[2] / scale < SMALL_PLATE_WIDTH
+            ]
+            fresh = [b for b in _nms(boxes) if all(_iou(b[0], k[0]) < 0.3 for k in kept)]
+            kept.extend(fresh[:limit])
+        return kept
 
     def _haar(self, gray: np.ndarray) -> list[tuple[Box, float, str]]:
         min_w = max(24, gray.shape[1] // 40)
@@ -420,12 +473,13 @@ class PlateReader:
         det_model: str | None = None,
         threads: int = 1,
         max_candidates: int = 6,
+        upscale: bool = True,
     ) -> None:
         import onnxruntime  # noqa: F401  (fail early with a clear error when it is missing)
 
         cv2.setNumThreads(threads)
         self.recognizer = Recognizer(self._rec_path(rec_model), threads)
-        self.detector = PlateDetector(detectors, Path(det_model) if det_model else None, threads)
+        self.detector = PlateDetector(detectors, Path(det_model) if det_model else None, threads, upscale=upscale)
         self.variants = variants
         self.min_confidence = min_confidence
         self.max_candidates = max_candidates
@@ -447,7 +501,7 @@ class PlateReader:
             return vote([refine(r) for r in self.recognizer.recognize_batch(crop_variants(crop, count))])
         parts = [vote(self.recognizer.recognize_batch(crop_variants(row, count))) for row in rows]
         one_row = vote([refine(r) for r in self.recognizer.recognize_batch(crop_variants(crop, count))])
-        joined = Recognition("".join(p.text for p in parts), sum((p.confidences for p in parts), ()))
+        joined = join_rows(parts[0], parts[1])
         top, bottom = parts[0].text, parts[1].text
         # A two-row (motorcycle) plate has digits above and letters below; a one-row plate cut in two
         # reads the same characters twice, or digits and letters in both halves.

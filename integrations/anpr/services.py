@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import voluptuous as vol
 
+from hub.audit import audit_record
 from hub.core import CALLBACK_TYPE, Hub, ServiceCall, SupportsResponse
 from hub.exceptions import ServiceValidationError
 from hub.helpers import config_validation as cv
@@ -15,16 +16,23 @@ from hub.helpers import config_validation as cv
 from .const import (
     DOMAIN,
     EVENT_HIT_REVIEWED,
+    EVENT_READ_CORRECTED,
     SERVICE_HIT_ACCEPT,
     SERVICE_HIT_REJECT,
     SERVICE_HIT_STATS,
     SERVICE_HOTLIST_ADD,
     SERVICE_HOTLIST_IMPORT,
     SERVICE_HOTLIST_REMOVE,
+    SERVICE_MODEL_PROMOTE,
+    SERVICE_MODEL_ROLLBACK,
     SERVICE_PURGE,
+    SERVICE_READ_CORRECT,
     SERVICE_SIMULATE_VEHICLE,
 )
+from .formats import normalize
 from .hotlist import parse_csv
+from .learning import MODELS_SUBDIR, VERDICT_CONFIRMED, VERDICT_CORRECTED, TrainingSample
+from .records import Hit
 
 if TYPE_CHECKING:
     from .manager import AnprManager
@@ -52,6 +60,13 @@ IMPORT_SCHEMA = vol.Schema({
 })
 REVIEW_SCHEMA = vol.Schema({vol.Required("hit_id"): cv.string, vol.Optional("reason"): cv.string})
 REJECT_SCHEMA = vol.Schema({vol.Required("hit_id"): cv.string, vol.Required("reason"): cv.string})
+PROMOTE_SCHEMA = vol.Schema({vol.Required("model"): cv.string, vol.Optional("reason"): cv.string})
+ROLLBACK_SCHEMA = vol.Schema({vol.Optional("reason"): cv.string})
+CORRECT_SCHEMA = vol.Schema({
+    vol.Required("hit_id"): cv.string,
+    vol.Required("plate"): cv.string,
+    vol.Optional("reason"): cv.string,
+})
 SIMULATE_SCHEMA = vol.Schema({vol.Required("camera"): cv.string, vol.Required("plate"): cv.string})
 
 
@@ -126,12 +141,38 @@ def async_register_services(hub: Hub, manager: AnprManager) -> list[CALLBACK_TYP
         return await async_import_csv(manager, text, default_list=call.data.get("list"),
                                       source=call.data.get("source"), name=name)
 
+    async def _learn(hit: Hit, plate: str, verdict: str, user: str | None) -> TrainingSample | None:
+        """Keep the hit's crop with its label in the site's training set; None when the crop is gone."""
+        if not hit.crop_path:
+            return None
+        sample = TrainingSample(hit.hit_id, hit.camera, plate, hit.plate, verdict, hit.ts, user, "")
+        try:
+            return await hub.async_add_executor_job(manager.training.add, sample, hub.path(hit.crop_path))
+        except OSError as err:
+            _LOGGER.warning("anpr: hit %s not added to the training set: %s", hit.hit_id, err.strerror or err)
+            return None
+
     async def _review(call: ServiceCall, accepted: bool) -> dict[str, Any]:
         hit = await manager.hit_log.async_review(call.data["hit_id"], accepted, call.data.get("reason"),
                                                  call.context.user_id)
         manager.write_acceptance()
         hub.bus.async_fire(EVENT_HIT_REVIEWED, {**hit.as_dict()}, context=call.context)
+        if accepted:  # the vehicle carries the listed plate: the crop reads the entry's plate
+            await _learn(hit, hit.entry_plate, VERDICT_CONFIRMED, call.context.user_id)
         return hit.as_dict()
+
+    async def _correct(call: ServiceCall) -> dict[str, Any]:
+        plate = normalize(call.data["plate"])
+        if not 2 <= len(plate) <= 10:
+            raise ServiceValidationError(f"'plate': {call.data['plate']!r} is not a plate (2-10 letters and digits)")
+        hit = await manager.hit_log.async_get(call.data["hit_id"])
+        sample = await _learn(hit, plate, VERDICT_CORRECTED, call.context.user_id)
+        data = {"hit_id": hit.hit_id, "camera": hit.camera, "plate": plate, "read": hit.plate,
+                "reason": call.data.get("reason"), "training_sample": sample is not None}
+        audit_record(hub, "anpr.read_correct", context=call.context, target=hit.hit_id, data=data)
+        hub.bus.async_fire(EVENT_READ_CORRECTED, {**data, "corrected_by": call.context.user_id},
+                           context=call.context)
+        return data
 
     async def _accept(call: ServiceCall) -> dict[str, Any]:
         return await _review(call, True)
@@ -142,9 +183,40 @@ def async_register_services(hub: Hub, manager: AnprManager) -> list[CALLBACK_TYP
     async def _stats(_call: ServiceCall) -> dict[str, Any]:
         return manager.hit_log.stats()
 
-    async def _simulate(call: ServiceCall) -> None:
-        from .formats import normalize
+    def _check_model(relative: str) -> str:
+        """A trained model under the config dir's anpr_models/ that loads as a recogniser (blocking)."""
+        from .reader import ReaderError, Recognizer
 
+        folder = hub.path(MODELS_SUBDIR).resolve()
+        path = (hub.config_dir / relative).resolve()
+        if folder not in path.parents or path.suffix != ".onnx" or not path.is_file():
+            raise ServiceValidationError(f"'model': {relative!r} is not a model file in {MODELS_SUBDIR}/")
+        try:
+            Recognizer(path)
+        except ReaderError as err:
+            raise ServiceValidationError(f"'model': {err}") from None
+        return str(path.relative_to(hub.config_dir.resolve()))
+
+    async def _switch(call: ServiceCall, model: str | None, previous: str | None, action: str) -> dict[str, Any]:
+        record = await hub.async_add_executor_job(manager.models.write, model, previous, manager.now(),
+                                                  call.context.user_id)
+        audit_record(hub, action, context=call.context, target=model or "committed model",
+                     data={"previous": previous, "reason": call.data.get("reason")})
+        await manager.async_switch_model(str(hub.path(model)) if model else None)
+        return record
+
+    async def _promote(call: ServiceCall) -> dict[str, Any]:
+        model = await hub.async_add_executor_job(_check_model, call.data["model"])
+        current = await hub.async_add_executor_job(manager.models.current)
+        return await _switch(call, model, current.get("model") if current else None, "anpr.model_promote")
+
+    async def _rollback(call: ServiceCall) -> dict[str, Any]:
+        current = await hub.async_add_executor_job(manager.models.current)
+        if not current or not current.get("model"):
+            raise ServiceValidationError("no promoted model to roll back from: the committed model is in use")
+        return await _switch(call, current.get("previous"), current["model"], "anpr.model_rollback")
+
+    async def _simulate(call: ServiceCall) -> None:
         manager.plant(call.data["camera"], normalize(call.data["plate"]))
 
     async def _purge(_call: ServiceCall) -> dict[str, int]:
@@ -167,6 +239,12 @@ def async_register_services(hub: Hub, manager: AnprManager) -> list[CALLBACK_TYP
                  "Hit acceptance rates per camera and per list"),
         register(DOMAIN, SERVICE_SIMULATE_VEHICLE, _simulate, SIMULATE_SCHEMA, SupportsResponse.NONE,
                  "Send a vehicle with this plate past a simulated camera"),
+        register(DOMAIN, SERVICE_READ_CORRECT, _correct, CORRECT_SCHEMA, optional,
+                 "Say what a hit's plate really reads (audited); the crop joins the site's training set"),
+        register(DOMAIN, SERVICE_MODEL_PROMOTE, _promote, PROMOTE_SCHEMA, optional,
+                 "Read with a trained recogniser from anpr_models/ (audited; the workers restart)"),
+        register(DOMAIN, SERVICE_MODEL_ROLLBACK, _rollback, ROLLBACK_SCHEMA, optional,
+                 "Go back to the recogniser in use before the last promotion (audited)"),
         register(DOMAIN, SERVICE_PURGE, _purge, None, optional,
                  "Apply the retention settings now"),
     ]

@@ -75,6 +75,7 @@ DESIGN: Final[dict[tuple[str, str], tuple[str, frozenset[str]]]] = {
     ("POST", "/api/anpr/hotlists/{list_id}/entries"): (TOKEN, POLICE),
     ("DELETE", "/api/anpr/hotlists/{list_id}/entries/{plate}"): (TOKEN, POLICE),
     ("POST", "/api/anpr/hits/{hit_id}/review"): (TOKEN, POLICE),
+    ("POST", "/api/anpr/hits/{hit_id}/correction"): (TOKEN, POLICE),
     ("GET", "/api/agencies"): (TOKEN, STAFF),
     ("GET", "/api/agencies/dead_letters"): (TOKEN, DELIVERY),
     ("POST", "/api/agencies/dead_letters/{message_id}/replay"): (TOKEN, DELIVERY),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -91,3 +93,12 @@ async def setup_anpr_fake(fake_hub: Hub) -> AsyncIterator[SetupAnpr]:
     yield _setup
     if DATA_KEY in fake_hub.data:
         await async_unload(fake_hub)
+
+
+async def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> None:
+    """Wait until `predicate()` is true (polling), failing with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.02)

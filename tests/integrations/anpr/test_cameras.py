@@ -22,17 +22,9 @@ from integrations.anpr.models import AnprRead
 from integrations.anpr.sim_camera import SimCamera
 from tests.conftest import free_port
 
-from .conftest import HASH_KEY, SetupAnpr, collect, sim_camera, state_of
+from .conftest import HASH_KEY, SetupAnpr, collect, sim_camera, state_of, wait_for
 
 FAST = {"tracking": {"timeout": 0.4}}
-
-
-async def _wait_for(predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 def _state(hub: Hub, entity_id: str) -> str | None:
@@ -49,14 +41,14 @@ async def test_planted_stolen_plate_raises_a_hit_within_a_second(
 ) -> None:
     """The real path: a worker process reads the simulated frames, the hub matches and fires."""
     await setup_anpr(workers="process", cameras=[sim_camera()])
-    await _wait_for(lambda: _state(hub, "camera.anpr_tarajal_in") == "streaming", 60, "the camera to stream")
+    await wait_for(lambda: _state(hub, "camera.anpr_tarajal_in") == "streaming", 60, "the camera to stream")
     await hub.services.async_call(
         "anpr", "hotlist_add", {"list": "stolen", "plate": "4321FGH", "reason": "stolen in Algeciras"}, blocking=True
     )
     hits = collect(hub, "anpr_hotlist_hit")
     planted = time.monotonic()
     await _plant(hub, "tarajal_in", "4321FGH")
-    await _wait_for(lambda: bool(hits), 1.0, "the hotlist hit")
+    await wait_for(lambda: bool(hits), 1.0, "the hotlist hit")
     assert time.monotonic() - planted < 1.0
     data = hits[0].data
     assert data["list"] == "stolen" and data["list_kind"] == "deny" and data["priority"] == 1
@@ -79,13 +71,13 @@ async def test_one_read_per_pass_hashed_unless_a_hit(
     caplog.set_level(logging.INFO)
     await async_setup_recorder(hub, {"db_url": f"sqlite:///{tmp_path / 'hacho.db'}", "commit_interval": 3600})
     manager = await setup_anpr(cameras=[sim_camera(source="sim://x?seed=1&rate=0&pass_seconds=1.5")], **FAST)
-    await _wait_for(lambda: _state(hub, "camera.anpr_tarajal_in") == "streaming", 20, "the camera")
+    await wait_for(lambda: _state(hub, "camera.anpr_tarajal_in") == "streaming", 20, "the camera")
     await hub.services.async_call("anpr", "hotlist_add", {"list": "stolen", "plate": "4321FGH"}, blocking=True)
     reads = collect(hub, "anpr_plate_read")
     await _plant(hub, "tarajal_in", "7777BCD")
-    await _wait_for(lambda: len(reads) == 1, 10, "the first pass")
+    await wait_for(lambda: len(reads) == 1, 10, "the first pass")
     await _plant(hub, "tarajal_in", "4321FGH")
-    await _wait_for(lambda: len(reads) == 2, 10, "the second pass")
+    await wait_for(lambda: len(reads) == 2, 10, "the second pass")
     await asyncio.sleep(0.6)
     assert len(reads) == 2  # one read per vehicle, however many frames it was seen in
     plain, hit = reads[0].data, reads[1].data
@@ -111,14 +103,14 @@ async def test_one_read_per_pass_hashed_unless_a_hit(
 
 async def test_hit_review_and_acceptance_rates(hub: Hub, setup_anpr: SetupAnpr) -> None:
     await setup_anpr(cameras=[sim_camera(source="sim://x?seed=1&rate=0&pass_seconds=1.5")], **FAST)
-    await _wait_for(lambda: _state(hub, "camera.anpr_tarajal_in") == "streaming", 20, "the camera")
+    await wait_for(lambda: _state(hub, "camera.anpr_tarajal_in") == "streaming", 20, "the camera")
     for plate in ("4321FGH", "5555KLM"):
         await hub.services.async_call("anpr", "hotlist_add", {"list": "stolen", "plate": plate}, blocking=True)
     hits = collect(hub, "anpr_hotlist_hit")
     await _plant(hub, "tarajal_in", "4321FGH")
-    await _wait_for(lambda: len(hits) == 1, 5, "the first hit")
+    await wait_for(lambda: len(hits) == 1, 5, "the first hit")
     await _plant(hub, "tarajal_in", "5555KLM")
-    await _wait_for(lambda: len(hits) == 2, 5, "the second hit")
+    await wait_for(lambda: len(hits) == 2, 5, "the second hit")
     reviewed = collect(hub, "anpr_hit_reviewed")
     await hub.services.async_call("anpr", "hit_accept", {"hit_id": hits[0].data["hit_id"]}, blocking=True)
     with pytest.raises(Exception, match="reason"):
@@ -144,16 +136,16 @@ async def test_journey_times_between_cameras(hub: Hub, setup_anpr: SetupAnpr) ->
         journeys=[{"id": "border_port", "name": "Border to port", "from": "border", "to": "port", "distance_m": 30}],
         **FAST,
     )
-    await _wait_for(
+    await wait_for(
         lambda: _state(hub, "camera.anpr_border") == "streaming" and _state(hub, "camera.anpr_port") == "streaming",
         20,
         "the cameras",
     )
     reads = collect(hub, "anpr_plate_read")
     await _plant(hub, "border", "2468CDF")
-    await _wait_for(lambda: len(reads) == 1, 10, "the pass at the border")
+    await wait_for(lambda: len(reads) == 1, 10, "the pass at the border")
     await _plant(hub, "port", "2468CDF")
-    await _wait_for(lambda: len(reads) == 2, 10, "the pass at the port")
+    await wait_for(lambda: len(reads) == 2, 10, "the pass at the port")
     assert [r.data["camera"] for r in reads] == ["border", "port"]
     assert reads[0].data["plate_hash"] == reads[1].data["plate_hash"]
     journey = hub.states.get("sensor.anpr_border_port_journey_time")
@@ -197,14 +189,14 @@ async def test_a_camera_that_drops_turns_unavailable_and_comes_back(hub: Hub, se
         ]
     )
     entity = "camera.anpr_gate"
-    await _wait_for(lambda: _state(hub, entity) == "streaming", 20, "the camera")
+    await wait_for(lambda: _state(hub, entity) == "streaming", 20, "the camera")
     await runner.cleanup()
-    await _wait_for(lambda: _state(hub, entity) == "unavailable", 5, "the camera to turn unavailable")
+    await wait_for(lambda: _state(hub, entity) == "unavailable", 5, "the camera to turn unavailable")
     runner = await _serve()
     try:
-        await _wait_for(lambda: _state(hub, entity) == "streaming", 5, "the camera to come back")
+        await wait_for(lambda: _state(hub, entity) == "streaming", 5, "the camera to come back")
         frames = state_of(hub, entity).attributes["frames"]
-        await _wait_for(lambda: (state_of(hub, entity).attributes.get("frames") or 0) > frames, 5, "new frames")
+        await wait_for(lambda: (state_of(hub, entity).attributes.get("frames") or 0) > frames, 5, "new frames")
     finally:
         await runner.cleanup()
 
@@ -221,7 +213,7 @@ async def test_frames_are_dropped_not_queued_when_reading_falls_behind(hub: Hub,
         state = hub.states.get("camera.anpr_tarajal_in")
         return int(state.attributes.get("dropped_frames") or 0) if state is not None else 0
 
-    await _wait_for(lambda: _dropped() > 0, 20, "dropped frames to be counted")
+    await wait_for(lambda: _dropped() > 0, 20, "dropped frames to be counted")
     attrs = state_of(hub, "camera.anpr_tarajal_in").attributes
     assert attrs["queue"] <= 1
     assert attrs["frames"] >= attrs["processed_frames"] + attrs["dropped_frames"] - 1

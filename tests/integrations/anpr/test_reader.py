@@ -15,6 +15,7 @@ from integrations.anpr.reader import (
     Recognition,
     Recognizer,
     band_width,
+    detection_scales,
     find_model,
     refine,
 )
@@ -127,3 +128,50 @@ def test_text_detector_ships_with_the_package_and_finds_the_plate() -> None:
         if truth:
             texts.update(o.text for o in text_only.read(frame))
     assert "2468KLM" in texts
+
+
+def _small_scene(plate: str, plate_width: int, size: tuple[int, int] = (320, 240)) -> np.ndarray:
+    """A low-resolution street-like frame (the UC3M-LP photos are 320x240) with one car and a small plate."""
+    rng = np.random.default_rng(7)
+    w, h = size
+    frame: np.ndarray = cv2.GaussianBlur(rng.integers(60, 120, (h, w, 3), dtype=np.uint8), (5, 5), 0)
+    cv2.rectangle(frame, (w // 4, h // 3), (3 * w // 4, 5 * h // 6), (40, 40, 150), -1)  # the car
+    crop = render_plate(plate, width=plate_width)
+    y, x = h // 2, (w - crop.shape[1]) // 2
+    frame[y : y + crop.shape[0], x : x + crop.shape[1]] = crop
+    return frame
+
+
+@pytest.mark.parametrize("plate_width", [34, 48])
+def test_small_frames_are_enlarged_to_find_small_plates(reader: PlateReader, plate_width: int) -> None:
+    frame = _small_scene("4321FGH", plate_width)
+    observations = reader.read(frame)
+    assert [o.text for o in observations] == ["4321FGH"]
+    x, y, w, h = observations[0].box  # in frame pixels, on the plate
+    left, top = (320 - plate_width) // 2, 120
+    assert left <= x + w / 2 <= left + plate_width and top <= y + h / 2 <= top + plate_width * 110 / 520
+    assert plate_width / 2 <= w <= plate_width * 1.5
+
+
+@pytest.mark.parametrize("plate_width", [20, 22])
+def test_small_plates_become_candidates_only_when_the_view_is_enlarged(plate_width: int) -> None:
+    frame = _small_scene("4321FGH", plate_width)
+    left, top = (320 - plate_width) // 2, 120
+
+    def on_plate(box: tuple[int, int, int, int]) -> bool:
+        x, y, w, h = box
+        return left <= x + w / 2 <= left + plate_width and top <= y + h / 2 <= top + plate_width * 110 / 520
+
+    enlarged = PlateReader(detectors=("morph",)).detector.detect(frame, 8)
+    native = PlateReader(detectors=("morph",), upscale=False).detector.detect(frame, 8)
+    assert any(on_plate(box) for box, _score, _how in enlarged)
+    assert not any(on_plate(box) for box, _score, _how in native)
+
+
+def test_detection_scales_shrink_large_views_and_add_an_enlarged_one_for_small_views() -> None:
+    assert detection_scales(1280, 960) == (0.75,)
+    assert detection_scales(800, 960) == (1.0,)
+    assert detection_scales(320, 960) == (1.0, 3.0)
+    assert detection_scales(100, 960) == (1.0, 4.0)
+    assert detection_scales(600, 960) == (1.0, 2.0)
+    assert detection_scales(320, 960, upscale=False) == (1.0,)

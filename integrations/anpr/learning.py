@@ -1,0 +1,104 @@
+"""The site's own training set: reads that operators confirmed (an accepted hit: the vehicle carries the
+listed plate) or corrected ("this plate reads X"), each with its crop, kept under the hits' retention.
+
+Only hit crops are taken (a read that matched no list keeps no crop unless the site opts in, and its
+plate is only a keyed hash: it cannot be labelled). Samples live beside the evidence:
+`<media_dir>/training/<camera>/<day>/<hit_id>.jpg` with `<hit_id>.json` holding the label. Blocking file
+I/O: call from an executor.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .privacy import MediaStore
+
+__all__ = [
+    "MODELS_SUBDIR",
+    "TRAINING_KIND",
+    "VERDICT_CONFIRMED",
+    "VERDICT_CORRECTED",
+    "PromotedModel",
+    "TrainingSample",
+    "TrainingSet",
+]
+
+TRAINING_KIND = "training"
+MODELS_SUBDIR = "anpr_models"  # in the config dir: trained models, and which one is promoted
+CURRENT_FILE = "current.json"
+VERDICT_CONFIRMED = "confirmed"
+VERDICT_CORRECTED = "corrected"
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingSample:
+    """One labelled crop: what the plate reads, what the reader had read, who said so and how."""
+
+    hit_id: str
+    camera: str
+    plate: str
+    read: str
+    verdict: str
+    ts: float  # the hit's time: the sample is purged with the hit
+    by: str | None
+    crop: str  # path of the crop, relative to the media root
+
+
+class TrainingSet:
+    """Labelled crops of one site under the media root (a second label for a hit replaces the first)."""
+
+    def __init__(self, media: MediaStore) -> None:
+        self.media = media
+
+    def add(self, sample: TrainingSample, crop_source: Path) -> TrainingSample:
+        """Copy the hit's crop into the set and write its label; returns the sample as stored."""
+        path = self.media.save(TRAINING_KIND, sample.camera, sample.hit_id, crop_source.read_bytes(), sample.ts)
+        os.utime(path, (sample.ts, sample.ts))  # purged with its hit, by the hit's time
+        stored = TrainingSample(**{**asdict(sample), "crop": str(path.relative_to(self.media.root))})
+        label = path.with_suffix(".json")
+        tmp = label.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(asdict(stored), ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, label)
+        return stored
+
+    def samples(self) -> list[TrainingSample]:
+        """Every sample whose crop and label are both still there, oldest first."""
+        base = self.media.root / TRAINING_KIND
+        out = []
+        for label in sorted(base.rglob("*.json")) if base.is_dir() else []:
+            if not label.with_suffix(".jpg").is_file():
+                continue
+            try:
+                out.append(TrainingSample(**json.loads(label.read_text(encoding="utf-8"))))
+            except (OSError, ValueError, TypeError):
+                continue  # a label cut short by a crash is skipped, not fatal
+        return sorted(out, key=lambda s: s.ts)
+
+
+class PromotedModel:
+    """Which trained recogniser the site promoted (`<config>/anpr_models/current.json`), with the one
+    before it for a rollback. Blocking file I/O."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def current(self) -> dict[str, Any] | None:
+        """The promotion in force: `model`, `previous`, `ts`, `by`; None when none (the committed model)."""
+        path = self.folder / CURRENT_FILE
+        if not path.is_file():
+            return None
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
+
+    def write(self, model: str | None, previous: str | None, ts: float, by: str | None) -> dict[str, Any]:
+        """Record a switch (model None: back to the committed one)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        data = {"model": model, "previous": previous, "ts": ts, "by": by}
+        tmp = self.folder / f"{CURRENT_FILE}.tmp"
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, self.folder / CURRENT_FILE)
+        return data

@@ -1,0 +1,74 @@
+"""`hacho anpr train -c SITE`: a versioned model and its metrics written beside, the model in use untouched."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import cv2
+import pytest
+from hub.__main__ import main
+
+from integrations.anpr.cli import held_back
+from integrations.anpr.learning import VERDICT_CONFIRMED, TrainingSample, TrainingSet
+from integrations.anpr.privacy import MediaStore
+from integrations.anpr.reader import REC_MODEL, PlateReader, find_model
+from integrations.anpr.sim_camera import random_plate, render_plate
+
+
+def _site_set(config_dir: Path, count: int) -> None:
+    rng = random.Random(5)
+    media = MediaStore(config_dir / "media" / "anpr")
+    training = TrainingSet(media)
+    for n in range(count):
+        plate = random_plate(rng, old_share=0.0)
+        crop = config_dir / f"crop{n}.jpg"
+        cv2.imwrite(str(crop), render_plate(plate, width=160 + 5 * n))
+        sample = TrainingSample(f"hit{n}", "tarajal_in", plate, plate, VERDICT_CONFIRMED, 1.79e9 + n, "op", "")
+        training.add(sample, crop)
+
+
+def test_too_few_samples_is_refused(config_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _site_set(config_dir, 3)  # too few, held-back ones aside
+    assert main(["anpr", "train", "-c", str(config_dir)]) == 2
+    assert "3 confirmed or corrected reads" in capsys.readouterr().err
+    assert not (config_dir / "anpr_models").exists()
+
+
+def test_train_writes_a_versioned_model_beside_and_changes_nothing_in_use(
+    config_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    in_use = find_model(REC_MODEL)
+    before = in_use.read_bytes()
+    _site_set(config_dir, 24)
+    assert main(["anpr", "train", "-c", str(config_dir), "--epochs", "2"]) == 0
+    out = capsys.readouterr()
+    assert "training [" in out.err and "left" in out.err  # progress with an estimate of the time left
+    assert "the model in use is unchanged" in out.out
+    models = sorted((config_dir / "anpr_models").glob("plate_rec_*.onnx"))
+    assert len(models) == 1
+    metrics = json.loads(models[0].with_suffix(".json").read_text(encoding="utf-8"))
+    assert metrics["samples"] == 24 - sum(held_back(s) for s in TrainingSet(MediaStore(
+        config_dir / "media" / "anpr")).samples()) and metrics["epochs"] == 2 and len(metrics["train_loss"]) == 2
+    assert in_use.read_bytes() == before
+    reader = PlateReader(rec_model=str(models[0]))
+    match = reader._accept(reader.read_crop(render_plate("4321FGH", width=260)))
+    assert match is not None and match.text == "4321FGH"
+
+
+def test_evaluate_compares_on_the_held_back_samples_only(config_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _site_set(config_dir, 30)
+    samples = TrainingSet(MediaStore(config_dir / "media" / "anpr")).samples()
+    held = [s for s in samples if held_back(s)]
+    assert 0 < len(held) < len(samples) // 3
+    assert main(["anpr", "train", "-c", str(config_dir), "--epochs", "1"]) == 0
+    model = next((config_dir / "anpr_models").glob("plate_rec_*.onnx"))
+    metrics = json.loads(model.with_suffix(".json").read_text(encoding="utf-8"))
+    assert metrics["samples"] == len(samples) - len(held)  # never trained on what evaluate measures
+    capsys.readouterr()
+    assert main(["anpr", "evaluate", "-c", str(config_dir), "--model", str(model)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["samples"] == len(held)
+    assert set(report["by_camera"]) == {"tarajal_in"}
+    assert report["current"] >= 0.5 and 0.0 <= report["candidate"] <= 1.0  # rendered plates: current reads them
