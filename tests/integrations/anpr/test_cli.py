@@ -8,8 +8,8 @@ from pathlib import Path
 
 import cv2
 import pytest
-from hub.__main__ import main
 
+from hacho.__main__ import main
 from integrations.anpr.cli import held_back
 from integrations.anpr.learning import VERDICT_CONFIRMED, TrainingSample, TrainingSet
 from integrations.anpr.privacy import MediaStore
