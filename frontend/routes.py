@@ -10,6 +10,7 @@ from .views_auth import LoginView, LogoutView, RootView
 from .views_automations import AutomationListView, AutomationTraceView
 from .views_devices import DeviceListView, DeviceView
 from .views_map import MapDataView, MapView
+from .views_plates import PlateImageView, PlateSearchView
 from .websocket import CentreWebSocketView
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ VIEWS = (
     AutomationListView,
     AutomationTraceView,
     AuditView,
+    PlateSearchView,
+    PlateImageView,
     CentreWebSocketView,
 )
 

@@ -62,6 +62,8 @@ class Templates:
         # Readable JSON for people (autoescaping still applies); `tojson` is for <script> data blocks.
         self.env.filters["as_json"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True,
                                                                default=str)
+        # Until a message catalogue is installed (i18n), `_()` shows the English msgid.
+        self.env.globals.setdefault("_", lambda message, **kw: message % kw if kw else message)
         # Compile every template now: a broken one fails setup, not an operator's click.
         for name in sources:
             self.env.get_template(name)

@@ -18,6 +18,7 @@ SERVICE_HIT_REJECT: Final = "hit_reject"
 SERVICE_HIT_STATS: Final = "hit_stats"
 SERVICE_SIMULATE_VEHICLE: Final = "simulate_vehicle"
 SERVICE_PURGE: Final = "purge"
+SERVICE_PLATE_SEARCH: Final = "plate_search"
 
 CONF_CAMERAS: Final = "cameras"
 CONF_LISTS: Final = "lists"

@@ -196,6 +196,12 @@ def spanish_templates() -> list[str]:
     return [t for f in FORMATS if f.country == "ES" for t in f.templates]
 
 
+def count_confusions(text: str, table: dict[str, str] | None = None) -> int:
+    """How many variants `expand_confusions` would give (without building them)."""
+    table = table or {**TO_DIGIT, **_TO_LETTER}
+    return 2 ** sum(char in table for char in text)
+
+
 def expand_confusions(text: str, table: dict[str, str] | None = None) -> list[str]:
     """Every variant of `text` with confusable characters swapped (small inputs only)."""
     table = table or {**TO_DIGIT, **_TO_LETTER}

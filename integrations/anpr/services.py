@@ -21,10 +21,12 @@ from .const import (
     SERVICE_HOTLIST_ADD,
     SERVICE_HOTLIST_IMPORT,
     SERVICE_HOTLIST_REMOVE,
+    SERVICE_PLATE_SEARCH,
     SERVICE_PURGE,
     SERVICE_SIMULATE_VEHICLE,
 )
 from .hotlist import parse_csv
+from .search import SEARCH_SCHEMA, async_search
 
 if TYPE_CHECKING:
     from .manager import AnprManager
@@ -150,6 +152,9 @@ def async_register_services(hub: Hub, manager: AnprManager) -> list[CALLBACK_TYP
     async def _purge(_call: ServiceCall) -> dict[str, int]:
         return await manager.async_purge()
 
+    async def _search(call: ServiceCall) -> dict[str, Any]:
+        return await async_search(hub, manager, dict(call.data), call.context)
+
     optional = SupportsResponse.OPTIONAL
     register = hub.services.async_register
     return [
@@ -169,5 +174,8 @@ def async_register_services(hub: Hub, manager: AnprManager) -> list[CALLBACK_TYP
                  "Send a vehicle with this plate past a simulated camera"),
         register(DOMAIN, SERVICE_PURGE, _purge, None, optional,
                  "Apply the retention settings now"),
+        register(DOMAIN, SERVICE_PLATE_SEARCH, _search, SEARCH_SCHEMA, SupportsResponse.ONLY,
+                 "Search stored reads by plate (exact, confusable or pattern), time and camera; the stated "
+                 "purpose is audited before any result"),
     ]
 

@@ -1,0 +1,154 @@
+"""Plate search on the simulated site: refused without a purpose, audited (committed) before results, hashed
+reads found by exact and confusable plate but not by pattern, centre scoping, images through an audited route."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import select
+
+from hub.audit.models import AuditEntry
+from hub.recorder import get_recorder
+from integrations.anpr import DATA_KEY
+from integrations.anpr.models import AnprHit, AnprRead
+
+from .conftest import MakeClient, WebClient
+from .site import LOCAL, Site, async_start_site, async_stop_site
+
+HASH_KEY = "plate-search-test-key-0123"
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64 + b"\xff\xd9"
+PURPOSE = "Stolen car report 2026/1182, Guardia Civil request"
+
+
+def _camera(camera_id: str, area: str) -> dict[str, Any]:
+    return {"id": camera_id, "name": f"Cámara {area}", "source": f"sim://{camera_id}?seed=1&rate=0", "fps": 2,
+            "detectors": ["morph"], "area": area, "latitude": 35.88, "longitude": -5.31}
+
+
+ANPR = {"hash_key": HASH_KEY, "workers": "thread", "lists": [{"id": "stolen", "name": "Stolen", "priority": 1}],
+        "cameras": [_camera("cam_real", "calle_real"), _camera("cam_tarajal", "tarajal")]}
+
+
+@pytest.fixture
+async def site(config_dir: Path) -> AsyncIterator[Site]:
+    """The site with ANPR: a Local Police camera (Calle Real) and a National Police one (Tarajal)."""
+    running = await async_start_site(config_dir, extra_sections={"anpr": ANPR})
+    yield running
+    await async_stop_site(running)
+
+
+async def _store_reads(site: Site) -> dict[str, int]:
+    """Reads as the ANPR integration stores them: a hit (plate in clear, images), hashed non-hits."""
+    hub = site.hub
+    manager = hub.data[DATA_KEY]
+    now = time.time()
+    hashed = manager.hasher
+    crop = manager.media.save("reads", "cam_real", f"{int((now - 3000) * 1000)}_{hashed('4321FGH')[:12]}_crop",
+                              JPEG, now - 3000)
+    assert crop.is_file()
+    hit_crop = manager.media.save("hits", "cam_real", "hit1_crop", JPEG, now - 600)
+    hit_frame = manager.media.save("hits", "cam_real", "hit1_frame", JPEG, now - 600)
+    rel = hub.config_dir
+
+    def _insert(session: Any) -> dict[str, int]:
+        rows = {
+            "plain_real": AnprRead(ts=now - 3000, camera="cam_real", plate_hash=hashed("4321FGH"), plate=None,
+                                   hit=False, direction="approaching", lane=1, confidence=0.91),
+            "plain_tarajal": AnprRead(ts=now - 2000, camera="cam_tarajal", plate_hash=hashed("4321FGH"),
+                                      plate=None, hit=False, direction="approaching", lane=1, confidence=0.9),
+            "hit_real": AnprRead(ts=now - 598, camera="cam_real", plate_hash=hashed("4321FGH"), plate="4321FGH",
+                                 hit=True, direction="approaching", lane=1, confidence=0.95),
+            "other": AnprRead(ts=now - 500, camera="cam_real", plate_hash=hashed("9999XYZ"), plate=None, hit=False,
+                              direction=None, lane=1, confidence=0.8),
+        }
+        session.add_all(rows.values())
+        session.add(AnprHit(hit_id="hit1", ts=now - 600, camera="cam_real", list_id="stolen",
+                            entry_plate="4321FGH", plate="4321FGH", confidence=0.95, distance=0.0,
+                            status="pending", crop_path=hit_crop.relative_to(rel).as_posix(),
+                            frame_path=hit_frame.relative_to(rel).as_posix()))
+        session.flush()
+        return {name: row.read_id for name, row in rows.items()}
+
+    result: dict[str, int] = await get_recorder(hub).async_db_job(_insert)
+    return result
+
+
+async def _audit_rows(site: Site, action: str) -> list[AuditEntry]:
+    def _get(session: Any) -> list[AuditEntry]:
+        rows = list(session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.seq)))
+        for row in rows:
+            session.expunge(row)
+        return rows
+
+    rows: list[AuditEntry] = await get_recorder(site.hub).async_db_job(_get)
+    return rows
+
+
+async def _image(client: WebClient, path: str) -> tuple[int, bytes]:
+    async with client.session.get(client.url(path)) as resp:
+        return resp.status, await resp.read()
+
+
+async def _search(client: WebClient, **query: str) -> tuple[int, str]:
+    return await client.get(f"/c/{LOCAL}/plates?{urlencode(query)}")
+
+
+async def test_search_refused_without_purpose_and_audited_with_one(site: Site, make_client: MakeClient) -> None:
+    ids = await _store_reads(site)
+    op = await make_client("op_local")
+    status, html = await _search(op, plate="4321 FGH", mode="exact", purpose="")
+    assert status == 400 and 'id="search-error"' in html and "plate-read" not in html
+    status, html = await _search(op, plate="4321FGH", mode="exact", purpose="because")
+    assert status == 400 and "plate-read" not in html
+    assert await _audit_rows(site, "plate_search") == []  # nothing searched, nothing recorded
+
+    status, html = await _search(op, plate="4321-fgh", mode="exact", purpose=PURPOSE)
+    assert status == 200, html
+    # Exact search goes through the keyed hash: the hashed read and the hit at the Local Police camera;
+    # the Tarajal read belongs to the National Police and is not shown to a Local Police operator.
+    assert f'data-read-id="{ids["plain_real"]}"' in html and f'data-read-id="{ids["hit_real"]}"' in html
+    assert f'data-read-id="{ids["plain_tarajal"]}"' not in html and f'data-read-id="{ids["other"]}"' not in html
+    assert 'id="plate-journey"' in html
+    rows = await _audit_rows(site, "plate_search")
+    assert len(rows) == 1 and rows[0].user_id == "op_local" and rows[0].target == "plate:4321FGH"
+    assert PURPOSE in rows[0].data
+
+    # The images are served through the permission-checked route, and viewing them is audited.
+    assert await _image(op, f"/c/{LOCAL}/plates/reads/{ids['hit_real']}/frame") == (200, JPEG)
+    assert await _image(op, f"/c/{LOCAL}/plates/reads/{ids['plain_real']}/crop") == (200, JPEG)
+    status, _ = await _image(op, f"/c/{LOCAL}/plates/reads/{ids['plain_tarajal']}/crop")
+    assert status == 404  # another centre's camera
+    assert len(await _audit_rows(site, "plate_image_view")) == 2
+
+
+async def test_confusable_and_pattern_search_and_who_may_search(site: Site, make_client: MakeClient) -> None:
+    ids = await _store_reads(site)
+    admin = await make_client("admin")
+    # Misheard as 432IFGH: the confusable search hashes each variant and finds the hashed reads too.
+    status, html = await _search(admin, plate="432IFGH", mode="confusable", purpose=PURPOSE)
+    assert status == 200, html
+    for name in ("plain_real", "plain_tarajal", "hit_real"):
+        assert f'data-read-id="{ids[name]}"' in html
+    status, html = await _search(admin, plate="432IFGH", mode="exact", purpose=PURPOSE)
+    assert status == 200 and "plate-read" not in html
+    # A pattern sees only plates kept in clear (hits); it says how many hashed reads it could not look at.
+    status, html = await _search(admin, plate="*21FG*", mode="pattern", purpose=PURPOSE)
+    assert status == 200, html
+    assert f'data-read-id="{ids["hit_real"]}"' in html and f'data-read-id="{ids["plain_real"]}"' not in html
+    assert 'id="hashed-note"' in html
+    # Time window and camera.
+    status, html = await _search(admin, plate="4321FGH", purpose=PURPOSE, camera="cam_tarajal")
+    assert f'data-read-id="{ids["plain_tarajal"]}"' in html and f'data-read-id="{ids["hit_real"]}"' not in html
+
+    engineer = await make_client("eng_local")
+    status, html = await _search(engineer, plate="4321FGH", purpose=PURPOSE)
+    assert status == 403 and "plate-read" not in html
+    status, _ = await _image(engineer, f"/c/{LOCAL}/plates/reads/{ids['hit_real']}/crop")
+    assert status == 403
+    searches = await _audit_rows(site, "plate_search")
+    assert [row.user_id for row in searches] == ["admin"] * 4
