@@ -9,6 +9,7 @@ from .views_audit import AuditView
 from .views_auth import LoginView, LogoutView, RootView
 from .views_automations import AutomationListView, AutomationTraceView
 from .views_devices import DeviceListView, DeviceView
+from .views_incidents import IncidentListView, IncidentReportView, IncidentView
 from .views_map import MapDataView, MapView
 from .views_plates import PlateImageView, PlateSearchView
 from .websocket import CentreWebSocketView
@@ -34,6 +35,9 @@ VIEWS = (
     AuditView,
     PlateSearchView,
     PlateImageView,
+    IncidentListView,
+    IncidentView,
+    IncidentReportView,
     CentreWebSocketView,
 )
 

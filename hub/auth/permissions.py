@@ -97,6 +97,8 @@ SERVICE_CLASSES: Final[tuple[tuple[str, ServiceClass], ...]] = (
     ("anpr.hit_reject", ServiceClass.WATCHLIST),
     ("anpr.plate_search", ServiceClass.WATCHLIST),  # investigators (not engineers); audited with its purpose
     ("alarm.stats", ServiceClass.READ),
+    ("incident.create", ServiceClass.ALARM_RAISE),  # opening an incident, like reporting an alarm
+    ("incident.*", ServiceClass.ALARM),  # working on one: checked against the incident's owning centre
     ("alarm.*", ServiceClass.ALARM),
     ("automation.reload", ServiceClass.CONFIG),
     ("script.reload", ServiceClass.CONFIG),

@@ -49,6 +49,7 @@ __all__ = [
     "async_read_image",
     "async_search",
     "camera_scope",
+    "describe_read",
 ]
 
 ACTION_PLATE_SEARCH: Final = "plate_search"
@@ -229,11 +230,7 @@ async def async_search(hub: Hub, manager: AnprManager, data: dict[str, Any], con
             "truncated": len(reads) >= data["limit"], "hashed_not_searched": hidden, "audit_seq": seq}
 
 
-async def async_read_image(hub: Hub, manager: AnprManager, read_id: int, kind: str,
-                           context: Context) -> Path | None:
-    """The file of one read's image, if it exists and the user may see that camera's reads (the view is audited)."""
-    if kind not in IMAGE_KINDS:
-        return None
+async def _async_read_row(hub: Hub, read_id: int) -> tuple[AnprRead, AnprHit | None] | None:
     from hub.recorder import get_recorder
 
     def _get(session: Session) -> tuple[AnprRead, AnprHit | None] | None:
@@ -246,7 +243,29 @@ async def async_read_image(hub: Hub, manager: AnprManager, read_id: int, kind: s
             session.expunge(hit)
         return row, hit
 
-    found = await get_recorder(hub).async_db_job(_get)
+    found: tuple[AnprRead, AnprHit | None] | None = await get_recorder(hub).async_db_job(_get)
+    return found
+
+
+async def describe_read(hub: Hub, manager: AnprManager, read_id: int,
+                        context: Context) -> tuple[dict[str, Any], list[str]] | None:
+    """One read as a search answers it, and its image paths (relative to the config dir), if the user may
+    see that camera's reads; None otherwise (incidents link reads with their images)."""
+    found = await _async_read_row(hub, read_id)
+    if found is None or not camera_scope(hub, manager, context.user_id).allows(found[0].camera):
+        return None
+    row, hit = found
+    shown = await hub.async_add_executor_job(_read_dict, manager, row, hit)
+    paths = await hub.async_add_executor_job(_image_paths, manager, row, hit)
+    return shown, [paths[kind] for kind in IMAGE_KINDS if kind in paths]
+
+
+async def async_read_image(hub: Hub, manager: AnprManager, read_id: int, kind: str,
+                           context: Context) -> Path | None:
+    """The file of one read's image, if it exists and the user may see that camera's reads (the view is audited)."""
+    if kind not in IMAGE_KINDS:
+        return None
+    found = await _async_read_row(hub, read_id)
     if found is None or not camera_scope(hub, manager, context.user_id).allows(found[0].camera):
         return None
     row, hit = found

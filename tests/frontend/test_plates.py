@@ -21,7 +21,21 @@ from .conftest import MakeClient, WebClient
 from .site import LOCAL, Site, async_start_site, async_stop_site
 
 HASH_KEY = "plate-search-test-key-0123"
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64 + b"\xff\xd9"
+
+
+def _jpeg() -> bytes:
+    """A real little JPEG (the PDF report decodes it)."""
+    import cv2
+    import numpy as np
+
+    image = np.full((60, 200, 3), 255, np.uint8)
+    cv2.putText(image, "4321FGH", (5, 42), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (0, 0, 0), 2)
+    ok, data = cv2.imencode(".jpg", image)
+    assert ok
+    return bytes(data)
+
+
+JPEG = _jpeg()
 PURPOSE = "Stolen car report 2026/1182, Guardia Civil request"
 
 
@@ -42,7 +56,7 @@ async def site(config_dir: Path) -> AsyncIterator[Site]:
     await async_stop_site(running)
 
 
-async def _store_reads(site: Site) -> dict[str, int]:
+async def store_reads(site: Site) -> dict[str, int]:
     """Reads as the ANPR integration stores them: a hit (plate in clear, images), hashed non-hits."""
     hub = site.hub
     manager = hub.data[DATA_KEY]
@@ -78,7 +92,7 @@ async def _store_reads(site: Site) -> dict[str, int]:
     return result
 
 
-async def _audit_rows(site: Site, action: str) -> list[AuditEntry]:
+async def audit_rows(site: Site, action: str) -> list[AuditEntry]:
     def _get(session: Any) -> list[AuditEntry]:
         rows = list(session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.seq)))
         for row in rows:
@@ -99,13 +113,13 @@ async def _search(client: WebClient, **query: str) -> tuple[int, str]:
 
 
 async def test_search_refused_without_purpose_and_audited_with_one(site: Site, make_client: MakeClient) -> None:
-    ids = await _store_reads(site)
+    ids = await store_reads(site)
     op = await make_client("op_local")
     status, html = await _search(op, plate="4321 FGH", mode="exact", purpose="")
     assert status == 400 and 'id="search-error"' in html and "plate-read" not in html
     status, html = await _search(op, plate="4321FGH", mode="exact", purpose="because")
     assert status == 400 and "plate-read" not in html
-    assert await _audit_rows(site, "plate_search") == []  # nothing searched, nothing recorded
+    assert await audit_rows(site, "plate_search") == []  # nothing searched, nothing recorded
 
     status, html = await _search(op, plate="4321-fgh", mode="exact", purpose=PURPOSE)
     assert status == 200, html
@@ -114,7 +128,7 @@ async def test_search_refused_without_purpose_and_audited_with_one(site: Site, m
     assert f'data-read-id="{ids["plain_real"]}"' in html and f'data-read-id="{ids["hit_real"]}"' in html
     assert f'data-read-id="{ids["plain_tarajal"]}"' not in html and f'data-read-id="{ids["other"]}"' not in html
     assert 'id="plate-journey"' in html
-    rows = await _audit_rows(site, "plate_search")
+    rows = await audit_rows(site, "plate_search")
     assert len(rows) == 1 and rows[0].user_id == "op_local" and rows[0].target == "plate:4321FGH"
     assert PURPOSE in rows[0].data
 
@@ -123,11 +137,11 @@ async def test_search_refused_without_purpose_and_audited_with_one(site: Site, m
     assert await _image(op, f"/c/{LOCAL}/plates/reads/{ids['plain_real']}/crop") == (200, JPEG)
     status, _ = await _image(op, f"/c/{LOCAL}/plates/reads/{ids['plain_tarajal']}/crop")
     assert status == 404  # another centre's camera
-    assert len(await _audit_rows(site, "plate_image_view")) == 2
+    assert len(await audit_rows(site, "plate_image_view")) == 2
 
 
 async def test_confusable_and_pattern_search_and_who_may_search(site: Site, make_client: MakeClient) -> None:
-    ids = await _store_reads(site)
+    ids = await store_reads(site)
     admin = await make_client("admin")
     # Misheard as 432IFGH: the confusable search hashes each variant and finds the hashed reads too.
     status, html = await _search(admin, plate="432IFGH", mode="confusable", purpose=PURPOSE)
@@ -150,5 +164,5 @@ async def test_confusable_and_pattern_search_and_who_may_search(site: Site, make
     assert status == 403 and "plate-read" not in html
     status, _ = await _image(engineer, f"/c/{LOCAL}/plates/reads/{ids['hit_real']}/crop")
     assert status == 403
-    searches = await _audit_rows(site, "plate_search")
+    searches = await audit_rows(site, "plate_search")
     assert [row.user_id for row in searches] == ["admin"] * 4
