@@ -12,6 +12,7 @@ from .views_devices import DeviceListView, DeviceView
 from .views_incidents import IncidentListView, IncidentReportView, IncidentView
 from .views_map import MapDataView, MapView
 from .views_plates import PlateImageView, PlateSearchView
+from .views_shift import ShiftLogView
 from .websocket import CentreWebSocketView
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ VIEWS = (
     IncidentListView,
     IncidentView,
     IncidentReportView,
+    ShiftLogView,
     CentreWebSocketView,
 )
 
