@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .views_alarms import AlarmDataView, AlarmView, QueueView
+from .views_alarms import AlarmDataView, AlarmEvidenceImageView, AlarmView, QueueView
 from .views_audit import AuditView
 from .views_auth import LoginView, LogoutView, RootView
 from .views_automations import AutomationListView, AutomationTraceView
@@ -27,6 +27,7 @@ VIEWS = (
     QueueView,
     AlarmView,
     AlarmDataView,
+    AlarmEvidenceImageView,
     MapView,
     MapDataView,
     DeviceListView,

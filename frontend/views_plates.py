@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from hub.exceptions import HubError, ServiceValidationError, Unauthorized
+from hub.http.access import ROLES_POLICE
 from hub.http.view import request_context
 
 from .view import FrontendView, Refused, Viewer, page
@@ -29,6 +30,8 @@ def _anpr(view: FrontendView) -> Any:
 
 
 class _PlateBase(FrontendView):
+    roles = ROLES_POLICE  # plate search is not for engineers (anpr.plate_search is a watchlist service)
+
     def _searcher(self, request: web.Request, centre: str) -> tuple[Viewer, Any]:
         """The viewer, if their role may search plates, and the ANPR manager."""
         viewer = self.viewer(request, centre)

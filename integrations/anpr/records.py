@@ -150,6 +150,10 @@ class HitLog:
         await _async_db(self.hub, _save)
         return hit
 
+    async def async_get(self, hit_id: str) -> Hit | None:
+        """A hit by id (memory, else the database), or None."""
+        return self.hits.get(hit_id) or await self._async_fetch(hit_id)
+
     async def _async_fetch(self, hit_id: str) -> Hit | None:
         def _get(session: Session) -> Hit | None:
             row = session.get(AnprHit, hit_id)
