@@ -7,6 +7,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+import voluptuous as vol
 from aiohttp import web
 
 from hub.exceptions import HubError, ServiceValidationError, Unauthorized
@@ -85,11 +86,36 @@ class PlateSearchView(_PlateBase):
         """The plate search."""
         viewer, manager = self._searcher(request, centre)
         form = {key: request.query.get(key, "").strip() for key in _FORM_FIELDS}
+        return await self._async_page(request, viewer, manager, form)
+
+    @page
+    async def post(self, request: web.Request, centre: str) -> web.StreamResponse:
+        """Export the search as evidence (supervisors, admins): searched again, purpose audited, then signed."""
+        viewer, manager = self._searcher(request, centre)
+        posted = await request.post()
+        form = {key: str(posted.get(key, "")).strip() for key in _FORM_FIELDS}
+        try:
+            data = {**self._search_data(form), "case_reference": str(posted.get("case_reference", "")).strip()}
+            exported = await self.frontend.hub.services.async_call(
+                "anpr", "plate_search_export", data, context=request_context(request), return_response=True)
+        except Unauthorized:
+            raise Refused(self.error_page(request, 403, "Not allowed", "Evidence exports are for supervisors and "
+                                          "administrators.", viewer.principal)) from None
+        except (ServiceValidationError, vol.Invalid) as err:
+            raise Refused(self.error_page(request, 400, "Not exported", str(err), viewer.principal)) from None
+        # The export answered with the zip: the page shows it without searching (and auditing) a third time.
+        return await self._async_page(request, viewer, manager, form, exported=exported)
+
+    async def _async_page(self, request: web.Request, viewer: Viewer, manager: Any, form: dict[str, str],
+                          exported: Any = None) -> web.StreamResponse:
         form["mode"] = form["mode"] or "exact"
         cameras = [{"id": cid, "name": cam.config.name} for cid, cam in sorted(manager.cameras.items())]
-        context: dict[str, Any] = {"form": form, "cameras": cameras, "result": None, "error": None, "steps": []}
+        context: dict[str, Any] = {"form": form, "cameras": cameras, "result": None, "error": None, "steps": [],
+                                   "exported": exported,
+                                   "may_export": self.frontend.policy.can_call(viewer.principal, "anpr",
+                                                                               "plate_search_export", {})}
         status = 200
-        if form["plate"]:
+        if form["plate"] and exported is None:
             if len(form["purpose"]) < 10:
                 context["error"] = "purpose"
                 status = 400
@@ -108,13 +134,14 @@ class PlateSearchView(_PlateBase):
         return self.render(request, viewer, "plates.html", page="plates", title="Plate search", status=status,
                            page_data={"steps": context["steps"]}, **context)
 
-    async def _async_search(self, request: web.Request, form: dict[str, str]) -> dict[str, Any]:
+    def _search_data(self, form: dict[str, str]) -> dict[str, Any]:
         zone = self.frontend.hub.config.tz if self.frontend.hub.config is not None else None
-        data: dict[str, Any] = {"plate": form["plate"], "mode": form["mode"], "purpose": form["purpose"],
-                                "start": _local_ts(form["start"], zone), "end": _local_ts(form["end"], zone),
-                                "camera": form["camera"] or None}
-        import voluptuous as vol
+        return {"plate": form["plate"], "mode": form["mode"] or "exact", "purpose": form["purpose"],
+                "start": _local_ts(form["start"], zone), "end": _local_ts(form["end"], zone),
+                "camera": form["camera"] or None}
 
+    async def _async_search(self, request: web.Request, form: dict[str, str]) -> dict[str, Any]:
+        data = self._search_data(form)
         try:
             response = await self.frontend.hub.services.async_call(
                 "anpr", "plate_search", data, context=request_context(request), return_response=True)

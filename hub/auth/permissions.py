@@ -95,6 +95,7 @@ SERVICE_CLASSES: Final[tuple[tuple[str, ServiceClass], ...]] = (
     ("anpr.hotlist_*", ServiceClass.WATCHLIST),
     ("anpr.hit_accept", ServiceClass.WATCHLIST),
     ("anpr.hit_reject", ServiceClass.WATCHLIST),
+    ("anpr.plate_search_export", ServiceClass.DELIVERY_CONTROL),  # an evidence export (supervisors, admins)
     ("anpr.plate_search", ServiceClass.WATCHLIST),  # investigators (not engineers); audited with its purpose
     ("alarm.stats", ServiceClass.READ),
     ("incident.create", ServiceClass.ALARM_RAISE),  # opening an incident, like reporting an alarm

@@ -19,6 +19,7 @@ SERVICE_HIT_STATS: Final = "hit_stats"
 SERVICE_SIMULATE_VEHICLE: Final = "simulate_vehicle"
 SERVICE_PURGE: Final = "purge"
 SERVICE_PLATE_SEARCH: Final = "plate_search"
+SERVICE_PLATE_SEARCH_EXPORT: Final = "plate_search_export"
 
 CONF_CAMERAS: Final = "cameras"
 CONF_LISTS: Final = "lists"

@@ -177,7 +177,8 @@ def _read_dict(manager: AnprManager, row: AnprRead, hit: AnprHit | None) -> dict
         "plate": row.plate, "plate_hash": row.plate_hash, "hit": row.hit, "direction": row.direction,
         "lane": row.lane, "confidence": round(row.confidence, 3),
         "list": hit.list_id if hit is not None else None, "hit_id": hit.hit_id if hit is not None else None,
-        "images": sorted(_image_paths(manager, row, hit)),
+        "image_paths": (paths := _image_paths(manager, row, hit)),  # relative to the config dir
+        "images": sorted(paths),
     }
 
 

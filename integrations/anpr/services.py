@@ -22,11 +22,13 @@ from .const import (
     SERVICE_HOTLIST_IMPORT,
     SERVICE_HOTLIST_REMOVE,
     SERVICE_PLATE_SEARCH,
+    SERVICE_PLATE_SEARCH_EXPORT,
     SERVICE_PURGE,
     SERVICE_SIMULATE_VEHICLE,
 )
 from .hotlist import parse_csv
 from .search import SEARCH_SCHEMA, async_search
+from .search_export import EXPORT_SEARCH_SCHEMA, async_export_search
 
 if TYPE_CHECKING:
     from .manager import AnprManager
@@ -155,6 +157,9 @@ def async_register_services(hub: Hub, manager: AnprManager) -> list[CALLBACK_TYP
     async def _search(call: ServiceCall) -> dict[str, Any]:
         return await async_search(hub, manager, dict(call.data), call.context)
 
+    async def _export_search(call: ServiceCall) -> dict[str, Any]:
+        return await async_export_search(hub, manager, dict(call.data), call.context)
+
     optional = SupportsResponse.OPTIONAL
     register = hub.services.async_register
     return [
@@ -177,5 +182,8 @@ def async_register_services(hub: Hub, manager: AnprManager) -> list[CALLBACK_TYP
         register(DOMAIN, SERVICE_PLATE_SEARCH, _search, SEARCH_SCHEMA, SupportsResponse.ONLY,
                  "Search stored reads by plate (exact, confusable or pattern), time and camera; the stated "
                  "purpose is audited before any result"),
+        register(DOMAIN, SERVICE_PLATE_SEARCH_EXPORT, _export_search, EXPORT_SEARCH_SCHEMA, optional,
+                 "Run a plate search (purpose audited) and export its reads and images as signed evidence "
+                 "(supervisors and admins; case_reference required)"),
     ]
 

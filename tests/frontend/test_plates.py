@@ -50,8 +50,10 @@ ANPR = {"hash_key": HASH_KEY, "workers": "thread", "lists": [{"id": "stolen", "n
 
 @pytest.fixture
 async def site(config_dir: Path) -> AsyncIterator[Site]:
-    """The site with ANPR: a Local Police camera (Calle Real) and a National Police one (Tarajal)."""
-    running = await async_start_site(config_dir, extra_sections={"anpr": ANPR})
+    """The site with ANPR (a Local Police camera, Calle Real; a National Police one, Tarajal) and evidence exports."""
+    from hub.evidence import async_setup_evidence
+
+    running = await async_start_site(config_dir, extra_sections={"anpr": ANPR}, before_start=async_setup_evidence)
     yield running
     await async_stop_site(running)
 
@@ -166,3 +168,43 @@ async def test_confusable_and_pattern_search_and_who_may_search(site: Site, make
     assert status == 403
     searches = await audit_rows(site, "plate_search")
     assert [row.user_id for row in searches] == ["admin"] * 4
+
+
+async def test_search_exported_to_signed_evidence_by_a_supervisor(site: Site, make_client: MakeClient) -> None:
+    import json
+    import zipfile
+
+    from hub.evidence import verify_bundle
+
+    ids = await store_reads(site)
+    form = {"plate": "4321FGH", "mode": "exact", "purpose": PURPOSE, "camera": "", "start": "", "end": ""}
+    op = await make_client("op_local")
+    status, html = await _search(op, **form)
+    assert status == 200 and 'id="plate-export"' not in html  # operators search; exports are for supervisors
+    async with op.session.post(op.url(f"/c/{LOCAL}/plates"),
+                               data={**form, "case_reference": "DIL-1182/2026", "csrf_token": op.csrf}) as resp:
+        assert resp.status == 403
+
+    sup = await make_client("sup_local")
+    status, html = await _search(sup, **form)
+    assert status == 200 and 'id="plate-export"' in html
+    async with sup.session.post(sup.url(f"/c/{LOCAL}/plates"),
+                                data={**form, "case_reference": "DIL-1182/2026", "csrf_token": sup.csrf}) as resp:
+        assert resp.status == 200
+        html = await resp.text()
+    assert 'id="export-done"' in html
+    exports = await audit_rows(site, "export")
+    assert len(exports) == 1 and exports[0].user_id == "sup_local" and "DIL-1182/2026" in exports[0].data
+    zips = sorted((site.hub.config_dir / "evidence").glob("evidence_*.zip"))
+    assert len(zips) == 1
+    verified = await site.hub.async_add_executor_job(verify_bundle, zips[0])
+    assert verified.ok, verified.problems
+    with zipfile.ZipFile(zips[0]) as archive:
+        names = set(archive.namelist())
+        search = json.loads(archive.read("anpr/plate_search.json"))
+        assert archive.read(f"images/anpr_read_{ids['hit_real']}_frame.jpg") == JPEG
+    assert {f"images/anpr_read_{ids['hit_real']}_crop.jpg", f"images/anpr_read_{ids['plain_real']}_crop.jpg"} <= names
+    assert search["purpose"] == PURPOSE and [r["read_id"] for r in search["result"]["reads"]] == [
+        ids["plain_real"], ids["hit_real"]]
+    # The export ran the search again: its purpose is in the audit log twice for the supervisor.
+    assert [r.user_id for r in await audit_rows(site, "plate_search")].count("sup_local") == 2

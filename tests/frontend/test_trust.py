@@ -105,6 +105,7 @@ DESIGN: Final[dict[tuple[str, str], tuple[str, frozenset[str]]]] = {
     ("GET", "/c/{centre}/ws"): (SESSION, STAFF),
     ("GET", "/c/{centre}/alarms/{alarm_id}/evidence/{kind}"): (SESSION, STAFF),
     ("GET", "/c/{centre}/plates"): (SESSION, POLICE),
+    ("POST", "/c/{centre}/plates"): (SESSION, POLICE),
     ("GET", "/c/{centre}/plates/reads/{read_id}/{kind}"): (SESSION, POLICE),
     ("GET", "/c/{centre}/incidents"): (SESSION, STAFF),
     ("POST", "/c/{centre}/incidents"): (SESSION, STAFF),
