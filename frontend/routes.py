@@ -9,7 +9,7 @@ from .views_audit import AuditView
 from .views_auth import LoginView, LogoutView, RootView
 from .views_automations import AutomationListView, AutomationTraceView
 from .views_devices import DeviceListView, DeviceView
-from .views_incidents import IncidentListView, IncidentReportView, IncidentView
+from .views_incidents import IncidentDocumentView, IncidentListView, IncidentReportView, IncidentView
 from .views_map import MapDataView, MapView
 from .views_plates import PlateImageView, PlateSearchView
 from .views_shift import ShiftLogView
@@ -40,6 +40,7 @@ VIEWS = (
     IncidentListView,
     IncidentView,
     IncidentReportView,
+    IncidentDocumentView,
     ShiftLogView,
     CentreWebSocketView,
 )

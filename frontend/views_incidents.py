@@ -6,6 +6,8 @@ audit); forms post with the session's CSRF token and come back to the page (303)
 
 from __future__ import annotations
 
+import base64
+import mimetypes
 import re
 from typing import Any, Final
 
@@ -18,7 +20,7 @@ from hub.http.view import request_context
 from .alarms import queue_alarms
 from .view import FrontendView, Refused, Viewer, page
 
-__all__ = ["IncidentListView", "IncidentReportView", "IncidentView"]
+__all__ = ["IncidentDocumentView", "IncidentListView", "IncidentReportView", "IncidentView"]
 
 _INCIDENT_ID = re.compile(r"[0-9a-f-]{36}")
 # Form action -> (service, the form fields it takes).
@@ -27,6 +29,7 @@ ACTIONS: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
     "link_alarm": ("link_alarm", ("alarm_id",)),
     "link_read": ("link_plate_read", ("read_id", "plate")),
     "update": ("update", ("status", "owner", "shared")),
+    "document": ("add_document", ("content_base64", "description")),
 }
 
 
@@ -123,9 +126,12 @@ class IncidentView(_IncidentBase):
         service, fields = action
         data: dict[str, Any] = {"incident_id": incident_id}
         for key in fields:
-            value = str(form.get(key, "")).strip()
-            if value:
-                data[key] = value if key != "shared" else value == "yes"
+            value = form.get(key)
+            if isinstance(value, web.FileField):  # an attached document: its bytes travel as base64
+                data["filename"] = value.filename
+                data[key] = base64.b64encode(value.file.read()).decode("ascii")
+            elif value is not None and str(value).strip():
+                data[key] = str(value).strip() if key != "shared" else str(value).strip() == "yes"
         await self._call(request, viewer, service, data)
         raise web.HTTPSeeOther(f"/c/{viewer.centre.id}/incidents/{incident_id}")
 
@@ -158,6 +164,32 @@ class IncidentReportView(_IncidentBase):
                      data={"format": "pdf", "items": len(incident["timeline"])})
         return web.Response(body=pdf, content_type="application/pdf", headers={
             "Cache-Control": "no-store", "Content-Disposition": f'inline; filename="incident_{incident_id[-8:]}.pdf"'})
+
+
+class IncidentDocumentView(_IncidentBase):
+    """One document attached to an incident, for those who read the incident (each download audited)."""
+
+    url = "/c/{centre}/incidents/{incident_id}/documents/{item_id:[0-9]{1,12}}"
+    name = "frontend:incident-document"
+
+    @page
+    async def get(self, request: web.Request, centre: str, incident_id: str, item_id: str) -> web.StreamResponse:
+        """The file, as an attachment."""
+        from hub.audit import ACTION_VIEW_SENSITIVE, audit_record
+
+        viewer = self.viewer(request, centre)
+        incident = await self._incident(request, viewer, incident_id)
+        item = next((i for i in incident["timeline"] if i["item_id"] == int(item_id) and i["kind"] == "document"
+                     and i["files"]), None)
+        path = self.frontend.hub.config_dir / item["files"][0] if item is not None else None
+        if path is None or not await self.frontend.hub.async_add_executor_job(path.is_file):
+            raise Refused(self.error_page(request, 404, "No such document",
+                                          "This incident has no such document.", viewer.principal))
+        audit_record(self.frontend.hub, ACTION_VIEW_SENSITIVE, context=request_context(request),
+                     target=f"incident:{incident_id}", data={"document": item["ref"] if item else None})
+        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return web.FileResponse(path, headers={"Cache-Control": "no-store", "Content-Type": media_type,
+                                               "Content-Disposition": f'attachment; filename="{path.name}"'})
 
 
 class _Labels(dict[str, str]):

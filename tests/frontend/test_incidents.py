@@ -21,6 +21,24 @@ from .test_plates import ANPR, audit_rows, store_reads
 NOTE = "Vehículo huyó hacia el Tarajal; avisada la Guardia Civil"
 
 
+def _png() -> bytes:
+    import cv2
+    import numpy as np
+
+    ok, data = cv2.imencode(".png", np.full((40, 60, 3), 128, np.uint8))
+    assert ok
+    return bytes(data)
+
+
+def aiohttp_file(data: bytes, name: str) -> Any:
+    """A file field for an aiohttp form post."""
+    import io
+
+    field = io.BytesIO(data)
+    field.name = name
+    return field
+
+
 @pytest.fixture
 async def site(config_dir: Path) -> AsyncIterator[Site]:
     """The site with ANPR and incidents."""
@@ -71,8 +89,19 @@ async def test_incident_from_alarm_and_plate_read_to_pdf_report(site: Site, make
                  {"action": "note", "text": NOTE}):
         status, url, html = await _post_form(op, incident_url, form)
         assert status == 200 and url == incident_url, html
+    # A document (an image of the scene) attached through the page's upload form.
+    scene = _png()
+    async with op.session.post(op.url(incident_url), data={
+            "csrf_token": op.csrf, "action": "document", "description": "Foto del lugar",
+            "content_base64": aiohttp_file(scene, "escena calle real.png")}) as resp:
+        assert resp.status == 200 and str(resp.url.path) == incident_url
+        html = await resp.text()
     kinds = re.findall(r'class="incident-item" data-kind="(\w+)"', html)
-    assert kinds == ["created", "alarm", "plate_read", "plate_read", "note"]
+    assert kinds == ["created", "alarm", "plate_read", "plate_read", "note", "document"]
+    link = re.search(r'class="incident-document" href="([^"]+)"', html)
+    assert link is not None
+    async with op.session.get(op.url(link.group(1))) as resp:
+        assert resp.status == 200 and await resp.read() == scene
     assert "Vehículo en Calle Real cerrada" in html and NOTE in html
 
     # Another centre's read cannot be linked; nor can an operator of the other centre touch it.
@@ -98,12 +127,13 @@ async def test_incident_from_alarm_and_plate_read_to_pdf_report(site: Site, make
     text = await _run("pdftotext", "-layout", "-", "-", stdin=pdf)
     flat = " ".join(text.split())
     for expected in ("Incident report: Robo de vehículo 4321FGH", "in_progress", "Vehículo en Calle Real",
+                     "Foto del lugar",
                      "4321FGH · Cámara calle_real", "Vehículo huyó hacia el Tarajal", "Images", "op_local"):
         assert expected in flat, (expected, flat)
     (tmp_path / "report.pdf").write_bytes(pdf)
     listing = await _run("pdfimages", "-list", str(tmp_path / "report.pdf"), stdin=b"")
-    # The hit's crop and overview frame and the hashed read's crop are in the report.
-    assert len([line for line in listing.splitlines()[2:] if line.strip()]) == 3, listing
+    # The hit's crop and overview frame, the hashed read's crop and the attached photo are in the report.
+    assert len([line for line in listing.splitlines()[2:] if line.strip()]) == 4, listing
     exports = await audit_rows(site, "export")
     assert [row.target for row in exports] == [f"incident:{match.group(1)}"]
     commands = [row.target for row in await audit_rows(site, "command") if row.user_id == "op_local"]

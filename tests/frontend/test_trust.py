@@ -112,6 +112,7 @@ DESIGN: Final[dict[tuple[str, str], tuple[str, frozenset[str]]]] = {
     ("GET", "/c/{centre}/incidents/{incident_id}"): (SESSION, STAFF),
     ("POST", "/c/{centre}/incidents/{incident_id}"): (SESSION, STAFF),
     ("GET", "/c/{centre}/incidents/{incident_id}/report.pdf"): (SESSION, STAFF),
+    ("GET", "/c/{centre}/incidents/{incident_id}/documents/{item_id}"): (SESSION, STAFF),
     ("GET", "/c/{centre}/shift"): (SESSION, STAFF),
     ("POST", "/c/{centre}/shift"): (SESSION, STAFF),
 }
@@ -130,7 +131,7 @@ SAMPLES: Final = {"entity_id": BOLLARD_LOCAL, "domain": "hub", "service": "integ
                   "alarm_id": "0" * 32, "list_id": "stolen", "plate": "0000ZZZ", "hit_id": "nohit",
                   "message_id": "nomessage", "agency_id": AGENCY_WEBHOOK, "webhook_id": AGENCY_WEBHOOK,
                   "centre": LOCAL, "automation_id": "fire_to_alarm", "name": "none", "ws_message": "{}",
-                  "kind": "crop", "read_id": "1", "incident_id": "0" * 36}
+                  "kind": "crop", "read_id": "1", "incident_id": "0" * 36, "item_id": "1"}
 _PLACEHOLDER = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
 
 
