@@ -113,3 +113,21 @@ async def test_shift_handed_over_and_acknowledged_by_the_next_operator(open_scre
     acks = [r for r in await audit_rows(live_site, "command") if r.target == "shift_log.acknowledge"]
     assert [r.user_id for r in acks] == ["op_local2"]
     assert incoming.csp_violations() == [] and outgoing.csp_violations() == []
+
+
+async def test_alarm_page_shows_the_plate_evidence_and_a_map(open_screen: Any, live_site: Site) -> None:
+    raised: Any = await live_site.hub.services.async_call("alarm", "raise", {
+        "type": "intrusion", "title": "Vehículo sustraído en Calle Real", "area_id": "calle_real",
+        "latitude": 35.8881, "longitude": -5.3136, "data": {"hit_id": "hit1", "plate": "4321FGH"}},
+        return_response=True)
+    op = await open_screen("op_local")
+    page = op.page
+    await page.goto(f"{live_site.base_url}/c/{LOCAL}/alarms/{raised['alarm_id']}")
+    for selector in ("#evidence-crop img", "#evidence-frame img"):
+        image = page.locator(selector)
+        await image.wait_for()
+        await page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=await image.element_handle())
+    assert "4321FGH" in await page.inner_text("#evidence-read")
+    assert await page.locator("#evidence-map svg #evidence-marker").is_visible()
+    await screenshot(page, "alarm-evidence")
+    assert op.csp_violations() == []
