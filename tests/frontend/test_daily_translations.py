@@ -41,3 +41,14 @@ def test_no_visible_english_outside_msgids() -> None:
         texts = [t.strip() for t in re.findall(r">([^<>]+)<", stripped)]
         words = [t for t in texts if re.search(r"[A-Za-z]{3,}", t)]
         assert words == [], f"{name}: untranslated text {words}"
+
+
+def test_po_fragment_matches_the_json() -> None:
+    """incidents.es.po (what the Babel catalogue takes in) holds exactly the JSON's pairs."""
+    text = (ROOT / "translations" / "incidents.es.po").read_text(encoding="utf-8")
+    pairs = re.findall(r'^msgid "((?:[^"\\]|\\.)*)"\nmsgstr "((?:[^"\\]|\\.)*)"$', text, flags=re.M)
+    assert {_unescape(k): _unescape(v) for k, v in pairs if k} == _catalogue()
+
+
+def _unescape(text: str) -> str:
+    return text.replace('\\"', '"').replace("\\\\", "\\")
