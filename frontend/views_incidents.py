@@ -151,9 +151,7 @@ class IncidentReportView(_IncidentBase):
         from integrations.incident.report import build_report
 
         hub = self.frontend.hub
-        when = self.frontend.templates.env.filters["when"]
-        translate = self.frontend.templates.env.globals.get("_")
-        labels = _Labels(translate)
+        when, labels = self._formatting(viewer)
         try:
             pdf = await hub.async_add_executor_job(
                 lambda: build_report(incident, hub.config_dir, when=when, labels=labels, site=self.frontend.title,
@@ -164,6 +162,16 @@ class IncidentReportView(_IncidentBase):
                      data={"format": "pdf", "items": len(incident["timeline"])})
         return web.Response(body=pdf, content_type="application/pdf", headers={
             "Cache-Control": "no-store", "Content-Disposition": f'inline; filename="incident_{incident_id[-8:]}.pdf"'})
+
+    def _formatting(self, viewer: Viewer) -> tuple[Any, _Labels]:
+        """The report's date format and labels in the viewer's language: the message catalogue's when the
+        frontend has one (per-user language), else the templates' single environment."""
+        templates: Any = self.frontend.templates
+        language_of = getattr(self.frontend, "language", None)
+        if callable(language_of):
+            language = language_of(viewer.principal.user_id)
+            return templates.formatters[language.code].when, _Labels(language.gettext)
+        return templates.env.filters["when"], _Labels(templates.env.globals.get("_"))
 
 
 class IncidentDocumentView(_IncidentBase):
