@@ -99,8 +99,8 @@ SERVICE_CLASSES: Final[tuple[tuple[str, ServiceClass], ...]] = (
     ("anpr.plate_search", ServiceClass.WATCHLIST),  # investigators (not engineers); audited with its purpose
     ("alarm.stats", ServiceClass.READ),
     ("incident.create", ServiceClass.ALARM_RAISE),  # opening an incident, like reporting an alarm
-    ("incident.*", ServiceClass.ALARM),
-    ("shift_log.*", ServiceClass.ALARM),  # a centre's shift log: its own operators and supervisors  # working on one: checked against the incident's owning centre
+    ("incident.*", ServiceClass.ALARM),  # working on one: checked against the incident's owning centre
+    ("shift_log.*", ServiceClass.ALARM),  # a centre's shift log: its own operators and supervisors
     ("alarm.*", ServiceClass.ALARM),
     ("automation.reload", ServiceClass.CONFIG),
     ("script.reload", ServiceClass.CONFIG),
