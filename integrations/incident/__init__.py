@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import voluptuous as vol
 
-from hub.auth.permissions import async_register_target_resolver
+from hub.auth.permissions import async_register_target_resolver, get_permissions
 from hub.core import CALLBACK_TYPE, Hub, HubKey, ServiceCall, SupportsResponse
 from hub.exceptions import ServiceValidationError
 from hub.helpers import config_validation as cv
@@ -133,6 +133,9 @@ def _register(hub: Hub, manager: IncidentManager) -> list[CALLBACK_TYPE]:
 
     async def _update(call: ServiceCall) -> dict[str, Any]:
         changes = {key: call.data[key] for key in ("status", "owner", "shared") if key in call.data}
+        policy = get_permissions(hub)
+        if "owner" in changes and policy is not None and policy.enforced and policy.principal(changes["owner"]) is None:
+            raise ServiceValidationError(f"'owner': no user {changes['owner']!r}")
         text = ", ".join(f"{key}: {value}" for key, value in changes.items())
         return await manager.async_add_item(call.data["incident_id"], "update", call.context, text=text,
                                             changes=changes)

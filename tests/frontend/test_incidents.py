@@ -110,8 +110,11 @@ async def test_incident_from_alarm_and_plate_read_to_pdf_report(site: Site, make
     national = await make_client("op_national")
     status, _ = await national.get(incident_url.replace(LOCAL, NATIONAL))
     assert status == 404
-    status, _, _ = await _post_form(op, incident_url, {"action": "update", "status": "in_progress", "shared": "yes"})
-    assert status == 200
+    status, _, html = await _post_form(op, incident_url, {"action": "update", "owner": "nobody_here"})
+    assert status == 400 and "no user" in html
+    status, _, html = await _post_form(op, incident_url, {"action": "update", "status": "in_progress", "shared": "yes",
+                                                          "owner": "op_local2"})
+    assert status == 200 and 'id="incident-owner">op_local2<' in html
     status, html = await national.get(f"/c/{NATIONAL}/incidents")
     assert status == 200 and "Robo de vehículo 4321FGH" in html  # shared: it is on their list now
     status, _, html = await _post_form(national, incident_url.replace(LOCAL, NATIONAL),
