@@ -16,8 +16,8 @@ from integrations.alarm.manager import get_manager
 
 from . import test_browser
 from .browser import require_chromium, screenshot
-from .site import LOCAL, Site, async_start_site, async_stop_site
-from .test_plates import ANPR, PURPOSE, audit_rows, store_reads
+from .site import LOCAL, Site, async_start_site
+from .test_plates import ANPR, PURPOSE, async_stop_anpr_site, audit_rows, store_reads
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -34,7 +34,7 @@ async def live_site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[S
     config_dir: Path = tmp_path_factory.mktemp("daily")
     running = await async_start_site(config_dir, extra_sections={"anpr": ANPR, "incident": {}, "shift_log": {}})
     yield running
-    await async_stop_site(running)
+    await async_stop_anpr_site(running)
     passwords.configure_hasher()
 
 

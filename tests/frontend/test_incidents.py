@@ -15,8 +15,8 @@ import pytest
 from tests.conftest import REQUIRE_SERVICES
 
 from .conftest import MakeClient, WebClient
-from .site import LOCAL, NATIONAL, Site, async_start_site, async_stop_site
-from .test_plates import ANPR, audit_rows, store_reads
+from .site import LOCAL, NATIONAL, Site, async_start_site
+from .test_plates import ANPR, async_stop_anpr_site, audit_rows, store_reads
 
 NOTE = "Vehículo huyó hacia el Tarajal; avisada la Guardia Civil"
 
@@ -44,7 +44,7 @@ async def site(config_dir: Path) -> AsyncIterator[Site]:
     """The site with ANPR and incidents."""
     running = await async_start_site(config_dir, extra_sections={"anpr": ANPR, "incident": {}})
     yield running
-    await async_stop_site(running)
+    await async_stop_anpr_site(running)
 
 
 def _poppler(tool: str) -> str:

@@ -55,7 +55,16 @@ async def site(config_dir: Path) -> AsyncIterator[Site]:
 
     running = await async_start_site(config_dir, extra_sections={"anpr": ANPR}, before_start=async_setup_evidence)
     yield running
-    await async_stop_site(running)
+    await async_stop_anpr_site(running)
+
+
+async def async_stop_anpr_site(site: Site) -> None:
+    """Unload the integrations first (the ANPR camera workers stop: a hub stop alone leaves them running and
+    the interpreter aborts at exit), then stop the site."""
+    from hub.setup import async_get_setup_manager
+
+    await async_get_setup_manager(site.hub).async_unload_all()
+    await async_stop_site(site)
 
 
 async def store_reads(site: Site) -> dict[str, int]:
