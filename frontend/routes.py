@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .views_alarms import AlarmDataView, AlarmView, QueueView
+from .views_alarms import AlarmDataView, AlarmEvidenceImageView, AlarmView, QueueView
 from .views_audit import AuditView
 from .views_auth import LanguageView, LoginView, LogoutView, RootView
 from .views_automations import AutomationListView, AutomationTraceView
 from .views_devices import DeviceListView, DeviceView
+from .views_incidents import IncidentDocumentView, IncidentListView, IncidentReportView, IncidentView
 from .views_map import MapDataView, MapView
+from .views_plates import PlateImageView, PlateSearchView
+from .views_shift import ShiftLogView
 from .websocket import CentreWebSocketView
 
 if TYPE_CHECKING:
@@ -25,6 +28,7 @@ VIEWS = (
     QueueView,
     AlarmView,
     AlarmDataView,
+    AlarmEvidenceImageView,
     MapView,
     MapDataView,
     DeviceListView,
@@ -32,6 +36,13 @@ VIEWS = (
     AutomationListView,
     AutomationTraceView,
     AuditView,
+    PlateSearchView,
+    PlateImageView,
+    IncidentListView,
+    IncidentView,
+    IncidentReportView,
+    IncidentDocumentView,
+    ShiftLogView,
     CentreWebSocketView,
 )
 

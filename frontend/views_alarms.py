@@ -9,10 +9,11 @@ from aiohttp import web
 
 from .alarms import OPEN_STATES, async_alarm, peer_alarms, queue_alarms
 from .const import DEVICE_KINDS
+from .evidence import async_alarm_evidence
 from .i18n import N_
 from .view import FrontendView, Refused, Viewer, json_page, page
 
-__all__ = ["AlarmDataView", "AlarmView", "QueueView"]
+__all__ = ["AlarmDataView", "AlarmEvidenceImageView", "AlarmView", "QueueView"]
 
 _ALARM_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -62,8 +63,9 @@ class AlarmView(_AlarmBase):
         viewer = self.viewer(request, centre)
         alarm = await self._alarm(request, viewer, alarm_id)
         shown = [*(alarm.get("entities") or ()), alarm.get("source")]
+        evidence = await async_alarm_evidence(self.frontend.hub, viewer, alarm)
         return self.render(request, viewer, "alarm.html", page="queue", title=alarm["title"], alarm=alarm,
-                           entity_names=[e for e in shown if isinstance(e, str) and "." in e],
+                           entity_names=[e for e in shown if isinstance(e, str) and "." in e], evidence=evidence,
                            page_data={"alarm": alarm, "may_handle": self._may_handle(viewer, alarm_id),
                                       "device_domains": list(DEVICE_KINDS)})
 
@@ -80,3 +82,30 @@ class AlarmDataView(_AlarmBase):
         viewer = self.viewer(request, centre)
         alarm = await self._alarm(request, viewer, alarm_id)
         return {"alarm": alarm, "may_handle": self._may_handle(viewer, alarm_id)}
+
+
+class AlarmEvidenceImageView(_AlarmBase):
+    """An ANPR alarm's plate crop or overview frame, for those who see the alarm and may read plates;
+    each view is audited."""
+
+    url = "/c/{centre}/alarms/{alarm_id}/evidence/{kind}"
+    name = "frontend:alarm-evidence"
+
+    @page
+    async def get(self, request: web.Request, centre: str, alarm_id: str, kind: str) -> web.StreamResponse:
+        """The JPEG (404 when there is none the viewer may see)."""
+        from hub.audit import ACTION_VIEW_SENSITIVE, audit_record
+        from hub.auth.visibility import PERSONAL_ROLES
+        from hub.http.view import request_context
+
+        from .evidence import async_hit_image
+
+        viewer = self.viewer(request, centre)
+        alarm = await self._alarm(request, viewer, alarm_id)
+        path = await async_hit_image(self.frontend.hub, alarm, kind) if viewer.role in PERSONAL_ROLES else None
+        if path is None:
+            raise Refused(self.error_page(request, 404, "No such image",
+                                          "This alarm has no such image you may see.", viewer.principal))
+        audit_record(self.frontend.hub, ACTION_VIEW_SENSITIVE, context=request_context(request),
+                     target=f"alarm:{alarm_id}", data={"evidence": kind})
+        return web.FileResponse(path, headers={"Cache-Control": "no-store", "Content-Type": "image/jpeg"})

@@ -6,6 +6,8 @@ set -euo pipefail
 need=()
 # /usr/sbin is not on every user's PATH; tests/integrations/mqtt/conftest.py looks there too.
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+# pdftotext and pdfimages: tests read back the incident PDF report (tests/frontend/test_incidents.py).
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 if [ ${#need[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

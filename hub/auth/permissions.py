@@ -101,7 +101,12 @@ SERVICE_CLASSES: Final[tuple[tuple[str, ServiceClass], ...]] = (
     ("anpr.hit_reject", ServiceClass.WATCHLIST),
     ("anpr.read_correct", ServiceClass.WATCHLIST),  # "this plate reads X": police roles, audited
     ("anpr.model_*", ServiceClass.CONFIG),  # promoting or rolling back the plate reader's model
+    ("anpr.plate_search_export", ServiceClass.DELIVERY_CONTROL),  # an evidence export (supervisors, admins)
+    ("anpr.plate_search", ServiceClass.WATCHLIST),  # investigators (not engineers); audited with its purpose
     ("alarm.stats", ServiceClass.READ),
+    ("incident.create", ServiceClass.ALARM_RAISE),  # opening an incident, like reporting an alarm
+    ("incident.*", ServiceClass.ALARM),  # working on one: checked against the incident's owning centre
+    ("shift_log.*", ServiceClass.ALARM),  # a centre's shift log: its own operators and supervisors
     ("alarm.*", ServiceClass.ALARM),
     ("automation.reload", ServiceClass.CONFIG),
     ("script.reload", ServiceClass.CONFIG),

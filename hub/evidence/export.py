@@ -75,8 +75,10 @@ def alarm_scope(alarm: Mapping[str, Any], now: float, entity_ids: Sequence[str] 
 
 def build_export(config_dir: Path, collected: Collected, scope: Scope, *, alarm: Mapping[str, Any] | None,
                  reason: str, case_reference: str, exporter: Mapping[str, Any], hub_info: Mapping[str, Any],
-                 now: float, allowed_dirs: Sequence[str] = ()) -> ExportResult:
-    """Gather the images, write and sign the zip (blocking)."""
+                 now: float, allowed_dirs: Sequence[str] = (),
+                 extra_files: Sequence[BundleFile] = ()) -> ExportResult:
+    """Gather the images, write and sign the zip (blocking). `extra_files`: what the caller adds (a plate
+    search's reads and their images, say); their images count with the others."""
     key = load_or_create_key(config_dir)
     export_id = uuid7_str(now)
     images = find_images(collected.events, config_dir, allowed_dirs)
@@ -88,6 +90,8 @@ def build_export(config_dir: Path, collected: Collected, scope: Scope, *, alarm:
         files.append(BundleFile(ALARM_FILE, canonical_json(alarm), "alarm", "application/json",
                                 source=str(alarm.get("alarm_id")), time_ts=alarm.get("raised_ts")))
     files.extend(images)
+    files.extend(extra_files)
+    images = [*images, *(item for item in extra_files if item.kind == "image")]
     fields = {
         "export_id": export_id,
         "created": iso(now),
@@ -131,9 +135,9 @@ async def _async_alarm(hub: Hub, alarm_id: str) -> dict[str, Any]:
 
 async def async_export(hub: Hub, *, reason: str, case_reference: str, context: Context,
                        alarm_id: str | None = None, start: float | None = None, end: float | None = None,
-                       entity_ids: Sequence[str] = ()) -> ExportResult:
-    """Export an alarm (with its window, entities and contexts) or a window (of some entities), sign it, audit it."""
-
+                       entity_ids: Sequence[str] = (), extra_files: Sequence[BundleFile] = ()) -> ExportResult:
+    """Export an alarm (with its window, entities and contexts) or a window (of some entities), sign it, audit it.
+    `extra_files` go into the zip as they are (the caller has checked who may export them)."""
     reason, case_reference = _check_reason(reason, case_reference)
     now = hub.clock.time()
     alarm: dict[str, Any] | None = None
@@ -156,7 +160,7 @@ async def async_export(hub: Hub, *, reason: str, case_reference: str, context: C
         result = await hub.async_add_executor_job(partial(
             build_export, hub.config_dir, collected, scope, alarm=alarm, reason=reason,
             case_reference=case_reference, exporter=exporter, hub_info=hub_info, now=now,
-            allowed_dirs=config.allowlist_external_dirs if config else ()))
+            allowed_dirs=config.allowlist_external_dirs if config else (), extra_files=extra_files))
     except OSError as err:
         raise HubError(f"Evidence export failed: {err}") from err
     counts = result.manifest["counts"]

@@ -22,6 +22,8 @@ SERVICE_PURGE: Final = "purge"
 SERVICE_READ_CORRECT: Final = "read_correct"
 SERVICE_MODEL_PROMOTE: Final = "model_promote"
 SERVICE_MODEL_ROLLBACK: Final = "model_rollback"
+SERVICE_PLATE_SEARCH: Final = "plate_search"
+SERVICE_PLATE_SEARCH_EXPORT: Final = "plate_search_export"
 
 CONF_CAMERAS: Final = "cameras"
 CONF_LISTS: Final = "lists"

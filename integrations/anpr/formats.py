@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import product
 
 __all__ = [
     "CONSONANTS",
@@ -188,3 +189,16 @@ def correct(
             if best is None or score > best.score:
                 best = FormatMatch(new, text, fmt.name, fmt.country, changes, score)
     return best
+
+
+def count_confusions(text: str, table: dict[str, str] | None = None) -> int:
+    """How many variants `expand_confusions` would give (without building them)."""
+    table = table or {**TO_DIGIT, **_TO_LETTER}
+    return 2 ** sum(char in table for char in text)
+
+
+def expand_confusions(text: str, table: dict[str, str] | None = None) -> list[str]:
+    """Every variant of `text` with confusable characters swapped (small inputs only)."""
+    table = table or {**TO_DIGIT, **_TO_LETTER}
+    options = [(c, table[c]) if c in table else (c,) for c in text]
+    return ["".join(p) for p in product(*options)]

@@ -181,6 +181,10 @@ class Hotlists:
             self._index.discard(plate)
         return True
 
+    def get(self, list_id: str, plate: str) -> HotlistEntry | None:
+        """One list's entry for a plate, or None."""
+        return self._entries.get((list_id, plate))
+
     def entries(self, list_id: str | None = None) -> list[HotlistEntry]:
         """Entries of one list (or all), by plate."""
         return sorted((e for e in self._entries.values() if list_id is None or e.list_id == list_id),

@@ -150,12 +150,9 @@ class HitLog:
         await _async_db(self.hub, _save)
         return hit
 
-    async def async_get(self, hit_id: str) -> Hit:
-        """A hit by id (from memory, else the database); a clear error when there is none."""
-        hit = self.hits.get(hit_id) or await self._async_fetch(hit_id)
-        if hit is None:
-            raise ServiceValidationError(f"'hit_id': no hotlist hit {hit_id!r}")
-        return hit
+    async def async_get(self, hit_id: str) -> Hit | None:
+        """A hit by id (memory, else the database), or None."""
+        return self.hits.get(hit_id) or await self._async_fetch(hit_id)
 
     async def _async_fetch(self, hit_id: str) -> Hit | None:
         def _get(session: Session) -> Hit | None:

@@ -25,6 +25,8 @@ from .const import (
     SERVICE_HOTLIST_REMOVE,
     SERVICE_MODEL_PROMOTE,
     SERVICE_MODEL_ROLLBACK,
+    SERVICE_PLATE_SEARCH,
+    SERVICE_PLATE_SEARCH_EXPORT,
     SERVICE_PURGE,
     SERVICE_READ_CORRECT,
     SERVICE_SIMULATE_VEHICLE,
@@ -33,6 +35,8 @@ from .formats import normalize
 from .hotlist import parse_csv
 from .learning import MODELS_SUBDIR, VERDICT_CONFIRMED, VERDICT_CORRECTED, TrainingSample
 from .records import Hit
+from .search import SEARCH_SCHEMA, async_search
+from .search_export import EXPORT_SEARCH_SCHEMA, async_export_search
 
 if TYPE_CHECKING:
     from .manager import AnprManager
@@ -166,6 +170,8 @@ def async_register_services(hub: Hub, manager: AnprManager) -> list[CALLBACK_TYP
         if not 2 <= len(plate) <= 10:
             raise ServiceValidationError(f"'plate': {call.data['plate']!r} is not a plate (2-10 letters and digits)")
         hit = await manager.hit_log.async_get(call.data["hit_id"])
+        if hit is None:
+            raise ServiceValidationError(f"'hit_id': no hotlist hit {call.data['hit_id']!r}")
         sample = await _learn(hit, plate, VERDICT_CORRECTED, call.context.user_id)
         data = {"hit_id": hit.hit_id, "camera": hit.camera, "plate": plate, "read": hit.plate,
                 "reason": call.data.get("reason"), "training_sample": sample is not None}
@@ -222,6 +228,12 @@ def async_register_services(hub: Hub, manager: AnprManager) -> list[CALLBACK_TYP
     async def _purge(_call: ServiceCall) -> dict[str, int]:
         return await manager.async_purge()
 
+    async def _search(call: ServiceCall) -> dict[str, Any]:
+        return await async_search(hub, manager, dict(call.data), call.context)
+
+    async def _export_search(call: ServiceCall) -> dict[str, Any]:
+        return await async_export_search(hub, manager, dict(call.data), call.context)
+
     optional = SupportsResponse.OPTIONAL
     register = hub.services.async_register
     return [
@@ -247,5 +259,11 @@ def async_register_services(hub: Hub, manager: AnprManager) -> list[CALLBACK_TYP
                  "Go back to the recogniser in use before the last promotion (audited)"),
         register(DOMAIN, SERVICE_PURGE, _purge, None, optional,
                  "Apply the retention settings now"),
+        register(DOMAIN, SERVICE_PLATE_SEARCH, _search, SEARCH_SCHEMA, SupportsResponse.ONLY,
+                 "Search stored reads by plate (exact, confusable or pattern), time and camera; the stated "
+                 "purpose is audited before any result"),
+        register(DOMAIN, SERVICE_PLATE_SEARCH_EXPORT, _export_search, EXPORT_SEARCH_SCHEMA, optional,
+                 "Run a plate search (purpose audited) and export its reads and images as signed evidence "
+                 "(supervisors and admins; case_reference required)"),
     ]
 

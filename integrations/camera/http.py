@@ -19,7 +19,7 @@ from hub.audit import audit_record
 from hub.core import Hub, HubKey
 from hub.exceptions import HubError
 from hub.http import HUB_KEY, KEY_USER, ApiError, HubView, get_http
-from hub.http.access import ROLES_POLICE, ROLES_STAFF
+from hub.http.access import ROLES_STAFF
 from hub.http.view import request_context
 
 from .access import VideoDenied, check_video_access
@@ -66,7 +66,7 @@ class RecordingsView(HubView):
     """GET /api/camera/{camera_id}/recordings?start=&end=."""
 
     url = "/api/camera/{camera_id}/recordings"
-    roles = ROLES_POLICE  # playback: who may play recorded video (VIDEO_GRANTS checks each camera too)
+    roles = ROLES_STAFF  # VIDEO_GRANTS decides per role and camera, and audits a refusal
     name = "api:camera:recordings"
     openapi_tag = "camera"
 
@@ -83,7 +83,7 @@ class SegmentView(HubView):
     """GET /api/camera/{camera_id}/segments/{segment_id}."""
 
     url = "/api/camera/{camera_id}/segments/{segment_id}"
-    roles = ROLES_POLICE
+    roles = ROLES_STAFF
     name = "api:camera:segment"
     openapi_tag = "camera"
 

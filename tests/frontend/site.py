@@ -110,9 +110,11 @@ def _add_users(config_dir: Path) -> None:
 
 async def async_start_site(config_dir: Path, *, frontend_config: dict[str, Any] | None = None,
                            with_alarms: bool = True, extra_sections: dict[str, Any] | None = None,
-                           before_start: Callable[[Hub], Awaitable[None]] | None = None) -> Site:
+                           before_start: Callable[[Hub], Awaitable[None]] | None = None,
+                           bollard_b07: dict[str, Any] | None = None) -> Site:
     """Build and start the site (the caller stops it with `async_stop_site`); `extra_sections` adds
-    integrations (federation, say) to the configuration, `before_start` sets up more before it starts."""
+    integrations (federation, say) to the configuration, `before_start` sets up more before it starts,
+    `bollard_b07` adds options to bollard B-07 (`require_confirmation`, say)."""
     from frontend import async_setup_frontend
     from hub.recorder import async_setup_recorder
 
@@ -135,7 +137,8 @@ async def async_start_site(config_dir: Path, *, frontend_config: dict[str, Any] 
               "heartbeat_timeout": 2.0, "travel_timeout": 3}
     sections: dict[str, Any] = {
         "bollards": [
-            {"id": "B-07", "name": "Calle Real north", "area": "calle_real", "base_address": 0, **common},
+            {"id": "B-07", "name": "Calle Real north", "area": "calle_real", "base_address": 0, **common,
+             **(bollard_b07 or {})},
             {"id": "B-21", "name": "Tarajal gate", "area": "tarajal", "base_address": 16, **common},
         ],
         "panels": {"panels": [

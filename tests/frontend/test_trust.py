@@ -105,6 +105,18 @@ DESIGN: Final[dict[tuple[str, str], tuple[str, frozenset[str]]]] = {
     ("GET", "/c/{centre}/automations/{entity_id}"): (SESSION, STAFF),
     ("GET", "/c/{centre}/audit"): (SESSION, STAFF),
     ("GET", "/c/{centre}/ws"): (SESSION, STAFF),
+    ("GET", "/c/{centre}/alarms/{alarm_id}/evidence/{kind}"): (SESSION, STAFF),
+    ("GET", "/c/{centre}/plates"): (SESSION, POLICE),
+    ("POST", "/c/{centre}/plates"): (SESSION, POLICE),
+    ("GET", "/c/{centre}/plates/reads/{read_id}/{kind}"): (SESSION, POLICE),
+    ("GET", "/c/{centre}/incidents"): (SESSION, STAFF),
+    ("POST", "/c/{centre}/incidents"): (SESSION, STAFF),
+    ("GET", "/c/{centre}/incidents/{incident_id}"): (SESSION, STAFF),
+    ("POST", "/c/{centre}/incidents/{incident_id}"): (SESSION, STAFF),
+    ("GET", "/c/{centre}/incidents/{incident_id}/report.pdf"): (SESSION, STAFF),
+    ("GET", "/c/{centre}/incidents/{incident_id}/documents/{item_id}"): (SESSION, STAFF),
+    ("GET", "/c/{centre}/shift"): (SESSION, STAFF),
+    ("POST", "/c/{centre}/shift"): (SESSION, STAFF),
 }
 # Public routes whose handler then refuses our sample request for want of its own credential: an unsigned
 # webhook (401), a login form without its form token (403).
@@ -120,7 +132,8 @@ WS_DESIGN: Final[dict[str, frozenset[str]]] = {
 SAMPLES: Final = {"entity_id": BOLLARD_LOCAL, "domain": "hub", "service": "integrations", "event_type": "test_note",
                   "alarm_id": "0" * 32, "list_id": "stolen", "plate": "0000ZZZ", "hit_id": "nohit",
                   "message_id": "nomessage", "agency_id": AGENCY_WEBHOOK, "webhook_id": AGENCY_WEBHOOK,
-                  "centre": LOCAL, "automation_id": "fire_to_alarm", "name": "none", "ws_message": "{}"}
+                  "centre": LOCAL, "automation_id": "fire_to_alarm", "name": "none", "ws_message": "{}",
+                  "kind": "crop", "read_id": "1", "incident_id": "0" * 36, "item_id": "1"}
 _PLACEHOLDER = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
 
 

@@ -1,0 +1,211 @@
+"""Incident screens: the list (open one), an incident's timeline with its actions, and its PDF report.
+
+Every change goes through the `incident.*` services with the viewer's context (permission hook and
+audit); forms post with the session's CSRF token and come back to the page (303).
+"""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import re
+from typing import Any, Final
+
+import voluptuous as vol
+from aiohttp import web
+
+from hub.exceptions import HubError, ServiceValidationError, Unauthorized
+from hub.http.view import request_context
+
+from .alarms import queue_alarms
+from .view import FrontendView, Refused, Viewer, page
+
+__all__ = ["IncidentDocumentView", "IncidentListView", "IncidentReportView", "IncidentView"]
+
+_INCIDENT_ID = re.compile(r"[0-9a-f-]{36}")
+# Form action -> (service, the form fields it takes).
+ACTIONS: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
+    "note": ("add_note", ("text",)),
+    "link_alarm": ("link_alarm", ("alarm_id",)),
+    "link_read": ("link_plate_read", ("read_id", "plate")),
+    "update": ("update", ("status", "owner", "shared")),
+    "document": ("add_document", ("content_base64", "description")),
+}
+
+
+def _incidents(view: FrontendView) -> Any:
+    try:
+        from integrations.incident import get_incidents
+    except ImportError:
+        return None
+    return get_incidents(view.frontend.hub)
+
+
+class _IncidentBase(FrontendView):
+    def _manager(self, request: web.Request, viewer: Viewer) -> Any:
+        manager = _incidents(self)
+        if manager is None:
+            raise Refused(self.error_page(request, 404, "No incidents",
+                                          "Incidents are not set up on this hub.", viewer.principal))
+        return manager
+
+    async def _incident(self, request: web.Request, viewer: Viewer, incident_id: str) -> dict[str, Any]:
+        manager = self._manager(request, viewer)
+        incident = await manager.async_get(incident_id) if _INCIDENT_ID.fullmatch(incident_id) else None
+        if incident is None or not manager.reader(viewer.principal.user_id).sees(incident):
+            raise Refused(self.error_page(request, 404, "No such incident",
+                                          "There is no such incident you may see.", viewer.principal))
+        return incident
+
+    async def _call(self, request: web.Request, viewer: Viewer, service: str, data: dict[str, Any]) -> Any:
+        """Call an incident service for the viewer; a refusal or bad input becomes an error page."""
+        try:
+            return await self.frontend.hub.services.async_call("incident", service, data,
+                                                               context=request_context(request),
+                                                               return_response=True)
+        except Unauthorized as err:
+            raise Refused(self.error_page(request, 403, "Not allowed", str(err), viewer.principal)) from None
+        except (ServiceValidationError, vol.Invalid) as err:
+            raise Refused(self.error_page(request, 400, "Not done", str(err), viewer.principal)) from None
+
+
+class IncidentListView(_IncidentBase):
+    """GET: the incidents the viewer reads; POST: open a new one."""
+
+    url = "/c/{centre}/incidents"
+    name = "frontend:incidents"
+
+    @page
+    async def get(self, request: web.Request, centre: str) -> web.StreamResponse:
+        """The incident list with the form to open one."""
+        viewer = self.viewer(request, centre)
+        manager = self._manager(request, viewer)
+        incidents = await manager.async_list(manager.reader(viewer.principal.user_id))
+        may_create = self.frontend.policy.can_call(viewer.principal, "incident", "create", {})
+        return self.render(request, viewer, "incidents.html", page="incidents", title="Incidents",
+                           incidents=incidents, may_create=may_create)
+
+    @page
+    async def post(self, request: web.Request, centre: str) -> web.StreamResponse:
+        """Open an incident and go to it."""
+        viewer = self.viewer(request, centre)
+        form = await request.post()
+        data: dict[str, Any] = {"title": str(form.get("title", "")), "shared": form.get("shared") == "on"}
+        if form.get("alarm_id"):
+            data["alarm_id"] = str(form["alarm_id"])
+        created = await self._call(request, viewer, "create", data)
+        raise web.HTTPSeeOther(f"/c/{viewer.centre.id}/incidents/{created['incident_id']}")
+
+
+class IncidentView(_IncidentBase):
+    """GET: an incident with its timeline and images; POST: one action (note, link, status...)."""
+
+    url = "/c/{centre}/incidents/{incident_id}"
+    name = "frontend:incident"
+
+    @page
+    async def get(self, request: web.Request, centre: str, incident_id: str) -> web.StreamResponse:
+        """The incident page."""
+        viewer = self.viewer(request, centre)
+        incident = await self._incident(request, viewer, incident_id)
+        may_edit = self.frontend.policy.can_call(viewer.principal, "incident", "add_note",
+                                                 {"incident_id": incident_id})
+        alarms = [a for a in queue_alarms(self.frontend.hub, viewer)]
+        return self.render(request, viewer, "incident.html", page="incidents", title=incident["title"],
+                           incident=incident, may_edit=may_edit, alarms=alarms)
+
+    @page
+    async def post(self, request: web.Request, centre: str, incident_id: str) -> web.StreamResponse:
+        """Run the form's action through its service, then back to the page."""
+        viewer = self.viewer(request, centre)
+        await self._incident(request, viewer, incident_id)
+        form = await request.post()
+        action = ACTIONS.get(str(form.get("action", "")))
+        if action is None:
+            raise Refused(self.error_page(request, 400, "Not done", "Unknown action.", viewer.principal))
+        service, fields = action
+        data: dict[str, Any] = {"incident_id": incident_id}
+        for key in fields:
+            value = form.get(key)
+            if isinstance(value, web.FileField):  # an attached document: its bytes travel as base64
+                data["filename"] = value.filename
+                data[key] = base64.b64encode(value.file.read()).decode("ascii")
+            elif value is not None and str(value).strip():
+                data[key] = str(value).strip() if key != "shared" else str(value).strip() == "yes"
+        await self._call(request, viewer, service, data)
+        raise web.HTTPSeeOther(f"/c/{viewer.centre.id}/incidents/{incident_id}")
+
+
+class IncidentReportView(_IncidentBase):
+    """The incident's printable PDF report (its download is audited as an export)."""
+
+    url = "/c/{centre}/incidents/{incident_id}/report.pdf"
+    name = "frontend:incident-report"
+
+    @page
+    async def get(self, request: web.Request, centre: str, incident_id: str) -> web.StreamResponse:
+        """The PDF."""
+        viewer = self.viewer(request, centre)
+        incident = await self._incident(request, viewer, incident_id)
+        from hub.audit import ACTION_EXPORT, audit_record
+        from integrations.incident.report import build_report
+
+        hub = self.frontend.hub
+        when, labels = self._formatting(viewer)
+        try:
+            pdf = await hub.async_add_executor_job(
+                lambda: build_report(incident, hub.config_dir, when=when, labels=labels, site=self.frontend.title,
+                                     generated_by=viewer.principal.name or viewer.principal.user_id))
+        except (OSError, HubError) as err:
+            raise Refused(self.error_page(request, 500, "Report failed", str(err), viewer.principal)) from None
+        audit_record(hub, ACTION_EXPORT, context=request_context(request), target=f"incident:{incident_id}",
+                     data={"format": "pdf", "items": len(incident["timeline"])})
+        return web.Response(body=pdf, content_type="application/pdf", headers={
+            "Cache-Control": "no-store", "Content-Disposition": f'inline; filename="incident_{incident_id[-8:]}.pdf"'})
+
+    def _formatting(self, viewer: Viewer) -> tuple[Any, _Labels]:
+        """The report's date format and labels in the viewer's language: the message catalogue's when the
+        frontend has one (per-user language), else the templates' single environment."""
+        templates: Any = self.frontend.templates
+        language_of = getattr(self.frontend, "language", None)
+        if callable(language_of):
+            language = language_of(viewer.principal.user_id)
+            return templates.formatters[language.code].when, _Labels(language.gettext)
+        return templates.env.filters["when"], _Labels(templates.env.globals.get("_"))
+
+
+class IncidentDocumentView(_IncidentBase):
+    """One document attached to an incident, for those who read the incident (each download audited)."""
+
+    url = "/c/{centre}/incidents/{incident_id}/documents/{item_id:[0-9]{1,12}}"
+    name = "frontend:incident-document"
+
+    @page
+    async def get(self, request: web.Request, centre: str, incident_id: str, item_id: str) -> web.StreamResponse:
+        """The file, as an attachment."""
+        from hub.audit import ACTION_VIEW_SENSITIVE, audit_record
+
+        viewer = self.viewer(request, centre)
+        incident = await self._incident(request, viewer, incident_id)
+        item = next((i for i in incident["timeline"] if i["item_id"] == int(item_id) and i["kind"] == "document"
+                     and i["files"]), None)
+        path = self.frontend.hub.config_dir / item["files"][0] if item is not None else None
+        if path is None or not await self.frontend.hub.async_add_executor_job(path.is_file):
+            raise Refused(self.error_page(request, 404, "No such document",
+                                          "This incident has no such document.", viewer.principal))
+        audit_record(self.frontend.hub, ACTION_VIEW_SENSITIVE, context=request_context(request),
+                     target=f"incident:{incident_id}", data={"document": item["ref"] if item else None})
+        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return web.FileResponse(path, headers={"Cache-Control": "no-store", "Content-Type": media_type,
+                                               "Content-Disposition": f'attachment; filename="{path.name}"'})
+
+
+class _Labels(dict[str, str]):
+    """The report's labels through the templates' `_()` (the message catalogue once installed)."""
+
+    def __init__(self, translate: Any) -> None:
+        super().__init__()
+        self._translate = translate
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return str(self._translate(key)) if callable(self._translate) else default

@@ -1,0 +1,1 @@
+"""Alembic revisions of the incident integration's tables (a version location of hub.recorder.migration)."""

@@ -1,0 +1,1 @@
+"""Alembic revisions of the shift log integration's tables (a version location of hub.recorder.migration)."""
