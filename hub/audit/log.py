@@ -55,7 +55,7 @@ ACTION_VIEW_SENSITIVE: Final = "view_sensitive"
 
 # Service classes (hub.auth.permissions) whose calls are commands worth an audit entry.
 AUDITED_SERVICE_CLASSES: Final = frozenset({
-    "actuation", "raw_actuation", "simulation", "alarm", "alarm_raise", "watchlist", "automation_control", "config",
+    "actuation", "raw_actuation", "simulation", "alarm", "alarm_raise", "watchlist", "biometric", "automation_control", "config",
     "system",
 })
 

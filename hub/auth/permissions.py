@@ -63,6 +63,7 @@ class ServiceClass(enum.StrEnum):
     ALARM = "alarm"  # handling an alarm; checked against the alarm's owning centre
     ALARM_RAISE = "alarm_raise"  # reporting a new alarm (or a drill)
     WATCHLIST = "watchlist"  # changing police watchlists (ANPR hotlists) and reviewing their hits
+    BIOMETRIC = "biometric"  # entering and confirming authorisations for face identification, their watchlists
     AUTOMATION_CONTROL = "automation_control"  # automations on/off/trigger, scripts
     CONFIG = "config"  # reloading configuration
     SYSTEM = "system"  # stopping the hub, purging history, users
@@ -95,6 +96,13 @@ SERVICE_CLASSES: Final[tuple[tuple[str, ServiceClass], ...]] = (
     ("anpr.hotlist_*", ServiceClass.WATCHLIST),
     ("anpr.hit_accept", ServiceClass.WATCHLIST),
     ("anpr.hit_reject", ServiceClass.WATCHLIST),
+    ("face.authorisation_*", ServiceClass.BIOMETRIC),  # docs/face.md: supervisors and admins only
+    ("face.watchlist_*", ServiceClass.BIOMETRIC),
+    ("face.check_authorisations", ServiceClass.BIOMETRIC),
+    ("face.identify", ServiceClass.WATCHLIST),  # refused anyway unless an authorisation covers the camera
+    ("face.match_*", ServiceClass.WATCHLIST),  # two distinct operators verify a candidate
+    ("face.report", ServiceClass.READ),
+    ("face.blur", ServiceClass.DELIVERY_CONTROL),  # blurring files for exports
     ("alarm.stats", ServiceClass.READ),
     ("alarm.*", ServiceClass.ALARM),
     ("automation.reload", ServiceClass.CONFIG),
@@ -119,7 +127,7 @@ _ALL_CLASSES: Final = frozenset(ServiceClass)
 ROLE_GRANTS: Final[Mapping[Role, frozenset[ServiceClass]]] = {
     Role.ADMIN: _ALL_CLASSES,
     Role.SUPERVISOR: frozenset({ServiceClass.ACTUATION, ServiceClass.ALARM, ServiceClass.ALARM_RAISE,
-                                ServiceClass.WATCHLIST, ServiceClass.AUTOMATION_CONTROL,
+                                ServiceClass.WATCHLIST, ServiceClass.BIOMETRIC, ServiceClass.AUTOMATION_CONTROL,
                                 ServiceClass.DELIVERY_CONTROL, ServiceClass.READ, ServiceClass.GENERAL}),
     Role.OPERATOR: frozenset({ServiceClass.ACTUATION, ServiceClass.ALARM, ServiceClass.ALARM_RAISE,
                               ServiceClass.WATCHLIST, ServiceClass.READ, ServiceClass.GENERAL}),

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -20,6 +20,7 @@ from .collect import Collected, Scope, collect, find_images
 from .const import (
     ALARM_FILE,
     ALARM_MARGIN,
+    AUDIENCE_CASE,
     AUDIT_TARGET_PREFIX,
     EVENTS_FILE,
     EXPORT_DIR,
@@ -70,13 +71,37 @@ def alarm_scope(alarm: Mapping[str, Any], now: float, entity_ids: Sequence[str] 
                  frozenset(c for c in contexts if isinstance(c, str)))
 
 
+def blur_images(images: Sequence[BundleFile]) -> tuple[list[BundleFile], dict[str, int]]:
+    """The images with faces and plates blurred (blocking: OpenCV). An image that cannot be read is left out
+    rather than exported unblurred."""
+    from integrations.face.blur import FaceBlurrer, blur_image_bytes
+
+    blurrer = FaceBlurrer()
+    out: list[BundleFile] = []
+    counts = {"faces": 0, "plates": 0, "withheld": 0}
+    for image in images:
+        try:
+            data, result = blur_image_bytes(image.data, blurrer)
+        except ValueError:
+            counts["withheld"] += 1
+            continue
+        counts["faces"] += result.faces
+        counts["plates"] += result.plates
+        out.append(replace(image, data=data))
+    return out, counts
+
+
 def build_export(config_dir: Path, collected: Collected, scope: Scope, *, alarm: Mapping[str, Any] | None,
                  reason: str, case_reference: str, exporter: Mapping[str, Any], hub_info: Mapping[str, Any],
-                 now: float, allowed_dirs: Sequence[str] = ()) -> ExportResult:
-    """Gather the images, write and sign the zip (blocking)."""
+                 now: float, allowed_dirs: Sequence[str] = (), blur: bool = False,
+                 audience: str = AUDIENCE_CASE) -> ExportResult:
+    """Gather the images (faces and plates blurred when `blur`), write and sign the zip (blocking)."""
     key = load_or_create_key(config_dir)
     export_id = uuid7_str(now)
     images = find_images(collected.events, config_dir, allowed_dirs)
+    blurred: dict[str, int] | None = None
+    if blur:
+        images, blurred = blur_images(images)
     files = [BundleFile(EVENTS_FILE, canonical_json(collected.events), "events", "application/json")]
     if collected.states:
         files.append(BundleFile(STATES_FILE, canonical_json(collected.states), "states", "application/json",
@@ -99,6 +124,8 @@ def build_export(config_dir: Path, collected: Collected, scope: Scope, *, alarm:
         "counts": {"events": len(collected.events), "states": sum(map(len, collected.states.values())),
                    "images": len(images)},
         "truncated": collected.truncated,
+        "audience": audience,
+        "blurred": blurred,
     }
     folder = config_dir / EXPORT_DIR
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -133,7 +160,8 @@ async def _async_alarm(hub: Hub, alarm_id: str) -> dict[str, Any]:
 
 async def async_export(hub: Hub, *, reason: str, case_reference: str, context: Context,
                        alarm_id: str | None = None, start: float | None = None, end: float | None = None,
-                       entity_ids: Sequence[str] = ()) -> ExportResult:
+                       entity_ids: Sequence[str] = (), blur: bool = False,
+                       audience: str = AUDIENCE_CASE) -> ExportResult:
     """Export an alarm (with its window, entities and contexts) or a window (of some entities), sign it, audit it."""
     from ..audit import ACTION_EXPORT, audit_record
     from ..recorder import get_recorder
@@ -160,14 +188,14 @@ async def async_export(hub: Hub, *, reason: str, case_reference: str, context: C
         result = await hub.async_add_executor_job(partial(
             build_export, hub.config_dir, collected, scope, alarm=alarm, reason=reason,
             case_reference=case_reference, exporter=exporter, hub_info=hub_info, now=now,
-            allowed_dirs=config.allowlist_external_dirs if config else ()))
+            allowed_dirs=config.allowlist_external_dirs if config else (), blur=blur, audience=audience))
     except OSError as err:
         raise HubError(f"Evidence export failed: {err}") from err
     counts = result.manifest["counts"]
     audit_record(hub, ACTION_EXPORT, context=context, target=f"{AUDIT_TARGET_PREFIX}{result.name}",
                  data={"reason": reason, "case_reference": case_reference, "alarm_id": alarm_id,
                        "start": iso(scope.start_ts), "end": iso(scope.end_ts), "entity_ids": list(scope.entity_ids),
-                       "sha256": result.sha256, **counts})
+                       "sha256": result.sha256, "audience": audience, "blurred": blur, **counts})
     hub.bus.async_fire(EVENT_EVIDENCE_EXPORTED, {"name": result.name, "case_reference": case_reference,
                                                  "alarm_id": alarm_id, "sha256": result.sha256, **counts},
                        context=context)
