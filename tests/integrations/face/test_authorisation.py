@@ -190,3 +190,20 @@ async def test_yearly_report_has_no_personal_data(site: FaceSite) -> None:
     for personal in ("Juzgado", "DP 77", "Suspect A", "cam_port", "sup1", "sup2", "op1", "Abdullah"):
         assert personal not in text
     assert FACES.name not in text
+
+
+async def test_face_report_command_prints_counts_only(site: FaceSite, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import UTC, datetime
+
+    from hub.__main__ import main
+    from hub.recorder import get_recorder
+
+    await site.authorisation()
+    await get_recorder(site.hub).async_flush()
+    year = datetime.fromtimestamp(site.clock.time(), UTC).year
+    code = await site.hub.async_add_executor_job(main, ["face", "report", "--year", str(year), "-c",
+                                                        str(site.config_dir)])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["authorisations"] == 1 and report["by_status"]["confirmed"] == 1
+    assert "Juzgado" not in json.dumps(report) and "Suspect A" not in json.dumps(report)
