@@ -107,7 +107,7 @@ class FaceBlurrer:
             _pixelate(bgr, _grow(box, bgr.shape, 0.1))
         return BlurResult(len(faces), len(plates), 1)
 
-    def blur_clip(self, source: Path, target: Path, *, every: int = 1) -> BlurResult:
+    def blur_clip(self, source: Path, target: Path, *, every: int = 2) -> BlurResult:
         """Blur a video file into `target` (mp4v). Detection runs on every `every`-th frame; a box stays
         blurred for TRACK_FRAMES frames after it was last seen, so a missed frame does not unveil a face."""
         capture = cv2.VideoCapture(str(source))

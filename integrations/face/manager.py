@@ -271,7 +271,9 @@ class FaceManager:
     async def async_refuse(self, authorisation_id: str, context: Context) -> dict[str, int]:
         """The authority refused: delete everything made under it."""
         _user(context, "Recording a refusal")
-        await self._row(authorisation_id)
+        row = await self._row(authorisation_id)
+        if row.status not in (AuthorisationStatus.PENDING, AuthorisationStatus.URGENT, AuthorisationStatus.CONFIRMED):
+            raise ServiceValidationError(f"authorisation is already {row.status}", path=["authorisation_id"])
         return await self._async_purge(authorisation_id, AuthorisationStatus.REFUSED, context)
 
     async def _async_purge(self, authorisation_id: str, status: str, context: Context | None) -> dict[str, int]:

@@ -207,3 +207,12 @@ async def test_face_report_command_prints_counts_only(site: FaceSite, capsys: py
     report = json.loads(capsys.readouterr().out)
     assert report["authorisations"] == 1 and report["by_status"]["confirmed"] == 1
     assert "Juzgado" not in json.dumps(report) and "Suspect A" not in json.dumps(report)
+
+
+async def test_past_recordings_only_under_a_retrospective_authorisation(site: FaceSite) -> None:
+    frame = frame_with(site.config_dir, "recorded.jpg", SOUGHT[1])
+    await site.authorisation(use="retrospective", cameras=("cam_archive",))
+    answer = await _identify(site, frame, camera="cam_archive", recorded=True)
+    assert len(answer["candidates"]) == 1
+    with pytest.raises(Unauthorized):  # another camera's recordings are not covered
+        await _identify(site, frame, camera="cam_port", recorded=True)

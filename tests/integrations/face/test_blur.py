@@ -72,7 +72,7 @@ async def test_blur_service_blurs_a_clip(site: FaceSite) -> None:
         writer.write(frame)
     writer.release()
     answer = await site.call("blur", {"source": "clip.avi", "target": "clip_blurred.avi"}, SUP1)
-    assert answer["frames"] == 6 and answer["faces"] >= 12
+    assert answer["frames"] == 6 and answer["faces"] >= 6  # detected on every other frame, 2 faces each
     capture = cv2.VideoCapture(str(site.config_dir / "clip_blurred.avi"))
     seen = 0
     while True:
