@@ -75,6 +75,7 @@ class FaceManager:
         self._waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._removers: list[CALLBACK_TYPE] = []
         self._sync_lock = asyncio.Lock()
+        self._worker_lock = asyncio.Lock()
 
     # ---- life cycle
 
@@ -112,15 +113,20 @@ class FaceManager:
     # ---- the worker
 
     async def _async_worker(self) -> ProcessWorker:
-        if self.worker is None:
-            worker = ProcessWorker(WORKER_TARGET, ({"threshold": self.threshold, "upsample": self.config["upsample"]},),
-                                   name="face", on_message=self._on_message, loop=self.hub.loop,
-                                   queue_size=self.config["queue_size"], mode=self.config.get("mode", MODE_PROCESS))
-            self.worker = worker
-            ready = self._waiter("ready")
-            await self.hub.async_add_executor_job(worker.start)
-            await asyncio.wait_for(ready, self.config["timeout"])
+        async with self._worker_lock:  # two first calls at once start one worker
+            if self.worker is None:
+                await self._async_start_worker()
+        assert self.worker is not None
         return self.worker
+
+    async def _async_start_worker(self) -> None:
+        worker = ProcessWorker(WORKER_TARGET, ({"threshold": self.threshold, "upsample": self.config["upsample"]},),
+                               name="face", on_message=self._on_message, loop=self.hub.loop,
+                               queue_size=self.config["queue_size"], mode=self.config.get("mode", MODE_PROCESS))
+        self.worker = worker
+        ready = self._waiter("ready")
+        await self.hub.async_add_executor_job(worker.start)
+        await asyncio.wait_for(ready, self.config["timeout"])
 
     def _waiter(self, key: str) -> asyncio.Future[dict[str, Any]]:
         future: asyncio.Future[dict[str, Any]] = self.hub.loop.create_future()
