@@ -377,8 +377,8 @@ class FaceManager:
         return None
 
     async def async_identify(self, camera: str, image: np.ndarray, context: Context | None, *,
-                             area: str | None = None, recorded: bool = False, ts: float | None = None,
-                             frame: bytes | None = None) -> dict[str, Any]:
+                             area: str | None = None, recorded: bool = False,
+                             ts: float | None = None) -> dict[str, Any]:
         """Compare the faces of one RGB frame with the watchlist of the authorisation that covers its camera now.
 
         Refused (Unauthorized, audited) when none does. Faces that match nothing leave nothing behind: the
@@ -399,14 +399,14 @@ class FaceManager:
             "camera": camera if camera in Coverage.of(row).cameras else f"area:{area}", "image": image})
         if answer["type"] == "refused":
             raise Unauthorized(f"Identification refused by the worker: {answer['reason']}")
-        match_ids = [await self._async_store_match(row, camera, ts if ts is not None else now, match, image, frame)
+        match_ids = [await self._async_store_match(row, camera, ts if ts is not None else now, match, image)
                      for match in answer["matches"]]
         self._audit("identify", context, camera, authorisation_id=row.authorisation_id, faces=answer["faces"],
                     candidates=len(match_ids), recorded=recorded)
         return {"authorisation_id": row.authorisation_id, "faces": answer["faces"], "candidates": match_ids}
 
     async def _async_store_match(self, row: FaceAuthorisation, camera: str, ts: float, match: dict[str, Any],
-                                 image: np.ndarray, frame: bytes | None) -> str:
+                                 image: np.ndarray) -> str:
         now = self.now()
         match_id = _new_id(now)
         path = evidence_dir(self.hub.config_dir, row.authorisation_id) / f"match_{match_id}.jpg"

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from .manager import FaceManager
 
-__all__ = ["CREATE_SCHEMA", "IDENTIFY_SCHEMA", "async_register_services", "read_image", "resolve_path"]
+__all__ = ["CREATE_SCHEMA", "IDENTIFY_SCHEMA", "async_register_services", "read_clip", "read_image", "resolve_path"]
 
 
 def _timestamp(value: Any) -> float:
@@ -69,10 +69,13 @@ PERSON_SCHEMA = vol.Schema({
 })
 IDENTIFY_SCHEMA = vol.Schema({
     vol.Required("camera"): cv.string,
-    vol.Required("image"): cv.string,
+    vol.Required("image"): cv.string,  # a still, or a clip (CLIP_SUFFIXES) sampled every `every` seconds
     vol.Optional("area"): cv.string,
     vol.Optional("recorded", default=False): cv.boolean,
+    vol.Optional("every", default=1.0): vol.All(vol.Coerce(float), vol.Range(min=0.04, max=60)),
 })
+CLIP_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov")
+MAX_CLIP_FRAMES = 600
 MATCH_SCHEMA = vol.Schema({vol.Required("match_id"): cv.string})
 REPORT_SCHEMA = vol.Schema({vol.Required("year"): vol.All(vol.Coerce(int), vol.Range(min=2000, max=2999))})
 BLUR_SCHEMA = vol.Schema({
@@ -105,6 +108,32 @@ def read_image(path: Path) -> tuple[np.ndarray, bytes]:
     if image is None:
         raise ServiceValidationError(f"'image': {path.name} is not an image")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB), data
+
+
+def read_clip(path: Path, every: float) -> list[tuple[float, np.ndarray]]:
+    """Frames of a clip (RGB) every `every` seconds with their offset, at most MAX_CLIP_FRAMES (blocking)."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise ServiceValidationError(f"'image': {path.name} is not a video OpenCV can read")
+    fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+    step = max(1, round(every * fps))
+    frames: list[tuple[float, np.ndarray]] = []
+    index = 0
+    try:
+        while len(frames) < MAX_CLIP_FRAMES:
+            ok, image = capture.read()
+            if not ok:
+                break
+            if index % step == 0:
+                frames.append((index / fps, cv2.cvtColor(image, cv2.COLOR_BGR2RGB)))
+            index += 1
+    finally:
+        capture.release()
+    if not frames:
+        raise ServiceValidationError(f"'image': {path.name} has no frames")
+    return frames
 
 
 def _blur_file(source: Path, target: Path, plates: bool) -> dict[str, Any]:
@@ -142,9 +171,20 @@ def async_register_services(hub: Hub, manager: FaceManager) -> list[CALLBACK_TYP
 
     async def _identify(call: ServiceCall) -> dict[str, Any]:
         path = resolve_path(hub, call.data["image"], "image")
-        image, data = await hub.async_add_executor_job(read_image, path)
-        return await manager.async_identify(call.data["camera"], image, call.context, area=call.data.get("area"),
-                                            recorded=call.data["recorded"], frame=data)
+        options = {"area": call.data.get("area"), "recorded": call.data["recorded"]}
+        if path.suffix.lower() not in CLIP_SUFFIXES:
+            image, _data = await hub.async_add_executor_job(read_image, path)
+            return await manager.async_identify(call.data["camera"], image, call.context, **options)
+        frames = await hub.async_add_executor_job(read_clip, path, call.data["every"])
+        start = manager.now()
+        total: dict[str, Any] = {"frames": len(frames), "faces": 0, "candidates": []}
+        for offset, image in frames:  # each frame checked against the authorisations as it comes
+            answer = await manager.async_identify(call.data["camera"], image, call.context, ts=start + offset,
+                                                  **options)
+            total["authorisation_id"] = answer["authorisation_id"]
+            total["faces"] += answer["faces"]
+            total["candidates"].extend(answer["candidates"])
+        return total
 
     async def _candidates(call: ServiceCall) -> dict[str, Any]:
         return {"candidates": await manager.async_candidates(call.context)}

@@ -216,3 +216,24 @@ async def test_past_recordings_only_under_a_retrospective_authorisation(site: Fa
     assert len(answer["candidates"]) == 1
     with pytest.raises(Unauthorized):  # another camera's recordings are not covered
         await _identify(site, frame, camera="cam_port", recorded=True)
+
+
+async def test_a_clip_is_matched_only_while_authorised(site: FaceSite) -> None:
+    import cv2
+
+    stranger = cv2.imread(str(site.config_dir / frame_with(site.config_dir, "a.jpg", STRANGER)))
+    sought = cv2.imread(str(site.config_dir / frame_with(site.config_dir, "b.jpg", SOUGHT[1])))
+    writer = cv2.VideoWriter(str(site.config_dir / "clip.avi"), cv2.VideoWriter.fourcc(*"MJPG"), 4, (1280, 720))
+    for image in (stranger,) * 4 + (sought,) * 4:  # two seconds: a passer-by, then the person sought
+        writer.write(image)
+    writer.release()
+    clip = {"camera": "cam_port", "image": "clip.avi", "every": 1.0}
+    with pytest.raises(Unauthorized):
+        await site.call("identify", clip, OP1)
+    authorisation_id = await site.authorisation()
+    answer = await site.call("identify", clip, OP1)
+    assert answer["frames"] == 2 and answer["faces"] == 2 and len(answer["candidates"]) == 1
+    await site.call("authorisation_refuse", {"authorisation_id": authorisation_id}, SUP2)
+    with pytest.raises(Unauthorized):
+        await site.call("identify", clip, OP1)
+    assert await _count(site, "face_matches") == 0
