@@ -83,3 +83,20 @@ async def test_blur_service_blurs_a_clip(site: FaceSite) -> None:
         assert FaceBlurrer(plates=False).faces(image) == []
     capture.release()
     assert seen == 6
+
+
+async def test_cli_export_for_the_press_blurs(site: FaceSite) -> None:
+    from hub.__main__ import main
+    from hub.recorder import get_recorder
+
+    frame = frame_with(site.config_dir, "cli.jpg", SOUGHT[0])
+    site.hub.bus.async_fire("camera_snapshot", {"camera": "cam_port", "snapshot": frame})
+    await site.hub.async_block_till_done()
+    await get_recorder(site.hub).async_flush()
+    now = site.clock.time()
+    argv = ["evidence", "export", "--start", str(now - 10), "--end", str(now + 10), "--reason", "press",
+            "--case", "DP 1/2026", "-c", str(site.config_dir), "--audience", "press"]
+    assert await site.hub.async_add_executor_job(main, argv) == 0
+    [bundle] = sorted((site.config_dir / "evidence").glob("*.zip"))
+    [image] = _images(bundle).values()
+    assert _faces(image) == 0 and image != (site.config_dir / frame).read_bytes()
