@@ -76,6 +76,7 @@ class FaceManager:
         self._removers: list[CALLBACK_TYPE] = []
         self._sync_lock = asyncio.Lock()
         self._worker_lock = asyncio.Lock()
+        self._changed = asyncio.Event()  # set whenever `loaded` changes
 
     # ---- life cycle
 
@@ -138,9 +139,17 @@ class FaceManager:
         if future is not None and not future.done():
             future.set_result(message)
 
+    async def async_wait_loaded(self, wanted: set[str]) -> None:
+        """Wait until the worker reports exactly these watchlists loaded (tests, diagnostics)."""
+        while self.loaded != wanted:
+            self._changed.clear()
+            await self._changed.wait()
+
     @callback
     def _on_message(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
+        if kind in ("ready", "loaded", "unloaded", MSG_EXITED, MSG_FATAL):
+            self._changed.set()
         if kind == "ready":
             self.loaded.clear()
             self._resolve("ready", message)

@@ -44,6 +44,15 @@ def cheap_hashes() -> Iterator[None]:
     passwords.configure_hasher()
 
 
+def read_bgr(path: Path) -> Any:
+    """An image file as BGR pixels (fails the test when unreadable)."""
+    import cv2
+
+    image = cv2.imread(str(path))
+    assert image is not None, path
+    return image
+
+
 def frame_with(config_dir: Path, name: str, *faces: str) -> str:
     """A 1280x720 frame (JPEG in the config dir) with the given LFW photos pasted in; its relative path."""
     import cv2

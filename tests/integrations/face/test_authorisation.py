@@ -14,7 +14,7 @@ from hub.core import Context
 from hub.exceptions import ServiceValidationError, Unauthorized
 from integrations.face.const import EVENT_MATCH_VERIFIED, URGENT_HOURS
 
-from .conftest import FACES, OP1, OP2, SOUGHT, STRANGER, SUP1, SUP2, FaceSite, frame_with
+from .conftest import FACES, OP1, OP2, SOUGHT, STRANGER, SUP1, SUP2, FaceSite, frame_with, read_bgr
 
 
 async def _identify(site: FaceSite, frame: str, camera: str = "cam_port", **extra: Any) -> dict[str, Any]:
@@ -134,7 +134,7 @@ async def test_non_matches_leave_nothing_behind(site: FaceSite, caplog: pytest.L
 
     await get_recorder(site.hub).async_flush()
     # the stranger's embedding, computed here the way the worker does: nowhere in the database, logs or events
-    rgb = cv2.cvtColor(cv2.imread(str(site.config_dir / frame)), cv2.COLOR_BGR2RGB)
+    rgb = cv2.cvtColor(read_bgr(site.config_dir / frame), cv2.COLOR_BGR2RGB)
     engine = FaceEngine()
     embedding = engine.embed(rgb, engine.detect(rgb)[0])
     database = (site.config_dir / "hacho.db").read_bytes()
@@ -221,8 +221,8 @@ async def test_past_recordings_only_under_a_retrospective_authorisation(site: Fa
 async def test_a_clip_is_matched_only_while_authorised(site: FaceSite) -> None:
     import cv2
 
-    stranger = cv2.imread(str(site.config_dir / frame_with(site.config_dir, "a.jpg", STRANGER)))
-    sought = cv2.imread(str(site.config_dir / frame_with(site.config_dir, "b.jpg", SOUGHT[1])))
+    stranger = read_bgr(site.config_dir / frame_with(site.config_dir, "a.jpg", STRANGER))
+    sought = read_bgr(site.config_dir / frame_with(site.config_dir, "b.jpg", SOUGHT[1]))
     writer = cv2.VideoWriter(str(site.config_dir / "clip.avi"), cv2.VideoWriter.fourcc(*"MJPG"), 4, (1280, 720))
     for image in (stranger,) * 4 + (sought,) * 4:  # two seconds: a passer-by, then the person sought
         writer.write(image)
@@ -237,3 +237,25 @@ async def test_a_clip_is_matched_only_while_authorised(site: FaceSite) -> None:
     with pytest.raises(Unauthorized):
         await site.call("identify", clip, OP1)
     assert await _count(site, "face_matches") == 0
+
+
+async def test_a_restarted_worker_gets_back_only_active_watchlists(site: FaceSite) -> None:
+    import asyncio
+    import os
+    import signal
+
+    authorisation_id = await site.authorisation()
+    await site.authorisation(confirm=False, cameras=("cam_market",))  # pending: never loaded
+    manager = site.manager
+    assert manager.loaded == {authorisation_id}
+    worker = manager.worker
+    assert worker is not None and worker.pid is not None
+    old_pid = worker.pid
+    os.kill(old_pid, signal.SIGKILL)
+    async with asyncio.timeout(60):
+        await manager.async_wait_loaded(set())  # the hub saw it die
+        await manager.async_wait_loaded({authorisation_id})  # and gave the new one the active watchlist only
+    assert worker.pid not in (None, old_pid)
+    answer = await _identify(site, frame_with(site.config_dir, "frame.jpg", SOUGHT[1]))
+    assert len(answer["candidates"]) == 1
+    assert worker.counters.restarts == 1

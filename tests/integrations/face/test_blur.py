@@ -13,7 +13,7 @@ import numpy as np
 from hub.evidence import async_setup_evidence
 from integrations.face.blur import FaceBlurrer
 
-from .conftest import SOUGHT, STRANGER, SUP1, FaceSite, frame_with
+from .conftest import SOUGHT, STRANGER, SUP1, FaceSite, frame_with, read_bgr
 
 
 def _images(zip_path: Path) -> dict[str, bytes]:
@@ -23,14 +23,16 @@ def _images(zip_path: Path) -> dict[str, bytes]:
 
 def _faces(data: bytes) -> int:
     image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    assert image is not None
     return len(FaceBlurrer(plates=False).faces(image))
 
 
 async def _export(site: FaceSite, **data: Any) -> dict[str, Any]:
     start = site.clock.time() - 10
-    answer: dict[str, Any] = await site.hub.services.async_call("evidence", "export", {
+    answer = await site.hub.services.async_call("evidence", "export", {
         "start": start, "end": start + 20, "reason": "Press request after the incident",
         "case_reference": "DP 77/2026", **data}, context=SUP1, return_response=True)
+    assert isinstance(answer, dict)
     return answer
 
 
@@ -54,6 +56,7 @@ async def test_exports_blur_faces_for_the_public_not_for_the_case(site: FaceSite
     assert _faces(blurred) == 0
     before = cv2.imdecode(np.frombuffer(original, np.uint8), cv2.IMREAD_GRAYSCALE)
     after = cv2.imdecode(np.frombuffer(blurred, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert before is not None and after is not None
     face = (slice(260, 390), slice(160, 290))  # the middle of the first pasted photo
     assert cv2.Laplacian(after[face], cv2.CV_64F).var() < cv2.Laplacian(before[face], cv2.CV_64F).var() / 10
     with zipfile.ZipFile(for_press["path"]) as bundle:
@@ -65,7 +68,7 @@ async def test_exports_blur_faces_for_the_public_not_for_the_case(site: FaceSite
 
 
 async def test_blur_service_blurs_a_clip(site: FaceSite) -> None:
-    frame = cv2.imread(str(site.config_dir / frame_with(site.config_dir, "still.jpg", SOUGHT[1], STRANGER)))
+    frame = read_bgr(site.config_dir / frame_with(site.config_dir, "still.jpg", SOUGHT[1], STRANGER))
     writer = cv2.VideoWriter(str(site.config_dir / "clip.avi"), cv2.VideoWriter.fourcc(*"MJPG"), 10,
                              (frame.shape[1], frame.shape[0]))
     for _ in range(6):
