@@ -259,3 +259,44 @@ async def test_a_restarted_worker_gets_back_only_active_watchlists(site: FaceSit
     answer = await _identify(site, frame_with(site.config_dir, "frame.jpg", SOUGHT[1]))
     assert len(answer["candidates"]) == 1
     assert worker.counters.restarts == 1
+
+
+async def test_non_matches_leave_nothing_in_automation_traces(site: FaceSite) -> None:
+    import asyncio
+
+    import cv2
+
+    import automations
+    from automations.trace import get_trace_store
+    from hub.core import Event, callback
+    from integrations.face.engine import FaceEngine
+
+    await site.authorisation()
+    frame = frame_with(site.config_dir, "stranger.jpg", STRANGER)
+    await automations.async_setup(site.hub, {"automations": [{
+        "id": "look", "triggers": {"trigger": "event", "event_type": "frame_in"},
+        "actions": [{"action": "face.identify", "data": {"camera": "cam_port", "image": frame},
+                     "response_variable": "answer"},
+                    {"event": "looked", "event_data": {"faces": "{{ answer.faces }}"}}]}]})
+    await site.hub.async_block_till_done()
+    looked: list[Any] = []
+    done = asyncio.Event()
+
+    @callback
+    def _looked(event: Event) -> None:
+        looked.append(event.data["faces"])
+        done.set()
+
+    site.hub.bus.async_listen("looked", _looked)
+    site.hub.bus.async_fire("frame_in", {}, context=OP1)  # the run acts for the operator who fired it
+    async with asyncio.timeout(60):
+        await done.wait()
+    assert looked in ([1], ["1"])  # the run identified the stranger's face...
+    text = json.dumps(get_trace_store(site.hub).traces("automation.look")[0], default=str)
+    assert "cam_port" in text  # (the trace holds the call)
+    rgb = cv2.cvtColor(read_bgr(site.config_dir / frame), cv2.COLOR_BGR2RGB)
+    engine = FaceEngine()
+    embedding = engine.embed(rgb, engine.detect(rgb)[0])
+    for value in embedding[:8]:  # ...and its trace holds nothing of the face
+        assert f"{value:.5f}" not in text and f"{value:.4f}" not in text
+    assert "embedding" not in text
