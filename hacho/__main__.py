@@ -140,6 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_audit_cli(sub)  # hacho audit verify|list
     add_evidence_cli(sub)  # hacho evidence verify|export|key
 
+    from integrations.face.cli import add_face_cli
+
+    add_face_cli(sub)  # hacho face report --year Y
+
     from automations.cli import add_automation_cli
     from integrations.anpr.cli import add_anpr_cli
 

@@ -57,8 +57,8 @@ ACTION_VIEW_SENSITIVE: Final = "view_sensitive"
 
 # Service classes (hub.auth.permissions) whose calls are commands worth an audit entry.
 AUDITED_SERVICE_CLASSES: Final = frozenset({
-    "actuation", "raw_actuation", "simulation", "alarm", "alarm_raise", "watchlist", "automation_control", "config",
-    "system",
+    "actuation", "raw_actuation", "simulation", "alarm", "alarm_raise", "watchlist", "biometric", "automation_control",
+    "config", "system",
 })
 
 MAX_PENDING: Final = 10_000

@@ -65,6 +65,7 @@ class ServiceClass(enum.StrEnum):
     ALARM = "alarm"  # handling an alarm; checked against the alarm's owning centre
     ALARM_RAISE = "alarm_raise"  # reporting a new alarm (or a drill)
     WATCHLIST = "watchlist"  # changing police watchlists (ANPR hotlists) and reviewing their hits
+    BIOMETRIC = "biometric"  # entering and confirming authorisations for face identification, their watchlists
     AUTOMATION_CONTROL = "automation_control"  # automations on/off/trigger, scripts
     CONFIG = "config"  # reloading configuration
     SYSTEM = "system"  # stopping the hub, purging history, users
@@ -103,6 +104,13 @@ SERVICE_CLASSES: Final[tuple[tuple[str, ServiceClass], ...]] = (
     ("anpr.model_*", ServiceClass.CONFIG),  # promoting or rolling back the plate reader's model
     ("anpr.plate_search_export", ServiceClass.DELIVERY_CONTROL),  # an evidence export (supervisors, admins)
     ("anpr.plate_search", ServiceClass.WATCHLIST),  # investigators (not engineers); audited with its purpose
+    ("face.authorisation_*", ServiceClass.BIOMETRIC),  # docs/face.md: supervisors and admins only
+    ("face.watchlist_*", ServiceClass.BIOMETRIC),
+    ("face.check_authorisations", ServiceClass.BIOMETRIC),
+    ("face.identify", ServiceClass.WATCHLIST),  # refused anyway unless an authorisation covers the camera
+    ("face.match_*", ServiceClass.WATCHLIST),  # two distinct operators verify a candidate
+    ("face.report", ServiceClass.READ),
+    ("face.blur", ServiceClass.DELIVERY_CONTROL),  # blurring files for exports
     ("alarm.stats", ServiceClass.READ),
     ("incident.create", ServiceClass.ALARM_RAISE),  # opening an incident, like reporting an alarm
     ("incident.*", ServiceClass.ALARM),  # working on one: checked against the incident's owning centre
@@ -130,7 +138,7 @@ _ALL_CLASSES: Final = frozenset(ServiceClass)
 ROLE_GRANTS: Final[Mapping[Role, frozenset[ServiceClass]]] = {
     Role.ADMIN: _ALL_CLASSES,
     Role.SUPERVISOR: frozenset({ServiceClass.ACTUATION, ServiceClass.ALARM, ServiceClass.ALARM_RAISE,
-                                ServiceClass.WATCHLIST, ServiceClass.AUTOMATION_CONTROL,
+                                ServiceClass.WATCHLIST, ServiceClass.BIOMETRIC, ServiceClass.AUTOMATION_CONTROL,
                                 ServiceClass.DELIVERY_CONTROL, ServiceClass.READ, ServiceClass.GENERAL}),
     Role.OPERATOR: frozenset({ServiceClass.ACTUATION, ServiceClass.ALARM, ServiceClass.ALARM_RAISE,
                               ServiceClass.WATCHLIST, ServiceClass.READ, ServiceClass.GENERAL}),

@@ -19,7 +19,7 @@ import voluptuous as vol
 
 from ..core import CALLBACK_TYPE, Hub, HubKey, ServiceCall, SupportsResponse
 from ..helpers import config_validation as cv
-from .const import DOMAIN, SERVICE_EXPORT
+from .const import AUDIENCE_CASE, AUDIENCES, DOMAIN, SERVICE_EXPORT
 from .export import EVENT_EVIDENCE_EXPORTED, ExportResult, async_export, build_export, public_key_fingerprint
 from .http import async_register_views, check_exporter
 from .verify import VerifyResult, verify_bundle
@@ -60,6 +60,10 @@ EXPORT_SCHEMA = vol.Schema({
     vol.Optional("entity_id", default=list): cv.entity_ids,
     vol.Required("reason"): vol.All(cv.string, vol.Length(min=1, max=2000)),
     vol.Required("case_reference"): vol.All(cv.string, vol.Length(min=1, max=255)),
+    # who receives it: the case (court, police) sees everything; the public and the press get faces and
+    # plates blurred unless `blur_faces: false` says otherwise (docs/face.md)
+    vol.Optional("audience", default=AUDIENCE_CASE): vol.In(AUDIENCES),
+    vol.Optional("blur_faces"): cv.boolean,
 })
 
 
@@ -73,7 +77,9 @@ async def async_setup_evidence(hub: Hub) -> None:
         data = call.data
         result = await async_export(hub, reason=data["reason"], case_reference=data["case_reference"],
                                     context=call.context, alarm_id=data.get("alarm_id"), start=data.get("start"),
-                                    end=data.get("end"), entity_ids=data["entity_id"])
+                                    end=data.get("end"), entity_ids=data["entity_id"],
+                                    blur=data.get("blur_faces", data["audience"] != AUDIENCE_CASE),
+                                    audience=data["audience"])
         return result.as_dict()
 
     hub.data[_DATA] = [hub.services.async_register(

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import HubError
+from .const import AUDIENCE_CASE, AUDIENCES
 
 __all__ = ["add_evidence_cli", "run_evidence_command"]
 
@@ -34,6 +35,9 @@ def add_evidence_cli(subparsers: Any) -> argparse.ArgumentParser:
     export.add_argument("--reason", required=True)
     export.add_argument("--case", required=True, dest="case_reference", help="the court's case reference")
     export.add_argument("--exporter", default=None, help="who exports (default: cli:<login name>)")
+    export.add_argument("--audience", choices=AUDIENCES, default=AUDIENCE_CASE,
+                        help="who receives it: public and press get faces and plates blurred (docs/face.md)")
+    export.add_argument("--no-blur", action="store_true", help="do not blur, whoever the audience")
     key = actions.add_parser("key", help="print the hub's public signing key and its fingerprint (made if needed)")
     for sub in (export, key):
         sub.add_argument("-c", "--config", type=Path, default=Path(DEFAULT_CONFIG_DIR),
@@ -134,7 +138,8 @@ def _export(args: argparse.Namespace) -> int:
         result = build_export(config_dir, collected, scope, alarm=alarm, reason=args.reason,
                               case_reference=args.case_reference, exporter={"user_id": exporter, "centre": None},
                               hub_info={"name": core.name, "site": core.site}, now=now,
-                              allowed_dirs=core.allowlist_external_dirs)
+                              allowed_dirs=core.allowlist_external_dirs,
+                              blur=args.audience != AUDIENCE_CASE and not args.no_blur, audience=args.audience)
         with Session(engine) as session, session.begin():
             if inspect(session.connection()).has_table(AuditEntry.__tablename__):
                 counts = result.manifest["counts"]
@@ -142,7 +147,8 @@ def _export(args: argparse.Namespace) -> int:
                     time_ts=round(now, 6), action="export", user_id=exporter, centre=None, context_id=None,
                     target=f"{AUDIT_TARGET_PREFIX}{result.name}", outcome="ok",
                     data=canonical_json({"reason": args.reason, "case_reference": args.case_reference,
-                                         "alarm_id": args.alarm, "sha256": result.sha256, "cli": True, **counts}))])
+                                         "alarm_id": args.alarm, "sha256": result.sha256, "cli": True,
+                                         "audience": args.audience, **counts}))])
             else:
                 print("Warning: this database has no audit log; the export is not audited", file=sys.stderr)
     finally:

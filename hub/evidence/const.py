@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["DOMAIN", "FORMAT"]
+__all__ = ["AUDIENCES", "AUDIENCE_CASE", "DOMAIN", "FORMAT"]
 
 DOMAIN: Final = "evidence"
 FORMAT: Final = "hacho-evidence/1"
+AUDIENCE_CASE: Final = "case"  # the court and the police on the case: nothing blurred by default
+AUDIENCES: Final = (AUDIENCE_CASE, "public", "press")  # the others get faces and plates blurred by default
 
 KEY_FILE: Final = ".storage/evidence_ed25519.pem"  # under the config dir, mode 0600
 EXPORT_DIR: Final = "evidence"  # under the config dir

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -22,13 +22,14 @@ from .collect import Collected, Scope, collect, find_images
 from .const import (
     ALARM_FILE,
     ALARM_MARGIN,
+    AUDIENCE_CASE,
     AUDIT_TARGET_PREFIX,
     EVENTS_FILE,
     EXPORT_DIR,
     STATES_FILE,
 )
 from .keys import fingerprint, load_or_create_key
-from .providers import async_get_alarm, has_alarm_providers
+from .providers import async_get_alarm, find_image_redactor, has_alarm_providers
 
 if TYPE_CHECKING:
     from ..core import Hub
@@ -73,15 +74,41 @@ def alarm_scope(alarm: Mapping[str, Any], now: float, entity_ids: Sequence[str] 
                  frozenset(c for c in contexts if isinstance(c, str)))
 
 
+def blur_images(config_dir: Path, images: Sequence[BundleFile]) -> tuple[list[BundleFile], dict[str, int]]:
+    """The images with faces and plates blurred by the integration that offers it (`find_image_redactor`;
+    blocking: OpenCV). An image that cannot be read is left out rather than exported unblurred; with no
+    redactor at all the export is refused."""
+    redact = find_image_redactor(config_dir)
+    if redact is None:
+        raise HubError("blurring was asked for, but no integration offers it (the face integration blurs faces "
+                       "and plates); nothing was exported")
+    out: list[BundleFile] = []
+    counts = {"faces": 0, "plates": 0, "withheld": 0}
+    for image in images:
+        try:
+            data, faces, plates = redact(image.data)
+        except ValueError:
+            counts["withheld"] += 1
+            continue
+        counts["faces"] += faces
+        counts["plates"] += plates
+        out.append(replace(image, data=data))
+    return out, counts
+
+
 def build_export(config_dir: Path, collected: Collected, scope: Scope, *, alarm: Mapping[str, Any] | None,
                  reason: str, case_reference: str, exporter: Mapping[str, Any], hub_info: Mapping[str, Any],
                  now: float, allowed_dirs: Sequence[str] = (),
-                 extra_files: Sequence[BundleFile] = ()) -> ExportResult:
-    """Gather the images, write and sign the zip (blocking). `extra_files`: what the caller adds (a plate
-    search's reads and their images, say); their images count with the others."""
+                 extra_files: Sequence[BundleFile] = (), blur: bool = False,
+                 audience: str = AUDIENCE_CASE) -> ExportResult:
+    """Gather the images (faces and plates blurred when `blur`), write and sign the zip (blocking). `extra_files`:
+    what the caller adds (a plate search's reads and their images, say); their images count with the others."""
     key = load_or_create_key(config_dir)
     export_id = uuid7_str(now)
     images = find_images(collected.events, config_dir, allowed_dirs)
+    blurred: dict[str, int] | None = None
+    if blur:
+        images, blurred = blur_images(config_dir, images)
     files = [BundleFile(EVENTS_FILE, canonical_json(collected.events), "events", "application/json")]
     if collected.states:
         files.append(BundleFile(STATES_FILE, canonical_json(collected.states), "states", "application/json",
@@ -106,6 +133,8 @@ def build_export(config_dir: Path, collected: Collected, scope: Scope, *, alarm:
         "counts": {"events": len(collected.events), "states": sum(map(len, collected.states.values())),
                    "images": len(images)},
         "truncated": collected.truncated,
+        "audience": audience,
+        "blurred": blurred,
     }
     folder = config_dir / EXPORT_DIR
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -135,7 +164,8 @@ async def _async_alarm(hub: Hub, alarm_id: str) -> dict[str, Any]:
 
 async def async_export(hub: Hub, *, reason: str, case_reference: str, context: Context,
                        alarm_id: str | None = None, start: float | None = None, end: float | None = None,
-                       entity_ids: Sequence[str] = (), extra_files: Sequence[BundleFile] = ()) -> ExportResult:
+                       entity_ids: Sequence[str] = (), extra_files: Sequence[BundleFile] = (),
+                       blur: bool = False, audience: str = AUDIENCE_CASE) -> ExportResult:
     """Export an alarm (with its window, entities and contexts) or a window (of some entities), sign it, audit it.
     `extra_files` go into the zip as they are (the caller has checked who may export them)."""
     reason, case_reference = _check_reason(reason, case_reference)
@@ -160,14 +190,15 @@ async def async_export(hub: Hub, *, reason: str, case_reference: str, context: C
         result = await hub.async_add_executor_job(partial(
             build_export, hub.config_dir, collected, scope, alarm=alarm, reason=reason,
             case_reference=case_reference, exporter=exporter, hub_info=hub_info, now=now,
-            allowed_dirs=config.allowlist_external_dirs if config else (), extra_files=extra_files))
+            allowed_dirs=config.allowlist_external_dirs if config else (), extra_files=extra_files, blur=blur,
+            audience=audience))
     except OSError as err:
         raise HubError(f"Evidence export failed: {err}") from err
     counts = result.manifest["counts"]
     audit_record(hub, ACTION_EXPORT, context=context, target=f"{AUDIT_TARGET_PREFIX}{result.name}",
                  data={"reason": reason, "case_reference": case_reference, "alarm_id": alarm_id,
                        "start": iso(scope.start_ts), "end": iso(scope.end_ts), "entity_ids": list(scope.entity_ids),
-                       "sha256": result.sha256, **counts})
+                       "sha256": result.sha256, "audience": audience, "blurred": blur, **counts})
     hub.bus.async_fire(EVENT_EVIDENCE_EXPORTED, {"name": result.name, "case_reference": case_reference,
                                                  "alarm_id": alarm_id, "sha256": result.sha256, **counts},
                        context=context)

@@ -8,10 +8,14 @@ An alarm provider is an integration's `evidence.py` with::
 (the dict is the alarm with its SOP and timeline, `Alarm.as_dict(full=True)`). A running hub knows the
 providers its integrations registered in their setup (`async_register_alarm_provider`); the CLI, with
 no hub, finds them through the loader (`find_alarm_providers`).
+
+An `evidence.py` may also offer ``redact_image(data: bytes) -> (bytes, faces, plates)`` (blocking), which blurs
+what people outside a case must not see; exports for the public or the press use it (`find_image_redactor`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,6 +29,7 @@ __all__ = [
     "async_get_alarm",
     "async_register_alarm_provider",
     "find_alarm_providers",
+    "find_image_redactor",
     "has_alarm_providers",
     "load_alarm",
 ]
@@ -71,16 +76,32 @@ async def async_get_alarm(hub: Hub, alarm_id: str) -> dict[str, Any] | None:
     return None
 
 
-def find_alarm_providers(config_dir: Path | None) -> list[AlarmProvider]:
-    """The `evidence` platforms of the integrations the loader knows (blocking: imports them)."""
+def _evidence_platforms(config_dir: Path | None) -> list[Any]:
     integrations, _ = discover_integrations(config_dir)
-    providers: list[AlarmProvider] = []
+    platforms: list[Any] = []
     for integration in integrations.values():
         if (integration.path / f"{PLATFORM}.py").is_file():
             module: Any = integration.get_platform(PLATFORM)
             if module is not None:
-                providers.append(module)
-    return providers
+                platforms.append(module)
+    return platforms
+
+
+def find_alarm_providers(config_dir: Path | None) -> list[AlarmProvider]:
+    """The `evidence` platforms of the integrations the loader knows that keep alarms (blocking: imports them)."""
+    return [module for module in _evidence_platforms(config_dir) if hasattr(module, "load_alarm")]
+
+
+ImageRedactor = Callable[[bytes], tuple[bytes, int, int]]
+
+
+def find_image_redactor(config_dir: Path | None) -> ImageRedactor | None:
+    """The first `evidence` platform's `redact_image` (faces and plates blurred), or None (blocking)."""
+    for module in _evidence_platforms(config_dir):
+        redact = getattr(module, "redact_image", None)
+        if callable(redact):
+            return redact
+    return None
 
 
 def load_alarm(session: Session, providers: list[AlarmProvider], alarm_id: str) -> dict[str, Any] | None:

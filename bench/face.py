@@ -1,0 +1,228 @@
+"""Face bench: verification accuracy on LFW's development pairs, the false match rate at the watchlist
+operating point, detection and embedding speed per core, and the cost of blurring 1080p video.
+
+    python -m bench.face                 # default: a deterministic subsample of the pairs (a few minutes)
+    python -m bench.face --pairs 1000    # every one of the 1,000 pairs (about 3x longer)
+
+Data: ../shared/data/faces (LFW View 1 DevTest; see its README): measured only, never trained on; the
+threshold this prints for the operating point is read off this set and is NOT committed anywhere (the
+integration uses dlib's documented 0.6).
+
+The pipeline measured is the one the integration runs (integrations/face/engine.py: dlib HOG detector,
+5-point alignment, ResNet embedding, all CC0). That pipeline is the dlib baseline itself: no model with a
+licence that allows this use and a better accuracy ships in a registry package that we found, so the
+baseline and ours are the same numbers, measured once, and the JSON says so.
+
+- accuracy: a pair is "same" when the distance is at most 0.6 (dlib's threshold, not tuned here); a pair
+  whose image has no detected face counts as wrong.
+- fmr: every different-person pair of the embedded images (not only the official ones), at the threshold
+  where the false non-match rate over every same-person pair of those images is at most 5%.
+- speed: CPU seconds of the measuring thread (time.thread_time), so "per core" holds on a loaded machine
+  (wall times are printed too); one thread (cv2.setNumThreads(1); dlib runs on one core without BLAS); 1280x720
+  with 4 faces from 40 to 120 px; recall counts the faces found.
+- blur: a 2 s 1920x1080 clip at 25 fps with faces, blurred by integrations/face/blur.py; the cost per minute
+  is extrapolated (x30) from it: an estimate, and it says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces"
+if not DATA.is_dir():
+    DATA = Path("/work/shared/data/faces")
+THRESHOLD = 0.6
+
+
+def _pairs(limit: int) -> list[tuple[bool, str, str]]:
+    rows = [line.split("\t") for line in (DATA / "pairs.tsv").read_text().splitlines()[1:] if line.strip()]
+    pairs = [(row[0] == "1", row[1], row[2].strip()) for row in rows]
+    if limit >= len(pairs):
+        return pairs
+    step = len(pairs) / limit  # deterministic, spread over the same and the different halves
+    return [pairs[int(i * step)] for i in range(limit)]
+
+
+def _rgb(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path))
+    if image is None:
+        raise SystemExit(f"cannot read {path}")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def _embed_all(engine: Any, names: list[str]) -> tuple[dict[str, np.ndarray], float, int]:
+    found: dict[str, np.ndarray] = {}
+    embed_time, embeds = 0.0, 0
+    for name in names:
+        rgb = _rgb(DATA / name)
+        boxes = engine.detect(rgb)
+        if not boxes:
+            continue
+        h, w = rgb.shape[:2]  # the face nearest the centre (LFW crops are centred on the named person)
+        box = min(boxes, key=lambda b: abs(b[0] + b[2] / 2 - w / 2) + abs(b[1] + b[3] / 2 - h / 2))
+        start = time.thread_time()
+        found[name] = engine.embed(rgb, box)
+        embed_time += time.thread_time() - start
+        embeds += 1
+    return found, embed_time, embeds
+
+
+def verification(engine: Any, limit: int) -> dict[str, Any]:
+    """Accuracy on the pairs, and the false match rate at the watchlist operating point."""
+    pairs = _pairs(limit)
+    names = sorted({p[1] for p in pairs} | {p[2] for p in pairs})
+    embeddings, embed_time, embeds = _embed_all(engine, names)
+    correct = 0
+    for same, a, b in pairs:
+        if a in embeddings and b in embeddings:
+            close = float(np.linalg.norm(embeddings[a] - embeddings[b])) <= THRESHOLD
+            correct += int(close == same)
+    keys = sorted(embeddings)
+    people = np.array([k.split("/")[1] for k in keys])
+    matrix = np.stack([embeddings[k] for k in keys])
+    squared = (matrix ** 2).sum(1)
+    dist = np.sqrt(np.maximum(squared[:, None] + squared[None, :] - 2 * matrix @ matrix.T, 0))
+    upper = np.triu(np.ones_like(dist, dtype=bool), 1)
+    same_mask = (people[:, None] == people[None, :]) & upper
+    diff_mask = (people[:, None] != people[None, :]) & upper
+    genuine, impostor = np.sort(dist[same_mask]), np.sort(dist[diff_mask])
+    operating = float(genuine[int(np.ceil(0.95 * len(genuine))) - 1]) if len(genuine) else THRESHOLD
+    false_matches = int(np.searchsorted(impostor, operating, side="right"))
+    return {
+        "pairs": len(pairs), "pairs_subsampled": len(pairs) < 1000, "images": len(names),
+        "images_without_face": len(names) - len(embeddings),
+        "accuracy": round(correct / len(pairs), 4), "threshold": THRESHOLD,
+        "fmr_pairs_genuine": len(genuine), "fmr_pairs_impostor": len(impostor),
+        "operating_threshold_read_off_this_set": round(operating, 4),
+        "fnmr_at_operating": round(float(np.mean(genuine > operating)), 4) if len(genuine) else None,
+        "false_matches_at_operating": false_matches,
+        "fmr_at_operating": round(false_matches / max(1, len(impostor)), 6),
+        "fmr_at_0_6": round(float(np.mean(impostor <= THRESHOLD)), 6),
+        "fnmr_at_0_6": round(float(np.mean(genuine > THRESHOLD)), 4) if len(genuine) else None,
+        "embeddings_per_s_per_core": round(embeds / embed_time, 2) if embed_time else None,
+    }
+
+
+def _scene(sizes: tuple[int, ...], width: int, height: int) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """A grey frame with LFW photos pasted so that their faces are about `sizes` pixels wide; the face boxes."""
+    canvas = np.full((height, width, 3), 110, dtype=np.uint8)
+    people = sorted(p for p in (DATA / "images").iterdir())[:len(sizes)]
+    boxes, x = [], 40
+    for person, size in zip(people, sizes, strict=True):
+        image = np.ascontiguousarray(_rgb(sorted(person.iterdir())[0])[:, :, ::-1])
+        scale = size / 110  # LFW's deep-funneled crops hold a face about 110 px wide in 250
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        y = height // 3
+        canvas[y:y + image.shape[0], x:x + image.shape[1]] = image
+        centre = (x + image.shape[1] // 2, y + image.shape[0] // 2)
+        boxes.append((centre[0] - size // 2, centre[1] - size // 2, size, size))
+        x += image.shape[1] + 40
+    return canvas, boxes
+
+
+def _recall(found: list[tuple[int, int, int, int]], truth: list[tuple[int, int, int, int]]) -> int:
+    hits = 0
+    for tx, ty, tw, th in truth:
+        cx, cy = tx + tw / 2, ty + th / 2
+        hits += any(x <= cx <= x + w and y <= cy <= y + h for x, y, w, h in found)
+    return hits
+
+
+def detection_speed(engine: Any, frames: int) -> dict[str, Any]:
+    """Faces/s and frames/s per core at 720p, dlib HOG (identification) and Haar (blurring)."""
+    from integrations.face.blur import FaceBlurrer
+
+    bgr, truth = _scene((40, 60, 90, 120), 1280, 720)
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    blurrer = FaceBlurrer(plates=False)  # as exports run it (960 px wide)
+    out: dict[str, Any] = {"frame": "1280x720", "face_sizes_px": [40, 60, 90, 120]}
+    for name, detect in (("dlib_hog_upsample1", lambda: engine.detect(rgb, 1)),
+                         ("dlib_hog_upsample0", lambda: engine.detect(rgb, 0)),
+                         ("haar_blur", lambda: blurrer.faces(bgr))):
+        found = detect()
+        start, wall = time.thread_time(), time.perf_counter()
+        for _ in range(frames):
+            detect()
+        seconds = (time.thread_time() - start) / frames
+        out[name + "_wall_ms"] = round((time.perf_counter() - wall) / frames * 1000, 1)
+        out[name] = {"ms_per_frame": round(seconds * 1000, 1), "frames_per_s_per_core": round(1 / seconds, 2),
+                     "faces_per_s_per_core": round(len(truth) / seconds, 1),
+                     "recall": f"{_recall(found, truth)}/{len(truth)}"}
+    return out
+
+
+def blur_recall() -> dict[str, Any]:
+    """Share of LFW photos (every 10th, 250x250, one named face each) in which the blurring detector finds a face."""
+    from integrations.face.blur import FaceBlurrer
+
+    blurrer = FaceBlurrer(plates=False)
+    paths = sorted((DATA / "images").glob("*/*.jpg"))[::10]
+    found = 0
+    for path in paths:
+        found += bool(blurrer.faces(_rgb(path)[:, :, ::-1].copy()))
+    return {"images": len(paths), "with_a_face_found": found, "recall": round(found / len(paths), 4)}
+
+
+def blur_cost(seconds: float) -> dict[str, Any]:
+    """Seconds of one core to blur a minute of 1080p (estimated from a short clip)."""
+    from integrations.face.blur import FaceBlurrer
+
+    bgr, _truth = _scene((60, 90, 120, 150), 1920, 1080)
+    with tempfile.TemporaryDirectory() as folder:
+        source, target = Path(folder) / "in.avi", Path(folder) / "out.avi"
+        writer = cv2.VideoWriter(str(source), cv2.VideoWriter.fourcc(*"MJPG"), 25, (1920, 1080))
+        frames = int(25 * seconds)
+        for index in range(frames):
+            writer.write(np.roll(bgr, index * 4, axis=1))  # the faces move a little
+        writer.release()
+        blurrer = FaceBlurrer()
+        start, wall = time.thread_time(), time.perf_counter()
+        result = blurrer.blur_clip(source, target)
+        elapsed = time.thread_time() - start
+    return {"clip_s": seconds, "frames": result.frames, "fps": 25, "cpu_s": round(elapsed, 2),
+            "wall_s": round(time.perf_counter() - wall, 2),
+            "estimated_s_per_minute_1080p": round(elapsed * 60 / seconds, 1), "estimate": True,
+            "faces_blurred": result.faces}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pairs", type=int, default=400, help="pairs to use (1000 = all; default 400)")
+    parser.add_argument("--frames", type=int, default=5, help="720p frames timed per detector")
+    parser.add_argument("--clip", type=float, default=2.0, help="seconds of 1080p clip to blur")
+    args = parser.parse_args(argv)
+    if not DATA.is_dir():
+        print(f"no measurement set at {DATA}", file=sys.stderr)
+        return 2
+    cv2.setNumThreads(1)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from integrations.face.engine import FaceEngine
+
+    engine = FaceEngine(upsample=1)
+    started = time.perf_counter()
+    result: dict[str, Any] = {"bench": "face", "model": "dlib 20.0.1 HOG + 5-point + ResNet (CC0)",
+                              "baseline_is_ours": True}
+    result["verification"] = verification(engine, args.pairs)
+    print(f"verification: {result['verification']}", file=sys.stderr)
+    result["detection_720p"] = detection_speed(engine, args.frames)
+    print(f"detection: {result['detection_720p']}", file=sys.stderr)
+    result["blur_recall_lfw"] = blur_recall()
+    result["blur_1080p"] = blur_cost(args.clip)
+    result["wall_s"] = round(time.perf_counter() - started, 1)
+    result["load_average"] = [round(v, 1) for v in os.getloadavg()]
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
