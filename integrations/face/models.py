@@ -1,4 +1,4 @@
-"""Face tables in the recorder database (revision r0700_face, in migrations/): authorisations, their watchlists, candidate
+"""Face tables in the recorder database (revision r0700_face): authorisations, their watchlists, candidate
 matches and clip locks. There is no table for faces that matched nothing: they are never stored."""
 
 from __future__ import annotations

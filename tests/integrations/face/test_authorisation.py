@@ -195,8 +195,7 @@ async def test_yearly_report_has_no_personal_data(site: FaceSite) -> None:
 async def test_face_report_command_prints_counts_only(site: FaceSite, capsys: pytest.CaptureFixture[str]) -> None:
     from datetime import UTC, datetime
 
-    from hub.__main__ import main
-
+    from hacho.__main__ import main
     from hub.recorder import get_recorder
 
     await site.authorisation()

@@ -89,8 +89,7 @@ async def test_blur_service_blurs_a_clip(site: FaceSite) -> None:
 
 
 async def test_cli_export_for_the_press_blurs(site: FaceSite) -> None:
-    from hub.__main__ import main
-
+    from hacho.__main__ import main
     from hub.recorder import get_recorder
 
     frame = frame_with(site.config_dir, "cli.jpg", SOUGHT[0])

