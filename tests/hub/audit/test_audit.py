@@ -95,7 +95,7 @@ async def _activity(hub: Hub) -> None:
     session, _ = await sessions.async_login("op_l", PASSWORD, ip="10.1.1.1")
     with pytest.raises(LoginError):
         await sessions.async_login("op_l", "not my password", ip="10.6.6.6")
-    await hub.services.async_call("bollard", "lower", {"entity_id": "bollard.b_centro", "pin": "1234"},
+    await hub.services.async_call("bollard", "lower", {"entity_id": "bollard.b_centro", "pin": "pin-7Q4X"},
                                   context=session.context())
     with pytest.raises(Unauthorized):
         await hub.services.async_call("bollard", "lower", {"entity_id": "bollard.b_tarajal"},
@@ -126,7 +126,7 @@ async def test_entries_are_recorded_in_order(site: tuple[Hub, AuditLog]) -> None
     assert "not owned by 'local_police'" in entries[3]["data"]["reason"]
     assert entries[4]["data"] == {"rows": 12, "format": "csv", "password": "***"}
     text = json.dumps(entries)
-    assert PASSWORD not in text and "not my password" not in text and "1234" not in text
+    assert PASSWORD not in text and "not my password" not in text and "pin-7Q4X" not in text
     assert [e["seq"] for e in await audit.async_query(action="command")] == [3]
     result = await audit.async_verify()
     assert result.ok and result.entries == 5
