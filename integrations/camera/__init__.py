@@ -12,6 +12,7 @@ from .config import CONFIG_SCHEMA
 from .const import DOMAIN, EVENT_CAMERA_OFFLINE, EVENT_CAMERA_ONLINE, EVENT_RECORDING_GAP
 from .entity import CameraEntity
 from .http import async_register_views
+from .live import DATA_LIVE, LiveStreams
 from .manager import CameraManager
 from .services import async_register_services
 from .stream import tools_available
@@ -41,6 +42,7 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
         return False
     manager = CameraManager(hub, config)
     hub.data[DATA_KEY] = manager
+    hub.data[DATA_LIVE] = LiveStreams(hub)
     await manager.async_start()
     manager.entities = {camera_id: CameraEntity(camera) for camera_id, camera in manager.cameras.items()}
     await async_add_entities(hub, DOMAIN, manager.entities.values())
@@ -52,9 +54,12 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
 
 
 async def async_unload(hub: Hub) -> bool:
-    """Stop the recorders, remove services and entities."""
+    """Stop live streams and recorders, remove services and entities."""
     for remover in hub.data.pop(_REMOVERS, []):
         remover()
+    live = hub.data.pop(DATA_LIVE, None)
+    if live is not None:
+        await live.async_stop()
     manager = hub.data.pop(DATA_KEY, None)
     if manager is not None:
         await manager.async_stop()
