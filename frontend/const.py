@@ -45,4 +45,9 @@ DEVICE_KINDS: Final = {
     "panel": "panel",
     "sensor": "sensor",
     "binary_sensor": "sensor",
+    "camera": "camera",
 }
+
+# Camera wall layouts (tiles) and the pre-roll before an alarm's time when its recording is played.
+WALL_LAYOUTS: Final = (1, 4, 9, 16)
+ALARM_PRE_ROLL: Final = 10.0

@@ -8,6 +8,7 @@ from .views_alarms import AlarmDataView, AlarmView, QueueView
 from .views_audit import AuditView
 from .views_auth import LoginView, LogoutView, RootView
 from .views_automations import AutomationListView, AutomationTraceView
+from .views_cameras import CameraWallView
 from .views_devices import DeviceListView, DeviceView
 from .views_map import MapDataView, MapView
 from .websocket import CentreWebSocketView
@@ -28,6 +29,7 @@ VIEWS = (
     MapDataView,
     DeviceListView,
     DeviceView,
+    CameraWallView,
     AutomationListView,
     AutomationTraceView,
     AuditView,

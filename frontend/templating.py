@@ -62,6 +62,8 @@ class Templates:
         # Readable JSON for people (autoescaping still applies); `tojson` is for <script> data blocks.
         self.env.filters["as_json"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True,
                                                                default=str)
+        # Until the Babel catalogue of main is merged here, `_()` marks a visible string and returns it as is.
+        self.env.globals.setdefault("_", lambda text, **values: text % values if values else text)
         # Compile every template now: a broken one fails setup, not an operator's click.
         for name in sources:
             self.env.get_template(name)

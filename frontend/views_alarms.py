@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from .alarms import OPEN_STATES, async_alarm, peer_alarms, queue_alarms
+from .cameras import alarm_cameras
 from .view import FrontendView, Refused, Viewer, json_page, page
 
 __all__ = ["AlarmDataView", "AlarmView", "QueueView"]
@@ -58,8 +59,11 @@ class AlarmView(_AlarmBase):
         """The alarm page."""
         viewer = self.viewer(request, centre)
         alarm = await self._alarm(request, viewer, alarm_id)
+        cameras = alarm_cameras(self.frontend, viewer, alarm)
         return self.render(request, viewer, "alarm.html", page="queue", title=alarm["title"], alarm=alarm,
-                           page_data={"alarm": alarm, "may_handle": self._may_handle(viewer, alarm_id)})
+                           cameras=cameras,
+                           page_data={"alarm": alarm, "may_handle": self._may_handle(viewer, alarm_id),
+                                      "cameras": cameras})
 
 
 class AlarmDataView(_AlarmBase):

@@ -1,0 +1,115 @@
+// The camera page: the live player (main stream) and, with the playback grant, a day's timeline of recorded
+// ranges and gaps; a click plays from that time; `?t=<unix>` (an alarm's time less the pre-roll) starts there.
+
+import { getJSON, pageData } from "./hacho.js";
+import { LivePlayer, RecordedPlayer } from "./video.js";
+
+const DAY = 86400;
+
+function pad(n) {
+  return String(n).padStart(2, "0");
+}
+
+function clock(ts) {
+  const d = new Date(ts * 1000);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+function dayStart(ts) {
+  const d = new Date(ts * 1000);
+  d.setHours(0, 0, 0, 0);
+  return d.getTime() / 1000;
+}
+
+function dateValue(ts) {
+  const d = new Date(ts * 1000);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+function setStatus(id) {
+  const node = document.getElementById(id);
+  return (text) => {
+    if (node) node.textContent = text;
+  };
+}
+
+function bar(timeline, cls, start, end, day) {
+  const node = document.createElement("div");
+  node.className = cls;
+  node.style.left = `${Math.max(0, (start - day) / DAY) * 100}%`;
+  node.style.width = `${Math.max(0.05, ((Math.min(end, day + DAY) - Math.max(start, day)) / DAY) * 100)}%`;
+  timeline.append(node);
+  return node;
+}
+
+class Playback {
+  constructor(camera, start) {
+    this.camera = camera;
+    this.video = document.getElementById("pb-video");
+    this.timeline = document.getElementById("pb-timeline");
+    this.dayInput = document.getElementById("pb-day");
+    this.clock = document.getElementById("pb-clock");
+    this.listing = null;
+    this.day = dayStart(start || Date.now() / 1000);
+    this.player = new RecordedPlayer(this.video, camera, setStatus("pb-status"), "camera page");
+    this.cursor = null;
+    this.dayInput.value = dateValue(this.day);
+    this.dayInput.addEventListener("change", () => {
+      const [y, m, d] = this.dayInput.value.split("-").map(Number);
+      if (y) this.load(new Date(y, m - 1, d).getTime() / 1000);
+    });
+    document.getElementById("pb-speed").addEventListener("change", (event) => {
+      this.player.setRate(Number(event.target.value));
+    });
+    this.timeline.addEventListener("click", (event) => {
+      const box = this.timeline.getBoundingClientRect();
+      this.play(this.day + ((event.clientX - box.left) / box.width) * DAY);
+    });
+    this.video.addEventListener("timeupdate", () => this.showPosition());
+  }
+
+  async load(day) {
+    this.day = day;
+    this.dayInput.value = dateValue(day);
+    const result = await getJSON(`${this.camera.recordings_url}?start=${day}&end=${day + DAY}`);
+    this.timeline.replaceChildren();
+    this.cursor = null;
+    if (!result.ok) {
+      setStatus("pb-status")(`recordings: HTTP ${result.status}`);
+      return null;
+    }
+    this.listing = result.data;
+    for (const [start, end] of this.listing.ranges) bar(this.timeline, "rec", start, end, day);
+    for (const gap of this.listing.gaps) {
+      bar(this.timeline, "gap", gap.start, gap.end === null ? Date.now() / 1000 : gap.end, day);
+    }
+    this.timeline.dataset.ranges = String(this.listing.ranges.length);
+    return this.listing;
+  }
+
+  async play(ts) {
+    if (!this.listing || ts < this.day || ts >= this.day + DAY) await this.load(dayStart(ts));
+    this.video.dataset.requested = String(ts);
+    await this.player.playFrom(ts, this.listing ? this.listing.segments : []);
+  }
+
+  showPosition() {
+    const wall = this.player.wallTime();
+    if (wall === null) return;
+    this.clock.textContent = clock(wall);
+    if (!this.cursor) this.cursor = bar(this.timeline, "cursor", wall, wall, this.day);
+    this.cursor.style.left = `${((wall - this.day) / DAY) * 100}%`;
+  }
+}
+
+const data = pageData();
+const camera = data.camera;
+if (camera && camera.may_view) {
+  const video = document.getElementById("live-video");
+  if (video) new LivePlayer(video, camera, "main", setStatus("live-status")).start();
+}
+if (camera && camera.may_playback && document.getElementById("pb-video")) {
+  const playback = new Playback(camera, data.start);
+  if (data.start) playback.play(data.start);
+  else playback.load(playback.day);
+}
