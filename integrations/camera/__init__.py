@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from hub.core import CALLBACK_TYPE, Hub, HubKey
+from hub.const import EVENT_HUB_STOP
+from hub.core import CALLBACK_TYPE, Event, Hub, HubKey
 from hub.helpers.entity_platform import async_add_entities, async_remove_entities
 
 from .config import CONFIG_SCHEMA
@@ -42,11 +43,16 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
         return False
     manager = CameraManager(hub, config)
     hub.data[DATA_KEY] = manager
-    hub.data[DATA_LIVE] = LiveStreams(hub)
+    live = hub.data[DATA_LIVE] = LiveStreams(hub)
     await manager.async_start()
     manager.entities = {camera_id: CameraEntity(camera) for camera_id, camera in manager.cameras.items()}
     await async_add_entities(hub, DOMAIN, manager.entities.values())
     hub.data[_REMOVERS] = async_register_services(manager)
+
+    async def _async_stop_live(_event: Event) -> None:
+        await live.async_stop()
+
+    hub.data[_REMOVERS].append(hub.bus.async_listen_once(EVENT_HUB_STOP, _async_stop_live))
     if not async_register_views(hub):
         _LOGGER.debug("camera: REST views not added (no HTTP server, or it already started)")
     _LOGGER.info("camera: %d cameras, recordings under %s", len(manager.cameras), manager.storage)

@@ -65,8 +65,8 @@ async def video_site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
                      "pattern": "rgbtestsrc"}]}))
     assert await server.async_start(timeout=120)
     yield site, server
-    await async_stop_site(site)
     await server.async_stop()
+    await async_stop_site(site)
     passwords.configure_hasher()
 
 
