@@ -1,8 +1,7 @@
 """Fragmented MP4 as ffmpeg writes it to a pipe: split into the init segment (ftyp + moov) and media
-fragments (moof + mdat), and the MSE codec string (`avc1.PPCCLL`) read from the init segment.
-
-With `-movflags frag_keyframe+empty_moov+default_base_moof` every fragment starts with a keyframe, so a
-fragment is the unit a live viewer may join at or be dropped to.
+fragments (moof + mdat), each marked whether its first sample is a keyframe (a sync sample: where a
+live viewer may join or be dropped to), and the MSE codec string (`avc1.PPCCLL`) read from the init
+segment.
 """
 
 from __future__ import annotations
@@ -11,11 +10,12 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["Fmp4Error", "Fmp4Splitter", "Piece", "codec_string"]
+__all__ = ["Fmp4Error", "Fmp4Splitter", "Piece", "codec_string", "starts_with_keyframe"]
 
 _HEADER = 8
 MAX_BOX = 64 * 1024 * 1024  # a box larger than this in a live stream is garbage, not video
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl"}
+_NON_SYNC = 0x10000  # sample_is_non_sync_sample in ISO BMFF sample flags
 _SAMPLE_ENTRY = 78  # payload bytes of a VisualSampleEntry before its child boxes (avcC)
 
 
@@ -25,10 +25,11 @@ class Fmp4Error(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Piece:
-    """The init segment (`init=True`) or one media fragment (moof + mdat, starting with a keyframe)."""
+    """The init segment (`init=True`) or one media fragment (moof + mdat); `keyframe`: it starts with one."""
 
     init: bool
     data: bytes
+    keyframe: bool = False
 
 
 def _boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, int, int]]:
@@ -75,6 +76,39 @@ def codec_string(init: bytes) -> str:
     return codec
 
 
+def _first_sample_flags(data: bytes, body: int, end: int) -> int | None:
+    """The flags of a traf's first sample: trun's first_sample_flags or its first sample's flags, else
+    tfhd's default_sample_flags; None when none is written."""
+    default: int | None = None
+    for kind, start, _box_end in _boxes(data, body, end):
+        if kind == b"tfhd" and start + 8 <= end:
+            flags = int.from_bytes(data[start + 1:start + 4], "big")
+            pos = start + 8 + (8 if flags & 0x1 else 0) + sum(4 for bit in (0x2, 0x8, 0x10) if flags & bit)
+            if flags & 0x20 and pos + 4 <= end:
+                default = struct.unpack_from(">I", data, pos)[0]
+        elif kind == b"trun" and start + 8 <= end:
+            flags = int.from_bytes(data[start + 1:start + 4], "big")
+            pos = start + 8 + (4 if flags & 0x1 else 0)
+            if flags & 0x4 and pos + 4 <= end:
+                return int(struct.unpack_from(">I", data, pos)[0])
+            pos += sum(4 for bit in (0x100, 0x200) if flags & bit)
+            if flags & 0x400 and pos + 4 <= end:
+                return int(struct.unpack_from(">I", data, pos)[0])
+    return default
+
+
+def starts_with_keyframe(fragment: bytes) -> bool:
+    """Whether a moof + mdat fragment's first video sample is a sync sample (a keyframe)."""
+    for kind, body, end in _boxes(fragment):
+        if kind != b"moof":
+            continue
+        for child, child_body, child_end in _boxes(fragment, body, end):
+            if child == b"traf":
+                flags = _first_sample_flags(fragment, child_body, child_end)
+                return flags is not None and not flags & _NON_SYNC
+    return False
+
+
 class Fmp4Splitter:
     """Feed pipe bytes; get whole pieces: the init segment once, then one piece per moof + mdat."""
 
@@ -115,5 +149,5 @@ class Fmp4Splitter:
         self._fragment.append(box)
         if kind == b"mdat":
             data, self._fragment = b"".join(self._fragment), []
-            return [Piece(False, data)]
+            return [Piece(False, data, starts_with_keyframe(data))]
         return []

@@ -8,7 +8,7 @@
 - GET /api/camera/{camera_id}/live?stream=main|sub: a websocket of live fragmented MP4 for Media Source
   Extensions (view grant, same-site Origin only); the first binary message is a 4-byte big-endian length,
   that many bytes of JSON (`{"codec", "mime", "camera", "stream"}`), then the init segment; every later
-  one is a fragment (moof + mdat) starting with a keyframe. Each viewing session is audited
+  one is a fragment (moof + mdat), the first of them starting with a keyframe. Each viewing session is audited
   (`camera.view` at the start, `camera.view_end` with its seconds at the end).
 
 Each checks the user's video grant and the camera's centre (access.py).

@@ -1,12 +1,13 @@
 """Live video without transcoding: one ffmpeg per viewed camera stream copies it into fragmented MP4 on
-its stdout; the hub splits that into the init segment and keyframe-led fragments and fans them out to
+its stdout (a fragment at every keyframe and every 100 ms, so a frame leaves the hub without waiting
+for the end of its GOP); the hub splits that into the init segment and fragments and fans them out to
 every viewer of the stream (docs/video.md, "Live view").
 
 - The first viewer of `(camera, stream)` starts the process; the last one to leave stops it.
-- A viewer joining a running stream gets the init segment and the last fragment at once (a picture
-  without waiting for the next keyframe), then every new fragment.
+- A viewer joining a running stream gets the init segment and the fragments since the last keyframe at
+  once (a picture without waiting for the next keyframe), then every new fragment.
 - Each viewer has a bounded queue: when it is full (a slow network, a stalled tab), the queued
-  fragments are dropped and the viewer goes on from the newest fragment, which starts with a keyframe;
+  fragments are dropped and the viewer goes on from the next fragment that starts with a keyframe;
   a viewer dropped `max_drops` times is closed (it cannot keep up).
 - The process ending (camera gone, RTSP error) closes the stream's viewers with the reason; the player
   reconnects. Children die with the hub (PR_SET_PDEATHSIG), as the recorders do.
@@ -31,7 +32,8 @@ __all__ = ["DATA_LIVE", "LiveClosed", "LiveStream", "LiveStreams", "LiveViewer",
 
 _LOGGER = logging.getLogger(__name__)
 
-DEFAULT_QUEUE: Final = 6  # fragments (a keyframe interval each, usually 1-2 s) a viewer may lag behind
+DEFAULT_QUEUE: Final = 64  # fragments (100 ms or a keyframe interval each) a viewer may lag behind
+FRAGMENT_US: Final = 100_000  # fragment duration (microseconds) besides the cut at every keyframe
 DEFAULT_MAX_DROPS: Final = 5  # drops to the newest keyframe before a viewer is closed as too slow
 _READ: Final = 1 << 16
 _STOP_TIMEOUT: Final = 3.0
@@ -39,9 +41,12 @@ _STOP_TIMEOUT: Final = 3.0
 
 def live_command(url: str, timeout_s: float = 5.0) -> list[str]:
     """ffmpeg copying a camera's video (never decoding) into fragmented MP4 on stdout."""
-    return [FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error", *input_args(url, timeout_s),
+    # No probing beyond the stream's parameter sets (RTSP's SDP carries them): -1 s of start-up (bench.video).
+    return [FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error", "-probesize", "32", "-analyzeduration", "0",
+            *input_args(url, timeout_s),
             "-map", "0:v:0", "-c", "copy", "-f", "mp4",
-            "-movflags", "frag_keyframe+empty_moov+default_base_moof", "pipe:1"]
+            "-movflags", "frag_keyframe+empty_moov+default_base_moof", "-frag_duration", str(FRAGMENT_US),
+            "pipe:1"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +70,12 @@ class LiveViewer:
         self.max_drops = max_drops
         self.drops = 0
         self.closed = False
+        self.waiting_keyframe = True  # a viewer starts, and resumes after a drop, at a keyframe
 
     @callback
-    def offer(self, fragment: bytes) -> None:
-        """Queue a fragment; when the queue is full drop what is queued and go on from this one (it starts
-        with a keyframe); close the viewer after too many drops."""
+    def offer(self, fragment: bytes, keyframe: bool) -> None:
+        """Queue a fragment; when the queue is full drop what is queued and go on from the next keyframe;
+        close the viewer after too many drops."""
         if self.closed:
             return
         if self.queue.qsize() >= self.max_queue:
@@ -79,6 +85,10 @@ class LiveViewer:
             if self.drops > self.max_drops:
                 self.close(LiveClosed(CLOSE_TOO_SLOW, "the viewer could not keep up with the stream"))
                 return
+            self.waiting_keyframe = True
+        if self.waiting_keyframe and not keyframe:
+            return
+        self.waiting_keyframe = False
         self.queue.put_nowait(fragment)
 
     @callback
@@ -105,7 +115,7 @@ class LiveStream:
         self.viewers: set[LiveViewer] = set()
         self.init: bytes | None = None
         self.codec: str | None = None
-        self.last: bytes | None = None
+        self.gop: list[bytes] = []  # the fragments since the last keyframe (the first starts with it)
         self.ready = asyncio.Event()
         self.fragments = 0
         self.last_error = ""
@@ -121,8 +131,8 @@ class LiveStream:
     def add(self, viewer: LiveViewer) -> CALLBACK_TYPE:
         """Add a viewer (starting the process for the first); returns its remover."""
         self.viewers.add(viewer)
-        if self.last is not None:
-            viewer.offer(self.last)
+        for index, fragment in enumerate(self.gop):
+            viewer.offer(fragment, index == 0)
         if not self.running:
             self._task = self.hub.async_create_background_task(self._async_run(), f"camera live {self.name}")
 
@@ -188,7 +198,8 @@ class LiveStream:
                     proc.terminate()
             await proc.wait()
             await errors
-            self.init = self.codec = self.last = None
+            self.init = self.codec = None
+            self.gop = []
             self.ready.clear()
             reason = f"the camera's stream ended ({self.last_error or f'ffmpeg exit {proc.returncode}'})"
             self._close_all(LiveClosed(CLOSE_STREAM_ENDED, reason[:120]))
@@ -211,9 +222,12 @@ class LiveStream:
             self.ready.set()
             return
         self.fragments += 1
-        self.last = piece.data
+        if piece.keyframe:
+            self.gop = [piece.data]
+        elif self.gop:
+            self.gop.append(piece.data)
         for viewer in list(self.viewers):
-            viewer.offer(piece.data)
+            viewer.offer(piece.data, piece.keyframe)
 
 
 class LiveStreams:

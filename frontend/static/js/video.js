@@ -2,7 +2,7 @@
 //
 // LivePlayer: /api/camera/<id>/live?stream=main|sub over a websocket. The first binary message is a 4-byte
 // big-endian length, that JSON ({codec, mime, camera, stream}), then the init segment; every later message
-// is one fragment starting with a keyframe. The player keeps near the live edge (jumping over fragments the
+// is one fragment (the first starts with a keyframe). The player keeps near the live edge (jumping over fragments the
 // hub dropped for a lagging connection) and reconnects with a growing delay when the stream ends.
 //
 // RecordedPlayer: the segments listed by /api/camera/<id>/recordings, fetched in order into one

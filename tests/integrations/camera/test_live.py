@@ -1,5 +1,5 @@
 """Live video over a websocket: one ffmpeg per viewed stream shared by its viewers and stopped after the
-last, the first message carrying the codec and the init segment, fragments led by keyframes, refusals
+last, the first message carrying the codec and the init segment, then fragments from a keyframe, refusals
 per grant, centre and origin, every viewing session audited; a lagging viewer dropped to the newest
 fragment and then closed."""
 
@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from hub.audit import get_audit
-from integrations.camera.fmp4 import Fmp4Splitter, codec_string
+from integrations.camera.fmp4 import Fmp4Splitter, codec_string, starts_with_keyframe
 from integrations.camera.live import CLOSE_TOO_SLOW, DATA_LIVE, LiveClosed, LiveViewer
 
 from .conftest import Api
@@ -53,13 +53,13 @@ async def test_viewers_share_one_process_get_codec_init_and_keyframe_fragments(a
         assert header["codec"] == codec_string(init) and header["codec"].startswith("avc1.4d")  # x264 main
         assert header["mime"] == f'video/mp4; codecs="{header["codec"]}"' and header["stream"] == "sub"
         assert init[4:8] == b"ftyp" and b"moov" in init
+        assert starts_with_keyframe(messages[1])  # a viewer starts at a keyframe
         for fragment in messages[1:]:
             assert fragment[4:8] == b"moof" and b"mdat" in fragment
-            # the first sample of every fragment is a keyframe: ffmpeg cut it there (frag_keyframe)
     # the whole byte stream a viewer got parses as fragmented MP4 again
     splitter = Fmp4Splitter()
     pieces = splitter.feed(_init_message(received[0][0])[1] + b"".join(received[0][1:]))
-    assert [p.init for p in pieces] == [True, False, False]
+    assert [p.init for p in pieces] == [True, False, False] and pieces[1].keyframe
     await first.close()
     assert ("port_gate", "sub") in streams.streams  # the second viewer still watches
     await second.close()
@@ -100,16 +100,19 @@ async def test_live_refused_to_other_centre_without_grant_or_cross_site(api: Api
     await own.close()
 
 
-def test_a_lagging_viewer_drops_to_the_newest_keyframe_then_is_closed() -> None:
+def test_a_lagging_viewer_drops_to_the_next_keyframe_then_is_closed() -> None:
     viewer = LiveViewer(max_queue=2, max_drops=1)
-    for fragment in (b"f1", b"f2"):
-        viewer.offer(fragment)
-    viewer.offer(b"f3")  # full: f1 and f2 dropped, f3 (a keyframe) kept
-    assert viewer.drops == 1 and [viewer.queue.get_nowait()] == [b"f3"]
-    viewer.offer(b"f4")
-    viewer.offer(b"f5")
-    viewer.offer(b"f6")  # the second drop: closed
+    viewer.offer(b"p0", False)  # a new viewer waits for a keyframe
+    assert viewer.queue.empty()
+    for fragment, keyframe in ((b"k1", True), (b"p1", False)):
+        viewer.offer(fragment, keyframe)
+    viewer.offer(b"p2", False)  # full: k1 and p1 dropped, and p2 (no keyframe) skipped
+    viewer.offer(b"p3", False)
+    viewer.offer(b"k2", True)
+    assert viewer.drops == 1 and [viewer.queue.get_nowait()] == [b"k2"]
+    for fragment in (b"p4", b"p5", b"p6"):
+        viewer.offer(fragment, False)  # the second drop: closed
     item = viewer.queue.get_nowait()
     assert isinstance(item, LiveClosed) and item.code == CLOSE_TOO_SLOW and viewer.closed
-    viewer.offer(b"f7")
+    viewer.offer(b"k3", True)
     assert viewer.queue.empty()
