@@ -21,12 +21,13 @@ import contextlib
 import struct
 import time
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import orjson
 from aiohttp import web
 
 from hub.audit import audit_record
+from hub.auth.users import Role
 from hub.core import Hub, HubKey
 from hub.exceptions import HubError
 from hub.http import HUB_KEY, KEY_USER, ApiError, HubView, get_http
@@ -150,6 +151,9 @@ class LiveView(HubView):
     url = "/api/camera/{camera_id}/live"
     name = "api:camera:live"
     openapi_tag = "camera"
+    # Who may watch live (VIDEO_GRANTS "view"; each camera's centre is checked too). main's route
+    # declarations (hub/http/access.py) read this: it is ROLES_STAFF there.
+    roles: ClassVar[frozenset[Role]] = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.OPERATOR, Role.ENGINEER})
 
     async def get(self, request: web.Request, camera_id: str) -> web.StreamResponse:
         """Live fragmented MP4 of the camera's main or sub stream over a websocket (view grant)."""

@@ -81,11 +81,14 @@ async def open_page(browser: Any, video_site: Any) -> AsyncIterator[Any]:
     """`await open_page("op_local", path)`: a fresh context logged in as that user, at `path`."""
     site: Site = video_site[0]
     contexts: list[Any] = []
+    errors: list[str] = []
 
     async def _open(user: str, path: str) -> Any:
         context = await browser.new_context(viewport={"width": 1280, "height": 900})
         contexts.append(context)
         page = await context.new_page()
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda err: errors.append(f"uncaught: {err}"))
         await login(page, site.base_url, user)
         await page.goto(f"{site.base_url}{path}")
         return page
@@ -93,6 +96,8 @@ async def open_page(browser: Any, video_site: Any) -> AsyncIterator[Any]:
     yield _open
     for context in contexts:
         await context.close()
+    # no script error and no Content-Security-Policy refusal (blob: media, the websocket, posters)
+    assert not [e for e in errors if "Content Security Policy" in e or e.startswith(("Refused to", "uncaught"))], errors
 
 
 async def _plays(page: Any, selector: str, timeout: float = 40000) -> float:
