@@ -209,6 +209,10 @@ async def test_alarm_shows_its_camera_live_and_plays_back_from_its_time(open_pag
     assert await page.eval_on_selector("#pb-video", "v => v.playbackRate") == 16
     ranges = int(await page.get_attribute("#pb-timeline", "data-ranges") or 0)
     assert ranges >= 1
+    await page.select_option("#pb-span", "600")  # ten minutes: the recording of this test is visible
+    widths = await page.eval_on_selector_all(
+        "#pb-timeline .rec", "bars => bars.map(b => b.getBoundingClientRect().width / b.parentNode.clientWidth)")
+    assert widths and sum(widths) > 0.03, widths
     await screenshot(page, "video-03-playback")
     # The first segment fetched was the one holding the alarm's time less the pre-roll: the audit says so.
     from hub.audit import get_audit

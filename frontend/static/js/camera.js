@@ -33,11 +33,13 @@ function setStatus(id) {
   };
 }
 
-function bar(timeline, cls, start, end, day) {
+/** A bar from `start` to `end` in the timeline showing [from, from + span); null when outside it. */
+function bar(timeline, cls, start, end, from, span) {
+  if (end < from || start > from + span) return null;
   const node = document.createElement("div");
   node.className = cls;
-  node.style.left = `${Math.max(0, (start - day) / DAY) * 100}%`;
-  node.style.width = `${Math.max(0.05, ((Math.min(end, day + DAY) - Math.max(start, day)) / DAY) * 100)}%`;
+  node.style.left = `${Math.max(0, (start - from) / span) * 100}%`;
+  node.style.width = `${Math.max(0.05, ((Math.min(end, from + span) - Math.max(start, from)) / span) * 100)}%`;
   timeline.append(node);
   return node;
 }
@@ -51,6 +53,8 @@ class Playback {
     this.clock = document.getElementById("pb-clock");
     this.listing = null;
     this.day = dayStart(start || Date.now() / 1000);
+    this.span = DAY; // seconds the timeline shows, from this.from
+    this.from = this.day;
     this.player = new RecordedPlayer(this.video, camera, setStatus("pb-status"), "camera page");
     this.cursor = null;
     this.dayInput.value = dateValue(this.day);
@@ -61,9 +65,12 @@ class Playback {
     document.getElementById("pb-speed").addEventListener("change", (event) => {
       this.player.setRate(Number(event.target.value));
     });
+    document.getElementById("pb-span").addEventListener("change", (event) => {
+      this.zoom(Number(event.target.value), this.player.wallTime() || this.from + this.span / 2);
+    });
     this.timeline.addEventListener("click", (event) => {
       const box = this.timeline.getBoundingClientRect();
-      this.play(this.day + ((event.clientX - box.left) / box.width) * DAY);
+      this.play(this.from + ((event.clientX - box.left) / box.width) * this.span);
     });
     this.video.addEventListener("timeupdate", () => this.showPosition());
   }
@@ -79,17 +86,30 @@ class Playback {
       return null;
     }
     this.listing = result.data;
-    for (const [start, end] of this.listing.ranges) bar(this.timeline, "rec", start, end, day);
-    for (const gap of this.listing.gaps) {
-      bar(this.timeline, "gap", gap.start, gap.end === null ? Date.now() / 1000 : gap.end, day);
-    }
+    this.zoom(this.span, this.from + this.span / 2);
     this.timeline.dataset.ranges = String(this.listing.ranges.length);
     return this.listing;
+  }
+
+  /** Show `span` seconds of the day around `centre` and draw the ranges and gaps in it. */
+  zoom(span, centre) {
+    this.span = span;
+    this.from = Math.min(Math.max(this.day, centre - span / 2), this.day + DAY - span);
+    this.timeline.replaceChildren();
+    this.cursor = null;
+    if (!this.listing) return;
+    for (const [start, end] of this.listing.ranges) bar(this.timeline, "rec", start, end, this.from, span);
+    for (const gap of this.listing.gaps) {
+      bar(this.timeline, "gap", gap.start, gap.end === null ? Date.now() / 1000 : gap.end, this.from, span);
+    }
+    this.timeline.dataset.from = String(this.from);
+    this.showPosition();
   }
 
   async play(ts) {
     if (!this.listing || ts < this.day || ts >= this.day + DAY) await this.load(dayStart(ts));
     this.video.dataset.requested = String(ts);
+    if (ts < this.from || ts >= this.from + this.span) this.zoom(this.span, ts);
     await this.player.playFrom(ts, this.listing ? this.listing.segments : []);
   }
 
@@ -97,8 +117,8 @@ class Playback {
     const wall = this.player.wallTime();
     if (wall === null) return;
     this.clock.textContent = clock(wall);
-    if (!this.cursor) this.cursor = bar(this.timeline, "cursor", wall, wall, this.day);
-    this.cursor.style.left = `${((wall - this.day) / DAY) * 100}%`;
+    if (!this.cursor) this.cursor = bar(this.timeline, "cursor", this.from, this.from, this.from, this.span);
+    if (this.cursor) this.cursor.style.left = `${Math.min(100, Math.max(0, ((wall - this.from) / this.span) * 100))}%`;
   }
 }
 
