@@ -1,4 +1,5 @@
-"""Incident tables in the recorder database (revision r0600_incidents, in its own migrations folder): incidents and their timeline items."""
+"""Incident tables in the recorder database (revision r0600_incidents, in its own migrations folder):
+incidents and their timeline items."""
 
 from __future__ import annotations
 
