@@ -2,6 +2,7 @@
 
     python -m bench.video                      # 4 cameras, 1080p 4 Mbit/s, 20 s each side (short default)
     python -m bench.video --cameras 16 --seconds 60
+    python -m bench.video --live-only --live-trials 20   # live start only
 
 Both sides record the same streams of the simulator's GStreamer RTSP server (one clip, encoded once and
 cached in --clip-dir) in the same run, one after the other. The baseline is what Frigate runs per camera:
@@ -11,6 +12,11 @@ segment: sha256 and an MP4 box walk in one read, the index in SQLite) measured a
 CPU and its waited children's.
 CPU is CPU-seconds per wall second per camera (1.0 = one core); RSS is per camera (ffmpeg processes;
 the hub's RSS is reported on its own). The RTSP server's cost is the same for both and reported apart.
+Live start (`live_*`): a viewer asks for a camera stream through the camera integration's LiveStreams
+(what the /live websocket does) and the time until its first media fragment (init segment + a
+keyframe-led fragment: the first decodable frame) is measured, cold (no viewer yet: ffmpeg starts,
+connects, waits for a keyframe) and warm (joining a running stream: the last fragment is sent at once).
+The browser's decode of that first fragment is not included.
 Prints one JSON object at the end.
 """
 
@@ -30,6 +36,7 @@ from typing import Any
 from hub.core import Hub
 from hub.recorder import async_setup_recorder
 from integrations import camera
+from integrations.camera.live import LiveStreams, LiveViewer
 from integrations.simulator.cameras import CAMERAS_SCHEMA, SimulatedCameras, rtsp_server_available
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -118,6 +125,41 @@ async def _ours(hub: Hub, server: SimulatedCameras, streams: list[str], out: Pat
             "gaps": gaps, "recorders": len(pids)}
 
 
+def _p(values: list[float], q: float) -> float | None:
+    """The q-quantile (nearest rank) in milliseconds."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(1000 * ordered[max(0, min(len(ordered) - 1, int(q * len(ordered) + 0.999) - 1))], 1)
+
+
+async def _first_fragment(streams: LiveStreams, url: str, viewer: LiveViewer) -> tuple[float, Any]:
+    began = time.monotonic()
+    live, remove = streams.watch("bench", "main", lambda: url, viewer)
+    item = await asyncio.wait_for(viewer.queue.get(), 30)
+    assert isinstance(item, bytes) and live.init is not None, item
+    return time.monotonic() - began, remove
+
+
+async def _live(hub: Hub, url: str, trials: int) -> dict[str, Any]:
+    streams = LiveStreams(hub)
+    cold: list[float] = []
+    warm: list[float] = []
+    for _ in range(trials):
+        seconds, remove = await _first_fragment(streams, url, LiveViewer())
+        cold.append(seconds)
+        seconds, remove_second = await _first_fragment(streams, url, LiveViewer())
+        warm.append(seconds)
+        live = streams.streams[("bench", "main")]
+        remove_second()
+        remove()
+        while live.running:  # noqa: ASYNC110 - the benchmark waits for the stop the last remover started
+            await asyncio.sleep(0.05)
+    await streams.async_stop()
+    return {"live_trials": trials, "live_start_cold_p50_ms": _p(cold, 0.5), "live_start_cold_p95_ms": _p(cold, 0.95),
+            "live_start_warm_p50_ms": _p(warm, 0.5), "live_start_warm_p95_ms": _p(warm, 0.95)}
+
+
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     if not rtsp_server_available():
         raise SystemExit("ffmpeg or GStreamer's RTSP server missing (scripts/setup-video.sh)")
@@ -134,6 +176,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         urls = [server.url("scene")] * args.cameras  # one shared mount: the server's cost stays flat
         assert server.process is not None and server.process.pid is not None
         server_pid = server.process.pid
+        live = await _live(hub, urls[0], args.live_trials) if args.live_trials else {}
+        if args.live_only:
+            return {"stream": f"{args.width}x{args.height} {args.bitrate_kbps} kbit/s", **live}
         server_before, t0 = _cpu_s(server_pid), time.monotonic()
         plain = await _baseline(urls, work / "plain", args.seconds, args.segment_seconds)
         ours = await _ours(hub, server, ["scene"] * args.cameras, work, args.seconds, args.segment_seconds)
@@ -155,7 +200,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "ours_rss_mib_per_camera": round(ours["rss_mib"] / n, 2),
         "hub_rss_mib": round(ours["hub_rss_mib"], 1),
         "segments": {"baseline": plain["segments"], "ours": ours["segments"]}, "gaps": ours["gaps"],
-        "rtsp_server_cpu_cores": round(server_cpu, 4),
+        "rtsp_server_cpu_cores": round(server_cpu, 4), **live,
     }
 
 
@@ -167,6 +212,8 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--width", type=int, default=1920)
     parser.add_argument("--height", type=int, default=1080)
     parser.add_argument("--bitrate-kbps", type=int, default=4000)
+    parser.add_argument("--live-trials", type=int, default=10, help="live starts measured (0: none)")
+    parser.add_argument("--live-only", action="store_true", help="measure live start only")
     parser.add_argument("--clip-dir", default=str(Path(tempfile.gettempdir()) / "hacho-bench-video-clips"))
     return parser.parse_args()
 

@@ -43,14 +43,18 @@ _LOGGER = logging.getLogger(__name__)
 
 STATIC_DIR: Final = Path(__file__).parent / "static"
 DATA_FRONTEND: Final[HubKey[Frontend]] = HubKey("frontend")
+# Live and recorded video play from Media Source Extensions objects (blob: URLs) and JPEG posters.
+MEDIA_CSP: Final = "media-src 'self' blob:"
 
 
 def build_csp(tile_url: str | None) -> str:
-    """The Content-Security-Policy: the session module's default, plus the tile server for images."""
+    """The Content-Security-Policy: the session module's default, video from MSE blobs, and the tile server
+    for images."""
+    csp = f"{DEFAULT_CSP}; {MEDIA_CSP}"
     if not tile_url:
-        return DEFAULT_CSP
+        return csp
     origin = tile_origin(tile_url)
-    return DEFAULT_CSP.replace("img-src 'self' data: blob:", f"img-src 'self' data: blob: {origin}")
+    return csp.replace("img-src 'self' data: blob:", f"img-src 'self' data: blob: {origin}")
 
 
 class Frontend:

@@ -52,3 +52,7 @@ DEVICE_KINDS: Final = {
 }
 # The kinds in the order the device list offers them.
 KIND_ORDER: Final = ("bollard", "panel", "sensor", "camera", "fire")
+
+# Camera wall layouts (tiles) and the pre-roll before an alarm's time when its recording is played.
+WALL_LAYOUTS: Final = (1, 4, 9, 16)
+ALARM_PRE_ROLL: Final = 10.0

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from .alarms import OPEN_STATES, async_alarm, peer_alarms, queue_alarms
+from .cameras import alarm_cameras
 from .const import DEVICE_KINDS
 from .evidence import async_alarm_evidence
 from .i18n import N_
@@ -63,11 +64,14 @@ class AlarmView(_AlarmBase):
         viewer = self.viewer(request, centre)
         alarm = await self._alarm(request, viewer, alarm_id)
         shown = [*(alarm.get("entities") or ()), alarm.get("source")]
+        cameras = alarm_cameras(self.frontend, viewer, alarm)
         evidence = await async_alarm_evidence(self.frontend.hub, viewer, alarm)
         return self.render(request, viewer, "alarm.html", page="queue", title=alarm["title"], alarm=alarm,
-                           entity_names=[e for e in shown if isinstance(e, str) and "." in e], evidence=evidence,
+                           cameras=cameras, evidence=evidence,
+                           entity_names=[e for e in shown if isinstance(e, str) and "." in e],
                            page_data={"alarm": alarm, "may_handle": self._may_handle(viewer, alarm_id),
-                                      "device_domains": list(DEVICE_KINDS)})
+                                      "device_domains": list(DEVICE_KINDS),
+                                      "cameras": cameras})
 
 
 class AlarmDataView(_AlarmBase):

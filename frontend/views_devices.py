@@ -9,6 +9,7 @@ from aiohttp import web
 
 from hub.core import State, split_entity_id, valid_entity_id
 
+from .cameras import camera_grants
 from .data import device_for, devices, state_location, state_name
 from .device_list import PAGE_SIZES, DeviceQuery, query_devices
 from .i18n import N_
@@ -82,10 +83,15 @@ class DeviceView(FrontendView):
             data["capabilities"] = {key: attrs.get(key) for key in (
                 "rows", "chars_per_row", "max_pages", "colour", "charset", "pictograms")}
             data["current"] = _panel_message(attrs)
+        elif device.kind == "camera":
+            grants = camera_grants(self.frontend, viewer, entity_id)
+            context["grants"] = grants
+            data["camera"] = grants.as_dict() if grants is not None else None
+            data["start"] = _start_time(request.query.get("t"))
         elif device.kind == "sensor":
             data["unit"] = state.attributes.get("unit_of_measurement", "")
             data["numeric"] = _is_number(state.state)
-        template = f"device_{device.kind}.html" if device.kind in ("bollard", "panel", "sensor") \
+        template = f"device_{device.kind}.html" if device.kind in ("bollard", "panel", "sensor", "camera") \
             else "device_other.html"
         title = f"{state_name(state)} ({split_entity_id(entity_id)[0]})"
         return self.render(request, viewer, template, page="devices", title=title, page_data=data, **context)
@@ -96,6 +102,15 @@ def _panel_message(attrs: Any) -> dict[str, Any] | None:
     if not attrs.get("pages"):
         return None
     return {key: attrs.get(key) for key in ("pages", "justify", "priority", "expires", "user_id", "centre")}
+
+
+def _start_time(text: str | None) -> float | None:
+    """The playback start asked for in the query (`?t=<unix seconds>`), None when absent or not a time."""
+    try:
+        value = float(text) if text else None
+    except ValueError:
+        return None
+    return value if value is not None and 0 < value < 1e11 else None
 
 
 def _is_number(value: str) -> bool:

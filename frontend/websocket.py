@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 import orjson
 from aiohttp import WSMsgType, hdrs, web
@@ -28,7 +27,7 @@ from hub.http.const import (
     DEFAULT_WEBSOCKET_MAX_PENDING,
     ERR_FORBIDDEN,
 )
-from hub.http.view import error_response, json_dumps
+from hub.http.view import error_response, json_dumps, same_origin
 from hub.http.websocket_api import WS_CONNECTIONS_KEY, ActiveConnection
 from hub.http.websocket_credentials import CREDENTIALS_KEY
 
@@ -41,12 +40,6 @@ _LOGGER = logging.getLogger(__name__)
 AUTH_TIMEOUT: Final = 10.0
 HEARTBEAT: Final = 30.0
 CLOSE_SESSION_ENDED: Final = 4001
-
-
-def same_origin(request: web.Request) -> bool:
-    """Whether the Origin header, when a browser sent one, names this site."""
-    origin = request.headers.get(hdrs.ORIGIN)
-    return origin is None or urlsplit(origin).netloc == request.host
 
 
 class CentreWebSocketView(FrontendView):

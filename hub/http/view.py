@@ -10,10 +10,11 @@ from datetime import timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Any, ClassVar, Final
+from urllib.parse import urlsplit
 
 import orjson
 import voluptuous as vol
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
 from ..auth.users import Role
@@ -66,6 +67,7 @@ __all__ = [
     "json_dumps",
     "json_response",
     "request_context",
+    "same_origin",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -205,6 +207,13 @@ def request_context(request: web.Request) -> Context:
     """A new Context for work done on behalf of this request's user (and control centre)."""
     user = request.get(KEY_USER)
     return user.context() if user is not None else Context()
+
+
+def same_origin(request: web.Request) -> bool:
+    """Whether the Origin header, when a browser sent one, names this site (so another site's page
+    cannot ride a session cookie, e.g. on a websocket, which browsers open cross-site)."""
+    origin = request.headers.get(hdrs.ORIGIN)
+    return origin is None or urlsplit(origin).netloc == request.host
 
 
 def check_event_type(event_type: str) -> None:

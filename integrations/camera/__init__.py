@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from hub.core import CALLBACK_TYPE, Hub, HubKey
+from hub.const import EVENT_HUB_STOP
+from hub.core import CALLBACK_TYPE, Event, Hub, HubKey
 from hub.helpers.entity_platform import async_add_entities, async_remove_entities
 
 from .config import CONFIG_SCHEMA
 from .const import DOMAIN, EVENT_CAMERA_OFFLINE, EVENT_CAMERA_ONLINE, EVENT_RECORDING_GAP
 from .entity import CameraEntity
 from .http import async_register_views
+from .live import DATA_LIVE, LiveStreams
 from .manager import CameraManager
 from .services import async_register_services
 from .stream import tools_available
@@ -41,10 +43,16 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
         return False
     manager = CameraManager(hub, config)
     hub.data[DATA_KEY] = manager
+    live = hub.data[DATA_LIVE] = LiveStreams(hub)
     await manager.async_start()
     manager.entities = {camera_id: CameraEntity(camera) for camera_id, camera in manager.cameras.items()}
     await async_add_entities(hub, DOMAIN, manager.entities.values())
     hub.data[_REMOVERS] = async_register_services(manager)
+
+    async def _async_stop_live(_event: Event) -> None:
+        await live.async_stop()
+
+    hub.data[_REMOVERS].append(hub.bus.async_listen_once(EVENT_HUB_STOP, _async_stop_live))
     if not async_register_views(hub):
         _LOGGER.debug("camera: REST views not added (no HTTP server, or it already started)")
     _LOGGER.info("camera: %d cameras, recordings under %s", len(manager.cameras), manager.storage)
@@ -52,9 +60,12 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
 
 
 async def async_unload(hub: Hub) -> bool:
-    """Stop the recorders, remove services and entities."""
+    """Stop live streams and recorders, remove services and entities."""
     for remover in hub.data.pop(_REMOVERS, []):
         remover()
+    live = hub.data.pop(DATA_LIVE, None)
+    if live is not None:
+        await live.async_stop()
     manager = hub.data.pop(DATA_KEY, None)
     if manager is not None:
         await manager.async_stop()

@@ -4,15 +4,26 @@
   (playback grant);
 - GET /api/camera/{camera_id}/segments/{segment_id}: one fragmented-MP4 segment (video/mp4), its file
   verified against the indexed sha256 first (409 when corrupt or altered); audited (playback grant);
-- GET /api/camera/{camera_id}/snapshot[?stream=sub&width=320]: a JPEG now (view grant).
+- GET /api/camera/{camera_id}/snapshot[?stream=sub&width=320]: a JPEG now (view grant);
+- GET /api/camera/{camera_id}/live?stream=main|sub: a websocket of live fragmented MP4 for Media Source
+  Extensions (view grant, same-site Origin only); the first binary message is a 4-byte big-endian length,
+  that many bytes of JSON (`{"codec", "mime", "camera", "stream"}`), then the init segment; every later
+  one is a fragment (moof + mdat), the first of them starting with a keyframe. Each viewing session is audited
+  (`camera.view` at the start, `camera.view_end` with its seconds at the end).
 
 Each checks the user's video grant and the camera's centre (access.py).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import contextlib
+import struct
+import time
+from collections.abc import Callable
+from typing import Any, Final
 
+import orjson
 from aiohttp import web
 
 from hub.audit import audit_record
@@ -20,10 +31,11 @@ from hub.core import Hub, HubKey
 from hub.exceptions import HubError
 from hub.http import HUB_KEY, KEY_USER, ApiError, HubView, get_http
 from hub.http.access import ROLES_STAFF
-from hub.http.view import request_context
+from hub.http.view import request_context, same_origin
 
 from .access import VideoDenied, check_video_access
 from .const import DOMAIN, GRANT_PLAYBACK, GRANT_VIEW, STREAM_MAIN, STREAM_SUB
+from .live import DATA_LIVE, LiveClosed, LiveStreams, LiveViewer
 from .manager import CameraManager
 from .recorder import CameraStream
 
@@ -31,6 +43,7 @@ __all__ = ["async_register_views"]
 
 VIEWS_REGISTERED: HubKey[bool] = HubKey(f"{DOMAIN}_views")
 MAX_RANGE_SECONDS = 31 * 86400
+CLOSE_NO_VIDEO: Final = 4504  # no init segment from the camera in time
 
 
 def _camera(request: web.Request, camera_id: str, grant: str) -> tuple[Hub, CameraManager, CameraStream]:
@@ -60,6 +73,13 @@ def _ts(request: web.Request, name: str) -> float:
         return float(text)
     except ValueError:
         raise ApiError(400, "invalid_format", f"{name}: expected a Unix timestamp, got {text!r}") from None
+
+
+def _stream_param(request: web.Request) -> str:
+    stream = request.query.get("stream", STREAM_MAIN)
+    if stream not in (STREAM_MAIN, STREAM_SUB):
+        raise ApiError(400, "invalid_format", "stream: expected 'main' or 'sub'")
+    return stream
 
 
 class RecordingsView(HubView):
@@ -118,9 +138,7 @@ class SnapshotView(HubView):
     async def get(self, request: web.Request, camera_id: str) -> web.StreamResponse:
         """A JPEG frame from the camera now (stream=main|sub, width=pixels)."""
         manager = _camera(request, camera_id, GRANT_VIEW)[1]
-        stream = request.query.get("stream", STREAM_MAIN)
-        if stream not in (STREAM_MAIN, STREAM_SUB):
-            raise ApiError(400, "invalid_format", "stream: expected 'main' or 'sub'")
+        stream = _stream_param(request)
         width_text = request.query.get("width")
         width = int(width_text) if width_text and width_text.isdigit() else None
         try:
@@ -130,13 +148,96 @@ class SnapshotView(HubView):
         return web.Response(body=jpeg, content_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
+class LiveView(HubView):
+    """GET /api/camera/{camera_id}/live (websocket)."""
+
+    url = "/api/camera/{camera_id}/live"
+    name = "api:camera:live"
+    openapi_tag = "camera"
+    roles = ROLES_STAFF  # VIDEO_GRANTS "view" decides per role and camera (and its centre), and audits a refusal
+
+    async def get(self, request: web.Request, camera_id: str) -> web.StreamResponse:
+        """Live fragmented MP4 of the camera's main or sub stream over a websocket (view grant)."""
+        hub, _manager, camera = _camera(request, camera_id, GRANT_VIEW)
+        stream = _stream_param(request)
+        if not same_origin(request):
+            raise ApiError(403, "forbidden", "Cross-site websocket refused")
+        streams = hub.data.get(DATA_LIVE)
+        if streams is None:
+            raise ApiError(503, "unavailable", "Live video is not running")
+        wsock = web.WebSocketResponse(heartbeat=30.0)
+        await wsock.prepare(request)
+        context = request_context(request)
+        started = time.time()
+        audit_record(hub, "camera.view", context=context, target=camera.entity_id,
+                     data={"camera": camera_id, "stream": stream, "start": started})
+        try:
+            await _async_serve(wsock, streams, camera, stream)
+        finally:
+            audit_record(hub, "camera.view_end", context=context, target=camera.entity_id,
+                         data={"camera": camera_id, "stream": stream, "start": started,
+                               "seconds": round(time.time() - started, 1)})
+        return wsock
+
+
+async def _async_serve(wsock: web.WebSocketResponse, streams: LiveStreams, camera: CameraStream,
+                       stream: str) -> None:
+    """Send the init message and the fragments until either side ends."""
+    viewer = LiveViewer()
+    resolve = camera.manager.resolve_sim
+    live, remove = streams.watch(camera.config.id, stream, lambda: camera.config.url(stream, resolve), viewer,
+                                 camera.config.unavailable_after)
+    sender = asyncio.get_running_loop().create_task(_async_send(
+        wsock, live.ready, lambda: live.init, lambda: live.codec, viewer, camera, stream))
+    try:
+        async for _message in wsock:  # the player sends nothing; this notices its close
+            pass
+    finally:
+        remove()
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
+
+
+async def _async_send(wsock: web.WebSocketResponse, ready: asyncio.Event, init: Callable[[], bytes | None],
+                      codec: Callable[[], str | None], viewer: LiveViewer, camera: CameraStream,
+                      stream: str) -> None:
+    pending = asyncio.ensure_future(viewer.queue.get())
+    waiter = asyncio.ensure_future(ready.wait())
+    try:
+        await asyncio.wait({pending, waiter}, timeout=camera.config.unavailable_after + 10,
+                           return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+    data = init()
+    if not (pending.done() and isinstance(pending.result(), LiveClosed)) and (not ready.is_set() or data is None):
+        pending.cancel()
+        await wsock.close(code=CLOSE_NO_VIDEO, message=b"no video from the camera")
+        return
+    if data is not None:
+        header = orjson.dumps({"codec": codec(), "mime": f'video/mp4; codecs="{codec()}"',
+                               "camera": camera.config.id, "stream": stream})
+        with contextlib.suppress(ConnectionResetError):
+            await wsock.send_bytes(struct.pack(">I", len(header)) + header + data)
+    while True:
+        item = await pending
+        if isinstance(item, LiveClosed):
+            await wsock.close(code=item.code, message=item.reason.encode())
+            return
+        try:
+            await wsock.send_bytes(item)
+        except ConnectionResetError:
+            return
+        pending = asyncio.ensure_future(viewer.queue.get())
+
+
 def async_register_views(hub: Hub) -> bool:
     """Add the views once per hub; False without HTTP or after the server started."""
     if hub.data.get(VIEWS_REGISTERED):
         return True
     try:
         http = get_http(hub)
-        for view in (RecordingsView, SegmentView, SnapshotView):
+        for view in (RecordingsView, SegmentView, SnapshotView, LiveView):
             http.register_view(view)
     except HubError:
         return False

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final
 
@@ -67,3 +69,17 @@ async def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     await page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@asynccontextmanager
+async def launched_chromium() -> AsyncIterator[Any]:
+    """Debian's Chromium started by Playwright (skips without it), closed at the end."""
+    from playwright.async_api import async_playwright
+
+    path = require_chromium()
+    async with async_playwright() as playwright:
+        instance = await playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            await instance.close()

@@ -23,7 +23,7 @@ from hub.auth import passwords
 from hub.core import Context
 from integrations.alarm.manager import get_manager
 
-from .browser import CHROMIUM_ARGS, login, require_chromium, screenshot
+from .browser import launched_chromium, login, require_chromium, screenshot
 from .site import (
     BOLLARD_LOCAL,
     LOCAL,
@@ -57,12 +57,8 @@ async def live_site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[S
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser(live_site: Site) -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        instance = await playwright.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
+    async with launched_chromium() as instance:
         yield instance
-        await instance.close()
 
 
 class Screen:

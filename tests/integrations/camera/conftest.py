@@ -10,9 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from hub.audit import async_setup_audit
+from hub.auth.tokens import create_token
+from hub.auth.users import add_user
 from hub.config.core import ControlCentre, CoreConfig
 from hub.core import Event, Hub, callback
 from hub.helpers import area_registry
@@ -133,4 +136,37 @@ async def stop_video_site(site: VideoSite) -> None:
 async def video_site(config_dir: Path, clip_dir: Path) -> AsyncIterator[VideoSite]:
     site = await start_video_site(config_dir, clip_dir)
     yield site
+    await stop_video_site(site)
+
+
+PASSWORD = "correct horse battery"
+USERS = {"op_l": ("operator", "local_police"), "op_n": ("operator", "national_police"),
+         "eng": ("engineer", "local_police")}
+
+
+class Api:
+    """Bearer-token HTTP clients of a video site with HTTP, one token per user of USERS."""
+
+    def __init__(self, site: VideoSite, tokens: dict[str, str], session: aiohttp.ClientSession) -> None:
+        self.site = site
+        self.tokens = tokens
+        self.session = session
+        self.base = site.hub.data["_test_http"].base_url
+
+    async def get(self, path: str, user: str | None) -> tuple[int, bytes, dict[str, str]]:
+        headers = {"Authorization": f"Bearer {self.tokens[user]}"} if user else {}
+        async with self.session.get(f"{self.base}{path}", headers=headers) as resp:
+            return resp.status, await resp.read(), dict(resp.headers)
+
+
+@pytest.fixture
+async def api(config_dir: Path, clip_dir: Path) -> AsyncIterator[Api]:
+    tokens = {}
+    for user_id, (role, centre) in USERS.items():
+        add_user(config_dir, user_id, role=role, centre=centre, password=PASSWORD)
+        tokens[user_id] = create_token(config_dir, f"{user_id} console", centre, user_id=user_id)
+    site = await start_video_site(config_dir, clip_dir, streams=("port_gate", "tarajal_lane1"), http=True)
+    session = aiohttp.ClientSession()
+    yield Api(site, tokens, session)
+    await session.close()
     await stop_video_site(site)

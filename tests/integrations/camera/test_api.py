@@ -8,51 +8,16 @@ import hashlib
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import aiohttp
 import cv2
 import numpy as np
 import pytest
 
 from hub.audit import get_audit
-from hub.auth.tokens import create_token
-from hub.auth.users import add_user
 from integrations.camera.recorder import IncomingSegment
 
-from .conftest import VideoSite, start_video_site, stop_video_site
-
-PASSWORD = "correct horse battery"
-USERS = {"op_l": ("operator", "local_police"), "op_n": ("operator", "national_police"),
-         "eng": ("engineer", "local_police")}
-
-
-class Api:
-    def __init__(self, site: VideoSite, tokens: dict[str, str], session: aiohttp.ClientSession) -> None:
-        self.site = site
-        self.tokens = tokens
-        self.session = session
-        self.base = site.hub.data["_test_http"].base_url
-
-    async def get(self, path: str, user: str | None) -> tuple[int, bytes, dict[str, str]]:
-        headers = {"Authorization": f"Bearer {self.tokens[user]}"} if user else {}
-        async with self.session.get(f"{self.base}{path}", headers=headers) as resp:
-            return resp.status, await resp.read(), dict(resp.headers)
-
-
-@pytest.fixture
-async def api(config_dir: Path, clip_dir: Path) -> AsyncIterator[Api]:
-    tokens = {}
-    for user_id, (role, centre) in USERS.items():
-        add_user(config_dir, user_id, role=role, centre=centre, password=PASSWORD)
-        tokens[user_id] = create_token(config_dir, f"{user_id} console", centre, user_id=user_id)
-    site = await start_video_site(config_dir, clip_dir, streams=("port_gate", "tarajal_lane1"), http=True)
-    session = aiohttp.ClientSession()
-    yield Api(site, tokens, session)
-    await session.close()
-    await stop_video_site(site)
+from .conftest import Api, VideoSite
 
 
 def _range(site: VideoSite) -> str:
