@@ -3,7 +3,7 @@
     python -m bench.footprint [--runs 5] [--settle 60]
 
 Each run copies config/ceuta to a temporary folder (the database, storage and logs stay there and are deleted
-afterwards), starts a private Mosquitto on a free port, and starts `python -m hub run` on that copy with its own
+afterwards), starts a private Mosquitto on a free port, and starts `python -m hacho run` on that copy with its own
 free HTTP, MQTT, Modbus and agency-receiver ports. Ready is the first answer of `/api/` (any HTTP status) after the
 process was started. After `--settle` seconds it reads the resident set size (VmRSS) of the hub and of every
 process below it (the worker processes, multiprocessing's resource tracker), and which heavy libraries (numpy,
