@@ -13,7 +13,8 @@ from typing import Any
 
 import voluptuous as vol
 
-from ..core import CALLBACK_TYPE, Hub, HubKey
+from ..core import Hub
+from ..setup_handle import async_drain_setup_handle, async_get_setup_handle
 from . import config_validation as cv
 from .entity_platform import async_add_entities
 from .entity_service import async_register_entity_service
@@ -36,9 +37,6 @@ BASE_HELPER_FIELDS: dict[Any, Any] = {
 
 # (service, extra fields of its schema, entity method)
 ServiceSpec = tuple[str, Mapping[Any, Any], str]
-
-_REMOVERS: HubKey[dict[str, list[CALLBACK_TYPE]]] = HubKey("yaml_helper_removers")
-
 
 def helpers_config_schema(item_schema: Callable[[Any], Any]) -> Callable[[Any], dict[str, Any]]:
     """`{key: item or null}` under the domain, keys are slugs (the object ids)."""
@@ -75,18 +73,17 @@ async def async_setup_helpers(hub: Hub, domain: str, config: Mapping[str, Any],
                               factory: Callable[[str, Mapping[str, Any]], HelperEntity],
                               services: Sequence[ServiceSpec]) -> bool:
     """Add one entity per key and register the domain's services."""
-    removers = hub.data.setdefault(_REMOVERS, {}).setdefault(domain, [])
+    handle = async_get_setup_handle(hub, domain)
     for service, fields, method in services:
-        removers.append(async_register_entity_service(hub, domain, service, method, fields, entity_domain=domain,
-                                                      allow_all=True, inline=True))
+        handle.async_on_unload(async_register_entity_service(hub, domain, service, method, fields, entity_domain=domain,
+                                                             allow_all=True, inline=True))
     await async_add_entities(hub, domain, [factory(key, item) for key, item in config.items()])
     return True
 
 
 async def async_unload_helpers(hub: Hub, domain: str) -> bool:
     """Remove the services (the loader removes the entities)."""
-    for remover in hub.data.get(_REMOVERS, {}).pop(domain, []):
-        remover()
+    await async_drain_setup_handle(hub, domain)  # also when called without the setup manager
     return True
 
 

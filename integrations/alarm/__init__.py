@@ -29,13 +29,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from hub.core import CALLBACK_TYPE, Event, Hub, HubKey, callback
 from hub.evidence.providers import async_register_alarm_provider
 from hub.exceptions import ConfigError, HubError
+from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
 
 from . import evidence
 from .const import CONF_KEEP_CLOSED_DAYS, CONF_SOP, CONF_SOP_DIR, CONF_TYPES, DOMAIN
@@ -57,12 +58,11 @@ _LOGGER = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class AlarmData:
-    """What setup created, so unload can undo it."""
+    """What setup created, so unload can undo it (what setup registered is on its setup handle)."""
 
     manager: AlarmManager
     feed: AlarmFeed
     store: AlarmStore | None
-    removers: list[CALLBACK_TYPE] = field(default_factory=list)
 
 
 DATA_ALARM: HubKey[AlarmData] = HubKey(DOMAIN)
@@ -140,13 +140,15 @@ async def async_setup(hub: Hub, config: Any) -> bool:
     data = AlarmData(manager, feed, store)
     hub.data[DATA_ALARM] = data
     hub.data[DATA_MANAGER] = manager
-    data.removers.extend(async_register_services(hub, manager))
-    data.removers.extend(async_register_websocket(hub, manager, feed))
-    data.removers.append(async_register_alarm_provider(hub, evidence))  # evidence exports ask us for alarms
+    on_unload = async_get_setup_handle(hub, DOMAIN).async_on_unload
+    for remover in (*async_register_services(hub, manager), *async_register_websocket(hub, manager, feed)):
+        on_unload(remover)
+    on_unload(async_register_alarm_provider(hub, evidence))  # evidence exports ask us for alarms
     for kind in types.values():
-        data.removers.extend(_raise_on(hub, manager, kind))
+        for remover in _raise_on(hub, manager, kind):
+            on_unload(remover)
     if store is not None and conf[CONF_KEEP_CLOSED_DAYS] > 0:
-        data.removers.append(async_track_retention(hub, store, conf[CONF_KEEP_CLOSED_DAYS]))
+        on_unload(async_track_retention(hub, store, conf[CONF_KEEP_CLOSED_DAYS]))
     async_register_views(hub)
     _LOGGER.info("%d alarm types, %d active alarms", len(types), loaded)
     return True
@@ -158,8 +160,7 @@ async def async_unload(hub: Hub) -> bool:
     hub.data.pop(DATA_MANAGER, None)
     if data is None:
         return True
-    while data.removers:
-        data.removers.pop()()
+    await async_drain_setup_handle(hub, DOMAIN)  # also when called without the setup manager (tests)
     data.feed.async_shutdown()
     data.manager.async_shutdown()
     if data.store is not None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from hub.core import Hub, HubKey
 from hub.helpers.entity_platform import async_add_entities, async_remove_entities
+from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
 
 from .api import async_register_views
 from .config import CONFIG_SCHEMA
@@ -37,7 +38,6 @@ __all__ = [
 _LOGGER = logging.getLogger(__name__)
 
 DATA_KEY: HubKey[AnprManager] = HubKey(DOMAIN)
-_REMOVERS: HubKey[list[Any]] = HubKey(f"{DOMAIN}_removers")
 
 
 async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
@@ -58,7 +58,9 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
     manager.acceptance_entity = AcceptanceSensor(manager)
     entities.append(manager.acceptance_entity)
     await async_add_entities(hub, DOMAIN, entities)
-    hub.data[_REMOVERS] = async_register_services(hub, manager)
+    handle = async_get_setup_handle(hub, DOMAIN)
+    for remover in async_register_services(hub, manager):
+        handle.async_on_unload(remover)
     if not async_register_views(hub):
         _LOGGER.debug("anpr: REST views not added (no HTTP server, or it already started)")
     _LOGGER.info("anpr: %d cameras, %d hotlists, %d journey sections", len(manager.cameras),
@@ -68,8 +70,7 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
 
 async def async_unload(hub: Hub) -> bool:
     """Stop the workers, remove services and entities."""
-    for remover in hub.data.pop(_REMOVERS, []):
-        remover()
+    await async_drain_setup_handle(hub, DOMAIN)  # also when called without the setup manager (tests)
     manager = hub.data.pop(DATA_KEY, None)
     if manager is not None:
         await manager.async_stop()

@@ -6,8 +6,9 @@ import logging
 from typing import Any
 
 from hub.const import EVENT_HUB_STOP
-from hub.core import CALLBACK_TYPE, Event, Hub, HubKey
+from hub.core import Event, Hub, HubKey
 from hub.helpers.entity_platform import async_add_entities, async_remove_entities
+from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
 
 from .config import CONFIG_SCHEMA
 from .const import DOMAIN, EVENT_CAMERA_OFFLINE, EVENT_CAMERA_ONLINE, EVENT_RECORDING_GAP
@@ -33,7 +34,6 @@ __all__ = [
 _LOGGER = logging.getLogger(__name__)
 
 DATA_KEY: HubKey[CameraManager] = HubKey(DOMAIN)
-_REMOVERS: HubKey[list[CALLBACK_TYPE]] = HubKey(f"{DOMAIN}_removers")
 
 
 async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
@@ -47,12 +47,14 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
     await manager.async_start()
     manager.entities = {camera_id: CameraEntity(camera) for camera_id, camera in manager.cameras.items()}
     await async_add_entities(hub, DOMAIN, manager.entities.values())
-    hub.data[_REMOVERS] = async_register_services(manager)
+    handle = async_get_setup_handle(hub, DOMAIN)
+    for remover in async_register_services(manager):
+        handle.async_on_unload(remover)
 
     async def _async_stop_live(_event: Event) -> None:
         await live.async_stop()
 
-    hub.data[_REMOVERS].append(hub.bus.async_listen_once(EVENT_HUB_STOP, _async_stop_live))
+    handle.async_on_unload(hub.bus.async_listen_once(EVENT_HUB_STOP, _async_stop_live))
     if not async_register_views(hub):
         _LOGGER.debug("camera: REST views not added (no HTTP server, or it already started)")
     _LOGGER.info("camera: %d cameras, recordings under %s", len(manager.cameras), manager.storage)
@@ -61,8 +63,7 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
 
 async def async_unload(hub: Hub) -> bool:
     """Stop live streams and recorders, remove services and entities."""
-    for remover in hub.data.pop(_REMOVERS, []):
-        remover()
+    await async_drain_setup_handle(hub, DOMAIN)  # also when called without the setup manager (tests)
     live = hub.data.pop(DATA_LIVE, None)
     if live is not None:
         await live.async_stop()

@@ -9,6 +9,7 @@ import voluptuous as vol
 from hub.core import Hub, HubKey
 from hub.helpers import config_validation as cv
 from hub.helpers.workers import MODE_PROCESS, MODE_THREAD
+from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
 
 from .const import DEFAULT_MAX_HOURS, DEFAULT_THRESHOLD, DOMAIN, EVENT_MATCH_VERIFIED, HARD_MAX_HOURS
 from .manager import FaceManager
@@ -29,7 +30,6 @@ CONFIG_SCHEMA = vol.Schema({
 }, extra=vol.PREVENT_EXTRA)
 
 DATA_KEY: HubKey[FaceManager] = HubKey(DOMAIN)
-_REMOVERS: HubKey[list[Any]] = HubKey(f"{DOMAIN}_removers")
 
 
 async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
@@ -37,14 +37,15 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
     manager = FaceManager(hub, config)
     hub.data[DATA_KEY] = manager
     await manager.async_start()
-    hub.data[_REMOVERS] = async_register_services(hub, manager)
+    handle = async_get_setup_handle(hub, DOMAIN)
+    for remover in async_register_services(hub, manager):
+        handle.async_on_unload(remover)
     return True
 
 
 async def async_unload(hub: Hub) -> bool:
     """Remove the services, stop the worker."""
-    for remover in hub.data.pop(_REMOVERS, []):
-        remover()
+    await async_drain_setup_handle(hub, DOMAIN)  # also when called without the setup manager (tests)
     manager = hub.data.pop(DATA_KEY, None)
     if manager is not None:
         await manager.async_stop()

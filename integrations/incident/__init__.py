@@ -15,9 +15,10 @@ from typing import Any, Final
 import voluptuous as vol
 
 from hub.auth.permissions import async_register_target_resolver, get_permissions
-from hub.core import CALLBACK_TYPE, Hub, HubKey, ServiceCall, SupportsResponse
+from hub.core import CALLBACK_TYPE, Hub, ServiceCall, SupportsResponse
 from hub.exceptions import ServiceValidationError
 from hub.helpers import config_validation as cv
+from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
 
 from .manager import DATA_MANAGER, STATUSES, IncidentManager, get_incidents
 
@@ -25,7 +26,6 @@ __all__ = ["CONFIG_SCHEMA", "DOMAIN", "IncidentManager", "async_setup", "async_u
 
 DOMAIN: Final = "incident"
 CONFIG_SCHEMA: Final = vol.Schema(vol.Any(None, {}), extra=vol.PREVENT_EXTRA)
-_REMOVERS: HubKey[list[CALLBACK_TYPE]] = HubKey(f"{DOMAIN}_removers")
 
 _ID = vol.All(cv.string, vol.Length(min=1, max=36))
 CREATE_SCHEMA: Final = vol.Schema({
@@ -162,13 +162,14 @@ async def async_setup(hub: Hub, config: dict[str, Any] | None) -> bool:
     manager = IncidentManager(hub)
     await manager.async_load_owners()
     hub.data[DATA_MANAGER] = manager
-    hub.data[_REMOVERS] = _register(hub, manager)
+    handle = async_get_setup_handle(hub, DOMAIN)
+    for remover in _register(hub, manager):
+        handle.async_on_unload(remover)
     return True
 
 
 async def async_unload(hub: Hub) -> bool:
     """Remove the services."""
-    for remover in hub.data.pop(_REMOVERS, []):
-        remover()
+    await async_drain_setup_handle(hub, DOMAIN)  # also when called without the setup manager
     hub.data.pop(DATA_MANAGER, None)
     return True

@@ -30,12 +30,13 @@ returns the remover, `await async_publish(topic, payload, qos, retain)`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from hub.core import CALLBACK_TYPE, Hub, HubKey
 from hub.helpers.entity import Entity
 from hub.helpers.entity_platform import async_add_entities, async_remove_entities
+from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
 
 from .client import MqttClient, MqttStats
 from .const import CONF_CLIENT_ID, CONF_DISCOVERY, CONF_DISCOVERY_PREFIX, DOMAIN, PLATFORMS
@@ -64,11 +65,10 @@ _LOGGER = logging.getLogger(__name__)
 
 @dataclass
 class MqttData:
-    """What the integration keeps in hub.data."""
+    """What the integration keeps in hub.data (what setup registered is on its setup handle)."""
 
     client: MqttClient
     discovery: MqttDiscovery | None = None
-    removers: list[CALLBACK_TYPE] = field(default_factory=list)
 
 
 DATA_MQTT: HubKey[MqttData] = HubKey(DOMAIN)
@@ -105,10 +105,12 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
     entities: list[Entity] = [MqttStatusSensor(client)]
     for platform in PLATFORMS:
         entities.extend(ENTITY_CLASSES[platform](client, entity_config) for entity_config in config[platform])
-    data.removers.extend(async_register_services(hub, client))
+    handle = async_get_setup_handle(hub, DOMAIN)
+    for remover in async_register_services(hub, client):
+        handle.async_on_unload(remover)
     release = _hold_switch_services(hub)
     if release is not None:
-        data.removers.append(release)
+        handle.async_on_unload(release)
     await async_add_entities(hub, DOMAIN, entities)
     if config[CONF_DISCOVERY]:
         data.discovery = MqttDiscovery(hub, client, config[CONF_DISCOVERY_PREFIX])
@@ -124,8 +126,7 @@ async def async_unload(hub: Hub) -> bool:
         return True
     if data.discovery is not None:
         await data.discovery.async_stop()
-    while data.removers:
-        data.removers.pop()()
+    await async_drain_setup_handle(hub, DOMAIN)  # also when called without the setup manager (tests)
     await async_remove_entities(hub, DOMAIN)
     await data.client.async_stop()
     return True

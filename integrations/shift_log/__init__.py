@@ -27,6 +27,7 @@ from hub.core import CALLBACK_TYPE, Context, Hub, HubKey, ServiceCall, SupportsR
 from hub.exceptions import ServiceValidationError
 from hub.helpers import config_validation as cv
 from hub.recorder import get_recorder
+from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
 
 from .models import ShiftLogEntry
 
@@ -37,7 +38,6 @@ KIND_NOTE: Final = "note"
 KIND_HANDOVER: Final = "handover"
 KIND_ACK: Final = "acknowledged"
 DATA_SHIFT_LOG: Final[HubKey[ShiftLog]] = HubKey(DOMAIN)
-_REMOVERS: HubKey[list[CALLBACK_TYPE]] = HubKey(f"{DOMAIN}_removers")
 
 CONFIG_SCHEMA: Final = vol.Schema(vol.Any(None, vol.Schema({
     vol.Optional("shift_starts", default=["07:00", "15:00", "23:00"]): vol.All(
@@ -224,13 +224,14 @@ async def async_setup(hub: Hub, config: dict[str, Any] | None) -> bool:
     log = ShiftLog(hub, (config or CONFIG_SCHEMA({}))["shift_starts"])
     await log.async_load()
     hub.data[DATA_SHIFT_LOG] = log
-    hub.data[_REMOVERS] = _register(hub, log)
+    handle = async_get_setup_handle(hub, DOMAIN)
+    for remover in _register(hub, log):
+        handle.async_on_unload(remover)
     return True
 
 
 async def async_unload(hub: Hub) -> bool:
-    for remover in hub.data.pop(_REMOVERS, []):
-        remover()
+    await async_drain_setup_handle(hub, DOMAIN)  # also when called without the setup manager
     hub.data.pop(DATA_SHIFT_LOG, None)
     return True
 

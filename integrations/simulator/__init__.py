@@ -34,12 +34,13 @@ running `CitySimulator`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hub.core import CALLBACK_TYPE, Hub, HubKey
+from hub.core import Hub, HubKey
 from hub.setup import async_get_setup_manager
+from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
 from integrations.mqtt.instance import expand_topic, topic_prefix
 
 from .const import (
@@ -70,10 +71,9 @@ _LOGGER = logging.getLogger(__name__)
 
 @dataclass
 class SimulatorData:
-    """What the integration keeps in hub.data."""
+    """What the integration keeps in hub.data (what setup registered is on its setup handle)."""
 
     simulator: CitySimulator
-    removers: list[CALLBACK_TYPE] = field(default_factory=list)
 
 
 DATA_SIMULATOR: HubKey[SimulatorData] = HubKey(DOMAIN)
@@ -118,9 +118,11 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
     tz = await hub.async_add_executor_job(ZoneInfo, zone)  # reads the tz database file
     settings, config, discovery_prefix = _mqtt_settings(hub, config)
     simulator = CitySimulator(hub, config, settings, discovery_prefix, tz)
-    data = hub.data[DATA_SIMULATOR] = SimulatorData(simulator)
+    hub.data[DATA_SIMULATOR] = SimulatorData(simulator)
     await simulator.async_start()
-    data.removers.extend(async_register_services(simulator))
+    handle = async_get_setup_handle(hub, DOMAIN)
+    for remover in async_register_services(simulator):
+        handle.async_on_unload(remover)
     _LOGGER.info("Simulated city started (seed %s): %d weather, %d air quality, %d energy, %d traffic stations",
                  simulator.seed, len(simulator.stations), len(simulator.air),
                  len(simulator.meters) + len(simulator.modbus_meters), len(simulator.counters))
@@ -132,7 +134,6 @@ async def async_unload(hub: Hub) -> bool:
     data = hub.data.pop(DATA_SIMULATOR, None)
     if data is None:
         return True
-    while data.removers:
-        data.removers.pop()()
+    await async_drain_setup_handle(hub, DOMAIN)  # also when called without the setup manager (tests)
     await data.simulator.async_stop()
     return True

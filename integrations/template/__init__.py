@@ -26,8 +26,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.core import CALLBACK_TYPE, Hub, HubKey
+from hub.core import Hub
 from hub.helpers.entity_platform import async_add_entities
+from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
 
 from .binary_sensor import TemplateBinarySensor
 from .const import CONF_BINARY_SENSOR, CONF_SENSOR, CONF_TRIGGERS, CONF_UNIQUE_ID, DOMAIN
@@ -38,12 +39,10 @@ from .sensor import TemplateSensor
 
 __all__ = ["CONFIG_SCHEMA", "DOMAIN", "async_setup", "async_unload"]
 
-_REMOVERS: HubKey[list[CALLBACK_TYPE]] = HubKey("template_removers")
-
 
 async def async_setup(hub: Hub, config: list[dict[str, Any]]) -> bool:
     """Add every block's entities; attach the triggers of trigger-based blocks."""
-    removers = hub.data.setdefault(_REMOVERS, [])
+    handle = async_get_setup_handle(hub, DOMAIN)
     for index, block in enumerate(config):
         trigger_based = CONF_TRIGGERS in block
         options = {"block_unique_id": block.get(CONF_UNIQUE_ID), "trigger_based": trigger_based}
@@ -53,12 +52,12 @@ async def async_setup(hub: Hub, config: list[dict[str, Any]]) -> bool:
         ]
         await async_add_entities(hub, DOMAIN, entities)
         if trigger_based:
-            removers.append(await TriggerBlock(hub, block, entities, f"template block {index + 1}").async_start())
+            block_trigger = TriggerBlock(hub, block, entities, f"template block {index + 1}")
+            handle.async_on_unload(await block_trigger.async_start())
     return True
 
 
 async def async_unload(hub: Hub) -> bool:
     """Detach the triggers; the loader removes the entities."""
-    for remover in hub.data.pop(_REMOVERS, []):
-        remover()
+    await async_drain_setup_handle(hub, DOMAIN)  # also when called without the setup manager
     return True

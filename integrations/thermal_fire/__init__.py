@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from hub.core import Hub, HubKey
+from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
 
 from .config import CONFIG_SCHEMA
 from .const import DOMAIN, EVENT_FIRE_CLEARED, EVENT_FIRE_DETECTED, EVENT_FIRE_UPDATED
@@ -38,14 +39,17 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
         await manager.async_unload()
         hub.data.pop(DATA_KEY, None)
         raise
-    manager.removers.extend(async_register_services(hub, manager))
-    manager.removers.append(async_register_drill(hub))  # drills: the only way a person runs the fire chain
+    handle = async_get_setup_handle(hub, DOMAIN)
+    for remover in async_register_services(hub, manager):
+        handle.async_on_unload(remover)
+    handle.async_on_unload(async_register_drill(hub))  # drills: the only way a person runs the fire chain
     _LOGGER.info("Thermal fire detection: %d tower(s)", len(manager.towers))
     return True
 
 
 async def async_unload(hub: Hub) -> bool:
-    """Stop scanning and the workers; the loader removes the entities."""
+    """Remove the services, stop scanning and the workers; the loader removes the entities."""
+    await async_drain_setup_handle(hub, DOMAIN)  # also when called without the setup manager (tests)
     manager = hub.data.pop(DATA_KEY, None)
     if manager is not None:
         await manager.async_unload()
