@@ -175,6 +175,19 @@ def _watch_parent(watchdog: Any) -> None:
     os._exit(1)
 
 
+def _find_spec(name: str, path: Any) -> importlib.machinery.ModuleSpec | None:
+    """The spec of `name` from every finder on sys.meta_path, without importing it: an editable install finds the
+    project's packages through its own finder, not through sys.path (`hacho run` from the console script)."""
+    for finder in sys.meta_path:
+        find_spec = getattr(finder, "find_spec", None)
+        if find_spec is None:
+            continue
+        spec: importlib.machinery.ModuleSpec | None = find_spec(name, path)
+        if spec is not None:
+            return spec
+    return None
+
+
 def _stub_packages(module: str) -> None:
     """Make the packages above `module` importable without running their `__init__`."""
     parts = module.split(".")
@@ -183,7 +196,7 @@ def _stub_packages(module: str) -> None:
         if name in sys.modules:
             continue
         parent = sys.modules.get(".".join(parts[:depth - 1])) if depth > 1 else None
-        spec = importlib.machinery.PathFinder.find_spec(name, getattr(parent, "__path__", None))
+        spec = _find_spec(name, getattr(parent, "__path__", None))
         if spec is None or spec.submodule_search_locations is None:
             raise ImportError(f"No package {name!r} for worker module {module!r}")
         package = types.ModuleType(name)

@@ -3,6 +3,9 @@ worker's module, and never outlives the hub (kill -9 of the parent ends the work
 
 from __future__ import annotations
 
+import importlib
+import importlib.abc
+import importlib.machinery
 import os
 import signal
 import subprocess
@@ -10,9 +13,11 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from hub.helpers import workers
 from hub.helpers.backoff import Backoff
 from hub.helpers.workers import MODE_PROCESS, MODE_THREAD, MSG_EXITED, DropOldestQueue, ProcessWorker
 from tests.processes import Inbox, descendants, survivors
@@ -125,3 +130,31 @@ def test_kill9_of_the_parent_leaves_no_worker_and_no_resource_tracker(tmp_path: 
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert left == []
+
+
+class _OnlyThisFolder(importlib.abc.MetaPathFinder):
+    """A finder like an editable install's: it serves a package from a folder that is not on sys.path."""
+
+    def __init__(self, name: str, folder: Path) -> None:
+        self.name, self.folder = name, folder
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname != self.name:
+            return None
+        return importlib.machinery.PathFinder.find_spec(fullname, [str(self.folder)])
+
+
+def test_worker_packages_are_found_through_meta_path_finders(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """`hacho run` from the console script finds the project through the editable install's finder, not
+    sys.path: a worker's packages must be found the same way (every worker died at start before)."""
+    package = tmp_path / "hacho_worker_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("raise RuntimeError('the package __init__ must not run in a worker')\n")
+    (package / "job.py").write_text("VALUE = 42\n")
+    finder = _OnlyThisFolder("hacho_worker_pkg", tmp_path)
+    monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, finder])
+    for name in ("hacho_worker_pkg", "hacho_worker_pkg.job"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    workers._stub_packages("hacho_worker_pkg.job")
+    assert importlib.import_module("hacho_worker_pkg.job").VALUE == 42
