@@ -12,8 +12,8 @@ from types import ModuleType
 from typing import Any
 
 from .config.validation import validate
-from .const import EVENT_INTEGRATION_FAILED, EVENT_INTEGRATION_LOADED, EVENT_INTEGRATION_UNLOADED
-from .core import Hub, HubKey, callback
+from .const import EVENT_HUB_STOP, EVENT_INTEGRATION_FAILED, EVENT_INTEGRATION_LOADED, EVENT_INTEGRATION_UNLOADED
+from .core import Event, Hub, HubKey, callback
 from .exceptions import ConfigError, DependencyError, HubError, IntegrationNotFound
 from .helpers.entity_platform import async_remove_entities
 from .loader import Integration, async_get_integrations, get_integration
@@ -106,6 +106,12 @@ class SetupManager:
         self._integrations: dict[str, Integration] = {}
         self._done: dict[str, asyncio.Future[bool]] = {}
         self.setup_timeout = DEFAULT_SETUP_TIMEOUT
+        # A stopping hub unloads its integrations (their threads, processes and servers end with them), so that
+        # `hacho run` exits on SIGINT/SIGTERM instead of hanging on an integration's running thread.
+        hub.bus.async_listen_once(EVENT_HUB_STOP, self._async_hub_stop)
+
+    async def _async_hub_stop(self, event: Event) -> None:
+        await self.async_unload_all()
 
     @callback
     def loaded(self) -> list[str]:
