@@ -193,3 +193,15 @@ async def test_unload_and_reload_drain_the_handle(hub: Hub) -> None:
     assert await manager.async_unload_integration("svc")
     assert not hub.services.has_service("svc", "ping")
     assert module.CALLS.count(("undone",)) == 2
+
+
+async def test_a_stopping_hub_unloads_its_integrations(hub: Hub) -> None:
+    """`hacho run` stopped by SIGINT/SIGTERM must not hang on what an integration runs: hub_stop unloads them."""
+    make_integration(hub.config_dir, "svc")
+    manager = SetupManager(hub)
+    await manager.async_setup_all({"svc": {}})
+    module = manager._integrations["svc"].get_module()
+    await hub.async_stop()
+    assert manager.status["svc"].state is IntegrationState.unloaded
+    assert not hub.services.has_service("svc", "ping")
+    assert module.CALLS.count(("undone",)) == 1
