@@ -6,8 +6,8 @@ import logging
 import re
 import unicodedata
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from datetime import time as time_sys
-from datetime import timedelta
 from typing import Any, TypeVar, overload
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -40,6 +40,7 @@ __all__ = [
     "time",
     "time_period",
     "time_zone",
+    "timestamp",
     "url",
     "url_with_schemes",
 ]
@@ -240,6 +241,17 @@ def time_period(value: Any) -> timedelta:
         parts = {key: _to_float(part, f"expected a number for {key!r}") for key, part in value.items()}
         return timedelta(**parts)
     raise vol.Invalid("expected a time period: seconds, 'HH:MM:SS' or {hours, minutes, seconds}")
+
+
+def timestamp(value: Any) -> float:
+    """A moment: epoch seconds, or an ISO 8601 date and time (UTC unless it gives its offset) -> epoch seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise vol.Invalid(f"{value!r} is not an epoch or an ISO date and time") from None
+    return (parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)).timestamp()
 
 
 def time(value: Any) -> time_sys:

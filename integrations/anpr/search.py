@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -65,24 +64,14 @@ IMAGE_KINDS: Final = ("crop", "frame")
 _PATTERN_CHARS = re.compile(r"[^A-Z0-9*?]")
 
 
-def _timestamp(value: Any) -> float:
-    """An epoch, or an ISO date and time (UTC unless it says its offset)."""
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        parsed = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise vol.Invalid(f"{value!r} is not an epoch or an ISO date and time") from None
-    return (parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)).timestamp()
-
 
 SEARCH_SCHEMA: Final = vol.Schema({
     vol.Required("purpose"): vol.All(cv.string, vol.Strip, vol.Length(
         min=MIN_PURPOSE, max=500, msg=f"state the purpose of the search ({MIN_PURPOSE} to 500 characters)")),
     vol.Required("plate"): vol.All(cv.string, vol.Length(min=1, max=16)),
     vol.Optional("mode", default=MODE_EXACT): vol.In(MODES),
-    vol.Optional("start"): vol.Any(None, _timestamp),
-    vol.Optional("end"): vol.Any(None, _timestamp),
+    vol.Optional("start"): vol.Any(None, cv.timestamp),
+    vol.Optional("end"): vol.Any(None, cv.timestamp),
     vol.Optional("camera"): vol.Any(None, cv.string),
     vol.Optional("limit", default=200): vol.All(vol.Coerce(int), vol.Range(min=1, max=1000)),
 })

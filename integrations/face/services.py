@@ -3,7 +3,6 @@ identification of a still, candidate review by two operators, the yearly report 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,15 +39,6 @@ if TYPE_CHECKING:
 __all__ = ["CREATE_SCHEMA", "IDENTIFY_SCHEMA", "async_register_services", "read_clip", "read_image", "resolve_path"]
 
 
-def _timestamp(value: Any) -> float:
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        parsed = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise vol.Invalid("expected epoch seconds or an ISO 8601 time") from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
-
 
 CREATE_SCHEMA = vol.Schema({
     vol.Required("authority"): vol.All(cv.string, vol.Length(min=3, max=255)),
@@ -57,7 +47,7 @@ CREATE_SCHEMA = vol.Schema({
     vol.Optional("use", default=Use.REAL_TIME.value): vol.In([use.value for use in Use]),
     vol.Optional("cameras", default=list): vol.All(cv.ensure_list, [cv.string]),
     vol.Optional("areas", default=list): vol.All(cv.ensure_list, [cv.string]),
-    vol.Optional("start"): _timestamp,
+    vol.Optional("start"): cv.timestamp,
     vol.Required("hours"): vol.All(vol.Coerce(float), vol.Range(min=0.1, max=HARD_MAX_HOURS)),
     vol.Optional("urgent", default=False): cv.boolean,
 })
