@@ -17,3 +17,11 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 # Chromium for the frontend browser tests (never fails the set-up).
 bash "$(dirname "$0")/setup-browser.sh"
+# axe-core for the accessibility tests (tests/frontend/test_a11y.py reads node_modules/axe-core/axe.min.js;
+# a devDependency: scripts/vendor-leaflet.sh installs without it, and nothing copies it where the hub serves files).
+if command -v npm >/dev/null 2>&1; then
+  (cd "$(dirname "$0")/.." && npm ci --include=dev --no-audit --no-fund --loglevel=error) \
+    || echo "warning: npm ci failed; the accessibility tests will skip" >&2
+else
+  echo "warning: npm not found; the accessibility tests will skip" >&2
+fi

@@ -9,6 +9,7 @@ import {
 const data = pageData();
 let alarm = data.alarm;
 let mayHandle = data.may_handle;
+let actionFocus = false;  // an action button had the focus: the redraw gives it to the next action
 
 const ACTIONS = [
   // [service, label, states it applies to, needs a note, button class]
@@ -91,6 +92,7 @@ function renderActions() {
         note.focus();
         return;
       }
+      actionFocus = true;
       event.currentTarget.disabled = true;
       await act(service, text ? { note: text } : {}, t("{action}: done", { action: label }), note);
     } }, label));
@@ -172,6 +174,8 @@ function render() {
     if (node) node.value = value;
   }
   if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+  else if (actionFocus) document.querySelector("#alarm-actions button:not(:disabled)")?.focus();
+  actionFocus = false;
 }
 
 async function refresh() {

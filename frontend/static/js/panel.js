@@ -61,7 +61,7 @@ function placeLine(line, width, justify) {
 function renderSign(page, justify) {
   const charset = new Set(caps.charset);
   const sign = el("div", { class: `sign colour-${caps.colour || "amber"}`, role: "img",
-                            "aria-label": page.join(" / ") });
+                            "aria-label": page.filter((line) => line.trim()).join(" / ") || t("blank") });
   for (let r = 0; r < caps.rows; r += 1) {
     const line = placeLine(page[r] || "", caps.chars_per_row, justify);
     const row = el("div", { class: "row" });

@@ -2,6 +2,8 @@
 // websocket (alarm/subscribe). Alarms other centres share are listed apart (notify.js beeps), and so
 // are the alarms peer centres' hubs share through federation (federation/subscribe_alarms): their owner
 // changes them, so the only action here is asking it to acknowledge.
+// The centre's own queue works from the keyboard: one Tab stop (the current row), ↑/↓ or j/k to move,
+// Home/End, Enter to open, "a" to acknowledge; the focus stays on its alarm when the queue redraws.
 
 import {
   alarmTime, callService, centre, compareAlarms, el, errorText, fmtAge, fmtTime, label, live, named, pageData, t,
@@ -14,6 +16,7 @@ const peerAlarms = new Map();
 const asked = new Set();
 const seen = new Set();
 const OPEN = new Set(data.open_states || ["raised", "acknowledged", "in_progress"]);
+let current = null;  // the alarm id of the queue's one Tab stop
 
 function isOpen(alarm) {
   return OPEN.has(alarm.state);
@@ -23,13 +26,15 @@ function alarmUrl(alarm) {
   return `/c/${centre()}/alarms/${alarm.alarm_id}`;
 }
 
-function row(alarm, fresh) {
+function row(alarm, fresh, keyed = false) {
   const tr = el("tr", {
     class: `sev-row-${alarm.severity}${fresh ? " fresh" : ""}`,
     dataset: { alarmId: alarm.alarm_id, severity: alarm.severity, state: alarm.state },
+    ...(keyed ? { tabindex: alarm.alarm_id === current ? "0" : "-1" } : {}),
   },
   el("td", {}, el("span", { class: `sev sev-${alarm.severity}`, text: label(alarm.severity) })),
-  el("td", {}, el("a", { href: alarmUrl(alarm), class: "alarm-title", text: alarm.title || alarm.type }),
+  el("td", {}, el("a", { href: alarmUrl(alarm), class: "alarm-title", text: alarm.title || alarm.type,
+                         ...(keyed ? { tabindex: "-1" } : {}) }),
     alarm.message ? el("div", { class: "muted", text: alarm.message }) : null),
   el("td", {}, el("span", { class: `state state-${alarm.state}`, text: label(alarm.state) })),
   el("td", {}, named("areas", alarm.area_id)),
@@ -86,7 +91,14 @@ function render() {
   const own = [...alarms.values()].filter((a) => a.centre === centre() && isOpen(a)).sort(compareAlarms);
   const shared = [...alarms.values()].filter((a) => a.centre !== centre() && isOpen(a)).sort(compareAlarms);
   const body = document.getElementById("queue-body");
-  body.replaceChildren(...own.map((a) => row(a, !seen.has(a.alarm_id))));
+  const focused = body.contains(document.activeElement) ? document.activeElement.closest("tr") : null;
+  const focusedIndex = focused ? [...body.rows].indexOf(focused) : -1;
+  if (!own.some((a) => a.alarm_id === current)) {
+    // its alarm left the queue: the row now in its place (or the first) takes the Tab stop
+    current = own.length ? own[Math.min(Math.max(focusedIndex, 0), own.length - 1)].alarm_id : null;
+  }
+  body.replaceChildren(...own.map((a) => row(a, !seen.has(a.alarm_id), true)));
+  if (focused) rowOf(current)?.focus();
   document.getElementById("queue-empty").classList.toggle("hidden", own.length > 0);
   const sharedBody = document.getElementById("shared-body");
   if (sharedBody) {
@@ -101,6 +113,47 @@ function render() {
   for (const a of own) seen.add(a.alarm_id);
   document.title = own.length ? `(${own.length}) ${document.title.replace(/^\(\d+\) /, "")}` : document.title.replace(/^\(\d+\) /, "");
 }
+
+function rowOf(alarmId) {
+  return alarmId ? document.querySelector(`#queue-body tr[data-alarm-id="${CSS.escape(alarmId)}"]`) : null;
+}
+
+function moveTo(tr) {
+  if (!tr) return;
+  for (const other of tr.parentElement.rows) other.tabIndex = other === tr ? 0 : -1;
+  current = tr.dataset.alarmId;
+  tr.focus();
+}
+
+async function acknowledge(alarm) {
+  if (alarm.state !== "raised") return;
+  const result = await callService("alarm", "acknowledge", { alarm_id: alarm.alarm_id });
+  if (result.ok) toast(t("{action}: done", { action: t("Acknowledge") }));
+  else toast(t("Refused: {reason}", { reason: errorText(result) }), "error", 10000);
+}
+
+const KEYS = {
+  ArrowDown: (tr) => moveTo(tr.nextElementSibling),
+  j: (tr) => moveTo(tr.nextElementSibling),
+  ArrowUp: (tr) => moveTo(tr.previousElementSibling),
+  k: (tr) => moveTo(tr.previousElementSibling),
+  Home: (tr) => moveTo(tr.parentElement.firstElementChild),
+  End: (tr) => moveTo(tr.parentElement.lastElementChild),
+  Enter: (tr) => { window.location.assign(alarmUrl({ alarm_id: tr.dataset.alarmId })); },
+  a: (tr) => { const alarm = alarms.get(tr.dataset.alarmId); if (alarm) acknowledge(alarm); },
+};
+
+document.getElementById("queue-body").addEventListener("keydown", (event) => {
+  const tr = event.target.closest("tr[data-alarm-id]");
+  const handler = KEYS[event.key];
+  if (!tr || !handler || event.altKey || event.ctrlKey || event.metaKey || event.target !== tr) return;
+  event.preventDefault();
+  handler(tr);
+});
+document.getElementById("queue-body").addEventListener("focusin", (event) => {
+  const tr = event.target.closest("tr[data-alarm-id]");
+  if (tr && tr.dataset.alarmId !== current) moveTo(tr);
+});
 
 function update(alarm) {
   alarms.set(alarm.alarm_id, alarm);
