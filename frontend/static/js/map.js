@@ -32,9 +32,11 @@ function popupNode(feature) {
       tower: bearing.tower, bearing: Math.round(bearing.bearing) }) }));
   }
   if (feature.camera) {
-    node.append(el("video", { class: "video map-video", muted: true, playsinline: true, autoplay: true,
-                              "aria-label": t("Live view of {name}", { name: feature.name }) }),
-                el("div", { class: "map-live-status muted" }));
+    const video = el("video", { class: "video map-video", "aria-label": t("Live view of {name}", { name: feature.name }) });
+    video.muted = true; // the property, not the attribute: only a muted video may play without a gesture
+    video.playsInline = true;
+    video.autoplay = true;
+    node.append(video, el("div", { class: "map-live-status muted" }));
   }
   if (feature.url) node.append(el("div", {}, el("a", { href: feature.url, text: t("Open") })));
   return node;
@@ -73,7 +75,7 @@ class LeafletMap {
     if (land && land.getBounds().isValid()) this.map.fitBounds(land.getBounds(), { padding: [10, 10] });
     else this.map.setView([35.8886, -5.317], 13);
     this.player = null;
-    this.openCamera = null;
+    this.popupOpen = false;
     this.pending = null;
     this.map.on("popupopen", (event) => this.popupOpened(event));
     this.map.on("popupclose", () => this.popupClosed());
@@ -112,7 +114,7 @@ class LeafletMap {
   }
 
   draw(features) {
-    if (this.openCamera) { // keep a playing camera's popup: redraw once it is closed
+    if (this.popupOpen) { // keep an open popup (a playing camera): redraw once it is closed
       this.pending = features;
       return;
     }
@@ -129,7 +131,7 @@ class LeafletMap {
       const marker = L.circleMarker([f.lat, f.lon], {
         radius: f.kind === "alarm" || f.kind === "fire" ? 10 : 7,
         color: "#000", weight: 1, fillColor: COLOURS[f.kind] || COLOURS.other, fillOpacity: 0.9,
-        className: `map-marker map-${f.group || "devices"}`,
+        className: `map-marker map-${f.group || "devices"}${f.camera ? ` map-camera-${f.camera.camera}` : ""}`,
       });
       marker.feature = f;
       marker.bindPopup(() => popupNode(f), { minWidth: f.camera ? 340 : 50, maxWidth: 420 });
@@ -139,6 +141,7 @@ class LeafletMap {
   }
 
   popupOpened(event) {
+    this.popupOpen = true;
     const source = event.popup._source;
     const feature = source && source.feature;
     if (!feature || !feature.camera) return;
@@ -146,7 +149,6 @@ class LeafletMap {
     const video = node && node.querySelector("video.map-video");
     const status = node && node.querySelector(".map-live-status");
     if (!video) return;
-    this.openCamera = feature.entity_id;
     this.player = new LivePlayer(video, feature.camera, "sub", (text) => { if (status) status.textContent = text; });
     this.player.start();
   }
@@ -154,7 +156,7 @@ class LeafletMap {
   popupClosed() {
     if (this.player) this.player.stop();
     this.player = null;
-    this.openCamera = null;
+    this.popupOpen = false;
     if (this.pending) {
       const features = this.pending;
       this.pending = null;
