@@ -71,7 +71,9 @@ class LeafletMap {
     }
     L.control.layers(bases, overlays, { collapsed: false }).addTo(this.map);
     this.drawAreas(data.areas || []);
-    const land = offline && offline.features ? L.geoJSON(offline) : null;
+    // open on Ceuta's own land (the neighbouring coast is context)
+    const land = offline && offline.features
+      ? L.geoJSON(offline, { filter: (feature) => (feature.properties || {}).kind === "land" }) : null;
     if (land && land.getBounds().isValid()) this.map.fitBounds(land.getBounds(), { padding: [10, 10] });
     else this.map.setView([35.8886, -5.317], 13);
     this.player = null;
