@@ -230,6 +230,22 @@ async def test_overlays_markers_and_popups_readable_in_both_themes(map_page: Any
     assert await page.locator("#map path.map-alarms").count() == 0
 
 
+async def test_a_located_fire_shows_its_towers_bearings(map_page: Any, map_site: Site) -> None:
+    page = map_page
+    map_site.hub.states.async_set("geo_location.fire_test", "1.4", {
+        "friendly_name": "Incendio en García Aldave", "latitude": 35.8910, "longitude": -5.3490,
+        "status": "confirmed", "bearings": {"hacho": 265.2, "tarajal": 330.0}})
+    await page.wait_for_selector("#map path.map-bearing", timeout=20000)
+    assert await page.locator("#map path.map-bearing").count() == 2
+    await page.get_by_label("Alarmas").uncheck()  # nothing on top of the fire
+    await page.locator("#map path.map-fires").first.click()
+    text = await page.inner_text(".leaflet-popup-content")
+    assert "Incendio en García Aldave" in text
+    assert "torre hacho: rumbo 265°" in text and "torre tarajal: rumbo 330°" in text
+    await page.get_by_label("Incendios y rumbos").uncheck()
+    assert await page.locator("#map path.map-bearing").count() == 0
+
+
 def _luminance(css: str) -> float:
     parts = [float(p) for p in css[css.index("(") + 1:css.index(")")].split(",")[:3]]
     linear = [(c / 255) / 12.92 if c / 255 <= 0.03928 else (((c / 255) + 0.055) / 1.055) ** 2.4 for c in parts]
