@@ -16,7 +16,7 @@ from hub.core import Context
 from integrations.alarm.manager import get_manager
 
 from .conftest import MakeClient
-from .site import BOLLARD_LOCAL, BOLLARD_NATIONAL, LOCAL, NATIONAL, Site, async_start_site, async_stop_site
+from .site import AREAS, BOLLARD_LOCAL, BOLLARD_NATIONAL, LOCAL, NATIONAL, Site, async_start_site, async_stop_site
 
 ROOT = Path(__file__).resolve().parents[2]
 CEUTA = ROOT / "config" / "ceuta"
@@ -73,6 +73,14 @@ async def test_every_alarm_type_of_ceuta_has_an_area_and_a_marker(site: Site, ma
         markers[centre] = {f["url"] for f in data["features"] if f["kind"] == "alarm"}
     for kind, alarm in raised.items():
         assert f"/c/{alarm.centre}/alarms/{alarm.id}" in markers[alarm.centre], f"{kind}: no marker on the map"
+
+    # each alarm's page shows its small map, captioned with its area's name
+    names = {area["id"]: area["name"] for area in AREAS}
+    clients = {LOCAL: await make_client("sup_local"), NATIONAL: await make_client("op_national")}
+    for kind, alarm in raised.items():
+        status, html = await clients[alarm.centre].get(f"/c/{alarm.centre}/alarms/{alarm.id}")
+        assert status == 200
+        assert 'id="evidence-map"' in html and f"{names[alarm.area_id]} · " in html, kind
 
 
 def test_the_offline_base_map_is_ceutas_coastline_with_its_licence() -> None:
