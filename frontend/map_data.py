@@ -15,6 +15,7 @@ from .map_layers import TYPE_OFFLINE
 
 if TYPE_CHECKING:
     from .app import Frontend
+    from .i18n import Language
     from .view import Viewer
 
 __all__ = ["GROUPS", "map_areas", "map_features", "map_layers"]
@@ -24,11 +25,17 @@ GROUPS: Final = ("areas", "devices", "cameras", "panels", "alarms", "fires")
 _GROUP_OF_KIND: Final = {"camera": "cameras", "panel": "panels", "fire": "fires"}
 
 
-def map_layers(frontend: Frontend) -> list[dict[str, Any]]:
-    """The configured base layers for the page's script (the offline one with its GeoJSON's URL)."""
+def map_layers(frontend: Frontend, language: Language) -> list[dict[str, Any]]:
+    """The configured base layers for the page's script (the offline one with its GeoJSON's URL), named in
+    the reader's language when the name is a catalogue message (the default layer's)."""
     url = f"{STATIC_URL}/{OUTLINE_FILE}"
-    return [{**layer, "url": url} if layer["type"] == TYPE_OFFLINE else dict(layer)
-            for layer in frontend.map_layers]
+    layers = []
+    for layer in frontend.map_layers:
+        shown = {**layer, "name": language.gettext(layer["name"])}
+        if layer["type"] == TYPE_OFFLINE:
+            shown["url"] = url
+        layers.append(shown)
+    return layers
 
 
 def map_areas(frontend: Frontend) -> list[dict[str, Any]]:

@@ -28,6 +28,8 @@ import voluptuous as vol
 
 from hub.helpers import config_validation as cv
 
+from .i18n import N_
+
 __all__ = [
     "DEFAULT_LAYERS",
     "LAYER_SCHEMA",
@@ -44,7 +46,8 @@ CONF_LAYERS: Final = "layers"
 TYPE_OFFLINE: Final = "offline"
 TYPE_TILE: Final = "tile"
 TYPE_WMS: Final = "wms"
-DEFAULT_LAYERS: Final = ({"name": "Ceuta (sin conexión)", "type": TYPE_OFFLINE, "attribution":
+# the default layer's name is a catalogue msgid (the page shows layer names through the reader's language)
+DEFAULT_LAYERS: Final = ({"name": N_("Ceuta (offline)"), "type": TYPE_OFFLINE, "attribution":
                           "© OpenStreetMap contributors (ODbL)", "max_zoom": 18},)
 
 

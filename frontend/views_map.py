@@ -31,7 +31,7 @@ class MapView(FrontendView):
         frontend = self.frontend
         features = map_features(frontend, viewer, map_alarms(frontend.hub, viewer))
         data: dict[str, Any] = {
-            "layers": map_layers(frontend),
+            "layers": map_layers(frontend, frontend.language(viewer.principal.user_id)),
             "areas": map_areas(frontend),
             "groups": list(GROUPS),
             "features": features,

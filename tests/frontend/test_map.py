@@ -15,7 +15,7 @@ import yaml
 from hub.core import Context
 from integrations.alarm.manager import get_manager
 
-from .conftest import MakeClient
+from .conftest import MakeClient, page_data
 from .site import AREAS, BOLLARD_LOCAL, BOLLARD_NATIONAL, LOCAL, NATIONAL, Site, async_start_site, async_stop_site
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,3 +96,16 @@ def test_the_offline_base_map_is_ceutas_coastline_with_its_licence() -> None:
     assert 35.868 < min(lats) < 35.873 and 35.915 < max(lats) < 35.92
     notice = (BASEMAP / "NOTICE").read_text(encoding="utf-8")
     assert "Open Database License" in notice and "tools/basemap_ceuta.py" in notice
+
+
+async def test_the_default_base_layer_is_named_in_the_readers_language(site: Site, make_client: MakeClient) -> None:
+    operator = await make_client("op_local")
+    status, page = await operator.get(f"/c/{LOCAL}/map")
+    assert status == 200
+    assert [(layer["name"], layer["type"]) for layer in page_data(page)["layers"]] == [
+        ("Ceuta (sin conexión)", "offline")]
+    assert page_data(page)["layers"][0]["url"].endswith("/basemap/ceuta.geojson")
+    async with operator.session.post(operator.url("/language"), data={
+            "language": "en", "next": f"/c/{LOCAL}/map", "csrf_token": operator.csrf}) as resp:
+        page = await resp.text()
+    assert [layer["name"] for layer in page_data(page)["layers"]] == ["Ceuta (offline)"]
