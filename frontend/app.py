@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Final
 
@@ -20,12 +21,11 @@ from hub.http.session import (
     security_headers_middleware,
 )
 
-from .config import session_config, tile_origin
+from .config import session_config
 from .const import (
     CONF_LANGUAGE,
+    CONF_MAP,
     CONF_SECURE_COOKIE,
-    CONF_TILE_ATTRIBUTION,
-    CONF_TILE_URL,
     CONF_TITLE,
     DEFAULT_TITLE,
     LEAFLET_DIR,
@@ -35,6 +35,7 @@ from .const import (
 )
 from .formatting import Names
 from .i18n import Language, load_catalogues
+from .map_layers import layer_origins
 from .templating import Templates, async_load_templates
 
 __all__ = ["DATA_FRONTEND", "STATIC_DIR", "Frontend", "async_setup", "build_csp"]
@@ -47,14 +48,14 @@ DATA_FRONTEND: Final[HubKey[Frontend]] = HubKey("frontend")
 MEDIA_CSP: Final = "media-src 'self' blob:"
 
 
-def build_csp(tile_url: str | None) -> str:
-    """The Content-Security-Policy: the session module's default, video from MSE blobs, and the tile server
-    for images."""
+def build_csp(layers: Iterable[dict[str, Any]] = ()) -> str:
+    """The Content-Security-Policy: the session module's default, video from MSE blobs, and the map layers'
+    servers for images."""
     csp = f"{DEFAULT_CSP}; {MEDIA_CSP}"
-    if not tile_url:
+    origins = layer_origins(layers)
+    if not origins:
         return csp
-    origin = tile_origin(tile_url)
-    return csp.replace("img-src 'self' data: blob:", f"img-src 'self' data: blob: {origin}")
+    return csp.replace("img-src 'self' data: blob:", f"img-src 'self' data: blob: {' '.join(origins)}")
 
 
 class Frontend:
@@ -72,8 +73,7 @@ class Frontend:
         core = hub.config or CoreConfig()
         self.core = core
         self.title: str = conf.get(CONF_TITLE) or core.name or DEFAULT_TITLE
-        self.tile_url: str | None = conf.get(CONF_TILE_URL)
-        self.tile_attribution: str = conf.get(CONF_TILE_ATTRIBUTION, "")
+        self.map_layers: list[dict[str, Any]] = conf[CONF_MAP]["layers"]
         self.secure_cookie: bool | None = conf.get(CONF_SECURE_COOKIE)
 
     def language(self, user_id: str | None) -> Language:
@@ -125,7 +125,7 @@ async def async_setup(hub: Hub, conf: dict[str, Any]) -> Frontend:
     policy = await async_setup_permissions(hub, sessions.users)
     install_session_middleware(http, sessions, csrf_exempt=_csrf_exempt, security_headers=False)
     http.app.middlewares.insert(0, security_headers_middleware(
-        build_csp(conf.get(CONF_TILE_URL)), hsts=bool(http.conf.get("ssl_certificate"))))
+        build_csp(conf[CONF_MAP]["layers"]), hsts=bool(http.conf.get("ssl_certificate"))))
     catalogues = await hub.async_add_executor_job(load_catalogues, conf[CONF_LANGUAGE])
     core = hub.config or CoreConfig()
     names = Names(hub, lambda: {c.id: c.name for c in core.control_centres})

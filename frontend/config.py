@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 import voluptuous as vol
 
@@ -13,6 +12,7 @@ from .const import (
     CONF_ABSOLUTE_TIMEOUT,
     CONF_IDLE_TIMEOUT,
     CONF_LANGUAGE,
+    CONF_MAP,
     CONF_SECURE_COOKIE,
     CONF_SESSION,
     CONF_TILE_ATTRIBUTION,
@@ -20,30 +20,21 @@ from .const import (
     CONF_TITLE,
 )
 from .i18n import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
+from .map_layers import MAP_SCHEMA, legacy_tile_layer, tile_url
 
-__all__ = ["CONFIG_SCHEMA", "session_config", "tile_origin"]
+__all__ = ["CONFIG_SCHEMA", "session_config"]
 
 _DEFAULTS: Final = SessionConfig()
 
 
-def _tile_url(value: Any) -> str:
-    """An http(s) URL template with {z}, {x} and {y} (and optionally {s} for subdomains)."""
-    if not isinstance(value, str):
-        raise vol.Invalid(f"expected a URL template, got {type(value).__name__}")
-    parts = urlsplit(value.replace("{s}", "a"))
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise vol.Invalid(f"tile_url must be an http(s) URL, got {value!r}")
-    missing = [key for key in ("{z}", "{x}", "{y}") if key not in value]
-    if missing:
-        raise vol.Invalid(f"tile_url needs {', '.join(missing)} (e.g. https://tile.example/{{z}}/{{x}}/{{y}}.png)")
-    return value
-
-
-def tile_origin(tile_url: str) -> str:
-    """The origin to allow in the Content-Security-Policy for a tile URL (`{s}.` becomes `*.`)."""
-    parts = urlsplit(tile_url.replace("{s}.", "SUBDOMAIN."))
-    host = parts.netloc.replace("SUBDOMAIN.", "*.")
-    return f"{parts.scheme}://{host}"
+def _legacy_tiles(conf: dict[str, Any]) -> dict[str, Any]:
+    """`tile_url` (and `tile_attribution`), the older way to give one tile layer: it becomes the map's first
+    layer, in front of the configured (or default) ones."""
+    url = conf.pop(CONF_TILE_URL, None)
+    attribution = conf.pop(CONF_TILE_ATTRIBUTION, "")
+    if url is not None:
+        conf[CONF_MAP]["layers"] = [legacy_tile_layer(url, attribution), *conf[CONF_MAP]["layers"]]
+    return conf
 
 
 SESSION_SCHEMA: Final = vol.Schema({
@@ -57,14 +48,16 @@ CONFIG_SCHEMA: Final = vol.All(
     lambda value: {} if value is None else value,  # a bare `frontend:` means all defaults
     vol.Schema({
         vol.Optional(CONF_TITLE): vol.All(str, vol.Length(min=1, max=80)),
-        vol.Optional(CONF_TILE_URL): _tile_url,
-        vol.Optional(CONF_TILE_ATTRIBUTION, default=""): vol.All(str, vol.Length(max=300)),
+        vol.Optional(CONF_TILE_URL): tile_url,
+        vol.Optional(CONF_TILE_ATTRIBUTION): vol.All(str, vol.Length(max=300)),
+        vol.Optional(CONF_MAP, default=dict): MAP_SCHEMA,  # frontend/map_layers.py
         # None: Secure when the request came over TLS; true behind a TLS-terminating proxy.
         vol.Optional(CONF_SECURE_COOKIE, default=None): vol.Any(None, bool),
         vol.Optional(CONF_SESSION, default=dict): SESSION_SCHEMA,
         # The screens' language for users who have not chosen one (Ceuta works in Spanish).
         vol.Optional(CONF_LANGUAGE, default=DEFAULT_LANGUAGE): vol.In(SUPPORTED_LANGUAGES),
     }, extra=vol.PREVENT_EXTRA),
+    _legacy_tiles,
 )
 
 

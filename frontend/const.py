@@ -11,7 +11,7 @@ DOMAIN: Final = "frontend"
 STATIC_URL: Final = "/static/frontend"
 VENDOR_DIR: Final = "vendor"  # frontend/static/vendor/leaflet/ is copied from node_modules at install
 LEAFLET_DIR: Final = "vendor/leaflet"
-OUTLINE_FILE: Final = "ceuta.geojson"
+OUTLINE_FILE: Final = "basemap/ceuta.geojson"  # tools/basemap_ceuta.py, from OpenStreetMap (ODbL)
 
 URL_LOGIN: Final = "/login"
 URL_LOGOUT: Final = "/logout"
@@ -21,6 +21,7 @@ URL_LANGUAGE: Final = "/language"
 CONF_TITLE: Final = "title"
 CONF_TILE_URL: Final = "tile_url"
 CONF_TILE_ATTRIBUTION: Final = "tile_attribution"
+CONF_MAP: Final = "map"
 CONF_SECURE_COOKIE: Final = "secure_cookie"
 CONF_LANGUAGE: Final = "language"
 CONF_SESSION: Final = "session"

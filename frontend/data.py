@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +16,7 @@ if TYPE_CHECKING:
     from .app import Frontend
     from .view import Viewer
 
-__all__ = ["Device", "device_for", "devices", "map_features", "state_location", "state_name"]
+__all__ = ["FIRE_DOMAIN", "Device", "device_for", "devices", "state_location", "state_name", "to_float"]
 
 FIRE_DOMAIN = "geo_location"
 
@@ -28,7 +27,8 @@ def state_name(state: State) -> str:
     return str(name) if name else split_entity_id(state.entity_id)[1].replace("_", " ")
 
 
-def _float(value: Any) -> float | None:
+def to_float(value: Any) -> float | None:
+    """A finite number, or None (not a number, NaN)."""
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -38,8 +38,8 @@ def _float(value: Any) -> float | None:
 
 def state_location(hub: Hub, state: State) -> tuple[float, float] | None:
     """(latitude, longitude) of an entity: its own attributes, else the centre of its area."""
-    lat = _float(state.attributes.get(ATTR_LATITUDE))
-    lon = _float(state.attributes.get(ATTR_LONGITUDE))
+    lat = to_float(state.attributes.get(ATTR_LATITUDE))
+    lon = to_float(state.attributes.get(ATTR_LONGITUDE))
     if lat is not None and lon is not None:
         return lat, lon
     area_id = state.attributes.get("area_id")
@@ -104,42 +104,3 @@ def devices(frontend: Frontend, viewer: Viewer) -> list[Device]:
              if (device := device_for(frontend, viewer, state)) is not None]
     centre = viewer.centre.id
     return sorted(found, key=lambda d: (d.owner != centre, d.kind, d.name.lower()))
-
-
-def map_features(frontend: Frontend, viewer: Viewer,
-                 alarms: Iterable[dict[str, Any]] = ()) -> list[dict[str, Any]]:
-    """Markers for the map: devices, fires (geo_location) and the open alarms given, with positions."""
-    hub = frontend.hub
-    features: list[dict[str, Any]] = []
-    for state in hub.states.async_all():
-        domain = split_entity_id(state.entity_id)[0]
-        if domain == FIRE_DOMAIN:
-            where = state_location(hub, state)
-            if where is not None:
-                features.append({
-                    "kind": "fire", "lat": where[0], "lon": where[1], "name": state_name(state),
-                    "detail": str(state.attributes.get("status") or state.state), "entity_id": state.entity_id,
-                    "url": f"/c/{viewer.centre.id}/devices/{state.entity_id}",
-                })
-            continue
-        device = device_for(frontend, viewer, state)
-        if device is None:
-            continue
-        where = state_location(hub, state)
-        if where is None:
-            continue
-        features.append({
-            "kind": "device" if device.owner == viewer.centre.id else "other",
-            "lat": where[0], "lon": where[1], "name": device.name,
-            "detail": f"{device.kind}: {device.state}", "entity_id": device.entity_id, "url": device.url,
-        })
-    for alarm in alarms:
-        lat, lon = _float(alarm.get("latitude")), _float(alarm.get("longitude"))
-        if lat is None or lon is None:
-            continue
-        features.append({
-            "kind": "alarm", "lat": lat, "lon": lon, "name": str(alarm.get("title") or alarm.get("type")),
-            "detail": f"{alarm.get('severity')} - {alarm.get('state')}", "entity_id": None,
-            "url": alarm.get("url"),
-        })
-    return features

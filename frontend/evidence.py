@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Final
 from hub.auth.visibility import PERSONAL_ROLES
 from hub.core import Hub
 
+from .const import OUTLINE_FILE
+
 if TYPE_CHECKING:
     from .view import Viewer
 
@@ -24,7 +26,7 @@ __all__ = ["IMAGE_KINDS", "MAP_SIZE", "async_alarm_evidence", "async_hit_image",
 IMAGE_KINDS: Final = ("crop", "frame")
 MAP_SIZE: Final = (320, 200)
 MAP_SPAN_M: Final = 1600.0  # metres across the small map
-_OUTLINE: Final = Path(__file__).parent / "static" / "ceuta.geojson"
+_OUTLINE: Final = Path(__file__).parent / "static" / OUTLINE_FILE
 
 
 def _anpr(hub: Hub) -> Any:

@@ -9,16 +9,17 @@ from aiohttp import web
 from hub.core import split_entity_id
 
 from .alarms import map_alarms
-from .const import DEVICE_KINDS, OUTLINE_FILE, STATIC_URL
-from .data import map_features
+from .const import DEVICE_KINDS
 from .i18n import N_
+from .map_data import GROUPS, map_areas, map_features, map_layers
 from .view import FrontendView, json_page, page
 
 __all__ = ["MapDataView", "MapView"]
 
 
 class MapView(FrontendView):
-    """Devices, alarms and fire locations over the outline of the city (and tiles when configured)."""
+    """Devices, cameras, panels, alarms and fires over the configured base layers (the offline base map of the
+    city by default), each kind an overlay of the layer control."""
 
     url = "/c/{centre}/map"
     name = "frontend:map"
@@ -30,9 +31,9 @@ class MapView(FrontendView):
         frontend = self.frontend
         features = map_features(frontend, viewer, map_alarms(frontend.hub, viewer))
         data: dict[str, Any] = {
-            "outline_url": f"{STATIC_URL}/{OUTLINE_FILE}",
-            "tile_url": frontend.tile_url,
-            "tile_attribution": frontend.tile_attribution,
+            "layers": map_layers(frontend, frontend.language(viewer.principal.user_id)),
+            "areas": map_areas(frontend),
+            "groups": list(GROUPS),
             "features": features,
             "entity_ids": [s.entity_id for s in frontend.hub.states.async_all()
                            if split_entity_id(s.entity_id)[0] in DEVICE_KINDS],

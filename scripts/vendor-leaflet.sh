@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs Leaflet from the npm registry (package-lock.json) and copies its dist/ to where the
 # frontend serves it (frontend/static/vendor/leaflet). Without npm the map is drawn as SVG over
-# the bundled outline of Ceuta, so this never fails the install.
+# the offline base map of Ceuta (frontend/static/basemap), so this never fails the install.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v npm >/dev/null 2>&1; then

@@ -41,6 +41,7 @@ __all__ = [
     "time_period",
     "time_zone",
     "timestamp",
+    "unique",
     "url",
     "url_with_schemes",
 ]
@@ -354,6 +355,20 @@ def url_with_schemes(*schemes: str) -> Callable[[Any], str]:
 
 url = url_with_schemes("http", "https")
 url.__doc__ = "An http:// or https:// URL."
+
+
+def unique(key: str, what: str) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
+    """A validator for a list of mappings whose `key` values differ (\"duplicate <what> 'x'\" at the second)."""
+
+    def validate(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        seen: set[Any] = set()
+        for index, item in enumerate(items):
+            if item[key] in seen:
+                raise vol.Invalid(f"duplicate {what} {item[key]!r}", path=[index, key])
+            seen.add(item[key])
+        return items
+
+    return validate
 
 
 def color_hex(value: Any) -> str:

@@ -107,6 +107,9 @@ CONF_CENTRE: Final = "centre"
 CONF_SHARED: Final = "shared"
 CONF_RAISE_ON: Final = "raise_on"
 CONF_EVENT_DATA: Final = "event_data"
+CONF_AREA_ID: Final = "area_id"  # a type's place for alarms whose source has none (with latitude/longitude)
+CONF_LATITUDE: Final = "latitude"
+CONF_LONGITUDE: Final = "longitude"
 
 DEFAULT_SOP_DIR: Final = "sops"
 DEFAULT_KEEP_CLOSED_DAYS: Final = 730  # closed alarms (and their timelines) are deleted after two years; 0 keeps them

@@ -18,11 +18,14 @@ from hub.core import CALLBACK_TYPE, Context, HubKey, callback
 from hub.exceptions import ServiceValidationError
 
 from .const import (
+    CONF_AREA_ID,
     CONF_CENTRE,
     CONF_ESCALATE_AFTER,
     CONF_EVENT_DATA,
     CONF_EVENT_TYPE,
     CONF_ID,
+    CONF_LATITUDE,
+    CONF_LONGITUDE,
     CONF_NAME,
     CONF_RAISE_ON,
     CONF_SEVERITY,
@@ -56,6 +59,7 @@ from .const import (
 )
 from .escalation import REASON_NOT_ACKNOWLEDGED, REASON_NOT_RESOLVED, EscalationTimers
 from .model import Alarm, StepProgress, TimelineEntry, check_transition, new_alarm_id
+from .place import NO_PLACE, Place, async_alarm_place
 from .sop import SopStep, render_step_data
 
 if TYPE_CHECKING:
@@ -93,6 +97,7 @@ class AlarmType:
     centre: str | None = None
     shared: bool = False
     raise_on: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+    place: Place = NO_PLACE  # where the alarm is when neither its raiser nor its entities say
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], steps: tuple[SopStep, ...]) -> AlarmType:
@@ -102,7 +107,8 @@ class AlarmType:
                    escalate_after=float(config[CONF_ESCALATE_AFTER]), steps=steps,
                    centre=config.get(CONF_CENTRE), shared=bool(config[CONF_SHARED]),
                    raise_on=tuple((item[CONF_EVENT_TYPE], dict(item[CONF_EVENT_DATA]))
-                                  for item in config[CONF_RAISE_ON]))
+                                  for item in config[CONF_RAISE_ON]),
+                   place=Place(config.get(CONF_AREA_ID), config.get(CONF_LATITUDE), config.get(CONF_LONGITUDE)))
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able (the frontend lists types)."""
@@ -237,9 +243,12 @@ class AlarmManager:
                     return self._reraise(existing, level, context)
         ids = tuple(dict.fromkeys(entities))
         now = self.hub.clock.time()
+        owner = self._centre_for(kind, centre, area_id, ids, latitude, longitude)
+        area_id, latitude, longitude = async_alarm_place(self.hub, Place(area_id, latitude, longitude), ids,
+                                                         kind.place)
         alarm = Alarm(
             id=new_alarm_id(), type=alarm_type, severity=level, title=title or kind.name,
-            centre=self._centre_for(kind, centre, area_id, ids, latitude, longitude), raised_ts=now,
+            centre=owner, raised_ts=now,
             message=message, shared=kind.shared if shared is None else shared, source_event=source_event,
             source=source, source_context_id=context.parent_id or context.id, entities=ids, latitude=latitude,
             longitude=longitude, area_id=area_id, dedup_key=dedup_key, updated_ts=now, data=dict(data or {}),

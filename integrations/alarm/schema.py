@@ -9,12 +9,15 @@ import voluptuous as vol
 from hub.helpers import config_validation as cv
 
 from .const import (
+    CONF_AREA_ID,
     CONF_CENTRE,
     CONF_ESCALATE_AFTER,
     CONF_EVENT_DATA,
     CONF_EVENT_TYPE,
     CONF_ID,
     CONF_KEEP_CLOSED_DAYS,
+    CONF_LATITUDE,
+    CONF_LONGITUDE,
     CONF_NAME,
     CONF_RAISE_ON,
     CONF_SEVERITY,
@@ -77,6 +80,10 @@ TYPE_SCHEMA: Final = vol.All(
         vol.Optional(CONF_SOP): _sop,
         vol.Optional(CONF_CENTRE): cv.slug,
         vol.Optional(CONF_SHARED, default=False): cv.boolean,
+        # where the alarm is shown when neither its raiser nor its entities give a place
+        vol.Optional(CONF_AREA_ID): cv.slug,
+        vol.Inclusive(CONF_LATITUDE, "place", msg="latitude and longitude go together"): cv.latitude,
+        vol.Inclusive(CONF_LONGITUDE, "place", msg="latitude and longitude go together"): cv.longitude,
         vol.Optional(CONF_RAISE_ON, default=list): cv.list_of(vol.Schema({
             vol.Required(CONF_EVENT_TYPE): cv.string,
             vol.Optional(CONF_EVENT_DATA, default=dict): dict,
@@ -86,22 +93,13 @@ TYPE_SCHEMA: Final = vol.All(
 )
 
 
-def _unique_types(types: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen: set[str] = set()
-    for index, item in enumerate(types):
-        if item[CONF_ID] in seen:
-            raise vol.Invalid(f"duplicate alarm type {item[CONF_ID]!r}", path=[index, CONF_ID])
-        seen.add(item[CONF_ID])
-    return types
-
-
 CONFIG_SCHEMA: Final = vol.All(
     lambda value: {} if value is None else value,
     vol.Schema({
         vol.Optional(CONF_SOP_DIR, default=DEFAULT_SOP_DIR): cv.string,
         vol.Optional(CONF_KEEP_CLOSED_DAYS, default=DEFAULT_KEEP_CLOSED_DAYS): vol.All(
             vol.Coerce(int), vol.Range(min=0, msg="expected days >= 0 (0 keeps closed alarms for ever)")),
-        vol.Optional(CONF_TYPES, default=list): vol.All(cv.list_of(TYPE_SCHEMA), _unique_types),
+        vol.Optional(CONF_TYPES, default=list): vol.All(cv.list_of(TYPE_SCHEMA), cv.unique(CONF_ID, "alarm type")),
     }),
 )
 

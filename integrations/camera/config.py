@@ -121,15 +121,6 @@ CAMERA_SCHEMA = vol.Schema({
 }, extra=vol.PREVENT_EXTRA)
 
 
-def _unique_ids(cameras: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen: set[str] = set()
-    for index, camera in enumerate(cameras):
-        if camera["id"] in seen:
-            raise vol.Invalid(f"duplicate camera id {camera['id']!r}", path=[index, "id"])
-        seen.add(camera["id"])
-    return cameras
-
-
 CONFIG_SCHEMA = vol.Schema({
     vol.Optional("storage_dir", default=STORAGE_SUBDIR): cv.string,
     vol.Optional("segment_seconds", default=DEFAULT_SEGMENT_SECONDS): vol.All(vol.Coerce(float),
@@ -147,7 +138,7 @@ CONFIG_SCHEMA = vol.Schema({
     }),
     vol.Optional("restart_initial", default=1.0): vol.All(vol.Coerce(float), vol.Range(min=0.05)),
     vol.Optional("restart_maximum", default=60.0): vol.All(vol.Coerce(float), vol.Range(min=0.05)),
-    vol.Optional("cameras", default=[]): vol.All([CAMERA_SCHEMA], _unique_ids),
+    vol.Optional("cameras", default=[]): vol.All([CAMERA_SCHEMA], cv.unique("id", "camera id")),
 }, extra=vol.PREVENT_EXTRA)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import voluptuous as vol
 
 from hub.config.core import DEFAULT_SITE
+from hub.helpers import config_validation as cv
 from integrations.mqtt.instance import expand_topic
 
 from .const import (
@@ -94,15 +95,6 @@ PANEL_SCHEMA = vol.Schema({
 })
 
 
-def _unique_ids(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen: set[str] = set()
-    for index, panel in enumerate(panels):
-        if panel["id"] in seen:
-            raise vol.Invalid(f"duplicate panel id {panel['id']!r}", path=[index, "id"])
-        seen.add(panel["id"])
-    return panels
-
-
 def _section(value: Any) -> dict[str, Any]:
     """`panels:` may be the list of panels itself, or a mapping with `panels:` and `datex2:`."""
     if value is None:
@@ -124,7 +116,7 @@ DATEX_SCHEMA = vol.Schema({
 CONFIG_SCHEMA = vol.All(
     _section,
     vol.Schema({
-        vol.Optional("panels", default=list): vol.All([PANEL_SCHEMA], _unique_ids),
+        vol.Optional("panels", default=list): vol.All([PANEL_SCHEMA], cv.unique("id", "panel id")),
         vol.Optional("datex2", default=dict): DATEX_SCHEMA,
     }),
 )

@@ -6,6 +6,8 @@ from typing import Any
 
 import voluptuous as vol
 
+from hub.helpers import config_validation as cv
+
 from .const import (
     DEFAULT_DWELL_S,
     DEFAULT_FRAME_INTERVAL_S,
@@ -191,18 +193,9 @@ SIMULATOR_SCHEMA = vol.Schema(
 )
 
 
-def _unique_towers(towers: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen: set[str] = set()
-    for index, tower in enumerate(towers):
-        if tower["id"] in seen:
-            raise vol.Invalid(f"duplicate tower id {tower['id']!r}", path=[index, "id"])
-        seen.add(tower["id"])
-    return towers
-
-
 CONFIG_SCHEMA = vol.Schema(
     {
-        vol.Required("towers"): vol.All([TOWER_SCHEMA], vol.Length(min=1), _unique_towers),
+        vol.Required("towers"): vol.All([TOWER_SCHEMA], vol.Length(min=1), cv.unique("id", "tower id")),
         vol.Optional("detection", default=dict): vol.Schema(
             {
                 vol.Optional("day", default=dict): _profile,

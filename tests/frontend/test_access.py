@@ -66,7 +66,7 @@ async def test_every_route_refuses_without_a_session(site: Site) -> None:
 async def test_public_routes_answer_without_a_session(site: Site) -> None:
     async with aiohttp.ClientSession() as session:
         for path in ("/login", f"{STATIC_URL}/css/hacho.css", f"{STATIC_URL}/js/hacho.js",
-                     f"{STATIC_URL}/ceuta.geojson"):
+                     f"{STATIC_URL}/basemap/ceuta.geojson"):
             async with session.get(site.url(path)) as resp:
                 assert resp.status == 200, path
         async with session.get(site.url("/api/")) as resp:

@@ -67,10 +67,11 @@ async def test_fire_alarm_shows_thermal_frame_hotspot_bearings_and_point(site: S
     assert f"data:image/png;base64,{snapshot['data']}" in html
     assert re.search(r"hacho_north</dt><dd>131.5°", html) and re.search(r"tarajal_mast</dt><dd>64.0°", html)
     assert "35.89660, -5.29300" in html and 'id="evidence-map"' in html
-    # An alarm with an area and no position of its own: the map of its area; with neither, no panel.
+    # An alarm raised with an area and no position: placed at its area's centre, the map of its area;
+    # with neither (and no entity or type place), no panel.
     in_area = await _raise(site, type="sensor_fault", title="Sensor sin datos", area_id="centro")
     status, html = await sup.get(f"/c/{LOCAL}/alarms/{in_area}")
-    assert status == 200 and 'id="evidence-marker"' in html and "Centro</figcaption>" in html
+    assert status == 200 and 'id="evidence-marker"' in html and "Centro · 35.88860, -5.31700</figcaption>" in html
     bare = await _raise(site, type="sensor_fault", title="Sensor sin lugar")
     status, html = await sup.get(f"/c/{LOCAL}/alarms/{bare}")
     assert status == 200 and 'id="alarm-evidence"' not in html

@@ -161,6 +161,28 @@ async def test_live_video_plays_the_cameras_test_pattern(open_page: Any, video_s
     await screenshot(page, "video-01-camera-live")
 
 
+async def test_a_camera_on_the_map_plays_live_in_its_popup(open_page: Any, video_site: Any) -> None:
+    site: Site = video_site[0]
+    page = await open_page("op_local", f"/c/{LOCAL}/map")
+    await page.wait_for_selector("#map[data-features][data-renderer=leaflet]")
+    # both cameras are on the map; only the one the viewer may watch plays in its popup
+    assert await page.locator("#map path.map-cameras").count() == 2
+    await page.get_by_label("Paneles").uncheck()  # the port's panel stands where the camera does
+    await page.get_by_label("Dispositivos").uncheck()
+    await page.locator(f"#map path.map-camera-{LOCAL_CAMERA}").click()
+    await _plays(page, ".leaflet-popup video.map-video")
+    assert ("port_gate", "sub") in site.hub.data[DATA_LIVE].streams
+    assert "Puerta del puerto" in await page.inner_text(".leaflet-popup-content")
+    await screenshot(page, "video-05-map-popup-live")
+    # closing the popup stops the player (its socket closes and the element is gone)
+    await page.locator(".leaflet-popup-close-button").click()
+    await page.wait_for_selector(".leaflet-popup", state="detached")
+    other = page.locator("#map path.map-cameras:not(.map-camera-port_gate)")
+    await other.click()
+    await page.locator(".leaflet-popup-content").wait_for()
+    assert await page.locator(".leaflet-popup video").count() == 0  # not the viewer's to watch
+
+
 async def test_wall_layout_is_kept_and_a_tile_enlarges_on_the_main_stream(open_page: Any, video_site: Any) -> None:
     site: Site = video_site[0]
     page = await open_page("op_local", f"/c/{LOCAL}/cameras")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import voluptuous as vol
 
 from frontend import CONFIG_SCHEMA, async_setup_frontend, get_frontend
 from frontend.app import build_csp
@@ -20,6 +21,42 @@ def test_config_defaults_and_idempotence() -> None:
     full = CONFIG_SCHEMA({"title": "CCS Ceuta", "tile_url": "https://{s}.tile.example.org/{z}/{x}/{y}.png",
                           "secure_cookie": True, "session": {"idle_timeout": 600}})
     assert CONFIG_SCHEMA(full) == full  # the bootstrap may validate it before setup does again
+    # the older tile_url is the first map layer, in front of the offline default
+    assert [layer["type"] for layer in full["map"]["layers"]] == ["tile", "offline"]
+    assert [layer["type"] for layer in conf["map"]["layers"]] == ["offline"]
+
+
+def test_map_layers_of_each_type_with_their_defaults() -> None:
+    conf = CONFIG_SCHEMA({"map": {"layers": [
+        {"name": "IGN Base", "type": "wms", "url": "https://www.ign.es/wms-inspire/ign-base",
+         "layers": "IGNBaseTodo", "attribution": "© IGN"},
+        {"name": "PNOA", "type": "tile", "url": "https://tms-pnoa-ma.idee.es/1.0.0/pnoa-ma/{z}/{x}/{-y}.jpeg"},
+        {"name": "Sin conexión", "type": "offline"},
+    ]}})
+    wms, tile, offline = conf["map"]["layers"]
+    assert wms == {"name": "IGN Base", "type": "wms", "url": "https://www.ign.es/wms-inspire/ign-base",
+                   "layers": "IGNBaseTodo", "styles": "", "format": "image/png", "transparent": False,
+                   "version": "1.3.0", "attribution": "© IGN", "max_zoom": 19}
+    assert tile["max_zoom"] == 19 and offline["type"] == "offline"
+    assert CONFIG_SCHEMA(conf) == conf
+    csp = build_csp(conf["map"]["layers"])
+    assert "img-src 'self' data: blob: https://tms-pnoa-ma.idee.es https://www.ign.es;" in csp
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    ({"name": "x", "type": "wms", "url": "https://wms.example"}, "layers"),
+    ({"name": "x", "type": "tile", "url": "https://tiles.example/map.png"}, "needs"),
+    ({"name": "x", "type": "wmts", "url": "https://tiles.example/{z}/{x}/{y}.png"}, "layer type"),
+    ({"name": "x", "type": "wms", "url": "ftp://wms.example", "layers": "a"}, "http"),
+])
+def test_map_layer_errors(bad: dict[str, object], message: str) -> None:
+    with pytest.raises(vol.Invalid, match=message):
+        CONFIG_SCHEMA({"map": {"layers": [bad]}})
+
+
+def test_map_layer_names_are_unique() -> None:
+    with pytest.raises(vol.Invalid, match="duplicate layer name"):
+        CONFIG_SCHEMA({"map": {"layers": [{"name": "a", "type": "offline"}, {"name": "a", "type": "offline"}]}})
 
 
 @pytest.mark.parametrize("bad", [
@@ -48,7 +85,7 @@ async def test_setup_order_and_errors(hub: Hub, config_dir: Path) -> None:
 
 
 def test_csp_allows_the_tile_server_for_images_only() -> None:
-    csp = build_csp("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png")
+    csp = build_csp([{"url": "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"}, {"type": "offline"}])
     assert "img-src 'self' data: blob: https://*.tile.openstreetmap.org;" in csp
     assert "script-src 'self';" in csp and "openstreetmap" not in csp.split("img-src")[0]
-    assert "unsafe-inline" not in build_csp(None)
+    assert "unsafe-inline" not in build_csp()

@@ -1,13 +1,21 @@
-// Map of Ceuta: devices, alarms and fire locations over the bundled outline of the city (and the
-// configured tile layer when there is one). Leaflet when it was installed; otherwise plain SVG.
-// Features come from /c/<centre>/api/map and are refreshed when alarms or states change.
+// Map of Ceuta: the configured base layers (the offline base map of the city by default; raster tiles or
+// WMS when a deployment points at them) and one overlay per kind of marker (areas, devices, cameras, panels,
+// alarms, fires with their bearings), with Leaflet's layer control. A camera's popup plays it live (the
+// camera wall's player, sub stream). Without Leaflet the same markers are drawn as SVG over the offline base.
+// Markers come from /c/<centre>/api/map and are refreshed when alarms or states change.
 
 import { centre, el, getJSON, label, live, pageData, t } from "./hacho.js";
+import { LivePlayer } from "./video.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const data = pageData();
 const box = document.getElementById("map");
 const COLOURS = { device: "#4aa3ff", alarm: "#ff2d55", fire: "#ff7a1a", other: "#8b98a5" };
+const GROUP_NAMES = {
+  areas: t("Areas"), devices: t("Devices"), cameras: t("Cameras"), panels: t("Panels"), alarms: t("Alarms"),
+  fires: t("Fires and bearings"),
+};
+const BEARING_M = 2500; // how far a tower's bearing is drawn back from the located fire
 
 /** "bollard: raised" (a device's kind and state) or "major - raised" as words in the reader's language. */
 function detail(feature) {
@@ -17,46 +25,161 @@ function detail(feature) {
 }
 
 function popupNode(feature) {
-  const node = el("div", {}, el("strong", { text: feature.name }));
+  const node = el("div", { class: "map-popup" }, el("strong", { text: feature.name }));
   if (feature.detail) node.append(el("div", { text: detail(feature) }));
+  for (const bearing of feature.bearings || []) {
+    node.append(el("div", { text: t("tower {tower}: bearing {bearing}°", {
+      tower: bearing.tower, bearing: Math.round(bearing.bearing) }) }));
+  }
+  if (feature.camera) {
+    const video = el("video", { class: "video map-video", "aria-label": t("Live view of {name}", { name: feature.name }) });
+    video.muted = true; // the property, not the attribute: only a muted video may play without a gesture
+    video.playsInline = true;
+    video.autoplay = true;
+    node.append(video, el("div", { class: "map-live-status muted" }));
+  }
   if (feature.url) node.append(el("div", {}, el("a", { href: feature.url, text: t("Open") })));
   return node;
+}
+
+/** The point `metres` from (lat, lon) along `bearing` degrees (a flat approximation, fine for a city). */
+function along(lat, lon, bearing, metres) {
+  const rad = (bearing * Math.PI) / 180;
+  const dLat = (metres * Math.cos(rad)) / 111320;
+  const dLon = (metres * Math.sin(rad)) / (111320 * Math.cos((lat * Math.PI) / 180));
+  return [lat + dLat, lon + dLon];
 }
 
 // ---- Leaflet
 
 class LeafletMap {
-  constructor(L, outline) {
+  constructor(L, offline) {
     this.L = L;
-    this.map = L.map(box, { preferCanvas: false, attributionControl: Boolean(data.tile_url) });
-    if (data.tile_url) {
-      L.tileLayer(data.tile_url, { maxZoom: 19, attribution: data.tile_attribution || "" }).addTo(this.map);
+    this.map = L.map(box, { preferCanvas: false, attributionControl: true });
+    this.map.attributionControl.setPrefix(false);
+    const bases = {};
+    for (const layer of data.layers || []) bases[layer.name] = this.baseLayer(layer, offline);
+    const first = Object.values(bases)[0];
+    if (first) first.addTo(this.map);
+    box.dataset.base = Object.keys(bases)[0] || "";
+    this.map.on("baselayerchange", (event) => { box.dataset.base = event.name; });
+    this.groups = {};
+    const overlays = {};
+    for (const group of data.groups || []) {
+      this.groups[group] = L.layerGroup().addTo(this.map);
+      overlays[GROUP_NAMES[group] || group] = this.groups[group];
     }
-    this.outline = L.geoJSON(outline, { style: { color: "#5b7a60", weight: 2, fillColor: "#1d2b21", fillOpacity: data.tile_url ? 0.1 : 0.8 } })
-      .addTo(this.map);
-    this.map.fitBounds(this.outline.getBounds(), { padding: [10, 10] });
-    this.layer = L.layerGroup().addTo(this.map);
+    L.control.layers(bases, overlays, { collapsed: false }).addTo(this.map);
+    this.drawAreas(data.areas || []);
+    // open on Ceuta's own land (the neighbouring coast is context)
+    const land = offline && offline.features
+      ? L.geoJSON(offline, { filter: (feature) => (feature.properties || {}).kind === "land" }) : null;
+    if (land && land.getBounds().isValid()) this.map.fitBounds(land.getBounds(), { padding: [10, 10] });
+    else this.map.setView([35.8886, -5.317], 13);
+    this.player = null;
+    this.popupOpen = false;
+    this.pending = null;
+    this.map.on("popupopen", (event) => this.popupOpened(event));
+    this.map.on("popupclose", () => this.popupClosed());
+  }
+
+  baseLayer(layer, offline) {
+    const L = this.L;
+    const options = { maxZoom: layer.max_zoom || 19, attribution: layer.attribution || "" };
+    if (layer.type === "tile") return L.tileLayer(layer.url, options);
+    if (layer.type === "wms") {
+      return L.tileLayer.wms(layer.url, { ...options, layers: layer.layers, styles: layer.styles || "",
+                                          format: layer.format, transparent: layer.transparent,
+                                          version: layer.version });
+    }
+    // offline: the bundled coastline (Ceuta's land, the neighbouring coast) over the sea of the container
+    return L.geoJSON(offline || { type: "FeatureCollection", features: [] }, {
+      ...options,
+      style: (feature) => ({ className: `basemap-${(feature.properties || {}).kind || "land"}`, weight: 1 }),
+      interactive: false,
+    });
+  }
+
+  drawAreas(areas) {
+    const L = this.L;
+    const group = this.groups.areas;
+    if (!group) return;
+    for (const area of areas) {
+      const shape = area.polygon
+        ? L.polygon(area.polygon, { className: "map-area", weight: 1 })
+        : L.circle([area.lat, area.lon], { radius: area.radius_m, className: "map-area", weight: 1 });
+      // the city's main areas named on the map; the smaller ones inside them on hover
+      shape.bindTooltip(area.name, area.parent ? { className: "map-area-label", sticky: true }
+        : { className: "map-area-label", permanent: true, direction: "center" });
+      shape.addTo(group);
+    }
   }
 
   draw(features) {
-    this.layer.clearLayers();
+    if (this.popupOpen) { // keep an open popup (a playing camera): redraw once it is closed
+      this.pending = features;
+      return;
+    }
+    const L = this.L;
+    for (const [name, group] of Object.entries(this.groups)) if (name !== "areas") group.clearLayers();
     for (const f of features) {
-      const marker = this.L.circleMarker([f.lat, f.lon], {
+      const group = this.groups[f.group] || this.groups.devices;
+      if (!group) continue;
+      for (const bearing of f.bearings || []) {
+        L.polyline([[f.lat, f.lon], along(f.lat, f.lon, (bearing.bearing + 180) % 360, BEARING_M)], {
+          className: "map-bearing", weight: 2, dashArray: "6 4", interactive: false,
+        }).addTo(group);
+      }
+      const marker = L.circleMarker([f.lat, f.lon], {
         radius: f.kind === "alarm" || f.kind === "fire" ? 10 : 7,
         color: "#000", weight: 1, fillColor: COLOURS[f.kind] || COLOURS.other, fillOpacity: 0.9,
+        className: `map-marker map-${f.group || "devices"}${f.camera ? ` map-camera-${f.camera.camera}` : ""}`,
       });
-      marker.bindPopup(popupNode(f));
+      marker.feature = f;
+      marker.bindPopup(() => popupNode(f), { minWidth: f.camera ? 340 : 50, maxWidth: 420 });
       marker.bindTooltip(f.name);
-      marker.addTo(this.layer);
+      marker.addTo(group);
+    }
+  }
+
+  popupOpened(event) {
+    this.popupOpen = true;
+    const source = event.popup._source;
+    const feature = source && source.feature;
+    if (!feature || !feature.camera) return;
+    const node = event.popup.getElement();
+    const video = node && node.querySelector("video.map-video");
+    const status = node && node.querySelector(".map-live-status");
+    if (!video) return;
+    this.player = new LivePlayer(video, feature.camera, "sub", (text) => { if (status) status.textContent = text; });
+    this.player.start();
+  }
+
+  popupClosed() {
+    if (this.player) this.player.stop();
+    this.player = null;
+    this.popupOpen = false;
+    if (this.pending) {
+      const features = this.pending;
+      this.pending = null;
+      this.draw(features);
     }
   }
 }
 
 // ---- SVG (no Leaflet)
 
+function rings(geometry) {
+  if (!geometry) return [];
+  if (geometry.type === "Polygon") return [geometry.coordinates[0]];
+  if (geometry.type === "MultiPolygon") return geometry.coordinates.map((polygon) => polygon[0]);
+  return [];
+}
+
 class SvgMap {
-  constructor(outline) {
-    this.ring = outline.features[0].geometry.coordinates[0];
+  constructor(offline) {
+    this.shapes = (offline.features || []).flatMap((feature) =>
+      rings(feature.geometry).map((ring) => ({ ring, kind: (feature.properties || {}).kind || "land" })));
     this.root = document.createElementNS(SVG, "svg");
     this.root.setAttribute("class", "svgmap");
     this.root.setAttribute("role", "img");
@@ -75,14 +198,17 @@ class SvgMap {
   }
 
   draw(features) {
-    const lons = [...this.ring.map((p) => p[0]), ...features.map((f) => f.lon)];
-    const lats = [...this.ring.map((p) => p[1]), ...features.map((f) => f.lat)];
+    const ceuta = this.shapes.filter((shape) => shape.kind === "land").flatMap((shape) => shape.ring);
+    const lons = [...ceuta.map((p) => p[0]), ...features.map((f) => f.lon)];
+    const lats = [...ceuta.map((p) => p[1]), ...features.map((f) => f.lat)];
     const xy = this.project([Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)]);
     this.root.replaceChildren();
-    const land = document.createElementNS(SVG, "polygon");
-    land.setAttribute("class", "land");
-    land.setAttribute("points", this.ring.map((p) => xy(p).join(",")).join(" "));
-    this.root.append(land);
+    for (const shape of this.shapes) {
+      const land = document.createElementNS(SVG, "polygon");
+      land.setAttribute("class", shape.kind === "land" ? "land" : "neighbour");
+      land.setAttribute("points", shape.ring.map((p) => xy(p).join(",")).join(" "));
+      this.root.append(land);
+    }
     for (const f of features) {
       const [x, y] = xy([f.lon, f.lat]);
       const link = document.createElementNS(SVG, "a");
@@ -95,11 +221,11 @@ class SvgMap {
       const title = document.createElementNS(SVG, "title");
       title.textContent = f.detail ? `${f.name}: ${detail(f)}` : f.name;
       dot.append(title);
-      const label = document.createElementNS(SVG, "text");
-      label.setAttribute("x", x + 12);
-      label.setAttribute("y", y + 4);
-      label.textContent = f.name;
-      link.append(dot, label);
+      const text = document.createElementNS(SVG, "text");
+      text.setAttribute("x", x + 12);
+      text.setAttribute("y", y + 4);
+      text.textContent = f.name;
+      link.append(dot, text);
       this.root.append(link);
     }
   }
@@ -107,8 +233,11 @@ class SvgMap {
 
 async function start() {
   if (!box) return;
-  const outline = await getJSON(data.outline_url);
-  const view = window.L && outline.ok ? new LeafletMap(window.L, outline.data) : new SvgMap(outline.data);
+  const offlineLayer = (data.layers || []).find((layer) => layer.type === "offline");
+  const offlineUrl = offlineLayer ? offlineLayer.url : "/static/frontend/basemap/ceuta.geojson";
+  const offline = await getJSON(offlineUrl);
+  const view = window.L ? new LeafletMap(window.L, offline.ok ? offline.data : null)
+    : new SvgMap(offline.ok ? offline.data : { features: [] });
   box.dataset.renderer = view instanceof LeafletMap ? "leaflet" : "svg";
   let timer = null;
   const refresh = async () => {
