@@ -1,4 +1,4 @@
-"""Cameras: streams, snapshots, recording by stream copy, retention and evidence locks (see docs/video.md)."""
+"""Cameras: streams, snapshots, recording by stream copy, retention, evidence locks and clip exports (docs/video.md)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from typing import Any
 
 from hub.const import EVENT_HUB_STOP
 from hub.core import Event, Hub, HubKey
+from hub.evidence.providers import async_register_clip_provider
 from hub.helpers.entity_platform import async_add_entities, async_remove_entities
 from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
 
+from .clips import ClipExporter
 from .config import CONFIG_SCHEMA
 from .const import DOMAIN, EVENT_CAMERA_OFFLINE, EVENT_CAMERA_ONLINE, EVENT_RECORDING_GAP
 from .entity import CameraEntity
@@ -50,6 +52,9 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
     handle = async_get_setup_handle(hub, DOMAIN)
     for remover in async_register_services(manager):
         handle.async_on_unload(remover)
+    clips = manager.clips = ClipExporter(manager)
+    handle.async_on_unload(async_register_clip_provider(hub, clips))
+    handle.async_on_unload(clips.async_listen())
 
     async def _async_stop_live(_event: Event) -> None:
         await live.async_stop()
