@@ -15,6 +15,7 @@ from .clips import ClipExporter
 from .config import CONFIG_SCHEMA
 from .const import DOMAIN, EVENT_CAMERA_OFFLINE, EVENT_CAMERA_ONLINE, EVENT_RECORDING_GAP
 from .entity import CameraEntity
+from .hls import DATA_HLS, HlsStreams
 from .http import async_register_views
 from .live import DATA_LIVE, LiveStreams
 from .manager import CameraManager
@@ -46,6 +47,7 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
     manager = CameraManager(hub, config)
     hub.data[DATA_KEY] = manager
     live = hub.data[DATA_LIVE] = LiveStreams(hub)
+    hls = hub.data[DATA_HLS] = HlsStreams(hub, config["hls_idle_after"])
     await manager.async_start()
     manager.entities = {camera_id: CameraEntity(camera) for camera_id, camera in manager.cameras.items()}
     await async_add_entities(hub, DOMAIN, manager.entities.values())
@@ -58,6 +60,7 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
 
     async def _async_stop_live(_event: Event) -> None:
         await live.async_stop()
+        await hls.async_stop()
 
     handle.async_on_unload(hub.bus.async_listen_once(EVENT_HUB_STOP, _async_stop_live))
     if not async_register_views(hub):
@@ -72,6 +75,9 @@ async def async_unload(hub: Hub) -> bool:
     live = hub.data.pop(DATA_LIVE, None)
     if live is not None:
         await live.async_stop()
+    hls = hub.data.pop(DATA_HLS, None)
+    if hls is not None:
+        await hls.async_stop()
     manager = hub.data.pop(DATA_KEY, None)
     if manager is not None:
         await manager.async_stop()
