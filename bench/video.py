@@ -33,6 +33,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -176,9 +177,14 @@ async def _glass(args: argparse.Namespace, url: str) -> dict[str, Any]:
         chromium = None
     if chromium is None:
         return {"glass": "not measured: no chromium or playwright"}
-    from .video_glass import measure
-
-    return await measure(url, args.width, args.height, args.glass_seconds, args.start_trials, chromium)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.video_glass", "--url", url, "--width", str(args.width), "--height",
+        str(args.height), "--seconds", str(args.glass_seconds), "--trials", str(args.start_trials),
+        "--chromium", chromium, stdout=asyncio.subprocess.PIPE)
+    out, _ = await proc.communicate()
+    if proc.returncode != 0:
+        return {"glass": f"not measured: bench.video_glass exited {proc.returncode}"}
+    return dict(json.loads(out[out.index(b"{"):]))
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """Live video in a real browser: start to first frame and glass-to-glass latency, websocket/MSE against HLS.
 
-Used by `python -m bench.video` (`--glass-seconds`, `--start-trials`). A hub with HTTP, users and the camera
+Run by `python -m bench.video` (`--glass-seconds`, `--start-trials`) as its own process (a hub of its own, which
+sets its event loop's executor), or alone: `python -m bench.video_glass --url rtsp://... --width W --height H`
+(JSON at the end). A hub with HTTP, users and the camera
 integration (recording off) serves one camera of the simulator's RTSP server; Debian's Chromium (Playwright)
 opens a page on the hub's origin that runs the frontend's own `LivePlayer` (frontend/static/js/video.js), once
 as is (websocket into MSE) and once with `?video=hls` (hls.js on the hub's HLS copy).
@@ -18,8 +20,10 @@ as is (websocket into MSE) and once with `?video=hls` (hls.js on the hub's HLS c
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import json
 import shutil
 import subprocess
 import tempfile
@@ -84,8 +88,8 @@ class _Reference:
     def start(self) -> None:
         w, h, x, y = self.crop[2], self.crop[3], self.crop[0], self.crop[1]
         self.proc = subprocess.Popen(
-            ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-fflags", "nobuffer", "-flags", "low_delay",
-             "-rtsp_transport", "tcp", "-i", self.url, "-an", "-vf",
+            ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "fatal", "-fflags", "nobuffer", "-flags", "low_delay",
+             "-rtsp_transport", "tcp", "-i", self.url, "-an", "-flush_packets", "1", "-vf",
              f"crop={w}:{h}:{x}:{y},scale={self.size[0]}:{self.size[1]}:flags=bilinear,format=gray",
              "-f", "rawvideo", "-"], stdout=subprocess.PIPE, start_new_session=True)
         self.thread = threading.Thread(target=self._read, daemon=True)
@@ -102,17 +106,26 @@ class _Reference:
             self.proc.terminate()
             self.proc.wait(10)
 
-    def match(self, when: float, gray: np.ndarray) -> float | None:
-        """Seconds from the arrival of the reference frame that looks like `gray` to `when` (None: no match)."""
+    def match(self, when: float, gray: np.ndarray) -> tuple[float, float, float] | None:
+        """Seconds from the arrival of the reference frame that looks like `gray` to `when`, with the match's
+        score and the best score of any frame 0.2 s or more away from it (how distinct the match was)."""
         candidates = [(t, f) for t, f in self.frames if when - SEARCH_S <= t <= when + 0.05]
         if not candidates:
             return None
-        probe = _normalised(gray)
-        scores = [float(np.dot(probe, _normalised(frame))) / probe.size for _t, frame in candidates]
+        # z-scored pictures less their mean over the window: what is left is what changes (the clock), so a
+        # frame matches on its clock rather than on the still picture around it
+        stack = np.stack([_normalised(frame) for _t, frame in candidates])
+        still = stack.mean(axis=0)
+        moving = stack - still
+        probe = _normalised(gray) - still
+        norms = np.linalg.norm(moving, axis=1) * (np.linalg.norm(probe) or 1.0)
+        scores = [float(v) for v in (moving @ probe) / np.where(norms > 0, norms, 1.0)]
         best = int(np.argmax(scores))
-        if scores[best] < 0.9:  # not the same picture (a blank or unrelated frame)
+        if scores[best] < 0.5:  # not the same picture (a blank or unrelated frame)
             return None
-        return when - candidates[best][0]
+        found = candidates[best][0]
+        others = [score for (t, _f), score in zip(candidates, scores, strict=True) if abs(t - found) >= 0.2]
+        return when - found, scores[best], max(others, default=0.0)
 
 
 def _normalised(values: np.ndarray) -> np.ndarray:
@@ -224,14 +237,19 @@ async def measure(url: str, width: int, height: int, seconds: float, trials: int
                     samples = await page.evaluate(_GRAB, [seconds, SAMPLE_MS, list(crop), *scaled])
                     await page.close()
                     assert all(s[2] == transport for s in samples), {s[2] for s in samples}
-                    latencies = [lat for when, gray, _t in samples
-                                 if (lat := reference.match(when, np.asarray(gray, dtype=np.float32))) is not None]
+                    matches = [found for when, gray, _t in samples
+                               if (found := reference.match(when, np.asarray(gray, dtype=np.float32))) is not None]
+                    latencies = [latency for latency, _best, _other in matches]
                     result.update({
                         f"{transport}_start_trials": len(starts),
                         f"{transport}_start_p50_ms": _p(starts, 0.5), f"{transport}_start_p95_ms": _p(starts, 0.95),
                         f"{transport}_glass_samples": f"{len(latencies)}/{len(samples)}",
                         f"{transport}_glass_p50_ms": _p(latencies, 0.5),
-                        f"{transport}_glass_p95_ms": _p(latencies, 0.95)})
+                        f"{transport}_glass_p95_ms": _p(latencies, 0.95),
+                        # median correlation of the matched frame and of the best frame 0.2 s or more from it
+                        f"{transport}_glass_match": [round(float(np.median([m[1] for m in matches])), 4),
+                                                     round(float(np.median([m[2] for m in matches])), 4)]
+                        if matches else None})
                 await browser.close()
         finally:
             reference.stop()
@@ -239,3 +257,20 @@ async def measure(url: str, width: int, height: int, seconds: float, trials: int
             await http.async_stop()
             await hub.async_stop()
     return result
+
+
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", required=True, help="the camera's RTSP URL (a clip with the burned-in clock)")
+    parser.add_argument("--width", type=int, required=True)
+    parser.add_argument("--height", type=int, required=True)
+    parser.add_argument("--seconds", type=float, default=15.0, help="glass-to-glass sampling per transport")
+    parser.add_argument("--trials", type=int, default=5, help="cold starts per transport")
+    parser.add_argument("--chromium", default=shutil.which("chromium") or shutil.which("chromium-browser"))
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    arguments = _parse()
+    print(json.dumps(asyncio.run(measure(arguments.url, arguments.width, arguments.height, arguments.seconds,
+                                         arguments.trials, arguments.chromium)), indent=2))
