@@ -42,7 +42,7 @@ __all__ = ["LOCK_PREFIX", "MAX_EXPORT_BYTES", "ClipExporter"]
 _LOGGER = logging.getLogger(__name__)
 
 LOCK_PREFIX: Final = "evidence:"  # + the zip's name
-MAX_EXPORT_BYTES: Final = 2 * 1024**3  # of video in one export (held in memory while the zip is written)
+MAX_EXPORT_BYTES: Final = 1024**3  # of video in one export (held in memory while the zip is written)
 
 
 def _stamp(ts: float) -> str:

@@ -6,7 +6,8 @@
 import { t } from "./hacho.js";
 
 const HLS_MODULE = "../vendor/hls/hls.light.min.mjs";
-const RETRY_MS = 3000;
+const RETRY_MS = 2000; // first retry after a fatal error; doubles up to RETRY_MAX_MS (a refusal is audited)
+const RETRY_MAX_MS = 30000;
 
 /** `?video=hls` forces HLS (and is remembered in this browser), `?video=auto` goes back to the websocket. */
 export function forcedTransport() {
@@ -27,6 +28,7 @@ export class HlsLive {
     this.onStatus = onStatus;
     this.hls = null;
     this.timer = null;
+    this.delay = RETRY_MS;
     this.stopped = false;
   }
 
@@ -60,7 +62,10 @@ export class HlsLive {
                           maxLiveSyncPlaybackRate: 1.5, backBufferLength: 20 });
     this.hls = hls;
     hls.on(Hls.Events.MANIFEST_PARSED, () => this.video.play().catch(() => {}));
-    hls.on(Hls.Events.FRAG_BUFFERED, () => this.onStatus(t("live (HLS)")));
+    hls.on(Hls.Events.FRAG_BUFFERED, () => {
+      this.delay = RETRY_MS;
+      this.onStatus(t("live (HLS)"));
+    });
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (!data.fatal || this.stopped) return;
       if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
@@ -70,7 +75,8 @@ export class HlsLive {
       this.onStatus(t("player error: {error}", { error: data.details }));
       hls.destroy();
       this.hls = null;
-      this.timer = setTimeout(() => { if (!this.stopped) this._attach(Hls); }, RETRY_MS);
+      this.timer = setTimeout(() => { if (!this.stopped) this._attach(Hls); }, this.delay);
+      this.delay = Math.min(this.delay * 2, RETRY_MAX_MS);
     });
     hls.loadSource(this.url);
     hls.attachMedia(this.video);
