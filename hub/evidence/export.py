@@ -26,6 +26,7 @@ from .const import (
     AUDIT_TARGET_PREFIX,
     EVENTS_FILE,
     EXPORT_DIR,
+    KIND_VIDEO,
     STATES_FILE,
 )
 from .keys import fingerprint, load_or_create_key
@@ -122,7 +123,7 @@ def blur_videos(config_dir: Path, videos: Sequence[BundleFile],
 def _video_manifest(clips: Sequence[Mapping[str, Any]], files: Sequence[BundleFile],
                     redacted: bool) -> list[dict[str, Any]]:
     """The manifest's `video` entries with each segment's sha256 in the zip (withheld when it is not there)."""
-    digests = {item.path: hashlib.sha256(item.data).hexdigest() for item in files if item.kind == "video"}
+    digests = {item.path: hashlib.sha256(item.data).hexdigest() for item in files if item.kind == KIND_VIDEO}
     out = []
     for clip in clips:
         segments = []
