@@ -17,6 +17,11 @@ Live start (`live_*`): a viewer asks for a camera stream through the camera inte
 keyframe-led fragment: the first decodable frame) is measured, cold (no viewer yet: ffmpeg starts,
 connects, waits for a keyframe) and warm (joining a running stream: the last fragment is sent at once).
 The browser's decode of that first fragment is not included.
+In a browser (`glass_*`, bench/video_glass.py, Debian's Chromium through Playwright, 1080p by default): the
+frontend's own player started cold to its first presented frame, over the websocket into MSE and over HLS
+(`mse_start_*`, `hls_start_*`), and glass-to-glass latency from the burned-in clock (`mse_glass_*`,
+`hls_glass_*`): each frame the page shows is matched to the same frame of a reference ffmpeg reading the RTSP
+stream directly, and timed against its arrival there. `--glass-seconds 0` leaves it out.
 Prints one JSON object at the end.
 """
 
@@ -28,6 +33,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -160,6 +166,27 @@ async def _live(hub: Hub, url: str, trials: int) -> dict[str, Any]:
             "live_start_warm_p50_ms": _p(warm, 0.5), "live_start_warm_p95_ms": _p(warm, 0.95)}
 
 
+async def _glass(args: argparse.Namespace, url: str) -> dict[str, Any]:
+    """Browser start and glass-to-glass figures (bench/video_glass.py), or why they were not measured."""
+    if not args.glass_seconds:
+        return {}
+    chromium = os.environ.get("HACHO_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        chromium = None
+    if chromium is None:
+        return {"glass": "not measured: no chromium or playwright"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.video_glass", "--url", url, "--width", str(args.width), "--height",
+        str(args.height), "--seconds", str(args.glass_seconds), "--trials", str(args.start_trials),
+        "--chromium", chromium, stdout=asyncio.subprocess.PIPE)
+    out, _ = await proc.communicate()
+    if proc.returncode != 0:
+        return {"glass": f"not measured: bench.video_glass exited {proc.returncode}"}
+    return dict(json.loads(out[out.index(b"{"):]))
+
+
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     if not rtsp_server_available():
         raise SystemExit("ffmpeg or GStreamer's RTSP server missing (scripts/setup-video.sh)")
@@ -177,6 +204,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         assert server.process is not None and server.process.pid is not None
         server_pid = server.process.pid
         live = await _live(hub, urls[0], args.live_trials) if args.live_trials else {}
+        live.update(await _glass(args, urls[0]))
         if args.live_only:
             return {"stream": f"{args.width}x{args.height} {args.bitrate_kbps} kbit/s", **live}
         server_before, t0 = _cpu_s(server_pid), time.monotonic()
@@ -213,7 +241,10 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--height", type=int, default=1080)
     parser.add_argument("--bitrate-kbps", type=int, default=4000)
     parser.add_argument("--live-trials", type=int, default=10, help="live starts measured (0: none)")
-    parser.add_argument("--live-only", action="store_true", help="measure live start only")
+    parser.add_argument("--live-only", action="store_true", help="measure live start (and the browser's) only")
+    parser.add_argument("--glass-seconds", type=float, default=15.0,
+                        help="seconds of glass-to-glass sampling per transport in Chromium (0: none)")
+    parser.add_argument("--start-trials", type=int, default=5, help="cold browser starts per transport")
     parser.add_argument("--clip-dir", default=str(Path(tempfile.gettempdir()) / "hacho-bench-video-clips"))
     return parser.parse_args()
 

@@ -4,9 +4,10 @@ Usage: after the recorder (and the audit log), `async_setup_evidence(hub)` regis
 `evidence.export` (alarm_id, or start + end [+ entity_id]; reason and case_reference required;
 answers the zip's name, path, download url and SHA-256) and, when HTTP is set up and not started,
 GET /api/evidence and /api/evidence/{name}. Exports and downloads are for supervisors and admins,
-and every one is audited. The zip holds the events, states, alarm and images involved, a manifest
-with each file's SHA-256, source devices, time range, exporter, reason and case reference, its
-signature, and the public key; `hacho evidence verify FILE.zip` checks it (hub.evidence.cli).
+and every one is audited. The zip holds the events, states, alarm and images involved, the recorded video of
+the cameras in its scope (clip providers: the camera integration), a manifest with each file's SHA-256,
+source devices, time range, exporter, reason and case reference (and per camera its clip's segments), its
+signature, and the public key; `hacho evidence verify FILE.zip` checks it, video included (hub.evidence.cli).
 The key is made on first use in `<config>/.storage/evidence_ed25519.pem` (mode 0600).
 """
 

@@ -24,13 +24,15 @@ __all__ = ["BundleFile", "canonical_json", "iso", "write_bundle"]
 _README = """Evidence exported by a Hacho hub ({site}).
 
 manifest.json   what was exported, why (reason, case reference), by whom, the time range, the source
-                devices, and every file with its SHA-256.
+                devices, every file with its SHA-256, and the recorded video (`video`: per camera, its
+                time range and segments, video/<camera>/*.mp4, fragmented MP4 as recorded).
 manifest.sig    the Ed25519 signature (base64) over the exact bytes of manifest.json.
 public_key.pem  the hub's public key; its SHA-256 fingerprint ({fingerprint}) should match the one the
                 hub's operator publishes (a key inside the zip proves nothing on its own).
 
 Check it with `hacho evidence verify FILE.zip [--fingerprint HEX]`: exit 0 when the signature and every
-file check out, 1 naming each file that was changed, added or removed.
+file check out (and every video segment plays: ffprobe), 1 naming each file that was changed, added or
+removed, or does not play.
 """
 
 
@@ -102,7 +104,7 @@ def write_bundle(path: Path, files: Sequence[BundleFile], fields: Mapping[str, A
         add(SIGNATURE, signature, False)
         add(PUBLIC_KEY, public_key_pem(public), False)
         for item in everything:
-            add(item.path, item.data, not item.media_type.startswith("image/"))
+            add(item.path, item.data, not item.media_type.startswith(("image/", "video/")))
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
     return manifest

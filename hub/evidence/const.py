@@ -25,6 +25,9 @@ EVENTS_FILE: Final = "data/events.json"
 STATES_FILE: Final = "data/states.json"
 ALARM_FILE: Final = "data/alarm.json"
 IMAGES_DIR: Final = "images"
+VIDEO_DIR: Final = "video"  # video/<camera>/<start>_<segment>.mp4: recorded fragmented-MP4 segments
+KIND_VIDEO: Final = "video"
+VIDEO_MEDIA_TYPE: Final = "video/mp4"
 SIGNING_FILES: Final = frozenset({MANIFEST, SIGNATURE, PUBLIC_KEY})
 
 # Files referenced by events that are taken in as images (relative to the config dir)

@@ -26,15 +26,25 @@ from .const import (
     AUDIT_TARGET_PREFIX,
     EVENTS_FILE,
     EXPORT_DIR,
+    KIND_VIDEO,
     STATES_FILE,
 )
 from .keys import fingerprint, load_or_create_key
-from .providers import async_get_alarm, find_image_redactor, has_alarm_providers
+from .providers import (
+    ClipRequest,
+    ClipSet,
+    ImageRedactor,
+    async_collect_clips,
+    async_get_alarm,
+    find_image_redactor,
+    find_video_redactor,
+    has_alarm_providers,
+)
 
 if TYPE_CHECKING:
     from ..core import Hub
 
-__all__ = ["EVENT_EVIDENCE_EXPORTED", "ExportResult", "alarm_scope", "async_export", "build_export"]
+__all__ = ["EVENT_EVIDENCE_EXPORTED", "ExportResult", "alarm_scope", "async_export", "build_export", "export_name"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -59,7 +69,8 @@ class ExportResult:
                 "public_key_sha256": self.manifest["signature"]["public_key_sha256"], **counts}
 
 
-def _name(now: float, export_id: str) -> str:
+def export_name(now: float, export_id: str) -> str:
+    """The zip's file name."""
     return f"evidence_{datetime.fromtimestamp(now, UTC).strftime('%Y%m%dT%H%M%SZ')}_{export_id[-8:]}.zip"
 
 
@@ -74,41 +85,74 @@ def alarm_scope(alarm: Mapping[str, Any], now: float, entity_ids: Sequence[str] 
                  frozenset(c for c in contexts if isinstance(c, str)))
 
 
-def blur_images(config_dir: Path, images: Sequence[BundleFile]) -> tuple[list[BundleFile], dict[str, int]]:
-    """The images with faces and plates blurred by the integration that offers it (`find_image_redactor`;
-    blocking: OpenCV). An image that cannot be read is left out rather than exported unblurred; with no
-    redactor at all the export is refused."""
-    redact = find_image_redactor(config_dir)
+def _redact(redact: ImageRedactor | None, items: Sequence[BundleFile],
+            counts: dict[str, int]) -> list[BundleFile]:
     if redact is None:
         raise HubError("blurring was asked for, but no integration offers it (the face integration blurs faces "
                        "and plates); nothing was exported")
     out: list[BundleFile] = []
-    counts = {"faces": 0, "plates": 0, "withheld": 0}
-    for image in images:
+    for item in items:
         try:
-            data, faces, plates = redact(image.data)
+            data, faces, plates = redact(item.data)
         except ValueError:
             counts["withheld"] += 1
             continue
         counts["faces"] += faces
         counts["plates"] += plates
-        out.append(replace(image, data=data))
-    return out, counts
+        out.append(replace(item, data=data))
+    return out
+
+
+def blur_images(config_dir: Path, images: Sequence[BundleFile]) -> tuple[list[BundleFile], dict[str, int]]:
+    """The images with faces and plates blurred by the integration that offers it (`find_image_redactor`;
+    blocking: OpenCV). An image that cannot be read is left out rather than exported unblurred; with no
+    redactor at all the export is refused."""
+    counts = {"faces": 0, "plates": 0, "withheld": 0}
+    return _redact(find_image_redactor(config_dir), images, counts), counts
+
+
+def blur_videos(config_dir: Path, videos: Sequence[BundleFile],
+                counts: dict[str, int]) -> list[BundleFile]:
+    """Video segments with faces and plates blurred (`find_video_redactor`: decoded and re-encoded, only for
+    redacted exports; blocking). A segment that cannot be decoded is withheld, never exported unblurred."""
+    if not videos:
+        return []
+    return _redact(find_video_redactor(config_dir), videos, counts)
+
+
+def _video_manifest(clips: Sequence[Mapping[str, Any]], files: Sequence[BundleFile],
+                    redacted: bool) -> list[dict[str, Any]]:
+    """The manifest's `video` entries with each segment's sha256 in the zip (withheld when it is not there)."""
+    digests = {item.path: hashlib.sha256(item.data).hexdigest() for item in files if item.kind == KIND_VIDEO}
+    out = []
+    for clip in clips:
+        segments = []
+        for segment in clip.get("segments", ()):
+            digest = digests.get(segment["path"])
+            segments.append({**segment, "sha256": digest, "redacted": redacted} if digest is not None
+                            else {**segment, "sha256": None, "withheld": True})
+        out.append({**clip, "segments": segments})
+    return out
 
 
 def build_export(config_dir: Path, collected: Collected, scope: Scope, *, alarm: Mapping[str, Any] | None,
                  reason: str, case_reference: str, exporter: Mapping[str, Any], hub_info: Mapping[str, Any],
                  now: float, allowed_dirs: Sequence[str] = (),
                  extra_files: Sequence[BundleFile] = (), blur: bool = False,
-                 audience: str = AUDIENCE_CASE) -> ExportResult:
+                 audience: str = AUDIENCE_CASE, export_id: str | None = None,
+                 clips: Sequence[ClipSet] = ()) -> ExportResult:
     """Gather the images (faces and plates blurred when `blur`), write and sign the zip (blocking). `extra_files`:
-    what the caller adds (a plate search's reads and their images, say); their images count with the others."""
+    what the caller adds (a plate search's reads and their images, say); their images count with the others.
+    `clips`: recorded video (its segments go in as they were recorded, or blurred when `blur`; the manifest's
+    `video` names each segment's camera, time and sha256)."""
     key = load_or_create_key(config_dir)
-    export_id = uuid7_str(now)
+    export_id = export_id or uuid7_str(now)
     images = find_images(collected.events, config_dir, allowed_dirs)
+    videos = [item for clip in clips for item in clip.files]
     blurred: dict[str, int] | None = None
     if blur:
         images, blurred = blur_images(config_dir, images)
+        videos = blur_videos(config_dir, videos, blurred)
     files = [BundleFile(EVENTS_FILE, canonical_json(collected.events), "events", "application/json")]
     if collected.states:
         files.append(BundleFile(STATES_FILE, canonical_json(collected.states), "states", "application/json",
@@ -117,8 +161,10 @@ def build_export(config_dir: Path, collected: Collected, scope: Scope, *, alarm:
         files.append(BundleFile(ALARM_FILE, canonical_json(alarm), "alarm", "application/json",
                                 source=str(alarm.get("alarm_id")), time_ts=alarm.get("raised_ts")))
     files.extend(images)
+    files.extend(videos)
     files.extend(extra_files)
     images = [*images, *(item for item in extra_files if item.kind == "image")]
+    video = _video_manifest([entry for clip in clips for entry in clip.clips], videos, blur)
     fields = {
         "export_id": export_id,
         "created": iso(now),
@@ -129,20 +175,20 @@ def build_export(config_dir: Path, collected: Collected, scope: Scope, *, alarm:
         "scope": {"alarm_id": scope.alarm_id, "entity_ids": list(scope.entity_ids)},
         "time_range": {"start": iso(scope.start_ts), "end": iso(scope.end_ts), "start_ts": scope.start_ts,
                        "end_ts": scope.end_ts},
-        "source_devices": sorted(collected.sources | {image.source for image in images if image.source}),
+        "source_devices": sorted(collected.sources | {item.source for item in [*images, *videos] if item.source}),
         "counts": {"events": len(collected.events), "states": sum(map(len, collected.states.values())),
-                   "images": len(images)},
+                   "images": len(images), "video_segments": len(videos)},
+        "video": video,
         "truncated": collected.truncated,
         "audience": audience,
         "blurred": blurred,
     }
     folder = config_dir / EXPORT_DIR
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    name = _name(now, export_id)
-    path = folder / name
+    path = folder / export_name(now, export_id)
     manifest = write_bundle(path, files, fields, key, now)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return ExportResult(name, path, digest, os.path.getsize(path), manifest)
+    return ExportResult(path.name, path, digest, os.path.getsize(path), manifest)
 
 
 def _check_reason(reason: Any, case_reference: Any) -> tuple[str, str]:
@@ -186,19 +232,29 @@ async def async_export(hub: Hub, *, reason: str, case_reference: str, context: C
     config = hub.config
     hub_info = {"name": config.name if config else None, "site": config.site if config else None}
     exporter = {"user_id": context.user_id, "centre": context.centre, "context_id": context.id}
+    export_id = uuid7_str(now)
+    clips = await async_collect_clips(hub, ClipRequest(export_name(now, export_id), scope.start_ts, scope.end_ts,
+                                                       scope.entity_ids, reason, case_reference, context))
     try:
         result = await hub.async_add_executor_job(partial(
             build_export, hub.config_dir, collected, scope, alarm=alarm, reason=reason,
             case_reference=case_reference, exporter=exporter, hub_info=hub_info, now=now,
             allowed_dirs=config.allowlist_external_dirs if config else (), extra_files=extra_files, blur=blur,
-            audience=audience))
-    except OSError as err:
-        raise HubError(f"Evidence export failed: {err}") from err
+            audience=audience, export_id=export_id, clips=clips))
+    except BaseException as err:
+        for clip in clips:  # the locks were for this export only
+            if clip.release is not None:
+                await clip.release()
+        if isinstance(err, OSError):
+            raise HubError(f"Evidence export failed: {err}") from err
+        raise
     counts = result.manifest["counts"]
+    video = [{"camera": clip.get("entity_id"), "start": clip.get("start"), "end": clip.get("end"),
+              "segments": len(clip.get("segments", ()))} for clip in result.manifest["video"]]
     audit_record(hub, ACTION_EXPORT, context=context, target=f"{AUDIT_TARGET_PREFIX}{result.name}",
                  data={"reason": reason, "case_reference": case_reference, "alarm_id": alarm_id,
                        "start": iso(scope.start_ts), "end": iso(scope.end_ts), "entity_ids": list(scope.entity_ids),
-                       "sha256": result.sha256, "audience": audience, "blurred": blur, **counts})
+                       "sha256": result.sha256, "audience": audience, "blurred": blur, "video": video, **counts})
     hub.bus.async_fire(EVENT_EVIDENCE_EXPORTED, {"name": result.name, "case_reference": case_reference,
                                                  "alarm_id": alarm_id, "sha256": result.sha256, **counts},
                        context=context)

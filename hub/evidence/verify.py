@@ -1,4 +1,6 @@
-"""Checking an evidence zip: the signature over the manifest, then every file against its SHA-256."""
+"""Checking an evidence zip: the signature over the manifest, then every file against its SHA-256, and every
+recorded video segment against the manifest's `video` entries and for playback (fragmented MP4 that ffprobe
+decodes)."""
 
 from __future__ import annotations
 
@@ -6,18 +8,21 @@ import base64
 import binascii
 import hashlib
 import os
+import shutil
+import subprocess
+import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from cryptography.exceptions import InvalidSignature
 
-from .const import FORMAT, MANIFEST, PUBLIC_KEY, SIGNATURE, SIGNING_FILES
+from .const import FORMAT, KIND_VIDEO, MANIFEST, PUBLIC_KEY, SIGNATURE, SIGNING_FILES
 from .keys import fingerprint, read_public_key
 
-__all__ = ["VerifyResult", "verify_bundle"]
+__all__ = ["VerifyResult", "ffprobe_problem", "fmp4_problem", "verify_bundle"]
 
 
 @dataclass(slots=True)
@@ -29,6 +34,8 @@ class VerifyResult:
     manifest: dict[str, Any] | None = None
     fingerprint: str | None = None
     files_checked: int = 0
+    video_checked: int = 0  # segments that match the video manifest and play
+    notes: list[str] = field(default_factory=list)  # what could not be checked (not a failure)
 
     @property
     def ok(self) -> bool:
@@ -39,10 +46,12 @@ class VerifyResult:
         """Lines for a person: OK with what was checked, or TAMPERED with each problem."""
         if self.ok and self.manifest is not None:
             scope = self.manifest.get("time_range") or {}
-            return (f"OK: {self.path}: signature valid (Ed25519 key SHA-256 {self.fingerprint}); "
-                    f"{self.files_checked} files match the manifest; case {self.manifest.get('case_reference')!r}, "
-                    f"{scope.get('start')} to {scope.get('end')}, exported by "
-                    f"{(self.manifest.get('exporter') or {}).get('user_id')}")
+            video = f", {self.video_checked} video segments play" if self.video_checked else ""
+            return "\n".join([
+                f"OK: {self.path}: signature valid (Ed25519 key SHA-256 {self.fingerprint}); "
+                f"{self.files_checked} files match the manifest{video}; case "
+                f"{self.manifest.get('case_reference')!r}, {scope.get('start')} to {scope.get('end')}, exported by "
+                f"{(self.manifest.get('exporter') or {}).get('user_id')}", *(f"  note: {n}" for n in self.notes)])
         return "\n".join([f"TAMPERED or damaged: {self.path}", *(f"  {problem}" for problem in self.problems)])
 
 
@@ -110,13 +119,14 @@ def verify_bundle(path: str | os.PathLike[str], trusted_fingerprints: Iterable[s
             return result
         if (manifest.get("signature") or {}).get("public_key_sha256") != result.fingerprint:
             result.problems.append(f"{PUBLIC_KEY}: not the key the manifest names")
-        listed: set[str] = set()
+        listed: dict[str, Mapping[str, Any]] = {}
+        videos: dict[str, bytes] = {}
         for entry in manifest["files"]:
             name = entry.get("path") if isinstance(entry, dict) else None
             if not isinstance(name, str):
                 result.problems.append(f"{MANIFEST}: a file entry without a path")
                 continue
-            listed.add(name)
+            listed[name] = entry
             data = _read(archive, name, result)
             if data is None:
                 continue
@@ -125,7 +135,84 @@ def verify_bundle(path: str | os.PathLike[str], trusted_fingerprints: Iterable[s
                 result.problems.append(f"{name}: SHA-256 differs from the manifest (the file was changed)")
             elif len(data) != entry.get("size"):
                 result.problems.append(f"{name}: size differs from the manifest")
+            elif entry.get("kind") == KIND_VIDEO:
+                videos[name] = data
         for name in archive.namelist():
             if name not in listed and name not in SIGNING_FILES:
                 result.problems.append(f"{name}: in the zip but not in the manifest (added after signing)")
+    _check_video(manifest, listed, videos, result)
     return result
+
+
+def _check_video(manifest: Mapping[str, Any], listed: Mapping[str, Mapping[str, Any]], videos: Mapping[str, bytes],
+                 result: VerifyResult) -> None:
+    """Every segment the `video` entries name is in the zip with their sha256, every video file is named by
+    one, and each plays (fragmented MP4 that ffprobe decodes)."""
+    named: set[str] = set()
+    for clip in manifest.get("video") or ():
+        camera = clip.get("entity_id") or clip.get("camera") if isinstance(clip, Mapping) else None
+        for segment in (clip.get("segments") or ()) if isinstance(clip, Mapping) else ():
+            path = segment.get("path") if isinstance(segment, Mapping) else None
+            if not isinstance(path, str) or segment.get("withheld"):
+                continue
+            named.add(path)
+            entry = listed.get(path)
+            if entry is None:
+                result.problems.append(f"{path}: a segment of {camera} named by the video manifest is not in the zip")
+            elif entry.get("sha256") != segment.get("sha256"):
+                result.problems.append(f"{path}: its SHA-256 differs between the file list and the video manifest")
+    for name, entry in listed.items():
+        if entry.get("kind") == KIND_VIDEO and name not in named:
+            result.problems.append(f"{name}: a video file no camera's clip names")
+    ffprobe = shutil.which("ffprobe")
+    if videos and ffprobe is None:
+        result.notes.append("the video segments were not decoded: ffprobe is not installed (hashes were checked)")
+    for name, data in videos.items():
+        problem = fmp4_problem(data) or (ffprobe_problem(ffprobe, data) if ffprobe else None)
+        if problem:
+            result.problems.append(f"{name}: does not play ({problem})")
+        elif name in named:
+            result.video_checked += 1
+
+
+def fmp4_problem(data: bytes) -> str | None:
+    """Why `data` is not a fragmented MP4 (ftyp first, a moov, moof + mdat fragments, boxes that add up)."""
+    boxes: list[bytes] = []
+    pos = 0
+    while pos < len(data):
+        if len(data) - pos < 8:
+            return f"{len(data) - pos} stray bytes at the end"
+        size, kind = int.from_bytes(data[pos:pos + 4], "big"), data[pos + 4:pos + 8]
+        if size == 1 and len(data) - pos >= 16:
+            size = int.from_bytes(data[pos + 8:pos + 16], "big")
+        if size < 8 or pos + size > len(data):
+            return f"box {kind!r} at offset {pos} runs past the end or is too small"
+        boxes.append(kind)
+        pos += size
+    if not boxes or boxes[0] != b"ftyp" or b"moov" not in boxes or b"moof" not in boxes or b"mdat" not in boxes:
+        return "not a fragmented MP4 (ftyp, moov, moof and mdat expected)"
+    return None
+
+
+def ffprobe_problem(ffprobe: str, data: bytes, timeout: float = 120.0) -> str | None:
+    """Why ffprobe cannot decode the video of `data` (every frame), or None when it can. Blocking."""
+    with tempfile.NamedTemporaryFile(suffix=".mp4") as handle:
+        handle.write(data)
+        handle.flush()
+        try:
+            run = subprocess.run([ffprobe, "-v", "error", "-select_streams", "v:0", "-count_frames",
+                                  "-show_entries", "stream=codec_name,nb_read_frames", "-of", "json", handle.name],
+                                 capture_output=True, timeout=timeout, check=False)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            return f"ffprobe failed: {err}"
+    errors = run.stderr.decode(errors="replace").strip()
+    if run.returncode != 0 or errors:
+        return f"ffprobe: {errors.splitlines()[-1] if errors else f'exit {run.returncode}'}"
+    try:
+        streams = orjson.loads(run.stdout).get("streams") or []
+    except orjson.JSONDecodeError:
+        return "ffprobe gave no answer"
+    frames = int(streams[0].get("nb_read_frames") or 0) if streams else 0
+    if frames == 0:
+        return "no video frame decodes"
+    return None

@@ -1,4 +1,4 @@
-"""Cameras: streams, snapshots, recording by stream copy, retention and evidence locks (see docs/video.md)."""
+"""Cameras: streams, snapshots, recording by stream copy, retention, evidence locks and clip exports (docs/video.md)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from typing import Any
 
 from hub.const import EVENT_HUB_STOP
 from hub.core import Event, Hub, HubKey
+from hub.evidence.providers import async_register_clip_provider
 from hub.helpers.entity_platform import async_add_entities, async_remove_entities
 from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
 
+from .clips import ClipExporter
 from .config import CONFIG_SCHEMA
 from .const import DOMAIN, EVENT_CAMERA_OFFLINE, EVENT_CAMERA_ONLINE, EVENT_RECORDING_GAP
 from .entity import CameraEntity
+from .hls import DATA_HLS, HlsStreams
 from .http import async_register_views
 from .live import DATA_LIVE, LiveStreams
 from .manager import CameraManager
@@ -44,15 +47,20 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
     manager = CameraManager(hub, config)
     hub.data[DATA_KEY] = manager
     live = hub.data[DATA_LIVE] = LiveStreams(hub)
+    hls = hub.data[DATA_HLS] = HlsStreams(hub, config["hls_idle_after"])
     await manager.async_start()
     manager.entities = {camera_id: CameraEntity(camera) for camera_id, camera in manager.cameras.items()}
     await async_add_entities(hub, DOMAIN, manager.entities.values())
     handle = async_get_setup_handle(hub, DOMAIN)
     for remover in async_register_services(manager):
         handle.async_on_unload(remover)
+    clips = manager.clips = ClipExporter(manager)
+    handle.async_on_unload(async_register_clip_provider(hub, clips))
+    handle.async_on_unload(clips.async_listen())
 
     async def _async_stop_live(_event: Event) -> None:
         await live.async_stop()
+        await hls.async_stop()
 
     handle.async_on_unload(hub.bus.async_listen_once(EVENT_HUB_STOP, _async_stop_live))
     if not async_register_views(hub):
@@ -67,6 +75,9 @@ async def async_unload(hub: Hub) -> bool:
     live = hub.data.pop(DATA_LIVE, None)
     if live is not None:
         await live.async_stop()
+    hls = hub.data.pop(DATA_HLS, None)
+    if hls is not None:
+        await hls.async_stop()
     manager = hub.data.pop(DATA_KEY, None)
     if manager is not None:
         await manager.async_stop()

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from .recorder import CameraStream
 
-__all__ = ["VIDEO_GRANTS", "VideoDenied", "check_video_access"]
+__all__ = ["VIDEO_GRANTS", "VideoDenied", "check_video_access", "check_video_grant"]
 
 VIDEO_GRANTS: Final[Mapping[Role, frozenset[str]]] = {
     Role.ADMIN: frozenset({GRANT_VIEW, GRANT_PLAYBACK, GRANT_EXPORT}),
@@ -38,10 +38,17 @@ class VideoDenied(Exception):
 
 def check_video_access(hub: Hub, user: User | None, camera: CameraStream, grant: str) -> Principal | None:
     """The acting principal (None while permissions are not enforced); VideoDenied when refused."""
+    return check_video_grant(hub, user.id if user is not None else None, camera, grant, anonymous=False)
+
+
+def check_video_grant(hub: Hub, user_id: str | None, camera: CameraStream, grant: str, *,
+                      anonymous: bool = True) -> Principal | None:
+    """As `check_video_access`, for a service call's user id; with `anonymous`, a call without a user (the
+    hub itself, an automation) is allowed, as for every other service."""
     policy = get_permissions(hub)
-    if policy is None or not policy.enforced:
+    if policy is None or not policy.enforced or (anonymous and user_id is None):
         return None
-    principal = policy.principal_for(user)
+    principal = policy.principal(user_id)
     if principal is None:
         raise VideoDenied("unknown or disabled user")
     if grant not in VIDEO_GRANTS[principal.role]:

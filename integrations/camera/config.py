@@ -136,6 +136,8 @@ CONFIG_SCHEMA = vol.Schema({
         vol.Optional("after", default=300.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=86400)),
         vol.Optional("enabled", default=True): cv.boolean,
     }),
+    # live HLS (the websocket's fallback): a stream nobody asked for this long is stopped
+    vol.Optional("hls_idle_after", default=15.0): vol.All(vol.Coerce(float), vol.Range(min=1, max=600)),
     vol.Optional("restart_initial", default=1.0): vol.All(vol.Coerce(float), vol.Range(min=0.05)),
     vol.Optional("restart_maximum", default=60.0): vol.All(vol.Coerce(float), vol.Range(min=0.05)),
     vol.Optional("cameras", default=[]): vol.All([CAMERA_SCHEMA], cv.unique("id", "camera id")),

@@ -10,6 +10,9 @@
   that many bytes of JSON (`{"codec", "mime", "camera", "stream"}`), then the init segment; every later
   one is a fragment (moof + mdat), the first of them starting with a keyframe. Each viewing session is audited
   (`camera.view` at the start, `camera.view_end` with its seconds at the end).
+- GET /api/camera/{camera_id}/hls/{stream}/{name}: live HLS, the fallback of the websocket (view grant):
+  `index.m3u8` (starting the stream's HLS copy for its first viewer and waiting for its first segment),
+  then `init.mp4` and `segNNNNNN.m4s` as the playlist names them (hls.py); each viewer is audited as above.
 
 Each checks the user's video grant and the camera's centre (access.py).
 """
@@ -35,6 +38,7 @@ from hub.http.view import request_context, same_origin
 
 from .access import VideoDenied, check_video_access
 from .const import DOMAIN, GRANT_PLAYBACK, GRANT_VIEW, STREAM_MAIN, STREAM_SUB
+from .hls import DATA_HLS, PLAYLIST, SEGMENT_NAME
 from .live import DATA_LIVE, LiveClosed, LiveStreams, LiveViewer
 from .manager import CameraManager
 from .recorder import CameraStream
@@ -180,6 +184,40 @@ class LiveView(HubView):
         return wsock
 
 
+class HlsView(HubView):
+    """GET /api/camera/{camera_id}/hls/{stream}/{name}."""
+
+    url = "/api/camera/{camera_id}/hls/{stream}/{name}"
+    name = "api:camera:hls"
+    openapi_tag = "camera"
+    roles = ROLES_STAFF  # as the websocket: VIDEO_GRANTS "view" decides per role and camera, and audits a refusal
+
+    async def get(self, request: web.Request, camera_id: str, stream: str, name: str) -> web.StreamResponse:
+        """Live HLS of the camera's main or sub stream: the playlist, its init segment and its segments."""
+        hub, _manager, camera = _camera(request, camera_id, GRANT_VIEW)
+        if stream not in (STREAM_MAIN, STREAM_SUB):
+            raise ApiError(400, "invalid_format", "stream: expected 'main' or 'sub'")
+        if name != PLAYLIST and not SEGMENT_NAME.match(name):
+            raise ApiError(404, "not_found", f"No HLS file {name[:40]!r}")
+        streams = hub.data.get(DATA_HLS)
+        if streams is None:
+            raise ApiError(503, "unavailable", "Live video is not running")
+        resolve = camera.manager.resolve_sim
+        hls = streams.get(camera_id, stream, lambda: camera.config.url(stream, resolve),
+                          camera.config.unavailable_after)
+        if name == PLAYLIST and not await hls.async_wait_ready(camera.config.unavailable_after + 10):
+            raise ApiError(503, "unavailable", f"No video from camera {camera_id} ({hls.last_error or 'no segment'})")
+        streams.seen(request_context(request), request.remote or "", camera_id, camera.entity_id, stream)
+        if name == PLAYLIST:
+            body = await hub.async_add_executor_job((hls.folder / PLAYLIST).read_bytes)
+            return web.Response(body=body, content_type="application/vnd.apple.mpegurl",
+                                headers={"Cache-Control": "no-store"})
+        path = hls.folder / name
+        if not await hub.async_add_executor_job(path.is_file):
+            raise ApiError(404, "not_found", f"No HLS file {name!r} (no longer in the playlist)")
+        return web.FileResponse(path, headers={"Content-Type": "video/mp4", "Cache-Control": "no-store"})
+
+
 async def _async_serve(wsock: web.WebSocketResponse, streams: LiveStreams, camera: CameraStream,
                        stream: str) -> None:
     """Send the init message and the fragments until either side ends."""
@@ -237,7 +275,7 @@ def async_register_views(hub: Hub) -> bool:
         return True
     try:
         http = get_http(hub)
-        for view in (RecordingsView, SegmentView, SnapshotView, LiveView):
+        for view in (RecordingsView, SegmentView, SnapshotView, LiveView, HlsView):
             http.register_view(view)
     except HubError:
         return False

@@ -18,6 +18,7 @@ __all__ = [
     "STATUS_CORRUPT",
     "STATUS_OK",
     "SegmentInfo",
+    "active_locks",
     "add_lock",
     "add_segment",
     "close_gaps",
@@ -166,3 +167,11 @@ def release_lock(session: Session, lock_id: int, now: float) -> dict[str, Any] |
     row.released_ts = now
     return {"lock_id": row.lock_id, "camera": row.camera, "start": row.start_ts, "end": row.end_ts,
             "reference": row.reference}
+
+
+def active_locks(session: Session, prefix: str) -> list[dict[str, Any]]:
+    """Active locks whose reference starts with `prefix` (id, camera, reference)."""
+    rows = session.scalars(select(CameraLockRow).where(CameraLockRow.released_ts.is_(None),
+                                                       CameraLockRow.reference.startswith(prefix, autoescape=True))
+                           .order_by(CameraLockRow.lock_id)).all()
+    return [{"lock_id": row.lock_id, "camera": row.camera, "reference": row.reference} for row in rows]

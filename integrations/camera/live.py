@@ -25,10 +25,10 @@ from typing import Final
 from hub.core import CALLBACK_TYPE, Hub, HubKey, callback
 
 from .fmp4 import Fmp4Error, Fmp4Splitter, Piece, codec_string
-from .process import _die_with_parent, redact_userinfo
+from .process import _die_with_parent, async_end_process, redact_userinfo
 from .stream import FFMPEG, input_args
 
-__all__ = ["DATA_LIVE", "LiveClosed", "LiveStream", "LiveStreams", "LiveViewer", "live_command"]
+__all__ = ["DATA_LIVE", "LiveClosed", "LiveStream", "LiveStreams", "LiveViewer", "copy_input_args", "live_command"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -39,11 +39,15 @@ _READ: Final = 1 << 16
 _STOP_TIMEOUT: Final = 3.0
 
 
+def copy_input_args(url: str, timeout_s: float = 5.0) -> list[str]:
+    """Input options of a live copy: no probing beyond the stream's parameter sets (RTSP's SDP carries them),
+    which saves about a second of start-up (bench.video)."""
+    return ["-probesize", "32", "-analyzeduration", "0", *input_args(url, timeout_s)]
+
+
 def live_command(url: str, timeout_s: float = 5.0) -> list[str]:
     """ffmpeg copying a camera's video (never decoding) into fragmented MP4 on stdout."""
-    # No probing beyond the stream's parameter sets (RTSP's SDP carries them): -1 s of start-up (bench.video).
-    return [FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error", "-probesize", "32", "-analyzeduration", "0",
-            *input_args(url, timeout_s),
+    return [FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error", *copy_input_args(url, timeout_s),
             "-map", "0:v:0", "-c", "copy", "-f", "mp4",
             "-movflags", "frag_keyframe+empty_moov+default_base_moof", "-frag_duration", str(FRAGMENT_US),
             "pipe:1"]
@@ -150,19 +154,7 @@ class LiveStream:
     async def async_stop(self) -> None:
         """Stop the process and close any viewer left."""
         task, self._task = self._task, None
-        if self._proc is not None and self._proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                self._proc.terminate()
-        if task is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(task), _STOP_TIMEOUT)
-            except TimeoutError:
-                if self._proc is not None and self._proc.returncode is None:
-                    with contextlib.suppress(ProcessLookupError):
-                        self._proc.kill()
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await async_end_process(self._proc, task, _STOP_TIMEOUT)
         self._close_all(LiveClosed(CLOSE_STREAM_ENDED, "the live stream was stopped"))
 
     @callback

@@ -22,6 +22,7 @@ from hub.helpers.event import async_track_time_interval
 from hub.recorder import get_recorder
 
 from . import index
+from .clips import ClipExporter
 from .config import CameraConfig
 from .const import (
     DATA_SIM_STREAMS,
@@ -64,6 +65,7 @@ class CameraManager:
             self.cameras[camera.id] = CameraStream(self, camera)
         self.retention = Retention(self)
         self.entities: dict[str, CameraEntity] = {}
+        self.clips: ClipExporter | None = None  # set by the integration's setup (evidence exports of clips)
         self.stopping = False
         self.storage_full = False
         self._removers: list[CALLBACK_TYPE] = []
@@ -290,14 +292,15 @@ class CameraManager:
         self.hub.bus.async_fire(EVENT_LOCK_CHANGED, {**data, "locked": True}, context=context)
         return lock_id
 
-    async def async_unlock(self, lock_id: int, context: Context | None) -> dict[str, Any]:
-        """Release an evidence lock (audited); ServiceValidationError when there is no such active lock."""
+    async def async_unlock(self, lock_id: int, context: Context | None, why: str | None = None) -> dict[str, Any]:
+        """Release an evidence lock (audited, with `why` when the hub releases it itself);
+        ServiceValidationError when there is no such active lock."""
         now = self.hub.clock.time()
         released = await get_recorder(self.hub).async_db_job(lambda s: index.release_lock(s, lock_id, now))
         if released is None:
             raise ServiceValidationError(f"lock_id: no active lock {lock_id}")
         audit_record(self.hub, "camera.unlock", context=context, target=f"camera.{released['camera']}",
-                     data=released)
+                     data={**released, "why": why} if why else released)
         self.hub.bus.async_fire(EVENT_LOCK_CHANGED, {**released, "locked": False}, context=context)
         return released
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from hub.core import Hub
 from hub.helpers.backoff import Backoff
 
-__all__ = ["SupervisedProcess", "redact_userinfo"]
+__all__ = ["SupervisedProcess", "async_end_process", "redact_userinfo"]
 
 _LOGGER = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1
@@ -39,6 +39,25 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 
 
 _USERINFO = re.compile(r"://[^/@\s]+@")
+
+
+async def async_end_process(proc: asyncio.subprocess.Process | None, task: asyncio.Task[None] | None,
+                            timeout: float) -> None:
+    """Terminate a child and wait for the task that reads it; kill both after `timeout` seconds."""
+    if proc is not None and proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.terminate()
+    if task is None:
+        return
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout)
+    except TimeoutError:
+        if proc is not None and proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def redact_userinfo(text: str) -> str:

@@ -108,6 +108,8 @@ class Retention:
 
     async def _async_run(self) -> dict[str, Any]:
         recorder = get_recorder(self.hub)
+        if self.manager.clips is not None:  # an export's zip gone: its segments are no longer evidence
+            await self.manager.clips.async_release_orphans()
         now = self.hub.clock.time()
         expired = 0
         for camera in self.manager.cameras.values():

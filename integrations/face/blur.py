@@ -9,6 +9,7 @@ margin and blurred hard enough that a face cannot be recognised; when in doubt i
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -107,36 +108,45 @@ class FaceBlurrer:
             _pixelate(bgr, _grow(box, bgr.shape, 0.1))
         return BlurResult(len(faces), len(plates), 1)
 
+    def blur_frames(self, frames: Iterable[np.ndarray], total: BlurResult, *, every: int = 2) -> Iterator[np.ndarray]:
+        """Blur a sequence of frames in place, yielding each (counts added to `total`). Detection runs on every
+        `every`-th frame; a box stays blurred for TRACK_FRAMES frames after it was last seen, so a missed
+        frame does not unveil a face."""
+        recent: list[tuple[int, Box]] = []
+        for index, frame in enumerate(frames):
+            if index % every == 0:
+                faces, plates = self.faces(frame), self.plates(frame)
+                total.faces += len(faces)
+                total.plates += len(plates)
+                recent = [(index, b) for b in [*faces, *plates]] + \
+                    [(i, b) for i, b in recent if index - i < TRACK_FRAMES]
+            for _seen, box in recent:
+                _pixelate(frame, _grow(box, frame.shape))
+            total.frames += 1
+            yield frame
+
     def blur_clip(self, source: Path, target: Path, *, every: int = 2) -> BlurResult:
-        """Blur a video file into `target` (mp4v). Detection runs on every `every`-th frame; a box stays
-        blurred for TRACK_FRAMES frames after it was last seen, so a missed frame does not unveil a face."""
+        """Blur a video file into `target` (mp4v), as `blur_frames` does."""
         capture = cv2.VideoCapture(str(source))
         if not capture.isOpened():
             raise ValueError(f"{source}: not a video OpenCV can read")
         fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
         writer: Any = None
         total = BlurResult()
-        recent: list[tuple[int, Box]] = []
-        try:
-            index = 0
+
+        def frames() -> Iterator[np.ndarray]:
             while True:
                 ok, frame = capture.read()
                 if not ok:
-                    break
+                    return
+                yield frame
+
+        try:
+            for frame in self.blur_frames(frames(), total, every=every):
                 if writer is None:
                     writer = cv2.VideoWriter(str(target), cv2.VideoWriter.fourcc(*"mp4v"), fps,
                                              (frame.shape[1], frame.shape[0]))
-                if index % every == 0:
-                    faces, plates = self.faces(frame), self.plates(frame)
-                    total.faces += len(faces)
-                    total.plates += len(plates)
-                    recent = [(index, b) for b in [*faces, *plates]] + \
-                        [(i, b) for i, b in recent if index - i < TRACK_FRAMES]
-                for _seen, box in recent:
-                    _pixelate(frame, _grow(box, frame.shape))
                 writer.write(frame)
-                total.frames += 1
-                index += 1
         finally:
             capture.release()
             if writer is not None:

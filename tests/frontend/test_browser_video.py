@@ -22,6 +22,7 @@ from hub.auth import passwords
 from hub.core import Context
 from integrations.alarm.manager import get_manager
 from integrations.camera import DATA_KEY
+from integrations.camera.hls import DATA_HLS
 from integrations.camera.live import DATA_LIVE
 from integrations.simulator.cameras import CAMERAS_SCHEMA, SimulatedCameras, rtsp_server_available
 from tests.conftest import free_port
@@ -83,9 +84,11 @@ async def open_page(browser: Any, video_site: Any) -> AsyncIterator[Any]:
     contexts: list[Any] = []
     errors: list[str] = []
 
-    async def _open(user: str, path: str) -> Any:
+    async def _open(user: str, path: str, init_script: str | None = None) -> Any:
         context = await browser.new_context(viewport={"width": 1280, "height": 900})
         contexts.append(context)
+        if init_script is not None:
+            await context.add_init_script(init_script)
         page = await context.new_page()
         page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
         page.on("pageerror", lambda err: errors.append(f"uncaught: {err}"))
@@ -144,19 +147,25 @@ _READ_PIXELS = """([sel, points]) => {
 }"""
 
 
-async def test_live_video_plays_the_cameras_test_pattern(open_page: Any, video_site: Any) -> None:
-    site, server = video_site
-    page = await open_page("op_local", f"/c/{LOCAL}/devices/camera.{LOCAL_CAMERA}")
-    await _plays(page, "#live-video")
-    assert await page.eval_on_selector("#live-video", "v => [v.videoWidth, v.videoHeight]") == [WIDTH, HEIGHT]
-    assert (await page.eval_on_selector("#live-video", "v => v.dataset.codec")).startswith("avc1.")
+async def _shows_the_bars(page: Any, server: SimulatedCameras, selector: str) -> None:
+    """The playing video's pixels match the camera's SMPTE bars as ffmpeg decodes the clip."""
+    assert await page.eval_on_selector(selector, "v => [v.videoWidth, v.videoHeight]") == [WIDTH, HEIGHT]
     expected = _stable_points(_clip_frame(server.clips[LOCAL_CAMERA]))
     assert len(expected) >= 10
-    seen = await page.evaluate(_READ_PIXELS, ["#live-video", [[x, y] for x, y, _ in expected]])
+    seen = await page.evaluate(_READ_PIXELS, [selector, [[x, y] for x, y, _ in expected]])
     mismatches = [(x, y, want, got) for (x, y, want), got in zip(expected, seen, strict=True)
                   if max(abs(a - b) for a, b in zip(want, got, strict=True)) > 40]
     assert not mismatches, mismatches[:5]
     assert len({tuple(c) for c in seen}) >= 5  # bars, not a blank or single-colour frame
+
+
+async def test_live_video_plays_the_cameras_test_pattern(open_page: Any, video_site: Any) -> None:
+    site, server = video_site
+    page = await open_page("op_local", f"/c/{LOCAL}/devices/camera.{LOCAL_CAMERA}")
+    await _plays(page, "#live-video")
+    assert (await page.eval_on_selector("#live-video", "v => v.dataset.codec")).startswith("avc1.")
+    assert await page.eval_on_selector("#live-video", "v => v.dataset.transport") == "mse"
+    await _shows_the_bars(page, server, "#live-video")
     assert ("port_gate", "main") in site.hub.data[DATA_LIVE].streams
     await screenshot(page, "video-01-camera-live")
 
@@ -181,6 +190,37 @@ async def test_a_camera_on_the_map_plays_live_in_its_popup(open_page: Any, video
     await other.click()
     await page.locator(".leaflet-popup-content").wait_for()
     assert await page.locator(".leaflet-popup video").count() == 0  # not the viewer's to watch
+
+
+async def test_forced_hls_plays_the_cameras_test_pattern(open_page: Any, video_site: Any) -> None:
+    """`?video=hls`: hls.js plays the hub's HLS copy of the stream, and the choice is remembered."""
+    site, server = video_site
+    page = await open_page("op_local", f"/c/{LOCAL}/devices/camera.{LOCAL_CAMERA}?video=hls")
+    await _plays(page, "#live-video")
+    assert await page.eval_on_selector("#live-video", "v => v.dataset.transport") == "hls"
+    await _shows_the_bars(page, server, "#live-video")
+    assert (LOCAL_CAMERA, "main") in site.hub.data[DATA_HLS].streams
+    await page.goto(f"{site.base_url}/c/{LOCAL}/devices/camera.{LOCAL_CAMERA}")  # remembered in this browser
+    await _plays(page, "#live-video")
+    assert await page.eval_on_selector("#live-video", "v => v.dataset.transport") == "hls"
+
+
+_BROKEN_WEBSOCKET = """window.WebSocket = class extends EventTarget {
+    constructor(url) { super(); this.url = url; this.readyState = 0;
+                       setTimeout(() => { this.readyState = 3;
+                                          this.dispatchEvent(new CloseEvent("close", { code: 1006 })); }, 20); }
+    send() {}
+    close() {}
+};"""
+
+
+async def test_player_falls_back_to_hls_when_the_websocket_fails(open_page: Any, video_site: Any) -> None:
+    """A network that breaks websockets (a proxy): after two failed connections the player plays HLS."""
+    _site, server = video_site
+    page = await open_page("op_local", f"/c/{LOCAL}/devices/camera.{LOCAL_CAMERA}", init_script=_BROKEN_WEBSOCKET)
+    await _plays(page, "#live-video")
+    assert await page.eval_on_selector("#live-video", "v => v.dataset.transport") == "hls"
+    await _shows_the_bars(page, server, "#live-video")
 
 
 async def test_wall_layout_is_kept_and_a_tile_enlarges_on_the_main_stream(open_page: Any, video_site: Any) -> None:

@@ -95,6 +95,7 @@ DESIGN: Final[dict[tuple[str, str], tuple[str, frozenset[str]]]] = {
     ("GET", "/api/camera/{camera_id}/segments/{segment_id}"): (TOKEN, STAFF),
     ("GET", "/api/camera/{camera_id}/snapshot"): (TOKEN, STAFF),
     ("GET", "/api/camera/{camera_id}/live"): (TOKEN, STAFF),
+    ("GET", "/api/camera/{camera_id}/hls/{stream}/{name}"): (TOKEN, STAFF),
     ("GET", "/"): (SESSION, STAFF),
     ("GET", "/login"): (PUBLIC, STAFF),
     ("POST", "/login"): (PUBLIC, STAFF),

@@ -3,17 +3,21 @@
 // LivePlayer: /api/camera/<id>/live?stream=main|sub over a websocket. The first binary message is a 4-byte
 // big-endian length, that JSON ({codec, mime, camera, stream}), then the init segment; every later message
 // is one fragment (the first starts with a keyframe). The player keeps near the live edge (jumping over fragments the
-// hub dropped for a lagging connection) and reconnects with a growing delay when the stream ends.
+// hub dropped for a lagging connection) and reconnects with a growing delay when the stream ends. It falls back to
+// live HLS (hls_live.js) when the websocket cannot connect twice in a row, when the browser has no websocket or
+// Media Source Extensions, or when MSE cannot play the camera's codec; `?video=hls` forces HLS (remembered).
 //
 // RecordedPlayer: the segments listed by /api/camera/<id>/recordings, fetched in order into one
 // SourceBuffer, each placed at its own wall-clock time (timestampOffset), so media time + base = wall time
 // and gaps stay gaps (skipped while playing). Speed 1x-16x is the video element's playbackRate.
 
 import { t } from "./hacho.js";
+import { HlsLive, forcedTransport } from "./hls_live.js";
 
 const LIVE_EDGE_MAX = 3.0; // seconds behind the newest frame before the player jumps forward
 const LIVE_KEEP = 20; // seconds of live video kept behind the playhead
 const AHEAD = 20; // seconds of recorded video fetched ahead of the playhead
+const FALLBACK_AFTER = 2; // websocket connections failing before any message, in a row, before HLS is tried
 
 function wsUrl(path) {
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
@@ -120,12 +124,15 @@ export class LivePlayer {
     this.timer = null;
     this.stopped = false;
     this.fragments = 0;
+    this.failures = 0; // websocket connections that ended before any message, in a row
+    this.hls = null;
     video.poster = `${camera.snapshot_url}?stream=${stream}&width=640`;
   }
 
   start() {
     this.stopped = false;
-    this._connect();
+    if (forcedTransport() === "hls" || !window.WebSocket || !window.MediaSource) this._fallback();
+    else this._connect();
     return this;
   }
 
@@ -136,9 +143,23 @@ export class LivePlayer {
     this.socket = null;
     if (this.appender) this.appender.close();
     this.appender = null;
+    if (this.hls) this.hls.stop();
+    this.hls = null;
+  }
+
+  /** Live HLS instead of the websocket, from now on for this player. */
+  _fallback() {
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) socket.close();
+    if (this.appender) this.appender.close();
+    this.appender = null;
+    this.hls = new HlsLive(this.video, this.camera, this.stream, this.onStatus);
+    this.hls.start();
   }
 
   _connect() {
+    this.video.dataset.transport = "mse";
     this.onStatus(t("connecting"));
     const socket = new WebSocket(wsUrl(`${this.camera.live_url}?stream=${this.stream}`));
     socket.binaryType = "arraybuffer";
@@ -155,6 +176,12 @@ export class LivePlayer {
     });
     socket.addEventListener("close", (event) => {
       if (this.socket !== socket || this.stopped) return;
+      // no message at all and no close frame from the hub (1006): the websocket itself fails (a proxy)
+      this.failures = first && event.code === 1006 ? this.failures + 1 : 0;
+      if (this.failures >= FALLBACK_AFTER) {
+        this._fallback();
+        return;
+      }
       if (this.appender) this.appender.close();
       this.appender = null;
       this.onStatus(event.reason ? t("stopped: {reason}", { reason: event.reason }) : t("disconnected, retrying"));
@@ -166,6 +193,10 @@ export class LivePlayer {
   _open(buffer) {
     const { header, init } = splitInit(buffer);
     if (!window.MediaSource || !MediaSource.isTypeSupported(header.mime)) {
+      if (this.video.canPlayType("application/vnd.apple.mpegurl")) {
+        this._fallback(); // the browser's own HLS may play what its MSE cannot
+        return;
+      }
       this.onStatus(t("this browser cannot play {codec}", { codec: header.codec }));
       this.stopped = true;
       this.socket.close();

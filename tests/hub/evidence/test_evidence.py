@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import zipfile
@@ -201,3 +202,26 @@ async def test_rest_download_for_supervisors_only(bench: Bench) -> None:
     downloads = [e for e in await bench.audit("export") if e["data"].get("download")]
     assert [e["user_id"] for e in downloads] == ["sup1"]
     assert os.stat(answer["path"]).st_mode & 0o077 == 0
+
+
+def _signed_video_bundle(tmp_path: Path, data: bytes, *, named: bool = True) -> Path:
+    from hub.evidence.bundle import BundleFile, write_bundle
+
+    key = load_or_create_key(tmp_path)
+    segment = BundleFile("video/cam/20260101T000000Z_1.mp4", data, "video", "video/mp4", "camera.cam", 0.0)
+
+    clip = {"camera": "cam", "entity_id": "camera.cam", "segments": [
+        {"path": segment.path, "sha256": hashlib.sha256(data).hexdigest()}] if named else []}
+    path = tmp_path / "evidence.zip"
+    write_bundle(path, [segment], {"hub": {"site": "test"}, "video": [clip]}, key, 1.7e9)
+    return path
+
+
+def test_a_signed_video_that_does_not_play_fails_verification(tmp_path: Path) -> None:
+    """Hashes alone are not enough: a segment that is not fragmented MP4 (or does not decode) is named, even
+    under a valid signature; so is a video file no clip names."""
+    result = verify_bundle(_signed_video_bundle(tmp_path, b"\x00\x00\x00\x18ftypisom" + bytes(400)))
+    assert not result.ok
+    assert result.problems[0].startswith("video/cam/20260101T000000Z_1.mp4: does not play"), result.problems
+    result = verify_bundle(_signed_video_bundle(tmp_path, b"x" * 64, named=False))
+    assert any("no camera's clip names" in problem for problem in result.problems), result.problems

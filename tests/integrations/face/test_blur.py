@@ -9,6 +9,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+import pytest
 
 from hub.evidence import async_setup_evidence
 from integrations.face.blur import FaceBlurrer
@@ -103,3 +104,44 @@ async def test_cli_export_for_the_press_blurs(site: FaceSite) -> None:
     [bundle] = sorted((site.config_dir / "evidence").glob("*.zip"))
     [image] = _images(bundle).values()
     assert _faces(image) == 0 and image != (site.config_dir / frame).read_bytes()
+
+
+def _decoded(data: bytes, folder: Path) -> list[Any]:
+    path = folder / "decoded.mp4"
+    path.write_bytes(data)
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, image = capture.read()
+        if not ok:
+            break
+        frames.append(image)
+    capture.release()
+    return frames
+
+
+def test_recorded_segment_is_blurred_for_a_redacted_export(tmp_path: Path) -> None:
+    """A fragmented-MP4 H.264 segment (as the camera recorder writes them) comes back blurred, still H.264
+    fragmented MP4 that ffprobe decodes, with every frame."""
+    import subprocess
+
+    from hub.evidence.verify import ffprobe_problem, fmp4_problem
+    from integrations.face.evidence import redact_video
+
+    still = tmp_path / frame_with(tmp_path, "segment.jpg", SOUGHT[0], STRANGER)
+    segment = tmp_path / "segment.mp4"
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-loop", "1", "-i", str(still), "-t", "1.2",
+                    "-r", "10", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "10", "-movflags",
+                    "frag_keyframe+empty_moov+default_base_moof", "-f", "mp4", str(segment)], check=True, timeout=120)
+    original = segment.read_bytes()
+    assert fmp4_problem(original) is None
+    assert FaceBlurrer(plates=False).faces(_decoded(original, tmp_path)[0])
+
+    blurred, faces, _plates = redact_video(original)
+    assert faces >= 2 and blurred != original
+    assert fmp4_problem(blurred) is None and ffprobe_problem("ffprobe", blurred) is None
+    frames = _decoded(blurred, tmp_path)
+    assert len(frames) == 12
+    assert all(FaceBlurrer(plates=False).faces(frame) == [] for frame in frames)
+    with pytest.raises(ValueError):
+        redact_video(b"not a video")
