@@ -11,6 +11,7 @@ from .alarms import OPEN_STATES, async_alarm, peer_alarms, queue_alarms
 from .cameras import alarm_cameras
 from .const import DEVICE_KINDS
 from .evidence import async_alarm_evidence
+from .hidden import async_not_shared
 from .i18n import N_
 from .view import FrontendView, Refused, Viewer, json_page, page
 
@@ -35,6 +36,7 @@ class QueueView(FrontendView):
         may_ask = peers is not None and self.frontend.policy.can_call(viewer.principal, "federation",
                                                                       "acknowledge_alarm", {})
         return self.render(request, viewer, "queue.html", page="queue", title=N_("Alarms"),
+                           not_shared=await async_not_shared(self.frontend, viewer, "alarms"),
                            page_data={"alarms": alarms, "open_states": list(OPEN_STATES),
                                       "peer_alarms": peers, "may_ask_peers": may_ask})
 

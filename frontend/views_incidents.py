@@ -18,6 +18,7 @@ from hub.exceptions import HubError, ServiceValidationError, Unauthorized
 from hub.http.view import request_context
 
 from .alarms import queue_alarms
+from .hidden import async_not_shared
 from .view import FrontendView, Refused, Viewer, page
 
 __all__ = ["IncidentDocumentView", "IncidentListView", "IncidentReportView", "IncidentView"]
@@ -83,7 +84,8 @@ class IncidentListView(_IncidentBase):
         incidents = await manager.async_list(manager.reader(viewer.principal.user_id))
         may_create = self.frontend.policy.can_call(viewer.principal, "incident", "create", {})
         return self.render(request, viewer, "incidents.html", page="incidents", title="Incidents",
-                           incidents=incidents, may_create=may_create)
+                           incidents=incidents, may_create=may_create,
+                           not_shared=await async_not_shared(self.frontend, viewer, "incidents"))
 
     @page
     async def post(self, request: web.Request, centre: str) -> web.StreamResponse:

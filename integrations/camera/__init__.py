@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from hub.auth.hidden import async_register_hidden_counter
 from hub.const import EVENT_HUB_STOP
 from hub.core import Event, Hub, HubKey
 from hub.helpers.entity_platform import async_add_entities, async_remove_entities
 from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
 
+from .access import async_hidden_cameras
 from .config import CONFIG_SCHEMA
 from .const import DOMAIN, EVENT_CAMERA_OFFLINE, EVENT_CAMERA_ONLINE, EVENT_RECORDING_GAP
 from .entity import CameraEntity
@@ -55,6 +57,7 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
         await live.async_stop()
 
     handle.async_on_unload(hub.bus.async_listen_once(EVENT_HUB_STOP, _async_stop_live))
+    handle.async_on_unload(async_register_hidden_counter(hub, "cameras", async_hidden_cameras))
     if not async_register_views(hub):
         _LOGGER.debug("camera: REST views not added (no HTTP server, or it already started)")
     _LOGGER.info("camera: %d cameras, recordings under %s", len(manager.cameras), manager.storage)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from hub.auth.permissions import Principal, get_permissions
@@ -115,6 +115,20 @@ class IncidentManager:
             return []
         found: list[dict[str, Any]] = await get_recorder(self.hub).async_db_job(_list)
         return sorted(found, key=lambda i: (i["status"] == "closed", -i["created_ts"]))
+
+    async def async_hidden(self, reader: IncidentReader) -> dict[str, int]:
+        """How many incidents `reader` does not see, per owning centre (the count only)."""
+        if reader.sees_all or reader.blind:
+            return {}
+
+        def _count(session: Session) -> dict[str, int]:
+            others = or_(IncidentRow.centre.is_(None), IncidentRow.centre != reader.centre)
+            rows = session.execute(select(IncidentRow.centre, func.count())
+                                   .where(IncidentRow.shared.is_(False), others).group_by(IncidentRow.centre))
+            return {centre or "": int(count) for centre, count in rows}
+
+        found: dict[str, int] = await get_recorder(self.hub).async_db_job(_count)
+        return found
 
     def owner_centre(self, incident_id: str) -> str | None:
         """Cached owner centre (for the permission hook, which runs in the loop without I/O)."""
