@@ -191,7 +191,7 @@ class IncidentManager:
             return {**_row_dict(row), "item": _item_dict(item)}
 
         result: dict[str, Any] = await get_recorder(self.hub).async_db_job(_save)
-        self._fire(result, kind, context)
+        self._fire(result, kind, context, sharing_changed=bool(changes and "shared" in changes))
         return result
 
     async def async_save_document(self, incident_id: str, filename: str, content_base64: str) -> str:
@@ -213,10 +213,13 @@ class IncidentManager:
         await self.hub.async_add_executor_job(_write)
         return relative
 
-    def _fire(self, incident: dict[str, Any], change: str, context: Context) -> None:
+    def _fire(self, incident: dict[str, Any], change: str, context: Context, *, sharing_changed: bool = False
+              ) -> None:
+        # `sharing_changed`: shared or unshared by this change (the federation withdraws an unshared one)
         self.hub.bus.async_fire(EVENT_INCIDENT_CHANGED, {
             "incident_id": incident["incident_id"], "change": change, "status": incident["status"],
-            "centre": incident["centre"], "shared": incident["shared"]}, context=context)
+            "centre": incident["centre"], "shared": incident["shared"], "sharing_changed": sharing_changed},
+            context=context)
 
 
 def get_incidents(hub: Hub) -> IncidentManager | None:
