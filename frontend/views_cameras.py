@@ -29,4 +29,5 @@ class CameraWallView(FrontendView):
                            cameras=cameras, layouts=WALL_LAYOUTS,
                            not_shared=await async_not_shared(self.frontend, viewer, "cameras"),
                            page_data={"cameras": cameras, "layouts": list(WALL_LAYOUTS),
-                                      "user": viewer.principal.user_id})
+                                      "user": viewer.principal.user_id,
+                                      "own_centre": viewer.principal.centre})
