@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .alarms import OPEN_STATES, async_alarm, peer_alarms, queue_alarms
+from .alarms import OPEN_STATES, alarm_sla, async_alarm, peer_alarms, queue_alarms
 from .cameras import alarm_cameras
 from .const import DEVICE_KINDS
 from .evidence import async_alarm_evidence
@@ -73,7 +73,7 @@ class AlarmView(_AlarmBase):
                            entity_names=[e for e in shown if isinstance(e, str) and "." in e],
                            page_data={"alarm": alarm, "may_handle": self._may_handle(viewer, alarm_id),
                                       "device_domains": list(DEVICE_KINDS),
-                                      "cameras": cameras})
+                                      "cameras": cameras, "sla": alarm_sla(self.frontend.hub, alarm)})
 
 
 class AlarmDataView(_AlarmBase):

@@ -172,6 +172,7 @@ function render() {
     if (node) node.value = value;
   }
   if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+  document.dispatchEvent(new CustomEvent("hacho:alarm", { detail: { alarm, mayHandle } }));  // alarm_now.js
 }
 
 async function refresh() {
