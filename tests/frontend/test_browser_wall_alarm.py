@@ -33,6 +33,10 @@ async def test_an_alarm_pops_its_camera_up_on_the_wall(open_page: Any, video_sit
     await page.wait_for_selector("body[data-live='1']", timeout=10000)
     await page.wait_for_selector("#wall .tile")
     assert await page.is_hidden("#wall-enlarged")
+    # the National Police's camera is not shared: counted, not shown
+    hidden = page.locator(f"#not-shared li[data-kind='cameras'][data-centre='{NATIONAL}']")
+    assert (await hidden.inner_text()).strip() == "1 cámara de Policía Nacional no compartida"
+    assert await page.locator(f".tile[data-camera='{NATIONAL_CAMERA}']").count() == 0
 
     # another centre's alarm on its own camera: nothing pops up here
     alarms.async_raise("intrusion", title="Cruce en el Tarajal", context=Context(), area_id="tarajal",
