@@ -85,6 +85,18 @@ async def test_peer_keeps_shared_incidents_across_a_restart(centres: CentreFacto
     assert seen is not None and seen["title"] == "Vehículo sospechoso en el puerto"
 
 
+async def test_a_peer_that_joins_late_gets_the_shared_incidents(centres: CentreFactory) -> None:
+    local = await centres(LOCAL)
+    ours = await _incidents(local)
+    shared = await ours.async_create("Incendio forestal en Benzú", Context(), shared=True)
+    await ours.async_create("Asunto interno", Context())
+    await wait_until(lambda: local.federation.publisher.published_seq >= 1, what="the incident published")
+    national = await centres(NATIONAL)  # not listening then: it asks for a snapshot and for what it missed
+    await wait_connected(local, national)
+    await wait_until(lambda: _peer_incident(national, shared["incident_id"]) is not None, what="the incident at the late peer")
+    assert [i["title"] for i in national.federation.incidents.open_incidents()] == ["Incendio forestal en Benzú"]
+
+
 def test_revision_0920_creates_the_remote_incident_table_as_modelled(tmp_path: Path) -> None:
     from integrations.federation import models as _federation_models  # noqa: F401 - their tables on Base
 
