@@ -93,7 +93,8 @@ async def test_a_peer_that_joins_late_gets_the_shared_incidents(centres: CentreF
     await wait_until(lambda: local.federation.publisher.published_seq >= 1, what="the incident published")
     national = await centres(NATIONAL)  # not listening then: it asks for a snapshot and for what it missed
     await wait_connected(local, national)
-    await wait_until(lambda: _peer_incident(national, shared["incident_id"]) is not None, what="the incident at the late peer")
+    await wait_until(lambda: _peer_incident(national, shared["incident_id"]) is not None,
+                     what="the incident at the late peer")
     assert [i["title"] for i in national.federation.incidents.open_incidents()] == ["Incendio forestal en Benzú"]
 
 
