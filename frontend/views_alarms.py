@@ -37,6 +37,7 @@ class QueueView(FrontendView):
                                                                       "acknowledge_alarm", {})
         return self.render(request, viewer, "queue.html", page="queue", title=N_("Alarms"),
                            not_shared=await async_not_shared(self.frontend, viewer, "alarms"),
+                           not_shared_kinds="alarms",
                            page_data={"alarms": alarms, "open_states": list(OPEN_STATES),
                                       "peer_alarms": peers, "may_ask_peers": may_ask})
 

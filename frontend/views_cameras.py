@@ -28,6 +28,7 @@ class CameraWallView(FrontendView):
         return self.render(request, viewer, "cameras.html", page="cameras", title=N_("Camera wall"),
                            cameras=cameras, layouts=WALL_LAYOUTS,
                            not_shared=await async_not_shared(self.frontend, viewer, "cameras"),
+                           not_shared_kinds="cameras",
                            page_data={"cameras": cameras, "layouts": list(WALL_LAYOUTS),
                                       "user": viewer.principal.user_id,
                                       "own_centre": viewer.principal.centre})

@@ -39,7 +39,7 @@ class MapView(FrontendView):
                            if split_entity_id(s.entity_id)[0] in DEVICE_KINDS],
         }
         return self.render(request, viewer, "map.html", page="map", title=N_("Map"), page_data=data,
-                           not_shared=await async_not_shared(frontend, viewer, "alarms"))
+                           not_shared=await async_not_shared(frontend, viewer, "alarms"), not_shared_kinds="alarms")
 
 
 class MapDataView(FrontendView):

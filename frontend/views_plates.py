@@ -131,7 +131,8 @@ class PlateSearchView(_PlateBase):
                 except HubError as err:
                     context["error"], status = str(err), 503
         if context["result"] is not None:
-            context["not_shared"] = not_shared_lines(self.frontend, "reads", context["result"].get("not_shared", {}))
+            context["not_shared"] = not_shared_lines(self.frontend, viewer, "reads",
+                                                     context["result"].get("not_shared", {}))
         if context["result"] is not None and form["mode"] == "exact":
             context["steps"] = journey(context["result"]["reads"])
         return self.render(request, viewer, "plates.html", page="plates", title="Plate search", status=status,

@@ -41,6 +41,9 @@ async def test_queue_says_how_many_alarms_are_not_shared(open_screen: Any, live_
     manager.async_raise("intrusion", title=f"{SECRET} tarde", context=Context(), area_id="tarajal")
     manager.async_raise("intrusion", title="Segunda en Calle Real", context=Context(), area_id="calle_real")
     await page.get_by_text("Segunda en Calle Real").wait_for(timeout=10000)
+    # the count follows without a reload (not_shared.js asks again every 15 s)
+    await page.locator(f"#not-shared li[data-centre='{NATIONAL}'][data-count='3']").wait_for(timeout=20000)
+    assert (await note.inner_text()).strip() == "3 alarmas de Policía Nacional no compartidas"
     assert SECRET not in await page.content()
     await page.goto(f"{live_site.base_url}/c/{LOCAL}/")
     assert (await note.inner_text()).strip() == "3 alarmas de Policía Nacional no compartidas"

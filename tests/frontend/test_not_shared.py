@@ -81,6 +81,11 @@ async def test_scoped_screens_count_what_is_not_shared_and_show_nothing_of_it(si
     assert [(line["kind"], line["centre"], line["count"]) for line in markers["not_shared"]] == [
         ("alarms", NATIONAL, 3)]
     assert leaks(str(markers), ids) == []
+    live = await _json(supervisor, f"/c/{NATIONAL}/api/not-shared?kinds=alarms,incidents,bogus")
+    assert [(line["kind"], line["centre"], line["count"], line["text"]) for line in live["lines"]] == [
+        ("alarms", NATIONAL, 3, "3 alarmas de Policía Nacional no compartidas"),
+        ("incidents", NATIONAL, 2, "2 incidentes de Policía Nacional no compartidos")]
+    assert leaks(str(live), ids) == []
     status, html = await supervisor.get(f"/c/{LOCAL}/incidents")
     assert status == 200 and not_shared(html) == {("incidents", NATIONAL): 2} and leaks(html, ids) == []
     assert "Incendio compartido" in html  # the shared one is listed, not counted

@@ -108,6 +108,7 @@ DESIGN: Final[dict[tuple[str, str], tuple[str, frozenset[str]]]] = {
     ("GET", "/c/{centre}/api/alarms/{alarm_id}"): (SESSION, STAFF),
     ("GET", "/c/{centre}/map"): (SESSION, STAFF),
     ("GET", "/c/{centre}/api/map"): (SESSION, STAFF),
+    ("GET", "/c/{centre}/api/not-shared"): (SESSION, STAFF),
     ("GET", "/c/{centre}/devices"): (SESSION, STAFF),
     ("GET", "/c/{centre}/devices/{entity_id}"): (SESSION, STAFF),
     ("GET", "/c/{centre}/cameras"): (SESSION, STAFF),
