@@ -3,6 +3,7 @@ and neither the page nor its live updates show anything of them."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -49,3 +50,26 @@ async def test_queue_says_how_many_alarms_are_not_shared(open_screen: Any, live_
     assert (await note.inner_text()).strip() == "3 alarmas de Policía Nacional no compartidas"
     assert SECRET not in await page.content()
     assert screen.csp_violations() == []
+
+
+async def test_a_sensor_page_says_its_history_is_not_shared(open_screen: Any, live_site: Site) -> None:
+    for value in ("3", "4"):
+        live_site.hub.states.async_set("sensor.humo_tarajal", value, {"area_id": "tarajal",
+                                                                       "friendly_name": "Humo Tarajal"})
+        live_site.hub.states.async_set("sensor.no2_centro", value, {"area_id": "centro",
+                                                                     "unit_of_measurement": "µg/m³"})
+        await asyncio.sleep(0.1)
+    from hub.recorder import get_recorder
+
+    await get_recorder(live_site.hub).async_flush()
+    screen = await open_screen("sup_local")
+    page = screen.page
+    await page.goto(f"{live_site.base_url}/c/{NATIONAL}/devices/sensor.humo_tarajal")
+    note = page.locator("#history-not-shared")
+    await note.wait_for(timeout=10000)
+    assert (await note.inner_text()).strip() == "El historial de este dispositivo no se comparte con su centro."
+    assert await page.locator("#plot svg").count() == 0
+    # its own centre's sensor plots as before
+    await page.goto(f"{live_site.base_url}/c/{LOCAL}/devices/sensor.no2_centro")
+    await page.locator("#plot[data-points='2'] svg").wait_for(timeout=10000)
+    assert await page.locator("#history-not-shared").count() == 0
