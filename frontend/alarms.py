@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from .view import Viewer
 
-__all__ = ["OPEN_STATES", "alarm_manager", "async_alarm", "map_alarms", "peer_alarms", "queue_alarms"]
+__all__ = ["OPEN_STATES", "alarm_manager", "alarm_sla", "async_alarm", "map_alarms", "peer_alarms", "queue_alarms"]
 
 OPEN_STATES: Final = ("raised", "acknowledged", "in_progress")
 
@@ -68,6 +68,16 @@ async def async_alarm(hub: Hub, viewer: Viewer, alarm_id: str) -> dict[str, Any]
     if alarm is None or not _sees(hub, viewer)(alarm):
         return None
     return alarm.as_dict(full=True)
+
+
+def alarm_sla(hub: Hub, alarm: dict[str, Any]) -> dict[str, float] | None:
+    """When the alarm's type wants it acknowledged and resolved (its SLA from the raise), for the countdown."""
+    manager = alarm_manager(hub)
+    kind = manager.types.get(str(alarm.get("type"))) if manager is not None else None
+    raised = alarm.get("raised_ts")
+    if kind is None or not isinstance(raised, int | float):
+        return None
+    return {"ack_due_ts": raised + kind.sla_ack, "resolve_due_ts": raised + kind.sla_resolve}
 
 
 def map_alarms(hub: Hub, viewer: Viewer) -> list[dict[str, Any]]:

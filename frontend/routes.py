@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .hidden import NotSharedView
 from .views_alarms import AlarmDataView, AlarmEvidenceImageView, AlarmView, QueueView
 from .views_audit import AuditView
 from .views_auth import LanguageView, LoginView, LogoutView, RootView
@@ -32,6 +33,7 @@ VIEWS = (
     AlarmEvidenceImageView,
     MapView,
     MapDataView,
+    NotSharedView,
     DeviceListView,
     DeviceView,
     CameraWallView,

@@ -7,10 +7,11 @@ from typing import Any
 
 from aiohttp import web
 
-from .alarms import OPEN_STATES, async_alarm, peer_alarms, queue_alarms
+from .alarms import OPEN_STATES, alarm_sla, async_alarm, peer_alarms, queue_alarms
 from .cameras import alarm_cameras
 from .const import DEVICE_KINDS
 from .evidence import async_alarm_evidence
+from .hidden import async_not_shared
 from .i18n import N_
 from .view import FrontendView, Refused, Viewer, json_page, page
 
@@ -35,6 +36,8 @@ class QueueView(FrontendView):
         may_ask = peers is not None and self.frontend.policy.can_call(viewer.principal, "federation",
                                                                       "acknowledge_alarm", {})
         return self.render(request, viewer, "queue.html", page="queue", title=N_("Alarms"),
+                           not_shared=await async_not_shared(self.frontend, viewer, "alarms"),
+                           not_shared_kinds="alarms",
                            page_data={"alarms": alarms, "open_states": list(OPEN_STATES),
                                       "peer_alarms": peers, "may_ask_peers": may_ask})
 
@@ -71,7 +74,7 @@ class AlarmView(_AlarmBase):
                            entity_names=[e for e in shown if isinstance(e, str) and "." in e],
                            page_data={"alarm": alarm, "may_handle": self._may_handle(viewer, alarm_id),
                                       "device_domains": list(DEVICE_KINDS),
-                                      "cameras": cameras})
+                                      "cameras": cameras, "sla": alarm_sla(self.frontend.hub, alarm)})
 
 
 class AlarmDataView(_AlarmBase):

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from .cameras import wall_cameras
 from .const import WALL_LAYOUTS
+from .hidden import async_not_shared
 from .i18n import N_
 from .view import FrontendView, page
 
@@ -26,5 +27,8 @@ class CameraWallView(FrontendView):
         cameras = wall_cameras(self.frontend, viewer)
         return self.render(request, viewer, "cameras.html", page="cameras", title=N_("Camera wall"),
                            cameras=cameras, layouts=WALL_LAYOUTS,
+                           not_shared=await async_not_shared(self.frontend, viewer, "cameras"),
+                           not_shared_kinds="cameras",
                            page_data={"cameras": cameras, "layouts": list(WALL_LAYOUTS),
-                                      "user": viewer.principal.user_id})
+                                      "user": viewer.principal.user_id,
+                                      "own_centre": viewer.principal.centre})

@@ -18,6 +18,7 @@ from hub.exceptions import HubError, ServiceValidationError, Unauthorized
 from hub.http.view import request_context
 
 from .alarms import queue_alarms
+from .hidden import async_not_shared
 from .view import FrontendView, Refused, Viewer, page
 
 __all__ = ["IncidentDocumentView", "IncidentListView", "IncidentReportView", "IncidentView"]
@@ -31,6 +32,17 @@ ACTIONS: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
     "update": ("update", ("status", "owner", "shared")),
     "document": ("add_document", ("content_base64", "description")),
 }
+
+
+def peer_incidents(view: FrontendView) -> dict[str, dict[str, Any]]:
+    """The peers' shared incidents (other hubs, through federation) by id; every logged-in user reads them,
+    as a peer shares them with this whole site."""
+    try:
+        from integrations.federation.manager import get_federation
+    except ImportError:
+        return {}
+    manager = get_federation(view.frontend.hub)
+    return {i["incident_id"]: i for i in manager.incidents.open_incidents()} if manager is not None else {}
 
 
 def _incidents(view: FrontendView) -> Any:
@@ -83,7 +95,9 @@ class IncidentListView(_IncidentBase):
         incidents = await manager.async_list(manager.reader(viewer.principal.user_id))
         may_create = self.frontend.policy.can_call(viewer.principal, "incident", "create", {})
         return self.render(request, viewer, "incidents.html", page="incidents", title="Incidents",
-                           incidents=incidents, may_create=may_create)
+                           incidents=incidents, may_create=may_create,
+                           peer_incidents=list(peer_incidents(self).values()),
+                           not_shared=await async_not_shared(self.frontend, viewer, "incidents"))
 
     @page
     async def post(self, request: web.Request, centre: str) -> web.StreamResponse:
@@ -107,12 +121,16 @@ class IncidentView(_IncidentBase):
     async def get(self, request: web.Request, centre: str, incident_id: str) -> web.StreamResponse:
         """The incident page."""
         viewer = self.viewer(request, centre)
+        remote = peer_incidents(self).get(incident_id)
+        if remote is not None:  # a peer's: read only
+            return self.render(request, viewer, "incident.html", page="incidents", title=remote["title"],
+                               incident=remote, may_edit=False, alarms=[], remote=True)
         incident = await self._incident(request, viewer, incident_id)
         may_edit = self.frontend.policy.can_call(viewer.principal, "incident", "add_note",
                                                  {"incident_id": incident_id})
         alarms = [a for a in queue_alarms(self.frontend.hub, viewer)]
         return self.render(request, viewer, "incident.html", page="incidents", title=incident["title"],
-                           incident=incident, may_edit=may_edit, alarms=alarms)
+                           incident=incident, may_edit=may_edit, alarms=alarms, remote=False)
 
     @page
     async def post(self, request: web.Request, centre: str, incident_id: str) -> web.StreamResponse:

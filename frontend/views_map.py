@@ -10,6 +10,7 @@ from hub.core import split_entity_id
 
 from .alarms import map_alarms
 from .const import DEVICE_KINDS
+from .hidden import async_not_shared
 from .i18n import N_
 from .map_data import GROUPS, map_areas, map_features, map_layers
 from .view import FrontendView, json_page, page
@@ -38,7 +39,8 @@ class MapView(FrontendView):
             "entity_ids": [s.entity_id for s in frontend.hub.states.async_all()
                            if split_entity_id(s.entity_id)[0] in DEVICE_KINDS],
         }
-        return self.render(request, viewer, "map.html", page="map", title=N_("Map"), page_data=data)
+        return self.render(request, viewer, "map.html", page="map", title=N_("Map"), page_data=data,
+                           not_shared=await async_not_shared(frontend, viewer, "alarms"), not_shared_kinds="alarms")
 
 
 class MapDataView(FrontendView):
@@ -51,4 +53,5 @@ class MapDataView(FrontendView):
     async def get(self, request: web.Request, centre: str) -> dict[str, Any]:
         """Markers: devices, fires and open alarms with positions."""
         viewer = self.viewer(request, centre)
-        return {"features": map_features(self.frontend, viewer, map_alarms(self.frontend.hub, viewer))}
+        return {"features": map_features(self.frontend, viewer, map_alarms(self.frontend.hub, viewer)),
+                "not_shared": await async_not_shared(self.frontend, viewer, "alarms")}

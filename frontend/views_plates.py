@@ -14,6 +14,7 @@ from hub.exceptions import HubError, ServiceValidationError, Unauthorized
 from hub.http.access import ROLES_POLICE
 from hub.http.view import request_context
 
+from .hidden import not_shared_lines
 from .view import FrontendView, Refused, Viewer, page
 
 __all__ = ["PlateImageView", "PlateSearchView"]
@@ -111,7 +112,7 @@ class PlateSearchView(_PlateBase):
         form["mode"] = form["mode"] or "exact"
         cameras = [{"id": cid, "name": cam.config.name} for cid, cam in sorted(manager.cameras.items())]
         context: dict[str, Any] = {"form": form, "cameras": cameras, "result": None, "error": None, "steps": [],
-                                   "exported": exported,
+                                   "exported": exported, "not_shared": [],
                                    "may_export": self.frontend.policy.can_call(viewer.principal, "anpr",
                                                                                "plate_search_export", {})}
         status = 200
@@ -129,6 +130,9 @@ class PlateSearchView(_PlateBase):
                                                   "This account may not search plates.", viewer.principal)) from None
                 except HubError as err:
                     context["error"], status = str(err), 503
+        if context["result"] is not None:
+            context["not_shared"] = not_shared_lines(self.frontend, viewer, "reads",
+                                                     context["result"].get("not_shared", {}))
         if context["result"] is not None and form["mode"] == "exact":
             context["steps"] = journey(context["result"]["reads"])
         return self.render(request, viewer, "plates.html", page="plates", title="Plate search", status=status,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
+from ..auth.hidden import async_hidden_counts, hidden_entities
 from ..auth.users import Role
 from ..auth.visibility import read_scope
 from ..const import EVENT_STATE_CHANGED, __version__
@@ -32,6 +33,7 @@ from .view import (
     HubView,
     async_check_free_event,
     async_read_json_object,
+    json_response,
     request_context,
 )
 
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "APIEntityStateView",
     "APIEventView",
+    "APIHiddenView",
     "APIHistoryView",
     "APIOpenAPIView",
     "APIServicesView",
@@ -55,6 +58,7 @@ _LOGGER = logging.getLogger(__name__)
 DEFAULT_HISTORY_PERIOD: Final = timedelta(days=1)
 MAX_HISTORY_ENTITIES: Final = 100
 _NO_RECORDER: Final = "History is unavailable: recorder not running"
+HEADER_NOT_SHARED: Final = "X-Hacho-Not-Shared"  # `centre=count,...` of asked entities left out (no ids)
 
 _STATE_REF: Final = {"$ref": "#/components/schemas/State"}
 _ERROR_RESPONSE: Final = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -252,8 +256,9 @@ class APIHistoryView(HubView):
         },
     }}
 
-    async def get(self, request: web.Request) -> list[list[Any]]:
-        """The states of some entities over a period, oldest first (only those the caller may read)."""
+    async def get(self, request: web.Request) -> web.Response:
+        """The states of some entities over a period, oldest first (only those the caller may read; how many
+        of the asked ones are left out, per owning centre, in the X-Hacho-Not-Shared header)."""
         hub: Hub = request[KEY_HUB]
         raw_ids = request.query.get("filter_entity_id", "")
         entity_ids = [item.strip().lower() for item in raw_ids.split(",") if item.strip()]
@@ -273,11 +278,30 @@ class APIHistoryView(HubView):
         if end_time is not None and end_time < start_time:
             raise ApiError(400, ERR_INVALID_FORMAT, "end_time is before start_time")
         scope = read_scope(hub, request.get(KEY_USER))
+        hidden = hidden_entities(hub, scope, entity_ids)
+        headers = {HEADER_NOT_SHARED: ",".join(f"{centre}={count}" for centre, count in sorted(hidden.items()))} \
+            if hidden else None
         entity_ids = [entity_id for entity_id in entity_ids if scope.sees_entity(hub, entity_id)]
         if not entity_ids:
-            return []
+            return json_response([], headers=headers)
         history = await _async_history(hub, entity_ids, start_time, end_time)
-        return [scope.states(hub, list(states)) for states in history.values() if states]
+        return json_response([scope.states(hub, list(states)) for states in history.values() if states],
+                             headers=headers)
+
+
+class APIHiddenView(HubView):
+    """How much the caller's scoped views leave out: counts per kind and owning centre, never what."""
+
+    url = "/api/hidden"
+    name = "api:hidden"
+    roles = ROLES_STAFF
+    openapi = {"get": {"responses": {"200": _json(
+        {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}}},
+        "{kind: {centre: count}} of what is not shared with the caller's centre (entities, alarms, ...)")}}}
+
+    async def get(self, request: web.Request) -> dict[str, dict[str, int]]:
+        """Counts of what is not shared with the caller's centre."""
+        return await async_hidden_counts(request[KEY_HUB], request.get(KEY_USER))
 
 
 class APIOpenAPIView(HubView):
@@ -304,4 +328,5 @@ def register_api_views(http: HubHTTP) -> None:
     http.register_view(APIServicesView(http.conf.get(CONF_SERVICE_TIMEOUT, DEFAULT_SERVICE_TIMEOUT)))
     http.register_view(APIEventView(http.conf.get(CONF_EVENT_ROLES, DEFAULT_EVENT_ROLES)))
     http.register_view(APIHistoryView)
+    http.register_view(APIHiddenView)
     http.register_view(APIOpenAPIView(http))

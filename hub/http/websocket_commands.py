@@ -6,6 +6,7 @@ from typing import Any
 
 import voluptuous as vol
 
+from ..auth.hidden import async_hidden_counts
 from ..auth.users import Role
 from ..auth.visibility import read_scope
 from ..const import MATCH_ALL
@@ -77,6 +78,12 @@ def handle_get_states(connection: ActiveConnection, msg: dict[str, Any]) -> None
     connection.send_result(msg["id"], read_scope(hub, connection.user).states(hub, hub.states.async_all()))
 
 
+async def handle_hidden_counts(connection: ActiveConnection, msg: dict[str, Any]) -> None:
+    """{kind: {centre: count}} of what is not shared with the user's centre (counts only)."""
+    connection.send_result(msg["id"], await async_hidden_counts(connection.hub, connection.user,
+                                                                msg.get("kinds")))
+
+
 @callback
 def async_register_builtin_commands(hub: Hub, event_roles: frozenset[Role] = DEFAULT_EVENT_ROLES) -> None:
     """Register the commands every hub has (`fire_event` for `event_roles`)."""
@@ -96,3 +103,5 @@ def async_register_builtin_commands(hub: Hub, event_roles: frozenset[Role] = DEF
         vol.Optional("event_data", default=dict): dict,
     }, roles=event_roles)
     async_register_command(hub, "get_states", handle_get_states, roles=ROLES_STAFF)
+    async_register_command(hub, "hidden/counts", handle_hidden_counts,
+                           {vol.Optional("kinds"): vol.All([str], vol.Length(max=20))}, roles=ROLES_STAFF)

@@ -33,12 +33,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hub.auth.hidden import async_register_hidden_counter
 from hub.core import CALLBACK_TYPE, Event, Hub, HubKey, callback
 from hub.evidence.providers import async_register_alarm_provider
 from hub.exceptions import ConfigError, HubError
 from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
 
 from . import evidence
+from .access import async_hidden_alarms
 from .const import CONF_KEEP_CLOSED_DAYS, CONF_SOP, CONF_SOP_DIR, CONF_TYPES, DOMAIN
 from .http import async_register_views
 from .manager import DATA_MANAGER, AlarmManager, AlarmType, get_manager
@@ -144,6 +146,7 @@ async def async_setup(hub: Hub, config: Any) -> bool:
     for remover in (*async_register_services(hub, manager), *async_register_websocket(hub, manager, feed)):
         on_unload(remover)
     on_unload(async_register_alarm_provider(hub, evidence))  # evidence exports ask us for alarms
+    on_unload(async_register_hidden_counter(hub, "alarms", async_hidden_alarms))  # "12 not shared"
     for kind in types.values():
         for remover in _raise_on(hub, manager, kind):
             on_unload(remover)

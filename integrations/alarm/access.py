@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +17,7 @@ if TYPE_CHECKING:
 
     from .model import Alarm
 
-__all__ = ["Viewer", "viewer_for"]
+__all__ = ["Viewer", "async_hidden_alarms", "viewer_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,11 @@ class Viewer:
         if self.blind:
             return False
         return self.sees_all or alarm.centre == self.centre or alarm.shared
+
+    def hidden(self, alarms: Iterable[Alarm]) -> dict[str, int]:
+        """How many of `alarms` this viewer does not see, per owning centre (the count only)."""
+        counts: Counter[str] = Counter(alarm.centre for alarm in alarms if not self.sees(alarm))
+        return dict(counts)
 
     def show(self, alarm: Alarm, *, full: bool = False) -> dict[str, Any]:
         """The alarm as this viewer may read it (personal data withheld where its role does not need it)."""
@@ -53,3 +60,14 @@ def viewer_for(hub: Hub, user: User | None) -> Viewer:
     if principal.role is Role.ADMIN:
         return Viewer(sees_all=True, centre=principal.centre)
     return Viewer(centre=principal.centre, personal=principal.role in PERSONAL_ROLES)
+
+
+async def async_hidden_alarms(hub: Hub, user: User | None) -> dict[str, int]:
+    """Active alarms `user` does not see, per owning centre (hub.auth.hidden's counter for alarms)."""
+    from .manager import get_manager
+
+    manager = get_manager(hub)
+    viewer = viewer_for(hub, user)
+    if manager is None or viewer.blind:
+        return {}
+    return viewer.hidden(manager.active())

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from hub.auth.hidden import async_register_hidden_counter
 from hub.const import EVENT_HUB_STOP
 from hub.core import Event, Hub, HubKey
 from hub.evidence.providers import async_register_clip_provider
 from hub.helpers.entity_platform import async_add_entities, async_remove_entities
 from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
 
+from .access import async_hidden_cameras
 from .clips import ClipExporter
 from .config import CONFIG_SCHEMA
 from .const import DOMAIN, EVENT_CAMERA_OFFLINE, EVENT_CAMERA_ONLINE, EVENT_RECORDING_GAP
@@ -63,6 +65,7 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
         await hls.async_stop()
 
     handle.async_on_unload(hub.bus.async_listen_once(EVENT_HUB_STOP, _async_stop_live))
+    handle.async_on_unload(async_register_hidden_counter(hub, "cameras", async_hidden_cameras))
     if not async_register_views(hub):
         _LOGGER.debug("camera: REST views not added (no HTTP server, or it already started)")
     _LOGGER.info("camera: %d cameras, recordings under %s", len(manager.cameras), manager.storage)

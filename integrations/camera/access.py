@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from .recorder import CameraStream
 
-__all__ = ["VIDEO_GRANTS", "VideoDenied", "check_video_access", "check_video_grant"]
+__all__ = ["VIDEO_GRANTS", "VideoDenied", "async_hidden_cameras", "check_video_access", "check_video_grant"]
 
 VIDEO_GRANTS: Final[Mapping[Role, frozenset[str]]] = {
     Role.ADMIN: frozenset({GRANT_VIEW, GRANT_PLAYBACK, GRANT_EXPORT}),
@@ -60,3 +60,22 @@ def check_video_grant(hub: Hub, user_id: str | None, camera: CameraStream, grant
         raise VideoDenied(f"camera {camera.config.id} belongs to {owner or 'no centre'!s}, "
                           f"not to {principal.centre!r}")
     return principal
+
+
+async def async_hidden_cameras(hub: Hub, user: User | None) -> dict[str, int]:
+    """Cameras of other centres not shared with `user`'s centre, per owning centre (hub.auth.hidden's counter)."""
+    from . import DATA_KEY
+
+    manager = hub.data.get(DATA_KEY)
+    policy = get_permissions(hub)
+    if manager is None or policy is None or not policy.enforced:
+        return {}
+    principal = policy.principal_for(user)
+    if principal is None or principal.role in (Role.ADMIN, Role.AGENCY):
+        return {}
+    counts: dict[str, int] = {}
+    for camera in manager.cameras.values():
+        owner = entity_centre(hub, camera.entity_id)
+        if not camera.config.shared and owner != principal.centre:
+            counts[owner or ""] = counts.get(owner or "", 0) + 1
+    return counts

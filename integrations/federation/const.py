@@ -52,6 +52,7 @@ CONF_SHARE: Final = "share"
 CONF_EVENTS: Final = "events"
 CONF_STATES: Final = "states"
 CONF_ALARMS: Final = "alarms"
+CONF_INCIDENTS: Final = "incidents"
 CONF_ENTITY_ID: Final = "entity_id"
 CONF_AREAS: Final = "areas"
 CONF_SHARED_ONLY: Final = "shared_only"
@@ -77,8 +78,9 @@ TYPE_ACTUATION_REQUEST: Final = "actuation_request"
 TYPE_RESPONSE: Final = "response"
 TYPE_RESEND_REQUEST: Final = "resend_request"
 TYPE_SNAPSHOT_REQUEST: Final = "snapshot_request"  # a centre new to a peer asks for its shared states and alarms
+TYPE_INCIDENT: Final = "incident"  # a shared incident as it now is (with its timeline), or its withdrawal
 ENVELOPE_TYPES: Final = frozenset({TYPE_EVENT, TYPE_STATE, TYPE_ALARM, TYPE_ALARM_REQUEST, TYPE_ACTUATION_REQUEST,
-                                   TYPE_RESPONSE, TYPE_RESEND_REQUEST, TYPE_SNAPSHOT_REQUEST})
+                                   TYPE_RESPONSE, TYPE_RESEND_REQUEST, TYPE_SNAPSHOT_REQUEST, TYPE_INCIDENT})
 DIRECTED_TYPES: Final = frozenset({TYPE_ALARM_REQUEST, TYPE_ACTUATION_REQUEST, TYPE_RESPONSE, TYPE_RESEND_REQUEST,
                                    TYPE_SNAPSHOT_REQUEST})
 SNAPSHOT_EVENT: Final = "alarm_snapshot"  # the `event` of an alarm sent in a snapshot (fired as alarm_updated)
@@ -90,6 +92,7 @@ TOPIC_HEARTBEAT: Final = "heartbeat"  # QoS 0, every heartbeat_interval
 TOPIC_EVENT: Final = "event"  # .../event/<event_type>
 TOPIC_STATE: Final = "state"  # .../state/<entity_id>
 TOPIC_ALARM: Final = "alarm"  # .../alarm/<alarm_id>
+TOPIC_INCIDENT: Final = "incident"  # .../incident/<incident_id>
 TOPIC_TO: Final = "to"  # .../to/<peer>/<type>: requests and responses for one peer
 STATUS_ONLINE: Final = "online"
 STATUS_OFFLINE: Final = "offline"
@@ -146,6 +149,10 @@ AUDIT_ACTUATION_REQUEST: Final = "federation_actuation_request"
 AUDIT_ACTUATION_REQUESTED: Final = "federation_actuation_requested"
 AUDIT_ACTUATION_RESPONSE: Final = "federation_actuation_response"
 AUDIT_ACTUATION_RESULT: Final = "federation_actuation_result"
+AUDIT_INCIDENT_SHARED: Final = "federation_incident_shared"  # ours, now shared with the peers
+AUDIT_INCIDENT_WITHDRAWN: Final = "federation_incident_withdrawn"  # ours, no longer shared
+AUDIT_INCIDENT_RECEIVED: Final = "federation_incident_received"  # a peer's, shared with us
+AUDIT_INCIDENT_REMOVED: Final = "federation_incident_removed"  # a peer's, withdrawn by its owner
 
 # Event types never shared as plain events (they have their own channel, or are the hub's own business)
 NEVER_SHARED_EVENTS: Final = frozenset({

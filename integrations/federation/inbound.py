@@ -21,6 +21,7 @@ from .const import (
     TYPE_ALARM,
     TYPE_ALARM_REQUEST,
     TYPE_EVENT,
+    TYPE_INCIDENT,
     TYPE_RESEND_REQUEST,
     TYPE_RESPONSE,
     TYPE_SNAPSHOT_REQUEST,
@@ -149,6 +150,9 @@ class Receiver:
             elif envelope.type == TYPE_ALARM:
                 if result.apply:
                     manager.remote.apply_alarm(envelope)
+            elif envelope.type == TYPE_INCIDENT:
+                if result.apply:
+                    manager.incidents.apply(envelope)
             elif envelope.type == TYPE_ALARM_REQUEST:
                 manager.requests.on_alarm_request(envelope)
             elif envelope.type == TYPE_ACTUATION_REQUEST:

@@ -52,6 +52,7 @@ from .const import (
 )
 from .envelope import Envelope, directed_topic
 from .inbound import Receiver
+from .incidents import IncidentSharing
 from .link import FederationLink, LinkConfig
 from .outbound import Publisher
 from .peers import Peer, PeerStatusEntity
@@ -103,6 +104,7 @@ class FederationManager:
         self.publisher = Publisher(self)
         self.receiver = Receiver(self)
         self.requests = Requests(self)
+        self.incidents = IncidentSharing(self)
         self.link = FederationLink(hub, self._link_config(), self._subscriptions(), self.receiver.on_message,
                                    self._online_payload)
         self._outbox: Outbox | None = None
@@ -157,6 +159,7 @@ class FederationManager:
         pending = counts.get(OUTBOX_DESTINATION, {}).get(MessageState.PENDING.value, 0)
         self.publisher.published_seq = max(0, loaded.last_seq - pending)
         self.remote.load((s for s in loaded.states if s["origin_site"] in self.peers), loaded.alarms)
+        self.incidents.load(loaded.incidents)
         self._removers.append(self._outbox.async_register(OUTBOX_KIND, self.publisher.async_deliver, policy=_RETRY,
                                                           ordered=True))
         entities = []
@@ -165,6 +168,7 @@ class FederationManager:
             entities.append(peer.entity)
         await async_add_entities(self.hub, DOMAIN, entities)
         self.publisher.async_start()
+        self._removers.append(self.incidents.async_start())
         self._removers.append(self.link.async_listen_connection(self._on_link))
         self._removers.append(async_track_time_interval(self.hub, self._on_tick, self.heartbeat_interval))
         self.link.async_start()
@@ -362,6 +366,7 @@ class FederationManager:
         for item in items:
             self.publisher.enqueue(item)
         _LOGGER.info("Federation: sending %s a snapshot of %d states and alarms", peer.site, len(items))
+        self.hub.async_create_task(self.incidents.async_snapshot(peer.site), "federation incident snapshot")
 
     @callback
     def on_resend_answer(self, envelope: Envelope) -> None:

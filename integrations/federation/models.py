@@ -11,6 +11,7 @@ __all__ = [
     "FederationActuation",
     "FederationPeer",
     "FederationRemoteAlarm",
+    "FederationRemoteIncident",
     "FederationRemoteState",
     "FederationSent",
     "FederationStream",
@@ -77,6 +78,20 @@ class FederationRemoteAlarm(Base):
     alarm_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     origin_site: Mapped[str] = mapped_column(String(255), index=True)
     state: Mapped[str] = mapped_column(String(32))
+    updated_ts: Mapped[float] = mapped_column(Double)
+    data: Mapped[str] = mapped_column(Text)
+
+
+class FederationRemoteIncident(Base):
+    """A peer's shared incident as its owner last published it, with its timeline (removed when withdrawn).
+
+    Revision 0920 (migrations/r0920_remote_incidents.py).
+    """
+
+    __tablename__ = "federation_remote_incident"
+
+    incident_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    origin_site: Mapped[str] = mapped_column(String(255), index=True)
     updated_ts: Mapped[float] = mapped_column(Double)
     data: Mapped[str] = mapped_column(Text)
 

@@ -14,6 +14,7 @@ from .const import (
     CONF_ENTITY_ID,
     CONF_EVENT_TYPE,
     CONF_EVENTS,
+    CONF_INCIDENTS,
     CONF_PEERS,
     CONF_SERVICES,
     CONF_SHARE,
@@ -92,6 +93,7 @@ class SharingPolicy:
         self._states = tuple(_StateRule(r[CONF_ENTITY_ID], _areas(r)) for r in share.get(CONF_STATES, ()))
         self._alarms = tuple(_AlarmRule(r.get(CONF_TYPE, "*"), _areas(r), r.get(CONF_SHARED_ONLY, True))
                              for r in share.get(CONF_ALARMS, ()))
+        self._incidents = tuple(bool(r.get(CONF_SHARED_ONLY, True)) for r in share.get(CONF_INCIDENTS, ()))
         self._event_types: dict[str, bool] = {}  # event type -> could any rule match (cache)
 
     @property
@@ -125,6 +127,11 @@ class SharingPolicy:
             if _match(rule.type, alarm.get("type")) and _in_areas(rule.areas, alarm.get("area_id")):
                 return True
         return False
+
+
+    def shares_incident(self, incident: Mapping[str, Any]) -> bool:
+        """Whether this incident (IncidentManager's dict) leaves: marked shared, or a rule takes every one."""
+        return any(not shared_only or bool(incident.get("shared")) for shared_only in self._incidents)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from .const import (
     CONF_EVENT_TYPE,
     CONF_EVENTS,
     CONF_HEARTBEAT_INTERVAL,
+    CONF_INCIDENTS,
     CONF_KEEPALIVE,
     CONF_NAME,
     CONF_PASSWORD,
@@ -126,11 +127,16 @@ ALARM_RULE_SCHEMA = vol.Schema({
     # by default only alarms raised as `shared` (alarm type `shared: true`, or alarm.raise shared=true) leave
     vol.Optional(CONF_SHARED_ONLY, default=True): cv.boolean,
 })
+INCIDENT_RULE_SCHEMA = vol.Schema({
+    # by default only incidents marked `shared` (incident.create / incident.update shared=true) leave
+    vol.Optional(CONF_SHARED_ONLY, default=True): cv.boolean,
+})
 SHARE_SCHEMA = vol.Schema({
     vol.Optional(CONF_EVENTS, default=list): cv.list_of(EVENT_RULE_SCHEMA),
     vol.Optional(CONF_STATES, default=list): cv.list_of(STATE_RULE_SCHEMA),
     vol.Optional(CONF_ALARMS, default=lambda: [{CONF_TYPE: "*", CONF_SHARED_ONLY: True}]):
         cv.list_of(ALARM_RULE_SCHEMA),
+    vol.Optional(CONF_INCIDENTS, default=lambda: [{CONF_SHARED_ONLY: True}]): cv.list_of(INCIDENT_RULE_SCHEMA),
 })
 ACTUATION_RULE_SCHEMA = vol.Schema({
     vol.Required(CONF_ENTITY_ID): _glob,

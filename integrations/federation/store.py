@@ -24,6 +24,7 @@ from .const import (
     OUTBOX_KIND,
     TYPE_ACTUATION_REQUEST,
     TYPE_ALARM,
+    TYPE_INCIDENT,
     TYPE_RESPONSE,
     TYPE_STATE,
 )
@@ -32,6 +33,7 @@ from .models import (
     FederationActuation,
     FederationPeer,
     FederationRemoteAlarm,
+    FederationRemoteIncident,
     FederationRemoteState,
     FederationSent,
     FederationStream,
@@ -61,6 +63,7 @@ _SENT = cast(Table, FederationSent.__table__)
 _PEER = cast(Table, FederationPeer.__table__)
 _RSTATE = cast(Table, FederationRemoteState.__table__)
 _RALARM = cast(Table, FederationRemoteAlarm.__table__)
+_RINCIDENT = cast(Table, FederationRemoteIncident.__table__)
 _ACT = cast(Table, FederationActuation.__table__)
 _STREAM_NAME = "out"
 
@@ -277,6 +280,28 @@ def _apply_alarm(session: Session, envelope: Envelope) -> bool:
     return True
 
 
+def _apply_incident(session: Session, envelope: Envelope) -> bool:
+    """Keep a peer's shared incident as it now is, or forget it when withdrawn; False when late or not its own."""
+    incident = envelope.payload.get("incident") or {}
+    incident_id = str(incident.get("incident_id", ""))[:36]
+    if not incident_id:
+        return False
+    updated = float(incident.get("updated_ts") or envelope.ts)
+    row = session.execute(select(_RINCIDENT.c.updated_ts, _RINCIDENT.c.origin_site)
+                          .where(_RINCIDENT.c.incident_id == incident_id)).first()
+    if row is not None and (row.origin_site != envelope.origin or row.updated_ts >= updated):
+        return False  # someone else's id, or not newer (a snapshot repeating what we have)
+    if envelope.payload.get("withdrawn"):
+        session.execute(delete(_RINCIDENT).where(_RINCIDENT.c.incident_id == incident_id))
+        return row is not None
+    values = {"origin_site": envelope.origin, "updated_ts": updated, "data": _dumps(incident)}
+    if row is None:
+        session.execute(insert(_RINCIDENT).values(incident_id=incident_id, **values))
+    else:
+        session.execute(update(_RINCIDENT).where(_RINCIDENT.c.incident_id == incident_id).values(**values))
+    return True
+
+
 def actuation_dict(row: Any) -> dict[str, Any]:
     """A federation_actuation row as a JSON-able dict."""
     return {
@@ -343,6 +368,8 @@ def apply_inbound(session: Session, envelopes: Sequence[Envelope], now: float, w
                 item.apply = _apply_state(session, envelope)
             elif envelope.type == TYPE_ALARM:
                 item.apply = _apply_alarm(session, envelope)
+            elif envelope.type == TYPE_INCIDENT:
+                item.apply = _apply_incident(session, envelope)
             elif envelope.type == TYPE_ACTUATION_REQUEST:
                 item.record = _insert_request(session, envelope, now, actuation_timeout)
             elif envelope.type == TYPE_RESPONSE:
@@ -364,6 +391,7 @@ class LoadedState:
     alarms: list[dict[str, Any]]
     epoch: str | None
     last_seq: int
+    incidents: list[dict[str, Any]] = field(default_factory=list)
 
 
 def load_all(session: Session) -> LoadedState:
@@ -378,8 +406,11 @@ def load_all(session: Session) -> LoadedState:
               for r in session.execute(select(_RSTATE))]
     alarms = [orjson.loads(r.data) | {"origin_site": r.origin_site}
               for r in session.execute(select(_RALARM).order_by(_RALARM.c.updated_ts))]
+    incidents = [orjson.loads(r.data) | {"origin_site": r.origin_site}
+                 for r in session.execute(select(_RINCIDENT).order_by(_RINCIDENT.c.updated_ts))]
     stream = session.execute(select(_STREAM.c.epoch, _STREAM.c.seq).where(_STREAM.c.name == _STREAM_NAME)).first()
-    return LoadedState(peers, states, alarms, stream.epoch if stream else None, int(stream.seq) if stream else 0)
+    return LoadedState(peers, states, alarms, stream.epoch if stream else None, int(stream.seq) if stream else 0,
+                       incidents)
 
 
 def list_actuations(session: Session, *, state: str | None = None, direction: str | None = None,

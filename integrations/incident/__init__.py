@@ -14,6 +14,8 @@ from typing import Any, Final
 
 import voluptuous as vol
 
+from hub.auth.hidden import HiddenCounter, async_register_hidden_counter
+from hub.auth.models import User
 from hub.auth.permissions import async_register_target_resolver, get_permissions
 from hub.core import CALLBACK_TYPE, Hub, ServiceCall, SupportsResponse
 from hub.exceptions import ServiceValidationError
@@ -99,6 +101,15 @@ async def _async_read(hub: Hub, call: ServiceCall, read_id: int) -> tuple[str, l
     return f"{plate} · {read['camera_name']}", files
 
 
+def _hidden(manager: IncidentManager) -> HiddenCounter:
+    """hub.auth.hidden's counter for incidents: those of other centres not shared with the user's."""
+
+    async def count(_hub: Hub, user: User | None) -> dict[str, int]:
+        return await manager.async_hidden(manager.reader(user.id if user is not None else None))
+
+    return count
+
+
 def _register(hub: Hub, manager: IncidentManager) -> list[CALLBACK_TYPE]:
     async def _create(call: ServiceCall) -> dict[str, Any]:
         alarm = await _async_alarm(hub, manager, call, call.data["alarm_id"]) if "alarm_id" in call.data else None
@@ -154,6 +165,7 @@ def _register(hub: Hub, manager: IncidentManager) -> list[CALLBACK_TYPE]:
         register(DOMAIN, "update", _update, UPDATE_SCHEMA, optional,
                  "Change an incident's status, owner or sharing with the other centres"),
         async_register_target_resolver(hub, DOMAIN, _targets(manager)),
+        async_register_hidden_counter(hub, "incidents", _hidden(manager)),
     ]
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from hub.auth.permissions import Principal, get_permissions
@@ -116,6 +116,20 @@ class IncidentManager:
         found: list[dict[str, Any]] = await get_recorder(self.hub).async_db_job(_list)
         return sorted(found, key=lambda i: (i["status"] == "closed", -i["created_ts"]))
 
+    async def async_hidden(self, reader: IncidentReader) -> dict[str, int]:
+        """How many incidents `reader` does not see, per owning centre (the count only)."""
+        if reader.sees_all or reader.blind:
+            return {}
+
+        def _count(session: Session) -> dict[str, int]:
+            others = or_(IncidentRow.centre.is_(None), IncidentRow.centre != reader.centre)
+            rows = session.execute(select(IncidentRow.centre, func.count())
+                                   .where(IncidentRow.shared.is_(False), others).group_by(IncidentRow.centre))
+            return {centre or "": int(count) for centre, count in rows}
+
+        found: dict[str, int] = await get_recorder(self.hub).async_db_job(_count)
+        return found
+
     def owner_centre(self, incident_id: str) -> str | None:
         """Cached owner centre (for the permission hook, which runs in the loop without I/O)."""
         return self._centres.get(incident_id)
@@ -177,7 +191,7 @@ class IncidentManager:
             return {**_row_dict(row), "item": _item_dict(item)}
 
         result: dict[str, Any] = await get_recorder(self.hub).async_db_job(_save)
-        self._fire(result, kind, context)
+        self._fire(result, kind, context, sharing_changed=bool(changes and "shared" in changes))
         return result
 
     async def async_save_document(self, incident_id: str, filename: str, content_base64: str) -> str:
@@ -199,10 +213,13 @@ class IncidentManager:
         await self.hub.async_add_executor_job(_write)
         return relative
 
-    def _fire(self, incident: dict[str, Any], change: str, context: Context) -> None:
+    def _fire(self, incident: dict[str, Any], change: str, context: Context, *, sharing_changed: bool = False
+              ) -> None:
+        # `sharing_changed`: shared or unshared by this change (the federation withdraws an unshared one)
         self.hub.bus.async_fire(EVENT_INCIDENT_CHANGED, {
             "incident_id": incident["incident_id"], "change": change, "status": incident["status"],
-            "centre": incident["centre"], "shared": incident["shared"]}, context=context)
+            "centre": incident["centre"], "shared": incident["shared"], "sharing_changed": sharing_changed},
+            context=context)
 
 
 def get_incidents(hub: Hub) -> IncidentManager | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 from aiohttp import web
 
 from hub.audit import get_audit
+from hub.auth.permissions import entity_centre
 from hub.core import Event, callback
 from hub.http.access import ROUTE_ROLES_KEY
 from hub.http.websocket_api import WS_COMMANDS
@@ -60,6 +62,7 @@ DESIGN: Final[dict[tuple[str, str], tuple[str, frozenset[str]]]] = {
     ("POST", "/api/services/{domain}/{service}"): (TOKEN, STAFF),
     ("POST", "/api/events/{event_type}"): (TOKEN, CONFIG),
     ("GET", "/api/history"): (TOKEN, STAFF),
+    ("GET", "/api/hidden"): (TOKEN, STAFF),
     ("GET", "/api/openapi.json"): (TOKEN, STAFF),
     ("GET", "/api/websocket"): (PUBLIC, STAFF),
     ("GET", "/api/audit"): (TOKEN, DELIVERY),
@@ -106,6 +109,7 @@ DESIGN: Final[dict[tuple[str, str], tuple[str, frozenset[str]]]] = {
     ("GET", "/c/{centre}/api/alarms/{alarm_id}"): (SESSION, STAFF),
     ("GET", "/c/{centre}/map"): (SESSION, STAFF),
     ("GET", "/c/{centre}/api/map"): (SESSION, STAFF),
+    ("GET", "/c/{centre}/api/not-shared"): (SESSION, STAFF),
     ("GET", "/c/{centre}/devices"): (SESSION, STAFF),
     ("GET", "/c/{centre}/devices/{entity_id}"): (SESSION, STAFF),
     ("GET", "/c/{centre}/cameras"): (SESSION, STAFF),
@@ -135,6 +139,7 @@ WS_DESIGN: Final[dict[str, frozenset[str]]] = {
     "ping": STAFF, "subscribe_events": STAFF, "unsubscribe_events": STAFF, "call_service": STAFF,
     "fire_event": CONFIG, "get_states": STAFF, "alarm/subscribe": STAFF, "alarm/get": STAFF,
     "alarm/types": STAFF, "federation/subscribe_alarms": STAFF, "frontend/subscribe_states": STAFF,
+    "hidden/counts": STAFF,
 }
 # A harmless request per placeholder: reads, a free event, a service that only answers, unknown ids.
 SAMPLES: Final = {"entity_id": BOLLARD_LOCAL, "domain": "hub", "service": "integrations", "event_type": "test_note",
@@ -401,14 +406,27 @@ async def test_reads_are_scoped_to_the_centre_and_what_is_shared(trust: TrustSit
         async with session.get(trust.url("/api/history"), params={"filter_entity_id": BOLLARD_NATIONAL},
                                headers=trust.headers("operator@local")) as resp:
             assert resp.status == 200 and await resp.json() == []
+            # ... and says how many of the asked entities it left out, and whose, never which
+            assert resp.headers["X-Hacho-Not-Shared"] == f"{NATIONAL}=1"
+        async with session.get(trust.url("/api/hidden"), headers=trust.headers("operator@local")) as resp:
+            assert resp.status == 200
+            hidden = await resp.json()
+        national_entities = sum(1 for entity_id in hub.states.async_entity_ids()
+                                if entity_centre(hub, entity_id) == NATIONAL)  # nothing is shared yet
+        assert hidden["entities"] == {NATIONAL: national_entities} and national_entities >= 1
+        assert BOLLARD_NATIONAL not in json.dumps(hidden) and "b_21" not in json.dumps(hidden)
+        async with session.get(trust.url("/api/hidden"), headers=trust.headers("admin@local")) as resp:
+            assert await resp.json() == {}  # an administrator reads everything: nothing is hidden
 
         # websocket: get_states and state changes follow the same rule
         ws = await _ws(session, trust, "operator@local")
         await ws.send_json({"id": 1, "type": "get_states"})
         shown = {state["entity_id"] for state in (await _result(ws, 1))["result"]}
         assert BOLLARD_LOCAL in shown and BOLLARD_NATIONAL not in shown
-        await ws.send_json({"id": 2, "type": "subscribe_events", "event_type": "state_changed"})
-        await _result(ws, 2)
+        await ws.send_json({"id": 2, "type": "hidden/counts", "kinds": ["entities"]})
+        assert (await _result(ws, 2))["result"] == {"entities": {NATIONAL: national_entities}}
+        await ws.send_json({"id": 3, "type": "subscribe_events", "event_type": "state_changed"})
+        await _result(ws, 3)
         hub.states.async_set("sensor.probe_national", "1", {"area_id": "tarajal"})
         hub.states.async_set("sensor.probe_local", "1", {"area_id": "centro"})
         message = await ws.receive_json(timeout=10)

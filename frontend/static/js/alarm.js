@@ -176,6 +176,7 @@ function render() {
   if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
   else if (actionFocus) document.querySelector("#alarm-actions button:not(:disabled)")?.focus();
   actionFocus = false;
+  document.dispatchEvent(new CustomEvent("hacho:alarm", { detail: { alarm, mayHandle } }));  // alarm_now.js
 }
 
 async function refresh() {

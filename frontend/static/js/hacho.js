@@ -98,7 +98,7 @@ export async function post(url, body = {}) {
 export async function getJSON(url) {
   const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
   const data = await response.json().catch(() => null);
-  return { ok: response.ok, status: response.status, data };
+  return { ok: response.ok, status: response.status, data, headers: response.headers };
 }
 
 /** Call a service through the REST API (the session cookie authenticates it; the permission hook checks it). */

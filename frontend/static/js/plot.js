@@ -95,6 +95,11 @@ async function load() {
     box.append(el("p", { class: "flash error", text: (result.data && result.data.error && result.data.error.message) || tr("History unavailable") }));
     return;
   }
+  if (result.headers.get("X-Hacho-Not-Shared")) {  // the hub left it out: another centre's, not shared with ours
+    box.append(el("p", { class: "flash", id: "history-not-shared",
+      text: tr("This device's history is not shared with your centre.") }));
+    return;
+  }
   const states = (result.data && result.data[0]) || [];
   if (fit && states.length) {
     // From the first reading (less a margin of a tenth of the span, at least a second) to now.

@@ -75,4 +75,9 @@ if (wall) {
     document.getElementById("wall-enlarged").classList.add("hidden");
   });
   draw(savedLayout());
+  // An alarm with a linked camera pops it up enlarged (wall_alarm.js asks, with the camera's entity id).
+  document.addEventListener("hacho:wall-pop", (event) => {
+    const camera = data.cameras.find((item) => item.entity_id === event.detail.entity_id);
+    if (camera) enlarge(camera);
+  });
 }

@@ -49,7 +49,7 @@ async def test_openapi_lists_every_rest_route(start_api: StartApi) -> None:
     paths = doc["paths"]
     assert set(paths) == {
         "/api/", "/api/states", "/api/states/{entity_id}", "/api/services/{domain}/{service}",
-        "/api/events/{event_type}", "/api/history", "/api/openapi.json",
+        "/api/events/{event_type}", "/api/hidden", "/api/history", "/api/openapi.json",
         "/api/traces/{automation_id}", "/api/webhook/{webhook_id}",
     }
     assert "/api/websocket" not in paths  # not a REST route
