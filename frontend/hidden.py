@@ -35,8 +35,9 @@ def _text(language: Language, kind: str, count: int, centre: str) -> str:
         return language.ngettext("%(num)s incident of %(centre)s not shared",
                                  "%(num)s incidents of %(centre)s not shared", count, centre=centre)
     if kind == "reads":
-        return language.ngettext("%(num)s matching read at cameras of %(centre)s not shared",
-                                 "%(num)s matching reads at cameras of %(centre)s not shared", count, centre=centre)
+        return language.ngettext("%(num)s ANPR camera of %(centre)s not searched (not shared)",
+                                 "%(num)s ANPR cameras of %(centre)s not searched (not shared)", count,
+                                 centre=centre)
     return language.ngettext("%(num)s device of %(centre)s not shared",
                              "%(num)s devices of %(centre)s not shared", count, centre=centre)
 

@@ -193,48 +193,47 @@ async def async_search(hub: Hub, manager: AnprManager, data: dict[str, Any], con
         filters.append(AnprRead.ts <= data["end"])
     if data.get("camera"):
         filters.append(AnprRead.camera == data["camera"])
-    asked = filters[1:]  # time and camera, before the user's scope narrows them
     if not scope.everything:
         filters.append(AnprRead.camera.in_(sorted(scope.cameras)))
     window = filters[1:]
 
-    def _query(session: Session) -> tuple[list[tuple[AnprRead, AnprHit | None]], int, dict[str, int]]:
+    def _query(session: Session) -> tuple[list[tuple[AnprRead, AnprHit | None]], int]:
         rows = session.scalars(select(AnprRead).where(and_(*filters)).order_by(AnprRead.ts)
                                .limit(data["limit"])).all()
         hidden = 0
         if data["mode"] == MODE_PATTERN:
             hidden = int(session.scalar(select(func.count()).select_from(AnprRead).where(
                 and_(AnprRead.plate.is_(None), *window))) or 0)
-        outside: dict[str, int] = {}
-        if not scope.everything:  # matches at cameras the user may not search: counted, never shown
-            outside = {camera: int(count) for camera, count in session.execute(
-                select(AnprRead.camera, func.count()).where(
-                    and_(condition, *asked, AnprRead.camera.not_in(sorted(scope.cameras))))
-                .group_by(AnprRead.camera))}
         pairs = [(row, _matching_hit(session, row)) for row in rows]
         for row, hit in pairs:
             session.expunge(row)
             if hit is not None:
                 session.expunge(hit)
-        return pairs, hidden, outside
+        return pairs, hidden
 
     await manager.read_log.async_flush()
     from hub.recorder import get_recorder
 
-    pairs, hidden, outside = await get_recorder(hub).async_db_job(_query)
+    pairs, hidden = await get_recorder(hub).async_db_job(_query)
     reads = await hub.async_add_executor_job(lambda: [_read_dict(manager, r, h) for r, h in pairs])
     return {"plate": text, "mode": data["mode"], "reads": reads, "count": len(reads),
             "truncated": len(reads) >= data["limit"], "hashed_not_searched": hidden,
-            "not_shared": _by_centre(hub, manager, outside), "audit_seq": seq}
+            "not_shared": _unsearched_cameras(hub, manager, scope), "audit_seq": seq}
 
 
-def _by_centre(hub: Hub, manager: AnprManager, per_camera: dict[str, int]) -> dict[str, int]:
-    """Counts per camera summed per owning centre (the cameras themselves are not named)."""
+def _unsearched_cameras(hub: Hub, manager: AnprManager, scope: CameraScope) -> dict[str, int]:
+    """How many ANPR cameras the search left out, per owning centre (a search says what it does not cover).
+
+    Cameras, not reads: whether the plate was seen at a camera the user may not search is itself personal data of
+    that other centre, so it is neither shown nor counted."""
     counts: dict[str, int] = {}
-    for camera_id, count in per_camera.items():
-        camera = manager.cameras.get(camera_id)
-        centre = area_centre(hub, camera.config.area if camera is not None else None) or ""
-        counts[centre] = counts.get(centre, 0) + count
+    if scope.everything:
+        return counts
+    for camera_id, camera in manager.cameras.items():
+        if camera_id in scope.cameras:
+            continue
+        centre = area_centre(hub, camera.config.area) or ""
+        counts[centre] = counts.get(centre, 0) + 1
     return counts
 
 

@@ -93,9 +93,15 @@ async def test_scoped_screens_count_what_is_not_shared_and_show_nothing_of_it(si
     operator = await make_client("op_local")
     status, html = await operator.get(f"/c/{LOCAL}/plates?plate=4321FGH&mode=exact&purpose={PURPOSE}")
     assert status == 200
-    assert not_shared(html) == {("reads", NATIONAL): 1}  # the Tarajal read: counted, not shown
+    # the search says it left out the National Police's ANPR camera (Tarajal); the read there is not shown
+    assert not_shared(html) == {("reads", NATIONAL): 1}
+    assert "1 cámara LPR de Policía Nacional no consultada" in html
     assert f'data-read-id="{ids["reads"]["plain_tarajal"]}"' not in html
     assert "plates/reads/" + str(ids["reads"]["plain_tarajal"]) not in html
+    # ... and says the same for a plate never read anywhere: whether the plate was seen at a camera the user may
+    # not search is not given away, not even as a count
+    status, html = await operator.get(f"/c/{LOCAL}/plates?plate=0000ZZZ&mode=exact&purpose={PURPOSE}")
+    assert status == 200 and not_shared(html) == {("reads", NATIONAL): 1}
 
     # the API says the same, in counts only
     hidden = await _json(operator, "/api/hidden")
