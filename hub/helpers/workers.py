@@ -50,6 +50,7 @@ __all__ = [
     "ProcessWorker",
     "WorkerCounters",
     "WorkerIO",
+    "import_worker_module",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -208,6 +209,18 @@ def _stub_packages(module: str) -> None:
             setattr(parent, parts[depth - 1], package)
 
 
+_IN_WORKER = False  # set in a worker process by _child_main
+
+
+def import_worker_module(name: str) -> types.ModuleType:
+    """Import a module the way the worker's own module was: in a worker process, the packages above it get bare
+    module objects instead of running their `__init__` (a worker that decodes camera frames does not set up the
+    camera integration). In the hub (or a thread worker) it is a plain import."""
+    if _IN_WORKER:
+        _stub_packages(name)
+    return importlib.import_module(name)
+
+
 def _resolve(target: str) -> Callable[..., Any]:
     module, _, function = target.partition(":")
     found: Callable[..., Any] = getattr(importlib.import_module(module), function)
@@ -224,6 +237,8 @@ def _child_main(target: str, payload: bytes, io: WorkerIO, parent_pid: int, watc
     threading.Thread(target=_watch_parent, args=(watchdog,), name="hub-watchdog", daemon=True).start()
     # Ctrl-C reaches the whole process group; the hub stops its workers itself
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    global _IN_WORKER  # this process is a worker from here on
+    _IN_WORKER = True
     _stub_packages(target.partition(":")[0])
     args = pickle.loads(payload)
     _resolve(target)(io, *args)

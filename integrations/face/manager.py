@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import functools
 import json
 import logging
@@ -22,10 +23,12 @@ from hub.helpers.event import async_track_time_interval
 from hub.helpers.ids import uuid7
 from hub.helpers.workers import MODE_PROCESS, MSG_EXITED, MSG_FATAL, ProcessWorker
 from hub.recorder import get_recorder
+from integrations.camera.analytics import async_frame_request, async_lock_evidence, async_release_evidence
 
 from .authorisation import Coverage, active, covers, lapse_due, summary
 from .const import (
     CLIP_LOCK_MARGIN,
+    EVENT_CANDIDATE,
     EVENT_MATCH_VERIFIED,
     URGENT_HOURS,
     AuthorisationStatus,
@@ -47,6 +50,7 @@ _LOGGER = logging.getLogger(__name__)
 AUDIT_PREFIX: Final = "face."
 WORKER_TARGET: Final = "integrations.face.worker:run_face_worker"
 CHECK_INTERVAL: Final = 60.0
+LOCK_PREFIX: Final = "face:"  # camera evidence locks of matches: face:<authorisation>:<match>
 _HOUR: Final = 3600.0
 
 
@@ -77,6 +81,10 @@ class FaceManager:
         self._sync_lock = asyncio.Lock()
         self._worker_lock = asyncio.Lock()
         self._changed = asyncio.Event()  # set whenever `loaded` changes
+        # detection on camera streams: camera id -> the frame request sent to the worker (again after a restart)
+        self.watching: dict[str, dict[str, Any]] = {}
+        self.streams: dict[str, dict[str, Any]] = {}  # camera id -> availability, frames, faces (no identities)
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     # ---- life cycle
 
@@ -84,11 +92,35 @@ class FaceManager:
         """Check the authorisations now and every minute (urgent ones lapse, ended ones unload)."""
         self._removers.append(async_track_time_interval(self.hub, self._async_tick, CHECK_INTERVAL))
         await self.async_check()
+        if self.config["detection"]["cameras"]:
+            self._spawn(self._async_watch_cameras(), "face detection streams")
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = self.hub.async_create_task(coro, name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _async_watch_cameras(self) -> None:
+        """Detection on each configured camera's sub stream, at the configured rate, in the face worker."""
+        detection = self.config["detection"]
+        worker = await self._async_worker()
+        for entity_id in detection["cameras"]:
+            try:
+                request = await async_frame_request(self.hub, entity_id, fps=detection["fps"],
+                                                    width=detection["width"], stream=detection["stream"])
+            except LookupError as err:
+                _LOGGER.error("face: no detection on %s: %s", entity_id, err)
+                continue
+            self.watching[request.camera] = dataclasses.asdict(request)
+            self.streams[request.camera] = {"available": None, "frames": 0, "faces": 0, "error": ""}
+            worker.send({"type": "watch", "request": self.watching[request.camera]})
 
     async def async_stop(self) -> None:
         """Stop the timer and the worker."""
         while self._removers:
             self._removers.pop()()
+        for task in list(self._tasks):
+            task.cancel()
         worker, self.worker = self.worker, None
         if worker is not None:
             await self.hub.async_add_executor_job(worker.stop)
@@ -155,6 +187,18 @@ class FaceManager:
             self._resolve("ready", message)
             if self.worker is not None:  # a restarted worker starts empty: give back what is active
                 self.hub.async_create_task(self.async_check(), "face sync after worker start")
+                for request in self.watching.values():
+                    self.worker.send({"type": "watch", "request": request})
+        elif kind == "faces":
+            stream = self.streams.setdefault(message["camera"], {"available": True, "frames": 0, "faces": 0})
+            stream["frames"] = int(stream.get("frames", 0)) + 1
+            stream["faces"] = int(message["faces"])
+            stream["ts"] = message["ts"]
+        elif kind == "stream":
+            self.streams.setdefault(message["camera"], {}).update(available=message["available"],
+                                                                  error=message["error"])
+        elif kind == "stream_matches":
+            self._spawn(self._async_stream_matches(message), "face stream matches")
         elif kind == "loaded":
             self.loaded.add(message["authorisation_id"])
             self._resolve(f"load:{message['authorisation_id']}", message)
@@ -295,6 +339,10 @@ class FaceManager:
         await self._async_unload(authorisation_id)
         counts: dict[str, int] = await self._db(functools.partial(
             self._purge_job, authorisation_id=authorisation_id, status=status, now=self.now()))
+        # the camera evidence locks of its matches go, and the recordings only they kept
+        released = await async_release_evidence(self.hub, f"{LOCK_PREFIX}{authorisation_id}:", context,
+                                                delete=True, why=f"face authorisation {status}")
+        counts.update(camera_locks=released["locks_released"], camera_segments=released["segments_deleted"])
         self._audit("data_deleted", context, authorisation_id, "ok", reason=status, **counts)
         _LOGGER.info("face: authorisation %s %s; deleted %s", authorisation_id, status, counts)
         return counts
@@ -414,12 +462,33 @@ class FaceManager:
                     candidates=len(match_ids), recorded=recorded)
         return {"authorisation_id": row.authorisation_id, "faces": answer["faces"], "candidates": match_ids}
 
+    async def _async_stream_matches(self, message: dict[str, Any]) -> None:
+        """Matches the worker found on a camera's stream: stored as candidates only if the authorisation that
+        covered the frame still covers the camera now (it may have ended while the frame was looked at)."""
+        camera, area = str(message["camera"]), message.get("area")
+        row = None
+        for name in (camera, f"camera.{camera}"):
+            row = row or await self._async_covering(name, area, False)
+        if row is None or row.authorisation_id != message["authorisation_id"]:
+            _LOGGER.debug("face: %d stream matches on %s dropped: no longer authorised", len(message["matches"]),
+                          camera)
+            return
+        ts = float(message["ts"])
+        match_ids = [await self._async_store_match(row, camera, ts, match) for match in message["matches"]]
+        self._audit("identify", None, camera, authorisation_id=row.authorisation_id, faces=len(match_ids),
+                    candidates=len(match_ids), recorded=False, stream=True)
+
     async def _async_store_match(self, row: FaceAuthorisation, camera: str, ts: float, match: dict[str, Any],
-                                 image: np.ndarray) -> str:
+                                 image: np.ndarray | None = None) -> str:
+        """Store a candidate match (its crop from `image`, or the worker's `crop_jpeg`), lock the camera's recording
+        around it, and tell the verifying operators that a candidate waits (no identity in the event)."""
         now = self.now()
         match_id = _new_id(now)
         path = evidence_dir(self.hub.config_dir, row.authorisation_id) / f"match_{match_id}.jpg"
-        await self.hub.async_add_executor_job(_write_crop, path, image, match["box"])
+        if image is not None:
+            await self.hub.async_add_executor_job(_write_crop, path, image, match["box"])
+        elif match.get("crop_jpeg"):
+            await self.hub.async_add_executor_job(_write_file, path, match["crop_jpeg"])
 
         def _add(session: Session) -> None:
             session.add(FaceMatch(match_id=match_id, authorisation_id=row.authorisation_id,
@@ -433,6 +502,11 @@ class FaceManager:
 
         await self._db(_add)
         self._audit("candidate", None, match_id, authorisation_id=row.authorisation_id, camera=camera)
+        await async_lock_evidence(self.hub, camera if camera.startswith("camera.") else f"camera.{camera}",
+                                  ts - CLIP_LOCK_MARGIN, ts + CLIP_LOCK_MARGIN,
+                                  f"{LOCK_PREFIX}{row.authorisation_id}:{match_id}")
+        self.hub.bus.async_fire(EVENT_CANDIDATE, {"match_id": match_id, "authorisation_id": row.authorisation_id,
+                                                  "camera": camera, "ts": ts})
         return match_id
 
     # ---- verification

@@ -30,7 +30,7 @@ from hub.helpers.backoff import Backoff
 from integrations.camera.const import DATA_SIM_STREAMS
 from integrations.camera.process import SupervisedProcess
 
-from .camera_clips import PATTERNS, ClipSpec, ensure_clips, ffmpeg_available
+from .camera_clips import PATTERNS, SCENES, ClipSpec, ensure_clips, ffmpeg_available
 
 __all__ = ["CAMERAS_SCHEMA", "SYSTEM_PYTHON", "SimulatedCameras", "rtsp_server_available"]
 
@@ -44,6 +44,10 @@ STREAM_SCHEMA = vol.Schema({
     vol.Required("id"): vol.All(cv.string, vol.Match(r"^[a-z0-9_]+$", msg="expected lower-case letters, digits, _")),
     vol.Optional("label"): cv.string,
     vol.Optional("pattern"): vol.In(PATTERNS),
+    # a rendered scene instead of a pattern: `face` (a known face in a square), `plates` (vehicles with plates)
+    vol.Optional("scene"): vol.In(SCENES),
+    vol.Optional("plates", default=list): [vol.All(cv.string, vol.Match(r"^[A-Z0-9]{4,10}$"))],
+    vol.Optional("seed", default=0): vol.Coerce(int),
     vol.Optional("width", default=640): vol.All(vol.Coerce(int), vol.Range(min=64, max=3840)),
     vol.Optional("height", default=360): vol.All(vol.Coerce(int), vol.Range(min=64, max=2160)),
     vol.Optional("bitrate_kbps", default=800): vol.All(vol.Coerce(int), vol.Range(min=50, max=20000)),
@@ -77,7 +81,9 @@ class SimulatedCameras:
         self.specs = [ClipSpec(name=s["id"], label=s.get("label") or s["id"],
                                pattern=s.get("pattern") or PATTERNS[i % len(PATTERNS)], width=s["width"],
                                height=s["height"], fps=config["fps"], seconds=config["clip_seconds"],
-                               bitrate_kbps=s["bitrate_kbps"]) for i, s in enumerate(config["streams"])]
+                               bitrate_kbps=s["bitrate_kbps"], scene=s.get("scene") or "",
+                               plates=tuple(s["plates"]), seed=s["seed"])
+                      for i, s in enumerate(config["streams"])]
         self.clips: dict[str, Path] = {}
         self.process: SupervisedProcess | None = None
         self._ready: asyncio.Event = asyncio.Event()
@@ -94,6 +100,7 @@ class SimulatedCameras:
             _LOGGER.warning("Simulated cameras not started: ffmpeg or GStreamer's RTSP server is missing "
                             "(scripts/setup-video.sh installs them)")
             return False
+        self._ready.clear()  # started again after a stop: wait for the new server
         self.clips = await self.hub.async_add_executor_job(ensure_clips, self.clip_dir, self.specs)
         self.process = SupervisedProcess(self.hub, "simulated RTSP server", self._command,
                                          on_stdout=self._on_line, on_stderr=self._on_error,
