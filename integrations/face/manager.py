@@ -50,6 +50,7 @@ _LOGGER = logging.getLogger(__name__)
 AUDIT_PREFIX: Final = "face."
 WORKER_TARGET: Final = "integrations.face.worker:run_face_worker"
 CHECK_INTERVAL: Final = 60.0
+STREAM_REPEAT: Final = 60.0  # a person still seen on a camera this long after a candidate is the same candidate
 LOCK_PREFIX: Final = "face:"  # camera evidence locks of matches: face:<authorisation>:<match>
 _HOUR: Final = 3600.0
 
@@ -85,6 +86,7 @@ class FaceManager:
         self.watching: dict[str, dict[str, Any]] = {}
         self.streams: dict[str, dict[str, Any]] = {}  # camera id -> availability, frames, faces (no identities)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._recent: dict[tuple[str, str, str], float] = {}  # (authorisation, person, camera) -> last seen
 
     # ---- life cycle
 
@@ -343,6 +345,7 @@ class FaceManager:
         released = await async_release_evidence(self.hub, f"{LOCK_PREFIX}{authorisation_id}:", context,
                                                 delete=True, why=f"face authorisation {status}")
         counts.update(camera_locks=released["locks_released"], camera_segments=released["segments_deleted"])
+        self._recent = {key: seen for key, seen in self._recent.items() if key[0] != authorisation_id}
         self._audit("data_deleted", context, authorisation_id, "ok", reason=status, **counts)
         _LOGGER.info("face: authorisation %s %s; deleted %s", authorisation_id, status, counts)
         return counts
@@ -474,7 +477,15 @@ class FaceManager:
                           camera)
             return
         ts = float(message["ts"])
-        match_ids = [await self._async_store_match(row, camera, ts, match) for match in message["matches"]]
+        fresh = []
+        for match in message["matches"]:  # the same person on the same camera again: the same candidate
+            key = (row.authorisation_id, match["person_id"], camera)
+            if ts - self._recent.get(key, float("-inf")) >= STREAM_REPEAT:
+                fresh.append(match)
+            self._recent[key] = ts
+        if not fresh:
+            return
+        match_ids = [await self._async_store_match(row, camera, ts, match) for match in fresh]
         self._audit("identify", None, camera, authorisation_id=row.authorisation_id, faces=len(match_ids),
                     candidates=len(match_ids), recorded=False, stream=True)
 

@@ -79,9 +79,9 @@ def _face_frames(spec: ClipSpec) -> Iterator[np.ndarray]:
                         interpolation=cv2.INTER_AREA)
     ph, pw = person.shape[:2]
     # an oval mask: the portrait's own backdrop blends into the square
-    mask = np.zeros((ph, pw), np.float32)
-    cv2.ellipse(mask, (pw // 2, ph // 2), (int(pw * 0.46), int(ph * 0.5)), 0, 0, 360, 1.0, -1)
-    mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, pw / 30))[:, :, None]
+    oval = np.zeros((ph, pw), np.float32)
+    cv2.ellipse(oval, (pw // 2, ph // 2), (int(pw * 0.46), int(ph * 0.5)), 0, 0, 360, 1.0, -1)
+    mask = np.asarray(cv2.GaussianBlur(oval, (0, 0), max(1.0, pw / 30)), np.float32)[:, :, None]
     frames = spec.seconds * spec.fps
     span = max(0, spec.width - pw)
     top = spec.height - ph - spec.height // 20
