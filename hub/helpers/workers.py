@@ -62,6 +62,7 @@ MSG_EXITED: Final = "worker_exited"  # told to on_message when a worker died: ex
 STABLE_AFTER: Final = 30.0  # a worker that ran this long before dying restarts after the initial delay
 _POLL: Final = 0.2
 _DROP_WAIT: Final = 0.01
+_TELL_WAIT: Final = 1.0  # seconds stop() waits to tell a worker to stop
 _PR_SET_PDEATHSIG: Final = 1
 _CONTEXT = mp.get_context("spawn")  # no fork of a process that runs an event loop and threads
 
@@ -247,6 +248,12 @@ def _child_main(target: str, payload: bytes, io: WorkerIO, parent_pid: int, watc
 # --------------------------------------------------------------------------- the hub side
 
 
+def _tell_stop(io: WorkerIO) -> None:
+    io.gate.set()
+    io.stop.set()
+
+
+
 class ProcessWorker:
     """Hub-side handle of one worker: start, submit items, send control messages, relay what it reports,
     restart it when it dies, stop it. Blocking methods (start, stop) belong in an executor."""
@@ -307,8 +314,15 @@ class ProcessWorker:
         self._closing.set()
         io, runner = self._io, self._runner
         if io is not None:
-            io.gate.set()
-            io.stop.set()
+            if self.mode == MODE_PROCESS:
+                # A worker killed while it waited on one of these events (kill -9, SIGTERM to the process group)
+                # leaves the event's condition waiting for that sleeper forever: tell it from a helper thread and
+                # go on after a moment (the join and terminate below end a live worker anyway).
+                teller = threading.Thread(target=_tell_stop, args=(io,), name=f"{self.name}-stop", daemon=True)
+                teller.start()
+                teller.join(_TELL_WAIT)
+            else:
+                _tell_stop(io)
         if runner is not None:
             runner.join(timeout)
             if self.mode == MODE_PROCESS and runner.is_alive():
