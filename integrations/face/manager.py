@@ -105,7 +105,12 @@ class FaceManager:
     async def _async_watch_cameras(self) -> None:
         """Detection on each configured camera's sub stream, at the configured rate, in the face worker."""
         detection = self.config["detection"]
-        worker = await self._async_worker()
+        try:
+            worker = await self._async_worker()
+        except (HubError, TimeoutError) as err:
+            _LOGGER.error("face: no detection on %s: the face worker did not start (%s)",
+                          ", ".join(detection["cameras"]), err or "no answer")
+            return
         for entity_id in detection["cameras"]:
             try:
                 request = await async_frame_request(self.hub, entity_id, fps=detection["fps"],

@@ -32,7 +32,7 @@ from integrations.camera.process import SupervisedProcess
 
 from .camera_clips import PATTERNS, SCENES, ClipSpec, ensure_clips, ffmpeg_available
 
-__all__ = ["CAMERAS_SCHEMA", "SYSTEM_PYTHON", "SimulatedCameras", "rtsp_server_available"]
+__all__ = ["CAMERAS_SCHEMA", "SYSTEM_PYTHON", "SimulatedCameras", "clip_specs", "rtsp_server_available"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -70,6 +70,15 @@ def rtsp_server_available() -> bool:
     return result.returncode == 0
 
 
+def clip_specs(config: dict[str, Any]) -> list[ClipSpec]:
+    """The clip of each stream of a validated `cameras:` section."""
+    return [ClipSpec(name=s["id"], label=s.get("label") or s["id"],
+                     pattern=s.get("pattern") or PATTERNS[i % len(PATTERNS)], width=s["width"], height=s["height"],
+                     fps=config["fps"], seconds=config["clip_seconds"], bitrate_kbps=s["bitrate_kbps"],
+                     scene=s.get("scene") or "", plates=tuple(s["plates"]), seed=s["seed"])
+            for i, s in enumerate(config["streams"])]
+
+
 class SimulatedCameras:
     """The RTSP server process and its clips."""
 
@@ -78,12 +87,7 @@ class SimulatedCameras:
         self.config = config
         clip_dir = Path(config["clip_dir"])
         self.clip_dir = clip_dir if clip_dir.is_absolute() else hub.path(str(clip_dir))
-        self.specs = [ClipSpec(name=s["id"], label=s.get("label") or s["id"],
-                               pattern=s.get("pattern") or PATTERNS[i % len(PATTERNS)], width=s["width"],
-                               height=s["height"], fps=config["fps"], seconds=config["clip_seconds"],
-                               bitrate_kbps=s["bitrate_kbps"], scene=s.get("scene") or "",
-                               plates=tuple(s["plates"]), seed=s["seed"])
-                      for i, s in enumerate(config["streams"])]
+        self.specs = clip_specs(config)
         self.clips: dict[str, Path] = {}
         self.process: SupervisedProcess | None = None
         self._ready: asyncio.Event = asyncio.Event()

@@ -27,7 +27,7 @@ from tests.ceuta_copy import copy_ceuta
 from tests.conftest import free_port
 
 # Heavy parts that play no role in what two hubs share (worker processes for the cameras, multicast announcements).
-LEFT_OUT = ("anpr", "thermal_fire", "zeroconf")
+LEFT_OUT = ("anpr", "thermal_fire", "zeroconf", "face")
 STATIONS = ("port", "hacho")
 WINDOW = 30.0  # seconds the two hubs run side by side
 
