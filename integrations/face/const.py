@@ -10,7 +10,6 @@ __all__ = [
     "DEFAULT_MAX_HOURS",
     "DEFAULT_THRESHOLD",
     "DOMAIN",
-    "EVENT_CANDIDATE",
     "EVENT_MATCH_VERIFIED",
     "HARD_MAX_HOURS",
     "URGENT_HOURS",
@@ -22,10 +21,8 @@ __all__ = [
 
 DOMAIN: Final = "face"
 
-# The only event that names a person: fired once two distinct operators verified a candidate match.
+# The only event automations can see: fired once two distinct operators verified a candidate match.
 EVENT_MATCH_VERIFIED: Final = "face_match_verified"
-# A candidate match waits for two operators (match, authorisation, camera and time; never who it may be).
-EVENT_CANDIDATE: Final = "face_candidate"
 
 URGENT_HOURS: Final = 24.0  # AI Act art. 5(3): urgent use, authorisation requested within 24 h
 DEFAULT_MAX_HOURS: Final = 48.0  # longest authorisation a site accepts unless configured lower/higher

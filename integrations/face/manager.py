@@ -28,7 +28,6 @@ from integrations.camera.analytics import async_frame_request, async_lock_eviden
 from .authorisation import Coverage, active, covers, lapse_due, summary
 from .const import (
     CLIP_LOCK_MARGIN,
-    EVENT_CANDIDATE,
     EVENT_MATCH_VERIFIED,
     URGENT_HOURS,
     AuthorisationStatus,
@@ -496,8 +495,9 @@ class FaceManager:
 
     async def _async_store_match(self, row: FaceAuthorisation, camera: str, ts: float, match: dict[str, Any],
                                  image: np.ndarray | None = None) -> str:
-        """Store a candidate match (its crop from `image`, or the worker's `crop_jpeg`), lock the camera's recording
-        around it, and tell the verifying operators that a candidate waits (no identity in the event)."""
+        """Store a candidate match (its crop from `image`, or the worker's `crop_jpeg`) for two operators to verify
+        (face.match_candidates), and lock the camera's recording around it. Nothing goes on the event bus, where
+        automations could act on an unverified match."""
         now = self.now()
         match_id = _new_id(now)
         path = evidence_dir(self.hub.config_dir, row.authorisation_id) / f"match_{match_id}.jpg"
@@ -521,8 +521,6 @@ class FaceManager:
         await async_lock_evidence(self.hub, camera if camera.startswith("camera.") else f"camera.{camera}",
                                   ts - CLIP_LOCK_MARGIN, ts + CLIP_LOCK_MARGIN,
                                   f"{LOCK_PREFIX}{row.authorisation_id}:{match_id}")
-        self.hub.bus.async_fire(EVENT_CANDIDATE, {"match_id": match_id, "authorisation_id": row.authorisation_id,
-                                                  "camera": camera, "ts": ts})
         return match_id
 
     # ---- verification

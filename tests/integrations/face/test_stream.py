@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy import func, select
 
 from hub.audit import get_audit
+from hub.const import MATCH_ALL
 from hub.core import Context, Event, Hub, callback
 from hub.recorder import get_recorder
 from integrations import face
 from integrations.camera import index
 from integrations.camera.models import CameraLockRow
-from integrations.face.const import EVENT_CANDIDATE
 from integrations.face.models import FaceAuthorisation, FaceMatch, FacePerson
 from integrations.simulator.scene_clips import face_reference_jpeg
 from tests.integrations.camera.conftest import start_video_site, stop_video_site, video_tools  # noqa: F401
@@ -46,6 +46,14 @@ async def _until(predicate: Callable[[], Any], timeout: float, what: str) -> Non
         await asyncio.sleep(0.1)
 
 
+async def _until_async(count: Callable[[], Any], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not await count():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.2)
+
+
 async def _count(hub: Hub, model: Any) -> int:
     return int(await get_recorder(hub).async_db_job(
         lambda s: s.scalar(select(func.count()).select_from(model)) or 0))
@@ -62,8 +70,8 @@ async def test_the_known_face_is_matched_only_while_an_authorisation_covers_the_
     site = await start_video_site(config_dir, face_clips, streams=(CAMERA,), scenes={
         CAMERA: {"scene": "face", "width": 640, "height": 360, "bitrate_kbps": 900}})
     hub = site.hub
-    candidates: list[Event] = []
-    hub.bus.async_listen(EVENT_CANDIDATE, callback(candidates.append))
+    bus: list[Event] = []  # a candidate is not on the event bus, where automations could act on it
+    hub.bus.async_listen(MATCH_ALL, callback(lambda e: bus.append(e) if e.event_type.startswith("face_") else None))
     try:
         assert await face.async_setup(hub, face.CONFIG_SCHEMA({
             "detection": {"cameras": [f"camera.{CAMERA}"], "fps": 2}}))
@@ -73,7 +81,7 @@ async def test_the_known_face_is_matched_only_while_an_authorisation_covers_the_
         await _until(lambda: manager.streams.get(CAMERA, {}).get("frames", 0) >= 4, 90, "frames looked at")
         assert manager.worker.pid is not None  # the face worker process decodes and detects
         assert manager.streams[CAMERA]["faces"] == 1 and manager.streams[CAMERA]["available"] is True
-        assert not manager.loaded and not candidates
+        assert not manager.loaded and not await manager.async_candidates(SUP2)
         assert await _count(hub, FaceMatch) == 0 and await _count(hub, FacePerson) == 0
 
         # during: an urgent authorisation for this camera, with the known person's photograph
@@ -86,13 +94,14 @@ async def test_the_known_face_is_matched_only_while_an_authorisation_covers_the_
         assert bgr is not None
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         await manager.async_add_person(authorisation_id, "Persona desaparecida A", rgb, reference, SUP1)
-        await _until(lambda: bool(candidates), 60, "a candidate match")
+        await _until_async(lambda: _count(hub, FaceMatch), 60, "a candidate match")
         await asyncio.sleep(2.0)  # more frames of the same face: still one candidate to verify, not one a frame
+        candidates = await manager.async_candidates(SUP2)  # what the verifying operators see, side by side
         assert len(candidates) == 1
-        match = candidates[0].data
+        match = candidates[0]
         assert match["camera"] == CAMERA and match["authorisation_id"] == authorisation_id
-        assert "person_id" not in match and "label" not in match  # nobody is told who before two verify
-        assert await _count(hub, FaceMatch) == 1
+        assert match["label"] == "Persona desaparecida A" and match["reference"] and match["frame"]
+        assert match["distance"] < 0.6 and not bus
         locks = await _locks(hub)
         assert (f"face:{authorisation_id}:{match['match_id']}", CAMERA, None) in locks
 
@@ -137,10 +146,11 @@ async def test_the_known_face_is_matched_only_while_an_authorisation_covers_the_
         assert len(await audit.async_query(action="camera.unlock", limit=50)) == len(released)
 
         # after: the face is still there, frames are still looked at, nothing is matched or stored
-        seen, count = manager.streams[CAMERA]["frames"], len(candidates)
+        seen = manager.streams[CAMERA]["frames"]
         await _until(lambda: manager.streams[CAMERA]["frames"] >= seen + 4, 60, "more frames")
-        assert len(candidates) == count
-        assert await _count(hub, FaceMatch) == 0
+        assert manager.streams[CAMERA]["faces"] == 1  # still detected, for privacy
+        assert await _count(hub, FaceMatch) == 0 and not await manager.async_candidates(SUP2)
+        assert not bus
     finally:
         if face.DATA_KEY in hub.data:
             await face.async_unload(hub)
