@@ -12,6 +12,8 @@ executor or from `tools/make_camera_clips.py`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import logging
 import shutil
 import subprocess
 import tempfile
@@ -21,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["PATTERNS", "SCENES", "ClipSpec", "clip_path", "ensure_clip", "ensure_clips", "ffmpeg_available"]
+
+_LOGGER = logging.getLogger(__name__)
 
 SCENES = ("face", "plates")  # rendered by scene_clips.py
 PATTERNS = ("testsrc2", "smptehdbars", "rgbtestsrc", "testsrc", "pal100bars", "yuvtestsrc")
@@ -96,9 +100,14 @@ def ensure_clip(directory: Path, spec: ClipSpec, timeout: float = 300.0) -> Path
         "-f", "h264", str(partial),
     ]
     if spec.scene:
-        from .scene_clips import render_scene
+        from .scene_clips import SceneUnavailable, render_scene
 
-        returncode, stderr = _encode_frames(command, render_scene(spec), timeout)
+        try:
+            frames = render_scene(spec)
+        except SceneUnavailable as err:  # e.g. the face scene without matplotlib's sample portrait
+            _LOGGER.warning("Simulated camera %s: %s; showing a test pattern instead", spec.name, err)
+            return ensure_clip(directory, dataclasses.replace(spec, scene="", plates=()), timeout)
+        returncode, stderr = _encode_frames(command, frames, timeout)
     else:
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False,
                                 start_new_session=True)

@@ -24,10 +24,14 @@ import numpy as np
 
 from .camera_clips import SCENES, ClipSpec
 
-__all__ = ["SCENES", "face_image_path", "face_reference_jpeg", "render_scene"]
+__all__ = ["SCENES", "SceneUnavailable", "face_image_path", "face_reference_jpeg", "render_scene"]
 
 FACE_SAMPLE: Final = "grace_hopper.jpg"
 PLATE_EVERY: Final = 4.0  # seconds between planted vehicles in the `plates` scene
+
+
+class SceneUnavailable(RuntimeError):
+    """A scene cannot be rendered here (what it needs is not installed)."""
 
 
 def face_image_path() -> Path:
@@ -35,15 +39,16 @@ def face_image_path() -> Path:
     try:
         from matplotlib import cbook
     except ImportError as err:
-        raise RuntimeError("the face scene needs matplotlib (its sample data holds the portrait)") from err
+        raise SceneUnavailable("the face scene needs matplotlib (its sample data holds the portrait)") from err
     return Path(str(cbook.get_sample_data(FACE_SAMPLE, asfileobj=False)))
 
 
 @lru_cache(maxsize=1)
 def _portrait() -> np.ndarray:
-    image = cv2.imread(str(face_image_path()))
+    path = face_image_path()
+    image = cv2.imread(str(path))
     if image is None:
-        raise RuntimeError(f"cannot read {face_image_path()}")
+        raise SceneUnavailable(f"cannot read the portrait {path}")
     return image
 
 
@@ -113,6 +118,7 @@ def _plate_frames(spec: ClipSpec) -> Iterator[np.ndarray]:
 def render_scene(spec: ClipSpec) -> Iterator[np.ndarray]:
     """The BGR frames of a rendered scene, `spec.seconds * spec.fps` of them at the spec's size."""
     if spec.scene == "face":
+        _portrait()  # SceneUnavailable now, not halfway through the encoding
         return _face_frames(spec)
     if spec.scene == "plates":
         return _plate_frames(spec)
