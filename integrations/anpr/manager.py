@@ -179,8 +179,9 @@ class AnprManager:
                   "upscale": self.conf["reader"]["upscale"]}
         for camera in self.cameras.values():
             if camera.config.camera:  # a camera entity's stream: its URL once the camera integration serves it
-                task = self.hub.async_create_task(self._async_start_stream_worker(camera, reader),
-                                                  f"anpr frames {camera.config.id}")
+                # (a background task: the hub's start does not wait for the stream)
+                task = self.hub.async_create_background_task(self._async_start_stream_worker(camera, reader),
+                                                             f"anpr frames {camera.config.id}")
                 self._resolving.add(task)
                 task.add_done_callback(self._resolving.discard)
             else:

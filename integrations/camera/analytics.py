@@ -124,7 +124,11 @@ async def async_release_evidence(hub: Hub, prefix: str, context: Context | None,
     if manager is None:
         return {"locks_released": 0, "segments_deleted": 0}
     recorder = get_recorder(hub)
-    lock_ids: list[int] = await recorder.async_db_job(lambda s: _locks(s, prefix))
+    try:
+        lock_ids: list[int] = await recorder.async_db_job(lambda s: _locks(s, prefix))
+    except HubError as err:
+        _LOGGER.error("camera evidence locks %s* not released: %s", prefix, err)
+        return {"locks_released": 0, "segments_deleted": 0}
     windows = []
     for lock_id in lock_ids:
         try:
@@ -133,8 +137,11 @@ async def async_release_evidence(hub: Hub, prefix: str, context: Context | None,
             _LOGGER.debug("lock %s not released: %s", lock_id, err)
     deleted = 0
     if delete and windows:
-        segments: list[SegmentInfo] = await recorder.async_db_job(lambda s: _unkept(s, windows))
-        deleted = await manager.retention.async_delete(segments, why or f"released {prefix}")
+        try:
+            segments: list[SegmentInfo] = await recorder.async_db_job(lambda s: _unkept(s, windows))
+            deleted = await manager.retention.async_delete(segments, why or f"released {prefix}")
+        except HubError as err:
+            _LOGGER.error("recordings of the released locks %s* not deleted: %s", prefix, err)
         audit_record(hub, "camera.evidence_deleted", context=context, target="camera",
                      data={"reference": prefix, "why": why, "locks": len(windows), "segments": deleted,
                            "cameras": sorted({w["camera"] for w in windows})})

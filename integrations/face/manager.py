@@ -93,8 +93,10 @@ class FaceManager:
         """Check the authorisations now and every minute (urgent ones lapse, ended ones unload)."""
         self._removers.append(async_track_time_interval(self.hub, self._async_tick, CHECK_INTERVAL))
         await self.async_check()
-        if self.config["detection"]["cameras"]:
-            self._spawn(self._async_watch_cameras(), "face detection streams")
+        if self.config["detection"]["cameras"]:  # a background task: the hub's start does not wait for it
+            task = self.hub.async_create_background_task(self._async_watch_cameras(), "face detection streams")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     def _spawn(self, coro: Any, name: str) -> None:
         task = self.hub.async_create_task(coro, name)
@@ -204,7 +206,7 @@ class FaceManager:
             self.streams.setdefault(message["camera"], {}).update(available=message["available"],
                                                                   error=message["error"])
         elif kind == "stream_matches":
-            self._spawn(self._async_stream_matches(message), "face stream matches")
+            self._spawn(self._async_stream_matches_safe(message), "face stream matches")
         elif kind == "loaded":
             self.loaded.add(message["authorisation_id"])
             self._resolve(f"load:{message['authorisation_id']}", message)
@@ -468,6 +470,13 @@ class FaceManager:
         self._audit("identify", context, camera, authorisation_id=row.authorisation_id, faces=answer["faces"],
                     candidates=len(match_ids), recorded=recorded)
         return {"authorisation_id": row.authorisation_id, "faces": answer["faces"], "candidates": match_ids}
+
+    async def _async_stream_matches_safe(self, message: dict[str, Any]) -> None:
+        try:
+            await self._async_stream_matches(message)
+        except HubError as err:  # the database: the candidates of this frame are lost, and said so
+            _LOGGER.error("face: %d candidate matches on %s not stored: %s", len(message["matches"]),
+                          message["camera"], err)
 
     async def _async_stream_matches(self, message: dict[str, Any]) -> None:
         """Matches the worker found on a camera's stream: stored as candidates only if the authorisation that
