@@ -499,8 +499,8 @@ class FaceManager:
         if not fresh:
             return
         match_ids = [await self._async_store_match(row, camera, ts, match) for match in fresh]
-        self._audit("identify", None, camera, authorisation_id=row.authorisation_id, faces=len(match_ids),
-                    candidates=len(match_ids), recorded=False, stream=True)
+        self._audit("identify", None, camera, authorisation_id=row.authorisation_id, candidates=len(match_ids),
+                    recorded=False, stream=True)
 
     async def _async_store_match(self, row: FaceAuthorisation, camera: str, ts: float, match: dict[str, Any],
                                  image: np.ndarray | None = None) -> str:
