@@ -75,7 +75,7 @@ class RunningSite:
 
 async def _start(config_dir: Path, site: str, broker: tuple[str, int], monkeypatch: pytest.MonkeyPatch) -> Hub:
     """Start a hub on the copy with ports of its own (what a second hub on the machine is given)."""
-    for variable in ("HACHO_HTTP_PORT", "HACHO_SIM_MODBUS_PORT", "HACHO_SIM_AGENCY_PORT"):
+    for variable in ("HACHO_HTTP_PORT", "HACHO_SIM_MODBUS_PORT", "HACHO_SIM_AGENCY_PORT", "HACHO_SIM_RTSP_PORT"):
         monkeypatch.setenv(variable, str(free_port()))
     monkeypatch.setenv("HACHO_MQTT_HOST", broker[0])
     monkeypatch.setenv("HACHO_MQTT_PORT", str(broker[1]))
