@@ -32,7 +32,8 @@ def copy_ceuta(dest: Path, *, site: str | None = None, seed: int | None = None,
     retained on the broker when it stops), `sections_left_out` drops sections of configuration.yaml,
     and `anpr_cameras=False` keeps the ANPR lists and API without the cameras and their workers.
     """
-    shutil.copytree(SITE, dest, ignore=shutil.ignore_patterns("secrets.yaml", ".storage", "*.db*", "media", "*.log"))
+    shutil.copytree(SITE, dest, ignore=shutil.ignore_patterns("secrets.yaml", ".storage", "storage", "*.db*", "media",
+                                                        "*.log"))
     configuration = dest / "configuration.yaml"
     text = _without_blocks(configuration.read_text(encoding="utf-8"), sections_left_out)
     if site is not None:

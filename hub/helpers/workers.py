@@ -50,6 +50,7 @@ __all__ = [
     "ProcessWorker",
     "WorkerCounters",
     "WorkerIO",
+    "import_worker_module",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ MSG_EXITED: Final = "worker_exited"  # told to on_message when a worker died: ex
 STABLE_AFTER: Final = 30.0  # a worker that ran this long before dying restarts after the initial delay
 _POLL: Final = 0.2
 _DROP_WAIT: Final = 0.01
+_TELL_WAIT: Final = 1.0  # seconds stop() waits to tell a worker to stop
 _PR_SET_PDEATHSIG: Final = 1
 _CONTEXT = mp.get_context("spawn")  # no fork of a process that runs an event loop and threads
 
@@ -208,6 +210,18 @@ def _stub_packages(module: str) -> None:
             setattr(parent, parts[depth - 1], package)
 
 
+_IN_WORKER = False  # set in a worker process by _child_main
+
+
+def import_worker_module(name: str) -> types.ModuleType:
+    """Import a module the way the worker's own module was: in a worker process, the packages above it get bare
+    module objects instead of running their `__init__` (a worker that decodes camera frames does not set up the
+    camera integration). In the hub (or a thread worker) it is a plain import."""
+    if _IN_WORKER:
+        _stub_packages(name)
+    return importlib.import_module(name)
+
+
 def _resolve(target: str) -> Callable[..., Any]:
     module, _, function = target.partition(":")
     found: Callable[..., Any] = getattr(importlib.import_module(module), function)
@@ -224,12 +238,20 @@ def _child_main(target: str, payload: bytes, io: WorkerIO, parent_pid: int, watc
     threading.Thread(target=_watch_parent, args=(watchdog,), name="hub-watchdog", daemon=True).start()
     # Ctrl-C reaches the whole process group; the hub stops its workers itself
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    global _IN_WORKER  # this process is a worker from here on
+    _IN_WORKER = True
     _stub_packages(target.partition(":")[0])
     args = pickle.loads(payload)
     _resolve(target)(io, *args)
 
 
 # --------------------------------------------------------------------------- the hub side
+
+
+def _tell_stop(io: WorkerIO) -> None:
+    io.gate.set()
+    io.stop.set()
+
 
 
 class ProcessWorker:
@@ -292,8 +314,15 @@ class ProcessWorker:
         self._closing.set()
         io, runner = self._io, self._runner
         if io is not None:
-            io.gate.set()
-            io.stop.set()
+            if self.mode == MODE_PROCESS:
+                # A worker killed while it waited on one of these events (kill -9, SIGTERM to the process group)
+                # leaves the event's condition waiting for that sleeper forever: tell it from a helper thread and
+                # go on after a moment (the join and terminate below end a live worker anyway).
+                teller = threading.Thread(target=_tell_stop, args=(io,), name=f"{self.name}-stop", daemon=True)
+                teller.start()
+                teller.join(_TELL_WAIT)
+            else:
+                _tell_stop(io)
         if runner is not None:
             runner.join(timeout)
             if self.mode == MODE_PROCESS and runner.is_alive():

@@ -36,6 +36,7 @@ from .const import (
 __all__ = ["CONFIG_SCHEMA", "CameraConfig", "JourneyConfig", "ListConfig", "source_type"]
 
 SOURCE_TYPES = ("auto", "stream", "snapshot", "file", "sim")
+SOURCE_CAMERA = "camera"  # frames from a camera entity of the camera integration (its sub stream by default)
 DETECTORS = ("morph", "haar", "text")
 _ID_RE = re.compile(r"^[a-z0-9_]+$")
 
@@ -78,10 +79,27 @@ def source_type(source: str, declared: str = "auto") -> str:
     return "file"
 
 
-CAMERA_SCHEMA = vol.Schema({
+def _camera_entity(value: Any) -> str:
+    text = cv.string(value).strip()
+    if not re.fullmatch(r"camera\.[a-z0-9_]+", text):
+        raise vol.Invalid(f"expected a camera entity id (camera.<id>), got {text!r}")
+    return text
+
+
+def _one_source(conf: dict[str, Any]) -> dict[str, Any]:
+    if ("source" in conf) == ("camera" in conf):
+        raise vol.Invalid("give either 'camera' (a camera.* entity) or 'source' (a URL, file or sim://)")
+    return conf
+
+
+CAMERA_SCHEMA = vol.All(vol.Schema({
     vol.Required("id"): _id,
     vol.Optional("name"): cv.string,
-    vol.Required("source"): cv.string,
+    vol.Optional("source"): cv.string,
+    # frames from a camera entity: only its `stream` (sub unless told), decoded at `fps`, scaled to `width`
+    vol.Optional("camera"): _camera_entity,
+    vol.Optional("stream", default="sub"): vol.In(("sub", "main")),
+    vol.Optional("width"): vol.All(vol.Coerce(int), vol.Range(min=160, max=3840)),
     vol.Optional("type", default="auto"): vol.In(SOURCE_TYPES),
     vol.Optional("fps", default=DEFAULT_FPS): vol.All(vol.Coerce(float), vol.Range(min=0.1, max=120)),
     vol.Optional("roi"): _roi,
@@ -98,7 +116,7 @@ CAMERA_SCHEMA = vol.Schema({
     vol.Optional("retry_interval", default=DEFAULT_RETRY_INTERVAL): vol.All(vol.Coerce(float),
                                                                             vol.Range(min=0.05)),
     vol.Optional("loop", default=True): cv.boolean,
-}, extra=vol.PREVENT_EXTRA)
+}, extra=vol.PREVENT_EXTRA), _one_source)
 
 LIST_SCHEMA = vol.Schema({
     vol.Required("id"): _id,
@@ -203,14 +221,19 @@ class CameraConfig:
     unavailable_after: float
     retry_interval: float
     loop: bool
+    camera: str | None = None  # camera.<id> whose `stream` is decoded (then `source` is resolved at start)
+    stream: str = "sub"
+    width: int | None = None
 
     @classmethod
     def from_config(cls, conf: dict[str, Any]) -> CameraConfig:
-        return cls(conf["id"], conf.get("name") or conf["id"], conf["source"],
-                   source_type(conf["source"], conf["type"]), conf["fps"], conf.get("roi"), conf.get("area"),
-                   conf.get("latitude"), conf.get("longitude"), conf.get("direction"), conf["lane"],
-                   conf["queue_size"], tuple(conf["detectors"]), conf["unavailable_after"],
-                   conf["retry_interval"], conf["loop"])
+        camera = conf.get("camera")
+        return cls(conf["id"], conf.get("name") or conf["id"], conf.get("source") or camera or "",
+                   SOURCE_CAMERA if camera else source_type(conf["source"], conf["type"]), conf["fps"],
+                   conf.get("roi"), conf.get("area"), conf.get("latitude"), conf.get("longitude"),
+                   conf.get("direction"), conf["lane"], conf["queue_size"], tuple(conf["detectors"]),
+                   conf["unavailable_after"], conf["retry_interval"], conf["loop"], camera, conf["stream"],
+                   conf.get("width"))
 
     @property
     def location(self) -> dict[str, float] | None:

@@ -59,6 +59,8 @@ DEFAULT_HITS_DAYS: Final = 90.0
 DEFAULT_PURGE_INTERVAL: Final = 600.0
 STATS_INTERVAL: Final = 1.0  # how often workers report counters
 TRAFFIC_TICK: Final = 10.0  # how often rolling counts are refreshed when nothing passes
+HIT_LOCK_BEFORE: Final = 60.0  # seconds of a camera entity's recording locked before a hotlist hit
+HIT_LOCK_AFTER: Final = 120.0  # ... and after it
 DEFAULT_JOURNEY_WINDOW: Final = 900.0  # journey times averaged over the last 15 minutes
 
 ATTR_CAMERA: Final = "camera"

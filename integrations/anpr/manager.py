@@ -15,11 +15,14 @@ from typing import Any, TypedDict
 from hub.core import CALLBACK_TYPE, Context, Hub, callback
 from hub.exceptions import ServiceValidationError
 from hub.helpers.event import async_track_time_interval
+from integrations.camera.analytics import async_frame_request, async_lock_evidence
 
 from .config import CameraConfig, JourneyConfig, ListConfig
 from .const import (
     EVENT_HOTLIST_HIT,
     EVENT_PLATE_READ,
+    HIT_LOCK_AFTER,
+    HIT_LOCK_BEFORE,
     TRAFFIC_TICK,
 )
 from .entity import CameraEntity, CountSensor
@@ -146,6 +149,7 @@ class AnprManager:
         self.list_entities: dict[str, Any] = {}
         self._removers: list[CALLBACK_TYPE] = []
         self._pending: set[asyncio.Task[Any]] = set()
+        self._resolving: set[asyncio.Task[Any]] = set()  # waiting for a camera entity's stream
         self._stopping = False
 
     def now(self) -> float:
@@ -174,14 +178,41 @@ class AnprManager:
                   "det_model": self.conf["reader"].get("det_model"),
                   "upscale": self.conf["reader"]["upscale"]}
         for camera in self.cameras.values():
-            cfg = camera.config
-            spec = WorkerSpec(cfg.id, cfg.source, cfg.type, cfg.fps, cfg.roi, cfg.queue_size,
-                              cfg.unavailable_after, cfg.retry_interval, cfg.loop, cfg.detectors, reader)
-            camera.worker = CameraWorker(self.hub.loop, spec, self._make_handler(camera), self.conf["workers"])
-            await self.hub.async_add_executor_job(camera.worker.start)
+            if camera.config.camera:  # a camera entity's stream: its URL once the camera integration serves it
+                # (a background task: the hub's start does not wait for the stream)
+                task = self.hub.async_create_background_task(self._async_start_stream_worker(camera, reader),
+                                                             f"anpr frames {camera.config.id}")
+                self._resolving.add(task)
+                task.add_done_callback(self._resolving.discard)
+            else:
+                await self._async_start_worker(camera, camera.config.source, reader)
+
+    async def _async_start_worker(self, camera: CameraState, source: str, reader: dict[str, Any]) -> None:
+        cfg = camera.config
+        spec = WorkerSpec(cfg.id, source, cfg.type, cfg.fps, cfg.roi, cfg.queue_size, cfg.unavailable_after,
+                          cfg.retry_interval, cfg.loop, cfg.detectors, reader, cfg.width)
+        camera.worker = CameraWorker(self.hub.loop, spec, self._make_handler(camera), self.conf["workers"])
+        await self.hub.async_add_executor_job(camera.worker.start)
+
+    async def _async_start_stream_worker(self, camera: CameraState, reader: dict[str, Any]) -> None:
+        """Frames from a camera entity: the camera integration says which stream (with credentials) to decode."""
+        cfg = camera.config
+        assert cfg.camera is not None
+        try:
+            request = await async_frame_request(self.hub, cfg.camera, fps=cfg.fps, width=cfg.width,
+                                                stream=cfg.stream, stall_after=cfg.unavailable_after)
+        except LookupError as err:
+            camera.available, camera.error = False, str(err)
+            _LOGGER.error("anpr: camera %s cannot read plates: %s", cfg.id, err)
+            self._write(camera.entities[:1])
+            return
+        if not self._stopping:
+            await self._async_start_worker(camera, request.url, reader)
 
     async def async_switch_model(self, model: str | None) -> None:
         """Restart the workers reading with another recogniser (None: the committed one)."""
+        for task in list(self._resolving):
+            task.cancel()
         workers = [c.worker for c in self.cameras.values() if c.worker is not None]
         await asyncio.gather(*(self.hub.async_add_executor_job(w.stop) for w in workers))
         await self._async_start_workers(model)
@@ -191,6 +222,8 @@ class AnprManager:
         self._stopping = True
         while self._removers:
             self._removers.pop()()
+        for task in list(self._resolving):
+            task.cancel()
         workers = [c.worker for c in self.cameras.values() if c.worker is not None]
         await asyncio.gather(*(self.hub.async_add_executor_job(w.stop) for w in workers))
         for camera in self.cameras.values():
@@ -295,6 +328,9 @@ class AnprManager:
         _LOGGER.debug("anpr: hit on %s at %s (%s)", match.list.id, cfg.id, redact(text))
         self.hub.bus.async_fire(EVENT_HOTLIST_HIT, dict(data), context=Context())
         await self.hit_log.async_add(hit)
+        if cfg.camera:  # the camera's recording around the hit is evidence
+            await async_lock_evidence(self.hub, cfg.camera, frame_ts - HIT_LOCK_BEFORE, frame_ts + HIT_LOCK_AFTER,
+                                      f"anpr:{hit_id}")
         self._write([self.acceptance_entity, *camera.entities[:1]])
 
     def _save_evidence(self, kind: str, camera: str, name: str, crop: bytes | None, frame: bytes | None,

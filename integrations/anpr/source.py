@@ -11,6 +11,8 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from hub.helpers.workers import import_worker_module
+
 from .sim_camera import SimCamera
 
 __all__ = ["FrameSource", "OpenCVSource", "SimSource", "SnapshotSource", "SourceError", "open_source"]
@@ -135,8 +137,14 @@ class SimSource:
         return None
 
 
-def open_source(kind: str, url: str, *, loop: bool = True) -> FrameSource:
-    """The source for a camera's configured type (not yet opened)."""
+def open_source(kind: str, url: str, *, loop: bool = True, fps: float = 5.0, width: int | None = None,
+                timeout: float = 10.0) -> FrameSource:
+    """The source for a camera's configured type (not yet opened). `camera`: a camera entity's stream, decoded
+    by the camera integration's one frame source (integrations.camera.frames) at `fps`, scaled to `width`."""
+    if kind == "camera":
+        frames = import_worker_module("integrations.camera.frames")
+        decoder: FrameSource = frames.StreamDecoder(url, fps, width, timeout)
+        return decoder
     if kind == "sim":
         return SimSource(url)
     if kind == "snapshot":

@@ -45,6 +45,7 @@ class WorkerSpec:
     loop: bool = True
     detectors: tuple[str, ...] = ("morph",)
     reader: dict[str, Any] = field(default_factory=dict)
+    width: int | None = None  # a camera entity's stream is scaled to this width
 
 
 def _backoff(spec: WorkerSpec) -> Backoff:
@@ -65,7 +66,8 @@ class _Pipeline:
         self.spec = spec
         self.emit = emit
         self.stop = stop
-        self.source = open_source(spec.source_type, spec.source, loop=spec.loop)
+        self.source = open_source(spec.source_type, spec.source, loop=spec.loop, fps=spec.fps, width=spec.width,
+                                  timeout=spec.unavailable_after)
         self.frames = FrameQueue(spec.queue_size)
         self.available: bool | None = None
         self.captured = 0
@@ -87,6 +89,7 @@ class _Pipeline:
         from .source import SourceError
 
         period = 1.0 / self.spec.fps
+        paced = bool(getattr(self.source, "paced", False))  # the source delivers at the rate already
         backoff = _backoff(self.spec)
         opened = False
         last_frame = time.monotonic()
@@ -95,7 +98,7 @@ class _Pipeline:
             if not opened:
                 try:
                     self.source.open()
-                except SourceError as err:
+                except (SourceError, OSError) as err:  # a camera stream's decoder raises an OSError
                     self._set_available(False, str(err))
                     self.stop.wait(backoff.delay())
                     continue
@@ -106,8 +109,9 @@ class _Pipeline:
             frame = self.source.read()
             now = time.monotonic()
             if frame is None:
-                if now - last_frame > self.spec.unavailable_after:
-                    self._set_available(False, "no frames")
+                ended = bool(getattr(self.source, "ended", False))  # a decoder whose stream closed
+                if ended or now - last_frame > self.spec.unavailable_after:
+                    self._set_available(False, getattr(self.source, "last_error", "") or "no frames")
                     self.source.close()
                     opened = False
                     self.stop.wait(backoff.delay())
@@ -118,7 +122,7 @@ class _Pipeline:
             backoff.reset()
             if self.available is not True:
                 self._set_available(True)
-            if now < next_due:  # live source faster than the limit: this frame is not sampled
+            if now < next_due and not paced:  # live source faster than the limit: this frame is not sampled
                 continue
             next_due = max(next_due + period, now)
             self.captured += 1

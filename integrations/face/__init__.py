@@ -27,6 +27,13 @@ CONFIG_SCHEMA = vol.Schema({
     vol.Optional("queue_size", default=4): cv.positive_int,
     vol.Optional("timeout", default=60.0): cv.positive_float,
     vol.Optional("mode", default=MODE_PROCESS): vol.In([MODE_PROCESS, MODE_THREAD]),
+    # detection (for privacy, always; identification only under an authorisation) on cameras' streams
+    vol.Optional("detection", default={}): vol.Schema({
+        vol.Optional("cameras", default=list): [vol.All(cv.string, vol.Match(r"^camera\.[a-z0-9_]+$"))],
+        vol.Optional("fps", default=1.0): vol.All(vol.Coerce(float), vol.Range(min=0.1, max=10)),
+        vol.Optional("width", default=640): vol.All(vol.Coerce(int), vol.Range(min=160, max=1920)),
+        vol.Optional("stream", default="sub"): vol.In(("sub", "main")),
+    }, extra=vol.PREVENT_EXTRA),
 }, extra=vol.PREVENT_EXTRA)
 
 DATA_KEY: HubKey[FaceManager] = HubKey(DOMAIN)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import functools
 import json
 import logging
@@ -22,6 +23,7 @@ from hub.helpers.event import async_track_time_interval
 from hub.helpers.ids import uuid7
 from hub.helpers.workers import MODE_PROCESS, MSG_EXITED, MSG_FATAL, ProcessWorker
 from hub.recorder import get_recorder
+from integrations.camera.analytics import async_frame_request, async_lock_evidence, async_release_evidence
 
 from .authorisation import Coverage, active, covers, lapse_due, summary
 from .const import (
@@ -47,6 +49,8 @@ _LOGGER = logging.getLogger(__name__)
 AUDIT_PREFIX: Final = "face."
 WORKER_TARGET: Final = "integrations.face.worker:run_face_worker"
 CHECK_INTERVAL: Final = 60.0
+STREAM_REPEAT: Final = 60.0  # a person still seen on a camera this long after a candidate is the same candidate
+LOCK_PREFIX: Final = "face:"  # camera evidence locks of matches: face:<authorisation>:<match>
 _HOUR: Final = 3600.0
 
 
@@ -77,6 +81,11 @@ class FaceManager:
         self._sync_lock = asyncio.Lock()
         self._worker_lock = asyncio.Lock()
         self._changed = asyncio.Event()  # set whenever `loaded` changes
+        # detection on camera streams: camera id -> the frame request sent to the worker (again after a restart)
+        self.watching: dict[str, dict[str, Any]] = {}
+        self.streams: dict[str, dict[str, Any]] = {}  # camera id -> availability, frames, faces (no identities)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._recent: dict[tuple[str, str, str], float] = {}  # (authorisation, person, camera) -> last seen
 
     # ---- life cycle
 
@@ -84,11 +93,42 @@ class FaceManager:
         """Check the authorisations now and every minute (urgent ones lapse, ended ones unload)."""
         self._removers.append(async_track_time_interval(self.hub, self._async_tick, CHECK_INTERVAL))
         await self.async_check()
+        if self.config["detection"]["cameras"]:  # a background task: the hub's start does not wait for it
+            task = self.hub.async_create_background_task(self._async_watch_cameras(), "face detection streams")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = self.hub.async_create_task(coro, name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _async_watch_cameras(self) -> None:
+        """Detection on each configured camera's sub stream, at the configured rate, in the face worker."""
+        detection = self.config["detection"]
+        try:
+            worker = await self._async_worker()
+        except (HubError, TimeoutError) as err:
+            _LOGGER.error("face: no detection on %s: the face worker did not start (%s)",
+                          ", ".join(detection["cameras"]), err or "no answer")
+            return
+        for entity_id in detection["cameras"]:
+            try:
+                request = await async_frame_request(self.hub, entity_id, fps=detection["fps"],
+                                                    width=detection["width"], stream=detection["stream"])
+            except LookupError as err:
+                _LOGGER.error("face: no detection on %s: %s", entity_id, err)
+                continue
+            self.watching[request.camera] = dataclasses.asdict(request)
+            self.streams[request.camera] = {"available": None, "frames": 0, "faces": 0, "error": ""}
+            worker.send({"type": "watch", "request": self.watching[request.camera]})
 
     async def async_stop(self) -> None:
         """Stop the timer and the worker."""
         while self._removers:
             self._removers.pop()()
+        for task in list(self._tasks):
+            task.cancel()
         worker, self.worker = self.worker, None
         if worker is not None:
             await self.hub.async_add_executor_job(worker.stop)
@@ -155,6 +195,18 @@ class FaceManager:
             self._resolve("ready", message)
             if self.worker is not None:  # a restarted worker starts empty: give back what is active
                 self.hub.async_create_task(self.async_check(), "face sync after worker start")
+                for request in self.watching.values():
+                    self.worker.send({"type": "watch", "request": request})
+        elif kind == "faces":
+            stream = self.streams.setdefault(message["camera"], {"available": True, "frames": 0, "faces": 0})
+            stream["frames"] = int(stream.get("frames", 0)) + 1
+            stream["faces"] = int(message["faces"])
+            stream["ts"] = message["ts"]
+        elif kind == "stream":
+            self.streams.setdefault(message["camera"], {}).update(available=message["available"],
+                                                                  error=message["error"])
+        elif kind == "stream_matches":
+            self._spawn(self._async_stream_matches_safe(message), "face stream matches")
         elif kind == "loaded":
             self.loaded.add(message["authorisation_id"])
             self._resolve(f"load:{message['authorisation_id']}", message)
@@ -295,6 +347,11 @@ class FaceManager:
         await self._async_unload(authorisation_id)
         counts: dict[str, int] = await self._db(functools.partial(
             self._purge_job, authorisation_id=authorisation_id, status=status, now=self.now()))
+        # the camera evidence locks of its matches go, and the recordings only they kept
+        released = await async_release_evidence(self.hub, f"{LOCK_PREFIX}{authorisation_id}:", context,
+                                                delete=True, why=f"face authorisation {status}")
+        counts.update(camera_locks=released["locks_released"], camera_segments=released["segments_deleted"])
+        self._recent = {key: seen for key, seen in self._recent.items() if key[0] != authorisation_id}
         self._audit("data_deleted", context, authorisation_id, "ok", reason=status, **counts)
         _LOGGER.info("face: authorisation %s %s; deleted %s", authorisation_id, status, counts)
         return counts
@@ -414,12 +471,49 @@ class FaceManager:
                     candidates=len(match_ids), recorded=recorded)
         return {"authorisation_id": row.authorisation_id, "faces": answer["faces"], "candidates": match_ids}
 
+    async def _async_stream_matches_safe(self, message: dict[str, Any]) -> None:
+        try:
+            await self._async_stream_matches(message)
+        except HubError as err:  # the database: the candidates of this frame are lost, and said so
+            _LOGGER.error("face: %d candidate matches on %s not stored: %s", len(message["matches"]),
+                          message["camera"], err)
+
+    async def _async_stream_matches(self, message: dict[str, Any]) -> None:
+        """Matches the worker found on a camera's stream: stored as candidates only if the authorisation that
+        covered the frame still covers the camera now (it may have ended while the frame was looked at)."""
+        camera, area = str(message["camera"]), message.get("area")
+        row = None
+        for name in (camera, f"camera.{camera}"):
+            row = row or await self._async_covering(name, area, False)
+        if row is None or row.authorisation_id != message["authorisation_id"]:
+            _LOGGER.debug("face: %d stream matches on %s dropped: no longer authorised", len(message["matches"]),
+                          camera)
+            return
+        ts = float(message["ts"])
+        fresh = []
+        for match in message["matches"]:  # the same person on the same camera again: the same candidate
+            key = (row.authorisation_id, match["person_id"], camera)
+            if ts - self._recent.get(key, float("-inf")) >= STREAM_REPEAT:
+                fresh.append(match)
+            self._recent[key] = ts
+        if not fresh:
+            return
+        match_ids = [await self._async_store_match(row, camera, ts, match) for match in fresh]
+        self._audit("identify", None, camera, authorisation_id=row.authorisation_id, candidates=len(match_ids),
+                    recorded=False, stream=True)
+
     async def _async_store_match(self, row: FaceAuthorisation, camera: str, ts: float, match: dict[str, Any],
-                                 image: np.ndarray) -> str:
+                                 image: np.ndarray | None = None) -> str:
+        """Store a candidate match (its crop from `image`, or the worker's `crop_jpeg`) for two operators to verify
+        (face.match_candidates), and lock the camera's recording around it. Nothing goes on the event bus, where
+        automations could act on an unverified match."""
         now = self.now()
         match_id = _new_id(now)
         path = evidence_dir(self.hub.config_dir, row.authorisation_id) / f"match_{match_id}.jpg"
-        await self.hub.async_add_executor_job(_write_crop, path, image, match["box"])
+        if image is not None:
+            await self.hub.async_add_executor_job(_write_crop, path, image, match["box"])
+        elif match.get("crop_jpeg"):
+            await self.hub.async_add_executor_job(_write_file, path, match["crop_jpeg"])
 
         def _add(session: Session) -> None:
             session.add(FaceMatch(match_id=match_id, authorisation_id=row.authorisation_id,
@@ -433,6 +527,9 @@ class FaceManager:
 
         await self._db(_add)
         self._audit("candidate", None, match_id, authorisation_id=row.authorisation_id, camera=camera)
+        await async_lock_evidence(self.hub, camera if camera.startswith("camera.") else f"camera.{camera}",
+                                  ts - CLIP_LOCK_MARGIN, ts + CLIP_LOCK_MARGIN,
+                                  f"{LOCK_PREFIX}{row.authorisation_id}:{match_id}")
         return match_id
 
     # ---- verification

@@ -1,6 +1,7 @@
 """Pre-encoded H.264 clips for the simulated cameras: generated once with ffmpeg, cached on disk.
 
-Each scene is an ffmpeg test pattern (a different one per camera so that tiles differ) with the
+Each scene is an ffmpeg test pattern (a different one per camera so that tiles differ), or a scene rendered
+frame by frame in scene_clips.py (a known face in a square, vehicles with plates), with the
 camera's name and a burned-in clock (`drawtext` of the clip's running time, hh:mm:ss.mmm, and the
 frame number) so that latency and seeks can be read off a frame. Encoded once with x264 (closed
 1-second GOPs, no B-frames: every second is a keyframe, where recording segments can cut) into
@@ -10,14 +11,22 @@ executor or from `tools/make_camera_clips.py`.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import logging
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-__all__ = ["PATTERNS", "ClipSpec", "clip_path", "ensure_clip", "ensure_clips", "ffmpeg_available"]
+__all__ = ["PATTERNS", "SCENES", "ClipSpec", "clip_path", "ensure_clip", "ensure_clips", "ffmpeg_available"]
 
+_LOGGER = logging.getLogger(__name__)
+
+SCENES = ("face", "plates")  # rendered by scene_clips.py
 PATTERNS = ("testsrc2", "smptehdbars", "rgbtestsrc", "testsrc", "pal100bars", "yuvtestsrc")
 
 
@@ -33,10 +42,17 @@ class ClipSpec:
     fps: int = 25
     seconds: int = 20
     bitrate_kbps: int = 800
+    scene: str = ""  # a rendered scene (scene_clips.SCENES) instead of an ffmpeg test pattern
+    plates: tuple[str, ...] = ()  # the `plates` scene: vehicles with these plates pass (else random ones)
+    seed: int = 0
 
     @property
     def key(self) -> str:
         """The cache file name: changes whenever the clip would."""
+        if self.scene:
+            extra = "-".join(self.plates)
+            return (f"{self.name}-{self.scene}{extra and '-' + extra}-s{self.seed}-{self.width}x{self.height}-"
+                    f"{self.fps}fps-{self.seconds}s-{self.bitrate_kbps}k.h264")
         return (f"{self.name}-{self.pattern}-{self.width}x{self.height}-{self.fps}fps-{self.seconds}s-"
                 f"{self.bitrate_kbps}k.h264")
 
@@ -69,9 +85,13 @@ def ensure_clip(directory: Path, spec: ClipSpec, timeout: float = 300.0) -> Path
     filters = ",".join((_drawtext(spec.label or spec.name, "16", size), clock))
     gop = spec.fps
     partial = target.with_suffix(".part")
+    if spec.scene:  # rendered here frame by frame (integrations/simulator/scene_clips.py), piped in raw
+        source = ["-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{spec.width}x{spec.height}", "-r", str(spec.fps),
+                  "-i", "pipe:0"]
+    else:
+        source = ["-f", "lavfi", "-i", f"{spec.pattern}=size={spec.width}x{spec.height}:rate={spec.fps}"]
     command = [
-        "ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
-        "-f", "lavfi", "-i", f"{spec.pattern}=size={spec.width}x{spec.height}:rate={spec.fps}",
+        "ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *source,
         "-t", str(spec.seconds), "-vf", filters,
         "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "main", "-pix_fmt", "yuv420p",
         "-bf", "0", "-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0",
@@ -79,13 +99,47 @@ def ensure_clip(directory: Path, spec: ClipSpec, timeout: float = 300.0) -> Path
         "-bufsize", f"{spec.bitrate_kbps}k", "-x264-params", "repeat-headers=1:aud=1",
         "-f", "h264", str(partial),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False,
+    if spec.scene:
+        from .scene_clips import SceneUnavailable, render_scene
+
+        try:
+            frames = render_scene(spec)
+        except SceneUnavailable as err:  # e.g. the face scene without matplotlib's sample portrait
+            _LOGGER.warning("Simulated camera %s: %s; showing a test pattern instead", spec.name, err)
+            return ensure_clip(directory, dataclasses.replace(spec, scene="", plates=()), timeout)
+        returncode, stderr = _encode_frames(command, frames, timeout)
+    else:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False,
                                 start_new_session=True)
-    if result.returncode != 0:
+        returncode, stderr = result.returncode, result.stderr
+    if returncode != 0:
         partial.unlink(missing_ok=True)
-        raise RuntimeError(f"ffmpeg could not encode the clip {spec.name!r}: {result.stderr.strip()[-500:]}")
+        raise RuntimeError(f"ffmpeg could not encode the clip {spec.name!r}: {stderr.strip()[-500:]}")
     partial.replace(target)
     return target
+
+
+def _encode_frames(command: list[str], frames: Iterable[Any], timeout: float) -> tuple[int, str]:
+    """Run the encoder with raw frames on its stdin; its exit code and error output."""
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors,
+                                   start_new_session=True)
+        assert process.stdin is not None
+        try:
+            for frame in frames:
+                process.stdin.write(frame.tobytes())
+        except BrokenPipeError:
+            pass
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.close()
+        try:
+            returncode = process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            returncode = process.wait()
+        errors.seek(0)
+        return returncode, errors.read().decode("utf-8", "replace")
 
 
 def ensure_clips(directory: Path, specs: Iterable[ClipSpec]) -> dict[str, Path]:

@@ -30,9 +30,9 @@ from hub.helpers.backoff import Backoff
 from integrations.camera.const import DATA_SIM_STREAMS
 from integrations.camera.process import SupervisedProcess
 
-from .camera_clips import PATTERNS, ClipSpec, ensure_clips, ffmpeg_available
+from .camera_clips import PATTERNS, SCENES, ClipSpec, ensure_clips, ffmpeg_available
 
-__all__ = ["CAMERAS_SCHEMA", "SYSTEM_PYTHON", "SimulatedCameras", "rtsp_server_available"]
+__all__ = ["CAMERAS_SCHEMA", "SYSTEM_PYTHON", "SimulatedCameras", "clip_specs", "rtsp_server_available"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -44,6 +44,10 @@ STREAM_SCHEMA = vol.Schema({
     vol.Required("id"): vol.All(cv.string, vol.Match(r"^[a-z0-9_]+$", msg="expected lower-case letters, digits, _")),
     vol.Optional("label"): cv.string,
     vol.Optional("pattern"): vol.In(PATTERNS),
+    # a rendered scene instead of a pattern: `face` (a known face in a square), `plates` (vehicles with plates)
+    vol.Optional("scene"): vol.In(SCENES),
+    vol.Optional("plates", default=list): [vol.All(cv.string, vol.Match(r"^[A-Z0-9]{4,10}$"))],
+    vol.Optional("seed", default=0): vol.Coerce(int),
     vol.Optional("width", default=640): vol.All(vol.Coerce(int), vol.Range(min=64, max=3840)),
     vol.Optional("height", default=360): vol.All(vol.Coerce(int), vol.Range(min=64, max=2160)),
     vol.Optional("bitrate_kbps", default=800): vol.All(vol.Coerce(int), vol.Range(min=50, max=20000)),
@@ -66,6 +70,15 @@ def rtsp_server_available() -> bool:
     return result.returncode == 0
 
 
+def clip_specs(config: dict[str, Any]) -> list[ClipSpec]:
+    """The clip of each stream of a validated `cameras:` section."""
+    return [ClipSpec(name=s["id"], label=s.get("label") or s["id"],
+                     pattern=s.get("pattern") or PATTERNS[i % len(PATTERNS)], width=s["width"], height=s["height"],
+                     fps=config["fps"], seconds=config["clip_seconds"], bitrate_kbps=s["bitrate_kbps"],
+                     scene=s.get("scene") or "", plates=tuple(s["plates"]), seed=s["seed"])
+            for i, s in enumerate(config["streams"])]
+
+
 class SimulatedCameras:
     """The RTSP server process and its clips."""
 
@@ -74,10 +87,7 @@ class SimulatedCameras:
         self.config = config
         clip_dir = Path(config["clip_dir"])
         self.clip_dir = clip_dir if clip_dir.is_absolute() else hub.path(str(clip_dir))
-        self.specs = [ClipSpec(name=s["id"], label=s.get("label") or s["id"],
-                               pattern=s.get("pattern") or PATTERNS[i % len(PATTERNS)], width=s["width"],
-                               height=s["height"], fps=config["fps"], seconds=config["clip_seconds"],
-                               bitrate_kbps=s["bitrate_kbps"]) for i, s in enumerate(config["streams"])]
+        self.specs = clip_specs(config)
         self.clips: dict[str, Path] = {}
         self.process: SupervisedProcess | None = None
         self._ready: asyncio.Event = asyncio.Event()
@@ -94,6 +104,7 @@ class SimulatedCameras:
             _LOGGER.warning("Simulated cameras not started: ffmpeg or GStreamer's RTSP server is missing "
                             "(scripts/setup-video.sh installs them)")
             return False
+        self._ready.clear()  # started again after a stop: wait for the new server
         self.clips = await self.hub.async_add_executor_job(ensure_clips, self.clip_dir, self.specs)
         self.process = SupervisedProcess(self.hub, "simulated RTSP server", self._command,
                                          on_stdout=self._on_line, on_stderr=self._on_error,

@@ -220,8 +220,20 @@ def test_the_site_configuration_is_valid() -> None:
     loaded = load_and_check_core(SITE)
     assert loaded.errors == []
     for section in ("frontend", "alarm", "agencies", "anpr", "thermal_fire", "simulator", "bollards", "panels",
-                    "automations"):
+                    "automations", "camera", "face"):
         assert section in loaded.raw, f"{section} missing from configuration.yaml"
+
+
+def test_analytics_read_cameras_the_site_has_and_the_simulator_shows_them_something_to_find() -> None:
+    raw = load_and_check_core(SITE).raw
+    cameras = {f"camera.{c['id']}": c for c in raw["camera"]["cameras"]}
+    streams = {s["id"]: s for s in raw["simulator"]["cameras"]["streams"]}
+    from_cameras = [c["camera"] for c in ANPR_SCHEMA(raw["anpr"])["cameras"] if "camera" in c]
+    detection = raw["face"]["detection"]["cameras"]
+    assert from_cameras == ["camera.tarajal_lane1"] and detection == ["camera.plaza_reyes"]
+    for entity_id, scene in ((from_cameras[0], "plates"), (detection[0], "face")):
+        stream_id = cameras[entity_id]["main"].removeprefix("sim://")
+        assert streams[stream_id].get("scene") == scene, entity_id
 
 
 def test_demo_secrets_come_from_the_environment_with_defaults(monkeypatch: pytest.MonkeyPatch,

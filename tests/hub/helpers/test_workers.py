@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -158,3 +159,20 @@ def test_worker_packages_are_found_through_meta_path_finders(tmp_path: Path,
         monkeypatch.delitem(sys.modules, name, raising=False)
     workers._stub_packages("hacho_worker_pkg.job")
     assert importlib.import_module("hacho_worker_pkg.job").VALUE == 42
+
+
+def test_stopping_a_worker_killed_while_it_waited_on_the_stop_event_does_not_hang() -> None:
+    # A worker killed inside stop.wait() (SIGTERM to the process group, kill -9) leaves the event's condition
+    # counting a sleeper that will never wake: setting the event from the hub would then block forever.
+    inbox = Inbox()
+    worker = ProcessWorker("tests.hub.helpers.worker_targets:sleeper", (), name="test-sleeper", on_message=inbox,
+                           restart=False)
+    worker.start()
+    inbox.wait(lambda: inbox.of("hello"))
+    time.sleep(0.3)  # inside stop.wait()
+    os.kill(inbox.of("hello")[0]["pid"], signal.SIGKILL)
+    inbox.wait(lambda: not worker.alive)
+    stopper = threading.Thread(target=worker.stop, args=(2.0,), daemon=True)
+    stopper.start()
+    stopper.join(15)
+    assert not stopper.is_alive(), "stop() hung on the dead worker's stop event"

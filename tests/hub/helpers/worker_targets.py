@@ -25,3 +25,10 @@ def echo(io: WorkerIO, tag: str) -> None:
             continue
         io.emit({"type": "item", "item": item})
     io.emit({"type": "stopped"})
+
+
+def sleeper(io: WorkerIO) -> None:
+    """Say hello, then wait on the hub's stop event (as a capture loop waits between reconnections)."""
+    io.emit({"type": "hello", "pid": os.getpid(), "modules": []})
+    while not io.stop.wait(0.5):
+        pass

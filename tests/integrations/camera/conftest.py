@@ -85,9 +85,11 @@ def camera_conf(stream_id: str, server: SimulatedCameras, **record: Any) -> dict
 
 async def start_video_site(config_dir: Path, clip_dir: Path, *, streams: tuple[str, ...] = STREAMS,
                            cameras: Callable[[SimulatedCameras], list[dict[str, Any]]] | None = None,
-                           http: bool = False,
+                           http: bool = False, scenes: dict[str, dict[str, Any]] | None = None,
                            **camera_options: Any) -> VideoSite:
-    """A started hub with areas, recorder, audit log, the RTSP server and the camera integration."""
+    """A started hub with areas, recorder, audit log, the RTSP server and the camera integration.
+
+    `scenes`: stream id -> options of that simulated stream (a rendered `scene`, its size...)."""
     hub = Hub(config_dir)
     hub.config = CoreConfig(control_centres=CENTRES)
     await area_registry.async_setup_areas(hub, AREAS)
@@ -101,7 +103,8 @@ async def start_video_site(config_dir: Path, clip_dir: Path, *, streams: tuple[s
         hub.data["_test_http"] = await async_setup_http(hub, {"port": 0})
     server = SimulatedCameras(hub, CAMERAS_SCHEMA({
         "port": free_port(), "clip_dir": str(clip_dir), "clip_seconds": 6, "fps": 10,
-        "streams": [{"id": s, "width": 320, "height": 180, "bitrate_kbps": 300} for s in streams]}))
+        "streams": [{"id": s, "width": 320, "height": 180, "bitrate_kbps": 300, **(scenes or {}).get(s, {})}
+                    for s in streams]}))
     assert await server.async_start(timeout=120)
     config = camera.CONFIG_SCHEMA({
         "storage_dir": str(config_dir / "video"), "segment_seconds": 1, "restart_initial": 0.2,

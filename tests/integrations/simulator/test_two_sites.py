@@ -27,7 +27,7 @@ from tests.ceuta_copy import copy_ceuta
 from tests.conftest import free_port
 
 # Heavy parts that play no role in what two hubs share (worker processes for the cameras, multicast announcements).
-LEFT_OUT = ("anpr", "thermal_fire", "zeroconf")
+LEFT_OUT = ("anpr", "thermal_fire", "zeroconf", "face")
 STATIONS = ("port", "hacho")
 WINDOW = 30.0  # seconds the two hubs run side by side
 
@@ -75,7 +75,7 @@ class RunningSite:
 
 async def _start(config_dir: Path, site: str, broker: tuple[str, int], monkeypatch: pytest.MonkeyPatch) -> Hub:
     """Start a hub on the copy with ports of its own (what a second hub on the machine is given)."""
-    for variable in ("HACHO_HTTP_PORT", "HACHO_SIM_MODBUS_PORT", "HACHO_SIM_AGENCY_PORT"):
+    for variable in ("HACHO_HTTP_PORT", "HACHO_SIM_MODBUS_PORT", "HACHO_SIM_AGENCY_PORT", "HACHO_SIM_RTSP_PORT"):
         monkeypatch.setenv(variable, str(free_port()))
     monkeypatch.setenv("HACHO_MQTT_HOST", broker[0])
     monkeypatch.setenv("HACHO_MQTT_PORT", str(broker[1]))
