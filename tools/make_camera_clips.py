@@ -4,7 +4,7 @@
     python tools/make_camera_clips.py config/ceuta --face-reference reference.jpg
 
 Patterns come from ffmpeg's test sources; scenes (`scene: face`, `scene: plates`) are rendered by
-integrations/simulator/scene_clips.py: the face is the public-domain portrait in matplotlib's sample data, never
+integrations/simulator/scene_clips.py: the face is the public-domain portrait in integrations/simulator/data, never
 an image of the measurement set. `--face-reference` writes that person's photograph, as a case file would hold
 it, for a watchlist in a demonstration.
 """

@@ -104,7 +104,7 @@ def ensure_clip(directory: Path, spec: ClipSpec, timeout: float = 300.0) -> Path
 
         try:
             frames = render_scene(spec)
-        except SceneUnavailable as err:  # e.g. the face scene without matplotlib's sample portrait
+        except SceneUnavailable as err:  # e.g. the face scene whose portrait cannot be read
             _LOGGER.warning("Simulated camera %s: %s; showing a test pattern instead", spec.name, err)
             return ensure_clip(directory, dataclasses.replace(spec, scene="", plates=()), timeout)
         returncode, stderr = _encode_frames(command, frames, timeout)

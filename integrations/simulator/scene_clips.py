@@ -1,9 +1,8 @@
 """Scenes rendered frame by frame for the simulated cameras (encoded once by camera_clips.ensure_clip).
 
 - `face`: a square seen from a lamp post, with one person whose face is known: the portrait of Grace Hopper
-  (US Navy photograph, public domain) that ships inside matplotlib's wheel as sample data
-  (`matplotlib/mpl-data/sample_data/grace_hopper.jpg`). Nothing of the measurement set (../shared/data/faces)
-  is used. The person drifts slowly across the view; `face_reference_jpeg()` is the same person's photograph
+  (US Navy photograph, public domain), shipped in `data/` (its NOTICE says where it comes from). Nothing of
+  the measurement set (../shared/data/faces) is used. The person drifts slowly across the view; `face_reference_jpeg()` is the same person's photograph
   as a case file would hold it (the original picture, cropped), for a watchlist.
 - `plates`: the ANPR integration's simulated road (integrations/anpr/sim_camera.py) with vehicles carrying the
   given plates (or random Spanish ones from the seed).
@@ -26,7 +25,7 @@ from .camera_clips import SCENES, ClipSpec
 
 __all__ = ["SCENES", "SceneUnavailable", "face_image_path", "face_reference_jpeg", "render_scene"]
 
-FACE_SAMPLE: Final = "grace_hopper.jpg"
+FACE_SAMPLE: Final = Path(__file__).parent / "data" / "grace_hopper.jpg"
 PLATE_EVERY: Final = 4.0  # seconds between planted vehicles in the `plates` scene
 
 
@@ -35,12 +34,8 @@ class SceneUnavailable(RuntimeError):
 
 
 def face_image_path() -> Path:
-    """The public-domain portrait in matplotlib's sample data (RuntimeError without matplotlib)."""
-    try:
-        from matplotlib import cbook
-    except ImportError as err:
-        raise SceneUnavailable("the face scene needs matplotlib (its sample data holds the portrait)") from err
-    return Path(str(cbook.get_sample_data(FACE_SAMPLE, asfileobj=False)))
+    """The public-domain portrait that ships with this package (data/grace_hopper.jpg, see data/NOTICE)."""
+    return FACE_SAMPLE
 
 
 @lru_cache(maxsize=1)

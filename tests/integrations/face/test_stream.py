@@ -30,7 +30,6 @@ CAMERA = "plaza_reyes"
 SUP1 = Context(user_id="sup1")
 SUP2 = Context(user_id="sup2")
 
-pytest.importorskip("matplotlib")
 
 
 @pytest.fixture(scope="module")
@@ -140,9 +139,12 @@ async def test_the_known_face_is_matched_only_while_an_authorisation_covers_the_
         deleted = await audit.async_query(action="face.data_deleted", limit=10)
         assert len(deleted) == 1 and deleted[0]["data"]["reason"] == "lapsed"
         assert deleted[0]["data"]["camera_locks"] == len(released)
-        assert deleted[0]["data"]["camera_segments"] == len(gone)
+        # every segment listed above that only the match kept is gone; the camera records on meanwhile, so one
+        # closed after that listing may have gone with them
+        assert deleted[0]["data"]["camera_segments"] >= len(gone)
         evidence = await audit.async_query(action="camera.evidence_deleted", limit=10)
-        assert len(evidence) == 1 and evidence[0]["data"]["segments"] == len(gone)
+        assert len(evidence) == 1
+        assert evidence[0]["data"]["segments"] == deleted[0]["data"]["camera_segments"]
         assert len(await audit.async_query(action="camera.unlock", limit=50)) == len(released)
 
         # after: the face is still there, frames are still looked at, nothing is matched or stored

@@ -24,7 +24,7 @@ def test_a_scene_clip_is_named_by_what_it_shows() -> None:
 def test_a_scene_that_cannot_be_rendered_here_becomes_a_test_pattern(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     def _missing() -> None:
-        raise scene_clips.SceneUnavailable("the face scene needs matplotlib")
+        raise scene_clips.SceneUnavailable("the portrait cannot be read")
 
     monkeypatch.setattr(scene_clips, "_portrait", _missing)
     spec = ClipSpec(name="plaza", scene="face", width=160, height=96, fps=5, seconds=2, bitrate_kbps=100)
