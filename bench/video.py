@@ -1,7 +1,8 @@
-"""Video recording cost: N cameras recorded by the camera integration against N plain `ffmpeg -c copy`.
+"""Video recording cost: N cameras recorded by the camera integration against N plain `ffmpeg -c copy`,
+how many cameras fit a CPU budget, live start, seeks and retention.
 
     python -m bench.video                      # 4 cameras, 1080p 4 Mbit/s, 20 s each side (short default)
-    python -m bench.video --cameras 16 --seconds 60
+    python -m bench.video --cameras 64 --seconds 30 --counts 16,32,64,96,128   # the README's figures
     python -m bench.video --live-only --live-trials 20   # live start only
 
 Both sides record the same streams of the simulator's GStreamer RTSP server (one clip, encoded once and
@@ -17,6 +18,19 @@ Live start (`live_*`): a viewer asks for a camera stream through the camera inte
 keyframe-led fragment: the first decodable frame) is measured, cold (no viewer yet: ffmpeg starts,
 connects, waits for a keyframe) and warm (joining a running stream: the last fragment is sent at once).
 The browser's decode of that first fragment is not included.
+Hub idle (`hub_idle_cpu_cores`): the hub process with no camera, measured first; `ours_marginal_*` is
+ours less that idle cost, per camera (what one more camera costs).
+Capacity (`--counts`): our recorder alone at each count in turn, `--seconds` each; a count passes when
+ffmpeg + hub CPU stays within `--budget-cores` (1.0: one of this machine's two cores left free) and every
+camera kept recording (segments at least 90 % of what the time allows, no gap); `capacity_cameras` is the
+largest passing count (the step-up stops at the first failure).
+Seek (`seek_*`): a random camera and time in what was recorded: the recordings listing around it, the
+segment holding it verified against its sha256 and read, as the segment view serves it (server side: the
+browser's fetch and decode of that segment are not included).
+Glass-to-glass (`g2g_*`, bench/video_latency.py): a live camera with a burned-in wall clock through the hub's
+live path into the frontend's MSE player in Chromium, the clock read back from each presented frame.
+Retention (`retention_*`): every segment of the baseline-size run deleted the way the retention pass does
+(batches of its size: files, then index rows), segments per second.
 Prints one JSON object at the end.
 """
 
@@ -24,8 +38,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
+import random
 import shutil
 import subprocess
 import tempfile
@@ -36,6 +52,7 @@ from typing import Any
 from hub.core import Hub
 from hub.recorder import async_setup_recorder
 from integrations import camera
+from integrations.camera import index as segment_index
 from integrations.camera.live import LiveStreams, LiveViewer
 from integrations.simulator.cameras import CAMERAS_SCHEMA, SimulatedCameras, rtsp_server_available
 
@@ -107,9 +124,10 @@ async def _baseline(urls: list[str], out: Path, seconds: float, segment: float) 
 
 
 async def _ours(hub: Hub, server: SimulatedCameras, streams: list[str], out: Path, seconds: float,
-                segment: float) -> dict[str, Any]:
+                segment: float, seek_trials: int = 0, retention: bool = False) -> dict[str, Any]:
     config = camera.CONFIG_SCHEMA({
         "storage_dir": str(out / "ours"), "segment_seconds": segment, "min_free_bytes": 0,
+        "retention_interval": 3600,  # no retention pass during the measurement
         "cameras": [{"id": f"cam{i}", "main": server.url(stream)} for i, stream in enumerate(streams)]})
     assert await camera.async_setup(hub, config)
     manager = hub.data[camera.DATA_KEY]
@@ -120,9 +138,103 @@ async def _ours(hub: Hub, server: SimulatedCameras, streams: list[str], out: Pat
     hub_share = (_self_cpu_s() - hub_cpu) / (time.monotonic() - began)
     segments = sum(c.segments for c in manager.cameras.values())
     gaps = sum(c.gaps for c in manager.cameras.values())
+    extra: dict[str, Any] = {}
+    if seek_trials:
+        extra.update(await _seeks(manager, seek_trials))
+    if retention:
+        manager.stopping = True  # the recorders stop before the deletion is timed (no gap recorded for that)
+        for cam in manager.cameras.values():
+            await cam.async_stop()
+        extra.update(await _retention(hub, manager))
     await camera.async_unload(hub)
     return {**result, "hub_cpu_cores": hub_share, "hub_rss_mib": _rss_mib(os.getpid()), "segments": segments,
-            "gaps": gaps, "recorders": len(pids)}
+            "gaps": gaps, "recorders": len(pids), **extra}
+
+
+async def _seeks(manager: Any, trials: int) -> dict[str, Any]:
+    """Seeks to random recorded times: listing, the segment holding the time verified and read."""
+    rng = random.Random(1)
+    now = time.time()
+    times: list[float] = []
+    misses = 0
+    ids = sorted(manager.cameras)
+    for _ in range(trials):
+        camera_id = rng.choice(ids)
+        listing = await manager.async_query(camera_id, now - 3600, now + 60)
+        ranges = listing["ranges"]
+        if not ranges:
+            misses += 1
+            continue
+        start, end = rng.choice(ranges)
+        target = rng.uniform(start, end)
+        began = time.monotonic()
+        around = await manager.async_query(camera_id, target - 300, target + 300)
+        holding = [s for s in around["segments"] if s["start"] <= target < s["end"] and s["status"] == "ok"]
+        if not holding:
+            misses += 1
+            continue
+        _info, path = await manager.async_segment_file(camera_id, holding[0]["id"])
+        data = await asyncio.to_thread(path.read_bytes)
+        times.append(time.monotonic() - began)
+        assert data[4:8] == b"ftyp"
+    return {"seek_trials": len(times), "seek_misses": misses, "seek_p50_ms": _p(times, 0.5),
+            "seek_p95_ms": _p(times, 0.95)}
+
+
+def _expired_batch(session: Any, *, camera: str, before: float) -> list[Any]:
+    return segment_index.expired_segments(session, camera, before, 500)
+
+
+async def _retention(hub: Hub, manager: Any) -> dict[str, Any]:
+    """Delete every indexed segment as the retention pass does (batches of 500: files, then rows)."""
+    from hub.recorder import get_recorder
+
+    recorder = get_recorder(hub)
+    await recorder.async_flush()
+    before = time.time() + 3600
+    deleted = 0
+    began = time.monotonic()
+    for camera_id in manager.cameras:
+        expired = functools.partial(_expired_batch, camera=camera_id, before=before)
+        while batch := await recorder.async_db_job(expired):
+            gone = await manager.retention.async_delete(batch, "benchmark")
+            deleted += gone
+            if gone < len(batch):
+                break
+    seconds = time.monotonic() - began
+    return {"retention_deleted": deleted, "retention_seconds": round(seconds, 3),
+            "retention_segments_per_s": round(deleted / seconds, 1) if seconds else None}
+
+
+async def _hub_idle(seconds: float) -> float:
+    """The hub process's CPU (cores) with no camera, over `seconds`."""
+    before, began = _self_cpu_s(), time.monotonic()
+    await asyncio.sleep(seconds)
+    return (_self_cpu_s() - before) / (time.monotonic() - began)
+
+
+async def _capacity(hub: Hub, server: SimulatedCameras, work: Path, args: argparse.Namespace,
+                    idle: float) -> dict[str, Any]:
+    """Step the number of recorded cameras up until the CPU budget is exceeded or recording falls behind."""
+    steps = []
+    best = 0
+    for count in [int(c) for c in args.counts.split(",") if c.strip()]:
+        out = work / f"capacity{count}"
+        run = await _ours(hub, server, ["scene"] * count, out, args.seconds, args.segment_seconds)
+        await asyncio.to_thread(shutil.rmtree, out, True)
+        total = run["cpu_cores"] + run["hub_cpu_cores"]
+        expected = count * (args.seconds + 3) / args.segment_seconds
+        kept_up = run["segments"] >= 0.9 * (expected - count) and run["gaps"] == 0
+        ok = total <= args.budget_cores and kept_up and run["recorders"] == count
+        steps.append({"cameras": count, "cpu_cores": round(total, 4), "ffmpeg_cpu_cores": round(run["cpu_cores"], 4),
+                      "hub_cpu_cores": round(run["hub_cpu_cores"], 4), "hub_marginal_cores": round(
+                          run["hub_cpu_cores"] - idle, 4), "rss_mib": round(run["rss_mib"], 1),
+                      "segments": run["segments"], "segments_expected": int(expected), "gaps": run["gaps"],
+                      "within_budget": ok})
+        if not ok:
+            break
+        best = count
+    return {"capacity_cameras": best, "capacity_budget_cores": args.budget_cores, "capacity_steps": steps}
 
 
 def _p(values: list[float], q: float) -> float | None:
@@ -177,12 +289,20 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         assert server.process is not None and server.process.pid is not None
         server_pid = server.process.pid
         live = await _live(hub, urls[0], args.live_trials) if args.live_trials else {}
+        if args.latency_seconds:
+            from .video_latency import async_glass_to_glass
+
+            live.update(await async_glass_to_glass(hub, args.latency_seconds))
         if args.live_only:
             return {"stream": f"{args.width}x{args.height} {args.bitrate_kbps} kbit/s", **live}
+        idle = await _hub_idle(args.idle_seconds)
         server_before, t0 = _cpu_s(server_pid), time.monotonic()
         plain = await _baseline(urls, work / "plain", args.seconds, args.segment_seconds)
-        ours = await _ours(hub, server, ["scene"] * args.cameras, work, args.seconds, args.segment_seconds)
+        await asyncio.to_thread(shutil.rmtree, work / "plain", True)
+        ours = await _ours(hub, server, ["scene"] * args.cameras, work, args.seconds, args.segment_seconds,
+                           seek_trials=args.seek_trials, retention=True)
         server_cpu = (_cpu_s(server_pid) - server_before) / (time.monotonic() - t0)
+        capacity = await _capacity(hub, server, work, args, idle) if args.counts else {}
     finally:
         await server.async_stop()
         await hub.async_stop()
@@ -196,11 +316,19 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "ours_hub_cpu_per_camera": round(ours["hub_cpu_cores"] / n, 5),
         "ours_cpu_per_camera": round(ours_total / n, 5),
         "ours_vs_baseline_cpu": round(ours_total / plain["cpu_cores"], 3) if plain["cpu_cores"] else None,
+        "hub_idle_cpu_cores": round(idle, 5),
+        "ours_marginal_cpu_per_camera": round((ours_total - idle) / n, 5),
+        "ours_marginal_vs_baseline_cpu": round((ours_total - idle) / plain["cpu_cores"], 3)
+        if plain["cpu_cores"] else None,
+        "ours_ffmpeg_vs_baseline_cpu": round(ours["cpu_cores"] / plain["cpu_cores"], 3) if plain["cpu_cores"] else None,
         "baseline_rss_mib_per_camera": round(plain["rss_mib"] / n, 2),
         "ours_rss_mib_per_camera": round(ours["rss_mib"] / n, 2),
         "hub_rss_mib": round(ours["hub_rss_mib"], 1),
         "segments": {"baseline": plain["segments"], "ours": ours["segments"]}, "gaps": ours["gaps"],
         "rtsp_server_cpu_cores": round(server_cpu, 4), **live,
+        **{k: ours[k] for k in ("seek_trials", "seek_misses", "seek_p50_ms", "seek_p95_ms", "retention_deleted",
+                                "retention_seconds", "retention_segments_per_s") if k in ours},
+        **capacity, "load_average": os.getloadavg(), "cpu_count": os.cpu_count(),
     }
 
 
@@ -214,6 +342,12 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--bitrate-kbps", type=int, default=4000)
     parser.add_argument("--live-trials", type=int, default=10, help="live starts measured (0: none)")
     parser.add_argument("--live-only", action="store_true", help="measure live start only")
+    parser.add_argument("--counts", default="", help="capacity step-up: camera counts to try in order (e.g. 16,32,64)")
+    parser.add_argument("--budget-cores", type=float, default=1.0, help="CPU budget of the recorder (cores)")
+    parser.add_argument("--seek-trials", type=int, default=50, help="seeks to random recorded times (0: none)")
+    parser.add_argument("--latency-seconds", type=float, default=10.0,
+                        help="glass-to-glass in Chromium measured this long (0: not measured; bench/video_latency.py)")
+    parser.add_argument("--idle-seconds", type=float, default=5.0, help="hub idle CPU measured this long")
     parser.add_argument("--clip-dir", default=str(Path(tempfile.gettempdir()) / "hacho-bench-video-clips"))
     return parser.parse_args()
 
