@@ -12,7 +12,9 @@ integration: the same ffmpeg with progress and segment-list output, plus the hub
 segment: sha256 and an MP4 box walk in one read, the index in SQLite) measured as the hub process's
 CPU and its waited children's.
 CPU is CPU-seconds per wall second per camera (1.0 = one core); RSS is per camera (ffmpeg processes;
-the hub's RSS is reported on its own). The RTSP server's cost is the same for both and reported apart.
+the hub's RSS is reported on its own), and PSS beside it (pages shared by the ffmpeg processes, their
+libraries mostly, divided among them: what one more camera adds).
+The RTSP server's cost is the same for both and reported apart.
 Live start (`live_*`): a viewer asks for a camera stream through the camera integration's LiveStreams
 (what the /live websocket does) and the time until its first media fragment (init segment + a
 keyframe-led fragment: the first decodable frame) is measured, cold (no viewer yet: ffmpeg starts,
@@ -78,6 +80,18 @@ def _rss_mib(pid: int) -> float:
         return 0.0
 
 
+def _pss_mib(pid: int) -> float:
+    """Proportional set size: shared pages (ffmpeg's libraries) divided among the processes mapping them."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def _self_cpu_s() -> float:
     times = os.times()
     return times.user + times.system + times.children_user + times.children_system
@@ -101,7 +115,8 @@ async def _sample(pids: list[int], seconds: float) -> dict[str, float]:
         rss.append(sum(_rss_mib(pid) for pid in pids))
     wall = time.monotonic() - began
     cpu = sum(_cpu_s(pid) - start[pid] for pid in pids)
-    return {"cpu_cores": cpu / wall, "rss_mib": sum(rss) / max(1, len(rss)), "wall_s": wall}
+    pss = sum(_pss_mib(pid) for pid in pids)
+    return {"cpu_cores": cpu / wall, "rss_mib": sum(rss) / max(1, len(rss)), "pss_mib": pss, "wall_s": wall}
 
 
 async def _baseline(urls: list[str], out: Path, seconds: float, segment: float) -> dict[str, Any]:
@@ -323,6 +338,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "ours_ffmpeg_vs_baseline_cpu": round(ours["cpu_cores"] / plain["cpu_cores"], 3) if plain["cpu_cores"] else None,
         "baseline_rss_mib_per_camera": round(plain["rss_mib"] / n, 2),
         "ours_rss_mib_per_camera": round(ours["rss_mib"] / n, 2),
+        "baseline_pss_mib_per_camera": round(plain["pss_mib"] / n, 2),
+        "ours_pss_mib_per_camera": round(ours["pss_mib"] / n, 2),
         "hub_rss_mib": round(ours["hub_rss_mib"], 1),
         "segments": {"baseline": plain["segments"], "ours": ours["segments"]}, "gaps": ours["gaps"],
         "rtsp_server_cpu_cores": round(server_cpu, 4), **live,
