@@ -41,6 +41,7 @@ KIND_BOLLARD: Final = "bollard"
 MARKER_EVENTS: Final = {"anpr_plate_read": KIND_ANPR, "anpr_hotlist_hit": KIND_ANPR,
                         "thermal_fire_detected": KIND_FIRE, "bollard_command": KIND_BOLLARD}
 MAX_MARKERS: Final = 2000
+MAX_EVENTS: Final = 20000  # recorded events read per request (of every camera: the relation is in their data)
 _BOLLARD_COMMANDS: Final = {"raise": N_("Bollard raised"), "lower": N_("Bollard lowered"),
                             "emergency_lower": N_("Bollard lowered (emergency)")}
 
@@ -91,7 +92,7 @@ async def async_camera_markers(frontend: Frontend, viewer: Viewer, camera: Camer
     from hub.recorder.queries import get_events
 
     events = await get_recorder(hub).async_db_job(
-        lambda session: get_events(session, list(MARKER_EVENTS), start, end, limit=MAX_MARKERS))
+        lambda session: get_events(session, list(MARKER_EVENTS), start, end, limit=MAX_EVENTS))
     for item in events:
         event_type = item["event_type"]
         data = _data_of(event_type, item["data"])
