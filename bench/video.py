@@ -5,7 +5,8 @@ how many cameras fit a CPU budget, live start, seeks and retention.
     python -m bench.video --cameras 64 --seconds 30 --counts 16,32,64,96,128   # the README's figures
     python -m bench.video --live-only --live-trials 20   # live start only
 
-Both sides record the same streams of the simulator's GStreamer RTSP server (one clip, encoded once and
+With `--pairs N` the two sides run N times, interleaved, and medians are reported (`pair_ratios`: each
+pair's ratio). Both sides record the same streams of the simulator's GStreamer RTSP server (one clip, encoded once and
 cached in --clip-dir) in the same run, one after the other. The baseline is what Frigate runs per camera:
 `ffmpeg -rtsp_transport tcp -i URL -c copy -f segment -segment_time S ...mp4`. Our side is the whole
 integration: the same ffmpeg with progress and segment-list output, plus the hub's share (per
@@ -45,6 +46,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -146,7 +148,10 @@ async def _ours(hub: Hub, server: SimulatedCameras, streams: list[str], out: Pat
         "cameras": [{"id": f"cam{i}", "main": server.url(stream)} for i, stream in enumerate(streams)]})
     assert await camera.async_setup(hub, config)
     manager = hub.data[camera.DATA_KEY]
-    await asyncio.sleep(3)
+    deadline = time.monotonic() + 120
+    while any(c.process.pid is None for c in manager.cameras.values()) and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.2)  # many recorders take a while to start on a loaded machine
+    await asyncio.sleep(3)  # connected and past the first keyframe, as the baseline
     pids = [pid for c in manager.cameras.values() if (pid := c.process.pid) is not None]
     hub_cpu, began = _self_cpu_s(), time.monotonic()
     result = await _sample(pids, seconds)
@@ -252,6 +257,12 @@ async def _capacity(hub: Hub, server: SimulatedCameras, work: Path, args: argpar
     return {"capacity_cameras": best, "capacity_budget_cores": args.budget_cores, "capacity_steps": steps}
 
 
+def _medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of each numeric figure over interleaved runs."""
+    keys = [k for k, v in runs[0].items() if isinstance(v, int | float)]
+    return {k: statistics.median(run[k] for run in runs) for k in keys}
+
+
 def _p(values: list[float], q: float) -> float | None:
     """The q-quantile (nearest rank) in milliseconds."""
     if not values:
@@ -312,10 +323,18 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             return {"stream": f"{args.width}x{args.height} {args.bitrate_kbps} kbit/s", **live}
         idle = await _hub_idle(args.idle_seconds)
         server_before, t0 = _cpu_s(server_pid), time.monotonic()
-        plain = await _baseline(urls, work / "plain", args.seconds, args.segment_seconds)
-        await asyncio.to_thread(shutil.rmtree, work / "plain", True)
-        ours = await _ours(hub, server, ["scene"] * args.cameras, work, args.seconds, args.segment_seconds,
-                           seek_trials=args.seek_trials, retention=True)
+        plains, ourses = [], []
+        for pair in range(args.pairs):  # interleaved: the machine's load changes between runs
+            last = pair == args.pairs - 1
+            plains.append(await _baseline(urls, work / "plain", args.seconds, args.segment_seconds))
+            await asyncio.to_thread(shutil.rmtree, work / "plain", True)
+            ourses.append(await _ours(hub, server, ["scene"] * args.cameras, work, args.seconds,
+                                      args.segment_seconds, seek_trials=args.seek_trials if last else 0,
+                                      retention=last))
+        ratios = [round((o["cpu_cores"] + o["hub_cpu_cores"]) / p["cpu_cores"], 3) if p["cpu_cores"] else None
+                  for p, o in zip(plains, ourses, strict=True)]
+        plain = _medians(plains)
+        ours = {**ourses[-1], **_medians(ourses)}
         server_cpu = (_cpu_s(server_pid) - server_before) / (time.monotonic() - t0)
         capacity = await _capacity(hub, server, work, args, idle) if args.counts else {}
     finally:
@@ -342,6 +361,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "ours_pss_mib_per_camera": round(ours["pss_mib"] / n, 2),
         "hub_rss_mib": round(ours["hub_rss_mib"], 1),
         "segments": {"baseline": plain["segments"], "ours": ours["segments"]}, "gaps": ours["gaps"],
+        "pairs": args.pairs, "pair_ratios": ratios,
         "rtsp_server_cpu_cores": round(server_cpu, 4), **live,
         **{k: ours[k] for k in ("seek_trials", "seek_misses", "seek_p50_ms", "seek_p95_ms", "retention_deleted",
                                 "retention_seconds", "retention_segments_per_s") if k in ours},
@@ -364,6 +384,7 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--seek-trials", type=int, default=50, help="seeks to random recorded times (0: none)")
     parser.add_argument("--latency-seconds", type=float, default=10.0,
                         help="glass-to-glass in Chromium measured this long (0: not measured; bench/video_latency.py)")
+    parser.add_argument("--pairs", type=int, default=1, help="baseline/ours runs, interleaved (medians reported)")
     parser.add_argument("--idle-seconds", type=float, default=5.0, help="hub idle CPU measured this long")
     parser.add_argument("--clip-dir", default=str(Path(tempfile.gettempdir()) / "hacho-bench-video-clips"))
     return parser.parse_args()
