@@ -10,6 +10,7 @@ from aiohttp import web
 from hub.core import State, split_entity_id, valid_entity_id
 
 from .cameras import camera_grants
+from .const import ALARM_PRE_ROLL
 from .data import device_for, devices, state_location, state_name
 from .device_list import PAGE_SIZES, DeviceQuery, query_devices
 from .i18n import N_
@@ -88,6 +89,8 @@ class DeviceView(FrontendView):
             context["grants"] = grants
             data["camera"] = grants.as_dict() if grants is not None else None
             data["start"] = _start_time(request.query.get("t"))
+            data["markers_url"] = f"/c/{viewer.centre.id}/api/cameras/{split_entity_id(entity_id)[1]}/markers"
+            data["pre_roll"] = ALARM_PRE_ROLL
         elif device.kind == "sensor":
             data["unit"] = state.attributes.get("unit_of_measurement", "")
             data["numeric"] = _is_number(state.state)

@@ -121,7 +121,8 @@ class CameraManager:
     # ------------------------------------------------------------------ segments
 
     def _finish_segment(self, segment: IncomingSegment) -> dict[str, Any] | None:
-        """Check, hash and move one segment (blocking). None when the file is gone."""
+        """Check, hash and move one segment, and read the disk's free space (blocking, one executor job per
+        segment). None when the file is gone."""
         if not segment.path.is_file():
             return None
         check = check_segment(segment.path)
@@ -130,7 +131,8 @@ class CameraManager:
         segment.path.replace(target)
         return {"camera": segment.camera, "start_ts": segment.start_ts, "end_ts": segment.end_ts,
                 "path": str(target.relative_to(self.storage)), "bytes": check.size, "keyframe": check.keyframe,
-                "sha256": check.sha256, "status": STATUS_OK if check.ok else STATUS_CORRUPT, "error": check.error}
+                "sha256": check.sha256, "status": STATUS_OK if check.ok else STATUS_CORRUPT, "error": check.error,
+                "free": self._free_bytes()}
 
     async def async_index_segment(self, camera: CameraStream, segment: IncomingSegment) -> SegmentInfo | None:
         """Check, hash, move and index a segment ffmpeg finished; event mode drops what no window keeps."""
@@ -143,6 +145,7 @@ class CameraManager:
         if info is None:
             return None
         error = info.pop("error")
+        free = info.pop("free")
         closes_gap = info["status"] == STATUS_OK and camera.closes_gap(segment)
 
         def _add(session: Any) -> int:
@@ -165,14 +168,13 @@ class CameraManager:
                                                             "reason": error})
         else:
             camera.segment_indexed(stored)
-        await self._async_after_segment(camera)
+        await self._async_after_segment(camera, free)
         return stored
 
-    async def _async_after_segment(self, camera: CameraStream) -> None:
+    async def _async_after_segment(self, camera: CameraStream, free: int | None) -> None:
         drops = camera.event_drops(self.hub.clock.time())
         if drops:
             await self.retention.async_delete(drops, "event mode: outside every event window")
-        free = await self.hub.async_add_executor_job(self._free_bytes)
         full = free is not None and free < self.config["min_free_bytes"]
         if full:
             self.check_error("", errno.ENOSPC)

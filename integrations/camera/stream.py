@@ -42,15 +42,22 @@ def input_args(url: str, timeout_s: float = 5.0) -> list[str]:
     return ["-rw_timeout", str(int(timeout_s * 1_000_000)), "-i", url]
 
 
+def progress_period(timeout_s: float) -> float:
+    """Seconds between ffmpeg's progress reports: a quarter of the silence that makes a camera unavailable,
+    between 0.5 and 2 s (each report is a dozen lines the hub reads: fewer reports, less hub CPU)."""
+    return min(2.0, max(0.5, timeout_s / 4))
+
+
 def recorder_command(url: str, pattern: Path | None, segment_seconds: float, timeout_s: float) -> list[str]:
     """ffmpeg copying the stream (no decoding) into fragmented-MP4 segments named by `pattern` (%06d).
 
     stdout: one CSV line `file,start,end` per finished segment; stderr: `-progress` key=value lines
-    (frame=N twice a second: the camera's liveness) and errors. Without a pattern (recording off)
-    the packets go to the null muxer, only for liveness.
+    (frame=N every `progress_period(timeout_s)`: the camera's liveness) and errors. Without a pattern
+    (recording off) the packets go to the null muxer, only for liveness.
     """
     command = [FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats", "-progress", "pipe:2",
-               "-stats_period", "0.5", *input_args(url, timeout_s), "-map", "0:v:0", "-c", "copy"]
+               "-stats_period", f"{progress_period(timeout_s):g}", *input_args(url, timeout_s),
+               "-map", "0:v:0", "-c", "copy"]
     if pattern is None:
         return [*command, "-f", "null", "-"]
     return [*command, "-f", "segment", "-segment_time", f"{segment_seconds:g}", "-segment_format", "mp4",

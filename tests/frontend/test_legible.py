@@ -71,7 +71,8 @@ async def _pages(client: WebClient, centre: str) -> list[str]:
     _, automations = await client.get(f"/c/{centre}/automations")
     automation_links = sorted(set(re.findall(rf'href="(/c/{centre}/automations/[^"]+)"', automations)))
     return [f"/c/{centre}/", f"/c/{centre}/map", f"/c/{centre}/devices", f"/c/{centre}/devices?sort=last_seen&desc=1",
-            f"/c/{centre}/automations", f"/c/{centre}/audit", *alarm_links, *device_links, *automation_links]
+            f"/c/{centre}/automations", f"/c/{centre}/audit", f"/c/{centre}/playback", *alarm_links, *device_links,
+            *automation_links]
 
 
 def _page_data(page: str) -> Any:

@@ -113,6 +113,8 @@ DESIGN: Final[dict[tuple[str, str], tuple[str, frozenset[str]]]] = {
     ("GET", "/c/{centre}/devices"): (SESSION, STAFF),
     ("GET", "/c/{centre}/devices/{entity_id}"): (SESSION, STAFF),
     ("GET", "/c/{centre}/cameras"): (SESSION, STAFF),
+    ("GET", "/c/{centre}/playback"): (SESSION, STAFF),
+    ("GET", "/c/{centre}/api/cameras/{camera_id}/markers"): (SESSION, STAFF),
     ("GET", "/c/{centre}/automations"): (SESSION, STAFF),
     ("GET", "/c/{centre}/automations/{entity_id}"): (SESSION, STAFF),
     ("GET", "/c/{centre}/audit"): (SESSION, STAFF),
@@ -146,7 +148,8 @@ SAMPLES: Final = {"entity_id": BOLLARD_LOCAL, "domain": "hub", "service": "integ
                   "alarm_id": "0" * 32, "list_id": "stolen", "plate": "0000ZZZ", "hit_id": "nohit",
                   "message_id": "nomessage", "agency_id": AGENCY_WEBHOOK, "webhook_id": AGENCY_WEBHOOK,
                   "centre": LOCAL, "automation_id": "fire_to_alarm", "name": "none", "ws_message": "{}",
-                  "kind": "crop", "read_id": "1", "incident_id": "0" * 36, "item_id": "1"}
+                  "kind": "crop", "read_id": "1", "incident_id": "0" * 36, "item_id": "1",
+                  "camera_id": "nocamera"}
 _PLACEHOLDER = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
 
 

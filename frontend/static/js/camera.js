@@ -1,30 +1,11 @@
 // The camera page: the live player (main stream) and, with the playback grant, a day's timeline of recorded
-// ranges and gaps; a click plays from that time; `?t=<unix>` (an alarm's time less the pre-roll) starts there.
+// ranges, gaps and event markers; a click plays from that time, a click on a marker from its time less the
+// pre-roll; frame steps while paused; `?t=<unix>` (an alarm's time less the pre-roll) starts there.
 
 import { getJSON, pageData, t } from "./hacho.js";
-import { LivePlayer, RecordedPlayer } from "./video.js";
-
-const DAY = 86400;
-
-function pad(n) {
-  return String(n).padStart(2, "0");
-}
-
-function clock(ts) {
-  const d = new Date(ts * 1000);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-}
-
-function dayStart(ts) {
-  const d = new Date(ts * 1000);
-  d.setHours(0, 0, 0, 0);
-  return d.getTime() / 1000;
-}
-
-function dateValue(ts) {
-  const d = new Date(ts * 1000);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-}
+import { SteppingPlayer } from "./sync.js";
+import { DAY, bar, clock, dateValue, dayStart, drawMarkers, loadMarkers, wireRangeControls } from "./timeline.js";
+import { LivePlayer } from "./video.js";
 
 function setStatus(id) {
   const node = document.getElementById(id);
@@ -33,20 +14,12 @@ function setStatus(id) {
   };
 }
 
-/** A bar from `start` to `end` in the timeline showing [from, from + span); null when outside it. */
-function bar(timeline, cls, start, end, from, span) {
-  if (end < from || start > from + span) return null;
-  const node = document.createElement("div");
-  node.className = cls;
-  node.style.left = `${Math.max(0, (start - from) / span) * 100}%`;
-  node.style.width = `${Math.max(0.05, ((Math.min(end, from + span) - Math.max(start, from)) / span) * 100)}%`;
-  timeline.append(node);
-  return node;
-}
-
 class Playback {
-  constructor(camera, start) {
+  constructor(camera, start, markersUrl, preRoll) {
     this.camera = camera;
+    this.markersUrl = markersUrl;
+    this.preRoll = preRoll || 0;
+    this.markers = [];
     this.video = document.getElementById("pb-video");
     this.timeline = document.getElementById("pb-timeline");
     this.dayInput = document.getElementById("pb-day");
@@ -55,24 +28,26 @@ class Playback {
     this.day = dayStart(start || Date.now() / 1000);
     this.span = DAY; // seconds the timeline shows, from this.from
     this.from = this.day;
-    this.player = new RecordedPlayer(this.video, camera, setStatus("pb-status"), "camera page");
+    this.player = new SteppingPlayer(this.video, camera, setStatus("pb-status"), "camera page");
     this.cursor = null;
     this.dayInput.value = dateValue(this.day);
-    this.dayInput.addEventListener("change", () => {
-      const [y, m, d] = this.dayInput.value.split("-").map(Number);
-      if (y) this.load(new Date(y, m - 1, d).getTime() / 1000);
-    });
-    document.getElementById("pb-speed").addEventListener("change", (event) => {
-      this.player.setRate(Number(event.target.value));
-    });
-    document.getElementById("pb-span").addEventListener("change", (event) => {
-      this.zoom(Number(event.target.value), this.player.wallTime() || this.from + this.span / 2);
+    wireRangeControls(this.dayInput, {
+      day: (day) => this.load(day),
+      speed: (rate) => this.player.setRate(rate),
+      span: (span) => this.zoom(span, this.player.wallTime() || this.from + this.span / 2),
     });
     this.timeline.addEventListener("click", (event) => {
       const box = this.timeline.getBoundingClientRect();
       this.play(this.from + ((event.clientX - box.left) / box.width) * this.span);
     });
     this.video.addEventListener("timeupdate", () => this.showPosition());
+    this.video.addEventListener("seeked", () => this.showPosition());
+    document.getElementById("pb-step-back").addEventListener("click", () => this.player.step(-1));
+    document.getElementById("pb-step-forward").addEventListener("click", () => this.player.step(1));
+    document.getElementById("pb-toggle").addEventListener("click", () => {
+      if (this.video.paused) this.video.play().catch(() => {});
+      else this.video.pause();
+    });
   }
 
   async load(day) {
@@ -86,6 +61,7 @@ class Playback {
       return null;
     }
     this.listing = result.data;
+    this.markers = await loadMarkers(this.markersUrl, day, day + DAY);
     this.zoom(this.span, this.from + this.span / 2);
     this.timeline.dataset.ranges = String(this.listing.ranges.length);
     return this.listing;
@@ -102,6 +78,7 @@ class Playback {
     for (const gap of this.listing.gaps) {
       bar(this.timeline, "gap", gap.start, gap.end === null ? Date.now() / 1000 : gap.end, this.from, span);
     }
+    drawMarkers(this.timeline, this.markers, this.from, span, (marker) => this.play(marker.ts - this.preRoll));
     this.timeline.dataset.from = String(this.from);
     this.showPosition();
   }
@@ -129,7 +106,7 @@ if (camera && camera.may_view) {
   if (video) new LivePlayer(video, camera, "main", setStatus("live-status")).start();
 }
 if (camera && camera.may_playback && document.getElementById("pb-video")) {
-  const playback = new Playback(camera, data.start);
+  const playback = new Playback(camera, data.start, data.markers_url, data.pre_roll);
   if (data.start) playback.play(data.start);
   else playback.load(playback.day);
 }
