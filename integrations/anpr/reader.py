@@ -549,6 +549,12 @@ class PlateReader:
             )
         return _dedupe(results)
 
+    def read_plate(self, crop: np.ndarray) -> tuple[FormatMatch | None, Recognition]:
+        """Read one crop as the camera pipeline accepts reads: the plate (None when unsure or not
+        plate-shaped) and the raw recognition."""
+        recognition = self.read_crop(crop)
+        return self._accept(recognition), recognition
+
     def _accept(self, recognition: Recognition) -> FormatMatch | None:
         if len(recognition.text) < 4 or recognition.mean_confidence < self.min_confidence:
             return None
