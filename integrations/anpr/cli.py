@@ -175,7 +175,7 @@ def _evaluate(args: argparse.Namespace, config_dir: Path, root: Path, configured
     shadow = model_metrics(candidate).get("shadow")
     if shadow:
         report["shadow"] = shadow  # the last shadow reading of live traffic, kept by the hub
-    if total:
+    if total and (config_dir / MODELS_SUBDIR).resolve() in candidate.resolve().parents:  # only trained models
         update_model_metrics(candidate, "evaluation", evaluation_record(candidate, {
             k: v for k, v in report.items() if k != "shadow"}))
     print(json.dumps(report, indent=2))
