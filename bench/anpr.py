@@ -5,6 +5,7 @@
     python -m bench.anpr --only speed,latency
     python -m bench.anpr --only detect --limit 200 --photo-detectors morph
     python -m bench.anpr --only crops --types BCE     # two-row and coloured plates only
+    python -m bench.anpr --only track --track-vehicles 30   # multi-frame evidence (simulated lane)
 
 Evaluation data (../shared/data/plates/, see its README; measured only, never trained on, never copied):
 
@@ -17,6 +18,9 @@ Evaluation data (../shared/data/plates/, see its README; measured only, never tr
   photos evenly) and `openalpr-eu`: per plate width (<20, 20-40, 40-80, >80 px) the share of plates among
   the detector's candidates and the share read (a confident plate-shaped read overlapping the plate,
   IoU >= 0.3), and the precision of the reads. `--upscale off` measures without the enlarged pass.
+- track: the simulator's lane at small frame widths (plates 25-55 px), frames made camera-like (blur,
+  noise, JPEG); the share of vehicles whose pass (the tracker's vote over its frames) reads exactly,
+  against the read of the single most confident frame (the baseline, in the same run).
 - speed: frames/s on one core (one thread) at 1280x720 with one plate in view (simulated camera), for
   the camera detector settings. Target 10.
 - latency: capture of a frame to `anpr_hotlist_hit` on the bus, through the hub, a worker process and the
@@ -306,6 +310,87 @@ def bench_detect(limit: int | None, detectors: tuple[str, ...], upscale: bool | 
     return result
 
 
+def _camera_like(image: Any, rng: Any) -> Any:
+    """A rendered frame made to look like a camera's: slight blur, sensor noise, JPEG at quality 60."""
+    import cv2
+    import numpy as np
+
+    image = cv2.GaussianBlur(image, (3, 3), 0.8)
+    noisy = image.astype(np.int16) + rng.normal(0, 6, image.shape).astype(np.int16)
+    _ok, data = cv2.imencode(".jpg", np.clip(noisy, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 60])
+    return cv2.imdecode(data, cv2.IMREAD_COLOR)
+
+
+def bench_track(vehicles: int, widths: tuple[int, ...], fps: float = 8.0, seed: int = 18) -> dict[str, Any]:
+    """Multi-frame evidence on video: the simulator's lane (one vehicle at a time, approaching, its plate
+    growing over the pass; frames blurred, noised and JPEG-compressed) at small frame widths, so that the
+    plates are 25-55 px wide. Every frame is read as a camera worker reads it, and the reads go through the
+    tracker as the manager feeds it. Per vehicle: `pass_read` is the vote of the vehicle's longest track
+    (what the hub reports and matches), against `best_frame_read`, the read of its single most confident
+    frame (no multi-frame evidence) and `frames_read` (the share of frames read right, alone); `tracks`
+    per vehicle counts passes the tracker made of it (1 is ideal; more are cut-up passes or misdetections)."""
+    import random
+
+    import numpy as np
+
+    from integrations.anpr.formats import correct
+    from integrations.anpr.reader import PlateReader
+    from integrations.anpr.sim_camera import SimCamera, random_plate
+    from integrations.anpr.tracking import PlateTracker, TrackObservation
+
+    reader = PlateReader(detectors=("morph",), variants=1, threads=1)
+    result: dict[str, Any] = {"vehicles": vehicles, "fps": fps}
+    for width in widths:
+        rng, noise = random.Random(seed), np.random.default_rng(seed)
+        camera = SimCamera(seed=seed, rate=0, lanes=2, width=width, height=width * 9 // 16, pass_seconds=3.0)
+        t = 0.0
+        counts: Counter[str] = Counter()
+        plate_widths: list[int] = []
+        started = time.perf_counter()
+        for _ in range(vehicles):
+            plate = random_plate(rng, old_share=0.0)
+            camera.plant(plate)
+            tracker = PlateTracker("bench", timeout=1.0)
+            observations: list[TrackObservation] = []
+            seen = False
+            while True:
+                frame, truth = camera.frame(t)
+                t += 1.0 / fps
+                if not truth:
+                    if seen:
+                        break
+                    continue
+                seen = True
+                counts["frames"] += 1
+                plate_widths.append(truth[0][1][2])
+                frame_obs = []
+                for read in reader.read(_camera_like(frame, noise)):
+                    confs = read.char_confidences if len(read.char_confidences) == len(read.text) \
+                        else tuple([read.confidence] * len(read.text))
+                    frame_obs.append(TrackObservation(t, read.text, tuple(confs), read.box))
+                    counts["frames_read"] += read.text == plate
+                tracker.update(frame_obs)
+                observations.extend(frame_obs)
+            tracks = tracker.close_all()
+            counts["tracks"] += len(tracks)
+            if tracks:
+                counts["pass_read"] += max(tracks, key=lambda tr: len(tr.observations)).voted()[0] == plate
+            if observations:
+                clearest = max(observations, key=lambda o: o.mean_confidence)
+                fitted = correct(clearest.text, clearest.confidences)
+                counts["best_frame_read"] += (fitted.text if fitted else clearest.text) == plate
+        plate_widths.sort()
+        result[f"width_{width}"] = {
+            "plate_px": [plate_widths[0], plate_widths[len(plate_widths) // 2], plate_widths[-1]],
+            "pass_read": round(counts["pass_read"] / vehicles, 3),
+            "best_frame_read": round(counts["best_frame_read"] / vehicles, 3),
+            "frames_read": round(counts["frames_read"] / max(counts["frames"], 1), 3),
+            "tracks_per_vehicle": round(counts["tracks"] / vehicles, 2),
+            "s": round(time.perf_counter() - started, 1),
+        }
+    return result
+
+
 def bench_speed(seconds: float, detectors: tuple[str, ...], rec_model: str | None = None) -> dict[str, Any]:
     """Frames/s on one thread at 1280x720 with one plate in view."""
     from integrations.anpr.reader import PlateReader
@@ -429,6 +514,8 @@ def main() -> None:
     parser.add_argument(
         "--photo-detectors", default="haar,morph,text", help="detectors for the photos (morph, haar, text)"
     )
+    parser.add_argument("--track-vehicles", type=int, default=30, help="track: vehicles per frame width")
+    parser.add_argument("--track-widths", default="400,480", help="track: simulated frame widths (px)")
     parser.add_argument("--learn-sizes", default="100,300,1000", help="learn: training set sizes")
     parser.add_argument("--learn-test", type=int, default=400, help="learn: held-out crops")
     parser.add_argument("--crop-width", type=int, default=None, help="crops: shrink each to this width first")
@@ -458,6 +545,10 @@ def main() -> None:
         sizes = tuple(int(n) for n in args.learn_sizes.split(","))
         result["learn"] = bench_learn(sizes, args.learn_test)
         _print_section("learning from confirmed crops (uc3m-ocr-train split, weights discarded)", result["learn"])
+    if "track" in wanted:
+        widths = tuple(int(w) for w in args.track_widths.split(","))
+        result["track"] = bench_track(args.track_vehicles, widths)
+        _print_section("multi-frame evidence: simulated lane, small plates, camera-like frames", result["track"])
     if "speed" in wanted:
         result["speed"] = [
             bench_speed(args.speed_seconds, ("morph",), args.rec_model),

@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     from integrations.anpr.cli import add_anpr_cli
 
     add_automation_cli(sub, _config_dir)  # hacho blueprint import, hacho import-ha
-    add_anpr_cli(sub)  # hacho anpr train|evaluate
+    add_anpr_cli(sub)  # hacho anpr train|evaluate|promote|rollback
     return parser
 
 

@@ -4,6 +4,7 @@ against the hotlists, fires events, feeds traffic figures, stores reads and evid
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -21,6 +22,7 @@ from .config import CameraConfig, JourneyConfig, ListConfig
 from .const import (
     EVENT_HOTLIST_HIT,
     EVENT_PLATE_READ,
+    EVENT_SHADOW_REPORT,
     HIT_LOCK_AFTER,
     HIT_LOCK_BEFORE,
     TRAFFIC_TICK,
@@ -28,9 +30,19 @@ from .const import (
 from .entity import CameraEntity, CountSensor
 from .formats import correct
 from .hotlist import HotlistMatch, Hotlists
-from .learning import MODELS_SUBDIR, TRAINING_KIND, PromotedModel, TrainingSet
+from .learning import (
+    MODELS_SUBDIR,
+    SHADOW_FILE,
+    TRAINING_KIND,
+    ModelRefused,
+    PromotedModel,
+    TrainingSet,
+    candidate_model,
+    update_model_metrics,
+)
 from .privacy import MediaStore, PlateHasher, redact
 from .records import Hit, HitLog, ReadLog
+from .shadow import SHADOW_KEY, ShadowRun
 from .tracking import PlateTracker, Track, TrackObservation
 from .traffic import JourneyStats, JourneyTracker, RollingCounter
 from .worker import CameraWorker, WorkerSpec
@@ -41,6 +53,7 @@ _LOGGER = logging.getLogger(__name__)
 
 TRACK_TICK = 0.2  # seconds between checks for passes that ended
 FLUSH_INTERVAL = 2.0  # seconds between database writes of reads
+MODEL_POLL = 2.0  # seconds between looks at anpr_models/ for a promotion or shadow request from the CLI
 
 
 class PlateReadData(TypedDict, total=False):
@@ -151,6 +164,10 @@ class AnprManager:
         self._pending: set[asyncio.Task[Any]] = set()
         self._resolving: set[asyncio.Task[Any]] = set()  # waiting for a camera entity's stream
         self._stopping = False
+        self.model: str | None = None  # the promoted recogniser the workers read with (config-relative)
+        self.shadow: ShadowRun | None = None
+        self._shadow_request: Any = None  # the last shadow request file handled
+        self._model_lock = asyncio.Lock()
 
     def now(self) -> float:
         return self.hub.clock.time()
@@ -162,21 +179,27 @@ class AnprManager:
         await self.hotlists.async_load()
         await self.hit_log.async_load()
         promoted = await self.hub.async_add_executor_job(self.models.current)
-        model = promoted.get("model") if promoted else None  # relative to the config dir
-        await self._async_start_workers(str(self.hub.path(model)) if model else None)
+        self.model = promoted.get("model") if promoted else None  # relative to the config dir
+        self._shadow_request = await self.hub.async_add_executor_job(self._read_json, SHADOW_FILE)
+        await self._async_start_workers()
         self._removers.append(async_track_time_interval(self.hub, self._async_tick_tracks, TRACK_TICK))
         self._removers.append(async_track_time_interval(self.hub, self._async_tick_traffic, TRAFFIC_TICK))
         self._removers.append(async_track_time_interval(self.hub, self._async_flush, FLUSH_INTERVAL))
         self._removers.append(async_track_time_interval(self.hub, self._async_purge_timer,
                                                         self.retention["purge_interval"]))
+        self._removers.append(async_track_time_interval(self.hub, self._async_model_timer, MODEL_POLL))
 
-    async def _async_start_workers(self, promoted: str | None = None) -> None:
-        """Start one worker per camera; the recogniser is the configured one, else the promoted one."""
+    async def _async_start_workers(self) -> None:
+        """Start one worker per camera; the recogniser is the configured one, else the promoted one, with
+        the shadow candidate beside it while a shadow run lasts."""
+        promoted = str(self.hub.path(self.model)) if self.model else None
         reader = {"min_confidence": self.conf["reader"]["min_confidence"],
                   "variants": self.conf["reader"]["variants"], "threads": self.conf["reader"]["threads"],
                   "rec_model": self.conf["reader"].get("rec_model") or promoted,
                   "det_model": self.conf["reader"].get("det_model"),
                   "upscale": self.conf["reader"]["upscale"]}
+        if self.shadow is not None:
+            reader["shadow_model"] = str(self.hub.path(self.shadow.model))
         for camera in self.cameras.values():
             if camera.config.camera:  # a camera entity's stream: its URL once the camera integration serves it
                 # (a background task: the hub's start does not wait for the stream)
@@ -209,13 +232,98 @@ class AnprManager:
         if not self._stopping:
             await self._async_start_worker(camera, request.url, reader)
 
-    async def async_switch_model(self, model: str | None) -> None:
-        """Restart the workers reading with another recogniser (None: the committed one)."""
+    async def _async_restart_workers(self) -> None:
         for task in list(self._resolving):
             task.cancel()
         workers = [c.worker for c in self.cameras.values() if c.worker is not None]
         await asyncio.gather(*(self.hub.async_add_executor_job(w.stop) for w in workers))
-        await self._async_start_workers(model)
+        await self._async_start_workers()
+
+    async def async_switch_model(self, model: str | None) -> None:
+        """Restart the workers reading with another recogniser (config-relative; None: the committed one)."""
+        async with self._model_lock:
+            if model == self.model and self.cameras and all(c.worker is not None for c in self.cameras.values()):
+                return  # already reading with it (a promotion seen both by the service and the file check)
+            self.model = model
+            await self._async_restart_workers()
+
+    # ---- shadow reading
+
+    async def async_start_shadow(self, model: str, minutes: float, by: str | None = None) -> ShadowRun:
+        """Read live traffic with `model` (config-relative, checked) beside the model in use for `minutes`;
+        a run already going is ended (and reported) first."""
+        async with self._model_lock:
+            if self.shadow is not None:
+                await self._async_end_shadow(restart=False)
+            now = self.now()
+            self.shadow = ShadowRun(model, now, now + minutes * 60.0, by)
+            _LOGGER.info("anpr: shadow reading with %s for %.0f min", model, minutes)
+            await self._async_restart_workers()
+            return self.shadow
+
+    async def async_stop_shadow(self) -> dict[str, Any] | None:
+        """End the shadow run now; its report (None when none runs)."""
+        async with self._model_lock:
+            return await self._async_end_shadow(restart=True)
+
+    async def _async_end_shadow(self, restart: bool) -> dict[str, Any] | None:
+        run, self.shadow = self.shadow, None
+        if run is None:
+            return None
+        if restart and not self._stopping:
+            await self._async_restart_workers()
+        report = run.report(self.now())
+        try:
+            await self.hub.async_add_executor_job(update_model_metrics, self.hub.path(run.model), "shadow", report)
+        except OSError as err:
+            _LOGGER.warning("anpr: shadow report for %s not written: %s", run.model, err.strerror or err)
+        _LOGGER.info("anpr: shadow reading with %s ended: %s passes, %s agree, %s differ, %s unread",
+                     run.model, report["passes"], report["agree"], report["differ"], report["candidate_unread"])
+        self.hub.bus.async_fire(EVENT_SHADOW_REPORT, dict(report), context=Context())
+        return report
+
+    def _read_json(self, name: str) -> Any:
+        """A control file in anpr_models/ (None when absent or unreadable). Blocking."""
+        import json
+
+        try:
+            return json.loads((self.hub.path(MODELS_SUBDIR) / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    @callback
+    def _async_model_timer(self, _now: datetime) -> None:
+        if not self._model_lock.locked():
+            self._spawn(self._async_check_models(), "anpr model check")
+
+    async def _async_check_models(self) -> None:
+        """Apply what the CLI asked through anpr_models/ (a promotion or rollback, a shadow run), and end a
+        shadow run whose time is up."""
+        promoted = await self.hub.async_add_executor_job(self.models.current)
+        model = promoted.get("model") if promoted else None
+        if model != self.model and not self._stopping:
+            _LOGGER.info("anpr: recogniser switched from the command line (%s): restarting the workers",
+                         model or "the committed model")
+            await self.async_switch_model(model)
+        request = await self.hub.async_add_executor_job(self._read_json, SHADOW_FILE)
+        if request and request != self._shadow_request and not self._stopping:
+            self._shadow_request = request
+            await self._async_shadow_request(request)
+        if self.shadow is not None and self.now() >= self.shadow.until:
+            await self.async_stop_shadow()
+
+    async def _async_shadow_request(self, request: dict[str, Any]) -> None:
+        try:
+            minutes = float(request["minutes"])
+            left = float(request["requested"]) + minutes * 60.0 - self.now()
+            model = await self.hub.async_add_executor_job(
+                functools.partial(candidate_model, self.hub.config_dir, str(request["model"]), evaluated=False))
+        except (KeyError, TypeError, ValueError) as err:  # ModelRefused is a ValueError
+            reason = err if isinstance(err, ModelRefused) else f"malformed request ({err})"
+            _LOGGER.warning("anpr: shadow request in %s/%s ignored: %s", MODELS_SUBDIR, SHADOW_FILE, reason)
+            return
+        if left > 0:
+            await self.async_start_shadow(model, left / 60.0, request.get("by"))
 
     async def async_stop(self) -> None:
         """Stop the timers and workers, close open passes, write what is pending."""
@@ -224,6 +332,7 @@ class AnprManager:
             self._removers.pop()()
         for task in list(self._resolving):
             task.cancel()
+        await self._async_end_shadow(restart=False)
         workers = [c.worker for c in self.cameras.values() if c.worker is not None]
         await asyncio.gather(*(self.hub.async_add_executor_job(w.stop) for w in workers))
         for camera in self.cameras.values():
@@ -286,7 +395,7 @@ class AnprManager:
                 len(plate["text"]) else tuple([plate["confidence"]] * len(plate["text"])),
                 tuple(plate["box"]), {"crop": plate.get("crop_jpeg"), "frame": msg.get("frame_jpeg"),
                                       "frame_ts": msg["ts"], "format": plate["format"],
-                                      "country": plate["country"]}))
+                                      "country": plate["country"], SHADOW_KEY: plate.get(SHADOW_KEY)}))
         for track in camera.tracker.update(observations):
             self._check_hotlists(camera, track)
 
@@ -364,6 +473,8 @@ class AnprManager:
         text, _confs = track.voted()
         if len(text) < 4 or track.duplicate:
             return
+        if self.shadow is not None:  # counted only: the candidate's read never reaches hits or storage
+            self.shadow.add(cfg.id, track, text)
         confidence = track.confidence
         plate_hash = self.hasher(text)
         hit = bool(track.fired)

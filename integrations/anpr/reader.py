@@ -325,20 +325,21 @@ def _nms(boxes: list[tuple[Box, float, str]], threshold: float = 0.3) -> list[tu
     return kept
 
 
-SMALL_PLATE_WIDTH = 48  # px in the frame: boxes this narrow are what the enlarged pass is for
+ENLARGED_KEEP = 144  # px in an enlarged pass: wider boxes there were for the smaller scales to find
+INTERMEDIATE_SCALE = 1.5  # between the view's own size and the full enlargement (plates 40-90 px wide)
 UPSCALE_BELOW = 640  # a view narrower than this (low-resolution camera, small ROI) is enlarged to detect
 
 
 def detection_scales(width: int, max_width: int, upscale: bool = True) -> tuple[float, ...]:
     """The factors a view is resized by before detection, merged afterwards: wide frames are shrunk to
     `max_width`; a narrow view (under UPSCALE_BELOW px: a low-resolution camera, a small ROI) is read as
-    it is and also enlarged by a whole factor towards `max_width`, so that plates 10-40 px wide become
-    large enough for the morphology kernel and the cascade's smallest window while large ones are still
-    found at their own size."""
+    it is, enlarged by half and enlarged by a whole factor towards `max_width`, so that plates 10-40 px
+    wide become large enough for the morphology kernel and the cascade's smallest window, plates 40-90 px
+    wide get a second look at a size between, and large ones are still found at their own size."""
     native = min(1.0, max_width / max(width, 1))
     if upscale and width < UPSCALE_BELOW:
         factor = float(max(2, min(4, max_width // max(width, 1))))
-        return (native, factor)
+        return (native, INTERMEDIATE_SCALE, factor)
     return (native,)
 
 
@@ -369,8 +370,9 @@ class PlateDetector:
 
     def detect(self, frame: np.ndarray, limit: int = 6) -> list[tuple[Box, float, str]]:
         """Candidate boxes (x, y, w, h) in frame pixels with a score and the method that found them: the
-        best `limit` at the frame's own scale, then (small views) up to `limit` more small ones found
-        enlarged, so that many small boxes never crowd out a large plate."""
+        best `limit` at the frame's own scale, then (small views) up to `limit` more from each enlarged pass,
+        each keeping only boxes under ENLARGED_KEEP px there, so that many small boxes never crowd out a
+        large plate."""
         h, w = frame.shape[:2]
         kept: list[tuple[Box, float, str]] = []
         for n, scale in enumerate(detection_scales(w, self.max_width, self.upscale)):
@@ -390,8 +392,8 @@ class PlateDetector:
             boxes = [
                 ((round(b[0] / scale), round(b[1] / scale), round(b[2] / scale), round(b[3] / scale)), score, how)
                 for b, score, how in found
-                # the enlarged pass is for small plates only
-                if n == 0 or b[2] / scale < SMALL_PLATE_WIDTH
+                # an enlarged pass is for the plates too small for the scales before it
+                if n == 0 or b[2] < ENLARGED_KEEP
             ]
             fresh = [b for b in _nms(boxes) if all(_iou(b[0], k[0]) < 0.3 for k in kept)]
             kept.extend(fresh[:limit])
@@ -548,6 +550,12 @@ class PlateReader:
                 )
             )
         return _dedupe(results)
+
+    def read_plate(self, crop: np.ndarray) -> tuple[FormatMatch | None, Recognition]:
+        """Read one crop as the camera pipeline accepts reads: the plate (None when unsure or not
+        plate-shaped) and the raw recognition."""
+        recognition = self.read_crop(crop)
+        return self._accept(recognition), recognition
 
     def _accept(self, recognition: Recognition) -> FormatMatch | None:
         if len(recognition.text) < 4 or recognition.mean_confidence < self.min_confidence:

@@ -25,6 +25,7 @@ from .const import (
     SERVICE_HOTLIST_REMOVE,
     SERVICE_MODEL_PROMOTE,
     SERVICE_MODEL_ROLLBACK,
+    SERVICE_MODEL_SHADOW,
     SERVICE_PLATE_SEARCH,
     SERVICE_PLATE_SEARCH_EXPORT,
     SERVICE_PURGE,
@@ -33,7 +34,7 @@ from .const import (
 )
 from .formats import normalize
 from .hotlist import parse_csv
-from .learning import MODELS_SUBDIR, VERDICT_CONFIRMED, VERDICT_CORRECTED, TrainingSample
+from .learning import VERDICT_CONFIRMED, VERDICT_CORRECTED, ModelRefused, TrainingSample, candidate_model
 from .records import Hit
 from .search import SEARCH_SCHEMA, async_search
 from .search_export import EXPORT_SEARCH_SCHEMA, async_export_search
@@ -66,6 +67,11 @@ REVIEW_SCHEMA = vol.Schema({vol.Required("hit_id"): cv.string, vol.Optional("rea
 REJECT_SCHEMA = vol.Schema({vol.Required("hit_id"): cv.string, vol.Required("reason"): cv.string})
 PROMOTE_SCHEMA = vol.Schema({vol.Required("model"): cv.string, vol.Optional("reason"): cv.string})
 ROLLBACK_SCHEMA = vol.Schema({vol.Optional("reason"): cv.string})
+SHADOW_SCHEMA = vol.Schema({
+    vol.Optional("model"): cv.string,
+    vol.Optional("minutes", default=30): vol.All(vol.Coerce(float), vol.Range(min=0.05, max=7 * 24 * 60)),
+    vol.Optional("stop", default=False): cv.boolean,
+})
 CORRECT_SCHEMA = vol.Schema({
     vol.Required("hit_id"): cv.string,
     vol.Required("plate"): cv.string,
@@ -189,26 +195,20 @@ def async_register_services(hub: Hub, manager: AnprManager) -> list[CALLBACK_TYP
     async def _stats(_call: ServiceCall) -> dict[str, Any]:
         return manager.hit_log.stats()
 
-    def _check_model(relative: str) -> str:
-        """A trained model under the config dir's anpr_models/ that loads as a recogniser (blocking)."""
-        from .reader import ReaderError, Recognizer
-
-        folder = hub.path(MODELS_SUBDIR).resolve()
-        path = (hub.config_dir / relative).resolve()
-        if folder not in path.parents or path.suffix != ".onnx" or not path.is_file():
-            raise ServiceValidationError(f"'model': {relative!r} is not a model file in {MODELS_SUBDIR}/")
+    def _check_model(relative: str, evaluated: bool = True) -> str:
+        """A trained model under anpr_models/ that loads as a recogniser and, for a promotion, was
+        evaluated as it is (blocking)."""
         try:
-            Recognizer(path)
-        except ReaderError as err:
+            return candidate_model(hub.config_dir, relative, evaluated=evaluated)
+        except ModelRefused as err:
             raise ServiceValidationError(f"'model': {err}") from None
-        return str(path.relative_to(hub.config_dir.resolve()))
 
     async def _switch(call: ServiceCall, model: str | None, previous: str | None, action: str) -> dict[str, Any]:
         record = await hub.async_add_executor_job(manager.models.write, model, previous, manager.now(),
                                                   call.context.user_id)
         audit_record(hub, action, context=call.context, target=model or "committed model",
                      data={"previous": previous, "reason": call.data.get("reason")})
-        await manager.async_switch_model(str(hub.path(model)) if model else None)
+        await manager.async_switch_model(model)
         return record
 
     async def _promote(call: ServiceCall) -> dict[str, Any]:
@@ -221,6 +221,20 @@ def async_register_services(hub: Hub, manager: AnprManager) -> list[CALLBACK_TYP
         if not current or not current.get("model"):
             raise ServiceValidationError("no promoted model to roll back from: the committed model is in use")
         return await _switch(call, current.get("previous"), current["model"], "anpr.model_rollback")
+
+    async def _shadow(call: ServiceCall) -> dict[str, Any]:
+        if call.data["stop"]:
+            report = await manager.async_stop_shadow()
+            if report is None:
+                raise ServiceValidationError("no shadow reading runs")
+            return report
+        if "model" not in call.data:
+            raise ServiceValidationError("'model': the candidate to read beside the model in use")
+        model = await hub.async_add_executor_job(_check_model, call.data["model"], False)
+        run = await manager.async_start_shadow(model, call.data["minutes"], call.context.user_id)
+        audit_record(hub, "anpr.model_shadow", context=call.context, target=model,
+                     data={"minutes": call.data["minutes"]})
+        return {"model": model, "started": run.started, "until": run.until}
 
     async def _simulate(call: ServiceCall) -> None:
         manager.plant(call.data["camera"], normalize(call.data["plate"]))
@@ -257,6 +271,9 @@ def async_register_services(hub: Hub, manager: AnprManager) -> list[CALLBACK_TYP
                  "Read with a trained recogniser from anpr_models/ (audited; the workers restart)"),
         register(DOMAIN, SERVICE_MODEL_ROLLBACK, _rollback, ROLLBACK_SCHEMA, optional,
                  "Go back to the recogniser in use before the last promotion (audited)"),
+        register(DOMAIN, SERVICE_MODEL_SHADOW, _shadow, SHADOW_SCHEMA, optional,
+                 "Read live traffic with a candidate recogniser beside the one in use for some minutes (compared "
+                 "and reported beside the model, never used for hits); stop: end it now and report"),
         register(DOMAIN, SERVICE_PURGE, _purge, None, optional,
                  "Apply the retention settings now"),
         register(DOMAIN, SERVICE_PLATE_SEARCH, _search, SEARCH_SCHEMA, SupportsResponse.ONLY,

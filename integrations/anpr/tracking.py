@@ -10,7 +10,7 @@ from typing import Any
 from .formats import correct
 from .matching import confusion_distance
 
-__all__ = ["PlateTracker", "Track", "TrackObservation", "vote_characters"]
+__all__ = ["PlateTracker", "Track", "TrackObservation", "frame_weight", "vote_characters"]
 
 _IDS = itertools.count(1)
 
@@ -30,26 +30,40 @@ class TrackObservation:
         return sum(self.confidences) / len(self.confidences) if self.confidences else 0.0
 
 
+FRAME_WEIGHT_POWER = 4  # a frame's vote grows with its mean confidence to this power...
+# ... and with its plate's width relative to the widest in the pass (a nearer plate is sharper)
+
+
+def frame_weight(obs: TrackObservation, widest: int) -> float:
+    """How much one frame's read counts in the vote of its pass: its mean confidence to the 4th power
+    (a clear frame outvotes several blurred ones that agree on a misread) times its plate's width as a
+    share of the widest plate of the pass (small, distant views count less)."""
+    return (obs.mean_confidence or 0.01) ** FRAME_WEIGHT_POWER * (obs.box[2] / max(widest, 1) if widest else 1.0)
+
+
 def vote_characters(observations: list[TrackObservation]) -> tuple[str, tuple[float, ...]]:
-    """Per-character vote: among reads of the most common length (by summed confidence), each position
-    takes the character with the largest summed confidence; its confidence is its share of the votes."""
+    """Per-character vote over the frames of a pass, each frame weighted by `frame_weight`: among reads of
+    the length with the most weight, each position takes the character with the largest sum of weight x
+    character confidence; its confidence is its share of those votes (at most the best single frame's)."""
     if not observations:
         return "", ()
+    widest = max(o.box[2] for o in observations)
+    weights = [frame_weight(o, widest) for o in observations]
     weight_by_len: dict[int, float] = defaultdict(float)
-    for obs in observations:
-        weight_by_len[len(obs.text)] += obs.mean_confidence or 0.01
+    for obs, weight in zip(observations, weights, strict=True):
+        weight_by_len[len(obs.text)] += weight
     length = max(weight_by_len.items(), key=lambda kv: kv[1])[0]
-    same = [o for o in observations if len(o.text) == length]
+    same = [(o, w) for o, w in zip(observations, weights, strict=True) if len(o.text) == length]
     text = []
     confs = []
     for i in range(length):
         votes: dict[str, float] = defaultdict(float)
-        for obs in same:
+        for obs, weight in same:
             conf = obs.confidences[i] if i < len(obs.confidences) else 0.5
-            votes[obs.text[i]] += conf
+            votes[obs.text[i]] += weight * conf
         char, score = max(votes.items(), key=lambda kv: kv[1])
         total = sum(votes.values()) or 1.0
-        best_single = max((o.confidences[i] for o in same if o.text[i] == char and i < len(o.confidences)),
+        best_single = max((o.confidences[i] for o, _w in same if o.text[i] == char and i < len(o.confidences)),
                           default=0.5)
         text.append(char)
         confs.append(round(min(best_single, score / total) if len(same) > 1 else best_single, 4))
@@ -121,10 +135,15 @@ class PlateTracker:
     last sighting."""
 
     def __init__(self, camera: str, timeout: float, max_text_distance: float = 2.0,
-                 dedupe_seconds: float = 10.0) -> None:
+                 dedupe_seconds: float = 10.0, follow_seconds: float = 0.5, follow_share: float = 0.75) -> None:
         self.camera = camera
         self.timeout = timeout
         self.max_text_distance = max_text_distance
+        # A plate where the track's plate just was (within follow_seconds, about its size) is the same vehicle
+        # unless the reads differ in more than follow_share of their characters: a small plate's per-frame
+        # reads differ a lot, and a pass cut into pieces loses the vote over its frames.
+        self.follow_seconds = follow_seconds
+        self.follow_share = follow_share
         self.dedupe_seconds = dedupe_seconds
         self.tracks: list[Track] = []
         self._recent: list[tuple[float, str]] = []  # (closed at, text) of passes already reported
@@ -156,7 +175,10 @@ class PlateTracker:
             ox, oy, ow, oh = obs.box
             near = abs((ox + ow / 2) - (x + w / 2)) < 1.5 * max(w, ow) and \
                 abs((oy + oh / 2) - (y + h / 2)) < 4 * max(h, oh)
-            if distance <= self.max_text_distance and (near or distance <= 0.5):
+            limit = self.max_text_distance
+            if near and obs.ts - track.last_ts <= self.follow_seconds and 0.6 <= ow / max(w, 1) <= 1.6:
+                limit = max(limit, self.follow_share * max(len(obs.text), len(text)))
+            if distance <= limit and (near or distance <= 0.5):
                 score = distance - (0.5 if near else 0.0)
                 if best is None or score < best[0]:
                     best = (score, track)

@@ -136,7 +136,7 @@ class _Pipeline:
                    "error": self.error, "frames": self.captured, "processed": self.processed,
                    "dropped": self.frames.dropped, "queue": self.frames.qsize(), "ts": time.time()})
 
-    def process(self, reader: Any, io: WorkerIO) -> None:
+    def process(self, reader: Any, io: WorkerIO, shadow: Any = None) -> None:
         import cv2
 
         last_stats = 0.0
@@ -157,7 +157,12 @@ class _Pipeline:
             plates = []
             for obs in observations:
                 ok, crop = cv2.imencode(".jpg", obs.crop, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-                plates.append({**obs.as_dict(), "crop_jpeg": crop.tobytes() if ok else None})
+                plate = {**obs.as_dict(), "crop_jpeg": crop.tobytes() if ok else None}
+                if shadow is not None:  # the candidate reads the same crop; only compared, never matched
+                    match, recognition = shadow.read_plate(obs.crop)
+                    plate["shadow"] = {"text": match.text if match else "", "confidence": recognition.confidence,
+                                       "char_confidences": list(recognition.confidences)}
+                plates.append(plate)
             ok, full = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
             self.emit({"type": "frame", "camera": self.spec.camera, "ts": captured, "done": time.time(),
                        "size": [int(frame.shape[1]), int(frame.shape[0])], "observations": plates,
@@ -173,16 +178,24 @@ def run_worker(io: WorkerIO, spec: WorkerSpec) -> None:
     """Worker entry point (process or thread): build the reader, capture and process until the hub stops it."""
     from .reader import PlateReader, ReaderError
 
+    options = dict(spec.reader)
+    shadow_model = options.pop("shadow_model", None)
     try:
-        reader = PlateReader(detectors=spec.detectors, **spec.reader)
+        reader = PlateReader(detectors=spec.detectors, **options)
     except (ReaderError, ImportError) as err:
         io.emit({"type": "fatal", "camera": spec.camera, "error": str(err)})
         return
+    shadow = None
+    if shadow_model:
+        try:  # a candidate that will not load costs the shadow run only, never the camera
+            shadow = PlateReader(detectors=(), **{**options, "rec_model": shadow_model})
+        except ReaderError as err:
+            _LOGGER.warning("anpr: camera %s cannot shadow-read with %s: %s", spec.camera, shadow_model, err)
     pipeline = _Pipeline(spec, io.emit, io.stop)
     capture = threading.Thread(target=pipeline.capture, name=f"anpr-capture-{spec.camera}", daemon=True)
     capture.start()
     try:
-        pipeline.process(reader, io)
+        pipeline.process(reader, io, shadow)
     finally:
         io.stop.set()
         capture.join(timeout=5)

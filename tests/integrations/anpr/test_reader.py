@@ -171,7 +171,7 @@ def test_small_plates_become_candidates_only_when_the_view_is_enlarged(plate_wid
 def test_detection_scales_shrink_large_views_and_add_an_enlarged_one_for_small_views() -> None:
     assert detection_scales(1280, 960) == (0.75,)
     assert detection_scales(800, 960) == (1.0,)
-    assert detection_scales(320, 960) == (1.0, 3.0)
-    assert detection_scales(100, 960) == (1.0, 4.0)
-    assert detection_scales(600, 960) == (1.0, 2.0)
+    assert detection_scales(320, 960) == (1.0, 1.5, 3.0)
+    assert detection_scales(100, 960) == (1.0, 1.5, 4.0)
+    assert detection_scales(600, 960) == (1.0, 1.5, 2.0)
     assert detection_scales(320, 960, upscale=False) == (1.0,)

@@ -64,3 +64,28 @@ def test_the_tail_of_a_reported_pass_is_not_a_new_vehicle() -> None:
     tracker.expire(2.0)
     [later] = tracker.update([_obs(8.0, "1234BCD", (100, 400, 120, 26))])
     assert not later.duplicate  # long after: the same car coming back
+
+
+def test_a_clear_near_frame_outvotes_blurred_distant_ones_agreeing_on_a_misread() -> None:
+    """Approaching: three small, unsure frames read the Y as L; two larger, sure frames read it right."""
+    observations = [
+        _obs(0.0, "1542PLC", (100, 100, 28, 7), conf=0.72),
+        _obs(0.1, "1542PLC", (100, 104, 30, 7), conf=0.75),
+        _obs(0.2, "1542PLC", (100, 108, 32, 8), conf=0.8),
+        _obs(0.3, "1542PYC", (100, 112, 36, 8), conf=0.95),
+        _obs(0.4, "1542PYC", (100, 116, 38, 9), conf=0.93),
+    ]
+    assert vote_characters(observations)[0] == "1542PYC"
+    assert vote_characters(observations[:3])[0] == "1542PLC"  # alone, they would win
+
+
+def test_garbled_reads_of_a_small_plate_where_the_track_just_was_stay_in_its_pass() -> None:
+    tracker = PlateTracker("cam", timeout=1.0)
+    [track] = tracker.update([_obs(0.0, "1542PYC", (100, 100, 30, 7), conf=0.7)])
+    # four characters differ (a distant plate), but the box is where the plate was, a frame later
+    assert tracker.update([_obs(0.125, "1541FLC", (101, 104, 31, 7), conf=0.6)]) == [track]
+    # the same garbling far away, or long after, is not this vehicle
+    [other] = tracker.update([_obs(0.25, "1541FLC", (600, 300, 31, 7), conf=0.6)])
+    assert other is not track
+    [later] = tracker.update([_obs(0.9, "9941FLX", (101, 108, 31, 7), conf=0.6)])
+    assert later is not track
