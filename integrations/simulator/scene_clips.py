@@ -2,8 +2,9 @@
 
 - `face`: a square seen from a lamp post, with one person whose face is known: the portrait of Grace Hopper
   (US Navy photograph, public domain), shipped in `data/` (its NOTICE says where it comes from). Nothing of
-  the measurement set (../shared/data/faces) is used. The person drifts slowly across the view; `face_reference_jpeg()` is the same person's photograph
-  as a case file would hold it (the original picture, cropped), for a watchlist.
+  the measurement set (../shared/data/faces) is used. The person drifts slowly across the view;
+  `face_reference_jpeg()` is the same person's photograph as a case file would hold it (the original picture,
+  cropped), for a watchlist.
 - `plates`: the ANPR integration's simulated road (integrations/anpr/sim_camera.py) with vehicles carrying the
   given plates (or random Spanish ones from the seed).
 

@@ -60,7 +60,8 @@ def _wait_until_serving(url: str, token: str, process: subprocess.Popen[bytes], 
 @pytest.fixture
 def running_hub(tmp_path: Path) -> Iterator[RunningHub]:
     require_service("Mosquitto", MQTT_HOST, MQTT_PORT)
-    config_dir = copy_ceuta(tmp_path / "site", sections_left_out=("thermal_fire", "zeroconf", "face"), anpr_cameras=False)
+    config_dir = copy_ceuta(tmp_path / "site", sections_left_out=("thermal_fire", "zeroconf", "face"),
+                            anpr_cameras=False)
     add_user(config_dir, "st_admin", role="admin", centre="local_police", password="schemathesis admin pw")
     token = create_token(config_dir, "schemathesis", "local_police", user_id="st_admin")
     port = free_port()
