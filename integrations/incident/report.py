@@ -57,8 +57,8 @@ def _clip_story(clips: Mapping[int, Any], when: Callable[[Any], str], _: Callabl
     body, small = styles["BodyText"], styles["Italic"]
     story: list[Any] = [Spacer(1, 0.5 * cm), Paragraph(escape(_("Video clips")), styles["Heading2"])]
     for clip in clips.values():
-        story.append(Paragraph(escape(f"{_('Camera')}: {clip.camera_name} · {when(clip.start)} \N{EN DASH} {when(clip.end)}"),
-                               body))
+        span = f"{when(clip.start)} \N{EN DASH} {when(clip.end)}"
+        story.append(Paragraph(escape(f"{_('Camera')}: {clip.camera_name} · {span}"), body))
         still = _still(clip.still_jpeg) if clip.still_jpeg else None
         story.append(still if still is not None else Paragraph(escape(_("(still frame not available)")), small))
         story.append(Paragraph(escape(f"{_('Recorded segments (sha256)')}: {len(clip.sha256)}"), small))
