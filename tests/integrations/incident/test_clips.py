@@ -23,14 +23,7 @@ from integrations import incident
 from integrations.incident.clips import async_clip_evidence
 from integrations.incident.report import build_report
 from tests.conftest import REQUIRE_SERVICES
-from tests.integrations.camera.conftest import (  # noqa: F401 - the session fixtures used here
-    VideoSite,
-    cheap_hashes,
-    clip_dir,
-    start_video_site,
-    stop_video_site,
-    video_tools,
-)
+from tests.integrations.camera.conftest import VideoSite, start_video_site, stop_video_site
 
 OPERATOR = Context(user_id="op_l", centre="local_police")
 MADRID = ZoneInfo("Europe/Madrid")
@@ -113,8 +106,9 @@ async def test_a_clip_locks_its_segments_shows_in_the_timeline_and_the_report(co
         evidence = await async_clip_evidence(site.hub, found)
         assert evidence[clip_item["item_id"]].still_jpeg is not None
         assert evidence[clip_item["item_id"]].sha256 == [s["sha256"] for s in segments[1:3]]
+        report = found
         pdf = await site.hub.async_add_executor_job(
-            lambda: build_report(found, config_dir, when=_when, labels={}, site="Ceuta", generated_by="op_l",
+            lambda: build_report(report, config_dir, when=_when, labels={}, site="Ceuta", generated_by="op_l",
                                  clips=evidence))
         text = await _pdftotext(pdf)
         assert f"Camera: Port Gate · {_when(start)} \N{EN DASH} {_when(end)}" in text, text
