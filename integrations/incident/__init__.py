@@ -22,7 +22,7 @@ from hub.exceptions import ServiceValidationError
 from hub.helpers import config_validation as cv
 from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
 
-from .clips import alarm_clip_camera, async_add_clip, async_remove_clip
+from .clips import alarm_clip_camera, async_add_clip, async_release_orphan_locks, async_remove_clip
 from .manager import DATA_MANAGER, STATUSES, IncidentManager, get_incidents
 
 __all__ = ["CONFIG_SCHEMA", "DOMAIN", "IncidentManager", "async_setup", "async_unload", "get_incidents"]
@@ -207,6 +207,7 @@ async def async_setup(hub: Hub, config: dict[str, Any] | None) -> bool:
     manager = IncidentManager(hub)
     await manager.async_load_owners()
     hub.data[DATA_MANAGER] = manager
+    await async_release_orphan_locks(hub, manager)
     handle = async_get_setup_handle(hub, DOMAIN)
     for remover in _register(hub, manager):
         handle.async_on_unload(remover)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from integrations.camera.recorder import CameraStream
 
 __all__ = ["CLIP_POST_ROLL", "CLIP_PRE_ROLL", "LOCK_PREFIX", "MAX_CLIP_SECONDS", "ClipEvidence", "alarm_clip_camera",
-           "async_add_clip", "async_clip_evidence", "async_release_incident_locks", "async_remove_clip", "clip_of",
+           "async_add_clip", "async_clip_evidence", "async_release_orphan_locks", "async_remove_clip", "clip_of",
            "clip_ref"]
 
 _LOGGER = logging.getLogger(__name__)
@@ -137,23 +137,25 @@ async def async_remove_clip(hub: Hub, incidents: Any, incident_id: str, item_id:
     return result
 
 
-async def async_release_incident_locks(hub: Hub, incident_id: str, context: Context, why: str) -> int:
-    """Release every evidence lock an incident holds (for when the incident itself goes); how many."""
+async def async_release_orphan_locks(hub: Hub, incidents: Any, why: str = "the incident was deleted") -> int:
+    """Release (audited) the evidence locks of incidents that no longer exist (deleted or purged from the
+    database); how many. Runs at set-up, once the incidents' ids are loaded."""
     from integrations.camera import index
 
     manager = _cameras(hub)
     if manager is None:
         return 0
-    reference = f"{LOCK_PREFIX}{incident_id}"
-    locks = await get_recorder(hub).async_db_job(lambda s: index.active_locks(s, reference))
+    locks = await get_recorder(hub).async_db_job(partial(index.active_locks, prefix=LOCK_PREFIX))
     released = 0
     for lock in locks:
-        if lock["reference"] == reference:
-            try:
-                await manager.async_unlock(int(lock["lock_id"]), context, why=why)
-            except ServiceValidationError:
-                continue
-            released += 1
+        incident_id = str(lock["reference"])[len(LOCK_PREFIX):]
+        if incident_id in incidents.known_ids():
+            continue
+        try:
+            await manager.async_unlock(int(lock["lock_id"]), Context(), why=why)
+        except ServiceValidationError:
+            continue
+        released += 1
     return released
 
 

@@ -138,6 +138,10 @@ class IncidentManager:
         """Cached owner centre (for the permission hook, which runs in the loop without I/O)."""
         return self._centres.get(incident_id)
 
+    def known_ids(self) -> frozenset[str]:
+        """Every incident's id (as loaded at set-up, and those created since)."""
+        return frozenset(self._centres)
+
     async def async_load_owners(self) -> None:
         """Remember every incident's centre (the permission hook needs it without a database read)."""
         def _load(session: Session) -> dict[str, str | None]:

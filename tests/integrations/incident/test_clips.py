@@ -13,14 +13,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import delete
 
 from hub.audit import get_audit
 from hub.auth import async_setup_permissions
 from hub.auth.users import add_user
 from hub.core import Context
 from hub.exceptions import Unauthorized
+from hub.recorder import get_recorder
+from integrations.camera import index
 from integrations import incident
 from integrations.incident.clips import async_clip_evidence
+from integrations.incident.models import IncidentItemRow, IncidentRow
 from integrations.incident.report import build_report
 from tests.conftest import REQUIRE_SERVICES
 from tests.integrations.camera.conftest import VideoSite, start_video_site, stop_video_site
@@ -126,6 +130,18 @@ async def test_a_clip_locks_its_segments_shows_in_the_timeline_and_the_report(co
         await site.manager.retention.async_run()
         assert not {segments[1]["id"], segments[2]["id"]} & {s["id"] for s in (await site.query("port_gate"))
                                                               ["segments"]}
+
+        # An incident that goes from the database (deleted, purged) leaves no lock behind once the hub restarts.
+        await call("incident", "add_clip", {"incident_id": incident_id, "camera": "port_gate", "start": start,
+                                            "end": end}, context=OPERATOR)
+        await incident.async_unload(site.hub)
+        await get_recorder(site.hub).async_db_job(lambda s: (
+            s.execute(delete(IncidentItemRow).where(IncidentItemRow.incident_id == incident_id)),
+            s.execute(delete(IncidentRow).where(IncidentRow.incident_id == incident_id))))
+        assert await incident.async_setup(site.hub, {})
+        released = await _audit(site, "camera.unlock")
+        assert len(released) == 2 and released[0]["data"]["why"] == "the incident was deleted"
+        assert not await get_recorder(site.hub).async_db_job(lambda s: index.active_locks(s, "incident:"))
         await incident.async_unload(site.hub)
     finally:
         await stop_video_site(site)
