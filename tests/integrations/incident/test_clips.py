@@ -21,8 +21,8 @@ from hub.auth.users import add_user
 from hub.core import Context
 from hub.exceptions import Unauthorized
 from hub.recorder import get_recorder
-from integrations.camera import index
 from integrations import incident
+from integrations.camera import index
 from integrations.incident.clips import async_clip_evidence
 from integrations.incident.models import IncidentItemRow, IncidentRow
 from integrations.incident.report import build_report
