@@ -25,6 +25,7 @@ from tests.conftest import free_port
 from .conftest import MakeClient
 from .site import LOCAL, Site, async_start_site
 from .test_incidents import _post_form, _run
+from .test_legible import raw_values, visible_text
 from .test_plates import async_stop_anpr_site
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -113,12 +114,15 @@ async def test_clips_on_the_incident_page_and_in_the_report(site: Site, make_cli
         r'class="incident-clip" data-camera="port_gate">Puerta del puerto · <span class="nowrap">([^<]+)</span>',
         page)]
     assert len(ranges) == 2 and "Salto por la valla norte" in page
+    assert raw_values(visible_text(page)) == []  # names and local times, no ids, reprs or ISO stamps
 
     async with op.session.get(op.url(f"{incident_url}/report.pdf")) as resp:
         assert resp.status == 200
         pdf = await resp.read()
     flat = " ".join((await _run("pdftotext", "-layout", "-", "-", stdin=pdf)).split())
     assert flat.count("Puerta del puerto ·") >= 2, flat
+    assert "Clips de vídeo" in flat or "Video clips" in flat, flat  # the reader's language
+    assert "no disponible" not in flat and "not available" not in flat  # every clip has its still frame
     assert ranges[0] in flat, (ranges[0], flat)
     hashes = [s["sha256"] for s in ok[1:3]]
     assert all(digest in flat.replace(" ", "") for digest in hashes)
