@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import mimetypes
 import re
+from datetime import datetime
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 import voluptuous as vol
 from aiohttp import web
@@ -18,6 +20,7 @@ from hub.exceptions import HubError, ServiceValidationError, Unauthorized
 from hub.http.view import request_context
 
 from .alarms import queue_alarms
+from .cameras import wall_cameras
 from .hidden import async_not_shared
 from .view import FrontendView, Refused, Viewer, page
 
@@ -31,7 +34,10 @@ ACTIONS: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
     "link_read": ("link_plate_read", ("read_id", "plate")),
     "update": ("update", ("status", "owner", "shared")),
     "document": ("add_document", ("content_base64", "description")),
+    "clip": ("add_clip", ("camera", "start", "end", "alarm_id", "text")),
+    "remove_clip": ("remove_clip", ("item_id",)),
 }
+_LOCAL_TIMES: Final = ("start", "end")  # datetime-local fields, in the site's time zone
 
 
 def peer_incidents(view: FrontendView) -> dict[str, dict[str, Any]]:
@@ -129,8 +135,10 @@ class IncidentView(_IncidentBase):
         may_edit = self.frontend.policy.can_call(viewer.principal, "incident", "add_note",
                                                  {"incident_id": incident_id})
         alarms = [a for a in queue_alarms(self.frontend.hub, viewer)]
+        cameras = [c for c in wall_cameras(self.frontend, viewer) if c["may_playback"]]
         return self.render(request, viewer, "incident.html", page="incidents", title=incident["title"],
-                           incident=incident, may_edit=may_edit, alarms=alarms, remote=False)
+                           incident=incident, may_edit=may_edit, alarms=alarms, remote=False,
+                           clip_cameras=cameras, camera_names={c["camera"]: c["name"] for c in cameras})
 
     @page
     async def post(self, request: web.Request, centre: str, incident_id: str) -> web.StreamResponse:
@@ -148,10 +156,28 @@ class IncidentView(_IncidentBase):
             if isinstance(value, web.FileField):  # an attached document: its bytes travel as base64
                 data["filename"] = value.filename
                 data[key] = base64.b64encode(value.file.read()).decode("ascii")
+            elif value is not None and str(value).strip() and key in _LOCAL_TIMES:
+                data[key] = self._timestamp(request, viewer, key, str(value).strip())
             elif value is not None and str(value).strip():
                 data[key] = str(value).strip() if key != "shared" else str(value).strip() == "yes"
         await self._call(request, viewer, service, data)
         raise web.HTTPSeeOther(f"/c/{viewer.centre.id}/incidents/{incident_id}")
+
+    def _timestamp(self, request: web.Request, viewer: Viewer, key: str, value: str) -> float:
+        """A datetime-local field (site's time zone) or Unix seconds, as Unix seconds."""
+        try:
+            return float(value)
+        except ValueError:
+            pass
+        config = self.frontend.hub.config
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise Refused(self.error_page(request, 400, "Not done", f"{key}: not a date and time.",
+                                          viewer.principal)) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=config.tz if config is not None else ZoneInfo("Europe/Madrid"))
+        return moment.timestamp()
 
 
 class IncidentReportView(_IncidentBase):
@@ -166,18 +192,20 @@ class IncidentReportView(_IncidentBase):
         viewer = self.viewer(request, centre)
         incident = await self._incident(request, viewer, incident_id)
         from hub.audit import ACTION_EXPORT, audit_record
+        from integrations.incident.clips import async_clip_evidence
         from integrations.incident.report import build_report
 
         hub = self.frontend.hub
         when, labels = self._formatting(viewer)
         try:
+            clips = await async_clip_evidence(hub, incident)
             pdf = await hub.async_add_executor_job(
                 lambda: build_report(incident, hub.config_dir, when=when, labels=labels, site=self.frontend.title,
-                                     generated_by=viewer.principal.name or viewer.principal.user_id))
+                                     generated_by=viewer.principal.name or viewer.principal.user_id, clips=clips))
         except (OSError, HubError) as err:
             raise Refused(self.error_page(request, 500, "Report failed", str(err), viewer.principal)) from None
         audit_record(hub, ACTION_EXPORT, context=request_context(request), target=f"incident:{incident_id}",
-                     data={"format": "pdf", "items": len(incident["timeline"])})
+                     data={"format": "pdf", "items": len(incident["timeline"]), "clips": len(clips)})
         return web.Response(body=pdf, content_type="application/pdf", headers={
             "Cache-Control": "no-store", "Content-Disposition": f'inline; filename="incident_{incident_id[-8:]}.pdf"'})
 

@@ -1,9 +1,9 @@
-"""Incidents: alarms, notes, plate reads and documents about one event, with an owner, a status, a timeline
+"""Incidents: alarms, notes, plate reads, video clips and documents about one event, with an owner, a status, a timeline
 and a printable PDF report (see docs/incidents.md).
 
 Configuration: `incident: {}` (the recorder must be set up). Services: incident.create (class
-alarm_raise), incident.add_note, link_alarm, link_plate_read, add_document, update (class alarm: only
-the owning centre's operators and supervisors, and admins). Every call is audited as a command.
+alarm_raise), incident.add_note, link_alarm, link_plate_read, add_document, add_clip, remove_clip, update
+(class alarm: only the owning centre's operators and supervisors, and admins). Every call is audited as a command.
 Event: incident_changed (with `centre` and `shared`, so other centres receive only shared incidents).
 """
 
@@ -22,6 +22,7 @@ from hub.exceptions import ServiceValidationError
 from hub.helpers import config_validation as cv
 from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
 
+from .clips import alarm_clip_camera, async_add_clip, async_release_orphan_locks, async_remove_clip
 from .manager import DATA_MANAGER, STATUSES, IncidentManager, get_incidents
 
 __all__ = ["CONFIG_SCHEMA", "DOMAIN", "IncidentManager", "async_setup", "async_unload", "get_incidents"]
@@ -49,12 +50,27 @@ DOCUMENT_SCHEMA: Final = vol.Schema({
     vol.Required("content_base64"): cv.string,
     vol.Optional("description"): vol.All(cv.string, vol.Length(max=500)),
 })
+_TS = vol.All(vol.Coerce(float), vol.Range(min=0))
+CLIP_SCHEMA: Final = vol.Schema(vol.All(vol.Schema({
+    vol.Required("incident_id"): _ID,
+    vol.Optional("camera"): vol.All(cv.string, vol.Length(min=1, max=80)),
+    vol.Optional("start"): _TS,
+    vol.Optional("end"): _TS,
+    vol.Optional("alarm_id"): cv.string,
+    vol.Optional("text"): vol.All(cv.string, vol.Strip, vol.Length(max=500)),
+}), lambda data: data if "alarm_id" in data or {"camera", "start", "end"} <= set(data) else _no_clip()))
+REMOVE_CLIP_SCHEMA: Final = vol.Schema({vol.Required("incident_id"): _ID,
+                                        vol.Required("item_id"): vol.All(vol.Coerce(int), vol.Range(min=1))})
 UPDATE_SCHEMA: Final = vol.Schema(vol.All(vol.Schema({
     vol.Required("incident_id"): _ID,
     vol.Optional("status"): vol.In(STATUSES),
     vol.Optional("owner"): vol.All(cv.string, vol.Length(min=1, max=255)),
     vol.Optional("shared"): cv.boolean,
 }), lambda data: data if {"status", "owner", "shared"} & set(data) else _none_changed()))
+
+
+def _no_clip() -> dict[str, Any]:
+    raise vol.Invalid("give 'camera', 'start' and 'end', or an 'alarm_id' whose camera to take")
 
 
 def _none_changed() -> dict[str, Any]:
@@ -142,6 +158,18 @@ def _register(hub: Hub, manager: IncidentManager) -> list[CALLBACK_TYPE]:
                                             ref=call.data["filename"],
                                             text=call.data.get("description") or call.data["filename"], files=[path])
 
+    async def _clip(call: ServiceCall) -> dict[str, Any]:
+        data = call.data
+        if "camera" in data:
+            camera, start, end = data["camera"], data["start"], data["end"]
+        else:
+            camera, start, end = alarm_clip_camera(hub, await _async_alarm(hub, manager, call, data["alarm_id"]))
+        return await async_add_clip(hub, manager, data["incident_id"], camera, start, end, call.context,
+                                    data.get("text"))
+
+    async def _remove_clip(call: ServiceCall) -> dict[str, Any]:
+        return await async_remove_clip(hub, manager, call.data["incident_id"], call.data["item_id"], call.context)
+
     async def _update(call: ServiceCall) -> dict[str, Any]:
         changes = {key: call.data[key] for key in ("status", "owner", "shared") if key in call.data}
         policy = get_permissions(hub)
@@ -162,6 +190,11 @@ def _register(hub: Hub, manager: IncidentManager) -> list[CALLBACK_TYPE]:
                  "Link an ANPR read (with its images) to an incident"),
         register(DOMAIN, "add_document", _document, DOCUMENT_SCHEMA, optional,
                  "Attach a document or image (base64) to an incident"),
+        register(DOMAIN, "add_clip", _clip, CLIP_SCHEMA, optional,
+                 "Add a camera's recording between two times (or around a linked alarm) to an incident, "
+                 "locking it as evidence; needs the camera's playback grant"),
+        register(DOMAIN, "remove_clip", _remove_clip, REMOVE_CLIP_SCHEMA, optional,
+                 "Take a video clip out of an incident and release its evidence lock"),
         register(DOMAIN, "update", _update, UPDATE_SCHEMA, optional,
                  "Change an incident's status, owner or sharing with the other centres"),
         async_register_target_resolver(hub, DOMAIN, _targets(manager)),
@@ -174,6 +207,7 @@ async def async_setup(hub: Hub, config: dict[str, Any] | None) -> bool:
     manager = IncidentManager(hub)
     await manager.async_load_owners()
     hub.data[DATA_MANAGER] = manager
+    await async_release_orphan_locks(hub, manager)
     handle = async_get_setup_handle(hub, DOMAIN)
     for remover in _register(hub, manager):
         handle.async_on_unload(remover)

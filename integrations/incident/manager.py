@@ -20,6 +20,7 @@ from hub.exceptions import ServiceValidationError
 from hub.helpers.ids import uuid7_str
 from hub.recorder import get_recorder
 
+from .clips import clip_of
 from .models import IncidentItemRow, IncidentRow
 
 __all__ = [
@@ -60,8 +61,11 @@ def _row_dict(row: IncidentRow) -> dict[str, Any]:
 
 
 def _item_dict(row: IncidentItemRow) -> dict[str, Any]:
-    return {"item_id": row.item_id, "ts": row.ts, "kind": row.kind, "ref": row.ref, "text": row.text,
+    item = {"item_id": row.item_id, "ts": row.ts, "kind": row.kind, "ref": row.ref, "text": row.text,
             "files": [f for f in (row.file_path or "").split("\n") if f], "user_id": row.user_id}
+    if row.kind == "clip":
+        item["clip"] = clip_of(row.ref)
+    return item
 
 
 class IncidentManager:
@@ -134,6 +138,10 @@ class IncidentManager:
         """Cached owner centre (for the permission hook, which runs in the loop without I/O)."""
         return self._centres.get(incident_id)
 
+    def known_ids(self) -> frozenset[str]:
+        """Every incident's id (as loaded at set-up, and those created since)."""
+        return frozenset(self._centres)
+
     async def async_load_owners(self) -> None:
         """Remember every incident's centre (the permission hook needs it without a database read)."""
         def _load(session: Session) -> dict[str, str | None]:
@@ -192,6 +200,30 @@ class IncidentManager:
 
         result: dict[str, Any] = await get_recorder(self.hub).async_db_job(_save)
         self._fire(result, kind, context, sharing_changed=bool(changes and "shared" in changes))
+        return result
+
+    async def async_remove_item(self, incident_id: str, item_id: int, context: Context, *,
+                                text: str | None = None) -> dict[str, Any]:
+        """Take one item (a clip) out of the timeline, leaving a `removed` item that says what went."""
+        now = self.hub.clock.time()
+
+        def _remove(session: Session) -> dict[str, Any]:
+            row = session.get(IncidentRow, incident_id)
+            item = session.get(IncidentItemRow, item_id)
+            if row is None or item is None or item.incident_id != incident_id:
+                raise ServiceValidationError(f"'item_id': incident {incident_id!r} has no item {item_id}")
+            if row.status == "closed":
+                raise ServiceValidationError(f"'incident_id': incident {incident_id!r} is closed; reopen it first")
+            session.delete(item)
+            row.updated_ts = now
+            removed = IncidentItemRow(incident_id=incident_id, ts=now, kind="removed", ref=item.kind,
+                                      text=text if text is not None else item.text, user_id=context.user_id)
+            session.add(removed)
+            session.flush()
+            return {**_row_dict(row), "item": _item_dict(removed)}
+
+        result: dict[str, Any] = await get_recorder(self.hub).async_db_job(_remove)
+        self._fire(result, "removed", context)
         return result
 
     async def async_save_document(self, incident_id: str, filename: str, content_base64: str) -> str:

@@ -34,9 +34,44 @@ def _image(path: Path) -> Any:
     return Image(str(path), width=width * scale, height=height * scale)
 
 
+def _still(jpeg: bytes) -> Any:
+    """A flowable of a clip's still frame (JPEG bytes), or None when it cannot be read."""
+    from reportlab.lib.units import cm
+    from reportlab.lib.utils import ImageReader
+    from reportlab.platypus import Image
+
+    try:
+        width, height = ImageReader(BytesIO(jpeg)).getSize()
+    except Exception:  # a broken frame must not stop the report
+        return None
+    scale = min(_MAX_IMAGE_W * cm / width, _MAX_IMAGE_H * cm / height, 1.0)
+    return Image(BytesIO(jpeg), width=width * scale, height=height * scale)
+
+
+def _clip_story(clips: Mapping[int, Any], when: Callable[[Any], str], _: Callable[[str], str], styles: Any
+                ) -> list[Any]:
+    """The video clips' section: per clip its camera, range, still frame and the segments' sha256."""
+    from reportlab.lib.units import cm
+    from reportlab.platypus import Paragraph, Spacer
+
+    body, small = styles["BodyText"], styles["Italic"]
+    story: list[Any] = [Spacer(1, 0.5 * cm), Paragraph(escape(_("Video clips")), styles["Heading2"])]
+    for clip in clips.values():
+        span = f"{when(clip.start)} \N{EN DASH} {when(clip.end)}"
+        story.append(Paragraph(escape(f"{_('Camera')}: {clip.camera_name} · {span}"), body))
+        still = _still(clip.still_jpeg) if clip.still_jpeg else None
+        story.append(still if still is not None else Paragraph(escape(_("(still frame not available)")), small))
+        story.append(Paragraph(escape(f"{_('Recorded segments (sha256)')}: {len(clip.sha256)}"), small))
+        story += [Paragraph(escape(digest), small) for digest in clip.sha256]
+        story.append(Spacer(1, 0.3 * cm))
+    return story
+
+
 def build_report(incident: Mapping[str, Any], config_dir: Path, *, when: Callable[[Any], str],
-                 labels: Mapping[str, str], site: str, generated_by: str | None) -> bytes:
-    """The PDF of `incident` (with its `timeline`); image paths are relative to `config_dir`.
+                 labels: Mapping[str, str], site: str, generated_by: str | None,
+                 clips: Mapping[int, Any] | None = None) -> bytes:
+    """The PDF of `incident` (with its `timeline`); image paths are relative to `config_dir`; `clips` (item id ->
+    integrations.incident.clips.ClipEvidence) adds the video clips' section.
 
     `when` formats a timestamp in the site's time zone; `labels` maps English labels to the reader's
     language (identity when it has none).
@@ -73,6 +108,8 @@ def build_report(incident: Mapping[str, Any], config_dir: Path, *, when: Callabl
     timeline.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                                   ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey)]))
     story.append(timeline)
+    if clips:
+        story += _clip_story(clips, when, _, styles)
     images = [(item, f) for item in incident["timeline"] for f in item.get("files") or ()
               if f.lower().endswith(IMAGE_SUFFIXES)]
     if images:
