@@ -3,21 +3,23 @@ VIDEO_GRANTS and centre rules decide), the wall's tiles, an alarm's linked camer
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hub.auth.permissions import entity_centre
 from hub.core import split_entity_id
 
-from .const import ALARM_PRE_ROLL
+from .const import ALARM_PRE_ROLL, DEFAULT_WALL_LAYOUT, WALL_LAYOUTS
 
 if TYPE_CHECKING:
     from .app import Frontend
     from .view import Viewer
 
-__all__ = ["CameraGrants", "alarm_cameras", "camera_grants", "wall_cameras"]
+__all__ = ["CameraGrants", "alarm_cameras", "camera_grants", "wall_arrangement", "wall_cameras"]
 
 CAMERA_DOMAIN = "camera"
+MAX_TILES = max(WALL_LAYOUTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,22 @@ def wall_cameras(frontend: Frontend, viewer: Viewer) -> list[dict[str, Any]]:
                       "url": f"/c/{viewer.centre.id}/devices/{state.entity_id}"})
     centre = viewer.centre.id
     return sorted(found, key=lambda c: (c["owner"] != centre, c["name"].lower()))
+
+
+def wall_arrangement(layout: int | None, saved: Iterable[str], cameras: list[dict[str, Any]]) -> dict[str, Any]:
+    """The operator's wall as the page shows it: the saved layout (the default when none) and the camera id of
+    each tile, up to the largest layout. A saved camera the viewer may not watch (any more) is dropped
+    silently; its tile, like one never chosen, takes the next camera of the wall's order not shown elsewhere."""
+    watchable = {camera["camera"] for camera in cameras}
+    tiles: list[str | None] = []
+    for camera_id in list(saved)[:MAX_TILES]:
+        tiles.append(camera_id if camera_id in watchable and camera_id not in tiles else None)
+    unused = iter([camera["camera"] for camera in cameras if camera["camera"] not in tiles])
+    tiles = [camera_id or next(unused, None) for camera_id in tiles]
+    tiles.extend(unused)
+    while tiles and tiles[-1] is None:
+        tiles.pop()
+    return {"layout": layout if layout in WALL_LAYOUTS else DEFAULT_WALL_LAYOUT, "tiles": tiles[:MAX_TILES]}
 
 
 def alarm_cameras(frontend: Frontend, viewer: Viewer, alarm: dict[str, Any]) -> list[dict[str, Any]]:

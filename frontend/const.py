@@ -56,4 +56,5 @@ KIND_ORDER: Final = ("bollard", "panel", "sensor", "camera", "fire")
 
 # Camera wall layouts (tiles) and the pre-roll before an alarm's time when its recording is played.
 WALL_LAYOUTS: Final = (1, 4, 9, 16)
+DEFAULT_WALL_LAYOUT: Final = 4
 ALARM_PRE_ROLL: Final = 10.0

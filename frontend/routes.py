@@ -9,7 +9,7 @@ from .views_alarms import AlarmDataView, AlarmEvidenceImageView, AlarmView, Queu
 from .views_audit import AuditView
 from .views_auth import LanguageView, LoginView, LogoutView, RootView
 from .views_automations import AutomationListView, AutomationTraceView
-from .views_cameras import CameraMarkersView, CameraWallView, SyncPlaybackView
+from .views_cameras import CameraMarkersView, CameraWallView, SyncPlaybackView, WallArrangementView
 from .views_devices import DeviceListView, DeviceView
 from .views_incidents import IncidentDocumentView, IncidentListView, IncidentReportView, IncidentView
 from .views_map import MapDataView, MapView
@@ -37,6 +37,7 @@ VIEWS = (
     DeviceListView,
     DeviceView,
     CameraWallView,
+    WallArrangementView,
     CameraMarkersView,
     SyncPlaybackView,
     AutomationListView,

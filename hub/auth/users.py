@@ -54,6 +54,7 @@ __all__ = [
     "set_language",
     "set_password",
     "set_role",
+    "set_wall",
     "users_path",
 ]
 
@@ -99,6 +100,10 @@ class UserRecord:
     created: str = ""
     password_changed: str | None = None
     language: str | None = None  # the screens' language the user chose (None: the site's default)
+    # the camera wall the user arranged: its layout (tiles shown) and the camera id of each tile ("" for a
+    # tile left to the default order); None: never arranged
+    wall_layout: int | None = None
+    wall_tiles: tuple[str, ...] = ()
 
     @property
     def can_log_in(self) -> bool:
@@ -121,6 +126,8 @@ class UserRecord:
             "created": self.created,
             "password_changed": self.password_changed,
             "language": self.language,
+            "wall": ({"layout": self.wall_layout, "tiles": list(self.wall_tiles)}
+                     if self.wall_layout is not None else None),
         }
         if with_hash:
             data["password_hash"] = self.password_hash
@@ -170,6 +177,8 @@ def _parse(raw: bytes, path: Path) -> list[UserRecord]:
                 created=str(item.get("created") or ""),
                 password_changed=item.get("password_changed"),
                 language=str(item["language"]) if item.get("language") else None,
+                wall_layout=int(item["wall"]["layout"]) if item.get("wall") else None,
+                wall_tiles=tuple(str(t or "") for t in item["wall"].get("tiles") or ()) if item.get("wall") else (),
             ))
         except (KeyError, TypeError, ValueError) as err:
             raise UserError(f"{path}: user #{index} is invalid ({type(err).__name__}: {err})") from err
@@ -289,6 +298,15 @@ def set_role(config_dir: str | os.PathLike[str], user_id: str, role: Role | str)
 def set_language(config_dir: str | os.PathLike[str], user_id: str, language: str | None) -> UserRecord:
     """Remember the screens' language a user chose (None: the site's default)."""
     result = _update(config_dir, user_id, lambda user: replace(user, language=language))
+    assert result is not None
+    return result
+
+
+def set_wall(config_dir: str | os.PathLike[str], user_id: str, layout: int,
+             tiles: Iterable[str]) -> UserRecord:
+    """Remember the camera wall a user arranged: its layout and each tile's camera id ("" for the default)."""
+    wanted = tuple(tiles)
+    result = _update(config_dir, user_id, lambda user: replace(user, wall_layout=layout, wall_tiles=wanted))
     assert result is not None
     return result
 
@@ -448,6 +466,13 @@ class UserStore:
     async def async_set_language(self, user_id: str, language: str | None) -> UserRecord:
         """Remember a user's language (in the executor)."""
         record = await self._hub.async_add_executor_job(set_language, self.config_dir, user_id, language)
+        await self._async_read(None)
+        return record
+
+    async def async_set_wall(self, user_id: str, layout: int, tiles: Iterable[str]) -> UserRecord:
+        """Remember a user's camera wall (in the executor)."""
+        wanted = tuple(tiles)
+        record = await self._hub.async_add_executor_job(set_wall, self.config_dir, user_id, layout, wanted)
         await self._async_read(None)
         return record
 

@@ -230,7 +230,9 @@ async def test_wall_layout_is_kept_and_a_tile_enlarges_on_the_main_stream(open_p
     assert tiles == [LOCAL_CAMERA]  # the National Police's camera is not on the Local Police's wall
     await _plays(page, ".tile video")
     assert ("port_gate", "sub") in site.hub.data[DATA_LIVE].streams
-    await page.click(".layout-button[data-layout='9']")
+    async with page.expect_response(lambda r: r.url.endswith("/api/wall") and r.request.method == "POST") as saved:
+        await page.click(".layout-button[data-layout='9']")
+    assert (await saved.value).status == 200  # kept on the server for the operator
     await page.reload()
     assert await page.get_attribute("#wall", "data-layout") == "9"
     assert await page.get_attribute(".layout-button[data-layout='9']", "aria-pressed") == "true"

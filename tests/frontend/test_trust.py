@@ -113,6 +113,8 @@ DESIGN: Final[dict[tuple[str, str], tuple[str, frozenset[str]]]] = {
     ("GET", "/c/{centre}/devices"): (SESSION, STAFF),
     ("GET", "/c/{centre}/devices/{entity_id}"): (SESSION, STAFF),
     ("GET", "/c/{centre}/cameras"): (SESSION, STAFF),
+    ("GET", "/c/{centre}/api/wall"): (SESSION, STAFF),
+    ("POST", "/c/{centre}/api/wall"): (SESSION, STAFF),
     ("GET", "/c/{centre}/playback"): (SESSION, STAFF),
     ("GET", "/c/{centre}/api/cameras/{camera_id}/markers"): (SESSION, STAFF),
     ("GET", "/c/{centre}/automations"): (SESSION, STAFF),

@@ -1,25 +1,45 @@
 // The camera wall: 1, 4, 9 or 16 tiles of live sub streams; a click enlarges a camera on its main stream.
-// The layout is kept per operator in this browser (localStorage, key hacho.wall.<user>).
+// The layout and the camera of each tile are saved per operator on the server (POST wall_url), so the same
+// operator finds the same wall on any browser; each tile's select picks its camera (swapping with the tile
+// that showed it).
 
-import { pageData } from "./hacho.js";
+import { pageData, post, t, errorText, toast } from "./hacho.js";
 import { LivePlayer } from "./video.js";
 
 const data = pageData();
-const key = `hacho.wall.${data.user}`;
 const wall = document.getElementById("wall");
+const byId = new Map((data.cameras || []).map((camera) => [camera.camera, camera]));
+let layout = data.wall && data.layouts.includes(data.wall.layout) ? data.wall.layout : 4;
+// the camera id of each tile, up to 16 (the server drops cameras the operator may not watch and fills the rest)
+const order = ((data.wall && data.wall.tiles) || []).filter((id) => byId.has(id));
 let players = [];
 let enlarged = null;
 
-function savedLayout() {
-  try {
-    const saved = JSON.parse(window.localStorage.getItem(key) || "{}");
-    return data.layouts.includes(saved.layout) ? saved.layout : 4;
-  } catch (_err) {
-    return 4;
+function chooser(index, current) {
+  const select = document.createElement("select");
+  select.className = "tile-camera";
+  select.setAttribute("aria-label", t("Camera in tile {n}", { n: index + 1 }));
+  for (const camera of data.cameras) {
+    const option = document.createElement("option");
+    option.value = camera.camera;
+    option.textContent = camera.name;
+    option.selected = camera.camera === current;
+    select.append(option);
   }
+  select.addEventListener("change", () => choose(index, select.value));
+  return select;
 }
 
-function tile(camera) {
+function tile(camera, index) {
+  const node = document.createElement("div");
+  node.className = `tile${camera.available ? "" : " offline"}`;
+  node.dataset.tile = String(index + 1);
+  node.dataset.camera = camera.camera;
+  node.append(cameraView(camera), chooser(index, camera.camera));
+  return node;
+}
+
+function cameraView(camera) {
   const video = document.createElement("video");
   video.className = "video";
   video.muted = true;
@@ -32,19 +52,19 @@ function tile(camera) {
   status.className = "tile-status";
   const node = document.createElement("button");
   node.type = "button";
-  node.className = `tile${camera.available ? "" : " offline"}`;
-  node.dataset.camera = camera.camera;
+  node.className = "tile-view";
+  node.setAttribute("aria-label", camera.name);
   node.append(video, name, status);
   node.addEventListener("click", () => enlarge(camera));
   players.push(new LivePlayer(video, camera, "sub", (text) => { status.textContent = text; }).start());
   return node;
 }
 
-function draw(layout) {
+function draw() {
   for (const player of players) player.stop();
   players = [];
   wall.dataset.layout = String(layout);
-  wall.replaceChildren(...data.cameras.slice(0, layout).map(tile));
+  wall.replaceChildren(...order.slice(0, layout).map((id, index) => tile(byId.get(id), index)));
   for (const button of document.querySelectorAll(".layout-button")) {
     button.setAttribute("aria-pressed", String(Number(button.dataset.layout) === layout));
   }
@@ -61,12 +81,25 @@ function enlarge(camera) {
   box.dataset.camera = camera.camera;
 }
 
+async function save() {
+  const result = await post(data.wall_url, { layout, tiles: order });
+  if (!result.ok) toast(errorText(result), "error");
+}
+
+function choose(index, cameraId) {
+  const before = order.indexOf(cameraId);
+  if (before >= 0) order[before] = order[index];  // the camera's old tile takes this tile's camera
+  order[index] = cameraId;
+  draw();
+  save();
+}
+
 if (wall) {
   for (const button of document.querySelectorAll(".layout-button")) {
     button.addEventListener("click", () => {
-      const layout = Number(button.dataset.layout);
-      window.localStorage.setItem(key, JSON.stringify({ layout }));
-      draw(layout);
+      layout = Number(button.dataset.layout);
+      draw();
+      save();
     });
   }
   document.getElementById("enlarged-close").addEventListener("click", () => {
@@ -74,7 +107,7 @@ if (wall) {
     enlarged = null;
     document.getElementById("wall-enlarged").classList.add("hidden");
   });
-  draw(savedLayout());
+  draw();
   // An alarm with a linked camera pops it up enlarged (wall_alarm.js asks, with the camera's entity id).
   document.addEventListener("hacho:wall-pop", (event) => {
     const camera = data.cameras.find((item) => item.entity_id === event.detail.entity_id);
