@@ -46,6 +46,7 @@ __all__ = [
     "MODE_THREAD",
     "MSG_EXITED",
     "MSG_FATAL",
+    "MSG_MODULES",
     "DropOldestQueue",
     "ProcessWorker",
     "WorkerCounters",
@@ -58,6 +59,7 @@ MODE_PROCESS: Final = "process"
 MODE_THREAD: Final = "thread"
 MSG_FATAL: Final = "fatal"  # a worker that cannot work says so with this type; it is not restarted
 MSG_EXITED: Final = "worker_exited"  # told to on_message when a worker died: exitcode, restart_in
+MSG_MODULES: Final = "worker_modules"  # with report_modules: what the process had loaded when its function began
 STABLE_AFTER: Final = 30.0  # a worker that ran this long before dying restarts after the initial delay
 _POLL: Final = 0.2
 _DROP_WAIT: Final = 0.01
@@ -215,7 +217,7 @@ def _resolve(target: str) -> Callable[..., Any]:
 
 
 def _child_main(target: str, payload: bytes, io: WorkerIO, parent_pid: int, watchdog: Any,
-                pdeathsig: bool) -> None:
+                pdeathsig: bool, report_modules: bool = False) -> None:
     """The process entry point: tie our life to the hub's, load only the worker's module, run it."""
     if pdeathsig:
         _set_parent_death_signal()
@@ -226,7 +228,10 @@ def _child_main(target: str, payload: bytes, io: WorkerIO, parent_pid: int, watc
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _stub_packages(target.partition(":")[0])
     args = pickle.loads(payload)
-    _resolve(target)(io, *args)
+    function = _resolve(target)
+    if report_modules:
+        io.emit({"type": MSG_MODULES, "modules": sorted(sys.modules)})
+    function(io, *args)
 
 
 # --------------------------------------------------------------------------- the hub side
@@ -239,7 +244,7 @@ class ProcessWorker:
     def __init__(self, target: str, args: tuple[Any, ...] = (), *, name: str,
                  on_message: Callable[[dict[str, Any]], None], loop: asyncio.AbstractEventLoop | None = None,
                  queue_size: int = 1, mode: str = MODE_PROCESS, restart: bool = True,
-                 backoff: Backoff | None = None, pdeathsig: bool = True) -> None:
+                 backoff: Backoff | None = None, pdeathsig: bool = True, report_modules: bool = False) -> None:
         if mode not in (MODE_PROCESS, MODE_THREAD):
             raise ValueError(f"worker mode must be {MODE_PROCESS!r} or {MODE_THREAD!r}, got {mode!r}")
         self.target = target
@@ -253,6 +258,7 @@ class ProcessWorker:
         self._loop = loop
         self._queue_size = max(1, queue_size)
         self._pdeathsig = pdeathsig
+        self._report_modules = report_modules  # tests: what a worker process loads before its function runs
         self._backoff = backoff or Backoff(1.0, 30.0)
         self._closing = threading.Event()
         self._launched = threading.Event()
@@ -369,7 +375,7 @@ class ProcessWorker:
             reader, writer = _CONTEXT.Pipe(duplex=False)
             runner: Any = _CONTEXT.Process(
                 target=_child_main, name=self.name, daemon=True,
-                args=(self.target, self._payload, io, os.getpid(), reader, self._pdeathsig))
+                args=(self.target, self._payload, io, os.getpid(), reader, self._pdeathsig, self._report_modules))
             runner.start()
             reader.close()  # only the child holds the read end: our exit is its EOF
             if self._watchdog is not None:
