@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from integrations.thermal_fire.worker import FrameWorker
-from tests.processes import Inbox
+from tests.processes import Inbox, fresh_import, worker_modules
 
 SPEC = {
     "id": "tiny",
@@ -72,3 +72,24 @@ def test_a_command_is_answered_while_no_frame_comes() -> None:
         assert not inbox.of("result")
     finally:
         worker.stop()
+
+
+HEAVY_ELSEWHERE = {"cv2", "onnxruntime", "sqlalchemy", "aiohttp", "jinja2", "hub.recorder", "hub.http"}
+
+
+def test_the_worker_process_starts_with_its_own_modules_only() -> None:
+    """The package's __init__ (the hub side: manager, services, entities) does not run in the worker, and the
+    renderer loads only where a tower is simulated (reported by the worker process itself)."""
+    modules = worker_modules("integrations.thermal_fire.worker:_worker_main")
+    assert "integrations.thermal_fire.worker" in modules
+    hub_side = {"integrations.thermal_fire.manager", "integrations.thermal_fire.services",
+                "integrations.thermal_fire.entity", "integrations.thermal_fire.simulator", "scipy"}
+    assert not modules & (hub_side | HEAVY_ELSEWHERE), modules & (hub_side | HEAVY_ELSEWHERE)
+
+
+def test_the_hub_side_does_not_load_the_renderer() -> None:
+    """The simulated camera renders in the worker: importing the integration in the hub loads neither the
+    simulator's rendering nor scipy."""
+    modules = fresh_import("integrations.thermal_fire")
+    assert "integrations.thermal_fire.manager" in modules
+    assert not modules & {"integrations.thermal_fire.simulator", "integrations.thermal_fire.world", "scipy"}
