@@ -29,7 +29,7 @@ from .processor import TowerProcessor, build_terrain
 from .source import SimulatedIgnitions, create_source
 from .tower import TowerScanner
 from .weather import ffwi, ffwi_class, spread_cone
-from .worker import FrameWorker, simulator_spec
+from .worker import FrameWorker, build_terrain_in_worker, simulator_spec
 
 __all__ = ["ThermalFireManager"]
 
@@ -72,7 +72,10 @@ class ThermalFireManager:
         start_ts = self.hub.clock.time()
         if any(t["camera"]["source"] == "simulator" for t in self.config["towers"]):
             self.world = SimulatedIgnitions()
-        self.terrain = await self.hub.async_add_executor_job(build_terrain, spec_terrain)
+        if spec_terrain["type"] == "synthetic":  # scipy and its temporaries: built in a one-shot worker process
+            self.terrain = await self.hub.async_add_executor_job(build_terrain_in_worker, spec_terrain)
+        else:
+            self.terrain = await self.hub.async_add_executor_job(build_terrain, spec_terrain)
         specs = {
             tid: processor_spec(t, self.config, spec_terrain, self.exclusions.get(tid))
             for tid, t in self.towers.items()

@@ -9,6 +9,8 @@ backoff, and none outlives the hub (hub.helpers.workers.ProcessWorker).
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,7 +20,9 @@ from hub.helpers.workers import ProcessWorker, WorkerIO
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["FrameWorker", "RenderRequest", "WorkerStats", "simulator_spec"]
+    from .elevation import Terrain
+
+__all__ = ["FrameWorker", "RenderRequest", "WorkerStats", "build_terrain_in_worker", "simulator_spec"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -108,6 +112,45 @@ def _worker_main(io: WorkerIO, spec: dict[str, Any]) -> None:
         result["type"] = "result"
         io.emit(result)
     io.emit({"type": "stopped"})
+
+
+def _terrain_main(io: WorkerIO, spec: dict[str, Any]) -> None:
+    """A one-shot worker process: build the terrain of `spec` and hand it to the hub."""
+    from .processor import build_terrain
+
+    try:
+        io.emit({"type": "terrain", "terrain": build_terrain(spec)})
+    except Exception as err:
+        io.emit({"type": "fatal", "message": f"{type(err).__name__}: {err}"})
+
+
+def build_terrain_in_worker(spec: dict[str, Any], timeout: float = 600.0) -> Terrain:
+    """The terrain of `spec`, built in a one-shot worker process (blocking: call from an executor).
+
+    The synthetic terrain takes scipy and its temporaries; the hub keeps only the finished grid.
+    """
+    answer: dict[str, Any] = {}
+    done = threading.Event()
+
+    def on_message(message: dict[str, Any]) -> None:  # the harness's supervisor thread
+        answer.update(message)
+        done.set()
+
+    worker = ProcessWorker(f"{__name__}:_terrain_main", (spec,), name="thermal_fire_terrain", on_message=on_message,
+                           restart=False)
+    worker.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not done.wait(0.2):
+            if not worker.alive or time.monotonic() > deadline:
+                done.wait(0.5)  # what it said before it went
+                break
+    finally:
+        worker.stop()
+    if "terrain" not in answer:
+        raise RuntimeError(f"terrain {spec} could not be built: {answer.get('message', 'the worker gave no answer')}")
+    terrain: Terrain = answer["terrain"]
+    return terrain
 
 
 def _drain_commands(processor: Any, io: WorkerIO) -> None:
