@@ -6,11 +6,17 @@ Each run copies config/ceuta to a temporary folder (the database, storage and lo
 afterwards), starts a private Mosquitto on a free port, and starts `python -m hacho run` on that copy with its own
 free HTTP, MQTT, Modbus and agency-receiver ports. Ready is the first answer of `/api/` (any HTTP status) after the
 process was started. After `--settle` seconds it reads the resident set size (VmRSS) of the hub and of every
-process below it (the worker processes, multiprocessing's resource tracker), and which heavy libraries (numpy,
-scipy, OpenCV, onnxruntime) each one has mapped. Then it stops the hub with SIGTERM.
+process below it (the worker processes, multiprocessing's resource tracker, the camera recorders' ffmpeg and
+the simulated RTSP server), and which heavy libraries (numpy, scipy, OpenCV, onnxruntime) each one has mapped.
+Then it stops the hub with SIGTERM.
 
 It prints the figures of each run, the medians, and ends with one JSON object with the targets marked met or
-missed by how much: hub < 150 MiB, each worker < 120 MiB, all processes < 450 MiB, ready < 3 s.
+missed by how much: hub < 150 MiB, each worker < 120 MiB, all processes < 450 MiB, ready < 3 s. The sum of
+RSS counts the pages that processes share (the same ffmpeg libraries in five recorders) once per process; the
+proportional set size (PSS, /proc/PID/smaps_rollup) shares them out, so `total_pss_mib` is also given.
+
+The machine's load moves the ready time most (a 2-core machine shared with other work): `load_before` is the
+1-minute load average when each run started.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ class Proc:
     pid: int
     role: str
     rss_mib: float
+    pss_mib: float
     heavy: list[str] = field(default_factory=list)
 
 
@@ -90,6 +97,17 @@ def _rss_mib(pid: int) -> float:
     return 0.0
 
 
+def _pss_mib(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def _heavy(pid: int) -> list[str]:
     try:
         maps = Path(f"/proc/{pid}/maps").read_text(errors="replace")
@@ -101,10 +119,16 @@ def _heavy(pid: int) -> list[str]:
 def _role(pid: int, hub_pid: int) -> str:
     if pid == hub_pid:
         return "hub"
-    cmdline = _cmdline(pid).replace(b"\0", b" ").decode(errors="replace")
+    argv = [arg.decode(errors="replace") for arg in _cmdline(pid).split(b"\0") if arg]
+    cmdline = " ".join(argv)
     if "resource_tracker" in cmdline:
         return "resource tracker"
-    return "worker"
+    if "multiprocessing" in cmdline:
+        return "worker"
+    if argv and Path(argv[0]).name == "ffmpeg":
+        return "ffmpeg"
+    scripts = [Path(arg).name for arg in argv[1:] if arg.endswith(".py")]
+    return scripts[0] if scripts else (Path(argv[0]).name if argv else "process")
 
 
 def measure_tree(hub_pid: int) -> list[Proc]:
@@ -112,7 +136,8 @@ def measure_tree(hub_pid: int) -> list[Proc]:
     procs = []
     for pid in _tree(hub_pid):
         try:
-            procs.append(Proc(pid, _role(pid, hub_pid), round(_rss_mib(pid), 1), _heavy(pid)))
+            procs.append(Proc(pid, _role(pid, hub_pid), round(_rss_mib(pid), 1), round(_pss_mib(pid), 1),
+                              _heavy(pid)))
         except OSError:
             continue  # ended while we looked
     return procs
@@ -199,6 +224,7 @@ def single_run(settle: float, ready_timeout: float = 120) -> dict[str, Any]:
                "HACHO_MQTT_PORT": str(mqtt_port), "HACHO_SIM_MODBUS_PORT": str(modbus_port),
                "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
         log = (folder / "hub.log").open("wb")
+        load_before = os.getloadavg()[0]
         started = time.perf_counter()
         hub = subprocess.Popen([sys.executable, "-m", "hacho", "run", "-c", str(site)], cwd=folder, env=env,
                                stdout=log, stderr=subprocess.STDOUT)
@@ -225,11 +251,14 @@ def single_run(settle: float, ready_timeout: float = 120) -> dict[str, Any]:
     workers = [p for p in procs if p.role == "worker"]
     return {
         "ready_s": round(ready_s, 2),
+        "load_before": round(load_before, 2),
         "hub_mib": next(p.rss_mib for p in procs if p.role == "hub"),
         "worker_mib": [p.rss_mib for p in workers],
         "max_worker_mib": max((p.rss_mib for p in workers), default=0.0),
         "total_mib": round(sum(p.rss_mib for p in procs), 1),
-        "processes": [{"role": p.role, "rss_mib": p.rss_mib, "heavy": p.heavy} for p in procs],
+        "total_pss_mib": round(sum(p.pss_mib for p in procs), 1),
+        "processes": [{"role": p.role, "rss_mib": p.rss_mib, "pss_mib": p.pss_mib, "heavy": p.heavy}
+                      for p in procs],
     }
 
 
@@ -242,7 +271,7 @@ def _verdict(value: float, target: float) -> dict[str, Any]:
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Medians over the runs and the targets, met or missed by how much."""
     median = {key: round(statistics.median(run[key] for run in runs), 2)
-              for key in ("ready_s", "hub_mib", "max_worker_mib", "total_mib")}
+              for key in ("ready_s", "hub_mib", "max_worker_mib", "total_mib", "total_pss_mib", "load_before")}
     return {
         "bench": "footprint",
         "site": "ceuta",
@@ -269,12 +298,13 @@ def main() -> None:
         runs.append(run)
         listing = ", ".join(f"{p['role']} {p['rss_mib']:.0f} MiB" + (f" [{'+'.join(p['heavy'])}]" if p["heavy"]
                                                                        else "") for p in run["processes"])
-        print(f"run {n}/{args.runs}: ready {run['ready_s']:.2f} s; total {run['total_mib']:.0f} MiB: {listing}",
-              flush=True)
+        print(f"run {n}/{args.runs}: ready {run['ready_s']:.2f} s (load {run['load_before']:.1f}); total "
+              f"{run['total_mib']:.0f} MiB RSS, {run['total_pss_mib']:.0f} MiB PSS: {listing}", flush=True)
     result = summarise(runs)
     median = result["median"]
     print(f"medians of {len(runs)}: ready {median['ready_s']:.2f} s, hub {median['hub_mib']:.0f} MiB, "
-          f"largest worker {median['max_worker_mib']:.0f} MiB, total {median['total_mib']:.0f} MiB")
+          f"largest worker {median['max_worker_mib']:.0f} MiB, total {median['total_mib']:.0f} MiB "
+          f"(PSS {median['total_pss_mib']:.0f} MiB), load average {median['load_before']:.1f}")
     for name, verdict in result["targets"].items():
         state = "met" if verdict["met"] else f"missed by {verdict['missed_by']}"
         print(f"  {name}: {verdict['value']} (target < {verdict['target']}): {state}")

@@ -25,7 +25,25 @@ def _read_templates(directory: Path) -> dict[str, str]:
             for path in sorted(directory.rglob("*.html"))}
 
 
-def _environment(sources: dict[str, str], language: Language, formatter: Formatter) -> jinja2.Environment:
+class _SharedBytecode(jinja2.BytecodeCache):
+    """Compiled templates kept in memory and shared by the languages' environments: the source and the
+    settings are the same, only the translations and filters (looked up when rendering) differ, so each
+    template is compiled once at start rather than once per language."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+def _environment(sources: dict[str, str], language: Language, formatter: Formatter,
+                 bytecode: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.DictLoader(sources),
         autoescape=True,
@@ -33,6 +51,7 @@ def _environment(sources: dict[str, str], language: Language, formatter: Formatt
         trim_blocks=True,
         lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"],
+        bytecode_cache=bytecode,
     )
     env.install_gettext_translations(language.translations, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(formatter.filters())
@@ -56,7 +75,8 @@ class Templates:
         self.names = names
         self.formatters = {code: Formatter(language, zone, names)
                            for code, language in catalogues.languages.items()}
-        self.envs = {code: _environment(sources, language, self.formatters[code])
+        bytecode = _SharedBytecode()
+        self.envs = {code: _environment(sources, language, self.formatters[code], bytecode)
                      for code, language in catalogues.languages.items()}
 
     def render(self, template: str, /, *, language: str | None = None, **context: Any) -> str:

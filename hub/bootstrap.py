@@ -182,7 +182,11 @@ def _where(raw: Any, key: Any) -> str:
 
 async def async_setup_hub(config_dir: Path, loaded: LoadedConfig, *, clock: Clock | None = None,
                           start_http: bool = True, components: Sequence[Component] = ()) -> Hub:
-    """Create the hub; set up registries, recorder, the API, components and integrations, in that order."""
+    """Create the hub; set up registries, recorder, the API, components and integrations, in that order.
+
+    With `start_http` the server listens before the integrations set up; this returns when everything is set up
+    and the hub has started (`hub_started` fired).
+    """
     hub = Hub(config_dir, clock=clock)
     hub.config = CoreConfig.from_config(loaded.core["hub"])
     hub.data[_COMPONENTS] = tuple(components)
@@ -215,16 +219,20 @@ async def async_setup_hub(config_dir: Path, loaded: LoadedConfig, *, clock: Cloc
             await _async_setup_component(hub, component, loaded)
 
     sections = {k: v for k, v in loaded.raw.items() if not _is_owned(k, components)}
+    later = [component for component in components if not component.before_integrations]
     manager = async_get_setup_manager(hub)
+    manager.starting.update(dict.fromkeys([*sections, *(component.sections[0] for component in later)]))
+    if start_http:
+        # The API and the login page answer from here on, while the integrations set up (their views come as
+        # they do); `/api/` lists what is still starting, and the hub's state turns RUNNING when all is set up.
+        await http.async_start()
     await manager.async_setup_all(sections)
 
-    for component in components:
-        if not component.before_integrations:
-            await _async_setup_component(hub, component, loaded)
+    for component in later:
+        await _async_setup_component(hub, component, loaded)
+        manager.starting.pop(component.sections[0], None)
 
     await hub.async_start()
-    if start_http:
-        await http.async_start()
     return hub
 
 
@@ -283,13 +291,28 @@ async def async_run(config_dir: Path, *, verbose: bool = False, components: Sequ
         _LOGGER.critical("Fatal configuration errors in core sections; not starting")
         return 2
     setup_logging(loaded.core["logger"], verbose=verbose)
-    hub = await async_setup_hub(config_dir, loaded, components=components)
+    started: list[Hub] = []
+    stop_asked = asyncio.Event()
+
+    def _request_stop() -> None:
+        if started:
+            started[0].async_request_stop(0)
+        elif not stop_asked.is_set():  # the API answers during the start, so a stop can come before it ends
+            _LOGGER.info("Stop requested while starting: stopping once every integration is set up")
+            stop_asked.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, hub.async_request_stop, 0)
-    http_conf = loaded.core["http"]
-    _LOGGER.info("Hacho is running on http://%s:%s", http_conf.get("host"), http_conf.get("port"))
-    code = await hub.async_wait_stopped()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.remove_signal_handler(sig)
+        loop.add_signal_handler(sig, _request_stop)
+    try:
+        hub = await async_setup_hub(config_dir, loaded, components=components)
+        started.append(hub)
+        if stop_asked.is_set():
+            hub.async_request_stop(0)
+        http_conf = loaded.core["http"]
+        _LOGGER.info("Hacho is running on http://%s:%s", http_conf.get("host"), http_conf.get("port"))
+        code = await hub.async_wait_stopped()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
     _LOGGER.info("Hacho stopped (exit %s)", code)
     return code

@@ -106,6 +106,8 @@ class SetupManager:
         self._integrations: dict[str, Integration] = {}
         self._done: dict[str, asyncio.Future[bool]] = {}
         self.setup_timeout = DEFAULT_SETUP_TIMEOUT
+        # What the start still sets up (integrations, then the components after them), in order; shown by `/api/`
+        self.starting: dict[str, None] = {}
         # A stopping hub unloads its integrations (their threads, processes and servers end with them), so that
         # `hacho run` exits on SIGINT/SIGTERM instead of hanging on an integration's running thread.
         hub.bus.async_listen_once(EVENT_HUB_STOP, self._async_hub_stop)
@@ -161,6 +163,9 @@ class SetupManager:
         loop = self.hub.loop
         for domain in wanted:
             self._done[domain] = loop.create_future()
+        self.starting.update(dict.fromkeys(sorted(wanted)))
+        for domain in set(sections) - set(wanted):  # not found, or in a cycle: nothing to wait for
+            self.starting.pop(domain, None)
         await asyncio.gather(*(self._async_setup_when_ready(d, wanted[d], set(wanted)) for d in wanted))
         return dict(self.status)
 
@@ -185,6 +190,7 @@ class SetupManager:
             result = False
         else:
             result = await self.async_setup_integration(domain, raw)
+        self.starting.pop(domain, None)
         fut = self._done.get(domain)
         if fut is not None and not fut.done():
             fut.set_result(result)

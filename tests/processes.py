@@ -65,3 +65,30 @@ class Inbox:
         while not predicate():
             assert time.monotonic() < deadline, f"worker did not answer: {self.messages[-3:]}"
             time.sleep(0.01)
+
+
+def worker_modules(target: str) -> set[str]:
+    """The modules a worker process of `target` ("package.module:function") has loaded when its function is
+    called, as the process reports them (sys.modules); the function is then given no arguments it can use."""
+    from hub.helpers.workers import MSG_MODULES, ProcessWorker
+
+    inbox = Inbox()
+    worker = ProcessWorker(target, (None,), name="modules", on_message=inbox, restart=False, report_modules=True)
+    worker.start()
+    try:
+        inbox.wait(lambda: inbox.of(MSG_MODULES))
+    finally:
+        worker.stop()
+    return set(inbox.of(MSG_MODULES)[0]["modules"])
+
+
+def fresh_import(module: str) -> set[str]:
+    """The modules a fresh interpreter has loaded after importing `module` (what the hub pays for it)."""
+    import subprocess
+    import sys
+
+    code = f"import sys, {module}; print('\\n'.join(sorted(sys.modules)))"
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True,
+                            timeout=120)
+    return set(result.stdout.split())

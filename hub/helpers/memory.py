@@ -1,13 +1,13 @@
 """Hub process memory: keep glibc's allocator from holding on to what numpy frames freed.
 
-The simulated cameras render their frames (640x512 floats, and temporaries of that size) in the hub's
-executor threads. glibc gives each thread its own malloc arena and, after the first large free, raises its
-mmap threshold up to 32 MiB, so the freed frames stay in per-thread arenas that are never given back: on the
-Ceuta site that was ~200 MiB of the hub's 430 MiB.
+Large numpy buffers freed in the hub's executor threads (the simulated thermal cameras' 640x512 frames, when
+they were rendered there; terrain and file frames still are) stay in glibc's per-thread malloc arenas: after
+the first large free glibc raises its mmap threshold up to 32 MiB, and those arenas are never given back. On
+the Ceuta site that was ~200 MiB of the hub's 430 MiB.
 
 `limit_malloc_arenas()` (called by `hacho run` before any thread starts) caps this process's arenas at 2 and
 fixes its mmap threshold at 256 KiB through mallopt(3), so large buffers are unmapped when freed. It costs
-the page faults of buffers mapped afresh: ~10 ms of CPU per simulated 640x512 frame (one a second). The
+the page faults of buffers mapped afresh (~10 ms of CPU per 640x512 frame). The
 worker processes are left as they are: the same setting made the fire detector ~45 % slower per glint-heavy
 frame there. MALLOC_ARENA_MAX / MALLOC_MMAP_THRESHOLD_ in the environment win; on a C library without
 mallopt it does nothing.

@@ -46,6 +46,7 @@ __all__ = [
     "MODE_THREAD",
     "MSG_EXITED",
     "MSG_FATAL",
+    "MSG_MODULES",
     "DropOldestQueue",
     "ProcessWorker",
     "WorkerCounters",
@@ -59,6 +60,7 @@ MODE_PROCESS: Final = "process"
 MODE_THREAD: Final = "thread"
 MSG_FATAL: Final = "fatal"  # a worker that cannot work says so with this type; it is not restarted
 MSG_EXITED: Final = "worker_exited"  # told to on_message when a worker died: exitcode, restart_in
+MSG_MODULES: Final = "worker_modules"  # with report_modules: what the process had loaded when its function began
 STABLE_AFTER: Final = 30.0  # a worker that ran this long before dying restarts after the initial delay
 _POLL: Final = 0.2
 _DROP_WAIT: Final = 0.01
@@ -229,7 +231,7 @@ def _resolve(target: str) -> Callable[..., Any]:
 
 
 def _child_main(target: str, payload: bytes, io: WorkerIO, parent_pid: int, watchdog: Any,
-                pdeathsig: bool) -> None:
+                pdeathsig: bool, report_modules: bool = False) -> None:
     """The process entry point: tie our life to the hub's, load only the worker's module, run it."""
     if pdeathsig:
         _set_parent_death_signal()
@@ -242,7 +244,10 @@ def _child_main(target: str, payload: bytes, io: WorkerIO, parent_pid: int, watc
     _IN_WORKER = True
     _stub_packages(target.partition(":")[0])
     args = pickle.loads(payload)
-    _resolve(target)(io, *args)
+    function = _resolve(target)
+    if report_modules:
+        io.emit({"type": MSG_MODULES, "modules": sorted(sys.modules)})
+    function(io, *args)
 
 
 # --------------------------------------------------------------------------- the hub side
@@ -261,7 +266,7 @@ class ProcessWorker:
     def __init__(self, target: str, args: tuple[Any, ...] = (), *, name: str,
                  on_message: Callable[[dict[str, Any]], None], loop: asyncio.AbstractEventLoop | None = None,
                  queue_size: int = 1, mode: str = MODE_PROCESS, restart: bool = True,
-                 backoff: Backoff | None = None, pdeathsig: bool = True) -> None:
+                 backoff: Backoff | None = None, pdeathsig: bool = True, report_modules: bool = False) -> None:
         if mode not in (MODE_PROCESS, MODE_THREAD):
             raise ValueError(f"worker mode must be {MODE_PROCESS!r} or {MODE_THREAD!r}, got {mode!r}")
         self.target = target
@@ -275,6 +280,7 @@ class ProcessWorker:
         self._loop = loop
         self._queue_size = max(1, queue_size)
         self._pdeathsig = pdeathsig
+        self._report_modules = report_modules  # tests: what a worker process loads before its function runs
         self._backoff = backoff or Backoff(1.0, 30.0)
         self._closing = threading.Event()
         self._launched = threading.Event()
@@ -398,7 +404,7 @@ class ProcessWorker:
             reader, writer = _CONTEXT.Pipe(duplex=False)
             runner: Any = _CONTEXT.Process(
                 target=_child_main, name=self.name, daemon=True,
-                args=(self.target, self._payload, io, os.getpid(), reader, self._pdeathsig))
+                args=(self.target, self._payload, io, os.getpid(), reader, self._pdeathsig, self._report_modules))
             runner.start()
             reader.close()  # only the child holds the read end: our exit is its EOF
             if self._watchdog is not None:

@@ -1,8 +1,8 @@
 """The hub's HTTP and websocket API (aiohttp), authenticated by long-lived access tokens.
 
 Usage: `http = await async_setup_http(hub, config.get("http"))`; other modules call
-`get_http(hub).register_view(MyView)` (or add raw routes on `http.app`); then the bootstrap calls
-`await http.async_start()`. The server stops on `hub_stop`.
+`get_http(hub).register_view(MyView)` (or add raw routes on `http.app`), before or after the bootstrap's
+`await http.async_start()` (the server answers while integrations still set up). It stops on `hub_stop`.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from ..auth.visibility import read_scope
 from ..const import EVENT_STATE_CHANGED, __version__
 from ..core import Event, State, callback, valid_entity_id
 from ..exceptions import HubError
+from ..setup import SETUP_MANAGER
 from .access import DEFAULT_EVENT_ROLES, ROLES_STAFF
 from .const import (
     CONF_EVENT_ROLES,
@@ -87,11 +88,16 @@ class APIStatusView(HubView):
     name = "api:status"
     requires_auth = False
     roles = ROLES_STAFF
-    openapi = {"get": {"responses": {"200": _json({"type": "object"}, "The API is up")}}}
+    openapi = {"get": {"responses": {"200": _json({"type": "object"},
+                                                  "The API is up; `starting` lists what still sets up")}}}
 
     async def get(self, request: web.Request) -> dict[str, Any]:
-        """Whether the API is running, the hub version and its lifecycle state."""
-        return {"message": "API running.", "version": __version__, "state": request[KEY_HUB].state.value}
+        """Whether the API is running, the hub version, its lifecycle state and what is still starting
+        (integrations and components, while the hub sets up; the state turns RUNNING when none is left)."""
+        hub = request[KEY_HUB]
+        manager = hub.data.get(SETUP_MANAGER)
+        starting = list(manager.starting) if manager is not None else []
+        return {"message": "API running.", "version": __version__, "state": hub.state.value, "starting": starting}
 
 
 class APIStatesView(HubView):

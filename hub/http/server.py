@@ -111,7 +111,9 @@ def _cors_middleware(origins: frozenset[str]) -> Any:
 
 
 class HubHTTP:
-    """The HTTP server: add views (and raw routes on `app`) before `async_start`."""
+    """The HTTP server. Views, raw routes and static paths may be added before or after `async_start`: the
+    server answers while the integrations still set up (they add their views as they come), as Home
+    Assistant's does. Middlewares and cleanup contexts must be in place before `async_start`."""
 
     def __init__(self, hub: Hub, conf: dict[str, Any], token_store: TokenStore) -> None:
         self.hub = hub
@@ -165,7 +167,6 @@ class HubHTTP:
         instance = view() if isinstance(view, type) else view
         if not getattr(instance, "url", None) or not getattr(instance, "name", None):
             raise HubError(f"View {type(instance).__name__} needs class attributes url and name")
-        self._check_not_started(f"register view {instance.name}")
         what = f"View {type(instance).__name__} ({instance.url})"
         if instance.roles is None:
             raise HubError(f"{what} declares no roles: set `roles` (hub.http.access ROLES_*)")
@@ -179,8 +180,8 @@ class HubHTTP:
         return instance
 
     def declare_route(self, route: web.AbstractRoute, roles: frozenset[Role]) -> None:
-        """Say who may use a raw route (added on `app.router`); the server does not start with one undeclared."""
-        self._check_not_started("declare a route")
+        """Say who may use a raw route (added on `app.router`); the server does not start with one undeclared,
+        and refuses a request to one (403) until it is declared."""
         declare_route(self.app, route, roles, f"Route {route.method} {route.resource and route.resource.canonical}")
 
     def allow_unauthenticated(self, route: web.AbstractRoute, roles: frozenset[Role]) -> None:
@@ -192,7 +193,6 @@ class HubHTTP:
     def register_static_path(self, url_path: str, path: str | Path, *, roles: frozenset[Role],
                              requires_auth: bool = True) -> web.AbstractResource:
         """Serve a directory's files under `url_path` (frontend assets) to `roles`."""
-        self._check_not_started(f"serve {url_path}")
         resource = self.app.router.add_static(url_path, path)
         for route in resource:
             declare_route(self.app, route, roles, f"Static path {url_path}")
@@ -201,7 +201,7 @@ class HubHTTP:
         return resource
 
     async def async_start(self) -> None:
-        """Start listening. Routes are frozen from here on."""
+        """Start listening. Routes may still be added afterwards; middlewares may not."""
         self._check_not_started("start")
         if undeclared := undeclared_routes(self.app):
             raise HubError(f"HTTP server not started: routes that declare no roles: {', '.join(undeclared)} "
@@ -211,6 +211,10 @@ class HubHTTP:
             ssl_context = await self.hub.async_add_executor_job(
                 _make_ssl_context, cert, self.conf.get(CONF_SSL_KEY)
             )
+        # aiohttp freezes the router when the server starts; integrations that set up after the start add
+        # their views later (Home Assistant does the same). Each view declares its roles as it is added, and
+        # the access middleware refuses a raw route that is not declared yet.
+        self.app.router.freeze = _keep_router_open  # type: ignore[method-assign]
         runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
         self._runner = runner
         await runner.setup()
@@ -232,6 +236,10 @@ class HubHTTP:
             return
         await runner.cleanup()
         _LOGGER.info("HTTP API stopped")
+
+
+def _keep_router_open() -> None:
+    """Stands in for `UrlDispatcher.freeze`, so that routes can be added while the server runs."""
 
 
 def _make_ssl_context(certificate: str, key: str | None) -> ssl.SSLContext:
@@ -258,8 +266,8 @@ def get_http(hub: Hub) -> HubHTTP:
 async def async_setup_http(hub: Hub, config: dict[str, Any] | None = None) -> HubHTTP:
     """Create the server with the built-in API views; it stops on `hub_stop`.
 
-    `config` is the `http:` section (validated here). Other modules register their views, then
-    the bootstrap calls `await http.async_start()`.
+    `config` is the `http:` section (validated here). The bootstrap calls `await http.async_start()` before
+    the integrations set up; they register their views as they come.
     """
     from .api import register_api_views  # the views import this module
     from .websocket_api import async_setup_websocket_api

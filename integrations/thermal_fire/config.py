@@ -24,7 +24,7 @@ from .const import (
 )
 from .detection import DetectionProfile
 
-__all__ = ["CONFIG_SCHEMA", "TOWER_SCHEMA", "processor_spec"]
+__all__ = ["CONFIG_SCHEMA", "TOWER_SCHEMA", "processor_spec", "terrain_spec"]
 
 _ID = vol.All(str, vol.Match(r"^[a-z0-9_]+$", msg="use lower-case letters, digits and _"))
 _LAT = vol.All(vol.Coerce(float), vol.Range(min=-90, max=90))
@@ -208,6 +208,15 @@ CONFIG_SCHEMA = vol.Schema(
         vol.Optional("simulator", default=dict): SIMULATOR_SCHEMA,
     }
 )
+
+
+def terrain_spec(config: dict[str, Any]) -> dict[str, Any]:
+    """The picklable terrain spec for this configuration (see `processor.build_terrain`)."""
+    if config.get("elevation_grid"):
+        return {"type": "grid", "path": config["elevation_grid"]}
+    if any(t["camera"]["source"] == "simulator" for t in config["towers"]):
+        return {"type": "synthetic", "arcsec": config["simulator"]["terrain_arcsec"]}
+    return {"type": "flat", "height_m": 0.0}
 
 
 def processor_spec(

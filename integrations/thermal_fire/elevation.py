@@ -103,7 +103,10 @@ class ElevationGrid:
         if nodata is not None:
             array = np.where(array == np.float32(nodata), np.float32(outside), array)
         array = np.where(np.isfinite(array), array, np.float32(outside)).astype(np.float32)
-        self.data = array
+        # One buffer: a padded copy (one ring of `outside`, so the bilinear lookup needs no bounds branches),
+        # `data` being the view of its inside.
+        self._padded = np.pad(array, 1, constant_values=np.float32(outside))
+        self.data = self._padded[1:-1, 1:-1]
         self.north = float(north)
         self.west = float(west)
         self.dlat = float(dlat)
@@ -117,8 +120,16 @@ class ElevationGrid:
                 raise TerrainError(f"land cover shape {cover.shape} differs from elevation shape {array.shape}")
         self.land_cover = cover
         self.max_elevation_m = max(float(array.max()), self.outside)
-        # Padded copy so the bilinear lookup needs no bounds branches: one ring of `outside`.
-        self._padded = np.pad(array, 1, constant_values=np.float32(outside))
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (to and from worker processes) without `data`, which is a view of the padded grid."""
+        state = dict(self.__dict__)
+        del state["data"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.data = self._padded[1:-1, 1:-1]
 
     # ---- geometry
 

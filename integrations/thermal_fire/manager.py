@@ -13,7 +13,7 @@ from hub.helpers.event import async_track_state_change_event
 from hub.helpers.storage import Store
 from hub.helpers.workers import MSG_EXITED
 
-from .config import processor_spec
+from .config import processor_spec, terrain_spec
 from .const import (
     CAMERA_SCANNING,
     DOMAIN,
@@ -26,11 +26,10 @@ from .entity import CameraStatusSensor, FireEntity, FireWeatherSensor
 from .fires import Fire, FireChange, FireRegistry, nearest_km
 from .geolocation import TowerSite
 from .processor import TowerProcessor, build_terrain
-from .source import create_source
+from .source import SimulatedIgnitions, create_source
 from .tower import TowerScanner
 from .weather import ffwi, ffwi_class, spread_cone
-from .worker import FrameWorker
-from .world import SimWorld, terrain_spec
+from .worker import FrameWorker, build_terrain_in_worker, simulator_spec
 
 __all__ = ["ThermalFireManager"]
 
@@ -46,7 +45,7 @@ class ThermalFireManager:
         self.hub = hub
         self.config = config
         self.towers = {t["id"]: t for t in config["towers"]}
-        self.world: SimWorld | None = None
+        self.world: SimulatedIgnitions | None = None  # when a tower is simulated (its worker renders the scene)
         self.terrain: Terrain | None = None
         self.registry: FireRegistry | None = None
         self.sites: dict[str, TowerSite] = {}
@@ -70,15 +69,20 @@ class ThermalFireManager:
             for t, presets in stored.get("exclusions", {}).items()
         }
         spec_terrain = terrain_spec(self.config)
+        start_ts = self.hub.clock.time()
         if any(t["camera"]["source"] == "simulator" for t in self.config["towers"]):
-            self.world = await self.hub.async_add_executor_job(SimWorld.build, self.config, self.hub.clock.time())
-            self.terrain = self.world.terrain
+            self.world = SimulatedIgnitions()
+        if spec_terrain["type"] == "synthetic":  # scipy and its temporaries: built in a one-shot worker process
+            self.terrain = await self.hub.async_add_executor_job(build_terrain_in_worker, spec_terrain)
         else:
             self.terrain = await self.hub.async_add_executor_job(build_terrain, spec_terrain)
         specs = {
             tid: processor_spec(t, self.config, spec_terrain, self.exclusions.get(tid))
             for tid, t in self.towers.items()
         }
+        for tid, tower in self.towers.items():
+            if tower["camera"]["source"] == "simulator":
+                specs[tid]["simulator"] = simulator_spec(tower, self.config, start_ts)
         for tid, spec in specs.items():
             self.sites[tid] = await self.hub.async_add_executor_job(self._site, spec)
         self.registry = FireRegistry(self.sites, self.terrain)

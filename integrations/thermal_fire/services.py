@@ -127,10 +127,10 @@ def async_register_services(hub: Hub, manager: ThermalFireManager) -> list[CALLB
     async def simulate_ignition(call: ServiceCall) -> dict[str, Any]:
         if manager.world is None:
             raise ServiceValidationError(f"{DOMAIN}.{SERVICE_SIMULATE_IGNITION}: no tower uses the simulator")
-        ignition = manager.world.ignite(
+        lat, lon, start = manager.world.ignite(
             call.data["latitude"], call.data["longitude"], hub.clock.time(), call.data["spread_ms"]
         )
-        return {"latitude": ignition.lat, "longitude": ignition.lon, "start": ignition.start_ts}
+        return {"latitude": lat, "longitude": lon, "start": start}
 
     return [
         hub.services.async_register(

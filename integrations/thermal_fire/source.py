@@ -24,11 +24,13 @@ from hub.exceptions import DeviceUnavailable
 
 from .const import SOURCE_FILES, SOURCE_SIMULATOR, SOURCE_SNAPSHOT
 from .imaging import ImageError, decode_tiff, read_tiff
+from .worker import RenderRequest
 
 __all__ = [
     "FileSequenceSource",
     "Frame",
     "FrameSource",
+    "SimulatedIgnitions",
     "SimulatorSource",
     "SnapshotSource",
     "create_source",
@@ -43,9 +45,10 @@ SOURCES: dict[str, type[FrameSource]] = {}
 
 @dataclass(slots=True)
 class Frame:
-    """One radiometric frame: kelvin per pixel, when, which preset, the head's reported pose."""
+    """One radiometric frame: kelvin per pixel (or, for a simulated camera, the request the worker renders it
+    from), when, which preset, the head's reported pose."""
 
-    data: npt.NDArray[np.float32]
+    data: npt.NDArray[np.float32] | RenderRequest
     timestamp: float
     preset: int
     pan: float | None = None
@@ -109,27 +112,41 @@ class FrameSource(abc.ABC):
         return to_kelvin(data, self.camera)
 
 
+class SimulatedIgnitions:
+    """The hub's side of the simulated world: the fires started at run time (`simulate_ignition`). The scene
+    itself is rendered in each simulated tower's worker process, which gets these with every render request."""
+
+    def __init__(self) -> None:
+        self.started: tuple[tuple[float, float, float, float], ...] = ()
+
+    def ignite(self, lat: float, lon: float, ts: float, spread_ms: float = 0.01) -> tuple[float, float, float]:
+        """Start a fire in the simulated world; (lat, lon, start_ts)."""
+        self.started = (*self.started, (float(lat), float(lon), float(ts), float(spread_ms)))
+        _LOGGER.info("Simulated ignition at %.5f, %.5f", lat, lon)
+        return float(lat), float(lon), float(ts)
+
+
 @register_source(SOURCE_SIMULATOR)
 class SimulatorSource(FrameSource):
-    """The simulated tower camera of `simulator.py`, sharing one scene with the other towers."""
+    """The simulated tower camera of `simulator.py`. Its frames are rendered by the tower's worker process:
+    the hub only queues render requests (which visit of the head, which fires were started)."""
 
     def __init__(self, hub: Hub, tower: dict[str, Any], world: Any = None) -> None:
         super().__init__(hub, tower, world)
-        self.sim: Any = None
+        self.visit = 0
 
     async def async_start(self) -> None:
-        if self.world is None:
+        if not isinstance(self.world, SimulatedIgnitions):
             raise DeviceUnavailable(f"tower {self.tower['id']}: the simulator source needs the simulated world")
-        self.sim = await self.hub.async_add_executor_job(self.world.camera_for, self.tower)
 
     async def async_goto(self, preset: int) -> None:
         self.preset = preset
-        self.sim.goto(preset)
+        self.visit += 1  # the head settles with a new pointing offset on each visit
 
     async def async_grab(self, timestamp: float) -> Frame:
-        data = await self.hub.async_add_executor_job(self.world.render, self.sim, timestamp)
-        pan, tilt = self.sim.presets[self.preset]
-        return Frame(data, timestamp, self.preset, pan, tilt)
+        preset = self.tower["presets"][self.preset]
+        request = RenderRequest(self.visit, self.world.started)
+        return Frame(request, timestamp, self.preset, preset["pan"], preset["tilt"])
 
 
 @register_source(SOURCE_FILES)

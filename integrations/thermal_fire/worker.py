@@ -9,15 +9,20 @@ backoff, and none outlives the hub (hub.helpers.workers.ProcessWorker).
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from hub.helpers.workers import ProcessWorker, WorkerIO
 
-__all__ = ["FrameWorker", "WorkerStats"]
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .elevation import Terrain
+
+__all__ = ["FrameWorker", "RenderRequest", "WorkerStats", "build_terrain_in_worker", "simulator_spec"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -36,13 +41,53 @@ class WorkerStats:
 _IDLE_POLL = 0.2  # seconds an idle worker waits for a frame before it looks at its commands
 
 
+@dataclass(frozen=True, slots=True)
+class RenderRequest:
+    """What the hub queues instead of a frame for a simulated camera: the worker renders the frame itself
+    (the simulated scene and its numpy/scipy rendering live in the worker, not in the hub).
+
+    `visit` counts the hub's moves to a preset (the head settles with a new pointing offset on each);
+    `ignitions` are the fires started at run time so far, as (lat, lon, start_ts, spread_ms).
+    """
+
+    visit: int
+    ignitions: tuple[tuple[float, float, float, float], ...] = ()
+
+
+def simulator_spec(tower: dict[str, Any], config: dict[str, Any], start_ts: float) -> dict[str, Any]:
+    """The picklable part of the configuration a worker builds its simulated camera from."""
+    return {"tower": tower, "config": {"simulator": config["simulator"]}, "start_ts": start_ts}
+
+
+class _SimulatedCamera:
+    """The worker's side of a simulated tower camera: its world, the head's visits and the fires started."""
+
+    def __init__(self, spec: dict[str, Any], processor: Any) -> None:
+        from .world import SimWorld
+
+        self.world = SimWorld(spec["config"], processor.terrain, float(spec["start_ts"]))
+        self.camera = self.world.camera_for(spec["tower"], processor.site)
+        self.visit: int | None = None
+        self.ignited = 0
+
+    def render(self, request: RenderRequest, preset: int, ts: float) -> Any:
+        for lat, lon, start, spread in request.ignitions[self.ignited:]:
+            self.world.ignite(lat, lon, start, spread)
+        self.ignited = max(self.ignited, len(request.ignitions))
+        if request.visit != self.visit:
+            self.visit = request.visit
+            self.camera.goto(preset)
+        return self.world.render(self.camera, ts)
+
+
 def _worker_main(io: WorkerIO, spec: dict[str, Any]) -> None:
-    """The worker process: build the processor, then frames in, results out, until the hub stops it
-    (the frames already queued are processed first)."""
+    """The worker process: build the processor (and the simulated camera, for a simulated tower), then frames
+    (or render requests) in, results out, until the hub stops it (the frames already queued are processed first)."""
     from .processor import TowerProcessor
 
     try:
         processor = TowerProcessor(spec)
+        simulated = _SimulatedCamera(spec["simulator"], processor) if spec.get("simulator") else None
     except Exception as err:  # reported to the hub, which marks the camera failed
         io.emit({"type": "fatal", "message": f"{type(err).__name__}: {err}"})
         return
@@ -56,6 +101,10 @@ def _worker_main(io: WorkerIO, spec: dict[str, Any]) -> None:
             continue
         seq, ts, preset, data, pan, tilt = item
         try:
+            if isinstance(data, RenderRequest):
+                if simulated is None:
+                    raise ValueError("a render request for a tower that has no simulated camera")
+                data = simulated.render(data, preset, ts)
             result = processor.process(data, ts, preset, seq, pan, tilt)
         except Exception as err:
             io.emit({"type": "error", "seq": seq, "message": f"{type(err).__name__}: {err}"})
@@ -63,6 +112,45 @@ def _worker_main(io: WorkerIO, spec: dict[str, Any]) -> None:
         result["type"] = "result"
         io.emit(result)
     io.emit({"type": "stopped"})
+
+
+def _terrain_main(io: WorkerIO, spec: dict[str, Any]) -> None:
+    """A one-shot worker process: build the terrain of `spec` and hand it to the hub."""
+    from .processor import build_terrain
+
+    try:
+        io.emit({"type": "terrain", "terrain": build_terrain(spec)})
+    except Exception as err:
+        io.emit({"type": "fatal", "message": f"{type(err).__name__}: {err}"})
+
+
+def build_terrain_in_worker(spec: dict[str, Any], timeout: float = 600.0) -> Terrain:
+    """The terrain of `spec`, built in a one-shot worker process (blocking: call from an executor).
+
+    The synthetic terrain takes scipy and its temporaries; the hub keeps only the finished grid.
+    """
+    answer: dict[str, Any] = {}
+    done = threading.Event()
+
+    def on_message(message: dict[str, Any]) -> None:  # the harness's supervisor thread
+        answer.update(message)
+        done.set()
+
+    worker = ProcessWorker(f"{__name__}:_terrain_main", (spec,), name="thermal_fire_terrain", on_message=on_message,
+                           restart=False)
+    worker.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not done.wait(0.2):
+            if not worker.alive or time.monotonic() > deadline:
+                done.wait(0.5)  # what it said before it went
+                break
+    finally:
+        worker.stop()
+    if "terrain" not in answer:
+        raise RuntimeError(f"terrain {spec} could not be built: {answer.get('message', 'the worker gave no answer')}")
+    terrain: Terrain = answer["terrain"]
+    return terrain
 
 
 def _drain_commands(processor: Any, io: WorkerIO) -> None:
@@ -128,9 +216,11 @@ class FrameWorker:
         self._on_message(message)
 
     def submit(
-        self, data: np.ndarray[Any, Any], ts: float, preset: int, pan: float | None = None, tilt: float | None = None
+        self, data: np.ndarray[Any, Any] | RenderRequest, ts: float, preset: int, pan: float | None = None,
+        tilt: float | None = None,
     ) -> bool:
-        """Queue a frame without blocking; False (and counted) when the oldest queued frame was dropped for it."""
+        """Queue a frame (or a simulated camera's render request) without blocking; False (and counted) when the
+        oldest queued one was dropped for it."""
         self.stats.submitted += 1
         self._seq += 1
         accepted = self._worker.submit((self._seq, ts, preset, data, pan, tilt))

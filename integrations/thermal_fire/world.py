@@ -1,4 +1,4 @@
-"""The terrain every part agrees on, and the simulated world the simulator cameras share.
+"""The terrain every part agrees on, and the simulated world the simulator cameras see.
 
 Terrain: the configured elevation grid when there is one; otherwise the simulator's synthetic
 Ceuta terrain when a tower uses the simulator (so that geolocation and rendering agree); otherwise
@@ -11,24 +11,17 @@ import logging
 import threading
 from typing import Any
 
+from .config import processor_spec, terrain_spec
 from .elevation import ElevationGrid, Terrain
+from .geolocation import TowerSite
 from .optics import CameraModel
 from .processor import TowerProcessor, build_terrain
 from .scene import Chimney, Ignition, Scenario
 from .simulator import SimulatedCamera
 
-__all__ = ["SimWorld", "terrain_spec"]
+__all__ = ["SimWorld"]
 
 _LOGGER = logging.getLogger(__name__)
-
-
-def terrain_spec(config: dict[str, Any]) -> dict[str, Any]:
-    """The picklable terrain spec for this configuration (see `processor.build_terrain`)."""
-    if config.get("elevation_grid"):
-        return {"type": "grid", "path": config["elevation_grid"]}
-    if any(t["camera"]["source"] == "simulator" for t in config["towers"]):
-        return {"type": "synthetic", "arcsec": config["simulator"]["terrain_arcsec"]}
-    return {"type": "flat", "height_m": 0.0}
 
 
 class SimWorld:
@@ -60,14 +53,13 @@ class SimWorld:
         """Build the terrain and the world (blocking: seconds for the synthetic terrain)."""
         return cls(config, build_terrain(terrain_spec(config)), start_ts)
 
-    def camera_for(self, tower: dict[str, Any]) -> SimulatedCamera:
-        """A simulated camera for a configured tower (blocking)."""
+    def camera_for(self, tower: dict[str, Any], site: TowerSite | None = None) -> SimulatedCamera:
+        """A simulated camera for a configured tower (blocking); `site` when the caller has it already."""
         if not isinstance(self.terrain, ElevationGrid):
             raise ValueError(f"tower {tower['id']}: the simulator renders on an elevation grid, not flat terrain")
-        from .config import processor_spec
-
-        spec = processor_spec(tower, self._config, terrain_spec(self._config))
-        site = TowerProcessor(spec, terrain=self.terrain).site
+        if site is None:
+            spec = processor_spec(tower, self._config, terrain_spec(self._config))
+            site = TowerProcessor(spec, terrain=self.terrain).site
         cam = tower["camera"]
         model = CameraModel(cam["width"], cam["height"], cam["hfov"], cam["vfov"])
         presets = [(p["pan"], p["tilt"]) for p in tower["presets"]]

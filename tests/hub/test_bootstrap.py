@@ -56,6 +56,77 @@ def wait_for(url: str, proc: subprocess.Popen[str], timeout: float = 30) -> None
     raise AssertionError("hub did not answer in time")
 
 
+def wait_running(url: str, timeout: float = 30) -> tuple[int, dict]:
+    """`/api/`'s answer once the hub says RUNNING (the server answers while integrations still set up)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status, body = get(url)
+        if body.get("state") == "RUNNING" or time.monotonic() > deadline:
+            return status, body
+        time.sleep(0.1)
+
+
+_SLOW_INIT = """
+import asyncio
+from pathlib import Path
+
+from hub.http import HubView, get_http
+from hub.http.access import ROLES_STAFF
+
+
+class SlowView(HubView):
+    url = "/api/slow"
+    name = "api:slow"
+    requires_auth = False
+    roles = ROLES_STAFF
+
+    async def get(self, request):
+        return {"slow": "set up"}
+
+
+async def async_setup(hub, config):
+    gate = Path(config["gate"])
+    while not gate.exists():  # the test opens the gate once it has seen the API answer
+        await asyncio.sleep(0.05)
+    get_http(hub).register_view(SlowView)
+    return True
+"""
+
+
+def test_the_api_answers_while_an_integration_still_sets_up(tmp_path: Path) -> None:
+    """`/api/` and the login page answer before a slow integration is set up; `/api/` lists it as starting,
+    its view comes when it is set up, and the hub turns RUNNING then (no timing: the test holds the gate)."""
+    port = free_port()
+    gate = tmp_path / "gate"
+    site = write_site(tmp_path / "site", port, f"slow:\n  gate: {gate}\n")
+    package = site / "custom_integrations" / "slow"
+    package.mkdir(parents=True)
+    (site / "custom_integrations" / "__init__.py").touch()
+    (package / "manifest.json").write_text(json.dumps({"domain": "slow", "name": "Slow", "version": "1.0.0",
+                                                       "iot_class": "local_push"}))
+    (package / "__init__.py").write_text(_SLOW_INIT)
+    proc = subprocess.Popen([sys.executable, "-m", "hacho", "run", "-c", str(site)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/api/"
+        wait_for(url, proc)
+        status, body = get(url)
+        assert status == 200 and body["state"] == "NOT_RUNNING" and "slow" in body["starting"], body
+        assert "automations" in body["starting"]  # the engine sets up after the integrations
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as page:
+            assert page.status == 200 and b"<form" in page.read()
+        assert get(f"http://127.0.0.1:{port}/api/slow")[0] == 401  # no such route yet: a token is asked for
+        gate.touch()
+        status, body = wait_running(url)
+        assert (status, body["state"], body["starting"]) == (200, "RUNNING", [])
+        assert get(f"http://127.0.0.1:{port}/api/slow") == (200, {"slow": "set up"})
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
 def test_run_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
     site = write_site(tmp_path / "site", port)
@@ -65,8 +136,8 @@ def test_run_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(f"http://127.0.0.1:{port}/api/", proc)
-        status, body = get(f"http://127.0.0.1:{port}/api/")
-        assert status == 200 and body["state"] == "RUNNING"
+        status, body = wait_running(f"http://127.0.0.1:{port}/api/")
+        assert status == 200 and body["state"] == "RUNNING" and body["starting"] == []
         assert get(f"http://127.0.0.1:{port}/api/states")[0] == 401
         status, states = get(f"http://127.0.0.1:{port}/api/states", token)
         assert status == 200 and isinstance(states, list)

@@ -23,7 +23,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import free_port
-from tests.hub.test_bootstrap import hacho, wait_for, write_site
+from tests.hub.test_bootstrap import hacho, wait_for, wait_running, write_site
 from tests.processes import descendants, survivors
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -133,6 +133,7 @@ def test_kill9_loses_nothing_acknowledged_and_leaves_no_process(tmp_path: Path) 
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
             wait_for(f"http://127.0.0.1:{port}/api/", proc, timeout=60)
+            assert wait_running(f"http://127.0.0.1:{port}/api/", timeout=60)[1]["state"] == "RUNNING"
             alarms, markers, messages = asyncio.run(_burst(port, token, run))
             children = descendants(proc.pid)
             proc.send_signal(signal.SIGKILL)  # right after the last answer

@@ -7,6 +7,7 @@ answer must match what the document says of it (JSON errors as `Error`, the docu
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -49,7 +50,8 @@ def _wait_until_serving(url: str, token: str, process: subprocess.Popen[bytes], 
             pytest.fail(f"the hub exited with {process.returncode}:\n{log.read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(request, timeout=2) as response:
-                if response.status == 200:
+                # the API answers while the integrations set up: wait until every one is (their routes too)
+                if response.status == 200 and json.loads(response.read()).get("state") == "RUNNING":
                     return
         except (urllib.error.URLError, OSError):
             pass

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import voluptuous as vol
+from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from hub.auth import TokenStore
 from hub.auth.users import Role
 from hub.core import Hub
 from hub.exceptions import ConfigError, HubError
-from hub.http import CONFIG_SCHEMA, HubHTTP, async_setup_http, get_http
-from hub.http.api import APIStatesView
+from hub.http import CONFIG_SCHEMA, HubHTTP, HubView, async_setup_http, get_http
+from hub.http.access import ROLES_STAFF
 
 from .conftest import StartApi
 
@@ -48,11 +52,49 @@ async def test_setup_rejects_bad_config_with_config_error(hub: Hub) -> None:
         await async_setup_http(hub, {"port": "abc"})
 
 
-async def test_register_after_start_is_refused(start_api: StartApi) -> None:
+class LateView(HubView):
+    """A view an integration adds after the server started (it set up in the background)."""
+
+    url = "/api/late"
+    name = "api:late"
+    roles = ROLES_STAFF
+
+    async def get(self, request: web.Request) -> dict[str, Any]:
+        return {"late": True}
+
+
+async def test_a_view_registered_after_start_answers(start_api: StartApi) -> None:
     api = await start_api()
     assert get_http(api.hub) is api.http
-    with pytest.raises(HubError, match="already started"):
-        api.http.register_view(APIStatesView)
+    assert (await api.request("GET", "/api/late"))[0] == 404
+    api.http.register_view(LateView)
+    assert await api.request("GET", "/api/late") == (200, {"late": True})
+    with pytest.raises(HubError, match="declares no roles"):  # the same checks as before the start
+        api.http.register_view(type("NoRoles", (LateView,), {"roles": None, "url": "/api/late2"}))
+
+
+async def test_a_raw_route_added_after_start_is_refused_until_declared(start_api: StartApi) -> None:
+    api = await start_api()
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.json_response({"raw": True})
+
+    route = api.http.app.router.add_get("/api/raw-late", handler)
+    assert (await api.request("GET", "/api/raw-late"))[0] == 403
+    api.http.declare_route(route, ROLES_STAFF)
+    assert await api.request("GET", "/api/raw-late") == (200, {"raw": True})
+
+
+async def test_middlewares_cannot_be_added_after_start(start_api: StartApi) -> None:
+    """aiohttp builds the middleware chain at start: a late one would be ignored, so it is refused."""
+    api = await start_api()
+
+    @web.middleware
+    async def late(request: web.Request, handler: Handler) -> web.StreamResponse:
+        return await handler(request)
+
+    with pytest.raises(RuntimeError):
+        api.http.app.middlewares.append(late)
 
 
 async def test_get_http_before_setup(hub: Hub) -> None:

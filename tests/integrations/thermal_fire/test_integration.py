@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 
+from hub.clock import FakeClock
+from hub.core import Hub
 from hub.helpers.geo import distance_m
+from integrations.thermal_fire import async_setup, async_unload
 from integrations.thermal_fire.geojson import validate_geojson
+from integrations.thermal_fire.worker import RenderRequest
 
-from .conftest import FIRE_POINT, FireHub
+from .conftest import FIRE_POINT, FireHub, hub_config
 
 
 async def test_ignition_raises_detected_event_with_geojson(fire_hub: FireHub) -> None:
@@ -111,3 +115,28 @@ async def test_unknown_fire_is_a_clear_error(fire_hub: FireHub) -> None:
 
     with pytest.raises(ServiceValidationError, match="no active fire 'fire_9'"):
         await fire_hub.hub.services.async_call("thermal_fire", "dismiss", {"fire": "fire_9"})
+
+
+async def test_simulate_ignition_reaches_the_worker_that_renders_the_scene(fake_hub: Hub,
+                                                                          fake_clock: FakeClock) -> None:
+    """The simulated camera is rendered in the tower's worker process: the hub queues render requests, and a fire
+    started with `thermal_fire.simulate_ignition` travels with them and is seen, located and reported."""
+    helper = FireHub(fake_hub, fake_clock)
+    config = hub_config()
+    config["simulator"]["ignitions"] = []
+    assert await async_setup(fake_hub, config)
+    try:
+        scanner = helper.manager.scanners["hacho"]
+        frame = await scanner.source.async_grab(fake_clock.time())
+        assert isinstance(frame.data, RenderRequest)  # no pixels are rendered in the hub
+        await helper.run(30)
+        assert not helper.of("thermal_fire_detected")
+        answer = await fake_hub.services.async_call(
+            "thermal_fire", "simulate_ignition", {"latitude": FIRE_POINT[0], "longitude": FIRE_POINT[1]},
+            blocking=True, return_response=True)
+        assert answer == {"latitude": FIRE_POINT[0], "longitude": FIRE_POINT[1], "start": fake_clock.time()}
+        await helper.run(150, until="thermal_fire_detected")
+        lon, lat = helper.of("thermal_fire_detected")[0].data["geometry"]["geometries"][0]["coordinates"]
+        assert distance_m(lat, lon, *FIRE_POINT) < 150.0
+    finally:
+        await async_unload(fake_hub)

@@ -13,9 +13,15 @@ from hub.core import Hub
 from hub.exceptions import DeviceUnavailable
 from integrations.thermal_fire import CONFIG_SCHEMA
 from integrations.thermal_fire.imaging import write_tiff
-from integrations.thermal_fire.source import FileSequenceSource, SnapshotSource, create_source
+from integrations.thermal_fire.source import FileSequenceSource, Frame, SnapshotSource, create_source
 
 from ...conftest import free_port
+
+
+def pixels(frame: Frame) -> np.ndarray[Any, Any]:
+    """A real camera's frame carries its pixels (only simulated ones carry a render request)."""
+    assert isinstance(frame.data, np.ndarray)
+    return frame.data
 
 
 def tower(camera: dict[str, Any]) -> dict[str, Any]:
@@ -45,15 +51,15 @@ async def test_file_sequence_per_preset_with_units(hub: Hub, tmp_path: Path) -> 
     first = await source.async_grab(100.0)
     second = await source.async_grab(101.0)
     third = await source.async_grab(102.0)  # loops back to the first file
-    assert first.data[0, 0] == pytest.approx(293.15) and second.data[0, 0] == pytest.approx(294.15)
-    assert third.data[0, 0] == pytest.approx(293.15) and first.preset == 0 and first.pan == 0.0
+    assert pixels(first)[0, 0] == pytest.approx(293.15) and pixels(second)[0, 0] == pytest.approx(294.15)
+    assert pixels(third)[0, 0] == pytest.approx(293.15) and first.preset == 0 and first.pan == 0.0
     centi = create_source(
         hub, tower({"source": "files", "path": str(tmp_path), "units": "centikelvin", "pattern": "south_*"})
     )
     await centi.async_start()
     await centi.async_goto(1)
     frame = await centi.async_grab(103.0)
-    assert frame.data.dtype == np.float32 and frame.data[0, 0] == pytest.approx(293.15)
+    assert pixels(frame).dtype == np.float32 and pixels(frame)[0, 0] == pytest.approx(293.15)
 
 
 async def test_file_sequence_errors_name_the_problem(hub: Hub, tmp_path: Path) -> None:
@@ -103,7 +109,7 @@ async def test_snapshot_source_moves_the_head_and_reads_radiometric_tiff(hub: Hu
         await source.async_start()
         await source.async_goto(0)
         got = await source.async_grab(5.0)
-        assert got.data[0, 0] == pytest.approx(301.5) and moves == ["north"]
+        assert pixels(got)[0, 0] == pytest.approx(301.5) and moves == ["north"]
         await source.async_goto(1)
         with pytest.raises(DeviceUnavailable, match="HTTP 503"):
             await source.async_grab(6.0)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
 
-from integrations.thermal_fire.worker import FrameWorker
-from tests.processes import Inbox
+import numpy as np
+import pytest
+
+from integrations.thermal_fire.elevation import ElevationGrid
+from integrations.thermal_fire.worker import FrameWorker, build_terrain_in_worker
+from tests.processes import Inbox, fresh_import, worker_modules
+
+from .conftest import TERRAIN_ARCSEC
 
 SPEC = {
     "id": "tiny",
@@ -72,3 +78,39 @@ def test_a_command_is_answered_while_no_frame_comes() -> None:
         assert not inbox.of("result")
     finally:
         worker.stop()
+
+
+HEAVY_ELSEWHERE = {"cv2", "onnxruntime", "sqlalchemy", "aiohttp", "jinja2", "hub.recorder", "hub.http"}
+
+
+def test_the_worker_process_starts_with_its_own_modules_only() -> None:
+    """The package's __init__ (the hub side: manager, services, entities) does not run in the worker, and the
+    renderer loads only where a tower is simulated (reported by the worker process itself)."""
+    modules = worker_modules("integrations.thermal_fire.worker:_worker_main")
+    assert "integrations.thermal_fire.worker" in modules
+    hub_side = {"integrations.thermal_fire.manager", "integrations.thermal_fire.services",
+                "integrations.thermal_fire.entity", "integrations.thermal_fire.simulator", "scipy"}
+    assert not modules & (hub_side | HEAVY_ELSEWHERE), modules & (hub_side | HEAVY_ELSEWHERE)
+
+
+def test_the_hub_side_does_not_load_the_renderer() -> None:
+    """The simulated camera renders in the worker: importing the integration in the hub loads neither the
+    simulator's rendering nor scipy."""
+    modules = fresh_import("integrations.thermal_fire")
+    assert "integrations.thermal_fire.manager" in modules
+    assert not modules & {"integrations.thermal_fire.simulator", "integrations.thermal_fire.world", "scipy"}
+
+
+def test_the_synthetic_terrain_is_built_in_a_worker_process_and_is_the_same(terrain: ElevationGrid) -> None:
+    """The hub gets the simulator's terrain from a one-shot worker (scipy stays out of the hub): the same grid."""
+    built = build_terrain_in_worker({"type": "synthetic", "arcsec": TERRAIN_ARCSEC})
+    assert isinstance(built, ElevationGrid)
+    assert built.land_cover is not None and terrain.land_cover is not None
+    assert np.array_equal(built.data, terrain.data) and np.array_equal(built.land_cover, terrain.land_cover)
+    assert (built.north, built.west, built.dlat, built.dlon) == (terrain.north, terrain.west, terrain.dlat,
+                                                                 terrain.dlon)
+
+
+def test_a_terrain_that_cannot_be_built_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="cannot read elevation"):
+        build_terrain_in_worker({"type": "grid", "path": str(tmp_path / "missing.npy")})
