@@ -6,6 +6,7 @@ viewer who must get faces blurred is refused when no blurrer runs."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import struct
 import subprocess
 from collections.abc import AsyncIterator
@@ -19,6 +20,7 @@ import pytest
 
 from hub.auth.tokens import create_token
 from hub.auth.users import add_user
+from hub.core import Context
 from integrations.camera.hls import DATA_HLS
 from integrations.camera.privacy import BLURRED, DATA_FACE_BLUR
 
@@ -152,6 +154,14 @@ async def test_hls_snapshot_and_playback_obey_the_same_rule(plaza: Site, tmp_pat
     op_still = cv2.imdecode(np.frombuffer(op_jpeg, np.uint8), cv2.IMREAD_COLOR)
     assert faces_found(op_still) == 0
     assert face_sharpness(op_still) < 0.5 * face_sharpness(sup_still)
+    # the camera.snapshot service likewise, per caller
+    for user, faces in (("sup_l", True), ("op_l", False)):
+        response = await site.hub.services.async_call(
+            "camera", "snapshot", {"entity_id": f"camera.{CAMERA}", "stream": "sub"},
+            context=Context(user_id=user, centre="local_police"), return_response=True)
+        assert response is not None
+        still = cv2.imdecode(np.frombuffer(base64.b64decode(response["jpeg_base64"]), np.uint8), cv2.IMREAD_COLOR)
+        assert (faces_found(still) > 0) is faces, user
     # HLS: the operator's playlist is the blurred stream's (its own process), the supervisor's the raw one
     for user in ("op_l", "sup_l"):
         status, playlist = await plaza.get(f"/api/camera/{CAMERA}/hls/sub/index.m3u8", user)
