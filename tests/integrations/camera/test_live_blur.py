@@ -18,6 +18,7 @@ import numpy as np
 import orjson
 import pytest
 
+from hub.audit import get_audit
 from hub.auth.tokens import create_token
 from hub.auth.users import add_user
 from hub.core import Context
@@ -151,7 +152,6 @@ def _assert_blurred(frames: list[np.ndarray], raw: tuple[float, tuple[float, flo
     raw_sharpness, offset = raw
     assert all(faces_found(f) == 0 for f in frames[::3])
     sharpness = [face_sharpness(f, offset) for f in frames]
-    print("SHARP", raw_sharpness, sharpness)
     assert max(sharpness) < 0.2 * raw_sharpness, (sharpness, raw_sharpness)
 
 
@@ -165,6 +165,11 @@ async def test_live_websocket_blurs_faces_for_a_role_without_the_right(plaza: Si
     frames = _decode(blurred, tmp_path)
     assert frames[0].shape == (360, 640, 3)  # the sub stream's size
     _assert_blurred(frames, sharp)
+    audit = get_audit(plaza.site.hub)
+    assert audit is not None
+    await audit.async_flush()
+    views = await audit.async_query(action="camera.view")
+    assert {(e["user_id"], e["data"].get("blurred", False)) for e in views} == {("sup_l", False), ("op_l", True)}
 
 
 async def test_hls_snapshot_and_playback_obey_the_same_rule(plaza: Site, tmp_path: Path) -> None:
@@ -212,6 +217,11 @@ async def test_hls_snapshot_and_playback_obey_the_same_rule(plaza: Site, tmp_pat
     segment_id = result["segments"][0]["id"]
     status, _body = await plaza.get(f"/api/camera/{CAMERA}/segments/{segment_id}", "op_l")
     assert status == 403
+    audit = get_audit(site.hub)
+    assert audit is not None
+    await audit.async_flush()
+    denied = await audit.async_query(action="camera.playback")
+    assert [(e["user_id"], e["outcome"]) for e in denied] == [("op_l", "denied")]
     status, _body = await plaza.get(f"/api/camera/{CAMERA}/segments/{segment_id}", "sup_l")
     assert status == 200
 
@@ -224,3 +234,17 @@ async def test_without_a_blurrer_the_viewer_is_refused_not_shown_raw(plaza: Site
     assert status == 403
     status, _body = await plaza.get(f"/api/camera/{CAMERA}/snapshot", "sup_l")
     assert status == 200
+
+
+def test_live_face_roles_is_optional_and_names_known_roles() -> None:
+    import voluptuous as vol
+
+    from integrations.camera.config import CAMERA_SCHEMA, CameraConfig
+
+    base = {"id": "plaza_reyes", "main": "rtsp://10.0.0.9/main"}
+    assert CameraConfig.from_config(CAMERA_SCHEMA(base)).live_face_roles is None  # today's behaviour
+    conf = CameraConfig.from_config(CAMERA_SCHEMA({**base, "live_face_roles": ["supervisor", "admin"]}))
+    assert conf.live_face_roles == {"supervisor", "admin"}
+    for wrong in (["chief"], ["agency"], "supervisor"):
+        with pytest.raises(vol.Invalid):
+            CAMERA_SCHEMA({**base, "live_face_roles": wrong})
