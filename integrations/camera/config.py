@@ -15,6 +15,7 @@
           password: !secret cam_password
           record: {mode: continuous, retention_days: 30}
           presets: [gate, queue]
+          live_face_roles: [supervisor]  # only these roles see faces live; others get them blurred
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import voluptuous as vol
 
+from hub.auth.users import Role
 from hub.helpers import config_validation as cv
 
 from .const import (
@@ -48,6 +50,7 @@ __all__ = ["CONFIG_SCHEMA", "CameraConfig", "redact_url", "with_credentials"]
 
 _ID_RE = re.compile(r"^[a-z0-9_]+$")
 _SCHEMES = ("rtsp", "rtsps", "http", "https")
+_ROLES = tuple(role.value for role in Role if role is not Role.AGENCY)
 
 
 def _id(value: Any) -> str:
@@ -118,6 +121,9 @@ CAMERA_SCHEMA = vol.Schema({
     vol.Optional("presets", default=[]): [_PRESET],
     vol.Optional("unavailable_after", default=DEFAULT_UNAVAILABLE_AFTER): vol.All(vol.Coerce(float),
                                                                                   vol.Range(min=0.5)),
+    # the roles that see faces in live view and snapshots; every other viewer gets them blurred (privacy.py).
+    # Absent: every viewer allowed to watch sees the raw picture.
+    vol.Optional("live_face_roles"): [vol.In(_ROLES)],
 }, extra=vol.PREVENT_EXTRA)
 
 
@@ -166,6 +172,7 @@ class CameraConfig:
     record_stream: str
     presets: dict[str, dict[str, Any]]
     unavailable_after: float
+    live_face_roles: frozenset[str] | None = None
 
     @classmethod
     def from_config(cls, conf: dict[str, Any]) -> CameraConfig:
@@ -180,7 +187,8 @@ class CameraConfig:
                    longitude=conf.get("longitude"), username=conf.get("username"), password=conf.get("password"),
                    shared=conf["shared"], mode=record["mode"], retention_days=record["retention_days"],
                    pre_roll=record["pre_roll"], post_roll=record["post_roll"], record_stream=record["stream"],
-                   presets=presets, unavailable_after=conf["unavailable_after"])
+                   presets=presets, unavailable_after=conf["unavailable_after"],
+                   live_face_roles=frozenset(conf["live_face_roles"]) if "live_face_roles" in conf else None)
 
     def url(self, stream: str = "main", resolve: Callable[[str], str] | None = None) -> str:
         """The stream's URL with credentials (for a process's arguments only; never log it); a simulated

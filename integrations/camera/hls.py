@@ -33,7 +33,7 @@ from .live import copy_input_args
 from .process import _die_with_parent, async_end_process, redact_userinfo
 from .stream import FFMPEG
 
-__all__ = ["DATA_HLS", "PLAYLIST", "SEGMENT_NAME", "HlsStream", "HlsStreams", "hls_command"]
+__all__ = ["DATA_HLS", "PLAYLIST", "SEGMENT_NAME", "HlsStream", "HlsStreams", "hls_command", "hls_output"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -49,7 +49,12 @@ _STOP_TIMEOUT: Final = 3.0
 def hls_command(url: str, folder: Path, timeout_s: float = 5.0) -> list[str]:
     """ffmpeg copying a camera's video (never decoding) into fragmented-MP4 HLS under `folder`."""
     return [FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error", *copy_input_args(url, timeout_s),
-            "-map", "0:v:0", "-c", "copy", "-f", "hls", "-hls_time", f"{SEGMENT_SECONDS:g}",
+            "-map", "0:v:0", "-c", "copy", *hls_output(folder)]
+
+
+def hls_output(folder: Path) -> list[str]:
+    """ffmpeg's output options of a live HLS stream under `folder` (a copy's, or a blurred stream's)."""
+    return ["-f", "hls", "-hls_time", f"{SEGMENT_SECONDS:g}",
             "-hls_list_size", str(LIST_SIZE),
             "-hls_flags", "delete_segments+independent_segments+program_date_time+temp_file",
             "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", INIT,
@@ -59,8 +64,10 @@ def hls_command(url: str, folder: Path, timeout_s: float = 5.0) -> list[str]:
 class HlsStream:
     """One camera stream's HLS ffmpeg and its folder."""
 
-    def __init__(self, hub: Hub, name: str, url: Callable[[], str], timeout_s: float = 5.0) -> None:
+    def __init__(self, hub: Hub, name: str, url: Callable[[], str], timeout_s: float = 5.0,
+                 command: Callable[[str, Path, float], list[str]] = hls_command) -> None:
         self.hub = hub
+        self._command = command
         self.name = name
         self._url = url
         self._timeout_s = timeout_s
@@ -109,7 +116,7 @@ class HlsStream:
     async def _async_run(self) -> None:
         try:
             self._proc = proc = await asyncio.create_subprocess_exec(
-                *hls_command(self._url(), self.folder, self._timeout_s), stdin=asyncio.subprocess.DEVNULL,
+                *self._command(self._url(), self.folder, self._timeout_s), stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, preexec_fn=_die_with_parent,
                 start_new_session=True)
         except OSError as err:
@@ -152,15 +159,17 @@ class HlsStreams:
         self._timer: CALLBACK_TYPE | None = None
 
     @callback
-    def get(self, camera_id: str, stream: str, url: Callable[[], str], timeout_s: float = 5.0) -> HlsStream:
-        """The stream (started for its first request; a stream whose process ended is started afresh)."""
+    def get(self, camera_id: str, stream: str, url: Callable[[], str], timeout_s: float = 5.0,
+            command: Callable[[str, Path, float], list[str]] = hls_command) -> HlsStream:
+        """The stream (started with `command` for its first request; a stream whose process ended is started
+        afresh). A blurred stream has its own key (privacy.BLURRED), so it never shares a raw one."""
         key = (camera_id, stream)
         hls = self.streams.get(key)
         if hls is not None and hls.ended:
             self.hub.async_create_background_task(hls.async_stop(), f"camera hls {hls.name} cleanup")
             hls = None
         if hls is None:
-            hls = self.streams[key] = HlsStream(self.hub, f"{camera_id}/{stream}", url, timeout_s)
+            hls = self.streams[key] = HlsStream(self.hub, f"{camera_id}/{stream}", url, timeout_s, command)
             hls.start()
         if self._timer is None:
             self._timer = async_track_time_interval(self.hub, self._async_reap, min(2.0, self.idle_after / 2))

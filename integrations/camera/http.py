@@ -38,9 +38,10 @@ from hub.http.view import request_context, same_origin
 
 from .access import VideoDenied, check_video_access
 from .const import DOMAIN, GRANT_PLAYBACK, GRANT_VIEW, STREAM_MAIN, STREAM_SUB
-from .hls import DATA_HLS, PLAYLIST, SEGMENT_NAME
-from .live import DATA_LIVE, LiveClosed, LiveStreams, LiveViewer
+from .hls import DATA_HLS, PLAYLIST, SEGMENT_NAME, hls_command, hls_output
+from .live import DATA_LIVE, LIVE_OUTPUT, LiveClosed, LiveStreams, LiveViewer, live_command
 from .manager import CameraManager
+from .privacy import BLURRED, DATA_FACE_BLUR, FaceBlurProvider, sees_faces
 from .recorder import CameraStream
 
 __all__ = ["async_register_views"]
@@ -67,6 +68,21 @@ def _camera(request: web.Request, camera_id: str, grant: str) -> tuple[Hub, Came
                      outcome="denied", data={"camera": camera_id, "reason": str(err)})
         raise ApiError(403, "forbidden", f"{grant} refused: {err}") from None
     return hub, manager, camera
+
+
+def _face_blur(request: web.Request, hub: Hub, camera: CameraStream, what: str) -> FaceBlurProvider | None:
+    """None when the user sees the camera's faces; else the face blurrer (403, audited, when there is none,
+    or when `what` is refused outright to a viewer who must not see faces)."""
+    if sees_faces(hub, request.get(KEY_USER), camera):
+        return None
+    provider = hub.data.get(DATA_FACE_BLUR)
+    if provider is None or what == GRANT_PLAYBACK:
+        reason = ("recordings show faces your role may not see (ask for a redacted export)"
+                  if what == GRANT_PLAYBACK else "faces must be blurred for your role; face blurring is not running")
+        audit_record(hub, f"camera.{what}", context=request_context(request), target=camera.entity_id,
+                     outcome="denied", data={"camera": camera.config.id, "reason": reason})
+        raise ApiError(403, "forbidden", f"{what} refused: {reason}")
+    return provider
 
 
 def _ts(request: web.Request, name: str) -> float:
@@ -114,6 +130,7 @@ class SegmentView(HubView):
     async def get(self, request: web.Request, camera_id: str, segment_id: str) -> web.StreamResponse:
         """One recorded segment (fragmented MP4), verified against its sha256; the view is audited."""
         hub, manager, camera = _camera(request, camera_id, GRANT_PLAYBACK)
+        _face_blur(request, hub, camera, GRANT_PLAYBACK)  # refused to a viewer who must not see faces
         try:
             number = int(segment_id)
         except ValueError:
@@ -141,13 +158,16 @@ class SnapshotView(HubView):
 
     async def get(self, request: web.Request, camera_id: str) -> web.StreamResponse:
         """A JPEG frame from the camera now (stream=main|sub, width=pixels)."""
-        manager = _camera(request, camera_id, GRANT_VIEW)[1]
+        hub, manager, camera = _camera(request, camera_id, GRANT_VIEW)
+        blur = _face_blur(request, hub, camera, GRANT_VIEW)
         stream = _stream_param(request)
         width_text = request.query.get("width")
         width = int(width_text) if width_text and width_text.isdigit() else None
         try:
             jpeg = await manager.async_snapshot(camera_id, stream, width)
-        except HubError as err:
+            if blur is not None:
+                jpeg = await blur.async_blur_jpeg(jpeg)
+        except (HubError, ValueError) as err:
             raise ApiError(503, "unavailable", str(err)) from None
         return web.Response(body=jpeg, content_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
@@ -164,6 +184,7 @@ class LiveView(HubView):
         """Live fragmented MP4 of the camera's main or sub stream over a websocket (view grant)."""
         hub, _manager, camera = _camera(request, camera_id, GRANT_VIEW)
         stream = _stream_param(request)
+        blur = _face_blur(request, hub, camera, GRANT_VIEW)
         if not same_origin(request):
             raise ApiError(403, "forbidden", "Cross-site websocket refused")
         streams = hub.data.get(DATA_LIVE)
@@ -173,14 +194,15 @@ class LiveView(HubView):
         await wsock.prepare(request)
         context = request_context(request)
         started = time.time()
+        blurred = {"blurred": True} if blur is not None else {}
         audit_record(hub, "camera.view", context=context, target=camera.entity_id,
-                     data={"camera": camera_id, "stream": stream, "start": started})
+                     data={"camera": camera_id, "stream": stream, "start": started, **blurred})
         try:
-            await _async_serve(wsock, streams, camera, stream)
+            await _async_serve(wsock, streams, camera, stream, blur)
         finally:
             audit_record(hub, "camera.view_end", context=context, target=camera.entity_id,
                          data={"camera": camera_id, "stream": stream, "start": started,
-                               "seconds": round(time.time() - started, 1)})
+                               "seconds": round(time.time() - started, 1), **blurred})
         return wsock
 
 
@@ -199,12 +221,20 @@ class HlsView(HubView):
             raise ApiError(400, "invalid_format", "stream: expected 'main' or 'sub'")
         if name != PLAYLIST and not SEGMENT_NAME.match(name):
             raise ApiError(404, "not_found", f"No HLS file {name[:40]!r}")
+        blur = _face_blur(request, hub, camera, GRANT_VIEW)
         streams = hub.data.get(DATA_HLS)
         if streams is None:
             raise ApiError(503, "unavailable", "Live video is not running")
         resolve = camera.manager.resolve_sim
-        hls = streams.get(camera_id, stream, lambda: camera.config.url(stream, resolve),
-                          camera.config.unavailable_after)
+        if blur is None:
+            hls = streams.get(camera_id, stream, lambda: camera.config.url(stream, resolve),
+                              camera.config.unavailable_after, hls_command)
+        else:  # the blurred stream, from the sub stream, whichever stream was asked for
+            provider = blur
+            stream = BLURRED
+            hls = streams.get(camera_id, BLURRED, lambda: camera.config.url(STREAM_SUB, resolve),
+                              camera.config.unavailable_after,
+                              lambda url, folder, _timeout: provider.live_command(url, hls_output(folder)))
         if name == PLAYLIST and not await hls.async_wait_ready(camera.config.unavailable_after + 10):
             raise ApiError(503, "unavailable", f"No video from camera {camera_id} ({hls.last_error or 'no segment'})")
         streams.seen(request_context(request), request.remote or "", camera_id, camera.entity_id, stream)
@@ -219,12 +249,19 @@ class HlsView(HubView):
 
 
 async def _async_serve(wsock: web.WebSocketResponse, streams: LiveStreams, camera: CameraStream,
-                       stream: str) -> None:
-    """Send the init message and the fragments until either side ends."""
+                       stream: str, blur: FaceBlurProvider | None) -> None:
+    """Send the init message and the fragments until either side ends; with `blur`, those of the camera's
+    blurred stream (made from its sub stream, whichever stream was asked for), never the raw one."""
     viewer = LiveViewer()
     resolve = camera.manager.resolve_sim
-    live, remove = streams.watch(camera.config.id, stream, lambda: camera.config.url(stream, resolve), viewer,
-                                 camera.config.unavailable_after)
+    if blur is None:
+        live, remove = streams.watch(camera.config.id, stream, lambda: camera.config.url(stream, resolve), viewer,
+                                     camera.config.unavailable_after, live_command)
+    else:
+        stream = BLURRED
+        live, remove = streams.watch(camera.config.id, BLURRED, lambda: camera.config.url(STREAM_SUB, resolve),
+                                     viewer, camera.config.unavailable_after,
+                                     lambda url, _timeout: blur.live_command(url, list(LIVE_OUTPUT)))
     sender = asyncio.get_running_loop().create_task(_async_send(
         wsock, live.ready, lambda: live.init, lambda: live.codec, viewer, camera, stream))
     try:

@@ -28,7 +28,8 @@ from .fmp4 import Fmp4Error, Fmp4Splitter, Piece, codec_string
 from .process import _die_with_parent, async_end_process, redact_userinfo
 from .stream import FFMPEG, input_args
 
-__all__ = ["DATA_LIVE", "LiveClosed", "LiveStream", "LiveStreams", "LiveViewer", "copy_input_args", "live_command"]
+__all__ = ["DATA_LIVE", "LIVE_OUTPUT", "LiveClosed", "LiveStream", "LiveStreams", "LiveViewer", "copy_input_args",
+           "live_command"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -45,12 +46,15 @@ def copy_input_args(url: str, timeout_s: float = 5.0) -> list[str]:
     return ["-probesize", "32", "-analyzeduration", "0", *input_args(url, timeout_s)]
 
 
+LIVE_OUTPUT: Final = ("-f", "mp4", "-movflags", "frag_keyframe+empty_moov+default_base_moof",
+                      "-frag_duration", str(FRAGMENT_US), "pipe:1")
+"""ffmpeg's output options of a live stream: fragmented MP4 on stdout (a copy's, or a blurred stream's)."""
+
+
 def live_command(url: str, timeout_s: float = 5.0) -> list[str]:
     """ffmpeg copying a camera's video (never decoding) into fragmented MP4 on stdout."""
     return [FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error", *copy_input_args(url, timeout_s),
-            "-map", "0:v:0", "-c", "copy", "-f", "mp4",
-            "-movflags", "frag_keyframe+empty_moov+default_base_moof", "-frag_duration", str(FRAGMENT_US),
-            "pipe:1"]
+            "-map", "0:v:0", "-c", "copy", *LIVE_OUTPUT]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +114,9 @@ class LiveStream:
     """One camera stream's ffmpeg and its viewers."""
 
     def __init__(self, hub: Hub, name: str, url: Callable[[], str], on_idle: Callable[[], None],
-                 timeout_s: float = 5.0) -> None:
+                 timeout_s: float = 5.0, command: Callable[[str, float], list[str]] = live_command) -> None:
         self.hub = hub
+        self._command = command
         self.name = name
         self._url = url
         self._on_idle = on_idle
@@ -166,7 +171,7 @@ class LiveStream:
         try:
             url = self._url()
             self._proc = proc = await asyncio.create_subprocess_exec(
-                *live_command(url, self._timeout_s), stdin=asyncio.subprocess.PIPE,
+                *self._command(url, self._timeout_s), stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, preexec_fn=_die_with_parent,
                 start_new_session=True)
         except OSError as err:
@@ -231,13 +236,15 @@ class LiveStreams:
 
     @callback
     def watch(self, camera_id: str, stream: str, url: Callable[[], str], viewer: LiveViewer,
-              timeout_s: float = 5.0) -> tuple[LiveStream, CALLBACK_TYPE]:
-        """Add `viewer` to the stream (started for its first viewer); returns it and the viewer's remover."""
+              timeout_s: float = 5.0, command: Callable[[str, float], list[str]] = live_command,
+              ) -> tuple[LiveStream, CALLBACK_TYPE]:
+        """Add `viewer` to the stream (started for its first viewer with `command`); returns it and the
+        viewer's remover. A blurred stream has its own key (privacy.BLURRED), so it never shares a raw one."""
         key = (camera_id, stream)
         live = self.streams.get(key)
         if live is None:
             live = self.streams[key] = LiveStream(self.hub, f"{camera_id}/{stream}", url,
-                                                  lambda: self._idle(key), timeout_s)
+                                                  lambda: self._idle(key), timeout_s, command)
         return live, live.add(viewer)
 
     @callback

@@ -10,7 +10,7 @@ from typing import Any
 import voluptuous as vol
 
 from hub.core import CALLBACK_TYPE, ServiceCall, SupportsResponse, callback
-from hub.exceptions import ServiceValidationError
+from hub.exceptions import ServiceValidationError, Unauthorized
 from hub.helpers import config_validation as cv
 
 from .const import (
@@ -23,6 +23,7 @@ from .const import (
     SERVICE_UNLOCK,
 )
 from .manager import CameraManager
+from .privacy import DATA_FACE_BLUR, user_sees_faces
 
 __all__ = ["async_register_services"]
 
@@ -54,7 +55,16 @@ def async_register_services(manager: CameraManager) -> list[CALLBACK_TYPE]:
     hub = manager.hub
 
     async def snapshot(call: ServiceCall) -> dict[str, Any]:
+        camera = manager.camera(call.data["entity_id"])
+        blur = None
+        if call.context.user_id is not None and not user_sees_faces(hub, call.context.user_id, camera):
+            blur = hub.data.get(DATA_FACE_BLUR)  # faces blurred for this caller, as in live view (privacy.py)
+            if blur is None:
+                raise Unauthorized(f"{DOMAIN}.snapshot: faces must be blurred for your role; face blurring is "
+                                   "not running", permission=f"{DOMAIN}.snapshot")
         jpeg = await manager.async_snapshot(call.data["entity_id"], call.data["stream"], call.data.get("width"))
+        if blur is not None:
+            jpeg = await blur.async_blur_jpeg(jpeg)
         return {"entity_id": call.data["entity_id"], "content_type": "image/jpeg", "bytes": len(jpeg),
                 "jpeg_base64": base64.b64encode(jpeg).decode("ascii")}
 

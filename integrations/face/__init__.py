@@ -10,8 +10,10 @@ from hub.core import Hub, HubKey
 from hub.helpers import config_validation as cv
 from hub.helpers.workers import MODE_PROCESS, MODE_THREAD
 from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
+from integrations.camera.privacy import DATA_FACE_BLUR
 
 from .const import DEFAULT_MAX_HOURS, DEFAULT_THRESHOLD, DOMAIN, EVENT_MATCH_VERIFIED, HARD_MAX_HOURS
+from .live import LiveBlur
 from .manager import FaceManager
 from .services import async_register_services
 
@@ -43,6 +45,7 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
     """Register the services and start checking authorisations (the worker starts when first needed)."""
     manager = FaceManager(hub, config)
     hub.data[DATA_KEY] = manager
+    hub.data[DATA_FACE_BLUR] = LiveBlur(hub)  # live view without faces for the roles that may not see them
     await manager.async_start()
     handle = async_get_setup_handle(hub, DOMAIN)
     for remover in async_register_services(hub, manager):
@@ -53,6 +56,7 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
 async def async_unload(hub: Hub) -> bool:
     """Remove the services, stop the worker."""
     await async_drain_setup_handle(hub, DOMAIN)  # also when called without the setup manager (tests)
+    hub.data.pop(DATA_FACE_BLUR, None)
     manager = hub.data.pop(DATA_KEY, None)
     if manager is not None:
         await manager.async_stop()
