@@ -17,7 +17,17 @@ from hub.core import Context
 from integrations.alarm.manager import get_manager
 
 from .conftest import MakeClient, WebClient
-from .site import BOLLARD_LOCAL, LOCAL, NATIONAL, PANEL_LOCAL, SENSOR, USERS, Site, async_start_site
+from .site import (
+    BOLLARD_LOCAL,
+    LOCAL,
+    NATIONAL,
+    PANEL_LOCAL,
+    SENSOR,
+    TWO_CAMERAS,
+    USERS,
+    Site,
+    async_start_site,
+)
 from .test_plates import ANPR, PURPOSE, async_stop_anpr_site, store_reads
 
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1>", re.S | re.I)
@@ -33,13 +43,8 @@ RAW_VALUES = {
 CAMERA = "camera.anpr_puerto"
 FIRE = "geo_location.fire_garcia_aldave"
 ODD = "sensor.odd_values"
-# The daily tools (ANPR and its plate search, incidents, the shift log) and two cameras of the Local Police
-# (recording off, no stream behind them: the wall and the playback page only need them configured).
-DAILY: dict[str, Any] = {"anpr": ANPR, "incident": {}, "shift_log": {}, "camera": {"cameras": [
-    {"id": "puerto_entrada", "name": "Puerto entrada", "area": "port", "main": "sim://puerto_entrada",
-     "record": {"mode": "off"}},
-    {"id": "calle_real_norte", "name": "Calle Real norte", "area": "calle_real", "main": "sim://calle_real_norte",
-     "record": {"mode": "off"}}]}}
+# The daily tools (ANPR and its plate search, incidents, the shift log) and two cameras of the Local Police.
+DAILY: dict[str, Any] = {"anpr": ANPR, "incident": {}, "shift_log": {}, "camera": TWO_CAMERAS}
 
 
 @pytest.fixture
