@@ -38,7 +38,7 @@ RAW_VALUES = {
     "False": re.compile(r"\bFalse\b"),
     "list repr": re.compile(r"\[\s*['\"\d]"),
     "dict repr": re.compile(r"\{\s*'"),
-    "ISO timestamp": re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d"),
+    "ISO timestamp": re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d"),
 }
 CAMERA = "camera.anpr_puerto"
 FIRE = "geo_location.fire_garcia_aldave"
@@ -75,6 +75,7 @@ def raw_values(text: str) -> list[str]:
 def test_raw_values_are_found() -> None:
     """The check below catches what it should (so its empty answer means something)."""
     assert len(raw_values("flag True, list ['a', 'b'], at 2026-12-06T21:34:00+00:00, none None")) == 4
+    assert len(raw_values("shift of 2026-12-06 23:00")) == 1
     assert raw_values("sí · hace 3 min · 6 dic 2026, 21:34:00 · B-05 Calle Real") == []
     assert len(site_ids("op_local2 · Policía Local · local_police · bollard.b_07 · Op Local2 · B-07")) == 3
 
@@ -191,6 +192,7 @@ async def test_every_page_shows_names_and_formatted_values(site: Site, make_clie
     results = next(t for p, t in texts.items() if "/plates?" in p)
     assert "Lecturas: 2" in results and "4321FGH Stolen 95 %" in results
     assert "nota · Op Local · Sin novedad en el puerto" in texts[f"/c/{LOCAL}/shift"]
+    assert re.search(r"Libro de turno · \d{1,2} \w+ \d{4}, \d{1,2}:\d\d Nota", texts[f"/c/{LOCAL}/shift"])
     _, page = await client.get(f"/c/{LOCAL}/playback?cameras=puerto_entrada,calle_real_norte")
     assert 'id="sync-grid" data-count="2"' in page
     # names, with the id in a tooltip
