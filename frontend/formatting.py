@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Final
 
-from babel.dates import format_datetime, format_timedelta
+from babel.dates import format_date, format_datetime, format_time, format_timedelta
 from babel.numbers import format_decimal
 from markupsafe import Markup, escape
 
@@ -122,7 +122,8 @@ class Formatter:
 
     def filters(self) -> dict[str, Callable[..., Any]]:
         """Filter name to function, for a Jinja environment."""
-        return {"when": self.when, "ago": self.ago, "number": self.number, "quantity": self.quantity,
+        return {"when": self.when, "ago": self.ago, "wall_clock": self.wall_clock, "number": self.number,
+                "quantity": self.quantity,
                 "value": self.value, "entity": self.entity, "area": self.area, "user": self.user,
                 "centre": self.centre, "alarm_type": self.alarm_type, "yes_no": self.yes_no,
                 "label": self.label}
@@ -148,6 +149,16 @@ class Formatter:
         if moment is None:
             return DASH if value is None or value == "" else str(value)
         return format_datetime(moment, DATE_FORMAT, tzinfo=self.zone, locale=self.language.locale)
+
+    def wall_clock(self, value: Any) -> str:
+        """A site's local time written `YYYY-MM-DD HH:MM` (a shift's start) in the reader's language, without
+        a time zone conversion; other values as they are."""
+        try:
+            moment = datetime.strptime(str(value), "%Y-%m-%d %H:%M")
+        except ValueError:
+            return DASH if value is None or value == "" else str(value)
+        locale = self.language.locale
+        return f"{format_date(moment, 'medium', locale=locale)}, {format_time(moment, 'short', locale=locale)}"
 
     def ago(self, value: Any, now: datetime | None = None) -> str:
         """How long ago ("hace 3 min"); a dash for none."""

@@ -39,6 +39,17 @@ ACTIONS: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
 }
 _LOCAL_TIMES: Final = ("start", "end")  # datetime-local fields, in the site's time zone
 
+# An update item's text as the incident integration writes it ("status: closed, owner: op_2, shared: True"):
+# the page shows each change by its label, a user by name, a boolean as a word.
+_CHANGE: Final = re.compile(r"(status|owner|shared): (.*?)(?=, (?:status|owner|shared): |$)")
+
+
+def legible_timeline(incident: dict[str, Any]) -> dict[str, Any]:
+    """The incident with each update item's changes as (field, value) pairs under "changes" (none for others)."""
+    timeline = [{**item, "changes": _CHANGE.findall(item.get("text") or "") if item.get("kind") == "update" else []}
+                for item in incident.get("timeline") or ()]
+    return {**incident, "timeline": timeline}
+
 
 def peer_incidents(view: FrontendView) -> dict[str, dict[str, Any]]:
     """The peers' shared incidents (other hubs, through federation) by id; every logged-in user reads them,
@@ -130,14 +141,14 @@ class IncidentView(_IncidentBase):
         remote = peer_incidents(self).get(incident_id)
         if remote is not None:  # a peer's: read only
             return self.render(request, viewer, "incident.html", page="incidents", title=remote["title"],
-                               incident=remote, may_edit=False, alarms=[], remote=True)
+                               incident=legible_timeline(remote), may_edit=False, alarms=[], remote=True)
         incident = await self._incident(request, viewer, incident_id)
         may_edit = self.frontend.policy.can_call(viewer.principal, "incident", "add_note",
                                                  {"incident_id": incident_id})
         alarms = [a for a in queue_alarms(self.frontend.hub, viewer)]
         cameras = [c for c in wall_cameras(self.frontend, viewer) if c["may_playback"]]
         return self.render(request, viewer, "incident.html", page="incidents", title=incident["title"],
-                           incident=incident, may_edit=may_edit, alarms=alarms, remote=False,
+                           incident=legible_timeline(incident), may_edit=may_edit, alarms=alarms, remote=False,
                            clip_cameras=cameras, camera_names={c["camera"]: c["name"] for c in cameras})
 
     @page

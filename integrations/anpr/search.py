@@ -154,6 +154,14 @@ def _matching_hit(session: Session, row: AnprRead) -> AnprHit | None:
         AnprHit.ts >= row.ts - HIT_WINDOW_S).order_by(AnprHit.ts.desc()).limit(1)).first()
 
 
+def _list_name(manager: AnprManager, hit: AnprHit | None) -> str | None:
+    """The name of the list a hit matched (its id when the list is no longer configured)."""
+    if hit is None:
+        return None
+    listed = manager.hotlists.lists.get(hit.list_id)
+    return listed.name if listed is not None else hit.list_id
+
+
 def _read_dict(manager: AnprManager, row: AnprRead, hit: AnprHit | None) -> dict[str, Any]:
     camera = manager.cameras.get(row.camera)
     config = camera.config if camera is not None else None
@@ -165,7 +173,8 @@ def _read_dict(manager: AnprManager, row: AnprRead, hit: AnprHit | None) -> dict
         "longitude": config.longitude if config is not None else None,
         "plate": row.plate, "plate_hash": row.plate_hash, "hit": row.hit, "direction": row.direction,
         "lane": row.lane, "confidence": round(row.confidence, 3),
-        "list": hit.list_id if hit is not None else None, "hit_id": hit.hit_id if hit is not None else None,
+        "list": hit.list_id if hit is not None else None, "list_name": _list_name(manager, hit),
+        "hit_id": hit.hit_id if hit is not None else None,
         "image_paths": (paths := _image_paths(manager, row, hit)),  # relative to the config dir
         "images": sorted(paths),
     }

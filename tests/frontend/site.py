@@ -84,6 +84,14 @@ AUTOMATIONS = [
     },
 ]
 
+# Two Local Police cameras for the `camera:` section, recording off and no stream behind them: the camera wall and
+# the synchronised playback page only need them configured.
+TWO_CAMERAS: dict[str, Any] = {"cameras": [
+    {"id": "puerto_entrada", "name": "Puerto entrada", "area": "port", "main": "sim://puerto_entrada",
+     "record": {"mode": "off"}},
+    {"id": "calle_real_norte", "name": "Calle Real norte", "area": "calle_real", "main": "sim://calle_real_norte",
+     "record": {"mode": "off"}}]}
+
 
 @dataclass
 class Site:

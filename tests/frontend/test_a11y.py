@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 import pytest
+import pytest_asyncio
 
 from hub.core import Context
 from integrations.alarm.manager import get_manager
@@ -18,16 +20,22 @@ from integrations.thermal_fire.imaging import thumbnail
 from tests.conftest import REQUIRE_SERVICES
 
 from . import test_browser, test_browser_daily
-from .site import BOLLARD_LOCAL, LOCAL, PANEL_LOCAL, SENSOR, Site
+from .site import BOLLARD_LOCAL, LOCAL, PANEL_LOCAL, SENSOR, TWO_CAMERAS, Site
 from .test_plates import PURPOSE, store_reads
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-# The browser module's fixtures, on the daily tools' site (ANPR, incidents, shift log) started for this module.
+# The browser module's fixtures, on the daily tools' site (ANPR, incidents, shift log) with two cameras (for the
+# camera wall and the synchronised playback), started for this module.
 browser = test_browser.browser
 cheap_hashes = test_browser.cheap_hashes
 open_screen = test_browser.open_screen
-live_site = test_browser_daily.live_site
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def live_site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
+    async with test_browser_daily.running_daily_site(tmp_path_factory.mktemp("a11y"), camera=TWO_CAMERAS) as site:
+        yield site
 
 AXE: Final = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 THEMES: Final = ("dark", "light")
@@ -137,7 +145,15 @@ async def _asking_to_raise(page: Any) -> None:
     await page.wait_for_selector("dialog#confirm[open]")
 
 
-PREPARE: Final = {"fire alarm, acknowledged": _acknowledged, "bollard, confirming": _asking_to_raise}
+async def _two_players_with_events(page: Any) -> None:
+    """Synchronised playback of the two cameras: a player each, the timeline's events listed as buttons."""
+    await page.wait_for_selector("#pb-events button.pb-event", timeout=10000)
+    assert await page.locator("#sync-grid video").count() == 2
+    assert await page.locator("#pb-timeline .marker").count() == await page.locator("#pb-events button").count()
+
+
+PREPARE: Final = {"fire alarm, acknowledged": _acknowledged, "bollard, confirming": _asking_to_raise,
+                  "playback": _two_players_with_events}
 
 
 async def _screens(site: Site, screen: Any, alarms: dict[str, str]) -> dict[str, str]:
@@ -163,6 +179,7 @@ async def _screens(site: Site, screen: Any, alarms: dict[str, str]) -> dict[str,
         "camera": f"{base}/devices/{CAMERA}",
         "fire": f"{base}/devices/{FIRE}",
         "cameras wall": f"{base}/cameras",
+        "playback": f"{base}/playback?cameras={','.join(c['id'] for c in TWO_CAMERAS['cameras'])}",
         "plates search": f"{base}/plates",
         "plates results": f"{base}/plates?plate=4321FGH&mode=exact&purpose={PURPOSE.replace(' ', '+')}",
         "incidents": f"{base}/incidents",

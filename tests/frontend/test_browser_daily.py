@@ -5,6 +5,7 @@ by one operator and acknowledged by the next."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +28,24 @@ cheap_hashes = test_browser.cheap_hashes
 open_screen = test_browser.open_screen
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def live_site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
+@asynccontextmanager
+async def running_daily_site(config_dir: Path, **more_sections: Any) -> AsyncIterator[Site]:
+    """The site with the daily tools (ANPR, incidents, shift log) and `more_sections`, for a browser."""
     require_chromium()
     passwords.configure_hasher(time_cost=1, memory_cost=1024, parallelism=1)
-    config_dir: Path = tmp_path_factory.mktemp("daily")
-    running = await async_start_site(config_dir, extra_sections={"anpr": ANPR, "incident": {}, "shift_log": {}})
-    yield running
-    await async_stop_anpr_site(running)
-    passwords.configure_hasher()
+    running = await async_start_site(config_dir, extra_sections={"anpr": ANPR, "incident": {}, "shift_log": {},
+                                                                 **more_sections})
+    try:
+        yield running
+    finally:
+        await async_stop_anpr_site(running)
+        passwords.configure_hasher()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def live_site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
+    async with running_daily_site(tmp_path_factory.mktemp("daily")) as running:
+        yield running
 
 
 async def test_plate_search_needs_a_purpose_and_shows_images(open_screen: Any, live_site: Site) -> None:

@@ -114,7 +114,7 @@ async def test_incident_from_alarm_and_plate_read_to_pdf_report(site: Site, make
     assert status == 400 and "no user" in html
     status, _, html = await _post_form(op, incident_url, {"action": "update", "status": "in_progress", "shared": "yes",
                                                           "owner": "op_local2"})
-    assert status == 200 and 'id="incident-owner">op_local2<' in html
+    assert status == 200 and 'id="incident-owner"><span class="name" title="op_local2">Op Local2</span><' in html
     status, html = await national.get(f"/c/{NATIONAL}/incidents")
     assert status == 200 and "Robo de vehículo 4321FGH" in html  # shared: it is on their list now
     status, _, html = await _post_form(national, incident_url.replace(LOCAL, NATIONAL),

@@ -56,14 +56,29 @@ export async function loadMarkers(url, from, to) {
   return result.ok ? result.data.markers : [];
 }
 
-/** Draw `markers` on `timeline` (showing [from, from + span)); a click on one calls `onPick(marker)`. */
+/** Draw `markers` on `timeline` (showing [from, from + span)); a click on one calls `onPick(marker)`. The markers
+ * are thin pointer targets out of the tab order; the same events are listed as buttons, with their times, in
+ * #pb-events (when the page has it) for the keyboard and for larger targets. */
 export function drawMarkers(timeline, markers, from, span, onPick) {
   for (const old of timeline.querySelectorAll(".marker")) old.remove();
+  const list = document.getElementById("pb-events");
+  if (list) list.replaceChildren();
   let shown = 0;
   for (const marker of markers) {
     if (marker.ts < from || marker.ts > from + span) continue;
+    if (list) {
+      const item = document.createElement("li");
+      const pick = document.createElement("button");
+      pick.type = "button";
+      pick.className = `pb-event pb-event-${marker.kind}`;
+      pick.textContent = `${clock(marker.ts)} · ${marker.label}`;
+      pick.addEventListener("click", () => onPick(marker));
+      item.append(pick);
+      list.append(item);
+    }
     const node = document.createElement("button");
     node.type = "button";
+    node.tabIndex = -1; // listed in #pb-events
     node.className = `marker marker-${marker.kind}`;
     node.style.left = `${((marker.ts - from) / span) * 100}%`;
     node.title = marker.label;
