@@ -44,6 +44,35 @@ _LOCAL_TIMES: Final = ("start", "end")  # datetime-local fields, in the site's t
 _CHANGE: Final = re.compile(r"(status|owner|shared): (.*?)(?=, (?:status|owner|shared): |$)")
 
 
+def legible_report(incident: dict[str, Any], names: Any, gettext: Any) -> dict[str, Any]:
+    """The incident as the PDF report prints it: users and the centre by name, each update's changes in words
+    ("Estado: en curso, Responsable: Op Local2, Compartido: sí"), like the incident page."""
+    def user(user_id: Any) -> str:
+        return names.user(str(user_id)) if names is not None and user_id else (user_id or "")
+
+    labels = {"status": gettext("Status"), "owner": gettext("Owner"), "shared": gettext("Shared")}
+
+    def change(key: str, value: str) -> str:
+        if key == "owner":
+            shown = user(value)
+        elif key == "shared":
+            shown = gettext("yes") if value == "True" else gettext("no")
+        else:
+            shown = gettext(value)
+        return f"{labels[key]}: {shown}"
+
+    timeline = []
+    for item in incident.get("timeline") or ():
+        text = item.get("text")
+        if item.get("kind") == "update" and text:
+            changes = _CHANGE.findall(text)
+            text = ", ".join(change(key, value) for key, value in changes) if changes else text
+        timeline.append({**item, "text": text, "user_id": user(item.get("user_id"))})
+    centre = incident.get("centre")
+    return {**incident, "timeline": timeline, "owner": user(incident.get("owner")) or None,
+            "centre": (names.centre(str(centre)) if names is not None and centre else centre)}
+
+
 def legible_timeline(incident: dict[str, Any]) -> dict[str, Any]:
     """The incident with each update item's changes as (field, value) pairs under "changes" (none for others)."""
     timeline = [{**item, "changes": _CHANGE.findall(item.get("text") or "") if item.get("kind") == "update" else []}
@@ -208,10 +237,12 @@ class IncidentReportView(_IncidentBase):
 
         hub = self.frontend.hub
         when, labels = self._formatting(viewer)
+        shown = legible_report(incident, getattr(getattr(when, "__self__", None), "names", None),
+                               lambda text: labels.get(text) or text)
         try:
             clips = await async_clip_evidence(hub, incident)
             pdf = await hub.async_add_executor_job(
-                lambda: build_report(incident, hub.config_dir, when=when, labels=labels, site=self.frontend.title,
+                lambda: build_report(shown, hub.config_dir, when=when, labels=labels, site=self.frontend.title,
                                      generated_by=viewer.principal.name or viewer.principal.user_id, clips=clips))
         except (OSError, HubError) as err:
             raise Refused(self.error_page(request, 500, "Report failed", str(err), viewer.principal)) from None

@@ -130,8 +130,12 @@ async def test_incident_from_alarm_and_plate_read_to_pdf_report(site: Site, make
     text = await _run("pdftotext", "-layout", "-", "-", stdin=pdf)
     flat = " ".join(text.split())
     for expected in ("Robo de vehículo 4321FGH", "Vehículo en Calle Real", "Foto del lugar",
-                     "4321FGH · Cámara calle_real", "Vehículo huyó hacia el Tarajal", "op_local"):
+                     "4321FGH · Cámara calle_real", "Vehículo huyó hacia el Tarajal", "Op Local"):
         assert expected in flat, (expected, flat)
+    # people by name and each change in words, as on the page: no user id, no Python value
+    assert ("Responsable: Op Local2" in flat and "Compartido: sí" in flat) or (
+        "Owner: Op Local2" in flat and "Shared: yes" in flat), flat
+    assert "op_local" not in flat and "True" not in flat, flat
     # Labels in the reader's language: English msgids, or Spanish once the message catalogue is installed.
     english = ("Incident report: Robo", "in_progress", "Images")
     spanish = ("Informe de incidente: Robo", "en curso", "Imágenes")
