@@ -22,6 +22,7 @@ from integrations.thermal_fire.imaging import thumbnail
 from . import test_browser
 from .browser import require_chromium, screenshot
 from .site import BOLLARD_LOCAL, LOCAL, PANEL_LOCAL, Site, async_start_site
+from .test_browser_daily import write_log_and_hand_over
 from .test_legible import raw_values
 from .test_plates import ANPR, PURPOSE, async_stop_anpr_site, audit_rows, store_reads
 
@@ -199,13 +200,7 @@ async def test_a_whole_shift_from_the_screens(open_screen: Any, live_site: Site)
     assert [(r.user_id, r.target) for r in await audit_rows(site, "plate_search")] == [("op_local", "plate:4321FGH")]
 
     # The shift log and the hand-over.
-    await page.click("nav a[href$='/shift']")
-    await page.fill("#shift-note-text", "Sin novedad en el puerto")
-    await page.click("#shift-note-submit")
-    await page.locator("li.shift-entry[data-kind='note']").wait_for()
-    await page.fill("#handover-note", "Atención al incendio del Centro")
-    await page.click("#shift-handover-submit")
-    await page.wait_for_selector("#handover-pending")
+    await write_log_and_hand_over(page, "Sin novedad en el puerto", "Atención al incendio del Centro")
     await _legible(page, "shift handed over")
 
     # The next operator: the summary of open alarms and incidents, acknowledged.
