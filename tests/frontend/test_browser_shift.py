@@ -150,7 +150,8 @@ async def test_a_whole_shift_from_the_screens(open_screen: Any, live_site: Site)
     await page.locator("#evidence-thermal svg").wait_for()
     assert await page.locator("#evidence-hotspot").count() == 1
     fire_text = await page.inner_text("#evidence-fire")
-    assert "131.5°" in fire_text and "64.0°" in fire_text and "35.88860, -5.31700" in fire_text
+    assert "131,5°" in fire_text and "64°" in fire_text and "426,9\u00a0°C" in fire_text  # Spanish numbers
+    assert "35.88860, -5.31700" in fire_text
     await page.locator("#alarm-details dt").first.wait_for()
     text = await _legible(page, "fire alarm", allowed=("hacho_north", "tarajal_mast"))
     assert "Centro" in await page.inner_text("#alarm-details")
