@@ -65,7 +65,8 @@ async def test_fire_alarm_shows_thermal_frame_hotspot_bearings_and_point(site: S
     assert status == 200, html
     assert 'id="evidence-thermal"' in html and 'id="evidence-hotspot"' in html
     assert f"data:image/png;base64,{snapshot['data']}" in html
-    assert re.search(r"hacho_north</dt><dd>131.5°", html) and re.search(r"tarajal_mast</dt><dd>64.0°", html)
+    assert re.search(r"hacho_north</dt><dd>131,5°", html) and re.search(r"tarajal_mast</dt><dd>64°", html)
+    assert "426,9\u00a0°C" in html  # numbers in the reader's locale
     assert "35.89660, -5.29300" in html and 'id="evidence-map"' in html
     # An alarm raised with an area and no position: placed at its area's centre, the map of its area;
     # with neither (and no entity or type place), no panel.

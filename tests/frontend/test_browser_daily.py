@@ -92,6 +92,17 @@ async def test_incident_opened_and_reported_from_the_screens(open_screen: Any, l
     assert op.csp_violations() == []
 
 
+async def write_log_and_hand_over(page: Any, note: str, handover: str) -> None:
+    """From any screen: write a note in the shift log, then hand the shift over with a note."""
+    await page.click("nav a[href$='/shift']")
+    await page.fill("#shift-note-text", note)
+    await page.click("#shift-note-submit")
+    await page.locator("li.shift-entry[data-kind='note']").wait_for()
+    await page.fill("#handover-note", handover)
+    await page.click("#shift-handover-submit")
+    await page.wait_for_selector("#handover-pending")
+
+
 async def test_shift_handed_over_and_acknowledged_by_the_next_operator(open_screen: Any, live_site: Site) -> None:
     manager = get_manager(live_site.hub)
     assert manager is not None
@@ -100,13 +111,7 @@ async def test_shift_handed_over_and_acknowledged_by_the_next_operator(open_scre
     manager.async_raise("intrusion", title="Coche en zona peatonal", context=Context(), area_id="calle_real")
     outgoing = await open_screen("op_local")
     page = outgoing.page
-    await page.click("nav a[href$='/shift']")
-    await page.fill("#shift-note-text", "Sin novedad en el puerto")
-    await page.click("#shift-note-submit")
-    await page.locator("li.shift-entry[data-kind='note']").wait_for()
-    await page.fill("#handover-note", "Atención a la alarma de Calle Real")
-    await page.click("#shift-handover-submit")
-    await page.wait_for_selector("#handover-pending")
+    await write_log_and_hand_over(page, "Sin novedad en el puerto", "Atención a la alarma de Calle Real")
     assert await page.locator("#handover-ack-submit").count() == 0  # not the one who handed over
 
     incoming = await open_screen("op_local2")

@@ -119,9 +119,8 @@ function renderSop() {
                             dataset: { stepId: step.id, status: step.status } },
       el("span", { class: "step-status", text: label(step.status)
         + (step.user_id ? ` · ${nameOf("users", step.user_id)}` : "") }),
-      el("strong", { text: step.title }),
+      el("strong", { text: step.title, title: step.type === "service" ? step.service : null }),  // id: tooltip
       step.description ? el("div", { class: "muted", text: step.description }) : null,
-      step.type === "service" ? el("div", { class: "muted mono", text: step.service }) : null,
       step.note ? el("div", { text: t("Note: {note}", { note: step.note }) }) : null,
       step.error ? el("div", { class: "refusal", text: step.error }) : null);
     if (mayHandle && WORKING.has(alarm.state) && (step.status === "pending" || step.status === "failed")) {
