@@ -88,8 +88,20 @@ async def _async_anpr(hub: Hub, viewer: Viewer, alarm: dict[str, Any]) -> dict[s
     }
 
 
-def _thermal(alarm: dict[str, Any]) -> dict[str, Any] | None:
-    """A fire alarm's snapshot (the thermal crop around the hotspot), bearings and located point."""
+def _tower_names(hub: Hub) -> dict[str, str]:
+    """The thermal towers' names by id (empty without the thermal_fire integration)."""
+    try:
+        from integrations.thermal_fire import DATA_KEY
+    except ImportError:
+        return {}
+    manager = hub.data.get(DATA_KEY)
+    towers = getattr(manager, "towers", None) or {}
+    return {str(tid): str(tower.get("name") or tid) for tid, tower in towers.items() if isinstance(tower, dict)}
+
+
+def _thermal(alarm: dict[str, Any], towers: dict[str, str]) -> dict[str, Any] | None:
+    """A fire alarm's snapshot (the thermal crop around the hotspot), bearings (towers by name, id kept for the
+    tooltip) and located point."""
     data = alarm.get("data") or {}
     snapshot = data.get("snapshot")
     bearings = data.get("bearings")
@@ -99,8 +111,9 @@ def _thermal(alarm: dict[str, Any]) -> dict[str, Any] | None:
                              "latitude": alarm.get("latitude"), "longitude": alarm.get("longitude")}
     for bearing in bearings if isinstance(bearings, list) else []:
         if isinstance(bearing, dict):
-            shown["bearings"].append({"tower": bearing.get("tower"), "bearing": bearing.get("bearing_deg",
-                                                                                          bearing.get("bearing"))})
+            tower = bearing.get("tower")
+            shown["bearings"].append({"tower": towers.get(str(tower), tower) if tower else None, "tower_id": tower,
+                                      "bearing": bearing.get("bearing_deg", bearing.get("bearing"))})
         elif isinstance(bearing, int | float):
             shown["bearings"].append({"tower": None, "bearing": bearing})
     if isinstance(snapshot, dict) and snapshot.get("format") == "png" and isinstance(snapshot.get("data"), str):
@@ -175,4 +188,5 @@ async def async_alarm_evidence(hub: Hub, viewer: Viewer, alarm: dict[str, Any]) 
     small_map = None
     if isinstance(latitude, int | float) and isinstance(longitude, int | float):
         small_map = await hub.async_add_executor_job(mini_map, float(latitude), float(longitude), areas)
-    return {"anpr": await _async_anpr(hub, viewer, alarm), "thermal": _thermal(alarm), "map": small_map}
+    return {"anpr": await _async_anpr(hub, viewer, alarm), "thermal": _thermal(alarm, _tower_names(hub)),
+            "map": small_map}

@@ -48,6 +48,7 @@ class ShiftLogView(FrontendView):
         pending = log.pending_handover(entries)
         may_write = viewer.own_centre and self.frontend.policy.can_call(viewer.principal, "shift_log", "add_note", {})
         return self.render(request, viewer, "shift.html", page="shift", title="Shift log", entries=entries,
+                           by_id={e["entry_id"]: e for e in entries if e.get("kind") == "handover"},
                            pending=pending, may_write=may_write, shift=log.shift_of(self.frontend.hub.clock.time()))
 
     @page

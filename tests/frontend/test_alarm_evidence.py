@@ -65,7 +65,9 @@ async def test_fire_alarm_shows_thermal_frame_hotspot_bearings_and_point(site: S
     assert status == 200, html
     assert 'id="evidence-thermal"' in html and 'id="evidence-hotspot"' in html
     assert f"data:image/png;base64,{snapshot['data']}" in html
-    assert re.search(r"hacho_north</dt><dd>131,5°", html) and re.search(r"tarajal_mast</dt><dd>64°", html)
+    # towers by name when the thermal_fire integration knows them (not on this site: the id, in the tooltip too)
+    assert re.search(r'title="hacho_north">hacho_north</span></dt><dd>131,5°', html)
+    assert re.search(r'title="tarajal_mast">tarajal_mast</span></dt><dd>64°', html)
     assert "426,9\u00a0°C" in html  # numbers in the reader's locale
     assert "35.89660, -5.29300" in html and 'id="evidence-map"' in html
     # An alarm raised with an area and no position: placed at its area's centre, the map of its area;
@@ -76,3 +78,16 @@ async def test_fire_alarm_shows_thermal_frame_hotspot_bearings_and_point(site: S
     bare = await _raise(site, type="sensor_fault", title="Sensor sin lugar")
     status, html = await sup.get(f"/c/{LOCAL}/alarms/{bare}")
     assert status == 200 and 'id="alarm-evidence"' not in html
+
+
+def test_bearings_name_their_towers() -> None:
+    """A bearing shows its tower by name (the id stays for the tooltip); a tower the site does not know, by id."""
+    from frontend.evidence import _thermal
+
+    alarm = {"data": {"bearings": [{"tower": "hacho_north", "bearing_deg": 131.5},
+                                   {"tower": "gone", "bearing_deg": 64.0}]}}
+    shown = _thermal(alarm, {"hacho_north": "Torre Monte Hacho norte"})
+    assert shown is not None
+    assert shown["bearings"] == [
+        {"tower": "Torre Monte Hacho norte", "tower_id": "hacho_north", "bearing": 131.5},
+        {"tower": "gone", "tower_id": "gone", "bearing": 64.0}]
