@@ -28,6 +28,7 @@ from hub.exceptions import HubError
 from hub.helpers import area_registry
 from hub.recorder import async_setup_recorder
 from integrations import camera
+from integrations.camera.hls import DATA_HLS
 from integrations.camera.live import CLOSE_STREAM_ENDED, DATA_LIVE, LiveClosed, LiveViewer
 from integrations.camera.manager import CameraManager
 from tests.conftest import free_port
@@ -291,3 +292,17 @@ async def test_live_view_refuses_mjpeg_with_the_reason(http_site: HttpSite) -> N
     assert live.init is None and live.fragments == 0
     remove()
     await site.wait_for(lambda: not live.running, "the live process ended")
+
+
+async def test_hls_fallback_refuses_mjpeg_with_the_reason(http_site: HttpSite) -> None:
+    """The HLS fallback copies too: for an MJPEG camera it answers no playlist, with the reason, and its ffmpeg
+    does not go on writing segments nobody can play."""
+    site = http_site
+    cam = site.manager.cameras["portal_mjpeg"]
+    await site.wait_for(lambda: cam.available, "the MJPEG camera available")
+    hls = site.hub.data[DATA_HLS].get("portal_mjpeg", "main", lambda: cam.config.url("main"), 3)
+    assert not await hls.async_wait_ready(15)
+    assert "not H.264" in hls.last_error and PASSWORD not in hls.last_error, hls.last_error
+    await site.wait_for(lambda: hls.ended, "its ffmpeg ended")
+    assert "not H.264" in hls.last_error
+    assert not await hls.async_wait_ready(1), "asked again: refused again at once"
