@@ -186,7 +186,8 @@ async def fetch_snapshot(url: str, username: str | None, password: str | None, t
                 challenge = resp.headers.get("WWW-Authenticate", "")
                 if resp.status == 401 and username and challenge.lower().startswith("basic"):
                     resp.release()
-                    async with session.get(url, auth=aiohttp.BasicAuth(username, password or "")) as basic:
+                    basic_auth = {"Authorization": aiohttp.encode_basic_auth(username, password or "")}
+                    async with session.get(url, headers=basic_auth) as basic:
                         return _jpeg_body(basic.status, await basic.read())
                 return _jpeg_body(resp.status, await resp.read())
     except (aiohttp.ClientError, TimeoutError) as err:

@@ -31,6 +31,7 @@ from integrations import camera
 from integrations.camera.hls import DATA_HLS
 from integrations.camera.live import CLOSE_STREAM_ENDED, DATA_LIVE, LiveClosed, LiveViewer
 from integrations.camera.manager import CameraManager
+from integrations.camera.stream import fetch_snapshot
 from tests.conftest import free_port
 
 from .conftest import AREAS, CENTRES
@@ -110,10 +111,19 @@ class CameraServer:
         self.snapshots.append(jpeg)
         return web.Response(body=jpeg, content_type="image/jpeg")
 
+    async def snapshot_basic(self, request: web.Request) -> web.Response:
+        if not self._basic_ok(request):
+            self.refused += 1
+            raise web.HTTPUnauthorized(headers={"WWW-Authenticate": 'Basic realm="cam"'})
+        jpeg = _frame(SNAP_BGR, len(self.snapshots), (400, 224))
+        self.snapshots.append(jpeg)
+        return web.Response(body=jpeg, content_type="image/jpeg")
+
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/video.mjpg", self.mjpeg)
         app.router.add_get("/snap.jpg", self.snapshot)
+        app.router.add_get("/snap-basic.jpg", self.snapshot_basic)
         self.runner = web.AppRunner(app, shutdown_timeout=0.5, handler_cancellation=True)
         await self.runner.setup()
         await web.TCPSite(self.runner, "127.0.0.1", self.port, reuse_address=True).start()
@@ -270,6 +280,11 @@ async def test_snapshot_url_answers_with_digest_credentials_from_secrets(http_si
     assert cam.segments == 0, "record mode off: packets for liveness only"
     attrs = site.hub.states.get("camera.portal_snapshot")
     assert attrs is not None and PASSWORD not in str(attrs.attributes)
+    # a camera that asks for Basic gets Basic; a wrong password is an error that says so and shows no password
+    assert await fetch_snapshot(site.server.url("/snap-basic.jpg"), USER, PASSWORD) == site.server.snapshots[-1]
+    for path in ("/snap.jpg", "/snap-basic.jpg"):
+        with pytest.raises(OSError, match="HTTP 401"):
+            await fetch_snapshot(site.server.url(path), USER, "wrong")
     await site.server.stop()
     with pytest.raises(HubError) as err:
         await _snapshot(site, "camera.portal_snapshot")
