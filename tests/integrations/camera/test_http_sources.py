@@ -24,6 +24,7 @@ from hub.audit import async_setup_audit
 from hub.config.core import CoreConfig
 from hub.config.yaml_loader import load_yaml
 from hub.core import Event, Hub, callback
+from hub.evidence.verify import ffprobe_problem, fmp4_problem
 from hub.exceptions import HubError
 from hub.helpers import area_registry
 from hub.recorder import async_setup_recorder
@@ -251,6 +252,10 @@ async def test_mjpeg_camera_is_recorded_snapshotted_and_goes_offline_with_its_se
     out, _ = await proc.communicate()
     codec, frames = out.decode().strip().split(",")
     assert codec == "mjpeg" and 5 <= int(frames) <= 16, out
+    # and it passes the checks `hacho evidence verify` makes of an exported segment
+    data = path.read_bytes()
+    assert fmp4_problem(data) is None
+    assert ffprobe_problem("ffprobe", data) is None
     # the server goes away: unavailable with camera_offline; back: available with camera_online
     await site.server.stop()
     await site.wait_for(lambda: site.of("camera_offline", "portal_mjpeg"), "camera_offline", timeout=20)
