@@ -238,20 +238,22 @@ async def test_mjpeg_camera_is_recorded_snapshotted_and_goes_offline_with_its_se
     assert np.abs(patch - np.array(STREAM_BGR)).max() < 12, patch
     assert img[5:40, 5:120].max() > 200, "the counter's white text is in the picture"
     # recorded by stream copy: MJPEG in fragmented-MP4 segments, indexed at the stream's real rate
-    await site.wait_for(lambda: cam.segments >= 3, "three MJPEG segments")
+    await site.wait_for(lambda: cam.segments >= 5, "five MJPEG segments")
     now = site.hub.clock.time()
     found = await site.manager.async_query("portal_mjpeg", now - 600, now + 60)
     segments = [s for s in found["segments"] if s["status"] == "ok"]
-    assert len(segments) >= 3
+    assert len(segments) >= 5
+    # indexed at wall time: the newest ends about now (at 25 fps assumed, 10 fps would fall behind 1.5 s a segment)
+    assert now - segments[-1]["end"] < 3.5, (now, segments[-1])
     for segment in segments[1:]:  # 1 s segments of a 10 fps camera span about 1 s of wall time
-        assert 0.5 <= segment["end"] - segment["start"] <= 1.6, segment
+        assert 0.5 <= segment["end"] - segment["start"] <= 2.2, segment
     _info, path = await site.manager.async_segment_file("portal_mjpeg", segments[1]["id"])
     proc = await asyncio.create_subprocess_exec(
         "ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
         "stream=codec_name,nb_read_frames", "-of", "csv=p=0", str(path), stdout=asyncio.subprocess.PIPE)
     out, _ = await proc.communicate()
     codec, frames = out.decode().strip().split(",")
-    assert codec == "mjpeg" and 5 <= int(frames) <= 16, out
+    assert codec == "mjpeg" and 4 <= int(frames) <= 20, out
     # and it passes the checks `hacho evidence verify` makes of an exported segment
     data = path.read_bytes()
     assert fmp4_problem(data) is None
