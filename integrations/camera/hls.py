@@ -29,6 +29,7 @@ from hub.audit import audit_record
 from hub.core import CALLBACK_TYPE, Context, Hub, HubKey, callback
 from hub.helpers.event import async_track_time_interval
 
+from .fmp4 import Fmp4Error, codec_string
 from .live import copy_input_args
 from .process import _die_with_parent, async_end_process, redact_userinfo
 from .stream import FFMPEG
@@ -75,6 +76,8 @@ class HlsStream:
         self.last_used = time.monotonic()
         self.started = time.monotonic()
         self.last_error = ""
+        self._checked = False  # the init segment's codec was found playable (H.264)
+        self.refused = ""  # why browsers cannot play this stream (not H.264), once found
         self._proc: asyncio.subprocess.Process | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -100,14 +103,35 @@ class HlsStream:
         except OSError:
             return False
 
+    def _codec_error(self) -> str:
+        """Why browsers cannot play the init segment ("" when it is H.264): a copy is never transcoded, so an
+        MJPEG camera is refused here, with the reason, instead of serving a playlist no player can play."""
+        try:
+            codec_string((self.folder / INIT).read_bytes())
+        except (OSError, Fmp4Error) as err:
+            return f"init segment: {err}"
+        return ""
+
     async def async_wait_ready(self, timeout: float) -> bool:
         """Wait until the playlist names a segment; False when the process ended or time ran out first."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
             self.last_used = time.monotonic()  # a viewer is waiting: not idle
+            if self.refused:
+                self.last_error = self.refused
+                return False
             if await self.hub.async_add_executor_job(self._has_segment):
-                return True
+                if self._checked:
+                    return True
+                self.refused = await self.hub.async_add_executor_job(self._codec_error)
+                if not self.refused:
+                    self._checked = True
+                    return True
+                self.last_error = self.refused
+                if self._proc is not None and self._proc.returncode is None:
+                    self._proc.kill()  # its stream ends; the idle reaper removes it and its folder
+                return False
             if self.ended:
                 return False
             await asyncio.sleep(0.05)
@@ -130,7 +154,7 @@ class HlsStream:
                 self.last_error = redact_userinfo(text)[-200:]
                 _LOGGER.debug("camera hls %s: %s", self.name, self.last_error)
         code = await proc.wait()
-        self.last_error = self.last_error or f"ffmpeg exit {code}"
+        self.last_error = self.refused or self.last_error or f"ffmpeg exit {code}"
 
     async def async_stop(self) -> None:
         """Stop the process and remove the folder."""

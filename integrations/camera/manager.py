@@ -36,7 +36,7 @@ from .entity import CameraEntity
 from .index import STATUS_CORRUPT, STATUS_OK, SegmentInfo
 from .recorder import CameraStream, IncomingSegment
 from .retention import Retention
-from .stream import check_segment, sha256_file, snapshot_jpeg
+from .stream import check_segment, fetch_snapshot, sha256_file, snapshot_jpeg
 
 __all__ = ["CameraManager"]
 
@@ -270,12 +270,19 @@ class CameraManager:
     # ------------------------------------------------------------------ services
 
     async def async_snapshot(self, camera_id: str, stream: str = "main", width: int | None = None) -> bytes:
-        """One JPEG frame from the camera's stream (ffmpeg in an executor). HubError when it fails."""
+        """One JPEG: the camera's `snapshot_url` answer when it has one (scaled by ffmpeg only for `width`),
+        else a frame of the stream (ffmpeg in an executor). HubError when it fails."""
         camera = self.camera(camera_id)
+        cfg = camera.config
         try:
-            url = camera.config.url(stream, self.resolve_sim)
-            return await self.hub.async_add_executor_job(snapshot_jpeg, url, camera.config.unavailable_after,
-                                                          width)
+            if cfg.snapshot_url:  # the camera's own JPEG: nothing to decode, and the stream may lack one
+                jpeg = await fetch_snapshot(cfg.snapshot_url, cfg.username, cfg.password, cfg.unavailable_after)
+                if not width:
+                    return jpeg
+                return await self.hub.async_add_executor_job(snapshot_jpeg, "", cfg.unavailable_after, width,
+                                                              jpeg)
+            url = cfg.url(stream, self.resolve_sim)
+            return await self.hub.async_add_executor_job(snapshot_jpeg, url, cfg.unavailable_after, width)
         except OSError as err:
             raise HubError(f"camera {camera.config.id}: {err}") from err
 

@@ -12,12 +12,15 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
+
 from .process import redact_userinfo
 
 __all__ = [
     "FFMPEG",
     "SegmentCheck",
     "check_segment",
+    "fetch_snapshot",
     "input_args",
     "recorder_command",
     "sha256_file",
@@ -39,7 +42,9 @@ def input_args(url: str, timeout_s: float = 5.0) -> list[str]:
     """Input options for a camera URL: RTSP always over TCP, a socket timeout so a dead camera ends the run."""
     if url.lower().startswith(("rtsp://", "rtsps://")):
         return ["-rtsp_transport", "tcp", "-timeout", str(int(timeout_s * 1_000_000)), "-i", url]
-    return ["-rw_timeout", str(int(timeout_s * 1_000_000)), "-i", url]
+    # HTTP MJPEG (multipart/x-mixed-replace) carries no timestamps: without the arrival time ffmpeg assumes
+    # 25 fps, and a 10 fps camera's "1 s" segments would hold 2.5 s of video, indexed at the wrong times
+    return ["-use_wallclock_as_timestamps", "1", "-rw_timeout", str(int(timeout_s * 1_000_000)), "-i", url]
 
 
 def progress_period(timeout_s: float) -> float:
@@ -151,14 +156,16 @@ def sha256_file(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def snapshot_jpeg(url: str, timeout: float = 15.0, width: int | None = None) -> bytes:
-    """One frame of the stream as JPEG (ffmpeg decodes only until the first picture). Raises OSError."""
+def snapshot_jpeg(url: str, timeout: float = 15.0, width: int | None = None, data: bytes | None = None) -> bytes:
+    """One frame of the stream as JPEG (ffmpeg decodes only until the first picture), or, with `data`
+    (a JPEG fetched from a snapshot URL), that picture scaled to `width`. Raises OSError."""
     scale = ["-vf", f"scale={width}:-2"] if width else []
-    command = [FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error", *input_args(url, timeout),
+    source = ["-f", "image2pipe", "-i", "pipe:0"] if data is not None else input_args(url, timeout)
+    command = [FFMPEG, "-hide_banner", "-loglevel", "error", *source,
                "-frames:v", "1", *scale, "-q:v", "4", "-f", "image2", "-c:v", "mjpeg", "pipe:1"]
     try:
-        result = subprocess.run(command, capture_output=True, timeout=timeout + 5, check=False,
-                                start_new_session=True)
+        result = subprocess.run(command, input=data or b"", capture_output=True, timeout=timeout + 5,
+                                check=False, start_new_session=True)
     except subprocess.TimeoutExpired as err:
         raise OSError(f"no frame within {timeout:g} s") from err
     if result.returncode != 0 or not result.stdout.startswith(b"\xff\xd8"):
@@ -166,3 +173,30 @@ def snapshot_jpeg(url: str, timeout: float = 15.0, width: int | None = None) -> 
             f"exit {result.returncode}"
         raise OSError(f"snapshot failed: {message}")
     return result.stdout
+
+
+async def fetch_snapshot(url: str, username: str | None, password: str | None, timeout: float = 15.0) -> bytes:
+    """GET a camera's snapshot URL: one JPEG. Credentials answer the camera's challenge, Digest (most IP
+    cameras) or Basic; they are never put in the URL. Raises OSError (the URL's user info cut)."""
+    middlewares = (aiohttp.DigestAuthMiddleware(username, password or ""),) if username else ()
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout),
+                                         middlewares=middlewares) as session:
+            async with session.get(url) as resp:
+                challenge = resp.headers.get("WWW-Authenticate", "")
+                if resp.status == 401 and username and challenge.lower().startswith("basic"):
+                    resp.release()
+                    basic_auth = {"Authorization": aiohttp.encode_basic_auth(username, password or "")}
+                    async with session.get(url, headers=basic_auth) as basic:
+                        return _jpeg_body(basic.status, await basic.read())
+                return _jpeg_body(resp.status, await resp.read())
+    except (aiohttp.ClientError, TimeoutError) as err:
+        raise OSError(f"snapshot URL failed: {redact_userinfo(str(err)) or type(err).__name__}") from err
+
+
+def _jpeg_body(status: int, body: bytes) -> bytes:
+    if status != 200:
+        raise OSError(f"snapshot URL answered HTTP {status}")
+    if not body.startswith(b"\xff\xd8"):
+        raise OSError("snapshot URL did not answer a JPEG")
+    return body
