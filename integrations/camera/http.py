@@ -121,7 +121,7 @@ class RecordingsView(HubView):
         purpose = playback_purpose(request, required=False)
         listing = await manager.async_query(camera_id, start, end)
         if purpose is not None:
-            audit_playback(hub, request, camera.entity_id, camera_id, purpose, start, end)
+            audit_playback(hub, request_context(request), camera.entity_id, camera_id, purpose, start, end)
         return listing
 
 
@@ -149,8 +149,8 @@ class SegmentView(HubView):
             raise ApiError(404, "not_found", str(err)) from None
         except ValueError as err:
             raise ApiError(409, "corrupt", str(err)) from None
-        audit_playback(hub, request, camera.entity_id, camera_id, purpose, info.start_ts, info.end_ts,
-                       segment_id=number)
+        audit_playback(hub, request_context(request), camera.entity_id, camera_id, purpose, info.start_ts,
+                       info.end_ts, segment_id=number)
         return web.FileResponse(path, headers={"Content-Type": "video/mp4", "X-Segment-Sha256": info.sha256,
                                                "Cache-Control": "private, no-store"})
 

@@ -17,9 +17,8 @@ from typing import Final
 from aiohttp import web
 
 from hub.audit import audit_record
-from hub.core import Hub, HubKey
+from hub.core import Context, Hub, HubKey
 from hub.http import ApiError
-from hub.http.view import request_context
 
 from .const import DOMAIN
 
@@ -75,12 +74,11 @@ class PlaybackRanges:
         self._ranges.setdefault(key, []).append(_Range(start, end, now))
 
 
-def audit_playback(hub: Hub, request: web.Request, entity_id: str, camera_id: str, purpose: str,
+def audit_playback(hub: Hub, context: Context, entity_id: str, camera_id: str, purpose: str,
                    start: float, end: float, *, segment_id: int | None = None) -> bool:
     """Audit a playback of camera_id's recordings from start to end with its purpose, unless the range
     continues one already audited for this user, camera and purpose; whether a row was written."""
     ranges = hub.data.setdefault(DATA_RANGES, PlaybackRanges())
-    context = request_context(request)
     key = (context.user_id or "", camera_id, purpose)
     now = time.monotonic()
     if segment_id is not None and ranges.covers(key, start, end, now):
