@@ -59,11 +59,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hub.core import Hub
+from hub.core import Context, Hub
 from hub.recorder import async_setup_recorder
 from integrations import camera
 from integrations.camera import index as segment_index
 from integrations.camera.live import LiveStreams, LiveViewer
+from integrations.camera.purpose import audit_playback
 from integrations.simulator.cameras import CAMERAS_SCHEMA, SimulatedCameras, rtsp_server_available
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -177,8 +178,12 @@ async def _ours(hub: Hub, server: SimulatedCameras, streams: list[str], out: Pat
             "gaps": gaps, "recorders": len(pids), **extra}
 
 
+SEEK_PURPOSE = "benchmark: seek to a random recorded time"
+
+
 async def _seeks(manager: Any, trials: int) -> dict[str, Any]:
-    """Seeks to random recorded times: listing, the segment holding the time verified and read."""
+    """Seeks to random recorded times: listing, the segment holding the time verified, audited with its
+    purpose and read."""
     rng = random.Random(1)
     now = time.time()
     times: list[float] = []
@@ -199,7 +204,10 @@ async def _seeks(manager: Any, trials: int) -> dict[str, Any]:
         if not holding:
             misses += 1
             continue
-        _info, path = await manager.async_segment_file(camera_id, holding[0]["id"])
+        info, path = await manager.async_segment_file(camera_id, holding[0]["id"])
+        # as the segment view does: a playback states its purpose, audited once per range (purpose.py)
+        audit_playback(manager.hub, Context(user_id="bench"), f"camera.{camera_id}", camera_id, SEEK_PURPOSE,
+                       info.start_ts, info.end_ts, segment_id=holding[0]["id"])
         data = await asyncio.to_thread(path.read_bytes)
         times.append(time.monotonic() - began)
         assert data[4:8] == b"ftyp"

@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from hub.auth.permissions import entity_centre
 from hub.core import split_entity_id
 
 from .const import ALARM_PRE_ROLL, DEFAULT_WALL_LAYOUT, WALL_LAYOUTS
+from .i18n import N_
 
 if TYPE_CHECKING:
     from .app import Frontend
@@ -98,12 +100,15 @@ def alarm_cameras(frontend: Frontend, viewer: Viewer, alarm: dict[str, Any]) -> 
     """The cameras an alarm names that the viewer may watch, with the playback link at its time less
     the pre-roll (when the viewer may play back)."""
     found = []
+    language = frontend.language(viewer.principal.user_id)
+    purpose = language.gettext(N_("Alarm %(name)s"), name=alarm.get("title") or alarm.get("alarm_id") or "")
     for entity_id in alarm.get("entities") or []:
         grants = camera_grants(frontend, viewer, str(entity_id))
         if grants is None or not grants.view:
             continue
         start = float(alarm.get("raised_ts") or 0) - ALARM_PRE_ROLL
         page = f"/c/{viewer.centre.id}/devices/{entity_id}"
+        playback = f"{page}?t={start:.3f}&purpose={quote(purpose)}"
         found.append({**grants.as_dict(), "entity_id": entity_id,
-                      "playback_url": f"{page}?t={start:.3f}" if grants.playback else None, "url": page})
+                      "playback_url": playback if grants.playback else None, "url": page})
     return found

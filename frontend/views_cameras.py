@@ -164,4 +164,5 @@ class SyncPlaybackView(FrontendView):
         return self.render(request, viewer, "playback.html", page="cameras", title=N_("Synchronised playback"),
                            available=available, chosen={c["camera"] for c in chosen}, max_sync=MAX_SYNC,
                            page_data={"players": players, "start": _start_time(request.query.get("t")),
-                                      "pre_roll": ALARM_PRE_ROLL})
+                                      "pre_roll": ALARM_PRE_ROLL,
+                                      "purpose": request.query.get("purpose", "")[:500]})

@@ -91,6 +91,7 @@ class DeviceView(FrontendView):
             data["start"] = _start_time(request.query.get("t"))
             data["markers_url"] = f"/c/{viewer.centre.id}/api/cameras/{split_entity_id(entity_id)[1]}/markers"
             data["pre_roll"] = ALARM_PRE_ROLL
+            data["purpose"] = request.query.get("purpose", "")[:500]  # pre-fills the playback's purpose
         elif device.kind == "sensor":
             data["unit"] = state.attributes.get("unit_of_measurement", "")
             data["numeric"] = _is_number(state.state)

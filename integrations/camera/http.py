@@ -1,9 +1,10 @@
 """REST for recorded video (what a live view, wall and playback UI build on; docs/video.md):
 
-- GET /api/camera/{camera_id}/recordings?start=<ts>&end=<ts>: segments, gaps and playable ranges
-  (playback grant);
-- GET /api/camera/{camera_id}/segments/{segment_id}: one fragmented-MP4 segment (video/mp4), its file
-  verified against the indexed sha256 first (409 when corrupt or altered); audited (playback grant);
+- GET /api/camera/{camera_id}/recordings?start=<ts>&end=<ts>[&purpose=<why>]: segments, gaps and playable
+  ranges (playback grant); with a purpose, the range is audited as a playback (purpose.py);
+- GET /api/camera/{camera_id}/segments/{segment_id}?purpose=<why>: one fragmented-MP4 segment (video/mp4),
+  its file verified against the indexed sha256 first (409 when corrupt or altered); the purpose (10 to 500
+  characters) is required (400 without it), and the playback is audited once per range (playback grant);
 - GET /api/camera/{camera_id}/snapshot[?stream=sub&width=320]: a JPEG now (view grant);
 - GET /api/camera/{camera_id}/live?stream=main|sub: a websocket of live fragmented MP4 for Media Source
   Extensions (view grant, same-site Origin only); the first binary message is a 4-byte big-endian length,
@@ -42,6 +43,7 @@ from .hls import DATA_HLS, PLAYLIST, SEGMENT_NAME, hls_command, hls_output
 from .live import DATA_LIVE, LIVE_OUTPUT, LiveClosed, LiveStreams, LiveViewer, live_command
 from .manager import CameraManager
 from .privacy import BLURRED, DATA_FACE_BLUR, FaceBlurProvider, sees_faces
+from .purpose import audit_playback, playback_purpose
 from .recorder import CameraStream
 
 __all__ = ["async_register_views"]
@@ -112,11 +114,15 @@ class RecordingsView(HubView):
 
     async def get(self, request: web.Request, camera_id: str) -> Any:
         """A camera's recorded segments, gaps and playable ranges between start and end (Unix seconds)."""
-        manager = _camera(request, camera_id, GRANT_PLAYBACK)[1]
+        hub, manager, camera = _camera(request, camera_id, GRANT_PLAYBACK)
         start, end = _ts(request, "start"), _ts(request, "end")
         if end <= start or end - start > MAX_RANGE_SECONDS:
             raise ApiError(400, "invalid_format", "end must be after start, by at most 31 days")
-        return await manager.async_query(camera_id, start, end)
+        purpose = playback_purpose(request, required=False)
+        listing = await manager.async_query(camera_id, start, end)
+        if purpose is not None:
+            audit_playback(hub, request_context(request), camera.entity_id, camera_id, purpose, start, end)
+        return listing
 
 
 class SegmentView(HubView):
@@ -131,6 +137,8 @@ class SegmentView(HubView):
         """One recorded segment (fragmented MP4), verified against its sha256; the view is audited."""
         hub, manager, camera = _camera(request, camera_id, GRANT_PLAYBACK)
         _face_blur(request, hub, camera, GRANT_PLAYBACK)  # refused to a viewer who must not see faces
+        purpose = playback_purpose(request)
+        assert purpose is not None
         try:
             number = int(segment_id)
         except ValueError:
@@ -141,9 +149,8 @@ class SegmentView(HubView):
             raise ApiError(404, "not_found", str(err)) from None
         except ValueError as err:
             raise ApiError(409, "corrupt", str(err)) from None
-        audit_record(hub, "camera.playback", context=request_context(request), target=camera.entity_id,
-                     data={"camera": camera_id, "segment_id": number, "start": info.start_ts, "end": info.end_ts,
-                           "reason": request.query.get("reason", "")})
+        audit_playback(hub, request_context(request), camera.entity_id, camera_id, purpose, info.start_ts,
+                       info.end_ts, segment_id=number)
         return web.FileResponse(path, headers={"Content-Type": "video/mp4", "X-Segment-Sha256": info.sha256,
                                                "Cache-Control": "private, no-store"})
 

@@ -43,6 +43,14 @@ async def _recorded(site: Site, camera_id: str, segments: int) -> None:
         await asyncio.sleep(0.2)
 
 
+async def _state_purpose(page: Any, purpose: str = "Revisión de la intrusión del puerto") -> None:
+    """Fill and send the playback's purpose form (nothing recorded is listed or fetched before it)."""
+    await page.wait_for_selector("#pb-purpose-text")
+    assert await page.query_selector("#pb-timeline .rec") is None
+    await page.fill("#pb-purpose-text", purpose)
+    await page.click("#pb-purpose-go")
+
+
 async def test_markers_show_an_alarm_and_a_click_plays_from_before_it(open_page: Any, video_site: Any) -> None:
     site: Site = video_site[0]
     await _recorded(site, LOCAL_CAMERA, 14)  # more than the pre-roll recorded before the alarm
@@ -56,6 +64,7 @@ async def test_markers_show_an_alarm_and_a_click_plays_from_before_it(open_page:
                                                 "plate_hash": "h2", "direction": "approaching"})
     await get_recorder(site.hub).async_flush()
     page = await open_page("op_local", f"/c/{LOCAL}/devices/camera.{LOCAL_CAMERA}")
+    await _state_purpose(page)
     await page.wait_for_selector("#pb-timeline .marker-alarm", state="attached", timeout=20000)
     markers = await page.eval_on_selector_all(
         "#pb-timeline .marker", "ms => ms.map(m => [m.dataset.kind, Number(m.dataset.ts), m.title])")
@@ -124,6 +133,7 @@ async def test_two_cameras_play_in_sync_and_stay_so_after_a_seek(open_page: Any,
     await _recorded(site, NATIONAL_CAMERA, 40)  # 1-second segments: 40 s each
     start = site.hub.clock.time() - 35  # the page lists what was recorded until it opened: play well before
     page = await open_page("admin", f"/c/{LOCAL}/playback?cameras={LOCAL_CAMERA},{NATIONAL_CAMERA}&t={start:.3f}")
+    await _state_purpose(page, "Comparar las dos cámaras del puerto")
     assert await page.eval_on_selector_all("#sync-grid video", "vs => vs.map(v => v.dataset.camera)") == [
         LOCAL_CAMERA, NATIONAL_CAMERA]
     await _plays(page, "#sync-grid figure:nth-child(1) video")

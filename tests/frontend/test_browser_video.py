@@ -260,9 +260,16 @@ async def test_alarm_shows_its_camera_live_and_plays_back_from_its_time(open_pag
     await _plays(page, ".alarm-camera video")
     href = await page.get_attribute(".alarm-playback", "href")
     start = alarm.raised_ts - 10
-    assert href == f"/c/{LOCAL}/devices/camera.{LOCAL_CAMERA}?t={start:.3f}"
+    assert href == (f"/c/{LOCAL}/devices/camera.{LOCAL_CAMERA}?t={start:.3f}"
+                    "&purpose=Alarma%20Veh%C3%ADculo%20en%20la%20puerta%20del%20puerto")
     await page.click(".alarm-playback")
+    # nothing recorded is fetched before the purpose is stated; the alarm's link pre-filled it
+    await page.wait_for_selector("#pb-purpose-text")
+    assert await page.input_value("#pb-purpose-text") == "Alarma Vehículo en la puerta del puerto"
+    assert await page.eval_on_selector("#pb-video", "v => v.dataset.segment === undefined")
+    await page.click("#pb-purpose-go")
     await _plays(page, "#pb-video")
+    assert await page.text_content("#pb-purpose-shown") == "Motivo: Alarma Vehículo en la puerta del puerto"
     now = site.hub.clock.time()
     listing = await manager.async_query(LOCAL_CAMERA, now - 600, now + 60)
     holding = [s["id"] for s in listing["segments"] if s["start"] <= start < s["end"]]
@@ -278,14 +285,17 @@ async def test_alarm_shows_its_camera_live_and_plays_back_from_its_time(open_pag
         "#pb-timeline .rec", "bars => bars.map(b => b.getBoundingClientRect().width / b.parentNode.clientWidth)")
     assert widths and sum(widths) > 0.03, widths
     await screenshot(page, "video-03-playback")
-    # The first segment fetched was the one holding the alarm's time less the pre-roll: the audit says so.
+    # One audit row for the playback: the day the page listed, with the purpose (not one row per segment).
     from hub.audit import get_audit
 
     audit = get_audit(site.hub)
     assert audit is not None
     await audit.async_flush()
     played = await audit.async_query(action="camera.playback", user_id="op_local")
-    assert played and min(e["data"]["segment_id"] for e in played) == holding[0]
+    assert len(played) == 1, played
+    assert played[0]["data"]["purpose"] == "Alarma Vehículo en la puerta del puerto"
+    assert played[0]["data"]["start"] <= start < played[0]["data"]["end"]
+    assert played[0]["target"] == f"camera.{LOCAL_CAMERA}"
 
 
 async def test_other_centre_is_refused_a_camera_not_shared(open_page: Any, video_site: Any) -> None:

@@ -1,10 +1,13 @@
 // The camera page: the live player (main stream) and, with the playback grant, a day's timeline of recorded
 // ranges, gaps and event markers; a click plays from that time, a click on a marker from its time less the
-// pre-roll; frame steps while paused; `?t=<unix>` (an alarm's time less the pre-roll) starts there.
+// pre-roll; frame steps while paused; `?t=<unix>` (an alarm's time less the pre-roll) starts there. Nothing
+// recorded is fetched before the viewer states the purpose (`?purpose=` pre-fills it; audited by the hub).
 
 import { getJSON, pageData, t } from "./hacho.js";
 import { SteppingPlayer } from "./sync.js";
-import { DAY, bar, clock, dateValue, dayStart, drawMarkers, loadMarkers, wireRangeControls } from "./timeline.js";
+import {
+  DAY, askPurpose, bar, clock, dateValue, dayStart, drawMarkers, loadMarkers, wireRangeControls,
+} from "./timeline.js";
 import { LivePlayer } from "./video.js";
 
 function setStatus(id) {
@@ -15,7 +18,7 @@ function setStatus(id) {
 }
 
 class Playback {
-  constructor(camera, start, markersUrl, preRoll) {
+  constructor(camera, start, markersUrl, preRoll, purpose) {
     this.camera = camera;
     this.markersUrl = markersUrl;
     this.preRoll = preRoll || 0;
@@ -28,7 +31,8 @@ class Playback {
     this.day = dayStart(start || Date.now() / 1000);
     this.span = DAY; // seconds the timeline shows, from this.from
     this.from = this.day;
-    this.player = new SteppingPlayer(this.video, camera, setStatus("pb-status"), "camera page");
+    this.purpose = purpose;
+    this.player = new SteppingPlayer(this.video, camera, setStatus("pb-status"), purpose);
     this.cursor = null;
     this.dayInput.value = dateValue(this.day);
     wireRangeControls(this.dayInput, {
@@ -53,7 +57,8 @@ class Playback {
   async load(day) {
     this.day = day;
     this.dayInput.value = dateValue(day);
-    const result = await getJSON(`${this.camera.recordings_url}?start=${day}&end=${day + DAY}`);
+    const why = encodeURIComponent(this.purpose);
+    const result = await getJSON(`${this.camera.recordings_url}?start=${day}&end=${day + DAY}&purpose=${why}`);
     this.timeline.replaceChildren();
     this.cursor = null;
     if (!result.ok) {
@@ -106,7 +111,9 @@ if (camera && camera.may_view) {
   if (video) new LivePlayer(video, camera, "main", setStatus("live-status")).start();
 }
 if (camera && camera.may_playback && document.getElementById("pb-video")) {
-  const playback = new Playback(camera, data.start, data.markers_url, data.pre_roll);
-  if (data.start) playback.play(data.start);
-  else playback.load(playback.day);
+  askPurpose(data.purpose).then((purpose) => {
+    const playback = new Playback(camera, data.start, data.markers_url, data.pre_roll, purpose);
+    if (data.start) playback.play(data.start);
+    else playback.load(playback.day);
+  });
 }

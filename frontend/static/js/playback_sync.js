@@ -1,11 +1,14 @@
 // Synchronised playback: one timeline (a row of recorded ranges and gaps per camera, and every camera's event
 // markers) drives 2-4 recorded players through a SyncGroup (sync.js). A click on the timeline plays every
 // camera from that time, a click on a marker from its time less the pre-roll; speed, play/pause and frame
-// steps act on all of them. `?t=<unix>` starts there.
+// steps act on all of them. `?t=<unix>` starts there, once the viewer has stated the purpose (`?purpose=`
+// pre-fills it).
 
 import { getJSON, pageData, t } from "./hacho.js";
 import { SteppingPlayer, SyncGroup } from "./sync.js";
-import { DAY, bar, clock, dateValue, dayStart, drawMarkers, loadMarkers, wireRangeControls } from "./timeline.js";
+import {
+  DAY, askPurpose, bar, clock, dateValue, dayStart, drawMarkers, loadMarkers, wireRangeControls,
+} from "./timeline.js";
 
 const data = pageData();
 const status = document.getElementById("pb-status");
@@ -14,7 +17,8 @@ const say = (text) => {
 };
 
 class SyncPlayback {
-  constructor(cameras, preRoll) {
+  constructor(cameras, preRoll, purpose) {
+    this.purpose = purpose;
     this.preRoll = preRoll || 0;
     this.timeline = document.getElementById("pb-timeline");
     this.clock = document.getElementById("pb-clock");
@@ -37,7 +41,7 @@ class SyncPlayback {
       figure.className = "sync-tile";
       figure.append(video, caption);
       grid.append(figure);
-      const member = { camera, listing: null, player: new SteppingPlayer(video, camera, say, "synchronised playback") };
+      const member = { camera, listing: null, player: new SteppingPlayer(video, camera, say, purpose) };
       member.segments = () => (member.listing ? member.listing.segments : []);
       return member;
     });
@@ -65,7 +69,9 @@ class SyncPlayback {
   async load(day) {
     this.day = day;
     this.dayInput.value = dateValue(day);
-    const listings = await Promise.all(this.members.map((m) => getJSON(`${m.camera.recordings_url}?start=${day}&end=${day + DAY}`)));
+    const why = encodeURIComponent(this.purpose);
+    const listings = await Promise.all(this.members.map((m) => getJSON(
+      `${m.camera.recordings_url}?start=${day}&end=${day + DAY}&purpose=${why}`)));
     const markers = await Promise.all(this.members.map((m) => loadMarkers(m.camera.markers_url, day, day + DAY)));
     listings.forEach((result, i) => {
       this.members[i].listing = result.ok ? result.data : null;
@@ -118,7 +124,9 @@ class SyncPlayback {
 }
 
 if (data.players && data.players.length) {
-  const playback = new SyncPlayback(data.players, data.pre_roll);
-  if (data.start) playback.play(data.start);
-  else playback.load(playback.day);
+  askPurpose(data.purpose).then((purpose) => {
+    const playback = new SyncPlayback(data.players, data.pre_roll, purpose);
+    if (data.start) playback.play(data.start);
+    else playback.load(playback.day);
+  });
 }

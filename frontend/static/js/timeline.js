@@ -3,7 +3,7 @@
 // /c/<centre>/api/cameras/<id>/markers), the frame duration read from a recorded segment's boxes, and frame
 // stepping of a paused video.
 
-import { getJSON } from "./hacho.js";
+import { getJSON, t } from "./hacho.js";
 
 export const DAY = 86400;
 const DEFAULT_FRAME = 0.04; // 25 fps when a segment does not say
@@ -154,4 +154,32 @@ export function stepFrames(video, frames, frame) {
   const target = Math.max(0, video.currentTime + frames * frame);
   video.currentTime = target;
   return target;
+}
+
+/** The purpose of this page's playback, asked once before any recorded video is fetched: resolves with the
+ * text of the form `#pb-purpose` (10 to 500 characters; pre-filled from `prefill`, e.g. "Alarma <name>"
+ * from an alarm's page) when it is submitted, then shows it in place of the form. */
+export function askPurpose(prefill) {
+  const form = document.getElementById("pb-purpose");
+  const input = document.getElementById("pb-purpose-text");
+  const shown = document.getElementById("pb-purpose-shown");
+  if (prefill) input.value = prefill;
+  input.focus();
+  return new Promise((resolve) => {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = input.value.trim();
+      if (text.length < 10 || text.length > 500) {
+        input.setCustomValidity(t("State the purpose of this playback (10 to 500 characters)"));
+        input.reportValidity();
+        return;
+      }
+      input.setCustomValidity("");
+      form.hidden = true;
+      shown.textContent = t("Purpose: {purpose}", { purpose: text });
+      shown.hidden = false;
+      resolve(text);
+    });
+    input.addEventListener("input", () => input.setCustomValidity(""));
+  });
 }

@@ -242,11 +242,11 @@ function codecOf(bytes) {
 }
 
 export class RecordedPlayer {
-  constructor(video, camera, onStatus = () => {}, reason = "") {
+  constructor(video, camera, onStatus = () => {}, purpose = "") {
     this.video = video;
     this.camera = camera;
     this.onStatus = onStatus;
-    this.reason = reason;
+    this.purpose = purpose; // why this playback (required by the hub, audited with the range)
     this.appender = null;
     this.segments = [];
     this.next = 0;
@@ -304,8 +304,8 @@ export class RecordedPlayer {
   }
 
   async _fetch(segment) {
-    const reason = this.reason ? `?reason=${encodeURIComponent(this.reason)}` : "";
-    const response = await fetch(`${this.camera.segments_url}/${segment.id}${reason}`, { credentials: "same-origin" });
+    const url = `${this.camera.segments_url}/${segment.id}?purpose=${encodeURIComponent(this.purpose)}`;
+    const response = await fetch(url, { credentials: "same-origin" });
     if (!response.ok) throw new Error(`segment ${segment.id}: HTTP ${response.status}`);
     return new Uint8Array(await response.arrayBuffer());
   }

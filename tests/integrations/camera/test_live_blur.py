@@ -222,7 +222,8 @@ async def test_hls_snapshot_and_playback_obey_the_same_rule(plaza: Site, tmp_pat
     await audit.async_flush()
     denied = await audit.async_query(action="camera.playback")
     assert [(e["user_id"], e["outcome"]) for e in denied] == [("op_l", "denied")]
-    status, _body = await plaza.get(f"/api/camera/{CAMERA}/segments/{segment_id}", "sup_l")
+    status, _body = await plaza.get(f"/api/camera/{CAMERA}/segments/{segment_id}?purpose=Alarma+Plaza+Reyes",
+                                    "sup_l")
     assert status == 200
 
 
