@@ -1,14 +1,17 @@
 """The camera manager: streams, segment indexing, gaps, storage checks, snapshots, evidence locks.
 
 Files are hashed and their MP4 boxes walked in one read, then moved, in executors; index rows are written
-in the recorder thread. A segment is indexed only once its file is final under
-`<storage>/<camera>/<YYYY-MM-DD>/`; a failure on the way (full disk, vanished file) leaves the index
-as it was and says so, so the index never names a file that was not completely written.
+in the recorder thread. Segments finished at about the same time go through both as one batch. A segment
+is indexed only once its file is final under `<storage>/<camera>/<YYYY-MM-DD>/`; a failure on the way
+(full disk, vanished file) leaves the index as it was and says so, so the index never names a file that
+was not completely written.
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
+import functools
 import logging
 import shutil
 from datetime import UTC, datetime
@@ -36,13 +39,16 @@ from .entity import CameraEntity
 from .index import STATUS_CORRUPT, STATUS_OK, SegmentInfo
 from .recorder import CameraStream, IncomingSegment
 from .retention import Retention
-from .stream import check_segment, fetch_snapshot, sha256_file, snapshot_jpeg
+from .stream import HASH_BUFFER, check_segment, fetch_snapshot, sha256_file, snapshot_jpeg
 
 __all__ = ["CameraManager"]
 
 _LOGGER = logging.getLogger(__name__)
 CORRUPT_DIR = "corrupt"
 CONTIGUOUS = 0.1  # seconds between segments still played as one range
+INDEX_BATCH_WAIT = 0.25  # seconds a finished segment waits for others to share its executor job and transaction
+INDEX_BATCH_MAX = 256  # segments in one batch at most
+_Queued = tuple[CameraStream, IncomingSegment, "asyncio.Future[SegmentInfo | None]"]
 
 
 def _final_path(storage: Path, segment: IncomingSegment, corrupt: bool) -> Path:
@@ -69,6 +75,8 @@ class CameraManager:
         self.stopping = False
         self.storage_full = False
         self._removers: list[CALLBACK_TYPE] = []
+        self._queued: list[_Queued] = []  # finished segments waiting for the indexer
+        self._indexer: asyncio.Task[None] | None = None
 
     async def async_start(self) -> None:
         """Create the folders, start every recorder, the watchdog and the retention timer."""
@@ -92,6 +100,8 @@ class CameraManager:
             self._removers.pop()()
         for camera in self.cameras.values():
             await camera.async_stop()
+        if self._indexer is not None:  # the last segments the recorders listed
+            await asyncio.shield(self._indexer)
 
     def resolve_sim(self, stream_id: str) -> str:
         """The rtsp:// URL of a simulated stream (sim://<id>); OSError while the simulator serves none."""
@@ -120,61 +130,136 @@ class CameraManager:
 
     # ------------------------------------------------------------------ segments
 
-    def _finish_segment(self, segment: IncomingSegment) -> dict[str, Any] | None:
-        """Check, hash and move one segment, and read the disk's free space (blocking, one executor job per
-        segment). None when the file is gone."""
-        if not segment.path.is_file():
-            return None
-        check = check_segment(segment.path)
-        target = _final_path(self.storage, segment, corrupt=not check.ok)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        segment.path.replace(target)
-        return {"camera": segment.camera, "start_ts": segment.start_ts, "end_ts": segment.end_ts,
-                "path": str(target.relative_to(self.storage)), "bytes": check.size, "keyframe": check.keyframe,
-                "sha256": check.sha256, "status": STATUS_OK if check.ok else STATUS_CORRUPT, "error": check.error,
-                "free": self._free_bytes()}
+    @callback
+    def queue_segment(self, camera: CameraStream, segment: IncomingSegment) -> asyncio.Future[SegmentInfo | None]:
+        """Queue a segment ffmpeg finished for checking, hashing, moving and indexing; its future gets the
+        indexed segment (None when it was not indexed: gone, or the disk or the database failed).
+
+        Segments finished within `INDEX_BATCH_WAIT` of each other (cameras cut their segments at about
+        the same time) share one executor job (one read each: hash and walk), one free-space read and
+        one database transaction.
+        """
+        future: asyncio.Future[SegmentInfo | None] = self.hub.loop.create_future()
+        self._queued.append((camera, segment, future))
+        if self._indexer is None:
+            self._indexer = self.hub.async_create_task(self._async_index_queued(), "camera index")
+        return future
 
     async def async_index_segment(self, camera: CameraStream, segment: IncomingSegment) -> SegmentInfo | None:
         """Check, hash, move and index a segment ffmpeg finished; event mode drops what no window keeps."""
+        return await self.queue_segment(camera, segment)
+
+    async def _async_index_queued(self) -> None:
         try:
-            info = await self.hub.async_add_executor_job(self._finish_segment, segment)
-        except OSError as err:
-            self.check_error(str(err), err.errno)
-            _LOGGER.error("camera %s: segment %s not indexed: %s", segment.camera, segment.path.name, err)
-            return None
-        if info is None:
-            return None
-        error = info.pop("error")
-        free = info.pop("free")
-        closes_gap = info["status"] == STATUS_OK and camera.closes_gap(segment)
+            while self._queued:
+                if not self.stopping:
+                    await asyncio.sleep(INDEX_BATCH_WAIT)
+                batch, self._queued = self._queued[:INDEX_BATCH_MAX], self._queued[INDEX_BATCH_MAX:]
+                try:
+                    await self._async_index_batch(batch)
+                except Exception:  # a failed batch must not stop the indexing of the next ones
+                    _LOGGER.exception("camera: %d segments not indexed", len(batch))
+                finally:
+                    for _camera, _segment, future in batch:
+                        if not future.done():
+                            future.set_result(None)
+        finally:
+            self._indexer = None
 
-        def _add(session: Any) -> int:
-            segment_id = index.add_segment(session, info)
-            if closes_gap:
-                index.close_gaps(session, segment.camera, segment.start_ts)
-            return segment_id
+    def _finish_segments(self, segments: list[IncomingSegment]) -> tuple[list[dict[str, Any] | OSError | None],
+                                                                           int | None]:
+        """Check, hash and move segments (blocking, one executor job per batch), then read the disk's free
+        space once. Per segment: its row, None when the file is gone, or the OSError that stopped it."""
+        buffer = bytearray(HASH_BUFFER)
+        folders: set[Path] = set()
+        results: list[dict[str, Any] | OSError | None] = []
+        for segment in segments:
+            try:
+                results.append(self._finish_segment(segment, buffer, folders))
+            except OSError as err:
+                results.append(err)
+        return results, self._free_bytes()
+
+    def _finish_segment(self, segment: IncomingSegment, buffer: bytearray, folders: set[Path]) -> dict[str, Any] | None:
+        try:
+            check = check_segment(segment.path, buffer)
+        except FileNotFoundError:
+            return None
+        target = _final_path(self.storage, segment, corrupt=not check.ok)
+        if target.parent not in folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
+        segment.path.replace(target)
+        return {"camera": segment.camera, "start_ts": segment.start_ts, "end_ts": segment.end_ts,
+                "path": str(target.relative_to(self.storage)), "bytes": check.size, "keyframe": check.keyframe,
+                "sha256": check.sha256, "status": STATUS_OK if check.ok else STATUS_CORRUPT, "error": check.error}
+
+    async def _async_index_batch(self, batch: list[_Queued]) -> None:
+        results, free = await self.hub.async_add_executor_job(self._finish_segments, [item[1] for item in batch])
+        rows: list[tuple[_Queued, dict[str, Any], str, bool]] = []
+        for item, result in zip(batch, results, strict=True):
+            camera, segment, _future = item
+            if isinstance(result, OSError):
+                self.check_error(str(result), result.errno)
+                _LOGGER.error("camera %s: segment %s not indexed: %s", segment.camera, segment.path.name, result)
+            elif result is not None:
+                error = result.pop("error")
+                rows.append((item, result, error, result["status"] == STATUS_OK and camera.closes_gap(segment)))
+        ids = await self._async_add_rows([(info, closes) for _item, info, _error, closes in rows])
+        cameras: dict[str, CameraStream] = {}
+        for ((camera, segment, future), info, error, _closes), segment_id in zip(rows, ids, strict=True):
+            if segment_id is None:
+                continue
+            stored = SegmentInfo(segment_id=segment_id, **info)
+            if stored.status == STATUS_CORRUPT:
+                camera.corrupt += 1
+                _LOGGER.warning("camera %s: segment %s is corrupt (%s); indexed as corrupt, never served",
+                                segment.camera, stored.path, error)
+                self.hub.bus.async_fire(EVENT_SEGMENT_CORRUPT, {"camera": segment.camera,
+                                                                "segment_id": segment_id, "reason": error})
+            else:
+                camera.segment_indexed(stored)
+            cameras[camera.config.id] = camera
+            if not future.done():  # its waiter may have been cancelled
+                future.set_result(stored)
+        if cameras:
+            await self._async_after_segments(list(cameras.values()), free)
+
+    async def _async_add_rows(self, rows: list[tuple[dict[str, Any], bool]]) -> list[int | None]:
+        """Index rows in one transaction (closing the camera's open gap after a row that `closes` it); when
+        that fails, row by row, so that one bad row costs only itself. The ids, None for a row not indexed."""
+        if not rows:
+            return []
+        recorder = get_recorder(self.hub)
+
+        def _add(session: Any, chunk: list[tuple[dict[str, Any], bool]]) -> list[int]:
+            ids = index.add_segments(session, [info for info, _closes in chunk])
+            for info, closes in chunk:
+                if closes:
+                    index.close_gaps(session, info["camera"], info["start_ts"])
+            return ids
 
         try:
-            segment_id = await get_recorder(self.hub).async_db_job(_add)
-        except HubError as err:
-            _LOGGER.error("camera %s: segment %s not indexed: %s", segment.camera, info["path"], err)
-            return None
-        stored = SegmentInfo(segment_id=segment_id, **info)
-        if stored.status == STATUS_CORRUPT:
-            camera.corrupt += 1
-            _LOGGER.warning("camera %s: segment %s is corrupt (%s); indexed as corrupt, never served",
-                            segment.camera, stored.path, error)
-            self.hub.bus.async_fire(EVENT_SEGMENT_CORRUPT, {"camera": segment.camera, "segment_id": segment_id,
-                                                            "reason": error})
-        else:
-            camera.segment_indexed(stored)
-        await self._async_after_segment(camera, free)
-        return stored
+            return list(await recorder.async_db_job(functools.partial(_add, chunk=rows)))
+        except HubError as err:  # the database is unavailable: no row would go in
+            for info, _closes in rows:
+                _LOGGER.error("camera %s: segment %s not indexed: %s", info["camera"], info["path"], err)
+            return [None] * len(rows)
+        except Exception:
+            if len(rows) == 1:
+                _LOGGER.exception("camera %s: segment %s not indexed", rows[0][0]["camera"], rows[0][0]["path"])
+                return [None]
+        ids: list[int | None] = []
+        for row in rows:
+            ids.extend(await self._async_add_rows([row]))
+        return ids
 
-    async def _async_after_segment(self, camera: CameraStream, free: int | None) -> None:
-        drops = camera.event_drops(self.hub.clock.time())
-        if drops:
-            await self.retention.async_delete(drops, "event mode: outside every event window")
+    async def _async_after_segments(self, cameras: list[CameraStream], free: int | None) -> None:
+        now = self.hub.clock.time()
+        for camera in cameras:
+            drops = camera.event_drops(now)
+            if drops:
+                await self.retention.async_delete(drops, "event mode: outside every event window")
         full = free is not None and free < self.config["min_free_bytes"]
         if full:
             self.check_error("", errno.ENOSPC)

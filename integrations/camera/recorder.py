@@ -3,8 +3,8 @@
 `CameraStream` owns the camera's ffmpeg (`process.SupervisedProcess`). It never decodes: ffmpeg
 copies packets into fragmented-MP4 segments (or to the null muxer when recording is off) and
 reports `frame=N` twice a second, which is the camera's liveness. A finished segment's CSV line
-on stdout is handed to the manager for checking, hashing, moving and indexing (executor and
-recorder thread; nothing blocks the loop). When ffmpeg exits while the hub runs, a gap is opened
+on stdout is queued with the manager for checking, hashing, moving and indexing (in batches: executor
+and recorder thread; nothing blocks the loop). When ffmpeg exits while the hub runs, a gap is opened
 in the index and `camera_recording_gap` fired; the next indexed segment closes it.
 """
 
@@ -159,8 +159,7 @@ class CameraStream:
         segment = IncomingSegment(self.config.id, self.incoming / Path(name).name, self._anchor + start,
                                   self._anchor + end, int(self._run_id))
         self._last_listed_end = segment.end_ts
-        self.hub.async_create_task(self.manager.async_index_segment(self, segment),
-                                   f"camera {self.config.id} index")
+        self.manager.queue_segment(self, segment)
 
     @callback
     def _on_exit(self, returncode: int | None, error: str) -> None:

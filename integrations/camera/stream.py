@@ -18,6 +18,7 @@ from .process import redact_userinfo
 
 __all__ = [
     "FFMPEG",
+    "HASH_BUFFER",
     "SegmentCheck",
     "check_segment",
     "fetch_snapshot",
@@ -31,6 +32,7 @@ __all__ = [
 FFMPEG = "ffmpeg"
 FRAG_FLAGS = "movflags=+frag_keyframe+empty_moov+default_base_moof"
 _HASH_CHUNK = 1 << 20
+HASH_BUFFER = _HASH_CHUNK  # bytes of the buffer a batch of segment checks reads into
 
 
 def tools_available() -> bool:
@@ -86,28 +88,38 @@ class SegmentCheck:
 _TOP_LEVEL = {b"ftyp", b"moov", b"moof", b"mdat", b"free", b"skip", b"styp", b"sidx", b"mfra", b"uuid"}
 
 
-def check_segment(path: Path) -> SegmentCheck:
+def check_segment(path: Path, buffer: bytearray | None = None) -> SegmentCheck:
     """Hash a fragmented-MP4 segment and walk its top-level boxes in the same read (no process, no decoding).
 
     It must start with `ftyp`, hold a `moov` and at least one `moof` + `mdat` fragment, and its boxes
     must add up to the file's size exactly: a truncated file (a box running past the end) or garbage
     fails. With `frag_keyframe` every fragment starts at a keyframe, so a valid segment with a
-    fragment starts with one (`keyframe`).
+    fragment starts with one (`keyframe`). The file is read into `buffer` (reused across a batch of
+    segments: no allocation, no fresh pages per read) and its size is what was read (no stat).
+    FileNotFoundError when the file is gone.
     """
+    chunk_buffer = buffer if buffer is not None else bytearray(_HASH_CHUNK)
+    whole = memoryview(chunk_buffer)
     digest = hashlib.sha256()
     size = 0
     boxes: list[bytes] = []
     error = ""
     pending = b""  # bytes of a box header split across reads
     skip = 0  # bytes of the current box's body still to pass
-    with path.open("rb") as handle:
-        while chunk := handle.read(_HASH_CHUNK):
+    with path.open("rb", buffering=0) as handle:
+        while read := handle.readinto(whole):
+            chunk = whole[:read]
             digest.update(chunk)
-            size += len(chunk)
-            view = pending + chunk if pending else chunk
-            pending = b""
+            size += read
+            if error:  # finish the hash (and the size) of what is there
+                continue
             pos = 0
-            while pos < len(view) and not error:
+            if skip >= read:  # inside a box's body (the mdat): nothing to walk in this read
+                skip -= read
+                continue
+            view: bytes | memoryview = pending + bytes(chunk) if pending else chunk
+            pending = b""
+            while pos < len(view):
                 if skip:
                     step = min(skip, len(view) - pos)
                     skip -= step
@@ -126,9 +138,6 @@ def check_segment(path: Path) -> SegmentCheck:
                     break
                 boxes.append(box_type)
                 skip = box_size
-            if error:
-                digest.update(handle.read())  # finish the hash of what is there
-                break
     if not error and pending:  # a last box smaller than 16 bytes
         box_size = int.from_bytes(pending[:4], "big")
         if box_size == len(pending) and bytes(pending[4:8]) in _TOP_LEVEL:
@@ -142,7 +151,7 @@ def check_segment(path: Path) -> SegmentCheck:
     if not error and (b"moov" not in boxes or not fragments or b"mdat" not in boxes):
         error = "no moov or no moof/mdat fragment"
     ok = not error
-    return SegmentCheck(ok, digest.hexdigest(), path.stat().st_size, fragments, ok and fragments > 0, error)
+    return SegmentCheck(ok, digest.hexdigest(), size, fragments, ok and fragments > 0, error)
 
 
 def sha256_file(path: Path) -> tuple[str, int]:

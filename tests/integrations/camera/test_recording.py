@@ -9,7 +9,11 @@ import signal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from hub.const import STATE_UNAVAILABLE
+from integrations.camera import index
+from integrations.camera.recorder import IncomingSegment
 from integrations.simulator.cameras import SimulatedCameras
 
 from .conftest import STREAMS, VideoSite, camera_conf, start_video_site, stop_video_site
@@ -116,3 +120,49 @@ async def test_a_dead_stream_makes_the_camera_unavailable_with_an_event(config_d
         assert site.hub.states.get("camera.plaza_reyes").state == "recording"  # type: ignore[union-attr]
     finally:
         await stop_video_site(site)
+
+
+async def test_segments_finished_together_are_read_in_one_job_and_indexed_in_one_transaction(
+        video_site: VideoSite, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = video_site
+    manager = site.manager
+    cam = manager.cameras["port_gate"]
+    await site.wait_for(lambda: cam.segments >= 1, what="a segment")
+    first = (await site.query("port_gate"))["segments"][0]
+    _info, file = await manager.async_segment_file("port_gate", first["id"])
+    data = file.read_bytes()
+    jobs: list[list[str]] = []
+    inserts: list[list[str]] = []
+    finish, add = manager._finish_segments, index.add_segments
+
+    def spy_finish(segments: list[IncomingSegment]) -> Any:
+        jobs.append([segment.path.name for segment in segments])
+        return finish(segments)
+
+    def spy_add(session: Any, infos: list[dict[str, Any]]) -> list[int]:
+        inserts.append([info["path"] for info in infos])
+        return add(session, infos)
+
+    monkeypatch.setattr(manager, "_finish_segments", spy_finish)
+    monkeypatch.setattr(index, "add_segments", spy_add)
+    now = site.hub.clock.time()
+    (cam.incoming / "dup").mkdir()
+    names = ["998-000001.mp4", "998-000002.mp4", "998-000003.mp4", "dup/998-000001.mp4"]
+    for name in names:
+        (cam.incoming / name).write_bytes(data)
+    starts = [now + 200, now + 204, now + 208, now + 200]  # the last one's final path is the first one's
+    futures = [manager.queue_segment(cam, IncomingSegment("port_gate", cam.incoming / name, start, start + 4, 998))
+               for name, start in zip(names, starts, strict=True)]
+    stored = [await future for future in futures]
+    # one read job for the four (other cameras' segments may share it), one insert of the four, refused
+    # (a path twice), then row by row: only the duplicate is left out
+    mine = [[name for name in job if name.startswith("998-")] for job in jobs if "998-000002.mp4" in job]
+    assert mine == [[Path(name).name for name in names]]
+    ours = [[path for path in rows if "998-" in path] for rows in inserts if any("998-" in path for path in rows)]
+    assert len(ours) == 5 and len(ours[0]) == 4 and all(len(rows) == 1 for rows in ours[1:])
+    assert [s is not None for s in stored] == [True, True, True, False]
+    for segment in stored[:3]:
+        assert segment is not None and segment.status == "ok" and segment.sha256 == first["sha256"]
+        assert _sha(manager.storage / segment.path) == segment.sha256
+    assert {s.segment_id for s in stored[:3] if s is not None} <= \
+        {s["id"] for s in (await manager.async_query("port_gate", now + 150, now + 250))["segments"]}
