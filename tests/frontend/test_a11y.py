@@ -146,7 +146,12 @@ async def _asking_to_raise(page: Any) -> None:
 
 
 async def _two_players_with_events(page: Any) -> None:
-    """Synchronised playback of the two cameras: a player each, the timeline's events listed as buttons."""
+    """Synchronised playback of the two cameras, once its purpose is stated (the form is labelled and reached by
+    keyboard: filled here as an operator would): a player each, the timeline's events listed as buttons."""
+    await page.wait_for_selector("#pb-purpose-text")
+    await page.focus("#pb-purpose-text")
+    await page.keyboard.type("Revisión de las cámaras de Calle Real")
+    await page.keyboard.press("Enter")
     await page.wait_for_selector("#pb-events button.pb-event", timeout=10000)
     assert await page.locator("#sync-grid video").count() == 2
     assert await page.locator("#pb-timeline .marker").count() == await page.locator("#pb-events button").count()

@@ -53,7 +53,6 @@ function cameraView(camera) {
   const node = document.createElement("button");
   node.type = "button";
   node.className = "tile-view";
-  node.setAttribute("aria-label", camera.name);
   node.append(video, name, status);
   node.addEventListener("click", () => enlarge(camera));
   players.push(new LivePlayer(video, camera, "sub", (text) => { status.textContent = text; }).start());
