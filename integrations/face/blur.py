@@ -2,8 +2,10 @@
 
 Blocking (OpenCV): call it from an executor or a worker, never on the event loop. Faces are found with
 OpenCV's Haar cascades (frontal and profile, shipped with opencv-python-headless 4.x, BSD/Intel licence) on a
-copy scaled to at most `max_width`; plates with the ANPR integration's Haar plate cascade. Boxes are grown by a
-margin and blurred hard enough that a face cannot be recognised; when in doubt it blurs more, not less.
+copy scaled to at most `max_width`; plates with the ANPR integration's plate detector (its Haar cascade, which
+misses Spanish EU plates, and its morphology pass, which finds them). A still that is itself a plate crop (small and
+plate-shaped, as the ANPR hits store them) is blurred whole. Boxes are grown by a margin and blurred hard enough
+that a face cannot be recognised; when in doubt it blurs more, not less.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ _CASCADES: Final = ("haarcascade_frontalface_default.xml", "haarcascade_profilef
 MIN_FACE: Final = 20  # pixels at the working scale
 MARGIN: Final = 0.25
 TRACK_FRAMES: Final = 12  # in clips, a box stays blurred this many frames after it was last detected
+CROP_MAX_WIDTH: Final = 480  # a still at most this wide and at least CROP_ASPECT times wider than high is a plate crop
+CROP_ASPECT: Final = 2.0
 
 
 @dataclass(slots=True)
@@ -69,7 +73,7 @@ class FaceBlurrer:
             try:
                 from integrations.anpr.reader import PlateDetector
 
-                self._plates = PlateDetector(methods=("haar",))
+                self._plates = PlateDetector(methods=("haar", "morph"))
             except Exception as err:
                 _LOGGER.warning("Plate blurring unavailable: %s", err)
 
@@ -100,7 +104,12 @@ class FaceBlurrer:
         return [tuple(int(v) for v in box) for box, _score, _method in self._plates.detect(bgr)]  # type: ignore[misc]
 
     def blur(self, bgr: np.ndarray, extra: list[Box] = ()) -> BlurResult:  # type: ignore[assignment]
-        """Blur every face and plate in place (plus `extra` boxes); returns the counts."""
+        """Blur every face and plate in place (plus `extra` boxes); returns the counts. A plate crop (a small
+        plate-shaped still) is blurred whole."""
+        height, width = bgr.shape[:2]
+        if self._plates is not None and width <= CROP_MAX_WIDTH and width >= CROP_ASPECT * height:
+            _pixelate(bgr, (0, 0, width, height))
+            return BlurResult(0, 1, 1)
         faces, plates = self.faces(bgr), self.plates(bgr)
         for box in [*faces, *extra]:
             _pixelate(bgr, _grow(box, bgr.shape))
