@@ -41,9 +41,9 @@ class BlurResult:
     frames: int = 0
 
 
-def _grow(box: Box, shape: tuple[int, ...], margin: float = MARGIN) -> Box:
+def _grow(box: Box, shape: tuple[int, ...], margin: float = MARGIN, extra: int = 0) -> Box:
     x, y, w, h = box
-    dx, dy = int(w * margin), int(h * margin)
+    dx, dy = int(w * margin) + extra, int(h * margin) + extra
     x0, y0 = max(0, x - dx), max(0, y - dy)
     x1, y1 = min(shape[1], x + w + dx), min(shape[0], y + h + dy)
     return x0, y0, x1 - x0, y1 - y0
@@ -119,8 +119,8 @@ class FaceBlurrer:
 
     def blur_frames(self, frames: Iterable[np.ndarray], total: BlurResult, *, every: int = 2) -> Iterator[np.ndarray]:
         """Blur a sequence of frames in place, yielding each (counts added to `total`). Detection runs on every
-        `every`-th frame; a box stays blurred for TRACK_FRAMES frames after it was last seen, so a missed
-        frame does not unveil a face."""
+        `every`-th frame; a box stays blurred, grown by how far it may have moved, for TRACK_FRAMES frames
+        after it was last seen, so neither a frame without detection nor a missed one unveils a face or a plate."""
         recent: list[tuple[int, Box]] = []
         for index, frame in enumerate(frames):
             if index % every == 0:
@@ -129,8 +129,11 @@ class FaceBlurrer:
                 total.plates += len(plates)
                 recent = [(index, b) for b in [*faces, *plates]] + \
                     [(i, b) for i, b in recent if index - i < TRACK_FRAMES]
-            for _seen, box in recent:
-                _pixelate(frame, _grow(box, frame.shape))
+            for seen, box in recent:
+                # a box from an earlier frame also covers how far its face or plate may have moved since: a
+                # quarter of its larger side a frame (a car's plate moves more than its own height in two frames)
+                reach = min(index - seen, 4) * max(box[2], box[3]) // 4
+                _pixelate(frame, _grow(box, frame.shape, extra=reach))
             total.frames += 1
             yield frame
 

@@ -207,3 +207,34 @@ async def test_press_export_of_an_anpr_hit_blurs_the_plate(site: FaceSite) -> No
     with zipfile.ZipFile(press["path"]) as bundle:
         manifest = json.loads(bundle.read("manifest.json"))
     assert manifest["blurred"]["plates"] >= 2
+
+
+def test_recorded_segment_with_a_moving_plate_is_blurred(tmp_path: Path) -> None:
+    """A recorded segment of the ANPR simulator's road (a car coming closer, 25 frames a second) comes back with
+    the plate blurred in every frame, also in those between two detections."""
+    import subprocess
+
+    from integrations.anpr.sim_camera import SimCamera
+    from integrations.face.evidence import redact_video
+
+    camera = SimCamera(seed=3, rate=0)
+    camera.plant("1234BCD")
+    shots = [camera.frame(1.0 + n / 25) for n in range(25)]
+    segment = tmp_path / "road.mp4"
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "bgr24",
+                    "-s", "1280x720", "-r", "25", "-i", "-", "-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p",
+                    "-g", "25", "-movflags", "frag_keyframe+empty_moov+default_base_moof", "-f", "mp4", str(segment)],
+                   input=b"".join(frame.tobytes() for frame, _truth in shots), check=True, timeout=120)
+    original = segment.read_bytes()
+    before = _decoded(original, tmp_path)
+    assert len(before) == 25
+
+    blurred, _faces, plates = redact_video(original)
+    assert plates >= 10  # detected on every other frame
+    after = _decoded(blurred, tmp_path)
+    assert len(after) == 25
+    for (_frame, [(_plate, (x, y, w, h))]), sharp, soft in zip(shots, before, after, strict=True):
+        plate = (slice(y, y + h), slice(x, x + w))
+        sharp_var = cv2.Laplacian(cv2.cvtColor(sharp, cv2.COLOR_BGR2GRAY)[plate], cv2.CV_64F).var()
+        soft_var = cv2.Laplacian(cv2.cvtColor(soft, cv2.COLOR_BGR2GRAY)[plate], cv2.CV_64F).var()
+        assert sharp_var > 1000 and soft_var < sharp_var / 20, (y, sharp_var, soft_var)
