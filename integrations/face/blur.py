@@ -2,8 +2,10 @@
 
 Blocking (OpenCV): call it from an executor or a worker, never on the event loop. Faces are found with
 OpenCV's Haar cascades (frontal and profile, shipped with opencv-python-headless 4.x, BSD/Intel licence) on a
-copy scaled to at most `max_width`; plates with the ANPR integration's Haar plate cascade. Boxes are grown by a
-margin and blurred hard enough that a face cannot be recognised; when in doubt it blurs more, not less.
+copy scaled to at most `max_width`; plates with the ANPR integration's plate detector (its Haar cascade, which
+misses Spanish EU plates, and its morphology pass, which finds them). A still that is itself a plate crop (small and
+plate-shaped, as the ANPR hits store them) is blurred whole. Boxes are grown by a margin and blurred hard enough
+that a face cannot be recognised; when in doubt it blurs more, not less.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ _CASCADES: Final = ("haarcascade_frontalface_default.xml", "haarcascade_profilef
 MIN_FACE: Final = 20  # pixels at the working scale
 MARGIN: Final = 0.25
 TRACK_FRAMES: Final = 12  # in clips, a box stays blurred this many frames after it was last detected
+CROP_MAX_WIDTH: Final = 480  # a still at most this wide and at least CROP_ASPECT times wider than high is a plate crop
+CROP_ASPECT: Final = 2.0
 
 
 @dataclass(slots=True)
@@ -37,9 +41,9 @@ class BlurResult:
     frames: int = 0
 
 
-def _grow(box: Box, shape: tuple[int, ...], margin: float = MARGIN) -> Box:
+def _grow(box: Box, shape: tuple[int, ...], margin: float = MARGIN, extra: int = 0) -> Box:
     x, y, w, h = box
-    dx, dy = int(w * margin), int(h * margin)
+    dx, dy = int(w * margin) + extra, int(h * margin) + extra
     x0, y0 = max(0, x - dx), max(0, y - dy)
     x1, y1 = min(shape[1], x + w + dx), min(shape[0], y + h + dy)
     return x0, y0, x1 - x0, y1 - y0
@@ -69,7 +73,7 @@ class FaceBlurrer:
             try:
                 from integrations.anpr.reader import PlateDetector
 
-                self._plates = PlateDetector(methods=("haar",))
+                self._plates = PlateDetector(methods=("haar", "morph"))
             except Exception as err:
                 _LOGGER.warning("Plate blurring unavailable: %s", err)
 
@@ -100,7 +104,12 @@ class FaceBlurrer:
         return [tuple(int(v) for v in box) for box, _score, _method in self._plates.detect(bgr)]  # type: ignore[misc]
 
     def blur(self, bgr: np.ndarray, extra: list[Box] = ()) -> BlurResult:  # type: ignore[assignment]
-        """Blur every face and plate in place (plus `extra` boxes); returns the counts."""
+        """Blur every face and plate in place (plus `extra` boxes); returns the counts. A plate crop (a small
+        plate-shaped still) is blurred whole."""
+        height, width = bgr.shape[:2]
+        if self._plates is not None and width <= CROP_MAX_WIDTH and width >= CROP_ASPECT * height:
+            _pixelate(bgr, (0, 0, width, height))
+            return BlurResult(0, 1, 1)
         faces, plates = self.faces(bgr), self.plates(bgr)
         for box in [*faces, *extra]:
             _pixelate(bgr, _grow(box, bgr.shape))
@@ -110,8 +119,8 @@ class FaceBlurrer:
 
     def blur_frames(self, frames: Iterable[np.ndarray], total: BlurResult, *, every: int = 2) -> Iterator[np.ndarray]:
         """Blur a sequence of frames in place, yielding each (counts added to `total`). Detection runs on every
-        `every`-th frame; a box stays blurred for TRACK_FRAMES frames after it was last seen, so a missed
-        frame does not unveil a face."""
+        `every`-th frame; a box stays blurred, grown by how far it may have moved, for TRACK_FRAMES frames
+        after it was last seen, so neither a frame without detection nor a missed one unveils a face or a plate."""
         recent: list[tuple[int, Box]] = []
         for index, frame in enumerate(frames):
             if index % every == 0:
@@ -120,8 +129,11 @@ class FaceBlurrer:
                 total.plates += len(plates)
                 recent = [(index, b) for b in [*faces, *plates]] + \
                     [(i, b) for i, b in recent if index - i < TRACK_FRAMES]
-            for _seen, box in recent:
-                _pixelate(frame, _grow(box, frame.shape))
+            for seen, box in recent:
+                # a box from an earlier frame also covers how far its face or plate may have moved since: a
+                # quarter of its larger side a frame (a car's plate moves more than its own height in two frames)
+                reach = min(index - seen, 4) * max(box[2], box[3]) // 4
+                _pixelate(frame, _grow(box, frame.shape, extra=reach))
             total.frames += 1
             yield frame
 

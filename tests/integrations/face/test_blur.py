@@ -145,3 +145,96 @@ def test_recorded_segment_is_blurred_for_a_redacted_export(tmp_path: Path) -> No
     assert all(FaceBlurrer(plates=False).faces(frame) == [] for frame in frames)
     with pytest.raises(ValueError):
         redact_video(b"not a video")
+
+
+def _plate_sharpness(data: bytes, box: tuple[int, int, int, int] | None = None) -> float:
+    """The variance of the Laplacian over a plate's box (the whole image without one): high when readable."""
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert image is not None
+    if box is not None:
+        x, y, w, h = box
+        image = image[y:y + h, x:x + w]
+    return float(cv2.Laplacian(image, cv2.CV_64F).var())
+
+
+async def test_press_export_of_an_anpr_hit_blurs_the_plate(site: FaceSite) -> None:
+    """An ANPR hit's evidence (the plate crop and the overview frame, as the simulator renders a Spanish EU
+    plate) goes to the court sharp and to the press with the plate blurred, in the frame and in the crop."""
+    from hub.recorder import get_recorder
+    from integrations.anpr.sim_camera import SimCamera
+
+    await async_setup_evidence(site.hub)
+    camera = SimCamera(seed=3, rate=0)
+    camera.plant("1234BCD")
+    frame, [(plate, box)] = camera.frame(1.0)
+    x, y, w, h = box
+    media = site.config_dir / "media" / "anpr" / "hits" / "cam_port" / "20261207"
+    media.mkdir(parents=True)
+    ok, encoded = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    assert ok
+    (media / "hit1_frame.jpg").write_bytes(encoded.tobytes())
+    ok, encoded = cv2.imencode(".jpg", frame[y - 4:y + h + 4, x - 4:x + w + 4], [cv2.IMWRITE_JPEG_QUALITY, 90])
+    assert ok
+    (media / "hit1_crop.jpg").write_bytes(encoded.tobytes())
+    site.hub.bus.async_fire("anpr_hotlist_hit", {
+        "hit_id": "hit1", "camera": "cam_port", "list": "stolen", "plate": plate,
+        "evidence": {"crop": "media/anpr/hits/cam_port/20261207/hit1_crop.jpg",
+                     "frame": "media/anpr/hits/cam_port/20261207/hit1_frame.jpg"}})
+    await site.hub.async_block_till_done()
+    await get_recorder(site.hub).async_flush()
+
+    def pick(export: dict[str, Any]) -> tuple[bytes, bytes]:
+        images = _images(Path(export["path"]))
+        [crop] = [data for name, data in images.items() if name.endswith("hit1_crop.jpg")]
+        [overview] = [data for name, data in images.items() if name.endswith("hit1_frame.jpg")]
+        return crop, overview
+
+    kept_crop, kept_frame = pick(await _export(site))
+    assert kept_frame == (media / "hit1_frame.jpg").read_bytes()
+    assert kept_crop == (media / "hit1_crop.jpg").read_bytes()
+    sharp_frame, sharp_crop = _plate_sharpness(kept_frame, box), _plate_sharpness(kept_crop)
+    assert sharp_frame > 1000 and sharp_crop > 1000  # the plate is readable for the case
+
+    press = await _export(site, audience="press")
+    blurred_crop, blurred_frame = pick(press)
+    assert _plate_sharpness(blurred_frame, box) < sharp_frame / 20
+    assert _plate_sharpness(blurred_crop) < sharp_crop / 20
+    outside = (slice(50, 150), slice(900, 1200))  # the road far from the car is left as it was
+    before = cv2.imdecode(np.frombuffer(kept_frame, np.uint8), cv2.IMREAD_GRAYSCALE)
+    after = cv2.imdecode(np.frombuffer(blurred_frame, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert before is not None and after is not None
+    assert np.abs(before[outside].astype(int) - after[outside].astype(int)).mean() < 3
+    with zipfile.ZipFile(press["path"]) as bundle:
+        manifest = json.loads(bundle.read("manifest.json"))
+    assert manifest["blurred"]["plates"] >= 2
+
+
+def test_recorded_segment_with_a_moving_plate_is_blurred(tmp_path: Path) -> None:
+    """A recorded segment of the ANPR simulator's road (a car coming closer, 25 frames a second) comes back with
+    the plate blurred in every frame, also in those between two detections."""
+    import subprocess
+
+    from integrations.anpr.sim_camera import SimCamera
+    from integrations.face.evidence import redact_video
+
+    camera = SimCamera(seed=3, rate=0)
+    camera.plant("1234BCD")
+    shots = [camera.frame(1.0 + n / 25) for n in range(25)]
+    segment = tmp_path / "road.mp4"
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "bgr24",
+                    "-s", "1280x720", "-r", "25", "-i", "-", "-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p",
+                    "-g", "25", "-movflags", "frag_keyframe+empty_moov+default_base_moof", "-f", "mp4", str(segment)],
+                   input=b"".join(frame.tobytes() for frame, _truth in shots), check=True, timeout=120)
+    original = segment.read_bytes()
+    before = _decoded(original, tmp_path)
+    assert len(before) == 25
+
+    blurred, _faces, plates = redact_video(original)
+    assert plates >= 10  # detected on every other frame
+    after = _decoded(blurred, tmp_path)
+    assert len(after) == 25
+    for (_frame, [(_plate, (x, y, w, h))]), sharp, soft in zip(shots, before, after, strict=True):
+        plate = (slice(y, y + h), slice(x, x + w))
+        sharp_var = cv2.Laplacian(cv2.cvtColor(sharp, cv2.COLOR_BGR2GRAY)[plate], cv2.CV_64F).var()
+        soft_var = cv2.Laplacian(cv2.cvtColor(soft, cv2.COLOR_BGR2GRAY)[plate], cv2.CV_64F).var()
+        assert sharp_var > 1000 and soft_var < sharp_var / 20, (y, sharp_var, soft_var)
