@@ -20,6 +20,7 @@ from hub.core import Hub
 from hub.recorder import async_setup_recorder, get_recorder
 from integrations.anpr.models import AnprRead
 from integrations.anpr.sim_camera import SimCamera
+from integrations.anpr.worker import SharedView
 from tests.conftest import free_port
 
 from .conftest import HASH_KEY, SetupAnpr, collect, sim_camera, state_of, wait_for
@@ -126,9 +127,12 @@ async def test_hit_review_and_acceptance_rates(hub: Hub, setup_anpr: SetupAnpr) 
     assert _state(hub, "sensor.anpr_hit_acceptance") == "50.0"
 
 
-async def test_journey_times_between_cameras(hub: Hub, setup_anpr: SetupAnpr) -> None:
+@pytest.mark.parametrize("workers", ["thread", "shared"])
+async def test_journey_times_between_cameras(hub: Hub, setup_anpr: SetupAnpr, workers: str) -> None:
+    """`shared`: both cameras in one worker process, each planted vehicle read on its own camera."""
     fast = "rate=0&pass_seconds=1.2"
-    await setup_anpr(
+    manager = await setup_anpr(
+        workers=workers,
         cameras=[
             sim_camera("border", source=f"sim://a?seed=1&{fast}"),
             sim_camera("port", source=f"sim://b?seed=2&{fast}"),
@@ -141,6 +145,9 @@ async def test_journey_times_between_cameras(hub: Hub, setup_anpr: SetupAnpr) ->
         20,
         "the cameras",
     )
+    if workers == "shared":
+        border, port = manager.cameras["border"].worker, manager.cameras["port"].worker
+        assert isinstance(border, SharedView) and isinstance(port, SharedView) and border.shared is port.shared
     reads = collect(hub, "anpr_plate_read")
     await _plant(hub, "border", "2468CDF")
     await wait_for(lambda: len(reads) == 1, 10, "the pass at the border")
