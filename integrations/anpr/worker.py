@@ -283,6 +283,11 @@ class SharedWorker:
     def restarts(self) -> int:
         return self._worker.counters.restarts
 
+    @property
+    def pid(self) -> int | None:
+        """The worker process's id while it runs."""
+        return self._worker.pid
+
     def add(self, spec: WorkerSpec, on_message: Callable[[dict[str, Any]], None]) -> SharedView:
         """A camera for this worker (before or after it started)."""
         with self._lock:
