@@ -219,7 +219,7 @@ def run_worker(io: WorkerIO, spec: WorkerSpec) -> None:
 
 def run_shared_worker(io: WorkerIO, specs: list[WorkerSpec]) -> None:
     """Entry point of one worker for several cameras (`workers: shared`): one capture thread per camera, one
-    reader (the cameras' reader settings are the same), frames read in turn, oldest first per camera. A camera
+    reader per distinct camera settings (detectors, recogniser), frames read in turn, oldest first per camera. A camera
     joins while it runs with an {"type": "add", "spec": ...} control message."""
     from .reader import ReaderError
 
@@ -227,14 +227,22 @@ def run_shared_worker(io: WorkerIO, specs: list[WorkerSpec]) -> None:
     captures: list[threading.Thread] = []
 
     def add(spec: WorkerSpec) -> None:
-        if spec.camera in pipelines:
+        if spec.camera in pipelines or spec.camera in failed:
             return
         pipeline = pipelines[spec.camera] = _Pipeline(spec, io.emit, io.stop)
         capture = threading.Thread(target=pipeline.capture, name=f"anpr-capture-{spec.camera}", daemon=True)
         capture.start()
         captures.append(capture)
 
-    readers: tuple[Any, Any] | None = None
+    failed: dict[str, _Pipeline] = {}  # cameras whose reader will not load (reported fatal)
+    readers: dict[str, tuple[Any, Any]] = {}  # one per camera settings (detectors, reader), loaded once
+
+    def readers_for(spec: WorkerSpec) -> tuple[Any, Any]:
+        key = repr((spec.detectors, sorted(spec.reader.items())))
+        if key not in readers:
+            readers[key] = _readers(spec)
+        return readers[key]
+
     try:
         while not io.stop.is_set():
             for message in io.control_messages():
@@ -248,16 +256,15 @@ def run_shared_worker(io: WorkerIO, specs: list[WorkerSpec]) -> None:
             if not pipelines:
                 io.stop.wait(_POLL)
                 continue
-            if readers is None:
-                try:
-                    readers = _readers(next(iter(pipelines.values())).spec)
-                except (ReaderError, ImportError) as err:
-                    for camera in pipelines:
-                        io.emit({"type": "fatal", "camera": camera, "error": str(err)})
-                    return
             busy = False
-            for pipeline in list(pipelines.values()):
-                busy = pipeline.step(readers[0], readers[1], 0.0) or busy
+            for camera, pipeline in list(pipelines.items()):
+                try:
+                    reader, shadow = readers_for(pipeline.spec)
+                except (ReaderError, ImportError) as err:
+                    io.emit({"type": "fatal", "camera": camera, "error": str(err)})
+                    failed[camera] = pipelines.pop(camera)  # its capture ends with the worker
+                    continue
+                busy = pipeline.step(reader, shadow, 0.0) or busy
             if not busy:
                 io.stop.wait(0.05)
     finally:
