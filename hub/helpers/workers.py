@@ -292,6 +292,13 @@ class ProcessWorker:
         self._started_at = 0.0
         self._supervisor: threading.Thread | None = None
 
+    def set_args(self, args: tuple[Any, ...]) -> None:
+        """The arguments the next start or restart of the worker gets (a worker that was told of something
+        new while it ran must still know of it after a restart)."""
+        self.args = args
+        if self.mode == MODE_PROCESS:
+            self._payload = pickle.dumps(args)
+
     # ---- life cycle
 
     @property

@@ -30,6 +30,7 @@ from .const import (
     KIND_DENY,
     MEDIA_SUBDIR,
     WORKER_PROCESS,
+    WORKER_SHARED,
     WORKER_THREAD,
 )
 
@@ -160,7 +161,7 @@ def _check_refs(config: dict[str, Any]) -> dict[str, Any]:
 CONFIG_SCHEMA = vol.All(vol.Schema({
     vol.Optional("hash_key"): _hash_key,
     vol.Optional("media_dir", default=MEDIA_SUBDIR): cv.string,
-    vol.Optional("workers", default=WORKER_PROCESS): vol.In((WORKER_PROCESS, WORKER_THREAD)),
+    vol.Optional("workers", default=WORKER_PROCESS): vol.In((WORKER_PROCESS, WORKER_THREAD, WORKER_SHARED)),
     vol.Optional("cameras", default=[]): cv.list_of(CAMERA_SCHEMA),
     vol.Optional("lists", default=[]): cv.list_of(LIST_SCHEMA),
     vol.Optional("journeys", default=[]): cv.list_of(JOURNEY_SCHEMA),

@@ -44,6 +44,7 @@ KIND_ALLOW: Final = "allow"
 
 WORKER_PROCESS: Final = "process"
 WORKER_THREAD: Final = "thread"
+WORKER_SHARED: Final = "shared"  # one worker process for every camera (one reader loaded once)
 
 DEFAULT_FPS: Final = 5.0
 DEFAULT_QUEUE_SIZE: Final = 2

@@ -26,6 +26,7 @@ from .const import (
     HIT_LOCK_AFTER,
     HIT_LOCK_BEFORE,
     TRAFFIC_TICK,
+    WORKER_SHARED,
 )
 from .entity import CameraEntity, CountSensor
 from .formats import correct
@@ -45,7 +46,7 @@ from .records import Hit, HitLog, ReadLog
 from .shadow import SHADOW_KEY, ShadowRun
 from .tracking import PlateTracker, Track, TrackObservation
 from .traffic import JourneyStats, JourneyTracker, RollingCounter
-from .worker import CameraWorker, WorkerSpec
+from .worker import CameraWorker, SharedView, SharedWorker, WorkerSpec, worker_backoff
 
 __all__ = ["AnprManager", "CameraState", "HotlistHitData", "PlateReadData"]
 
@@ -107,7 +108,7 @@ class CameraState:
     config: CameraConfig
     tracker: PlateTracker
     counters: dict[int, RollingCounter]
-    worker: CameraWorker | None = None
+    worker: CameraWorker | SharedView | None = None
     available: bool = False
     fps: float = 0.0
     frames: int = 0
@@ -163,6 +164,7 @@ class AnprManager:
         self._removers: list[CALLBACK_TYPE] = []
         self._pending: set[asyncio.Task[Any]] = set()
         self._resolving: set[asyncio.Task[Any]] = set()  # waiting for a camera entity's stream
+        self._shared: SharedWorker | None = None  # `workers: shared`: the one worker of every camera
         self._stopping = False
         self.model: str | None = None  # the promoted recogniser the workers read with (config-relative)
         self.shadow: ShadowRun | None = None
@@ -214,7 +216,12 @@ class AnprManager:
         cfg = camera.config
         spec = WorkerSpec(cfg.id, source, cfg.type, cfg.fps, cfg.roi, cfg.queue_size, cfg.unavailable_after,
                           cfg.retry_interval, cfg.loop, cfg.detectors, reader, cfg.width)
-        camera.worker = CameraWorker(self.hub.loop, spec, self._make_handler(camera), self.conf["workers"])
+        if self.conf["workers"] == WORKER_SHARED:
+            if self._shared is None:
+                self._shared = SharedWorker(self.hub.loop, worker_backoff(spec))
+            camera.worker = self._shared.add(spec, self._make_handler(camera))
+        else:
+            camera.worker = CameraWorker(self.hub.loop, spec, self._make_handler(camera), self.conf["workers"])
         await self.hub.async_add_executor_job(camera.worker.start)
 
     async def _async_start_stream_worker(self, camera: CameraState, reader: dict[str, Any]) -> None:
@@ -232,11 +239,15 @@ class AnprManager:
         if not self._stopping:
             await self._async_start_worker(camera, request.url, reader)
 
+    async def _async_stop_workers(self) -> None:
+        workers = [c.worker for c in self.cameras.values() if c.worker is not None]
+        await asyncio.gather(*(self.hub.async_add_executor_job(w.stop) for w in workers))
+        self._shared = None
+
     async def _async_restart_workers(self) -> None:
         for task in list(self._resolving):
             task.cancel()
-        workers = [c.worker for c in self.cameras.values() if c.worker is not None]
-        await asyncio.gather(*(self.hub.async_add_executor_job(w.stop) for w in workers))
+        await self._async_stop_workers()
         await self._async_start_workers()
 
     async def async_switch_model(self, model: str | None) -> None:
@@ -333,8 +344,7 @@ class AnprManager:
         for task in list(self._resolving):
             task.cancel()
         await self._async_end_shadow(restart=False)
-        workers = [c.worker for c in self.cameras.values() if c.worker is not None]
-        await asyncio.gather(*(self.hub.async_add_executor_job(w.stop) for w in workers))
+        await self._async_stop_workers()
         for camera in self.cameras.values():
             for track in camera.tracker.close_all():
                 await self._async_finish_pass(camera, track)

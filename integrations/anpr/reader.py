@@ -72,6 +72,11 @@ def _session(path: Path, threads: int) -> Any:
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
+    # A worker reads small crops one at a time: onnxruntime's arena and memory-pattern planner keep tens of
+    # MiB per session that such a worker never reuses; without them a read allocates what it needs and frees
+    # it (the same numbers: only where the buffers live changes).
+    options.enable_cpu_mem_arena = False
+    options.enable_mem_pattern = False
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as err:  # onnxruntime raises its own untyped errors

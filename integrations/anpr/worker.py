@@ -22,7 +22,8 @@ from hub.helpers.workers import MSG_EXITED, DropOldestQueue, ProcessWorker, Work
 
 from .const import MAX_RETRY_INTERVAL, STATS_INTERVAL, WORKER_PROCESS
 
-__all__ = ["CameraWorker", "FrameQueue", "WorkerSpec", "run_worker"]
+__all__ = ["CameraWorker", "FrameQueue", "SharedView", "SharedWorker", "WorkerSpec", "run_shared_worker", "run_worker",
+           "worker_backoff"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class WorkerSpec:
     width: int | None = None  # a camera entity's stream is scaled to this width
 
 
-def _backoff(spec: WorkerSpec) -> Backoff:
+def worker_backoff(spec: WorkerSpec) -> Backoff:
     """Reconnecting to the camera and restarting its worker: from retry_interval, doubling up to a minute."""
     return Backoff(spec.retry_interval, max(spec.retry_interval, MAX_RETRY_INTERVAL))
 
@@ -90,7 +91,7 @@ class _Pipeline:
 
         period = 1.0 / self.spec.fps
         paced = bool(getattr(self.source, "paced", False))  # the source delivers at the rate already
-        backoff = _backoff(self.spec)
+        backoff = worker_backoff(self.spec)
         opened = False
         last_frame = time.monotonic()
         next_due = time.monotonic()
@@ -137,60 +138,75 @@ class _Pipeline:
                    "dropped": self.frames.dropped, "queue": self.frames.qsize(), "ts": time.time()})
 
     def process(self, reader: Any, io: WorkerIO, shadow: Any = None) -> None:
+        while not self.stop.is_set():
+            self._control(io.control_messages())
+            self.step(reader, shadow, _POLL)
+
+    _last_stats = 0.0
+
+    def step(self, reader: Any, shadow: Any, timeout: float) -> bool:
+        """Report the counters when due and read the oldest waiting frame (waiting up to `timeout` for one);
+        whether there was a frame."""
         import cv2
 
-        last_stats = 0.0
-        while not self.stop.is_set():
-            self._control(io)
-            item = self.frames.get(_POLL)
-            now = time.monotonic()
-            if now - last_stats >= STATS_INTERVAL:
-                last_stats = now
-                self._emit_stats()
-            if item is None:
-                continue
-            frame, captured = item
-            observations = reader.read(frame, self.spec.roi)
-            self.processed += 1
-            if not observations:
-                continue
+        item = self.frames.get(timeout)
+        now = time.monotonic()
+        if now - self._last_stats >= STATS_INTERVAL:
+            self._last_stats = now
+            self._emit_stats()
+        if item is None:
+            return False
+        frame, captured = item
+        observations = reader.read(frame, self.spec.roi)
+        self.processed += 1
+        if observations:
             plates = []
             for obs in observations:
                 ok, crop = cv2.imencode(".jpg", obs.crop, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
                 plate = {**obs.as_dict(), "crop_jpeg": crop.tobytes() if ok else None}
                 if shadow is not None:  # the candidate reads the same crop; only compared, never matched
                     match, recognition = shadow.read_plate(obs.crop)
-                    plate["shadow"] = {"text": match.text if match else "", "confidence": recognition.confidence,
+                    plate["shadow"] = {"text": match.text if match else "",
+                                       "confidence": recognition.confidence,
                                        "char_confidences": list(recognition.confidences)}
                 plates.append(plate)
             ok, full = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
             self.emit({"type": "frame", "camera": self.spec.camera, "ts": captured, "done": time.time(),
                        "size": [int(frame.shape[1]), int(frame.shape[0])], "observations": plates,
                        "frame_jpeg": full.tobytes() if ok else None})
+        return True
 
-    def _control(self, io: WorkerIO) -> None:
-        for message in io.control_messages():
+    def _control(self, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
             if message.get("type") == "plant" and hasattr(self.source, "plant"):
                 self.source.plant(message["plate"])
 
 
-def run_worker(io: WorkerIO, spec: WorkerSpec) -> None:
-    """Worker entry point (process or thread): build the reader, capture and process until the hub stops it."""
+def _readers(spec: WorkerSpec) -> tuple[Any, Any]:
+    """The camera's reader and, while a shadow run lasts, the candidate's (None when it will not load)."""
     from .reader import PlateReader, ReaderError
 
     options = dict(spec.reader)
     shadow_model = options.pop("shadow_model", None)
-    try:
-        reader = PlateReader(detectors=spec.detectors, **options)
-    except (ReaderError, ImportError) as err:
-        io.emit({"type": "fatal", "camera": spec.camera, "error": str(err)})
-        return
+    reader = PlateReader(detectors=spec.detectors, **options)
     shadow = None
     if shadow_model:
         try:  # a candidate that will not load costs the shadow run only, never the camera
             shadow = PlateReader(detectors=(), **{**options, "rec_model": shadow_model})
         except ReaderError as err:
             _LOGGER.warning("anpr: camera %s cannot shadow-read with %s: %s", spec.camera, shadow_model, err)
+    return reader, shadow
+
+
+def run_worker(io: WorkerIO, spec: WorkerSpec) -> None:
+    """Worker entry point (process or thread): build the reader, capture and process until the hub stops it."""
+    from .reader import ReaderError
+
+    try:
+        reader, shadow = _readers(spec)
+    except (ReaderError, ImportError) as err:
+        io.emit({"type": "fatal", "camera": spec.camera, "error": str(err)})
+        return
     pipeline = _Pipeline(spec, io.emit, io.stop)
     capture = threading.Thread(target=pipeline.capture, name=f"anpr-capture-{spec.camera}", daemon=True)
     capture.start()
@@ -199,6 +215,146 @@ def run_worker(io: WorkerIO, spec: WorkerSpec) -> None:
     finally:
         io.stop.set()
         capture.join(timeout=5)
+
+
+def run_shared_worker(io: WorkerIO, specs: list[WorkerSpec]) -> None:
+    """Entry point of one worker for several cameras (`workers: shared`): one capture thread per camera, one
+    reader per distinct camera settings (detectors, recogniser), frames read in turn, oldest first per camera. A camera
+    joins while it runs with an {"type": "add", "spec": ...} control message."""
+    from .reader import ReaderError
+
+    pipelines: dict[str, _Pipeline] = {}
+    captures: list[threading.Thread] = []
+
+    def add(spec: WorkerSpec) -> None:
+        if spec.camera in pipelines or spec.camera in failed:
+            return
+        pipeline = pipelines[spec.camera] = _Pipeline(spec, io.emit, io.stop)
+        capture = threading.Thread(target=pipeline.capture, name=f"anpr-capture-{spec.camera}", daemon=True)
+        capture.start()
+        captures.append(capture)
+
+    failed: dict[str, _Pipeline] = {}  # cameras whose reader will not load (reported fatal)
+    readers: dict[str, tuple[Any, Any]] = {}  # one per camera settings (detectors, reader), loaded once
+
+    def readers_for(spec: WorkerSpec) -> tuple[Any, Any]:
+        key = repr((spec.detectors, sorted(spec.reader.items())))
+        if key not in readers:
+            readers[key] = _readers(spec)
+        return readers[key]
+
+    try:
+        while not io.stop.is_set():
+            for message in io.control_messages():
+                if message.get("type") == "add":
+                    add(message["spec"])
+                elif message.get("camera") in pipelines:
+                    pipelines[message["camera"]]._control([message])
+            for spec in list(specs):
+                add(spec)
+            specs = []
+            if not pipelines:
+                io.stop.wait(_POLL)
+                continue
+            busy = False
+            for camera, pipeline in list(pipelines.items()):
+                try:
+                    reader, shadow = readers_for(pipeline.spec)
+                except (ReaderError, ImportError) as err:
+                    io.emit({"type": "fatal", "camera": camera, "error": str(err)})
+                    failed[camera] = pipelines.pop(camera)  # its capture ends with the worker
+                    continue
+                busy = pipeline.step(reader, shadow, 0.0) or busy
+            if not busy:
+                io.stop.wait(0.05)
+    finally:
+        io.stop.set()
+        for capture in captures:
+            capture.join(timeout=5)
+
+
+class SharedWorker:
+    """Hub-side handle of one worker process for several cameras; `view(camera)` is what each camera holds
+    (the same methods as `CameraWorker`)."""
+
+    def __init__(self, loop: Any, backoff: Backoff, mode: str = WORKER_PROCESS) -> None:
+        self._specs: list[WorkerSpec] = []
+        self._handlers: dict[str, Callable[[dict[str, Any]], None]] = {}
+        self._started = False
+        self._stopped = False
+        self._lock = threading.Lock()
+        self._worker = ProcessWorker(f"{__name__}:run_shared_worker", ([],), name="anpr-shared",
+                                     on_message=self._relay, loop=loop, mode=mode, backoff=backoff)
+
+    @property
+    def restarts(self) -> int:
+        return self._worker.counters.restarts
+
+    @property
+    def pid(self) -> int | None:
+        """The worker process's id while it runs."""
+        return self._worker.pid
+
+    def add(self, spec: WorkerSpec, on_message: Callable[[dict[str, Any]], None]) -> SharedView:
+        """A camera for this worker (before or after it started)."""
+        with self._lock:
+            self._handlers[spec.camera] = on_message
+            self._specs.append(spec)
+            self._worker.set_args((list(self._specs),))  # a restarted worker still reads it
+            if self._started:
+                self._worker.send({"type": "add", "spec": spec})
+        return SharedView(self, spec.camera)
+
+    def start(self) -> None:
+        """Start the worker once (blocking for a moment: call it in an executor)."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        self._worker.start()
+
+    def send(self, message: dict[str, Any]) -> None:
+        self._worker.send(message)
+
+    def _relay(self, message: dict[str, Any]) -> None:  # on the loop
+        if message.get("type") == MSG_EXITED:
+            for camera, handler in list(self._handlers.items()):
+                handler({"type": "stats", "camera": camera, "available": False,
+                         "error": f"worker exited ({message.get('exitcode')})", "ts": time.time()})
+            return
+        target = self._handlers.get(str(message.get("camera")))
+        if target is not None:
+            target(message)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the worker once (blocking: call it in an executor)."""
+        with self._lock:
+            if self._stopped or not self._started:
+                self._stopped = True
+                return
+            self._stopped = True
+        self._worker.stop(timeout)
+
+
+@dataclass(slots=True)
+class SharedView:
+    """One camera's handle on a shared worker (the methods of `CameraWorker` the manager uses)."""
+
+    shared: SharedWorker
+    camera: str
+
+    @property
+    def restarts(self) -> int:
+        return self.shared.restarts
+
+    def start(self) -> None:
+        self.shared.start()
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.shared.send({**message, "camera": self.camera})
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.shared.stop(timeout)
 
 
 class CameraWorker:
@@ -212,7 +368,7 @@ class CameraWorker:
         self.mode = mode
         self._worker = ProcessWorker(
             f"{__name__}:run_worker", (spec,), name=f"anpr-{spec.camera}", on_message=self._relay, loop=loop,
-            mode=mode, backoff=_backoff(spec))
+            mode=mode, backoff=worker_backoff(spec))
 
     @property
     def restarts(self) -> int:

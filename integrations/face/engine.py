@@ -51,7 +51,10 @@ def distances(gallery: np.ndarray, embedding: np.ndarray) -> np.ndarray:
 
 
 class FaceEngine:
-    """dlib's HOG face detector, 5-point alignment and ResNet embedding (128 floats, compare by distance)."""
+    """dlib's HOG face detector, 5-point alignment and ResNet embedding (128 floats, compare by distance).
+
+    The alignment and embedding models (~35 MiB in memory) are loaded on the first embedding: a worker that
+    only detects faces for privacy (no authorisation active, nothing enrolled) never holds them."""
 
     def __init__(self, upsample: int = 1, jitter: int = 0) -> None:
         try:
@@ -59,12 +62,21 @@ class FaceEngine:
         except ImportError as err:
             raise EngineError("dlib is not installed (pip install 'hacho[face]')") from err
         folder = models_dir()
+        self._paths = {name: folder / file for name, file in MODEL_FILES.items()}
+        missing = [str(path) for path in self._paths.values() if not path.is_file()]
+        if missing:  # fail when the engine is made, not at the first embedding
+            raise EngineError(f"face models missing: {', '.join(missing)}")
         self._dlib: Any = dlib
         self.upsample = upsample
         self.jitter = jitter
         self._detector: Any = dlib.get_frontal_face_detector()
-        self._landmarks: Any = dlib.shape_predictor(str(folder / MODEL_FILES["landmarks"]))
-        self._embedder: Any = dlib.face_recognition_model_v1(str(folder / MODEL_FILES["embedding"]))
+        self._models: tuple[Any, Any] | None = None  # (landmarks, embedder) once an embedding is asked for
+
+    def _embedding_models(self) -> tuple[Any, Any]:
+        if self._models is None:
+            self._models = (self._dlib.shape_predictor(str(self._paths["landmarks"])),
+                            self._dlib.face_recognition_model_v1(str(self._paths["embedding"])))
+        return self._models
 
     def detect(self, rgb: np.ndarray, upsample: int | None = None) -> list[tuple[int, int, int, int]]:
         """Face boxes (x, y, w, h) in an RGB image."""
@@ -75,8 +87,9 @@ class FaceEngine:
         """The embedding of the face in `box` (aligned on its 5 landmarks)."""
         x, y, w, h = box
         rect = self._dlib.rectangle(int(x), int(y), int(x + w), int(y + h))
-        shape = self._landmarks(rgb, rect)
-        vector = self._embedder.compute_face_descriptor(rgb, shape, self.jitter)
+        landmarks, embedder = self._embedding_models()
+        shape = landmarks(rgb, rect)
+        vector = embedder.compute_face_descriptor(rgb, shape, self.jitter)
         return np.asarray(vector, dtype=np.float32)
 
     def faces(self, rgb: np.ndarray) -> list[Face]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
@@ -23,7 +23,8 @@ from hub.core import Hub
 from integrations.camera.live import copy_input_args
 from integrations.camera.process import _die_with_parent
 
-from .blur import BlurResult, FaceBlurrer
+if TYPE_CHECKING:  # OpenCV loads in the blurring process (main), never in the hub that imports LiveBlur
+    from .blur import BlurResult, FaceBlurrer
 
 __all__ = ["LiveBlur", "blurred_frames", "main"]
 
@@ -78,6 +79,8 @@ def blurred_frames(pipe: IO[bytes], width: int, height: int, blurrer: FaceBlurre
 
 def main(argv: list[str]) -> int:
     """Run one blurred stream until the camera's stream ends or the process is stopped."""
+    from .blur import BlurResult, FaceBlurrer
+
     if "--" not in argv or argv.index("--") != 1:
         print("usage: python -m integrations.face.live URL -- OUTPUT-OPTIONS", file=sys.stderr)
         return 2

@@ -57,7 +57,10 @@ async def test_a_hotlisted_plate_on_a_camera_entity_raises_a_hit_and_locks_its_r
         manager = hub.data[anpr.DATA_KEY]
         deadline = time.monotonic() + 90
         while not hits:
-            assert time.monotonic() < deadline, f"no hit; camera state: {manager.cameras['lane'].__dict__}"
+            lane = manager.cameras["lane"]  # CameraState is slotted: no __dict__ to show
+            assert time.monotonic() < deadline, (
+                f"no hit; camera: available={lane.available} error={lane.error} frames={lane.frames} "
+                f"processed={lane.processed}")
             await asyncio.sleep(0.2)
         hit = hits[0].data
         assert hit["plate"] == PLATE and hit["camera"] == "lane"

@@ -7,6 +7,8 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from hub.core import Hub
 from hub.recorder import async_setup_recorder, get_recorder
 from integrations.anpr.models import AnprRead
 from integrations.anpr.sim_camera import SimCamera
+from integrations.anpr.worker import SharedView
 from tests.conftest import free_port
 
 from .conftest import HASH_KEY, SetupAnpr, collect, sim_camera, state_of, wait_for
@@ -126,9 +129,12 @@ async def test_hit_review_and_acceptance_rates(hub: Hub, setup_anpr: SetupAnpr) 
     assert _state(hub, "sensor.anpr_hit_acceptance") == "50.0"
 
 
-async def test_journey_times_between_cameras(hub: Hub, setup_anpr: SetupAnpr) -> None:
+@pytest.mark.parametrize("workers", ["thread", "shared"])
+async def test_journey_times_between_cameras(hub: Hub, setup_anpr: SetupAnpr, workers: str) -> None:
+    """`shared`: both cameras in one worker process, each planted vehicle read on its own camera."""
     fast = "rate=0&pass_seconds=1.2"
-    await setup_anpr(
+    manager = await setup_anpr(
+        workers=workers,
         cameras=[
             sim_camera("border", source=f"sim://a?seed=1&{fast}"),
             sim_camera("port", source=f"sim://b?seed=2&{fast}"),
@@ -141,6 +147,9 @@ async def test_journey_times_between_cameras(hub: Hub, setup_anpr: SetupAnpr) ->
         20,
         "the cameras",
     )
+    if workers == "shared":
+        border, port = manager.cameras["border"].worker, manager.cameras["port"].worker
+        assert isinstance(border, SharedView) and isinstance(port, SharedView) and border.shared is port.shared
     reads = collect(hub, "anpr_plate_read")
     await _plant(hub, "border", "2468CDF")
     await wait_for(lambda: len(reads) == 1, 10, "the pass at the border")
@@ -154,6 +163,32 @@ async def test_journey_times_between_cameras(hub: Hub, setup_anpr: SetupAnpr) ->
     speed = float(_state(hub, "sensor.anpr_border_port_speed") or 0)
     assert speed == pytest.approx(30 / float(journey.state) * 3.6, rel=0.05)
     assert _state(hub, "sensor.anpr_border_port_congestion") in ("free", "heavy", "congested")
+
+
+async def test_a_shared_worker_that_dies_comes_back_with_every_camera(hub: Hub, setup_anpr: SetupAnpr) -> None:
+    """`workers: shared`: killing the one process takes both cameras down; the restart brings both back,
+    each still reading its own vehicles."""
+    cameras = [sim_camera("border", source="sim://a?seed=1&rate=0&pass_seconds=1.2", retry_interval=0.2),
+               sim_camera("port", source="sim://b?seed=2&rate=0&pass_seconds=1.2", retry_interval=0.2)]
+    manager = await setup_anpr(workers="shared", cameras=cameras, **FAST)
+
+    def streaming() -> bool:
+        return _state(hub, "camera.anpr_border") == "streaming" and _state(hub, "camera.anpr_port") == "streaming"
+
+    await wait_for(streaming, 60, "the cameras")
+    view = manager.cameras["port"].worker
+    assert isinstance(view, SharedView)
+    pid = view.shared.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    await wait_for(lambda: not manager.cameras["border"].available and not manager.cameras["port"].available,
+                   10, "both cameras to turn unavailable")
+    await wait_for(streaming, 60, "both cameras back")
+    assert view.shared.pid not in (None, pid) and view.restarts == 1
+    reads = collect(hub, "anpr_plate_read")
+    await _plant(hub, "port", "2468CDF")
+    await wait_for(lambda: len(reads) == 1, 10, "the pass at the port")
+    assert reads[0].data["camera"] == "port"
 
 
 async def test_a_camera_that_drops_turns_unavailable_and_comes_back(hub: Hub, setup_anpr: SetupAnpr) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.processes import fresh_import, worker_modules
 
 
-def test_the_worker_process_loads_only_its_own_modules() -> None:
-    modules = worker_modules("integrations.anpr.worker:run_worker")
+@pytest.mark.parametrize("target", ["run_worker", "run_shared_worker"])
+def test_the_worker_process_loads_only_its_own_modules(target: str) -> None:
+    modules = worker_modules(f"integrations.anpr.worker:{target}")
     assert "integrations.anpr.worker" in modules
     hub_side = {"integrations.anpr.manager", "integrations.anpr.services", "integrations.anpr.hotlist",
                 "integrations.anpr.records", "integrations.anpr.api", "hub.core", "hub.recorder", "hub.http"}
