@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PATTERNS", "SCENES", "ClipSpec", "clip_path", "ensure_clip", "ensure_clips", "ffmpeg_available"]
+__all__ = ["PATTERNS", "SCENES", "ClipSpec", "clip_path", "ensure_clip", "ensure_clips", "ensure_clips_in_worker",
+           "ffmpeg_available"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def _drawtext(text: str, y: str, size: int) -> str:
 def ensure_clip(directory: Path, spec: ClipSpec, timeout: float = 300.0) -> Path:
     """The clip of `spec`, encoded now if it is not cached yet (written atomically)."""
     target = clip_path(directory, spec)
-    if target.is_file() and target.stat().st_size > 0:
+    if _cached(directory, spec):
         return target
     directory.mkdir(parents=True, exist_ok=True)
     size = max(16, spec.height // 14)
@@ -145,3 +146,52 @@ def _encode_frames(command: list[str], frames: Iterable[Any], timeout: float) ->
 def ensure_clips(directory: Path, specs: Iterable[ClipSpec]) -> dict[str, Path]:
     """Every clip of `specs`, by camera name (encoded once, then read from the cache)."""
     return {spec.name: ensure_clip(directory, spec) for spec in specs}
+
+
+def ensure_clips_in_worker(directory: Path, specs: Iterable[ClipSpec], timeout: float = 600.0) -> dict[str, Path]:
+    """`ensure_clips`, with clips still to render encoded in a one-shot worker process (blocking: call from an
+    executor). Rendering a scene takes OpenCV and numpy and their frames; the hub only reads the cache."""
+    specs = list(specs)
+    missing = [spec for spec in specs if spec.scene and not _cached(directory, spec)]
+    if missing:
+        import threading
+        import time
+
+        from hub.helpers.workers import ProcessWorker
+
+        answer: dict[str, Any] = {}
+        done = threading.Event()
+
+        def on_message(message: dict[str, Any]) -> None:  # the harness's supervisor thread
+            answer.update(message)
+            done.set()
+
+        worker = ProcessWorker(f"{__name__}:_render_main", (str(directory), missing), name="simulator_clips",
+                               on_message=on_message, restart=False)
+        worker.start()
+        try:
+            deadline = time.monotonic() + timeout
+            while not done.wait(0.2):
+                if not worker.alive or time.monotonic() > deadline:
+                    done.wait(0.5)  # what it said before it went
+                    break
+        finally:
+            worker.stop()
+        if answer.get("type") != "done":
+            raise RuntimeError(f"the simulated cameras' clips could not be rendered: "
+                               f"{answer.get('message', 'the worker gave no answer')}")
+    return ensure_clips(directory, specs)  # the rest are patterns (ffmpeg alone) or now cached
+
+
+def _cached(directory: Path, spec: ClipSpec) -> bool:
+    target = clip_path(directory, spec)
+    return target.is_file() and target.stat().st_size > 0
+
+
+def _render_main(io: Any, directory: str, specs: list[ClipSpec]) -> None:
+    """A one-shot worker process: render and encode `specs` into `directory`, then say so."""
+    try:
+        ensure_clips(Path(directory), specs)
+        io.emit({"type": "done"})
+    except Exception as err:
+        io.emit({"type": "fatal", "message": f"{type(err).__name__}: {err}"})

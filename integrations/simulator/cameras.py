@@ -30,7 +30,7 @@ from hub.helpers.backoff import Backoff
 from integrations.camera.const import DATA_SIM_STREAMS
 from integrations.camera.process import SupervisedProcess
 
-from .camera_clips import PATTERNS, SCENES, ClipSpec, ensure_clips, ffmpeg_available
+from .camera_clips import PATTERNS, SCENES, ClipSpec, ensure_clips_in_worker, ffmpeg_available
 
 __all__ = ["CAMERAS_SCHEMA", "SYSTEM_PYTHON", "SimulatedCameras", "clip_specs", "rtsp_server_available"]
 
@@ -105,7 +105,7 @@ class SimulatedCameras:
                             "(scripts/setup-video.sh installs them)")
             return False
         self._ready.clear()  # started again after a stop: wait for the new server
-        self.clips = await self.hub.async_add_executor_job(ensure_clips, self.clip_dir, self.specs)
+        self.clips = await self.hub.async_add_executor_job(ensure_clips_in_worker, self.clip_dir, self.specs)
         self.process = SupervisedProcess(self.hub, "simulated RTSP server", self._command,
                                          on_stdout=self._on_line, on_stderr=self._on_error,
                                          backoff=Backoff(initial=0.5, maximum=30.0))
