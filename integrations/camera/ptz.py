@@ -60,7 +60,7 @@ class OnvifPtz:
             except DeviceUnavailable:
                 await self._close(device)
                 raise
-            except Exception as err:  # noqa: BLE001 - the library boundary: zeep, httpx, aiohttp, ONVIFError
+            except Exception as err:
                 await self._close(device)
                 raise self._error("could not be read", err) from err
             self._device, self._ptz, self._profile = device, ptz, profile
@@ -77,7 +77,7 @@ class OnvifPtz:
         try:
             async with asyncio.timeout(self.timeout):
                 await self._ptz.GotoPreset({"ProfileToken": self._profile, "PresetToken": token})
-        except Exception as err:  # noqa: BLE001 - the library boundary
+        except Exception as err:
             await self.async_close()  # reconnect (and re-read the presets) on the next call
             raise self._error(f"did not go to preset {preset!r}", err) from err
         return token
@@ -90,5 +90,5 @@ class OnvifPtz:
     async def _close(self, device: Any) -> None:
         try:
             await device.close()
-        except Exception as err:  # noqa: BLE001 - closing a broken transport must not fail the caller
+        except Exception as err:
             _LOGGER.debug("camera %s: closing ONVIF transport: %s", self.camera_id, err)
