@@ -53,6 +53,7 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
     await manager.async_start()
     manager.entities = {camera_id: CameraEntity(camera) for camera_id, camera in manager.cameras.items()}
     await async_add_entities(hub, DOMAIN, manager.entities.values())
+    await manager.async_read_presets()  # in the background: an unreachable ONVIF device never delays the start
     handle = async_get_setup_handle(hub, DOMAIN)
     for remover in async_register_services(manager):
         handle.async_on_unload(remover)

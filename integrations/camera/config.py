@@ -15,6 +15,11 @@
           password: !secret cam_password
           record: {mode: continuous, retention_days: 30}
           presets: [gate, queue]
+          onvif:                         # optional: PTZ presets read from the device, goto_preset moves it
+            host: 10.0.0.5
+            port: 80                     # the device service's HTTP port
+            username: !secret cam_onvif_user   # default: the camera's username/password
+            password: !secret cam_onvif_password
           live_face_roles: [supervisor]  # only these roles see faces live; others get them blurred
 """
 
@@ -95,6 +100,14 @@ _PRESET = vol.Any(_id, vol.Schema({vol.Required("id"): _id, vol.Optional("name")
                                    vol.Optional("pan"): vol.Coerce(float), vol.Optional("tilt"): vol.Coerce(float),
                                    vol.Optional("zoom"): vol.Coerce(float)}))
 
+ONVIF_SCHEMA = vol.Schema({
+    vol.Required("host"): vol.All(cv.string, vol.Length(min=1, max=255)),
+    vol.Optional("port", default=80): cv.port,
+    vol.Optional("username"): cv.string,
+    vol.Optional("password"): cv.string,
+    vol.Optional("timeout", default=5.0): vol.All(vol.Coerce(float), vol.Range(min=0.1, max=60)),
+}, extra=vol.PREVENT_EXTRA)
+
 RECORD_SCHEMA = vol.Schema({
     vol.Optional("mode", default=MODE_CONTINUOUS): vol.In(MODES),
     vol.Optional("retention_days", default=DEFAULT_RETENTION_DAYS): vol.All(
@@ -119,6 +132,7 @@ CAMERA_SCHEMA = vol.Schema({
     vol.Optional("shared", default=False): cv.boolean,
     vol.Optional("record", default={}): RECORD_SCHEMA,
     vol.Optional("presets", default=[]): [_PRESET],
+    vol.Optional("onvif"): ONVIF_SCHEMA,
     vol.Optional("unavailable_after", default=DEFAULT_UNAVAILABLE_AFTER): vol.All(vol.Coerce(float),
                                                                                   vol.Range(min=0.5)),
     # the roles that see faces in live view and snapshots; every other viewer gets them blurred (privacy.py).
@@ -150,6 +164,17 @@ CONFIG_SCHEMA = vol.Schema({
 }, extra=vol.PREVENT_EXTRA)
 
 
+def _onvif(conf: dict[str, Any]) -> dict[str, Any] | None:
+    """The `onvif:` block with the camera's credentials where it gives none."""
+    if "onvif" not in conf:
+        return None
+    onvif = dict(conf["onvif"])
+    if "username" not in onvif and conf.get("username"):
+        onvif["username"] = conf["username"]
+        onvif.setdefault("password", conf.get("password"))
+    return onvif
+
+
 @dataclass(frozen=True, slots=True)
 class CameraConfig:
     """One camera as configured (credentials kept apart from the URLs)."""
@@ -173,6 +198,7 @@ class CameraConfig:
     presets: dict[str, dict[str, Any]]
     unavailable_after: float
     live_face_roles: frozenset[str] | None = None
+    onvif: dict[str, Any] | None = None  # host, port, timeout, username, password (the camera's by default)
 
     @classmethod
     def from_config(cls, conf: dict[str, Any]) -> CameraConfig:
@@ -188,7 +214,8 @@ class CameraConfig:
                    shared=conf["shared"], mode=record["mode"], retention_days=record["retention_days"],
                    pre_roll=record["pre_roll"], post_roll=record["post_roll"], record_stream=record["stream"],
                    presets=presets, unavailable_after=conf["unavailable_after"],
-                   live_face_roles=frozenset(conf["live_face_roles"]) if "live_face_roles" in conf else None)
+                   live_face_roles=frozenset(conf["live_face_roles"]) if "live_face_roles" in conf else None,
+                   onvif=_onvif(conf))
 
     def url(self, stream: str = "main", resolve: Callable[[str], str] | None = None) -> str:
         """The stream's URL with credentials (for a process's arguments only; never log it); a simulated

@@ -51,12 +51,19 @@ class CameraEntity(Entity):
     def state(self) -> str:
         return "streaming" if self.camera.config.mode == MODE_OFF else "recording"
 
+    def _presets(self) -> list[str]:
+        """The ONVIF device's presets once read (none while unread), else the configured ones."""
+        ptz = self.camera.manager.ptz.get(self.camera.config.id)
+        if ptz is None:
+            return list(self.camera.config.presets)
+        return list(ptz.presets or ())
+
     @property
     def extra_state_attributes(self) -> Mapping[str, Any]:
         cfg = self.camera.config
         attrs: dict[str, Any] = {
             "camera_id": cfg.id, "main": redact_url(cfg.main), "mode": cfg.mode,
-            "retention_days": cfg.retention_days, "shared": cfg.shared, "presets": list(cfg.presets),
+            "retention_days": cfg.retention_days, "shared": cfg.shared, "presets": self._presets(),
             **self.camera.as_dict(),
         }
         if cfg.sub:

@@ -37,6 +37,7 @@ from .const import (
 )
 from .entity import CameraEntity
 from .index import STATUS_CORRUPT, STATUS_OK, SegmentInfo
+from .ptz import OnvifPtz
 from .recorder import CameraStream, IncomingSegment
 from .retention import Retention
 from .stream import HASH_BUFFER, check_segment, fetch_snapshot, sha256_file, snapshot_jpeg
@@ -69,6 +70,8 @@ class CameraManager:
         for conf in config["cameras"]:
             camera = CameraConfig.from_config(conf)
             self.cameras[camera.id] = CameraStream(self, camera)
+        self.ptz: dict[str, OnvifPtz] = {camera.config.id: OnvifPtz(camera.config.id, camera.config.onvif)
+                                          for camera in self.cameras.values() if camera.config.onvif is not None}
         self.retention = Retention(self)
         self.entities: dict[str, CameraEntity] = {}
         self.clips: ClipExporter | None = None  # set by the integration's setup (evidence exports of clips)
@@ -102,6 +105,51 @@ class CameraManager:
             await camera.async_stop()
         if self._indexer is not None:  # the last segments the recorders listed
             await asyncio.shield(self._indexer)
+        for ptz in self.ptz.values():
+            await ptz.async_close()
+
+    async def async_read_presets(self) -> None:
+        """Read every ONVIF camera's presets (each bounded by its timeout); an unreachable device is logged and
+        read again at its first goto_preset, never failing the hub's start."""
+
+        async def _read(camera_id: str, ptz: OnvifPtz) -> None:
+            try:
+                await ptz.async_connect()
+            except HubError as err:
+                _LOGGER.warning("%s (presets read again at the first goto_preset)", err)
+                return
+            entity = self.entities.get(camera_id)
+            if entity is not None and entity.hub is not None:
+                entity.async_write_state()
+
+        for camera_id, ptz in self.ptz.items():
+            self.hub.async_create_background_task(_read(camera_id, ptz), f"camera {camera_id} ONVIF presets")
+
+    async def async_goto_preset(self, camera_id: str, preset: str, context: Context) -> dict[str, Any]:
+        """Move a camera to a preset: through ONVIF where it has an `onvif:` block (the device's presets),
+        else the configured presets only recorded on the entity."""
+        camera = self.camera(camera_id)
+        ptz = self.ptz.get(camera.config.id)
+        if ptz is not None:
+            presets = await ptz.async_connect()  # DeviceUnavailable when the device does not answer
+            if preset not in presets and preset not in presets.values():
+                known = ", ".join(presets) or "none"
+                raise ServiceValidationError(f"camera.goto_preset: camera {camera.config.id} has no preset "
+                                             f"{preset!r} on its ONVIF device (presets: {known})", path=["preset"])
+            token = await ptz.async_goto(preset)
+            result: dict[str, Any] = {"id": preset, "token": token, "onvif": True}
+        else:
+            if preset not in camera.config.presets:
+                known = ", ".join(camera.config.presets) or "none"
+                raise ServiceValidationError(f"camera.goto_preset: camera {camera.config.id} has no preset "
+                                             f"{preset!r} (presets: {known})", path=["preset"])
+            result = dict(camera.config.presets[preset])
+        entity = self.entities.get(camera.config.id)
+        if entity is not None:
+            entity.preset = preset
+            entity.async_set_context(context)
+            entity.async_write_state()
+        return {"entity_id": camera.entity_id, **result}
 
     def resolve_sim(self, stream_id: str) -> str:
         """The rtsp:// URL of a simulated stream (sim://<id>); OSError while the simulator serves none."""

@@ -10,7 +10,7 @@ from typing import Any
 import voluptuous as vol
 
 from hub.core import CALLBACK_TYPE, ServiceCall, SupportsResponse, callback
-from hub.exceptions import ServiceValidationError, Unauthorized
+from hub.exceptions import Unauthorized
 from hub.helpers import config_validation as cv
 
 from .const import (
@@ -72,20 +72,8 @@ def async_register_services(manager: CameraManager) -> list[CALLBACK_TYPE]:
     def record_clip(call: ServiceCall) -> dict[str, Any]:
         return manager.record_clip(call.data["entity_id"], call.data["duration"])
 
-    @callback
-    def goto_preset(call: ServiceCall) -> dict[str, Any]:
-        camera = manager.camera(call.data["entity_id"])
-        preset = call.data["preset"]
-        if preset not in camera.config.presets:
-            known = ", ".join(camera.config.presets) or "none"
-            raise ServiceValidationError(f"{DOMAIN}.{SERVICE_GOTO_PRESET}: camera {camera.config.id} has no preset "
-                                         f"{preset!r} (presets: {known})", path=["preset"])
-        entity = manager.entities.get(camera.config.id)
-        if entity is not None:
-            entity.preset = preset
-            entity.async_set_context(call.context)
-            entity.async_write_state()
-        return {"entity_id": camera.entity_id, **camera.config.presets[preset]}
+    async def goto_preset(call: ServiceCall) -> dict[str, Any]:
+        return await manager.async_goto_preset(call.data["entity_id"], call.data["preset"], call.context)
 
     async def lock(call: ServiceCall) -> dict[str, Any]:
         lock_id = await manager.async_lock(call.data["entity_id"], call.data["start"], call.data["end"],
@@ -106,7 +94,7 @@ def async_register_services(manager: CameraManager) -> list[CALLBACK_TYPE]:
         register(DOMAIN, SERVICE_RECORD_CLIP, record_clip, RECORD_CLIP_SCHEMA, SupportsResponse.OPTIONAL,
                  "Keep the next `duration` seconds (with pre/post roll) of an event-mode camera"),
         register(DOMAIN, SERVICE_GOTO_PRESET, goto_preset, GOTO_PRESET_SCHEMA, SupportsResponse.OPTIONAL,
-                 "Move a camera to one of its configured presets"),
+                 "Move a camera to one of its presets (the ONVIF device's where it has one)"),
         register(DOMAIN, SERVICE_LOCK, lock, LOCK_SCHEMA, SupportsResponse.OPTIONAL,
                  "Keep a camera's recordings in a time range as evidence until unlocked (audited)"),
         register(DOMAIN, SERVICE_UNLOCK, unlock, UNLOCK_SCHEMA, SupportsResponse.OPTIONAL,

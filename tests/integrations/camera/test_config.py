@@ -40,3 +40,17 @@ def test_credentials_go_into_the_process_url_only() -> None:
     assert redact_userinfo(f"{camera.url()}: Connection refused") == "rtsp://***@10.0.0.5/main: Connection refused"
     with pytest.raises(vol.Invalid, match="duplicate camera id"):
         CONFIG_SCHEMA({"cameras": [_camera(), _camera()]})
+
+
+def test_onvif_block_defaults_and_the_cameras_credentials() -> None:
+    conf = CONFIG_SCHEMA({"cameras": [_camera(username="op", password="pw", onvif={"host": "10.0.0.5"})]})
+    onvif = CameraConfig.from_config(conf["cameras"][0]).onvif
+    assert onvif == {"host": "10.0.0.5", "port": 80, "timeout": 5.0, "username": "op", "password": "pw"}
+    own = CONFIG_SCHEMA({"cameras": [_camera(username="op", onvif={"host": "h", "port": 8899, "username": "ptz"})]})
+    assert CameraConfig.from_config(own["cameras"][0]).onvif == {"host": "h", "port": 8899, "timeout": 5.0,
+                                                                  "username": "ptz"}
+    assert CameraConfig.from_config(CONFIG_SCHEMA({"cameras": [_camera()]})["cameras"][0]).onvif is None
+    with pytest.raises(vol.Invalid, match="extra keys not allowed"):
+        CONFIG_SCHEMA({"cameras": [_camera(onvif={"host": "h", "profile": "x"})]})
+    with pytest.raises(vol.Invalid, match="required key not provided"):
+        CONFIG_SCHEMA({"cameras": [_camera(onvif={"port": 80})]})
