@@ -42,6 +42,9 @@ OWNED = {"anpr": {"anpr_hotlist_entries", "anpr_reads", "anpr_hits"}, "alarm": {
 LEGACY_HEADS = ("0100", "0200", "0310", "0350", "0400")
 # The owners of those revisions; tables of integrations added since (cameras, incidents...) were never in it.
 LEGACY_OWNERS = frozenset({"core", "anpr", "alarm", "automations", "federation"})
+# Tables that those owners' revisions added after the single chain ended (0920: federation's remote incidents):
+# dropped again, so that the upgrade below creates them as it would on such a database.
+LATER_TABLES = ("federation_remote_incident",)
 
 
 def _legacy_database(db_url: str) -> None:
@@ -52,6 +55,8 @@ def _legacy_database(db_url: str) -> None:
             locations = [location for location in version_locations(None, [ENGINE])
                          if location.owner in LEGACY_OWNERS]
             migrate_connection(conn, locations)
+            for table in LATER_TABLES:
+                conn.execute(text(f"DROP TABLE {table}"))
             for location in locations:
                 conn.execute(text(f"DROP TABLE {location.version_table}"))
             conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
