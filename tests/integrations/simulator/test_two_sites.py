@@ -156,5 +156,7 @@ async def test_two_sites_on_one_broker_and_machine_keep_to_themselves(
         assert client.connected and client.stats.connects == 1, f"{item.site}: MQTT reconnected"
         assert item.foreign == [], f"{item.site} showed another site's readings: {item.foreign}"
         assert item.flaps == [], f"{item.site}: sensors went unavailable: {item.flaps}"
-        assert all(count >= 2 for count in item.readings.values()), item.readings  # it watched something
+        # it watched something after the first readings (a station in a calm reports the same 0.0 gust, which
+        # changes no state: each station counts once at least, the sum counts later changes)
+        assert sum(item.readings.values()) > len(STATIONS), item.readings
     assert sent[1] not in two_sites[0].agency_messages and sent[0] not in two_sites[1].agency_messages
