@@ -42,6 +42,19 @@ def rate(n: int, seconds: float) -> dict[str, float]:
     return {"n": n, "rate": round(n / seconds, 1), "seconds": round(seconds, 4)}
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a running process (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
 def rss_mib() -> float:
     """Resident set size of this process in MiB."""
     with open("/proc/self/statm", encoding="ascii") as f:

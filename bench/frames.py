@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from typing import Any
 from hub.core import Hub
 from integrations.simulator.cameras import CAMERAS_SCHEMA, SimulatedCameras, rtsp_server_available
 
-_TICKS = os.sysconf("SC_CLK_TCK")
+from ._lib import proc_cpu_s
 
 
 def _child_opencv(url: str, seconds: float) -> dict[str, Any]:
@@ -78,14 +77,14 @@ def _child_frames(url: str, seconds: float, fps: float, width: int) -> dict[str,
         if process is None:
             continue
         if steady is None:
-            steady = (time.monotonic(), _self_cpu() + _proc_cpu(process.pid), process.pid)
+            steady = (time.monotonic(), _self_cpu() + proc_cpu_s(process.pid), process.pid)
             deadline = steady[0] + seconds
             continue
         frames += 1
         shape = frame.image.shape
         ffmpeg_rss = max(ffmpeg_rss, _rss_mib(process.pid))
     assert steady is not None, "no frame"
-    wall, cpu = time.monotonic() - steady[0], _self_cpu() + _proc_cpu(steady[2]) - steady[1]
+    wall, cpu = time.monotonic() - steady[0], _self_cpu() + proc_cpu_s(steady[2]) - steady[1]
     reader.stop()
     return {"frames": frames, "shape": list(shape), "dropped": queue.dropped, "ffmpeg_rss_mib": round(ffmpeg_rss, 1),
             "wall_s": wall, "cpu_s": cpu}
@@ -95,15 +94,6 @@ def _self_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
-
-def _proc_cpu(pid: int) -> float:
-    """User + system CPU seconds of a running process (0 when it is gone)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
 def _rss_mib(pid: int) -> float:

@@ -67,18 +67,10 @@ from integrations.camera.live import LiveStreams, LiveViewer
 from integrations.camera.purpose import audit_playback
 from integrations.simulator.cameras import CAMERAS_SCHEMA, SimulatedCameras, rtsp_server_available
 
-_TICKS = os.sysconf("SC_CLK_TCK")
+from ._lib import proc_cpu_s
+
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
-
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a running process (0 when it is gone)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
 def _rss_mib(pid: int) -> float:
@@ -116,14 +108,14 @@ def _free_port() -> int:
 
 async def _sample(pids: list[int], seconds: float) -> dict[str, float]:
     """CPU over `seconds` and mean RSS of the given processes (sampled every second)."""
-    start = {pid: _cpu_s(pid) for pid in pids}
+    start = {pid: proc_cpu_s(pid) for pid in pids}
     rss: list[float] = []
     began = time.monotonic()
     while time.monotonic() - began < seconds:
         await asyncio.sleep(1.0)
         rss.append(sum(_rss_mib(pid) for pid in pids))
     wall = time.monotonic() - began
-    cpu = sum(_cpu_s(pid) - start[pid] for pid in pids)
+    cpu = sum(proc_cpu_s(pid) - start[pid] for pid in pids)
     pss = sum(_pss_mib(pid) for pid in pids)
     return {"cpu_cores": cpu / wall, "rss_mib": sum(rss) / max(1, len(rss)), "pss_mib": pss, "wall_s": wall}
 
@@ -358,7 +350,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         if args.live_only:
             return {"stream": f"{args.width}x{args.height} {args.bitrate_kbps} kbit/s", **live}
         idle = await _hub_idle(args.idle_seconds)
-        server_before, t0 = _cpu_s(server_pid), time.monotonic()
+        server_before, t0 = proc_cpu_s(server_pid), time.monotonic()
         plains, ourses = [], []
         for pair in range(args.pairs):  # interleaved: the machine's load changes between runs
             last = pair == args.pairs - 1
@@ -371,7 +363,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                   for p, o in zip(plains, ourses, strict=True)]
         plain = _medians(plains)
         ours = {**ourses[-1], **_medians(ourses)}
-        server_cpu = (_cpu_s(server_pid) - server_before) / (time.monotonic() - t0)
+        server_cpu = (proc_cpu_s(server_pid) - server_before) / (time.monotonic() - t0)
         capacity = await _capacity(hub, server, work, args, idle) if args.counts else {}
     finally:
         await server.async_stop()

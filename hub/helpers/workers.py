@@ -52,6 +52,7 @@ __all__ = [
     "WorkerCounters",
     "WorkerIO",
     "import_worker_module",
+    "run_once",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -496,3 +497,31 @@ class ProcessWorker:
         if io is self._io and self._watchdog is not None:
             self._watchdog.close()
             self._watchdog = None
+
+
+def run_once(target: str, args: tuple[Any, ...], *, name: str, timeout: float) -> dict[str, Any]:
+    """Run `target(io, *args)` in a one-shot worker process (no restart) and return the first message it emits
+    (`{}` when it died or ran past `timeout` silently). Blocking: call from an executor.
+
+    For heavy one-off builds (a terrain, rendered clips) whose libraries and temporaries must not stay in the
+    hub: the target emits one message with its result (or `{"type": "fatal", "message": ...}`) and returns.
+    """
+    answer: dict[str, Any] = {}
+    done = threading.Event()
+
+    def on_message(message: dict[str, Any]) -> None:  # the harness's supervisor thread
+        if not done.is_set():
+            answer.update(message)
+            done.set()
+
+    worker = ProcessWorker(target, args, name=name, on_message=on_message, restart=False)
+    worker.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not done.wait(0.2):
+            if not worker.alive or time.monotonic() > deadline:
+                done.wait(0.5)  # what it said before it went
+                break
+    finally:
+        worker.stop()
+    return answer

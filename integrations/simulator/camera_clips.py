@@ -154,29 +154,10 @@ def ensure_clips_in_worker(directory: Path, specs: Iterable[ClipSpec], timeout: 
     specs = list(specs)
     missing = [spec for spec in specs if spec.scene and not _cached(directory, spec)]
     if missing:
-        import threading
-        import time
+        from hub.helpers.workers import run_once
 
-        from hub.helpers.workers import ProcessWorker
-
-        answer: dict[str, Any] = {}
-        done = threading.Event()
-
-        def on_message(message: dict[str, Any]) -> None:  # the harness's supervisor thread
-            answer.update(message)
-            done.set()
-
-        worker = ProcessWorker(f"{__name__}:_render_main", (str(directory), missing), name="simulator_clips",
-                               on_message=on_message, restart=False)
-        worker.start()
-        try:
-            deadline = time.monotonic() + timeout
-            while not done.wait(0.2):
-                if not worker.alive or time.monotonic() > deadline:
-                    done.wait(0.5)  # what it said before it went
-                    break
-        finally:
-            worker.stop()
+        answer = run_once(f"{__name__}:_render_main", (str(directory), missing), name="simulator_clips",
+                          timeout=timeout)
         if answer.get("type") != "done":
             raise RuntimeError(f"the simulated cameras' clips could not be rendered: "
                                f"{answer.get('message', 'the worker gave no answer')}")

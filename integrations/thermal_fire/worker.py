@@ -9,13 +9,11 @@ backoff, and none outlives the hub (hub.helpers.workers.ProcessWorker).
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hub.helpers.workers import ProcessWorker, WorkerIO
+from hub.helpers.workers import ProcessWorker, WorkerIO, run_once
 
 if TYPE_CHECKING:
     import numpy as np
@@ -129,24 +127,7 @@ def build_terrain_in_worker(spec: dict[str, Any], timeout: float = 600.0) -> Ter
 
     The synthetic terrain takes scipy and its temporaries; the hub keeps only the finished grid.
     """
-    answer: dict[str, Any] = {}
-    done = threading.Event()
-
-    def on_message(message: dict[str, Any]) -> None:  # the harness's supervisor thread
-        answer.update(message)
-        done.set()
-
-    worker = ProcessWorker(f"{__name__}:_terrain_main", (spec,), name="thermal_fire_terrain", on_message=on_message,
-                           restart=False)
-    worker.start()
-    try:
-        deadline = time.monotonic() + timeout
-        while not done.wait(0.2):
-            if not worker.alive or time.monotonic() > deadline:
-                done.wait(0.5)  # what it said before it went
-                break
-    finally:
-        worker.stop()
+    answer = run_once(f"{__name__}:_terrain_main", (spec,), name="thermal_fire_terrain", timeout=timeout)
     if "terrain" not in answer:
         raise RuntimeError(f"terrain {spec} could not be built: {answer.get('message', 'the worker gave no answer')}")
     terrain: Terrain = answer["terrain"]
