@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any, Final
 
@@ -38,7 +38,7 @@ from .const import (
 )
 from .view import HubView, error_middleware, humanize_invalid
 
-__all__ = ["CONFIG_SCHEMA", "DATA_HTTP", "HTTP_KEY", "HubHTTP", "async_setup_http", "get_http"]
+__all__ = ["CONFIG_SCHEMA", "DATA_HTTP", "HTTP_KEY", "HubHTTP", "async_register_views", "async_setup_http", "get_http"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -179,6 +179,14 @@ class HubHTTP:
         _LOGGER.debug("Registered view %s with %d routes", instance.name, len(routes))
         return instance
 
+    def register_views_once(self, views: Iterable[type[HubView]]) -> None:
+        """Add each view class not added yet. aiohttp cannot remove a route, so an integration's views outlive
+        its unload and are not added again when it is loaded again; the server may already be listening."""
+        registered = {type(view) for view in self.views}
+        for view in views:
+            if view not in registered:
+                self.register_view(view)
+
     def declare_route(self, route: web.AbstractRoute, roles: frozenset[Role]) -> None:
         """Say who may use a raw route (added on `app.router`); the server does not start with one undeclared,
         and refuses a request to one (403) until it is declared."""
@@ -261,6 +269,17 @@ def get_http(hub: Hub) -> HubHTTP:
     if http is None:
         raise HubError("The http component is not set up")
     return http
+
+
+def async_register_views(hub: Hub, views: Iterable[type[HubView]], what: str) -> bool:
+    """Serve an integration's views (once per hub, whether or not the server listens yet); False, logged,
+    when the hub has no HTTP API (`what` names the endpoints in that log line)."""
+    http: HubHTTP | None = hub.data.get(DATA_HTTP)
+    if http is None:
+        _LOGGER.info("%s not served: the hub has no HTTP API", what)
+        return False
+    http.register_views_once(views)
+    return True
 
 
 async def async_setup_http(hub: Hub, config: dict[str, Any] | None = None) -> HubHTTP:

@@ -8,9 +8,9 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from hub.core import Hub
-from hub.exceptions import HubError
-from hub.http import HUB_KEY, ApiError, HubView, async_read_json_object, get_http, request_context
+from hub.http import HUB_KEY, ApiError, HubView, async_read_json_object, request_context
 from hub.http.access import ROLES_DELIVERY, ROLES_STAFF
+from hub.http.server import async_register_views as register_views
 
 from .const import SERVICE_DOMAIN, SERVICE_ENABLE, SERVICE_REPLAY
 from .manager import DATA_MANAGER, AgencyManager
@@ -137,14 +137,5 @@ _VIEWS: tuple[type[HubView], ...] = (AgenciesView, DeadLettersView, DeadLetterRe
 
 
 def async_register_views(hub: Hub) -> bool:
-    """Add the views when the HTTP API is set up and not started (once: routes outlive an unload)."""
-    try:
-        http = get_http(hub)
-        registered = {type(view) for view in http.views}
-        for view in _VIEWS:
-            if view not in registered:
-                http.register_view(view)
-    except HubError as err:
-        _LOGGER.info("Agency REST endpoints not served: %s", err)
-        return False
-    return True
+    """Serve the agencies' REST endpoints (once per hub); False without an HTTP API."""
+    return register_views(hub, _VIEWS, "Agency REST endpoints")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aiohttp import web
 
-from hub.core import Hub, HubKey, callback
+from hub.core import Hub, callback
 from hub.http.access import ROLES_STAFF
 from hub.http.const import ERR_INVALID_FORMAT, ERR_NOT_FOUND, KEY_HUB, KEY_USER
+from hub.http.server import async_register_views as register_views
 from hub.http.view import ApiError, HubView
 
 from .access import viewer_for
@@ -115,20 +116,7 @@ class AlarmTypesView(_AlarmView):
         return [kind.as_dict() for kind in _manager(request).types.values()]
 
 
-_REGISTERED: Final[HubKey[bool]] = HubKey("alarm_views_registered")
-
-
 @callback
 def async_register_views(hub: Hub) -> bool:
-    """Add the views (once per hub) if the HTTP server is set up and not started; whether they are there."""
-    from hub.http.server import DATA_HTTP
-
-    if hub.data.get(_REGISTERED):
-        return True
-    http = hub.data.get(DATA_HTTP)
-    if http is None or http.is_running:
-        return False
-    for view in (AlarmStatsView, AlarmListView, AlarmDetailView, AlarmTypesView):
-        http.register_view(view)
-    hub.data[_REGISTERED] = True
-    return True
+    """Serve the alarm API (once per hub; the server may already listen); False without an HTTP API."""
+    return register_views(hub, (AlarmStatsView, AlarmListView, AlarmDetailView, AlarmTypesView), "Alarm API")

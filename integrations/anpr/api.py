@@ -7,17 +7,15 @@ from typing import Any, ClassVar
 
 from aiohttp import web
 
-from hub.core import Hub, HubKey
-from hub.exceptions import HubError
-from hub.http import HUB_KEY, KEY_USER, ApiError, HubView, get_http
+from hub.core import Hub
+from hub.http import HUB_KEY, KEY_USER, ApiError, HubView
 from hub.http.access import ROLES_POLICE
+from hub.http.server import async_register_views as register_views
 from hub.http.view import async_read_json, request_context
 
 from .const import DOMAIN, SERVICE_HOTLIST_IMPORT, SERVICE_HOTLIST_REMOVE, SERVICE_READ_CORRECT
 
 __all__ = ["async_register_views"]
-
-VIEWS_REGISTERED: HubKey[bool] = HubKey(f"{DOMAIN}_views")
 
 
 async def _call(request: web.Request, service: str, data: dict[str, Any]) -> Any:
@@ -161,15 +159,7 @@ class HitCorrectionView(HubView):
 
 
 def async_register_views(hub: Hub) -> bool:
-    """Add the views once per hub (they find the manager at request time). False without http or after
-    the server started."""
-    if hub.data.get(VIEWS_REGISTERED):
-        return True
-    try:
-        http = get_http(hub)
-        for view in (HotlistsView, HotlistEntriesView, HotlistEntryView, HitReviewView, HitCorrectionView):
-            http.register_view(view)
-    except HubError:
-        return False
-    hub.data[VIEWS_REGISTERED] = True
-    return True
+    """Serve the ANPR API (once per hub; the views find the manager at request time); False without an HTTP
+    API."""
+    return register_views(hub, (HotlistsView, HotlistEntriesView, HotlistEntryView, HitReviewView,
+                                HitCorrectionView), "ANPR API")

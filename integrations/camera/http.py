@@ -31,14 +31,15 @@ import orjson
 from aiohttp import web
 
 from hub.audit import audit_record
-from hub.core import Hub, HubKey
+from hub.core import Hub
 from hub.exceptions import HubError
-from hub.http import HUB_KEY, KEY_USER, ApiError, HubView, get_http
+from hub.http import HUB_KEY, KEY_USER, ApiError, HubView
 from hub.http.access import ROLES_STAFF
+from hub.http.server import async_register_views as register_views
 from hub.http.view import request_context, same_origin
 
 from .access import VideoDenied, check_video_access
-from .const import DOMAIN, GRANT_PLAYBACK, GRANT_VIEW, STREAM_MAIN, STREAM_SUB
+from .const import GRANT_PLAYBACK, GRANT_VIEW, STREAM_MAIN, STREAM_SUB
 from .hls import DATA_HLS, PLAYLIST, SEGMENT_NAME, hls_command, hls_output
 from .live import DATA_LIVE, LIVE_OUTPUT, LiveClosed, LiveStreams, LiveViewer, live_command
 from .manager import CameraManager
@@ -48,7 +49,6 @@ from .recorder import CameraStream
 
 __all__ = ["async_register_views"]
 
-VIEWS_REGISTERED: HubKey[bool] = HubKey(f"{DOMAIN}_views")
 MAX_RANGE_SECONDS = 31 * 86400
 CLOSE_NO_VIDEO: Final = 4504  # no init segment from the camera in time
 
@@ -314,14 +314,5 @@ async def _async_send(wsock: web.WebSocketResponse, ready: asyncio.Event, init: 
 
 
 def async_register_views(hub: Hub) -> bool:
-    """Add the views once per hub; False without HTTP or after the server started."""
-    if hub.data.get(VIEWS_REGISTERED):
-        return True
-    try:
-        http = get_http(hub)
-        for view in (RecordingsView, SegmentView, SnapshotView, LiveView, HlsView):
-            http.register_view(view)
-    except HubError:
-        return False
-    hub.data[VIEWS_REGISTERED] = True
-    return True
+    """Serve the camera API (once per hub; the server may already listen); False without an HTTP API."""
+    return register_views(hub, (RecordingsView, SegmentView, SnapshotView, LiveView, HlsView), "Camera API")

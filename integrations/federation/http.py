@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar
 
 from aiohttp import web
 
 from hub.auth.visibility import read_scope
-from hub.core import Hub, HubKey, callback
+from hub.core import Hub, callback
 from hub.http.access import ROLES_STAFF
 from hub.http.const import ERR_INVALID_FORMAT, KEY_HUB, KEY_USER
+from hub.http.server import async_register_views as register_views
 from hub.http.view import ApiError, HubView
 
 from .const import ACT_FINAL, ACT_PENDING, DIRECTION_IN, DIRECTION_OUT
@@ -18,8 +19,6 @@ from .manager import FederationManager, get_federation
 from .store import list_actuations
 
 __all__ = ["async_register_views"]
-
-_REGISTERED: Final[HubKey[bool]] = HubKey("federation_views_registered")
 
 
 def _manager(request: web.Request) -> FederationManager:
@@ -73,15 +72,5 @@ class FederationActuationsView(_FederationView):
 
 @callback
 def async_register_views(hub: Hub) -> bool:
-    """Add the views (once per hub) if the HTTP server is set up and not started; whether they are there."""
-    from hub.http.server import DATA_HTTP
-
-    if hub.data.get(_REGISTERED):
-        return True
-    http = hub.data.get(DATA_HTTP)
-    if http is None or http.is_running:
-        return False
-    http.register_view(FederationStatusView)
-    http.register_view(FederationActuationsView)
-    hub.data[_REGISTERED] = True
-    return True
+    """Serve the federation API (once per hub; the server may already listen); False without an HTTP API."""
+    return register_views(hub, (FederationStatusView, FederationActuationsView), "Federation API")

@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from hub.core import Hub, HubKey
-from hub.exceptions import HubError
-from hub.http import HUB_KEY, ApiError, HubView, get_http
+from hub.http import HUB_KEY, ApiError, HubView
 from hub.http.access import ROLES_CONFIG
+from hub.http.server import async_register_views as register_views
 
 from .const import DISCOVERY_PATH
 from .registry import DiscoveryRegistry
@@ -18,7 +18,6 @@ __all__ = ["DATA_REGISTRY", "DiscoveryView", "async_register_view"]
 
 # The registry the view reads; set while the integration is loaded.
 DATA_REGISTRY: HubKey[DiscoveryRegistry] = HubKey("zeroconf_registry")
-_VIEW_REGISTERED: HubKey[bool] = HubKey("zeroconf_view")
 
 
 class DiscoveryView(HubView):
@@ -46,13 +45,5 @@ class DiscoveryView(HubView):
 
 
 def async_register_view(hub: Hub) -> bool:
-    """Add the view once per HTTP server; False when there is no HTTP API or it already started."""
-    if hub.data.get(_VIEW_REGISTERED):
-        return True
-    try:
-        http = get_http(hub)
-        http.register_view(DiscoveryView)
-    except HubError:
-        return False
-    hub.data[_VIEW_REGISTERED] = True
-    return True
+    """Serve the discovery list (once per hub); False without an HTTP API."""
+    return register_views(hub, (DiscoveryView,), "Device discovery API")
