@@ -254,6 +254,12 @@ class MqttEntity(Entity):
     @callback
     def _json_attributes_received(self, msg: ReceiveMessage) -> None:
         template = self._config.get(CONF_JSON_ATTRIBUTES_TEMPLATE)
+        if msg.payload in ("", b""):  # a retained message deleted (a device or the simulator went away)
+            if self._json_attributes:
+                self._json_attributes = {}
+                self._attributes_cache = None
+                self.async_write_state()
+            return
         try:
             data = template.render(self.hub, msg.payload) if template is not None else parse_json(msg.payload)
             if isinstance(data, str):

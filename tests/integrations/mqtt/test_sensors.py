@@ -14,6 +14,7 @@ import pytest
 from hub.clock import FakeClock
 from hub.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE, STATE_UNKNOWN
 from hub.core import Event, Hub, callback
+from integrations.mqtt import get_mqtt
 from integrations.mqtt.templates import MalformedPayload, ValueTemplate
 
 from .conftest import SetupMqtt, wait_for_state, wait_state
@@ -171,6 +172,11 @@ async def test_retained_values_and_json_attributes(hub: Hub, setup_mqtt: SetupMq
         state = await wait_for_state(hub, "sensor.meter", lambda st: st is not None and "building" in st.attributes)
         assert state is not None
         assert state.attributes["building"] == "Town hall" and state.attributes["phase"] == 3
+        # the retained attributes deleted (an empty payload): gone from the state, and not a malformed payload
+        malformed = get_mqtt(hub).stats.malformed
+        await publisher.publish(f"{prefix}/meter/attrs", "", retain=True)
+        state = await wait_for_state(hub, "sensor.meter", lambda st: st is not None and "building" not in st.attributes)
+        assert state is not None and state.state == "42" and get_mqtt(hub).stats.malformed == malformed
     finally:
         await publisher.publish(f"{prefix}/meter", "", retain=True)
 
