@@ -78,7 +78,7 @@ async def _async_anpr(hub: Hub, viewer: Viewer, alarm: dict[str, Any]) -> dict[s
     entry = manager.hotlists.get(hit.list_id, hit.entry_plate)
     base = f"/c/{viewer.centre.id}/alarms/{alarm['alarm_id']}/evidence"
     return {
-        "plate": hit.plate, "confidence": hit.confidence, "ts": hit.ts, "status": hit.status,
+        "hit_id": hit.hit_id, "plate": hit.plate, "confidence": hit.confidence, "ts": hit.ts, "status": hit.status,
         "camera": hit.camera, "camera_name": camera.config.name if camera is not None else hit.camera,
         "list": hit.list_id, "list_name": listed.name if listed is not None else hit.list_id,
         "entry_plate": hit.entry_plate, "distance": hit.distance,

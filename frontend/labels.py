@@ -30,6 +30,8 @@ VOCABULARY: Final = frozenset({
     N_("single"), N_("restart"), N_("queued"), N_("parallel"),
     N_("running"), N_("finished"), N_("failed_conditions"), N_("failed_max_runs"), N_("aborted"),
     N_("cancelled"), N_("error"), N_("stopped"), N_("abandoned"),
+    # an ANPR hit's review
+    N_("pending"), N_("accepted"), N_("rejected"),
     # audit actions and outcomes
     N_("login"), N_("login_failed"), N_("logout"), N_("command"), N_("command_denied"), N_("export"),
     N_("view_sensitive"), N_("user_change"), N_("token_change"), N_("ok"), N_("denied"), N_("failed"),

@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
 import voluptuous as vol
@@ -81,6 +81,8 @@ CONTROL_CENTRE_SCHEMA = vol.All(
 _COORDINATES = "coordinates"
 _COORDINATES_MSG = "latitude and longitude must be given together"
 
+LANGUAGES: Final = ("en", "es")
+
 CORE_CONFIG_SCHEMA = vol.Schema({
     vol.Optional("name", default=DEFAULT_NAME): cv.string,
     vol.Optional("site", default=DEFAULT_SITE): cv.slug,
@@ -90,6 +92,9 @@ CORE_CONFIG_SCHEMA = vol.Schema({
     vol.Optional("time_zone", default=DEFAULT_TIME_ZONE): cv.time_zone,
     vol.Optional("unit_system", default="metric"): vol.In(UNIT_SYSTEMS,
                                                           msg="expected 'metric' or 'imperial'"),
+    # the language of the names the hub gives what it creates (a fire's entity, a counter); the screens
+    # have their own per-user language (frontend: language)
+    vol.Optional("language", default="en"): vol.In(LANGUAGES, msg="expected 'en' or 'es'"),
     vol.Optional("control_centres", default=lambda: [dict(DEFAULT_CENTRE)]): vol.All(
         cv.ensure_list, vol.Length(min=1, msg="expected at least one control centre"),
         cv.list_of(CONTROL_CENTRE_SCHEMA), _unique_centres),
@@ -119,6 +124,7 @@ class CoreConfig:
     elevation: float = 0.0
     time_zone: str = DEFAULT_TIME_ZONE
     unit_system: str = "metric"
+    language: str = "en"
     control_centres: tuple[ControlCentre, ...] = (ControlCentre("main", "Main", (), True),)
     allowlist_external_dirs: tuple[str, ...] = ()
 
@@ -133,6 +139,7 @@ class CoreConfig:
             elevation=float(config["elevation"]),
             time_zone=str(config["time_zone"]),
             unit_system=str(config["unit_system"]),
+            language=str(config["language"]),
             control_centres=tuple(
                 ControlCentre(str(centre["id"]), str(centre["name"]), tuple(map(str, centre["areas"])),
                               bool(centre["default"]), tuple(map(str, centre["shares"])))

@@ -73,3 +73,15 @@ ATTR_HIT_ID: Final = "hit_id"
 ATTR_REASON: Final = "reason"
 
 MEDIA_SUBDIR: Final = "media/anpr"
+
+# Names of the entities this integration creates, in the site's language (hub.helpers.translation).
+ENTITY_NAMES: Final = {
+    "en": {"vehicles": "{camera} vehicles {minutes} min", "unit_vehicles": "vehicles",
+           "journey_time": "{journey} journey time", "speed": "{journey} average speed",
+           "congestion": "{journey} congestion", "hotlist": "Hotlist {list}", "unit_entries": "entries",
+           "hit_acceptance": "ANPR hit acceptance"},
+    "es": {"vehicles": "{camera}: vehículos en {minutes} min", "unit_vehicles": "vehículos",
+           "journey_time": "{journey}: tiempo de recorrido", "speed": "{journey}: velocidad media",
+           "congestion": "{journey}: congestión", "hotlist": "Lista {list}", "unit_entries": "entradas",
+           "hit_acceptance": "Aciertos ANPR aceptados"},
+}

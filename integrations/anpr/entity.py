@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from hub.helpers.entity import Entity
+from hub.helpers.translation import localized_name
 
-from .const import DOMAIN
+from .const import DOMAIN, ENTITY_NAMES
 
 if TYPE_CHECKING:
     from .manager import AnprManager, CameraState
@@ -78,12 +79,12 @@ class CountSensor(_AnprEntity):
         super().__init__(manager)
         self.camera = camera
         self.window = window
-        label = "1 min" if window == 60 else f"{window // 60} min"
         cfg = camera.config
-        self._attr_name = f"{cfg.name} vehicles {label}"
+        self._attr_name = localized_name(manager.hub, ENTITY_NAMES, "vehicles", camera=cfg.name,
+                                         minutes=window // 60)
         self._attr_unique_id = f"{DOMAIN}_{cfg.id}_count_{window}"
         self._attr_suggested_object_id = f"anpr_{cfg.id}_count_{window // 60}m"
-        self._attr_unit_of_measurement = "vehicles"
+        self._attr_unit_of_measurement = localized_name(manager.hub, ENTITY_NAMES, "unit_vehicles")
         self._attr_area_id = cfg.area
         self._attr_icon = "mdi:car-multiple"
 
@@ -100,11 +101,11 @@ class CountSensor(_AnprEntity):
 
 
 class _JourneyEntity(_AnprEntity):
-    def __init__(self, manager: AnprManager, journey_id: str, suffix: str, name: str) -> None:
+    def __init__(self, manager: AnprManager, journey_id: str, suffix: str) -> None:
         super().__init__(manager)
         self.journey_id = journey_id
         cfg = manager.journeys[journey_id].config
-        self._attr_name = f"{cfg.name} {name}"
+        self._attr_name = localized_name(manager.hub, ENTITY_NAMES, suffix, journey=cfg.name)
         self._attr_unique_id = f"{DOMAIN}_journey_{journey_id}_{suffix}"
         self._attr_suggested_object_id = f"anpr_{journey_id}_{suffix}"
 
@@ -124,7 +125,7 @@ class JourneyTimeSensor(_JourneyEntity):
     _attr_device_class = "duration"
 
     def __init__(self, manager: AnprManager, journey_id: str) -> None:
-        super().__init__(manager, journey_id, "journey_time", "journey time")
+        super().__init__(manager, journey_id, "journey_time")
 
     @property
     def state(self) -> float | None:
@@ -138,7 +139,7 @@ class JourneySpeedSensor(_JourneyEntity):
     _attr_device_class = "speed"
 
     def __init__(self, manager: AnprManager, journey_id: str) -> None:
-        super().__init__(manager, journey_id, "speed", "average speed")
+        super().__init__(manager, journey_id, "speed")
 
     @property
     def state(self) -> float | None:
@@ -152,7 +153,7 @@ class CongestionSensor(_JourneyEntity):
     _attr_icon = "mdi:traffic-light"
 
     def __init__(self, manager: AnprManager, journey_id: str) -> None:
-        super().__init__(manager, journey_id, "congestion", "congestion")
+        super().__init__(manager, journey_id, "congestion")
 
     @property
     def state(self) -> str:
@@ -162,14 +163,14 @@ class CongestionSensor(_JourneyEntity):
 class HotlistSizeSensor(_AnprEntity):
     """How many entries a hotlist has (no plates in attributes)."""
 
-    _attr_unit_of_measurement = "entries"
     _attr_icon = "mdi:format-list-bulleted"
 
     def __init__(self, manager: AnprManager, list_id: str) -> None:
         super().__init__(manager)
         self.list_id = list_id
         lst = manager.hotlists.lists[list_id]
-        self._attr_name = f"Hotlist {lst.name}"
+        self._attr_name = localized_name(manager.hub, ENTITY_NAMES, "hotlist", list=lst.name)
+        self._attr_unit_of_measurement = localized_name(manager.hub, ENTITY_NAMES, "unit_entries")
         self._attr_unique_id = f"{DOMAIN}_hotlist_{list_id}"
         self._attr_suggested_object_id = f"anpr_hotlist_{list_id}"
 
@@ -188,9 +189,12 @@ class AcceptanceSensor(_AnprEntity):
 
     _attr_unit_of_measurement = "%"
     _attr_icon = "mdi:check-decagram"
-    _attr_name = "ANPR hit acceptance"
     _attr_unique_id = f"{DOMAIN}_hit_acceptance"
     _attr_suggested_object_id = "anpr_hit_acceptance"
+
+    def __init__(self, manager: AnprManager) -> None:
+        super().__init__(manager)
+        self._attr_name = localized_name(manager.hub, ENTITY_NAMES, "hit_acceptance")
 
     @property
     def state(self) -> float | None:

@@ -61,3 +61,11 @@ COVER_URBAN: Final = 3
 
 # Weather
 DEFAULT_SPREAD_HORIZON_S: Final = 3600.0
+
+# Names of the entities this integration creates, in the site's language (hub.helpers.translation).
+ENTITY_NAMES: Final = {
+    "en": {"fire": "Fire {number}", "fire_weather_index": "Fire weather index",
+           "thermal_camera": "{tower} thermal camera"},
+    "es": {"fire": "Incendio {number}", "fire_weather_index": "Índice de riesgo de incendio",
+           "thermal_camera": "Cámara térmica {tower}"},
+}

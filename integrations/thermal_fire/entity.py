@@ -21,10 +21,10 @@ class FireEntity(Entity):
     _attr_unit_of_measurement = "km"
     _attr_icon = "mdi:fire"
 
-    def __init__(self, fire: Fire, distance_km: float) -> None:
+    def __init__(self, fire: Fire, distance_km: float, name: str) -> None:
         self.fire = fire
         self._attr_suggested_object_id = f"{FIRE_OBJECT_PREFIX}{fire.number}"
-        self._attr_name = f"Fire {fire.number}"
+        self._attr_name = name
         self._distance_km = distance_km
         self._extra: dict[str, Any] = {}
 
@@ -67,8 +67,8 @@ class FireWeatherSensor(Entity):
     domain = "sensor"
     _attr_icon = "mdi:fire-alert"
 
-    def __init__(self) -> None:
-        self._attr_name = "Fire weather index"
+    def __init__(self, name: str) -> None:
+        self._attr_name = name
         self._attr_suggested_object_id = "fire_weather_index"
         self._attr_unique_id = f"{DOMAIN}_fire_weather_index"
         self._value: float | None = None
@@ -94,9 +94,9 @@ class CameraStatusSensor(Entity):
     domain = "sensor"
     _attr_icon = "mdi:cctv"
 
-    def __init__(self, tower: dict[str, Any]) -> None:
+    def __init__(self, tower: dict[str, Any], name: str) -> None:
         self.tower_id = tower["id"]
-        self._attr_name = f"{tower.get('name') or tower['id']} thermal camera"
+        self._attr_name = name
         self._attr_suggested_object_id = f"{tower['id']}_thermal_camera"
         self._attr_unique_id = f"{DOMAIN}_{tower['id']}_camera"
         self._state = "starting"

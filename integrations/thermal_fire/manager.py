@@ -11,12 +11,14 @@ from hub.core import CALLBACK_TYPE, Context, Event, Hub, callback
 from hub.helpers.entity_platform import async_add_entities
 from hub.helpers.event import async_track_state_change_event
 from hub.helpers.storage import Store
+from hub.helpers.translation import localized_name
 from hub.helpers.workers import MSG_EXITED
 
 from .config import processor_spec, terrain_spec
 from .const import (
     CAMERA_SCANNING,
     DOMAIN,
+    ENTITY_NAMES,
     EVENT_FIRE_CLEARED,
     EVENT_FIRE_DETECTED,
     EVENT_FIRE_UPDATED,
@@ -53,7 +55,7 @@ class ThermalFireManager:
         self.scanners: dict[str, TowerScanner] = {}
         self.cameras: dict[str, CameraStatusSensor] = {}
         self.fire_entities: dict[str, FireEntity] = {}
-        self.weather_sensor = FireWeatherSensor()
+        self.weather_sensor = FireWeatherSensor(localized_name(hub, ENTITY_NAMES, "fire_weather_index"))
         self.exclusions: dict[str, dict[str, list[list[int]]]] = {}  # tower -> preset name -> rects
         self.store: Store[dict[str, Any]] = Store(hub, STORAGE_KEY, STORAGE_VERSION)
         self.removers: list[CALLBACK_TYPE] = []
@@ -86,7 +88,9 @@ class ThermalFireManager:
         for tid, spec in specs.items():
             self.sites[tid] = await self.hub.async_add_executor_job(self._site, spec)
         self.registry = FireRegistry(self.sites, self.terrain)
-        self.cameras = {tid: CameraStatusSensor(t) for tid, t in self.towers.items()}
+        self.cameras = {tid: CameraStatusSensor(t, localized_name(self.hub, ENTITY_NAMES, "thermal_camera",
+                                                                     tower=t.get("name") or tid))
+                        for tid, t in self.towers.items()}
         await async_add_entities(self.hub, DOMAIN, [*self.cameras.values(), self.weather_sensor])
         self._setup_weather()
         for tid, tower in self.towers.items():
@@ -205,7 +209,10 @@ class ThermalFireManager:
         fire = change.fire
         if change.kind == "detected":
             payload = self.registry.detected_payload(fire)
-            entity = FireEntity(fire, nearest_km(fire, self.sites))
+            tower = payload["properties"]["tower"]
+            payload["properties"]["tower_name"] = self.towers.get(tower, {}).get("name") or tower  # for messages
+            entity = FireEntity(fire, nearest_km(fire, self.sites),
+                                localized_name(self.hub, ENTITY_NAMES, "fire", number=fire.number))
             self.fire_entities[fire.fire_id] = entity
             self._refresh_entity(fire)
             self.hub.async_create_task(async_add_entities(self.hub, DOMAIN, [entity]), f"add {fire.fire_id}")

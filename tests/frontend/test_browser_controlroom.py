@@ -1,6 +1,7 @@
 """The control room in Chromium as its operators use it: two-person confirmations surfaced live to every
 eligible operator with who asked, when, and a visible expiry; the main screens in Spanish with no raw values,
-photographed at 1920x1080 in the light and dark themes (test-output/screens/, copied to docs/screens/)."""
+photographed at 1920x1080 in the light and dark themes (test-output/screens/; docs/screens/ come from the
+running Ceuta site through tools/screens.py)."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ import pytest
 import pytest_asyncio
 
 from hub.auth import passwords
+from integrations.anpr import DATA_KEY as ANPR_DATA_KEY
 from integrations.thermal_fire.imaging import thumbnail
 
 from . import test_browser
@@ -144,6 +145,18 @@ async def test_a_whole_shift_from_the_screens(open_screen: Any, live_site: Site)
     await page.click("#btn-acknowledge")
     await page.wait_for_selector("#alarm-state.state-acknowledged")
     await _legible(page, "anpr alarm acknowledged")
+    # the hit is reviewed on its evidence: a corrected read (the site's training set) and a confirmed hit
+    await page.fill("#hit-plate", "4321 FGH")
+    await page.fill("#hit-reason", "Comprobada con la imagen de contexto")
+    await page.click("#hit-correct")
+    await page.locator("#toasts .flash", has_text="Lectura corregida").wait_for()
+    await page.click("#hit-accept")
+    await page.locator("#hit-status strong", has_text="aceptado").wait_for()
+    manager = site.hub.data[ANPR_DATA_KEY]
+    reviewed = await manager.hit_log.async_get("hit1")
+    assert (reviewed.status, reviewed.reviewed_by) == ("accepted", "op_local")
+    assert [(r.user_id, r.target) for r in await audit_rows(site, "anpr.read_correct")] == [("op_local", "hit1")]
+    await _legible(page, "anpr alarm reviewed")
 
     # The fire: the thermal frame with its hotspot, the towers' bearings, the located point.
     await page.goto(f"{site.base_url}/c/{LOCAL}/alarms/{fire}")

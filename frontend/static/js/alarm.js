@@ -197,3 +197,37 @@ live().onOpen((socket) => {
     }
   }).catch((err) => console.error("alarm/subscribe", err));
 });
+
+// An ANPR hit's review on its evidence (frontend/templates/_alarm_evidence.html): confirm or reject the
+// hit, or say what the plate reads; each is an audited service call, and a correction feeds the site's
+// training set (docs/anpr.md).
+const review = document.getElementById("hit-review");
+if (review) {
+  const hitId = review.dataset.hitId;
+  const status = document.querySelector("#hit-status strong");
+  const reviewAction = async (service, body, okText, newStatus = null) => {
+    const result = await callService("anpr", service, { hit_id: hitId, ...body });
+    if (!result.ok) {
+      toast(t("Refused: {reason}", { reason: errorText(result) }), "error", 10000);
+      return;
+    }
+    toast(okText);
+    if (newStatus && status) status.textContent = label(newStatus);
+  };
+  const reason = document.getElementById("hit-reason");
+  document.getElementById("hit-accept").addEventListener("click", () => reviewAction(
+    "hit_accept", reason.value.trim() ? { reason: reason.value.trim() } : {}, t("Hit confirmed"), "accepted"));
+  document.getElementById("hit-reject").addEventListener("click", () => {
+    if (!reason.value.trim()) {
+      toast(t("Write the reason first"), "error");
+      reason.focus();
+      return;
+    }
+    reviewAction("hit_reject", { reason: reason.value.trim() }, t("Hit rejected"), "rejected");
+  });
+  document.getElementById("hit-correct").addEventListener("click", () => {
+    const plate = document.getElementById("hit-plate").value.trim();
+    reviewAction("read_correct", { plate, ...(reason.value.trim() ? { reason: reason.value.trim() } : {}) },
+      t("Read corrected: {plate}", { plate }));
+  });
+}

@@ -39,6 +39,7 @@ const LABELS = {
   blank: t("blank"), streaming: t("streaming"),
   raise: t("raise"), lower: t("lower"), emergency_lower: t("emergency_lower"),
   "bollard:raised": t("bollard:raised"),
+  accepted: t("accepted"), rejected: t("rejected"),
 };
 
 /** A stored word in the reader's language, as a `kind` of device says it when given (an unknown word
@@ -364,3 +365,10 @@ export function live() {
 }
 
 document.addEventListener("DOMContentLoaded", setupSoundToggle);
+
+// The language is changed by choosing it (the form's button stays for a page without scripts).
+const languageForm = document.getElementById("language-form");
+if (languageForm) {
+  document.getElementById("language-submit")?.classList.add("hidden");
+  document.getElementById("language")?.addEventListener("change", () => languageForm.submit());
+}

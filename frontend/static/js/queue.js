@@ -108,7 +108,7 @@ function render() {
   const counts = document.getElementById("counts");
   counts.replaceChildren(...["critical", "major", "minor", "warning", "info"].map((sev) => {
     const n = own.filter((a) => a.severity === sev).length;
-    return n ? el("span", { class: `sev sev-${sev}`, text: `${n} ${label(sev)}` }) : null;
+    return n ? el("span", { class: `sev sev-${sev}`, text: `${label(sev)}: ${n}` }) : null;
   }).filter(Boolean));
   for (const a of own) seen.add(a.alarm_id);
   document.title = own.length ? `(${own.length}) ${document.title.replace(/^\(\d+\) /, "")}` : document.title.replace(/^\(\d+\) /, "");

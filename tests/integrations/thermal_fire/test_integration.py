@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from hub.clock import FakeClock
+from hub.config.core import CoreConfig
 from hub.core import Hub
 from hub.helpers.geo import distance_m
 from integrations.thermal_fire import async_setup, async_unload
@@ -140,3 +142,31 @@ async def test_simulate_ignition_reaches_the_worker_that_renders_the_scene(fake_
         assert distance_m(lat, lon, *FIRE_POINT) < 150.0
     finally:
         await async_unload(fake_hub)
+
+
+async def test_names_in_the_sites_language(fake_hub: Hub, fake_clock: FakeClock) -> None:
+    """A Spanish site (`hub: language: es`) gets its fire, tower camera and index named in Spanish, and the
+    detection carries the tower's name for messages; an English site keeps the English names."""
+    fake_hub.config = replace(fake_hub.config or CoreConfig(), language="es")
+    helper = FireHub(fake_hub, fake_clock)
+    assert await async_setup(fake_hub, hub_config())
+    try:
+        await helper.run(150, until="thermal_fire_detected")
+        await fake_hub.async_block_till_done()
+        assert helper.of("thermal_fire_detected")[0].data["properties"]["tower_name"] == "Monte Hacho"
+        names = {entity_id: fake_hub.states.get(entity_id).attributes["friendly_name"]  # type: ignore[union-attr]
+                 for entity_id in ("geo_location.fire_1", "sensor.hacho_thermal_camera", "sensor.fire_weather_index")}
+        assert names == {"geo_location.fire_1": "Incendio 1",
+                         "sensor.hacho_thermal_camera": "Cámara térmica Monte Hacho",
+                         "sensor.fire_weather_index": "Índice de riesgo de incendio"}
+    finally:
+        await async_unload(fake_hub)
+
+
+async def test_names_default_to_english(fire_hub: FireHub) -> None:
+    await fire_hub.run(150, until="thermal_fire_detected")
+    await fire_hub.hub.async_block_till_done()
+    fire = fire_hub.hub.states.get("geo_location.fire_1")
+    assert fire is not None and fire.attributes["friendly_name"] == "Fire 1"
+    camera = fire_hub.hub.states.get("sensor.hacho_thermal_camera")
+    assert camera is not None and camera.attributes["friendly_name"] == "Monte Hacho thermal camera"
