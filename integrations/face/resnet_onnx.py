@@ -205,6 +205,9 @@ def _session(path: Path, threads: int) -> Any:
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy-waiting threads
+        # as the ANPR readers: no arena or memory patterns (the same speed here, a few MiB less held)
+        options.enable_cpu_mem_arena = False
+        options.enable_mem_pattern = False
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as err:  # onnxruntime raises its own untyped errors
         raise ConversionError(f"cannot load {path}: {err}") from err
