@@ -151,10 +151,9 @@ def read_network(path: Path) -> DlibNetwork:
     reader = _Reader(data, path)
     reader.expect(1, "loss layer version")
     loss = reader.read_string()
-    if not loss.startswith("loss_metric"):
-        raise reader.fail(f"expected dlib's loss_metric, found {loss!r}")
-    if loss == "loss_metric_2":
-        reader.read_float(), reader.read_float()  # margin and distance threshold: training only
+    if loss != "loss_metric_2":
+        raise reader.fail(f"expected dlib's loss_metric_2, found {loss!r}")
+    reader.read_float(), reader.read_float()  # margin and distance threshold: training only
     versions: list[int] = []  # outermost first; the last is the version of the layer holding the input
     while not reader.peek_string(_INPUT_NAME):
         versions.append(reader.read_int())
