@@ -12,7 +12,7 @@ from hub.helpers.workers import MODE_PROCESS, MODE_THREAD
 from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
 from integrations.camera.privacy import DATA_FACE_BLUR
 
-from .const import DEFAULT_MAX_HOURS, DEFAULT_THRESHOLD, DOMAIN, EVENT_MATCH_VERIFIED, HARD_MAX_HOURS
+from .const import DEFAULT_MAX_HOURS, DEFAULT_THRESHOLD, DOMAIN, EMBEDDERS, EVENT_MATCH_VERIFIED, HARD_MAX_HOURS
 from .live import LiveBlur
 from .manager import FaceManager
 from .services import async_register_services
@@ -26,6 +26,10 @@ CONFIG_SCHEMA = vol.Schema({
     # dlib's documented operating point, not tuned here; see docs/face.md before changing it
     vol.Optional("threshold", default=DEFAULT_THRESHOLD): vol.All(vol.Coerce(float), vol.Range(min=0.3, max=0.7)),
     vol.Optional("upsample", default=1): vol.All(vol.Coerce(int), vol.Range(min=0, max=2)),
+    # the ResNet's runtime: onnxruntime (the same CC0 weights, converted and cached at first use; dlib's own
+    # runtime if that fails) or dlib's own; onnxruntime's threads per embedding
+    vol.Optional("embedder", default="onnx"): vol.In(EMBEDDERS),
+    vol.Optional("threads", default=1): vol.All(vol.Coerce(int), vol.Range(min=1, max=16)),
     vol.Optional("queue_size", default=4): cv.positive_int,
     vol.Optional("timeout", default=60.0): cv.positive_float,
     vol.Optional("mode", default=MODE_PROCESS): vol.In([MODE_PROCESS, MODE_THREAD]),

@@ -6,10 +6,12 @@ import enum
 from typing import Final
 
 __all__ = [
+    "CACHE_DIR",
     "CLIP_LOCK_MARGIN",
     "DEFAULT_MAX_HOURS",
     "DEFAULT_THRESHOLD",
     "DOMAIN",
+    "EMBEDDERS",
     "EVENT_MATCH_VERIFIED",
     "HARD_MAX_HOURS",
     "URGENT_HOURS",
@@ -30,6 +32,10 @@ HARD_MAX_HOURS: Final = 168.0  # "hours, not months": no configuration goes beyo
 # dlib's documented operating point for its ResNet (0.6 Euclidean distance). Not tuned on the measurement set.
 DEFAULT_THRESHOLD: Final = 0.6
 CLIP_LOCK_MARGIN: Final = 60.0  # seconds of recording locked either side of a candidate match
+# The ResNet's runtimes (docs/face.md "Models and licences"): onnxruntime (default) or dlib's own.
+EMBEDDERS: Final = ("onnx", "dlib")
+# The converted ResNet (derived from the installed .dat, keyed by its sha256), inside the config dir.
+CACHE_DIR: Final = ("storage", "face_models")
 
 SERVICE_AUTHORISATION_CREATE: Final = "authorisation_create"
 SERVICE_AUTHORISATION_CONFIRM: Final = "authorisation_confirm"

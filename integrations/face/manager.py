@@ -27,6 +27,7 @@ from integrations.camera.analytics import async_frame_request, async_lock_eviden
 
 from .authorisation import Coverage, active, covers, lapse_due, summary
 from .const import (
+    CACHE_DIR,
     CLIP_LOCK_MARGIN,
     EVENT_MATCH_VERIFIED,
     URGENT_HOURS,
@@ -161,7 +162,10 @@ class FaceManager:
         return self.worker
 
     async def _async_start_worker(self) -> None:
-        worker = ProcessWorker(WORKER_TARGET, ({"threshold": self.threshold, "upsample": self.config["upsample"]},),
+        options = {"threshold": self.threshold, "upsample": self.config["upsample"],
+                   "embedder": self.config.get("embedder", "onnx"), "threads": self.config.get("threads", 1),
+                   "cache_dir": str(self.hub.path(*CACHE_DIR))}  # the converted ResNet, made in the worker
+        worker = ProcessWorker(WORKER_TARGET, (options,),
                                name="face", on_message=self._on_message, loop=self.hub.loop,
                                queue_size=self.config["queue_size"], mode=self.config.get("mode", MODE_PROCESS))
         self.worker = worker

@@ -26,6 +26,7 @@ Messages: {"type": "ready"}, {"type": "loaded"/"unloaded", "authorisation_id"},
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
@@ -56,8 +57,7 @@ def identify(engine: Any, watchlist: Watchlist, rgb: np.ndarray) -> tuple[int, l
 
     matches: list[dict[str, Any]] = []
     boxes = engine.detect(rgb)
-    for box in boxes:
-        embedding = engine.embed(rgb, box)
+    for box, embedding in zip(boxes, engine.embed_many(rgb, boxes), strict=True):  # one batch per frame
         found = distances(watchlist.gallery, embedding)
         best = int(np.argmin(found)) if len(found) else -1
         if best >= 0 and float(found[best]) <= watchlist.threshold:
@@ -150,7 +150,9 @@ def run_face_worker(io: Any, options: dict[str, Any]) -> None:
     from .engine import EngineError, FaceEngine
 
     try:
-        engine = FaceEngine(upsample=int(options.get("upsample", 1)))
+        cache_dir = options.get("cache_dir")
+        engine = FaceEngine(upsample=int(options.get("upsample", 1)), embedder=str(options.get("embedder", "onnx")),
+                            cache_dir=Path(cache_dir) if cache_dir else None, threads=int(options.get("threads", 1)))
     except EngineError as err:
         io.emit({"type": "fatal", "error": str(err)})
         return

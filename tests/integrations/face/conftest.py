@@ -37,6 +37,20 @@ pytest.importorskip("dlib")
 pytest.importorskip("face_recognition_models")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def face_model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Engines made without a cache folder convert the ResNet into a temporary one, not the user's ~/.cache."""
+    import os
+
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg_cache"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
+
+
 @pytest.fixture(autouse=True)
 def cheap_hashes() -> Iterator[None]:
     passwords.configure_hasher(time_cost=1, memory_cost=1024, parallelism=1)

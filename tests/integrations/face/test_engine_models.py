@@ -107,7 +107,8 @@ def test_no_process_file_open_of_the_68_point_model(tmp_path: Path) -> None:
     trace = tmp_path / "trace.txt"
     run = subprocess.run(["strace", "-f", "-qq", "-e", "trace=open,openat,openat2", "-o", str(trace),
                           sys.executable, "-c", _PROBE.format(portrait=str(PORTRAIT))],
-                         cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+                         cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+                                        "XDG_CACHE_HOME": str(tmp_path / "cache")},
                          capture_output=True, timeout=300, check=False)
     if run.returncode != 0 and b"ptrace" in run.stderr:
         pytest.skip("ptrace is not allowed here")
