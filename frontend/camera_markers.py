@@ -42,6 +42,7 @@ MARKER_EVENTS: Final = {"anpr_plate_read": KIND_ANPR, "anpr_hotlist_hit": KIND_A
                         "thermal_fire_detected": KIND_FIRE, "bollard_command": KIND_BOLLARD}
 MAX_MARKERS: Final = 2000
 MAX_EVENTS: Final = 20000  # recorded events read per request (of every camera: the relation is in their data)
+_BOLLARD_MOVED: Final = N_("Bollard moved")  # a constant: Babel does not see N_() inside another call
 _BOLLARD_COMMANDS: Final = {"raise": N_("Bollard raised"), "lower": N_("Bollard lowered"),
                             "emergency_lower": N_("Bollard lowered (emergency)")}
 
@@ -123,7 +124,7 @@ def _label(language: Any, event_type: str, data: dict[str, Any]) -> str:
         return str(language.gettext(N_("Plate read: %(plate)s"), plate=_plate(language, data)))
     if event_type == "thermal_fire_detected":
         return str(language.gettext(N_("Fire detected (%(tower)s)"), tower=data.get("tower") or "?"))
-    return str(language.gettext(_BOLLARD_COMMANDS.get(str(data.get("command")), N_("Bollard moved"))))
+    return str(language.gettext(_BOLLARD_COMMANDS.get(str(data.get("command")), _BOLLARD_MOVED)))
 
 
 def _plate(language: Any, data: dict[str, Any]) -> str:

@@ -130,6 +130,10 @@ def load_catalogues(default: str = DEFAULT_LANGUAGE, languages: Iterable[str] = 
     return Catalogues(loaded, default)
 
 
+# Modules outside frontend/ that write with its catalogue (the incident's PDF report).
+_ELSEWHERE: Final = (Path(__file__).resolve().parents[1] / "integrations" / "incident" / "report.py",)
+
+
 def extract_catalogue(root: Path = Path(__file__).parent) -> Any:
     """Every msgid of the frontend as a Babel Catalog (blocking): Python (`N_`, `_`), templates (`_`,
     `ngettext`, `{% trans %}`) and scripts (`t`). tools/i18n_update.py merges it into the .po files."""
@@ -142,13 +146,14 @@ def extract_catalogue(root: Path = Path(__file__).parent) -> Any:
         ("javascript", "static/js/*.js", JS_OPTIONS),
     ]
     for method, pattern, options in sources:
-        for path in sorted(root.glob(pattern)):
+        for path in sorted([*root.glob(pattern), *(p for p in _ELSEWHERE if p.match(pattern))]):
             with path.open("rb") as source:
                 if method == "javascript":
                     found = extract(method, source, keywords=JS_KEYWORDS, options=options)
                 else:
                     found = extract(method, source, options=options)
                 for line, message, comments, context in found:
-                    catalog.add(message, locations=[(path.relative_to(root).as_posix(), line)],
+                    where = path.relative_to(root) if path.is_relative_to(root) else path.relative_to(root.parent)
+                    catalog.add(message, locations=[(where.as_posix(), line)],
                                 auto_comments=comments, context=context)
     return catalog

@@ -30,6 +30,9 @@ VOCABULARY: Final = frozenset({
     N_("single"), N_("restart"), N_("queued"), N_("parallel"),
     N_("running"), N_("finished"), N_("failed_conditions"), N_("failed_max_runs"), N_("aborted"),
     N_("cancelled"), N_("error"), N_("stopped"), N_("abandoned"),
+    # incidents: status and the kinds of their timeline's items; the shift log's hand-over
+    N_("open"), N_("created"), N_("alarm"), N_("note"), N_("plate_read"), N_("document"), N_("clip"),
+    N_("update"), N_("handover"),
     # an ANPR hit's review
     N_("pending"), N_("accepted"), N_("rejected"),
     # audit actions and outcomes
