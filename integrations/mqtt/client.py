@@ -67,6 +67,7 @@ _MAX_PACKETS_PER_READ = 1000
 _READ_SIZE = 256 * 1024
 # SUBSCRIBE packets carry at most this many filters (Mosquitto and others accept far more).
 _SUBSCRIBE_BATCH = 200
+_FLUSH_STOP_TIMEOUT = 2.0  # seconds an (un)subscribe in flight may take to be answered at stop
 _MALFORMED_TOPICS_KEPT = 1000
 _UNDECODABLE = "\0undecodable"  # marker: decoding failed once for this message
 _PAHO_LOGGER = logging.getLogger(f"{__name__}.paho")
@@ -251,7 +252,7 @@ class MqttClient:
     async def async_stop(self) -> None:
         """Say goodbye (the will payload, since a clean disconnect suppresses the broker's will) and close."""
         self._stopping = True
-        self._cancel_flush()
+        await self._async_finish_flush()
         aio = self._aio
         will = self._config.get(CONF_WILL_MESSAGE)
         if aio is not None and will:
@@ -354,6 +355,17 @@ class MqttClient:
         self._cancel_flush()  # its acknowledgement will never come; the reconnect subscribes to everything
         if not self._hub.is_stopping:  # at shutdown, N entities saying "unavailable" is only noise
             self._notify_connection(False)
+
+    async def _async_finish_flush(self) -> None:
+        """Send nothing more, but let an (un)subscribe already sent get its answer: cancelled, it leaves aiomqtt
+        an acknowledgement it no longer expects, which it logs as an error."""
+        self._pending_subscribe.clear()
+        self._pending_unsubscribe.clear()
+        task, self._flush_task = self._flush_task, None
+        if task is not None and not task.done():
+            done, _ = await asyncio.wait({task}, timeout=_FLUSH_STOP_TIMEOUT)
+            if not done:
+                await async_cancel_task(task)
 
     def _cancel_flush(self) -> None:
         self._pending_subscribe.clear()
