@@ -181,8 +181,15 @@ class Formatter:
         return format_decimal(value, locale=self.language.locale)
 
     def quantity(self, value: Any, unit: str | None = None) -> str:
-        """A number with its unit ("21,5 µg/m³")."""
+        """A number with its unit ("21,5 µg/m³", "12 vehículos"); a state that is no number ("unknown",
+        "unavailable") as its word, without the unit."""
+        from .labels import UNIT_WORDS
+
         text = self.number(value)
+        if not _is_number(value):
+            return self.label(value) if isinstance(value, str) and value else text
+        if unit in UNIT_WORDS:
+            unit = self.language.gettext(unit)
         return f"{text}\u00a0{unit}" if unit and text != DASH else text
 
     def yes_no(self, value: Any) -> str:
@@ -248,3 +255,15 @@ class Formatter:
             return Markup(DASH)
         return _named(self.names.alarm_type(str(type_id)) if self.names else str(type_id), str(type_id), "name")
 
+
+def _is_number(value: Any) -> bool:
+    """Whether a state or value reads as a number (`"21.5"` does, `"unknown"` does not)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -8,7 +8,7 @@ from typing import Final
 
 from .i18n import N_
 
-__all__ = ["VOCABULARY"]
+__all__ = ["UNIT_WORDS", "VOCABULARY"]
 
 VOCABULARY: Final = frozenset({
     # roles
@@ -39,3 +39,6 @@ VOCABULARY: Final = frozenset({
     N_("login"), N_("login_failed"), N_("logout"), N_("command"), N_("command_denied"), N_("export"),
     N_("view_sensitive"), N_("user_change"), N_("token_change"), N_("ok"), N_("denied"), N_("failed"),
 })
+
+# Units that are words (counts of things), shown in the reader's language; symbols (km/h, °C, %) stay.
+UNIT_WORDS: Final = frozenset({N_("vehicles"), N_("vehicles/h"), N_("entries")})

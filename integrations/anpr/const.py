@@ -76,12 +76,12 @@ MEDIA_SUBDIR: Final = "media/anpr"
 
 # Names of the entities this integration creates, in the site's language (hub.helpers.translation).
 ENTITY_NAMES: Final = {
-    "en": {"vehicles": "{camera} vehicles {minutes} min", "unit_vehicles": "vehicles",
+    "en": {"vehicles": "{camera} vehicles {minutes} min",
            "journey_time": "{journey} journey time", "speed": "{journey} average speed",
-           "congestion": "{journey} congestion", "hotlist": "Hotlist {list}", "unit_entries": "entries",
+           "congestion": "{journey} congestion", "hotlist": "Hotlist {list}",
            "hit_acceptance": "ANPR hit acceptance"},
-    "es": {"vehicles": "{camera}: vehículos en {minutes} min", "unit_vehicles": "vehículos",
+    "es": {"vehicles": "{camera}: vehículos en {minutes} min",
            "journey_time": "{journey}: tiempo de recorrido", "speed": "{journey}: velocidad media",
-           "congestion": "{journey}: congestión", "hotlist": "Lista {list}", "unit_entries": "entradas",
+           "congestion": "{journey}: congestión", "hotlist": "Lista {list}",
            "hit_acceptance": "Aciertos ANPR aceptados"},
 }

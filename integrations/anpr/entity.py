@@ -84,7 +84,7 @@ class CountSensor(_AnprEntity):
                                          minutes=window // 60)
         self._attr_unique_id = f"{DOMAIN}_{cfg.id}_count_{window}"
         self._attr_suggested_object_id = f"anpr_{cfg.id}_count_{window // 60}m"
-        self._attr_unit_of_measurement = localized_name(manager.hub, ENTITY_NAMES, "unit_vehicles")
+        self._attr_unit_of_measurement = "vehicles"
         self._attr_area_id = cfg.area
         self._attr_icon = "mdi:car-multiple"
 
@@ -163,6 +163,7 @@ class CongestionSensor(_JourneyEntity):
 class HotlistSizeSensor(_AnprEntity):
     """How many entries a hotlist has (no plates in attributes)."""
 
+    _attr_unit_of_measurement = "entries"
     _attr_icon = "mdi:format-list-bulleted"
 
     def __init__(self, manager: AnprManager, list_id: str) -> None:
@@ -170,7 +171,6 @@ class HotlistSizeSensor(_AnprEntity):
         self.list_id = list_id
         lst = manager.hotlists.lists[list_id]
         self._attr_name = localized_name(manager.hub, ENTITY_NAMES, "hotlist", list=lst.name)
-        self._attr_unit_of_measurement = localized_name(manager.hub, ENTITY_NAMES, "unit_entries")
         self._attr_unique_id = f"{DOMAIN}_hotlist_{list_id}"
         self._attr_suggested_object_id = f"anpr_hotlist_{list_id}"
 

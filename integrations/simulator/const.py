@@ -94,3 +94,14 @@ SERVICE_VEHICLE: Final = "vehicle_on_loop"
 
 EVENT_SIMULATOR_GALE: Final = "simulator_gale"
 EVENT_SIMULATOR_AGENCY_MESSAGE: Final = "simulator_agency_message"
+
+
+# Names the simulated devices announce by MQTT discovery, in the site's language (`hub: language:`),
+# as a real device configured for the site would (units stay canonical: the screens translate them).
+DISCOVERY_NAMES: Final = {
+    "en": {"power": "Power", "energy": "Energy", "voltage": "Voltage", "vehicles": "Vehicles", "flow": "Flow",
+           "occupancy": "Occupancy", "speed": "Speed"},
+    "es": {"power": "Potencia", "energy": "Energía", "voltage": "Tensión", "vehicles": "Vehículos",
+           "flow": "Intensidad", "occupancy": "Ocupación", "speed": "Velocidad", "unit_vehicles": "vehículos",
+           "unit_vehicles_h": "vehículos/h"},
+}

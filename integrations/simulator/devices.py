@@ -29,6 +29,7 @@ from .const import (
     CONF_LONGITUDE,
     CONF_MODEL,
     CONF_NAME,
+    DISCOVERY_NAMES,
     PAYLOAD_OFFLINE,
     PAYLOAD_ONLINE,
 )
@@ -67,7 +68,8 @@ class MqttDevice:
             info["area"] = self.area
         return info
 
-    def discovery(self, discovery_prefix: str, status_topic: str) -> tuple[str, dict[str, Any]] | None:
+    def discovery(self, discovery_prefix: str, status_topic: str,
+                  names: Mapping[str, str] = DISCOVERY_NAMES["en"]) -> tuple[str, dict[str, Any]] | None:
         """(topic, config) of the device's discovery announcement, or None for YAML-configured devices."""
         return None
 
@@ -134,16 +136,17 @@ class EnergyMeter(MqttDevice):
     def read(self, now: float) -> str:
         return self.payload(self.sim.read(now))
 
-    def discovery(self, discovery_prefix: str, status_topic: str) -> tuple[str, dict[str, Any]]:
+    def discovery(self, discovery_prefix: str, status_topic: str,
+                  names: Mapping[str, str] = DISCOVERY_NAMES["en"]) -> tuple[str, dict[str, Any]]:
         node = f"energy_{self.id}"
         components: dict[str, dict[str, Any]] = {
-            "power": {"p": "sensor", "name": "Power", "dev_cla": "power", "unit_of_meas": "kW",
+            "power": {"p": "sensor", "name": names["power"], "dev_cla": "power", "unit_of_meas": "kW",
                       "stat_cla": "measurement", "sug_dsp_prc": 1, "val_tpl": "{{ value_json.power }}",
                       "uniq_id": f"sim_{node}_power", "def_ent_id": f"sensor.{self.id}_power"},
-            "energy": {"p": "sensor", "name": "Energy", "dev_cla": "energy", "unit_of_meas": "kWh",
+            "energy": {"p": "sensor", "name": names["energy"], "dev_cla": "energy", "unit_of_meas": "kWh",
                        "stat_cla": "total_increasing", "sug_dsp_prc": 1, "val_tpl": "{{ value_json.energy }}",
                        "uniq_id": f"sim_{node}_energy", "def_ent_id": f"sensor.{self.id}_energy"},
-            "voltage": {"p": "sensor", "name": "Voltage", "dev_cla": "voltage", "unit_of_meas": "V",
+            "voltage": {"p": "sensor", "name": names["voltage"], "dev_cla": "voltage", "unit_of_meas": "V",
                         "stat_cla": "measurement", "ent_cat": "diagnostic", "val_tpl": "{{ value_json.voltage }}",
                         "uniq_id": f"sim_{node}_voltage", "def_ent_id": f"sensor.{self.id}_voltage"},
         }
@@ -163,21 +166,24 @@ class LoopCounter(MqttDevice):
     def read(self, now: float, interval: float) -> str:
         return self.payload(self.sim.read(now, interval))
 
-    def discovery(self, discovery_prefix: str, status_topic: str) -> tuple[str, dict[str, Any]]:
+    def discovery(self, discovery_prefix: str, status_topic: str,
+                  names: Mapping[str, str] = DISCOVERY_NAMES["en"]) -> tuple[str, dict[str, Any]]:
         node = f"traffic_{self.id}"
         components: dict[str, dict[str, Any]] = {
-            "vehicles": {"p": "sensor", "name": "Vehicles", "dev_cla": "traffic_count", "unit_of_meas": "vehicles",
+            "vehicles": {"p": "sensor", "name": names["vehicles"], "dev_cla": "traffic_count",
+                         "unit_of_meas": "vehicles",
                          "stat_cla": "measurement", "ic": "mdi:car-multiple",
                          "val_tpl": "{{ value_json.vehicles }}", "uniq_id": f"sim_{node}_vehicles",
                          "def_ent_id": f"sensor.{self.id}_vehicles"},
-            "flow": {"p": "sensor", "name": "Flow", "dev_cla": "traffic_flow", "unit_of_meas": "vehicles/h",
+            "flow": {"p": "sensor", "name": names["flow"], "dev_cla": "traffic_flow",
+                     "unit_of_meas": "vehicles/h",
                      "stat_cla": "measurement", "ic": "mdi:car-multiple", "val_tpl": "{{ value_json.flow }}",
                      "uniq_id": f"sim_{node}_flow", "def_ent_id": f"sensor.{self.id}_flow"},
-            "occupancy": {"p": "sensor", "name": "Occupancy", "dev_cla": "occupancy", "unit_of_meas": "%",
+            "occupancy": {"p": "sensor", "name": names["occupancy"], "dev_cla": "occupancy", "unit_of_meas": "%",
                           "stat_cla": "measurement", "ic": "mdi:car-select", "sug_dsp_prc": 1,
                           "val_tpl": "{{ value_json.occupancy }}", "uniq_id": f"sim_{node}_occupancy",
                           "def_ent_id": f"sensor.{self.id}_occupancy"},
-            "speed": {"p": "sensor", "name": "Speed", "dev_cla": "speed", "unit_of_meas": "km/h",
+            "speed": {"p": "sensor", "name": names["speed"], "dev_cla": "speed", "unit_of_meas": "km/h",
                       "stat_cla": "measurement", "ic": "mdi:speedometer", "val_tpl": "{{ value_json.speed }}",
                       "uniq_id": f"sim_{node}_speed", "def_ent_id": f"sensor.{self.id}_speed"},
         }

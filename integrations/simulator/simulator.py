@@ -72,6 +72,7 @@ from .const import (
     CONF_TRANSPORT,
     CONF_TRAVEL_TIME,
     CONF_WEATHER,
+    DISCOVERY_NAMES,
     EVENT_SIMULATOR_GALE,
     SDM_IMPORT_ENERGY,
     SDM_TOTAL_POWER,
@@ -237,10 +238,12 @@ class CitySimulator:
     def _announce(self) -> None:
         link = self.link
         assert link is not None
+        language = self.hub.config.language if self.hub.config is not None else "en"
+        names = {**DISCOVERY_NAMES["en"], **DISCOVERY_NAMES.get(language, {})}  # the site's language
         for device in self._mqtt_devices():
             link.announce(device.info_topic, json.dumps(device.info(), ensure_ascii=False))
             if self.config[CONF_DISCOVERY]:
-                found = device.discovery(self.discovery_prefix, link.status_topic)
+                found = device.discovery(self.discovery_prefix, link.status_topic, names)
                 if found is not None:
                     topic, payload = found
                     link.announce(topic, json.dumps(payload, ensure_ascii=False))

@@ -121,6 +121,10 @@ def test_formatting_in_spanish_and_the_site_time_zone() -> None:
     assert spanish.ago(noon_utc - timedelta(minutes=3), now=noon_utc) == "hace 3 min"
     assert spanish.number(1234.5) == "1234,5" or spanish.number(1234.5) == "1.234,5"
     assert spanish.quantity("21.5", "µg/m³") == "21,5\u00a0µg/m³"
+    # counts in words, a state that is no number as its word and without the unit
+    assert spanish.quantity("12", "vehicles") == "12\u00a0vehículos"
+    assert spanish.quantity("340", "vehicles/h") == "340\u00a0vehículos/h"
+    assert spanish.quantity("unknown", "km/h") == "desconocido" and spanish.quantity("unavailable", "%") != "unavailable"
     assert spanish.value(None) == "—" and spanish.value(True) == "sí" and spanish.value(False) == "no"
     assert spanish.value(["B-05", "B-07"]) == Markup('<ul class="plain"><li>B-05</li><li>B-07</li></ul>')
     assert spanish.value({"a_b": None}) == Markup('<dl class="kv inner"><dt>a b</dt><dd>—</dd></dl>')

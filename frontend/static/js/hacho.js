@@ -185,12 +185,15 @@ export function fmtAge(value) {
   return relative.format(Math.round(ago / 86400), "day");
 }
 
+// Units that are words, in the reader's language (frontend/labels.py UNIT_WORDS); symbols stay as they are.
+const UNIT_WORDS = { vehicles: t("vehicles"), "vehicles/h": t("vehicles/h"), entries: t("entries") };
+
 /** A number in the reader's locale, with its unit. */
 export function fmtNumber(value, unit = "") {
   const number = typeof value === "number" ? value : Number(value);
   if (value === null || value === "" || Number.isNaN(number)) return value === null ? "—" : String(value);
   const text = new Intl.NumberFormat(lang()).format(number);
-  return unit ? `${text}\u00a0${unit}` : text;
+  return unit ? `${text}\u00a0${UNIT_WORDS[unit] || unit}` : text;
 }
 
 export function severityRank(severity) {
