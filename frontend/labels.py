@@ -21,7 +21,8 @@ VOCABULARY: Final = frozenset({
     # device states ("kind:state" where the word means something else for an alarm)
     N_("bollard:raised"),
     N_("on"), N_("off"), N_("unavailable"), N_("unknown"), N_("lowered"), N_("raising"), N_("lowering"),
-    N_("fault"), N_("displaying"), N_("blank"), N_("streaming"),
+    N_("fault"), N_("displaying"), N_("blank"), N_("streaming"), N_("recording"), N_("connected"),
+    N_("disconnected"), N_("scanning"), N_("starting"),
     # bollard commands
     N_("raise"), N_("lower"), N_("emergency_lower"),
     # panel priorities and alignment
