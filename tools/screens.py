@@ -29,8 +29,10 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import cv2
 import numpy as np
@@ -44,10 +46,17 @@ PURPOSE: Final = "Diligencias 1234/2026: vehículo sustraído en Algeciras"
 CHROMIUM_ARGS: Final = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                         "--disable-component-update", "--disable-sync", "--no-first-run",
                         "--lang=es-ES"]  # the browser's own controls (file and date inputs) in Spanish too
+_NOT_PHOTOGRAPHED: Final = frozenset({"automations"})  # checked, not in docs/screens
 # What an operator should never read: an entity id, an alarm id, a snake_case identifier, a Python value.
 _NOT_FOR_PEOPLE: Final = re.compile(
     r"\b(?:binary_sensor|sensor|bollard|panel|camera|geo_location|thermal_fire|anpr)\.[a-z0-9_]+\b"
     r"|\balarm_[0-9a-f]{6,}|\b[a-z]+_[a-z0-9_]+\b|\b(?:None|True|False)\b|\d{4}-\d\d-\d\dT\d\d:\d\d")
+# English a Spanish screen must not show: the interface's words and what integrations name or report.
+_ENGLISH: Final = re.compile(
+    r"\b(?:Acknowledge|Devices|Search|Alarms|Incidents|Map|Procedure|Timeline|Details|Evidence|Log out|Shift|"
+    r"Hand over|Show|Save|Note|Plate|Camera|camera|Fire|fire|vehicles|wind|humidity|pressure|temperature|"
+    r"recording|scanning|connected|streaming|unknown|unavailable|Hotlist|journey|Flow|Occupancy|Speed|"
+    r"Power|Energy|Voltage|Choose File|No file chosen)\b")
 
 
 def _free_port() -> int:
@@ -128,7 +137,15 @@ def _small_png(path: Path) -> None:
     cv2.imwrite(str(path), np.asarray((image // 16) * 16 + 8, dtype=np.uint8), [cv2.IMWRITE_PNG_COMPRESSION, 9])
 
 
-async def _shoot(base_url: str, password: str, api: Api, out: Path) -> list[Path]:
+def not_for_people(text: str) -> list[str]:
+    """What an operator should never read on a Spanish screen: ids, Python values, ISO timestamps, English."""
+    return sorted(set(_NOT_FOR_PEOPLE.findall(text)) | set(_ENGLISH.findall(text)))
+
+
+async def async_visit(base_url: str, password: str, api: Api, out: Path | None = None,
+                      themes: tuple[Literal["dark", "light"], ...] = ("dark", "light")) -> dict[str, str]:
+    """Log in as the National Police operator, open an incident and search a plate as a person would, then
+    open each screen (photographed into `out` when given, per theme); the screens' text by name."""
     from playwright.async_api import async_playwright
 
     chromium = os.environ.get("HACHO_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -137,8 +154,7 @@ async def _shoot(base_url: str, password: str, api: Api, out: Path) -> list[Path
     anpr = api.alarm("anpr_hotlist")
     fire = api.alarm("fire")
     centre = f"{base_url}/c/{CENTRE}"
-    written: list[Path] = []
-    problems: list[str] = []
+    texts: dict[str, str] = {}
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         context = await browser.new_context(viewport={"width": 1920, "height": 1080}, locale="es-ES",
@@ -162,20 +178,21 @@ async def _shoot(base_url: str, password: str, api: Api, out: Path) -> list[Path
         await page.fill("#note-text", "Patrulla 12 sigue al vehículo por la N-352")
         await page.click("#incident-note button[type=submit]")
         await page.locator("li.incident-item[data-kind='note']").wait_for()
-        shots: list[tuple[str, str | None, str | None]] = [
+        screens: list[tuple[str, str | None, str | None]] = [
             ("queue", f"{centre}/", "#queue-body tr"),
             ("alarm-anpr", f"{centre}/alarms/{anpr}", "#evidence-crop img"),
             ("alarm-fire", f"{centre}/alarms/{fire}", "#evidence-thermal svg"),
             ("map", f"{centre}/map", "#map path.map-alarms"),
-            ("devices", f"{centre}/devices", "#device-list tr"),
+            ("devices", f"{centre}/devices?per_page=200", "#device-list tr"),
             ("cameras", f"{centre}/cameras", None),
+            ("automations", f"{centre}/automations", None),
             ("incident", incident_url, "#incident-timeline"),
             ("plates", None, "#plate-results"),
             ("shift", f"{centre}/shift", None),
         ]
-        for theme in ("dark", "light"):
+        for theme in themes:
             await page.emulate_media(color_scheme=theme)
-            for name, url, ready in shots:
+            for name, url, ready in screens:
                 if name == "plates":
                     await page.goto(f"{centre}/plates")
                     await page.fill("#plate", STOLEN)
@@ -187,19 +204,48 @@ async def _shoot(base_url: str, password: str, api: Api, out: Path) -> list[Path
                 if ready is not None:
                     await page.locator(ready).first.wait_for(timeout=30000)
                 await page.wait_for_timeout(1500)  # live data, images and map tiles drawn
-                if theme == "dark":
-                    found = sorted(set(_NOT_FOR_PEOPLE.findall(await page.inner_text("body"))))
-                    if found:
-                        problems.append(f"{name}: {', '.join(found)}")
-                shot = out / f"{name}-{theme}.png"
-                await page.screenshot(path=str(shot))
-                _small_png(shot)
-                written.append(shot)
-                print(shot, flush=True)
+                texts[name] = await page.inner_text("body")
+                if out is not None and name not in _NOT_PHOTOGRAPHED:
+                    shot = out / f"{name}-{theme}.png"
+                    await page.screenshot(path=str(shot))
+                    _small_png(shot)
+                    print(shot, flush=True)
         await browser.close()
-    for problem in problems:
-        print(f"not for people on screen: {problem}", file=sys.stderr)
-    return written
+    return texts
+
+
+@contextmanager
+def running_ceuta(password: str) -> Iterator[tuple[str, Api]]:
+    """`hacho run` on a copy of config/ceuta with ports of its own, an admin token and the operator; a
+    stolen car past the Tarajal camera and a fire on Monte Hacho made through its services. Yields the base
+    URL and the API once both alarms are raised; stops the hub after."""
+    with tempfile.TemporaryDirectory(prefix="hacho-screens-") as tmp:
+        config_dir = _copy_site(Path(tmp) / "ceuta")
+        token = _users(config_dir, password)
+        env = dict(os.environ)
+        for variable in ("HACHO_HTTP_PORT", "HACHO_SIM_MODBUS_PORT", "HACHO_SIM_AGENCY_PORT", "HACHO_SIM_RTSP_PORT"):
+            env[variable] = str(_free_port())
+        base_url = f"http://127.0.0.1:{env['HACHO_HTTP_PORT']}"
+        with (Path(tmp) / "hub.log").open("wb") as log:
+            hub = subprocess.Popen([sys.executable, "-m", "hacho", "run", "-c", str(config_dir)], cwd=ROOT, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+            try:
+                api = Api(base_url, token)
+                api.wait("the hub's start", lambda: api.request("/api/").get("state") == "RUNNING", 180)
+                api.call("anpr/hotlist_add", {"list": "stolen", "plate": STOLEN,
+                                              "reason": "Sustraído en Algeciras"})
+                api.call("anpr/simulate_vehicle", {"camera": "tarajal_in", "plate": STOLEN})
+                api.call("thermal_fire/simulate_ignition", {"latitude": 35.8975, "longitude": -5.3050,
+                                                            "spread_ms": 0.05})
+                api.wait("the ANPR hotlist alarm", lambda: api.alarm("anpr_hotlist"), 60)
+                api.wait("the fire alarm", lambda: api.alarm("fire"), 180)
+                yield base_url, api
+            finally:
+                hub.send_signal(signal.SIGTERM)
+                try:
+                    hub.wait(60)
+                except subprocess.TimeoutExpired:
+                    hub.kill()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,34 +254,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     password = secrets.token_urlsafe(18)
-    with tempfile.TemporaryDirectory(prefix="hacho-screens-") as tmp:
-        config_dir = _copy_site(Path(tmp) / "ceuta")
-        token = _users(config_dir, password)
-        env = dict(os.environ)
-        for variable in ("HACHO_HTTP_PORT", "HACHO_SIM_MODBUS_PORT", "HACHO_SIM_AGENCY_PORT", "HACHO_SIM_RTSP_PORT"):
-            env[variable] = str(_free_port())
-        base_url = f"http://127.0.0.1:{env['HACHO_HTTP_PORT']}"
-        log = (Path(tmp) / "hub.log").open("wb")
-        hub = subprocess.Popen([sys.executable, "-m", "hacho", "run", "-c", str(config_dir)], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
-        try:
-            api = Api(base_url, token)
-            api.wait("the hub's start", lambda: api.request("/api/").get("state") == "RUNNING", 180)
-            api.call("anpr/hotlist_add", {"list": "stolen", "plate": STOLEN, "reason": "Sustraído en Algeciras"})
-            api.call("anpr/simulate_vehicle", {"camera": "tarajal_in", "plate": STOLEN})
-            api.call("thermal_fire/simulate_ignition", {"latitude": 35.8975, "longitude": -5.3050,
-                                                        "spread_ms": 0.05})
-            api.wait("the ANPR hotlist alarm", lambda: api.alarm("anpr_hotlist"), 60)
-            api.wait("the fire alarm", lambda: api.alarm("fire"), 180)
-            asyncio.run(_shoot(base_url, password, api, args.out))
-        finally:
-            hub.send_signal(signal.SIGTERM)
-            try:
-                hub.wait(60)
-            except subprocess.TimeoutExpired:
-                hub.kill()
-            log.close()
-    return 0
+    with running_ceuta(password) as (base_url, api):
+        texts = asyncio.run(async_visit(base_url, password, api, args.out))
+    problems = {name: found for name, text in texts.items() if (found := not_for_people(text))}
+    for name, found in problems.items():
+        print(f"not for people on screen {name}: {', '.join(found)}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
