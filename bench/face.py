@@ -9,20 +9,25 @@ threshold this prints for the operating point is read off this set and is NOT co
 integration uses dlib's documented 0.6).
 
 The pipeline measured is the one the integration runs (integrations/face/engine.py: dlib HOG detector,
-5-point alignment, ResNet embedding, all CC0), with the ResNet run twice on the same faces: by onnxruntime
-(the integration's default: the same .dat converted by integrations/face/resnet_onnx.py, one thread) and by
-dlib's own runtime (the baseline). Both are reported; their accuracies should agree up to rounding, and
-`onnx_vs_dlib_distance_max` says how far apart their embeddings of the same face are. No model with a
-licence that allows this use and a better accuracy ships in a registry package that we found.
+5-point alignment, ResNet embedding, all CC0), the ResNet run by onnxruntime (the same .dat converted by
+integrations/face/resnet_onnx.py, one thread), on the same faces in the same run:
+- `onnx`: the engine's defaults: the embedding averaged with its mirrored chip's, and an image where HOG
+  finds no face given the engine's fallbacks (HOG upsampled once more, then the blurring Haar cascades);
+- `onnx_before`: the pipeline before those (one view, no fallback);
+- `onnx_jitterN`: dlib's jitter with N samples (`--jitter`, 0 to leave out), with the fallbacks;
+- `dlib`: dlib's own runtime on the pipeline before (the issue's baseline; `--no-dlib` to leave out).
+`dlib_vs_onnx_before_distance_max` says how far apart the two runtimes' embeddings of the same face are. No
+model with a licence that allows this use and a better accuracy ships in a registry package that we found.
 
 - accuracy: a pair is "same" when the distance is at most 0.6 (dlib's threshold, not tuned here); a pair
-  whose image has no detected face counts as wrong.
+  whose image has no detected face counts as wrong (`images_without_face` per pipeline).
 - fmr: every different-person pair of the embedded images (not only the official ones), at the threshold
   where the false non-match rate over every same-person pair of those images is at most 5%.
 - speed: CPU seconds of the measuring thread (time.thread_time), so "per core" holds on a loaded machine
   (wall times are printed too); one thread (cv2.setNumThreads(1); dlib runs on one core without BLAS;
   onnxruntime with one intra-op thread runs in the calling thread); embeddings include the 5-point
-  landmarks and the chip; `batch_onnx` compares 4 faces of one frame in one onnxruntime call with 4 calls;
+  landmarks and the chip (and the mirror's or the jitter's network runs: the figure is per face);
+  `batch_onnx` compares 4 faces of one frame in one onnxruntime call with 4 calls;
   1280x720 with 4 faces from 40 to 120 px for detection; recall counts the faces found.
 - blur: a 2 s 1920x1080 clip at 25 fps with faces, blurred by integrations/face/blur.py; the cost per minute
   is extrapolated (x30) from it: an estimate, and it says so.
@@ -65,18 +70,21 @@ def _rgb(path: Path) -> np.ndarray:
 
 
 def _embed_all(engines: dict[str, Any], names: list[str]) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, float]]:
-    """Each image's face embedded by each engine (detected once); CPU seconds spent embedding, per engine."""
+    """Each image's face embedded by each engine; CPU seconds spent embedding, per engine. HOG runs once; an
+    image where it finds nothing goes through each engine's own `detect_still` (its fallbacks, if on)."""
     found: dict[str, dict[str, np.ndarray]] = {name: {} for name in engines}
     seconds = dict.fromkeys(engines, 0.0)
     detector = next(iter(engines.values()))
     for image in names:
         rgb = _rgb(DATA / image)
         boxes = detector.detect(rgb)
-        if not boxes:
-            continue
-        h, w = rgb.shape[:2]  # the face nearest the centre (LFW crops are centred on the named person)
-        box = min(boxes, key=lambda b: abs(b[0] + b[2] / 2 - w / 2) + abs(b[1] + b[3] / 2 - h / 2))
+        h, w = rgb.shape[:2]
         for name, engine in engines.items():
+            faces = boxes or (engine.detect_still(rgb) if engine.fallback else [])
+            if not faces:
+                continue
+            # the face nearest the centre (LFW crops are centred on the named person)
+            box = min(faces, key=lambda b: abs(b[0] + b[2] / 2 - w / 2) + abs(b[1] + b[3] / 2 - h / 2))
             start = time.thread_time()
             found[name][image] = engine.embed(rgb, box)
             seconds[name] += time.thread_time() - start
@@ -119,16 +127,16 @@ def verification(engines: dict[str, Any], limit: int) -> dict[str, Any]:
     pairs = _pairs(limit)
     names = sorted({p[1] for p in pairs} | {p[2] for p in pairs})
     embeddings, seconds = _embed_all(engines, names)
-    first = next(iter(engines))
-    out: dict[str, Any] = {"pairs": len(pairs), "pairs_subsampled": len(pairs) < 1000, "images": len(names),
-                           "images_without_face": len(names) - len(embeddings[first])}
-    for name in engines:
-        out[name] = {**_scores(pairs, embeddings[name]),
+    out: dict[str, Any] = {"pairs": len(pairs), "pairs_subsampled": len(pairs) < 1000, "images": len(names)}
+    for name, engine in engines.items():
+        out[name] = {"mirror": engine.mirror, "jitter": engine.jitter, "fallback": engine.fallback,
+                     "images_without_face": len(names) - len(embeddings[name]), **_scores(pairs, embeddings[name]),
                      "embeddings_per_s_per_core": round(len(embeddings[name]) / seconds[name], 2)
                      if seconds[name] else None}
-    for name in list(engines)[1:]:  # the same faces through the two runtimes
-        gaps = np.array([np.linalg.norm(embeddings[name][k] - embeddings[first][k]) for k in embeddings[first]])
-        out[f"{name}_vs_{first}_distance_max"] = float(f"{gaps.max():.3g}") if len(gaps) else None
+    if "dlib" in engines and "onnx_before" in engines:  # the same faces, the same pipeline, two runtimes
+        first, second = embeddings["onnx_before"], embeddings["dlib"]
+        gaps = np.array([np.linalg.norm(second[k] - first[k]) for k in first if k in second])
+        out["dlib_vs_onnx_before_distance_max"] = float(f"{gaps.max():.3g}") if len(gaps) else None
     return out
 
 
@@ -242,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=400, help="pairs to use (1000 = all; default 400)")
     parser.add_argument("--frames", type=int, default=5, help="720p frames timed per detector")
     parser.add_argument("--clip", type=float, default=2.0, help="seconds of 1080p clip to blur (0: no blur part)")
+    parser.add_argument("--jitter", type=int, default=10,
+                        help="also measure dlib's jitter with this many samples (0: not measured)")
+    parser.add_argument("--no-dlib", action="store_true", help="leave out dlib's runtime (the slow baseline)")
     args = parser.parse_args(argv)
     if not DATA.is_dir():
         print(f"no measurement set at {DATA}", file=sys.stderr)
@@ -259,7 +270,15 @@ def main(argv: list[str] | None = None) -> int:
         if engine.embedder != "onnx":
             print("the onnxruntime embedder fell back to dlib's: see the warning above", file=sys.stderr)
             return 1
-        engines = {"onnx": engine, "dlib": FaceEngine(upsample=1, embedder="dlib")}
+        # the engine's defaults (mirror average, detection fallbacks), the pipeline before them (one view, no
+        # fallback), dlib's jitter, and dlib's own runtime on the pipeline before (the issue's baseline)
+        engines: dict[str, Any] = {"onnx": engine, "onnx_before": FaceEngine(
+            upsample=1, embedder="onnx", cache_dir=Path(cache), mirror=False, fallback=False)}
+        if args.jitter > 1:
+            engines[f"onnx_jitter{args.jitter}"] = FaceEngine(upsample=1, jitter=args.jitter, embedder="onnx",
+                                                              cache_dir=Path(cache))
+        if not args.no_dlib:
+            engines["dlib"] = FaceEngine(upsample=1, embedder="dlib", mirror=False, fallback=False)
         result: dict[str, Any] = {
             "bench": "face", "model": "dlib 20.0.1 HOG + 5-point + ResNet (CC0); the ResNet in onnxruntime "
             f"{_version('onnxruntime')} (converted from the same .dat) and in dlib (the baseline)",

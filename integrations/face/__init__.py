@@ -26,6 +26,13 @@ CONFIG_SCHEMA = vol.Schema({
     # dlib's documented operating point, not tuned here; see docs/face.md before changing it
     vol.Optional("threshold", default=DEFAULT_THRESHOLD): vol.All(vol.Coerce(float), vol.Range(min=0.3, max=0.7)),
     vol.Optional("upsample", default=1): vol.All(vol.Coerce(int), vol.Range(min=0, max=2)),
+    # a still handed in (reference image, face.identify) in which HOG finds no face: HOG upsampled once more,
+    # then the blurring detector's Haar cascades (docs/face.md "What the pipeline loses")
+    vol.Optional("fallback", default=True): cv.boolean,
+    # test-time augmentation: the embedding averaged with the mirrored chip's (2 network runs a face), or
+    # dlib's jitter with this many random samples (jitter > 1 replaces the mirror; n runs a face)
+    vol.Optional("mirror", default=True): cv.boolean,
+    vol.Optional("jitter", default=0): vol.All(vol.Coerce(int), vol.Range(min=0, max=100)),
     # the ResNet's runtime: onnxruntime (the same CC0 weights, converted and cached at first use; dlib's own
     # runtime if that fails) or dlib's own; onnxruntime's threads per embedding
     vol.Optional("embedder", default="onnx"): vol.In(EMBEDDERS),

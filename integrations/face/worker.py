@@ -49,14 +49,16 @@ class Watchlist:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def identify(engine: Any, watchlist: Watchlist, rgb: np.ndarray) -> tuple[int, list[dict[str, Any]]]:
-    """Faces seen and the matches (person, distance, box, embedding) of one frame against one watchlist.
+def identify(engine: Any, watchlist: Watchlist, rgb: np.ndarray, *,
+             still: bool = False) -> tuple[int, list[dict[str, Any]]]:
+    """Faces seen and the matches (person, distance, box, embedding) of one frame against one watchlist; a
+    `still` handed in (not a stream frame) gets the engine's detection fallbacks when HOG finds nothing.
 
     Embeddings of faces that match nothing go out of scope here and are never returned."""
     from .engine import distances
 
     matches: list[dict[str, Any]] = []
-    boxes = engine.detect(rgb)
+    boxes = engine.detect_still(rgb) if still else engine.detect(rgb)
     for box, embedding in zip(boxes, engine.embed_many(rgb, boxes), strict=True):  # one batch per frame
         found = distances(watchlist.gallery, embedding)
         best = int(np.argmin(found)) if len(found) else -1
@@ -151,8 +153,10 @@ def run_face_worker(io: Any, options: dict[str, Any]) -> None:
 
     try:
         cache_dir = options.get("cache_dir")
-        engine = FaceEngine(upsample=int(options.get("upsample", 1)), embedder=str(options.get("embedder", "onnx")),
-                            cache_dir=Path(cache_dir) if cache_dir else None, threads=int(options.get("threads", 1)))
+        engine = FaceEngine(upsample=int(options.get("upsample", 1)), jitter=int(options.get("jitter", 0)),
+                            embedder=str(options.get("embedder", "onnx")),
+                            cache_dir=Path(cache_dir) if cache_dir else None, threads=int(options.get("threads", 1)),
+                            mirror=bool(options.get("mirror", True)), fallback=bool(options.get("fallback", True)))
     except EngineError as err:
         io.emit({"type": "fatal", "error": str(err)})
         return
@@ -189,7 +193,7 @@ def run_face_worker(io: Any, options: dict[str, Any]) -> None:
 def _serve(engine: Any, watchlists: dict[str, Watchlist], item: dict[str, Any], io: Any) -> None:
     """One item submitted by the hub (a reference image to enrol, a frame to identify)."""
     if item["kind"] == "enrol":
-        boxes = engine.detect(item["image"])
+        boxes = engine.detect_still(item["image"])
         if len(boxes) != 1:
             io.emit({"type": "enrolled", "request_id": item["request_id"],
                      "error": f"the reference image must show exactly one face, it shows {len(boxes)}"})
@@ -202,5 +206,5 @@ def _serve(engine: Any, watchlists: dict[str, Watchlist], item: dict[str, Any], 
         io.emit({"type": "refused", "frame_id": item["frame_id"],
                  "reason": "no active authorisation covers this camera"})
         return
-    faces, matches = identify(engine, watchlist, item["image"])
+    faces, matches = identify(engine, watchlist, item["image"], still=True)
     io.emit({"type": "identified", "frame_id": item["frame_id"], "faces": faces, "matches": matches})
