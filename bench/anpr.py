@@ -125,11 +125,10 @@ def bench_crops(
 
 
 def bench_learn(sizes: tuple[int, ...], test_n: int, seed: int = 18, epochs: int = 8,
-                heads: tuple[str, ...] = ("linear", "context"), augment: int = 2) -> dict[str, Any]:
+                heads: tuple[str, ...] = ("linear", "context+aug"), augment: int = 2) -> dict[str, Any]:
     """Learning from confirmed reads, measured: `uc3m-ocr-train` split once with a fixed seed; `test_n`
     crops (all types) held out; each head (`linear`: the output layer alone; `context`: the context head
-    of `context_head.py`; `block`: the last feed-forward block and the output layer, `block_head.py`;
-    `+aug`: the same with `augment` augmented copies of each crop) trained on
+    of `context_head.py`; `context+aug`: the same with `augment` augmented copies of each crop) trained on
     the first 100/300/1,000 of the other one-row crops as if operators had confirmed them (label = the
     visible characters), and every model scored on the held-out crops like `--only crops`. The weights go
     to a temporary folder and are deleted (the data's licence allows this measurement only)."""
@@ -138,7 +137,6 @@ def bench_learn(sizes: tuple[int, ...], test_n: int, seed: int = 18, epochs: int
     import cv2
     import numpy as np
 
-    from integrations.anpr.block_head import BlockTrainer
     from integrations.anpr.context_head import ContextTrainer, augment_crop
     from integrations.anpr.reader import REC_MODEL, find_model
 
@@ -146,25 +144,16 @@ def bench_learn(sizes: tuple[int, ...], test_n: int, seed: int = 18, epochs: int
     random.Random(seed).shuffle(files)
     test, pool = sorted(files[:test_n]), [f for f in files[test_n:] if os.path.basename(f)[6] in "AD"]
     trainer = ContextTrainer(find_model(REC_MODEL), seed=seed)
-    block = BlockTrainer(find_model(REC_MODEL)) if any(h.startswith("block") for h in heads) else None
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
     features: list[np.ndarray] = []
-    block_features: list[np.ndarray] = []
     texts: list[str] = []
     extra: list[tuple[int, np.ndarray]] = []
-    block_extra: list[tuple[int, np.ndarray]] = []
     for path in pool[: max(sizes)]:
         image = cv2.imread(path)
         if image is not None:
             if any(h.endswith("+aug") for h in heads):
-                for _ in range(augment):
-                    copy = augment_crop(image, rng)
-                    extra.append((len(features), trainer.features(copy)))
-                    if block is not None:
-                        block_extra.append((len(features), block.features(copy)))
-            if block is not None:
-                block_features.append(block.features(image))
+                extra += [(len(features), trainer.features(augment_crop(image, rng))) for _ in range(augment)]
             features.append(trainer.features(image))
             texts.append(os.path.basename(path)[9:-4].replace("-", ""))
     extract_s = time.perf_counter() - started
@@ -176,20 +165,14 @@ def bench_learn(sizes: tuple[int, ...], test_n: int, seed: int = 18, epochs: int
         for head in heads:
             for size in sizes:
                 started = time.perf_counter()
-                saver: Any = trainer
                 if head == "linear":
                     trained: Any = trainer.train(features[:size], texts[:size], epochs=epochs, seed=seed)
-                elif head.startswith("block") and block is not None:
-                    saver = block
-                    copies = [(i, x) for i, x in block_extra if i < size] if head.endswith("+aug") else []
-                    trained = block.train_block(block_features[:size], texts[:size], epochs=epochs, seed=seed,
-                                                extra=copies)
                 else:
                     copies = [(i, x) for i, x in extra if i < size] if head.endswith("+aug") else []
                     trained = trainer.train_context(features[:size], texts[:size], epochs=epochs, seed=seed,
                                                     extra=copies)
                 train_s = time.perf_counter() - started
-                model = saver.save(trained, Path(folder) / f"plate_rec_{size}.onnx", f"bench {size} crops")
+                model = trainer.save(trained, Path(folder) / f"plate_rec_{size}.onnx", f"bench {size} crops")
                 scored = bench_crops(None, 1, str(model), None, None, test)
                 result[f"{head}_{size}"] = {"accuracy": scored["accuracy"], "by_type": scored["by_type"],
                                             "train_s": round(train_s, 1),
@@ -552,7 +535,7 @@ def main() -> None:
     parser.add_argument("--learn-sizes", default="100,300,1000", help="learn: training set sizes")
     parser.add_argument("--learn-test", type=int, default=400, help="learn: held-out crops")
     parser.add_argument("--learn-heads", default="linear,context+aug",
-                        help="learn: heads to train (linear, context, block, each +aug)")
+                        help="learn: heads to train (linear, context, context+aug)")
     parser.add_argument("--learn-augment", type=int, default=2, help="learn: augmented copies per crop")
     parser.add_argument("--learn-seed", type=int, default=18, help="learn: seed of the split and the training")
     parser.add_argument("--crop-width", type=int, default=None, help="crops: shrink each to this width first")

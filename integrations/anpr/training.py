@@ -2,7 +2,8 @@
 per-frame features are computed once per crop by onnxruntime), and only the last linear layer (features
 x plate characters + CTC blank) is trained with the CTC loss, so a few thousand crops train in minutes on
 two cores with nothing beyond numpy and onnx. The result is a new ONNX file with only that layer's
-weights replaced. Blocking: run in a worker process or a CLI."""
+weights replaced (`context_head.py` trains a larger head on the same features, with the same CTC loss and
+`fit`). Blocking: run in a worker process or a CLI."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The larger trainable heads of the recogniser (numpy on frozen ONNX features): the context head and the
-last feed-forward block. Each starts as the committed model, learns from rendered plates, and is written
-back as an ONNX file that onnxruntime runs to the numpy forward pass's outputs."""
+"""The context head of the recogniser (numpy on frozen ONNX features): it starts as the committed model,
+learns from rendered plates, and is written back as an ONNX file that onnxruntime runs to the numpy
+forward pass's outputs; a model trained with it can be trained again."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from onnx import numpy_helper
 
-from integrations.anpr.block_head import TRAINED, BlockTrainer
 from integrations.anpr.context_head import ContextTrainer, augment_crop, context_frames
 from integrations.anpr.reader import REC_MODEL, PlateReader, crop_variants, find_model
 from integrations.anpr.sim_camera import render_plate
-from integrations.anpr.training import HeadTrainer, ctc_loss_and_grad
+from integrations.anpr.training import HeadTrainer
 
 PLATES = ["4321FGH", "0815BCD", "9067WMN", "2288KVB", "5678DFG", "1357XYZ"] * 2
 
@@ -62,40 +60,6 @@ def test_context_head_starts_as_the_committed_model_and_learns(tmp_path: Path, c
     assert np.abs(probs - _softmax(result.logits(features[3]))).max() < 1e-4
     match = PlateReader(rec_model=str(model))._accept(PlateReader(rec_model=str(model)).read_crop(crops[1]))
     assert match is not None and match.text == PLATES[1]
-
-
-def test_block_head_gradient_matches_finite_differences(crops: list[np.ndarray]) -> None:
-    trainer = BlockTrainer(find_model(REC_MODEL))
-    x, target = trainer.features(crops[2]), trainer.target(PLATES[2])
-    params = {k: v.copy() for k, v in trainer.original.items()}
-    params["linear_8.w_0"] *= 0.5  # away from the optimum, so that every gradient is sizeable
-    logits, cache = trainer.forward(x, params)
-    loss, grad = ctc_loss_and_grad(logits, target)
-    grads = trainer.backward(grad, params, cache)
-    rng = np.random.default_rng(0)
-    for name in TRAINED:
-        for _ in range(3):
-            index = tuple(int(rng.integers(0, n)) for n in params[name].shape)
-            moved = {k: v.copy() for k, v in params.items()}
-            moved[name][index] += 1e-6
-            numeric = (ctc_loss_and_grad(trainer.forward(x, moved)[0], target)[0] - loss) / 1e-6
-            assert abs(numeric - grads[name][index]) < 1e-4 + 1e-3 * abs(numeric), name
-
-
-def test_block_head_starts_as_the_committed_model_and_learns(tmp_path: Path, crops: list[np.ndarray]) -> None:
-    trainer = BlockTrainer(find_model(REC_MODEL))
-    features = [trainer.features(c) for c in crops]
-    head = [HeadTrainer.features(trainer, c) for c in crops]
-    for x, h in zip(features, head, strict=True):  # numpy re-implements the graph's last block
-        assert np.abs(trainer.forward(x, trainer.original)[0] - (h @ trainer.weight + trainer.bias)).max() < 2e-3
-    result = trainer.train_block(features, PLATES, epochs=3, validation=0.0)
-    assert trainer.block_loss(features, PLATES, result.tensors) < trainer.block_loss(features, PLATES, trainer.original)
-    model = trainer.save(result, tmp_path / "block.onnx", "test")
-    old = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(find_model(REC_MODEL))).graph.initializer}
-    new = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(model)).graph.initializer}
-    assert {k for k in old if not np.array_equal(old[k], new[k])} == set(TRAINED)
-    probs = _onnx_probs(model, trainer, crops[4])
-    assert np.abs(probs - _softmax(trainer.forward(features[4], result.tensors)[0])).max() < 1e-4
 
 
 def test_a_context_model_trained_again_keeps_one_context_head(tmp_path: Path, crops: list[np.ndarray]) -> None:
