@@ -124,45 +124,61 @@ def bench_crops(
     }
 
 
-def bench_learn(sizes: tuple[int, ...], test_n: int, seed: int = 18, epochs: int = 8) -> dict[str, Any]:
+def bench_learn(sizes: tuple[int, ...], test_n: int, seed: int = 18, epochs: int = 8,
+                heads: tuple[str, ...] = ("linear", "context+aug"), augment: int = 2) -> dict[str, Any]:
     """Learning from confirmed reads, measured: `uc3m-ocr-train` split once with a fixed seed; `test_n`
-    crops (all types) held out; the recogniser's output layer trained on the first 100/300/1,000 of the
-    other one-row crops as if operators had confirmed them (label = the visible characters), and every
-    model scored on the held-out crops like `--only crops`. The weights go to a temporary folder and are
-    deleted (the data's licence allows this measurement only)."""
+    crops (all types) held out; each head (`linear`: the output layer alone; `context`: the context head
+    of `context_head.py`; `context+aug`: the same with `augment` augmented copies of each crop) trained on
+    the first 100/300/1,000 of the other one-row crops as if operators had confirmed them (label = the
+    visible characters), and every model scored on the held-out crops like `--only crops`. The weights go
+    to a temporary folder and are deleted (the data's licence allows this measurement only)."""
     import random
 
     import cv2
+    import numpy as np
 
+    from integrations.anpr.context_head import ContextTrainer, augment_crop
     from integrations.anpr.reader import REC_MODEL, find_model
-    from integrations.anpr.training import HeadTrainer
 
     files = sorted(glob.glob(str(DATA / "uc3m-ocr-train" / "*.jpg")))
     random.Random(seed).shuffle(files)
     test, pool = sorted(files[:test_n]), [f for f in files[test_n:] if os.path.basename(f)[6] in "AD"]
-    trainer = HeadTrainer(find_model(REC_MODEL))
+    trainer = ContextTrainer(find_model(REC_MODEL), seed=seed)
+    rng = np.random.default_rng(seed)
     started = time.perf_counter()
-    features, texts = [], []
+    features: list[np.ndarray] = []
+    texts: list[str] = []
+    extra: list[tuple[int, np.ndarray]] = []
     for path in pool[: max(sizes)]:
         image = cv2.imread(path)
         if image is not None:
+            if any(h.endswith("+aug") for h in heads):
+                extra += [(len(features), trainer.features(augment_crop(image, rng))) for _ in range(augment)]
             features.append(trainer.features(image))
             texts.append(os.path.basename(path)[9:-4].replace("-", ""))
     extract_s = time.perf_counter() - started
     base = bench_crops(None, 1, None, None, None, test)
-    result: dict[str, Any] = {"seed": seed, "test_crops": len(test), "epochs": epochs,
-                              "features_s_per_crop": round(extract_s / max(len(features), 1), 3),
+    result: dict[str, Any] = {"seed": seed, "test_crops": len(test), "epochs": epochs, "augment": augment,
+                              "features_s": round(extract_s, 1),
                               "base": {"accuracy": base["accuracy"], "by_type": base["by_type"]}}
     with tempfile.TemporaryDirectory() as folder:
-        for size in sizes:
-            started = time.perf_counter()
-            trained = trainer.train(features[:size], texts[:size], epochs=epochs, seed=seed)
-            train_s = time.perf_counter() - started
-            model = trainer.save(trained, Path(folder) / f"plate_rec_{size}.onnx", f"bench {size} crops")
-            scored = bench_crops(None, 1, str(model), None, None, test)
-            result[f"trained_{size}"] = {"accuracy": scored["accuracy"], "by_type": scored["by_type"],
-                                         "train_s": round(train_s, 1),
-                                         "loss_first_last": [round(trained.losses[0], 3), round(trained.losses[-1], 3)]}
+        for head in heads:
+            for size in sizes:
+                started = time.perf_counter()
+                if head == "linear":
+                    trained: Any = trainer.train(features[:size], texts[:size], epochs=epochs, seed=seed)
+                else:
+                    copies = [(i, x) for i, x in extra if i < size] if head.endswith("+aug") else []
+                    trained = trainer.train_context(features[:size], texts[:size], epochs=epochs, seed=seed,
+                                                    extra=copies)
+                train_s = time.perf_counter() - started
+                model = trainer.save(trained, Path(folder) / f"plate_rec_{size}.onnx", f"bench {size} crops")
+                scored = bench_crops(None, 1, str(model), None, None, test)
+                result[f"{head}_{size}"] = {"accuracy": scored["accuracy"], "by_type": scored["by_type"],
+                                            "train_s": round(train_s, 1),
+                                            "loss_first_last": [round(trained.losses[0], 3),
+                                                                round(trained.losses[-1], 3)]}
+                print(f"learn {head} {size}: {result[f'{head}_{size}']}", file=sys.stderr, flush=True)
     return result
 
 
@@ -518,6 +534,10 @@ def main() -> None:
     parser.add_argument("--track-widths", default="400,480", help="track: simulated frame widths (px)")
     parser.add_argument("--learn-sizes", default="100,300,1000", help="learn: training set sizes")
     parser.add_argument("--learn-test", type=int, default=400, help="learn: held-out crops")
+    parser.add_argument("--learn-heads", default="linear,context+aug",
+                        help="learn: heads to train (linear, context, context+aug)")
+    parser.add_argument("--learn-augment", type=int, default=2, help="learn: augmented copies per crop")
+    parser.add_argument("--learn-seed", type=int, default=18, help="learn: seed of the split and the training")
     parser.add_argument("--crop-width", type=int, default=None, help="crops: shrink each to this width first")
     parser.add_argument("--types", default=None, help="crops: only these plate types (e.g. BCE, two-row)")
     parser.add_argument(
@@ -543,7 +563,9 @@ def main() -> None:
         _print_section("detection by plate width (recall, precision)", result["detect"])
     if "learn" in wanted:
         sizes = tuple(int(n) for n in args.learn_sizes.split(","))
-        result["learn"] = bench_learn(sizes, args.learn_test)
+        heads = tuple(args.learn_heads.split(","))
+        result["learn"] = bench_learn(sizes, args.learn_test, args.learn_seed, heads=heads,
+                                      augment=args.learn_augment)
         _print_section("learning from confirmed crops (uc3m-ocr-train split, weights discarded)", result["learn"])
     if "track" in wanted:
         widths = tuple(int(w) for w in args.track_widths.split(","))

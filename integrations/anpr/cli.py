@@ -1,6 +1,7 @@
-"""`hacho anpr train -c SITE`: fine-tune the recogniser's output layer on the site's confirmed and
-corrected reads (integrations/anpr/training.py), writing a new versioned model and its metrics beside the
-old one. The model in use is never replaced here: the site switches to the new file itself.
+"""`hacho anpr train -c SITE`: fine-tune the recogniser's head (the output layer with a context path, or the
+output layer alone) on the site's confirmed and corrected reads (context_head.py, training.py), writing a new
+versioned model and its metrics beside the old one. The model in use is never replaced here: the site
+switches to the new file itself.
 `hacho anpr evaluate -c SITE --model NEW`: the candidate against the model in use on the held-back
 seventh of the set (never trained on), per plate type and per camera; the result is kept beside the model
 (a promotion needs it). `--shadow MINUTES` asks the running hub to read live traffic with the candidate
@@ -49,6 +50,11 @@ def add_anpr_cli(subparsers: Any) -> argparse.ArgumentParser:
                        help=f"config directory (default {DEFAULT_CONFIG_DIR})")
     train.add_argument("--epochs", type=int, default=8)
     train.add_argument("--model", default=None, help="the model to start from (default: the one in use)")
+    train.add_argument("--head", choices=("context", "linear"), default="context",
+                       help="what is trained: the output layer with a context path over neighbouring frames "
+                            "(default), or the output layer alone")
+    train.add_argument("--augment", type=int, default=2,
+                       help="shifted, scaled, relit or blurred copies of each crop trained on (context head)")
     evaluate = actions.add_parser("evaluate", help="compare a candidate model with the one in use on the "
                                   "held-back part of the site's set, per plate type and camera")
     evaluate.add_argument("--model", required=True, help="the candidate model (from `anpr train`)")
@@ -243,9 +249,11 @@ def _switch(args: argparse.Namespace, config_dir: Path) -> int:
 def _train(args: argparse.Namespace, config_dir: Path, root: Path, configured: str | None,
            samples: list[TrainingSample]) -> int:
     import cv2
+    import numpy as np
 
+    from .context_head import ContextTrainer, augment_crop
     from .reader import REC_MODEL, ReaderError, find_model
-    from .training import HeadTrainer
+    from .training import TrainResult
 
     if len(samples) < MIN_SAMPLES:
         print(f"Error: {len(samples)} confirmed or corrected reads under {root}; at least {MIN_SAMPLES} needed",
@@ -256,26 +264,41 @@ def _train(args: argparse.Namespace, config_dir: Path, root: Path, configured: s
     except ReaderError as err:
         print(f"Error: {err}", file=sys.stderr)
         return 2
-    trainer = HeadTrainer(base)
-    features, texts = [], []
+    trainer = ContextTrainer(base)
+    rng = np.random.default_rng(18)
+    copies = args.augment if args.head == "context" else 0
+    features: list[np.ndarray] = []
+    texts: list[str] = []
+    extra: list[tuple[int, np.ndarray]] = []
     started = time.monotonic()
     for done, sample in enumerate(samples, 1):
         image = cv2.imread(str(root / sample.crop))
         if image is not None:
+            extra += [(len(features), trainer.features(augment_crop(image, rng))) for _ in range(copies)]
             features.append(trainer.features(image))
             texts.append(sample.plate)
         _progress("features", done, len(samples), started)
     started = time.monotonic()
-    result = trainer.train(features, texts, epochs=args.epochs,
-                           progress=lambda epoch, total, _loss: _progress("training", epoch, total, started))
+
+    def progress(epoch: int, total: int, _loss: float) -> None:
+        _progress("training", epoch, total, started)
+
+    result: TrainResult
+    if args.head == "context":
+        result = trainer.train_context(features, texts, epochs=args.epochs, extra=extra, progress=progress)
+        before, after = trainer.head_loss(features, texts, trainer.initial), trainer.head_loss(features, texts, result)
+    else:
+        result = trainer.train(features, texts, epochs=args.epochs, progress=progress)
+        before = trainer.loss(features, texts, trainer.weight, trainer.bias)
+        after = trainer.loss(features, texts, result.weight, result.bias)
     folder = config_dir / MODELS_SUBDIR
     folder.mkdir(parents=True, exist_ok=True)
     version = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     path = trainer.save(result, folder / f"plate_rec_{version}.onnx", f"{len(features)} site crops, from {base.name}")
     metrics = {"version": version, "base_model": str(base), "samples": len(features), "epochs": args.epochs,
+               "head": args.head, "augmented_copies": len(extra),
                "train_loss": [round(x, 4) for x in result.losses],
-               "loss_before": round(trainer.loss(features, texts, trainer.weight, trainer.bias), 4),
-               "loss_after": round(trainer.loss(features, texts, result.weight, result.bias), 4)}
+               "loss_before": round(before, 4), "loss_after": round(after, 4)}
     path.with_suffix(".json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     print(f"wrote {path} (metrics beside it); the model in use is unchanged: compare it with "
           f"`hacho anpr evaluate`, switch to it with `hacho anpr promote`")

@@ -2,7 +2,8 @@
 per-frame features are computed once per crop by onnxruntime), and only the last linear layer (features
 x plate characters + CTC blank) is trained with the CTC loss, so a few thousand crops train in minutes on
 two cores with nothing beyond numpy and onnx. The result is a new ONNX file with only that layer's
-weights replaced. Blocking: run in a worker process or a CLI."""
+weights replaced (`context_head.py` trains a larger head on the same features, with the same CTC loss and
+`fit`). Blocking: run in a worker process or a CLI."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ import numpy as np
 
 from .reader import PLATE_CHARS, Recognizer, crop_variants
 
-__all__ = ["HeadTrainer", "TrainResult", "ctc_loss_and_grad"]
+__all__ = ["HeadTrainer", "TrainResult", "adam_step", "ctc_loss_and_grad", "fit", "split_held_back"]
+
+Sample = tuple[np.ndarray, list[int]]  # a crop's features and its target class ids
 
 HEAD_WEIGHT = "linear_8.w_0"
 HEAD_BIAS = "linear_8.b_0"
@@ -63,6 +66,64 @@ def ctc_loss_and_grad(logits: np.ndarray, target: Sequence[int]) -> tuple[float,
         occupancy[:, c] += np.exp(post[:, s] - total)
     grad = np.exp(logp) - occupancy
     return float(-total), grad
+
+
+def adam_step(params: dict[str, np.ndarray], grads: dict[str, np.ndarray],
+              moments: dict[str, tuple[np.ndarray, np.ndarray]], step: int, lr: float) -> None:
+    """One Adam update of `params` in place (`moments` start at zeros, `step` counts from 1)."""
+    for name, param in params.items():
+        g = grads[name]
+        m, v = moments.setdefault(name, (np.zeros_like(param), np.zeros_like(param)))
+        m *= 0.9
+        m += 0.1 * g
+        v *= 0.999
+        v += 0.001 * g * g
+        param -= lr * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
+
+
+def split_held_back(features: Sequence[np.ndarray], targets: Sequence[list[int]], validation: float,
+                    rng: np.random.Generator, extra: Sequence[tuple[int, np.ndarray]] = ()
+                    ) -> tuple[list[Sample], list[Sample]]:
+    """(training, held back): a `validation` share of the crops held back (none under 10 crops); `extra`
+    are features of augmented copies, each with the index of its crop, trained on unless their crop is
+    held back."""
+    order = rng.permutation(len(features))
+    held = max(1, int(len(features) * validation)) if len(features) >= 10 else 0
+    held_set = {int(i) for i in order[:held]}
+    train = [(features[i], targets[i]) for i in order[held:]]
+    train += [(x, targets[i]) for i, x in extra if i < len(features) and i not in held_set]
+    return train, [(features[i], targets[i]) for i in order[:held]]
+
+
+def fit(params: dict[str, np.ndarray], gradient: Callable[[np.ndarray, list[int]], tuple[float, dict[str, np.ndarray]]],
+        train: Sequence[Sample], held: Sequence[Sample], loss: Callable[[np.ndarray, list[int]], float], *,
+        epochs: int, lr: float, rng: np.random.Generator,
+        progress: Callable[[int, int, float], None] | None = None) -> tuple[dict[str, np.ndarray], list[float]]:
+    """Adam over `params` (updated in place; `gradient(x, target)` reads them) for `epochs` passes in random
+    order; returns the parameters of the epoch with the lowest mean `loss` on the `held` samples (the
+    starting ones when no epoch beats them; the last ones when nothing is held back) and the mean training
+    loss per epoch."""
+
+    def held_loss() -> float:
+        return float(np.mean([loss(x, t) for x, t in held])) if held else 0.0
+
+    best = (held_loss(), {k: v.copy() for k, v in params.items()})
+    moments: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    losses: list[float] = []
+    step = 0
+    for epoch in range(epochs):
+        total = 0.0
+        for i in rng.permutation(len(train)):
+            value, grads = gradient(*train[i])
+            total += value
+            step += 1
+            adam_step(params, grads, moments, step, lr)
+        losses.append(total / max(len(train), 1))
+        if held and (value := held_loss()) < best[0]:
+            best = (value, {k: v.copy() for k, v in params.items()})
+        if progress is not None:
+            progress(epoch + 1, epochs, losses[-1])
+    return (best[1] if held else {k: v.copy() for k, v in params.items()}), losses
 
 
 @dataclass(slots=True)
@@ -128,7 +189,7 @@ class HeadTrainer:
         texts = [texts[i] for i in order[held:]]
         w, b = self.weight.copy(), self.bias.copy()
         best = (self.loss(val_x, val_t, w, b), w.copy(), b.copy())
-        m_w, v_w, m_b, v_b = (np.zeros_like(w), np.zeros_like(w), np.zeros_like(b), np.zeros_like(b))
+        moments: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         targets = [self.target(t) for t in texts]
         losses: list[float] = []
         step = 0
@@ -141,12 +202,7 @@ class HeadTrainer:
                 g_w = x.T @ grad + l2 * (w - self.weight)
                 g_b = grad.sum(axis=0)
                 step += 1
-                for param, g, m, v in ((w, g_w, m_w, v_w), (b, g_b, m_b, v_b)):
-                    m *= 0.9
-                    m += 0.1 * g
-                    v *= 0.999
-                    v += 0.001 * g * g
-                    param -= lr * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
+                adam_step({"w": w, "b": b}, {"w": g_w, "b": g_b}, moments, step, lr)
             losses.append(total / max(len(features), 1))
             if val_x:
                 val = self.loss(val_x, val_t, w, b)
@@ -170,6 +226,8 @@ class HeadTrainer:
             elif init.name == HEAD_BIAS:
                 init.CopyFrom(numpy_helper.from_array(result.bias.astype(np.float32), HEAD_BIAS))
         if note:
+            for old in [e for e in model.metadata_props if e.key == "fine_tuned"]:  # trained again
+                model.metadata_props.remove(old)
             entry = model.metadata_props.add()
             entry.key, entry.value = "fine_tuned", note
         onnx.save(model, str(path))

@@ -53,6 +53,8 @@ def test_train_writes_a_versioned_model_beside_and_changes_nothing_in_use(
     metrics = json.loads(models[0].with_suffix(".json").read_text(encoding="utf-8"))
     assert metrics["samples"] == 24 - sum(held_back(s) for s in TrainingSet(MediaStore(
         config_dir / "media" / "anpr")).samples()) and metrics["epochs"] == 2 and len(metrics["train_loss"]) == 2
+    assert metrics["head"] == "context" and metrics["augmented_copies"] == 2 * metrics["samples"]
+    assert metrics["loss_after"] < metrics["loss_before"]
     assert in_use.read_bytes() == before
     reader = PlateReader(rec_model=str(models[0]))
     match = reader._accept(reader.read_crop(render_plate("4321FGH", width=260)))
