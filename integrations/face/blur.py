@@ -50,13 +50,48 @@ def _grow(box: Box, shape: tuple[int, ...], margin: float = MARGIN, extra: int =
 
 
 def _pixelate(image: np.ndarray, box: Box) -> None:
+    """Replace a box by a blurred 12x-smaller copy of itself. The copy is blurred with the sigma the full-size
+    box would get (a tenth of its width, at least 2 px), scaled to the copy's pixels: the same detail is lost
+    as when the full-size box was pixelated and then blurred, at a small fraction of the cost (a Gaussian over
+    a 500 px box with a sigma of 50 px cost about 0.1 s)."""
     x, y, w, h = box
     if w < 2 or h < 2:
         return
     region = image[y:y + h, x:x + w]
-    small = cv2.resize(region, (max(1, w // 12), max(1, h // 12)), interpolation=cv2.INTER_AREA)
-    coarse = cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
-    image[y:y + h, x:x + w] = cv2.GaussianBlur(coarse, (0, 0), max(2.0, w / 10))
+    sw, sh = max(1, w // 12), max(1, h // 12)
+    small = cv2.resize(region, (sw, sh), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), max(2.0, w / 10) * sw / w)
+    image[y:y + h, x:x + w] = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _merged(boxes: Iterable[Box]) -> list[Box]:
+    """Overlapping boxes replaced by the rectangle that holds them, until none overlap: each pixel is blurred
+    once however many detections (a face found by two cascades, carried from six earlier frames) cover it."""
+    pending = list(boxes)
+    done: list[Box] = []
+    while pending:
+        x, y, w, h = pending.pop()
+        grown = True
+        while grown:
+            grown = False
+            for other in pending:
+                ox, oy, ow, oh = other
+                if ox < x + w and x < ox + ow and oy < y + h and y < oy + oh:
+                    x0, y0 = min(x, ox), min(y, oy)
+                    w, h = max(x + w, ox + ow) - x0, max(y + h, oy + oh) - y0
+                    x, y = x0, y0
+                    pending.remove(other)
+                    grown = True
+                    break
+        box = (x, y, w, h)
+        overlapping = [d for d in done if d[0] < x + w and x < d[0] + d[2] and d[1] < y + h and y < d[1] + d[3]]
+        if overlapping:  # it grew into a box already done: merge again with it
+            for d in overlapping:
+                done.remove(d)
+            pending.extend([box, *overlapping])
+        else:
+            done.append(box)
+    return done
 
 
 class FaceBlurrer:
@@ -111,10 +146,9 @@ class FaceBlurrer:
             _pixelate(bgr, (0, 0, width, height))
             return BlurResult(0, 1, 1)
         faces, plates = self.faces(bgr), self.plates(bgr)
-        for box in [*faces, *extra]:
-            _pixelate(bgr, _grow(box, bgr.shape))
-        for box in plates:
-            _pixelate(bgr, _grow(box, bgr.shape, 0.1))
+        boxes = [_grow(box, bgr.shape) for box in [*faces, *extra]] + [_grow(box, bgr.shape, 0.1) for box in plates]
+        for box in _merged(boxes):
+            _pixelate(bgr, box)
         return BlurResult(len(faces), len(plates), 1)
 
     def blur_frames(self, frames: Iterable[np.ndarray], total: BlurResult, *, every: int = 2) -> Iterator[np.ndarray]:
@@ -129,11 +163,12 @@ class FaceBlurrer:
                 total.plates += len(plates)
                 recent = [(index, b) for b in [*faces, *plates]] + \
                     [(i, b) for i, b in recent if index - i < TRACK_FRAMES]
-            for seen, box in recent:
-                # a box from an earlier frame also covers how far its face or plate may have moved since: a
-                # quarter of its larger side a frame (a car's plate moves more than its own height in two frames)
-                reach = min(index - seen, 4) * max(box[2], box[3]) // 4
-                _pixelate(frame, _grow(box, frame.shape, extra=reach))
+            # a box from an earlier frame also covers how far its face or plate may have moved since: a
+            # quarter of its larger side a frame (a car's plate moves more than its own height in two frames)
+            boxes = [_grow(box, frame.shape, extra=min(index - seen, 4) * max(box[2], box[3]) // 4)
+                     for seen, box in recent]
+            for box in _merged(boxes):
+                _pixelate(frame, box)
             total.frames += 1
             yield frame
 

@@ -238,3 +238,21 @@ def test_recorded_segment_with_a_moving_plate_is_blurred(tmp_path: Path) -> None
         sharp_var = cv2.Laplacian(cv2.cvtColor(sharp, cv2.COLOR_BGR2GRAY)[plate], cv2.CV_64F).var()
         soft_var = cv2.Laplacian(cv2.cvtColor(soft, cv2.COLOR_BGR2GRAY)[plate], cv2.CV_64F).var()
         assert sharp_var > 1000 and soft_var < sharp_var / 20, (y, sharp_var, soft_var)
+
+
+def test_overlapping_boxes_are_each_blurred_and_the_rest_left() -> None:
+    """Boxes that overlap (a face found by two cascades, carried from earlier frames) are blurred together:
+    every one of them ends up blurred, and the picture far from them is left as it was."""
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 256, (400, 600, 3), dtype=np.uint8)  # fine detail everywhere
+    original = image.copy()
+    boxes = [(50, 60, 80, 80), (100, 100, 80, 80), (160, 150, 40, 40), (400, 250, 60, 60)]
+    FaceBlurrer(plates=False).blur(image, extra=boxes)
+
+    def sharpness(picture: np.ndarray, box: tuple[int, int, int, int]) -> float:
+        x, y, w, h = box
+        return float(cv2.Laplacian(cv2.cvtColor(picture[y:y + h, x:x + w], cv2.COLOR_BGR2GRAY), cv2.CV_64F).var())
+
+    for box in boxes:
+        assert sharpness(image, box) < sharpness(original, box) / 20, box
+    assert np.array_equal(image[:, 520:], original[:, 520:])
