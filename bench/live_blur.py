@@ -2,26 +2,28 @@
 (integrations/face/live.py), with a raw live stream (the `-c copy` ffmpeg of integrations/camera/live.py)
 measured in the same run as its baseline.
 
-    python -m bench.live_blur                      # 640x360 and 1280x720 at 10 fps, 20 s of video each
+    python -m bench.live_blur                      # 640x360 and 1280x720 at 10 fps, 20 s of each stream
     python -m bench.live_blur --seconds 10 --sizes 640x360
 
-The input is the simulator's `face` scene (one person with a known face walking across a square), encoded
-once as H.264 and remuxed to MPEG-TS in a temporary folder. A paced reader in this process plays the camera:
-it writes each frame into a named pipe at the stream's frame rate (frame i at t0 + i/fps, t0 when the
-stream's reader opens the pipe), and the command under test reads that pipe as its camera URL, as it would
-read the sub stream. Reported per stream:
+The camera is the simulator's RTSP server (integrations/simulator/rtsp_server_gst.py, as the simulated
+cameras use) looping the simulator's `face` scene (one person with a known face walking across a square,
+H.264 encoded once in a temporary folder) at the frame rate, with the clip's timestamps. Each command reads
+it over RTSP as it would a camera's sub stream, for `--seconds` of wall time, and is then stopped with SIGINT
+(as when the last viewer leaves; the blurring process stops and waits for its ffmpegs). The raw copy runs
+first, then the blurred stream, each the server's only client. Reported per stream:
 
 - `cores`: CPU seconds (user + system) of the command's process and of every process it started and waited
-  for (its ffmpegs), from `os.wait4`, divided by the video's seconds (the feeder is not counted: it is the
-  camera). Paced, this is the share of one core the stream costs while someone watches it.
-- `frames_in`, `frames_out`: frames fed, and frames in the fragmented MP4 the viewer receives (the `trun`
-  sample counts of its fragments); `delivered_fps` is frames out per second of the feed against `source_fps`.
-  A feed that took longer than the video (`feed_stretch` above 1) means the command could not keep up
-  and held the camera back.
-- `latency_ms`: for each fragment, its arrival on stdout minus the time its last frame was fed (p50, p95, max;
-  the first fragment's is the start-up, `first_fragment_ms`). This maps the k-th frame out to the k-th frame
-  in, so it holds only while no frame is dropped (`frames_out` = `frames_in`). `added_latency_ms` is the
-  blurred stream's p50 minus the raw copy's (both cut into the same fragments).
+  for (its ffmpegs), from `os.wait4`, per wall second of its run (start-up included; the server is not
+  counted: it is the camera). `steady_cores`: the same tree's CPU read from /proc between its first fragment
+  and the stop, per second: the share of one core the stream costs while someone watches it.
+- `frames_out`: frames in the fragmented MP4 the viewer receives (the `trun` sample counts of its fragments);
+  `frames_in_est`: the source's rate times the time from the connection (the ffmpeg's start) to the stop;
+  `delivered_fps`: frames out per second between the first and the last fragment before the stop, against
+  `source_fps`.
+- `lag_min_s`, `lag_growth_s`: when the k-th frame came out, less k frame intervals and the connection time;
+  its least value is the stream's latency plus the RTSP set-up, its growth by the stop how far the picture fell
+  behind the camera (0: it keeps up). `added_latency_max_s` is the blurred stream's least lag minus the raw
+  copy's (both cut into the same fragments): an upper bound of what blurring adds.
 """
 
 from __future__ import annotations
@@ -113,10 +115,12 @@ def _tree_cpu(pid: int) -> float:
     return own + sum(_tree_cpu(child) for child in _children(pid))
 
 
-def _measure(command: list[str], seconds: float, fps: float) -> dict[str, Any]:
+def _measure(command: list[str], seconds: float, fps: float, *, starts_decoder: bool) -> dict[str, Any]:
     """Run `command` (a live stream on stdout) for `seconds`, then stop it with SIGINT as a viewer leaving
     would (its ffmpegs are stopped and waited for, so their CPU is counted). `steady_cores`: the CPU of the
-    process tree from /proc between its first fragment and the stop, per second (start-up left out)."""
+    process tree from /proc between its first fragment and the stop, per second (start-up left out).
+    `starts_decoder`: the command is a process that starts the ffmpeg that connects (the blurring one), whose
+    start is then taken as the connection; otherwise the command's own start is."""
     with tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
@@ -124,9 +128,9 @@ def _measure(command: list[str], seconds: float, fps: float) -> dict[str, Any]:
         fragments: list[tuple[float, int]] = []
         reader = threading.Thread(target=_fragments, args=(proc.stdout, fragments), daemon=True)
         reader.start()
-        connected = started  # a raw copy is the ffmpeg that connects; the blurring process starts one
+        connected = started
         while not fragments and time.perf_counter() - started < seconds:
-            if connected == started and command[0] != "ffmpeg" and _children(proc.pid):
+            if connected == started and starts_decoder and _children(proc.pid):
                 connected = time.perf_counter()
             time.sleep(0.01)
         steady_from, steady_cpu = time.perf_counter(), _tree_cpu(proc.pid)
@@ -134,8 +138,10 @@ def _measure(command: list[str], seconds: float, fps: float) -> dict[str, Any]:
         stopped, steady_cpu = time.perf_counter(), _tree_cpu(proc.pid) - steady_cpu
         proc.send_signal(signal.SIGINT)
         reader.join(30)
-        _pid, _status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = 0
+        if reader.is_alive():  # it did not stop: its children are then not waited for, and not counted
+            proc.kill()
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)  # SIGINT may end the blurring process with 1
         wall = time.perf_counter() - started
         errors.seek(0)
         stderr = errors.read()
@@ -159,7 +165,7 @@ def _measure(command: list[str], seconds: float, fps: float) -> dict[str, Any]:
 
 
 def main(args: argparse.Namespace) -> dict[str, Any]:
-    results: dict[str, Any] = {"fps": args.fps, "video_seconds": args.seconds}
+    results: dict[str, Any] = {"fps": args.fps, "seconds": args.seconds}
     with tempfile.TemporaryDirectory(prefix="bench-live-blur-") as name:
         folder = Path(name)
         for size in args.sizes.split(","):
@@ -167,10 +173,11 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             spec = ClipSpec(name="plaza", scene="face", width=width, height=height, fps=args.fps,
                             seconds=args.seconds, bitrate_kbps=max(300, width * height * args.fps // 4000))
             camera = _Camera(ensure_clip(folder, spec), args.fps)
-            try:  # one after the other: each is the only client, so the server starts its clip for it
-                raw = _measure(live_command(camera.url), args.seconds, args.fps)  # the baseline: a raw copy
+            try:  # one after the other, each the server's only client
+                raw = _measure(live_command(camera.url), args.seconds, args.fps,  # the baseline: a raw copy
+                               starts_decoder=False)
                 blurred = _measure(LiveBlur.live_command(None, camera.url, list(LIVE_OUTPUT)),  # type: ignore[arg-type]
-                                   args.seconds, args.fps)
+                                   args.seconds, args.fps, starts_decoder=True)
             finally:
                 camera.close()
             blurred["added_latency_max_s"] = round(blurred["lag_min_s"] - raw["lag_min_s"], 2)
