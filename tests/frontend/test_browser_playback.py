@@ -43,6 +43,26 @@ async def _recorded(site: Site, camera_id: str, segments: int) -> None:
         await asyncio.sleep(0.2)
 
 
+async def _recorded_together(site: Site, cameras: tuple[str, ...], seconds: float) -> float:
+    """The end of the latest stretch that every camera recorded without a gap for `seconds` (waits up to 90 s
+    for one): a recorder restarted under load leaves a gap in one camera's recording, and a synchronised
+    playback started in it would wait for that camera."""
+    manager = site.hub.data[DATA_KEY]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 90
+    while True:
+        now = site.hub.clock.time()
+        common: list[tuple[float, float]] = [(now - 600, now)]
+        for camera_id in cameras:
+            ranges = (await manager.async_query(camera_id, now - 600, now))["ranges"]
+            common = [(max(lo, a), min(hi, b)) for lo, hi in common for a, b in ranges if min(hi, b) > max(lo, a)]
+        long_enough = [hi for lo, hi in common if hi - lo >= seconds]
+        if long_enough:
+            return max(long_enough)
+        assert loop.time() < deadline, f"{cameras}: no common recording of {seconds} s"
+        await asyncio.sleep(0.5)
+
+
 async def _state_purpose(page: Any, purpose: str = "Revisión de la intrusión del puerto") -> None:
     """Fill and send the playback's purpose form (nothing recorded is listed or fetched before it)."""
     await page.wait_for_selector("#pb-purpose-text")
@@ -130,8 +150,9 @@ async def _drifts(page: Any, samples: int, pause_s: float) -> list[float]:
 
 async def test_two_cameras_play_in_sync_and_stay_so_after_a_seek(open_page: Any, video_site: Any) -> None:
     site: Site = video_site[0]
-    await _recorded(site, NATIONAL_CAMERA, 40)  # 1-second segments: 40 s each
-    start = site.hub.clock.time() - 35  # the page lists what was recorded until it opened: play well before
+    # 40 s both cameras recorded without a gap (1-second segments); play 35 s before its end, well before
+    # what the page lists when it opens
+    start = await _recorded_together(site, (LOCAL_CAMERA, NATIONAL_CAMERA), 40) - 35
     page = await open_page("admin", f"/c/{LOCAL}/playback?cameras={LOCAL_CAMERA},{NATIONAL_CAMERA}&t={start:.3f}")
     await _state_purpose(page, "Comparar las dos cámaras del puerto")
     assert await page.eval_on_selector_all("#sync-grid video", "vs => vs.map(v => v.dataset.camera)") == [

@@ -78,7 +78,7 @@ async def test_refused_credentials_fail_the_call_clearly(config_dir: Path, clip_
 
 async def test_unreachable_device_fails_the_service_not_the_hub(config_dir: Path, clip_dir: Path) -> None:
     port = free_port()  # nothing listens there yet
-    site = await _site(config_dir, clip_dir, port, timeout=1)
+    site = await _site(config_dir, clip_dir, port, timeout=5)  # refused at once; room for the late answer
     try:
         with pytest.raises(DeviceUnavailable, match=f"camera port_gate: ONVIF device 127.0.0.1:{port} "
                                                     "could not be read"):
