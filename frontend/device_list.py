@@ -9,7 +9,7 @@ from typing import Any, Final
 import voluptuous as vol
 
 from .const import KIND_ORDER
-from .data import Device
+from .data import Device, to_float
 
 __all__ = ["PAGE_SIZES", "QUERY_SCHEMA", "DevicePage", "DeviceQuery", "query_devices"]
 
@@ -127,14 +127,5 @@ def query_devices(found: Sequence[Device], query: DeviceQuery,
         kinds=[kind for kind in KIND_ORDER if any(d.kind == kind for d in found)],
         areas=sorted({d.area for d in found if d.area}, key=lambda a: area_name(a).casefold()),
         centres=sorted({d.owner for d in found if d.owner}),
-        states=sorted({d.state for d in found if not _numeric(d.state)}),  # words; a reading is no filter
+        states=sorted({d.state for d in found if to_float(d.state) is None}),  # words; a reading is no filter
     )
-
-
-def _numeric(state: str) -> bool:
-    """Whether a state is a reading (`"21.5"`) rather than a word (`"lowered"`, `"unavailable"`)."""
-    try:
-        float(state)
-    except (TypeError, ValueError):
-        return False
-    return True

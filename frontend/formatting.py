@@ -20,6 +20,8 @@ from hub.const import ATTR_FRIENDLY_NAME
 from hub.core import Hub, split_entity_id, valid_entity_id
 from hub.helpers.area_registry import DATA_REGISTRY as AREAS
 
+from .data import to_float
+
 if TYPE_CHECKING:
     from .i18n import Language
 
@@ -186,7 +188,7 @@ class Formatter:
         from .labels import UNIT_WORDS
 
         text = self.number(value)
-        if not _is_number(value):
+        if isinstance(value, bool) or to_float(value) is None:  # a word, not a reading
             return self.label(value) if isinstance(value, str) and value else text
         if unit in UNIT_WORDS:
             unit = self.language.gettext(unit)
@@ -254,16 +256,3 @@ class Formatter:
         if not type_id:
             return Markup(DASH)
         return _named(self.names.alarm_type(str(type_id)) if self.names else str(type_id), str(type_id), "name")
-
-
-def _is_number(value: Any) -> bool:
-    """Whether a state or value reads as a number (`"21.5"` does, `"unknown"` does not)."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int | float):
-        return True
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        return False
-    return True
