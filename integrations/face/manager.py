@@ -162,10 +162,9 @@ class FaceManager:
         return self.worker
 
     async def _async_start_worker(self) -> None:
-        options = {"threshold": self.threshold, "upsample": self.config["upsample"],
-                   "embedder": self.config.get("embedder", "onnx"), "threads": self.config.get("threads", 1),
-                   "mirror": self.config.get("mirror", True), "jitter": self.config.get("jitter", 0),
-                   "fallback": self.config.get("fallback", True),
+        options = {"threshold": self.threshold,  # the schema's defaults fill the rest
+                   **{key: self.config[key] for key in ("upsample", "embedder", "threads", "mirror", "jitter",
+                                                        "fallback")},
                    "cache_dir": str(self.hub.path(*CACHE_DIR))}  # the converted ResNet, made in the worker
         worker = ProcessWorker(WORKER_TARGET, (options,),
                                name="face", on_message=self._on_message, loop=self.hub.loop,
