@@ -12,13 +12,17 @@ from typing import Any
 
 from ..core import Hub
 
-__all__ = ["EntityNames", "localized_name"]
+__all__ = ["EntityNames", "localized_name", "localized_names"]
 
 EntityNames = Mapping[str, Mapping[str, str]]
 
 
+def localized_names(hub: Hub, names: EntityNames) -> dict[str, str]:
+    """Every name in the hub's language, English where it has none."""
+    language = hub.config.language if hub.config is not None else "en"
+    return {**names["en"], **names.get(language, {})}
+
+
 def localized_name(hub: Hub, names: EntityNames, key: str, **placeholders: Any) -> str:
     """The name `key` in the hub's language (English when it has none), its placeholders filled in."""
-    language = hub.config.language if hub.config is not None else "en"
-    pattern = names.get(language, {}).get(key) or names["en"][key]
-    return pattern.format(**placeholders)
+    return localized_names(hub, names)[key].format(**placeholders)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from hub.core import CALLBACK_TYPE, Hub, callback
 from hub.helpers.event import async_track_time_interval
+from hub.helpers.translation import localized_names
 from integrations.bollards.plc_sim import BollardPLCSimulator
 from integrations.bollards.registers import BollardState
 from integrations.modbus.const import DataType, InputType
@@ -238,8 +239,7 @@ class CitySimulator:
     def _announce(self) -> None:
         link = self.link
         assert link is not None
-        language = self.hub.config.language if self.hub.config is not None else "en"
-        names = {**DISCOVERY_NAMES["en"], **DISCOVERY_NAMES.get(language, {})}  # the site's language
+        names = localized_names(self.hub, DISCOVERY_NAMES)  # in the site's language
         for device in self._mqtt_devices():
             link.announce(device.info_topic, json.dumps(device.info(), ensure_ascii=False))
             if self.config[CONF_DISCOVERY]:
