@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .background import BackgroundModel
 from .detection import (
     DAY_PROFILE,
     NIGHT_PROFILE,
-    BackgroundModel,
     DetectionProfile,
     detect_hotspots,
     is_day,

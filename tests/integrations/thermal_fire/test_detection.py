@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from integrations.thermal_fire.detection import NIGHT_PROFILE, BackgroundModel, DetectionProfile, detect_hotspots
+from integrations.thermal_fire.background import BackgroundModel
+from integrations.thermal_fire.detection import NIGHT_PROFILE, DetectionProfile, detect_hotspots
 from integrations.thermal_fire.optics import brightness_temperature, planck_radiance
 from integrations.thermal_fire.tracking import Tracker
 
