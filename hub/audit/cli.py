@@ -55,7 +55,7 @@ def run_audit_command(args: argparse.Namespace) -> int:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    from ..recorder.core import create_db_engine
+    from ..recorder.engine import create_db_engine
 
     try:
         url = args.db_url or database_url(args.config)

@@ -43,7 +43,7 @@ def record_offline(config_dir: str | Path, action: str, *, target: str, outcome:
                    db_url: str | None = None) -> int:
     """Append one entry for a change made from the command line; returns its seq. Raises HubError
     when the database cannot be written (the caller says the change was not audited)."""
-    from ..recorder.core import create_db_engine
+    from ..recorder.engine import create_db_engine
     from .cli import database_url
 
     entry = PendingEntry(time_ts=round(time.time(), 6), action=action[:64], user_id=cli_actor(), centre=centre,

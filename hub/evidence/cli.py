@@ -108,7 +108,7 @@ def _export(args: argparse.Namespace) -> int:
     from ..audit.cli import database_url
     from ..audit.models import AuditEntry
     from ..config.core import build_core_config, load_configuration
-    from ..recorder.core import create_db_engine
+    from ..recorder.engine import create_db_engine
     from .collect import Scope, collect
     from .const import AUDIT_TARGET_PREFIX
     from .export import alarm_scope, build_export

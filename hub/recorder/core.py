@@ -14,8 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, event, update
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ..const import EVENT_STATE_CHANGED, MATCH_ALL
@@ -40,6 +40,7 @@ from .const import (
     WAKE_EVERY,
     YIELD_EVERY,
 )
+from .engine import create_db_engine, is_connection_error, redact_url
 from .history import get_history, to_timestamp
 from .migration import (
     VersionLocation,
@@ -53,58 +54,11 @@ from .purge import PurgeResult, effective_keep_days, purge_batch
 from .queries import get_events
 from .writer import BatchWriter, Row, RowEncoder
 
-__all__ = ["Recorder", "create_db_engine"]
+__all__ = ["Recorder"]
 
 _LOGGER = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
-
-
-def create_db_engine(db_url: str) -> Engine:
-    """An engine for the recorder: SQLite in WAL with synchronous=NORMAL, or PostgreSQL through psycopg 3."""
-    url = make_url(db_url)
-    if url.drivername == "postgresql":  # the default driver would be psycopg2, which is not installed
-        url = url.set(drivername="postgresql+psycopg")
-    if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=OFF")
-            cursor.close()
-
-        return engine
-    connect_args: dict[str, Any] = {}
-    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
-        connect_args["connect_timeout"] = 10
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
-
-
-_CONNECTION_ERRORS = frozenset({"OperationalError", "InterfaceError", "DisconnectionError"})
-
-
-def _is_connection_error(err: BaseException) -> bool:
-    """Whether an error means the database (connection) failed rather than the data: retry those.
-
-    Matches SQLAlchemy's wrappers and the DB-API classes of any driver by name (sqlite3 and
-    psycopg both raise OperationalError for lost connections, locks and shutdowns).
-    """
-    if getattr(err, "connection_invalidated", False):
-        return True
-    return any(cls.__name__ in _CONNECTION_ERRORS for cls in type(err).__mro__)
-
-
-def _redact(db_url: str) -> str:
-    """The URL without its password, for logs."""
-    try:
-        return make_url(db_url).render_as_string(hide_password=True)
-    except Exception:
-        return db_url.partition("://")[0] + "://..."
 
 
 def _take(source: queue.Queue[Row], limit: int) -> list[Row]:
@@ -242,7 +196,7 @@ class Recorder:
             await asyncio.wait_for(asyncio.shield(self._first_attempt), wait_timeout)
         except TimeoutError:
             _LOGGER.warning("Recorder: no answer from %s within %s s; still trying in the background",
-                            _redact(self.db_url), wait_timeout)
+                            redact_url(self.db_url), wait_timeout)
 
     async def async_stop(self) -> None:
         """Stop listening, write everything still queued, close the database and end the thread."""
@@ -478,7 +432,7 @@ class Recorder:
             return
         if not self._ensure_connected() or self._session is None:
             self._resolve(task.future, exception=HubError(
-                f"The recorder database {_redact(self.db_url)} is not available"))
+                f"The recorder database {redact_url(self.db_url)} is not available"))
             return
         if not self._commit():  # the job sees everything recorded before it
             self._resolve(task.future, exception=HubError("The recorder database failed; see the log"))
@@ -570,7 +524,7 @@ class Recorder:
             except Exception:
                 _LOGGER.debug("Recorder: rollback failed", exc_info=True)
         self._writer.reset_caches()
-        if _is_connection_error(err):
+        if is_connection_error(err):
             _LOGGER.error("Recorder: database error during %s, reconnecting: %s", what, err)
             self._disconnect()
         else:  # recording salvages the batch; the caller of a job or purge gets the exception
@@ -591,13 +545,13 @@ class Recorder:
                 session.close()
             if not self._outage_logged:
                 self._outage_logged = True
-                _LOGGER.error("Recorder: cannot use database %s: %s", _redact(self.db_url), err)
+                _LOGGER.error("Recorder: cannot use database %s: %s", redact_url(self.db_url), err)
             else:
                 _LOGGER.debug("Recorder: database still unavailable: %s", err)
             self._disconnect()
             return False
         if self._outage_logged:
-            _LOGGER.info("Recorder: connected to %s again", _redact(self.db_url))
+            _LOGGER.info("Recorder: connected to %s again", redact_url(self.db_url))
         self._outage_logged = False
         self._session = session
         self.connected = True

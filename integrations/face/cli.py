@@ -34,7 +34,7 @@ def run_face_command(args: argparse.Namespace) -> int:
     from sqlalchemy.orm import Session
 
     from hub.audit.cli import database_url
-    from hub.recorder.core import create_db_engine
+    from hub.recorder.engine import create_db_engine
 
     from .models import FaceAuthorisation
     from .store import yearly_report

@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 
 import integrations.alarm.models  # noqa: F401 - registers the alarm tables on Base
 from hub.audit.models import AuditEntry
-from hub.recorder.core import create_db_engine
+from hub.recorder.engine import create_db_engine
 from hub.recorder.migration import current_revisions, head_revisions, migrate_schema
 from hub.recorder.models import Base
 

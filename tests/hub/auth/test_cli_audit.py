@@ -18,7 +18,7 @@ from hub.audit.models import AuditEntry
 from hub.auth import passwords
 from hub.auth.tokens import list_tokens
 from hub.auth.users import list_users
-from hub.recorder.core import create_db_engine
+from hub.recorder.engine import create_db_engine
 
 PASSWORD = "correct horse battery"
 
