@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
+
+from hub.auth.filestore import write_atomic
 
 from .yolo_checkpoint import Checkpoint, CheckpointError, Record, read_checkpoint
 
@@ -257,15 +257,9 @@ def cached_model(checkpoint: Path, cache_dir: Path) -> Path:
         raise ConversionError(str(err)) from err
     except ImportError as err:
         raise ConversionError(f"cannot convert {checkpoint}: {err} (pip install onnx)") from err
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # atomically: another process converting at once writes the same bytes under the same name
-    handle, temporary = tempfile.mkstemp(prefix=target.name, suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(model.SerializeToString())
-        os.replace(temporary, target)
+    try:  # atomically: another process converting at once writes the same bytes under the same name
+        write_atomic(target, model.SerializeToString())
     except OSError as err:
-        Path(temporary).unlink(missing_ok=True)
         raise ConversionError(f"cannot write {target}: {err}") from err
     _LOGGER.info("Converted %s to %s in %.1f s", checkpoint.name, target, time.monotonic() - started)
     return target
