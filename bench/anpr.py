@@ -528,7 +528,7 @@ def main() -> None:
     parser.add_argument("--plants", type=int, default=20)
     parser.add_argument("--rec-model", default=None, help="another recogniser ONNX (default: the committed one)")
     parser.add_argument(
-        "--photo-detectors", default="haar,morph,text", help="detectors for the photos (morph, haar, text)"
+        "--photo-detectors", default="haar,morph,text", help="detectors for the photos (morph, haar, text, yolo)"
     )
     parser.add_argument("--track-vehicles", type=int, default=30, help="track: vehicles per frame width")
     parser.add_argument("--track-widths", default="400,480", help="track: simulated frame widths (px)")
