@@ -47,22 +47,24 @@ class ReaderError(Exception):
     """The reader cannot start (a model is missing or broken)."""
 
 
-def find_model(name: str, override: str | None = None) -> Path:
-    """Where a model file is: an explicit path, the package's models/, or the rapidocr-onnxruntime wheel."""
+def find_model(name: str, override: str | Path | None = None, *, folder: Path = MODEL_DIR,
+               wheel: tuple[str, str] = ("rapidocr_onnxruntime", "models"), hint: str = "") -> Path:
+    """Where a model file is: an explicit path, the package's models/ (`folder`), or an installed wheel's
+    folder (package, sub-folder: the package is found, never imported); `hint` ends the error."""
     if override:
         path = Path(override)
         if not path.is_file():
-            raise ReaderError(f"ANPR model {path} does not exist")
+            raise ReaderError(f"ANPR model {path} does not exist{hint}")
         return path
-    candidates = [MODEL_DIR / name]
-    spec = importlib.util.find_spec("rapidocr_onnxruntime")
+    candidates = [folder / name]
+    spec = importlib.util.find_spec(wheel[0])
     if spec is not None and spec.submodule_search_locations:
         for location in spec.submodule_search_locations:
-            candidates.append(Path(location) / "models" / name)
+            candidates.append(Path(location) / wheel[1] / name)
     for path in candidates:
         if path.is_file():
             return path
-    raise ReaderError(f"ANPR model {name} not found in {', '.join(str(c.parent) for c in candidates)}")
+    raise ReaderError(f"ANPR model {name} not found in {', '.join(str(c.parent) for c in candidates)}{hint}")
 
 
 def _session(path: Path, threads: int) -> Any:

