@@ -25,7 +25,7 @@ from hub.auth.filestore import write_atomic
 
 from .yolo_checkpoint import Checkpoint, CheckpointError, Record, read_checkpoint
 
-__all__ = ["CONVERTER_VERSION", "ConversionError", "build_model", "cached_model", "fold_conv"]
+__all__ = ["CONVERTER_VERSION", "ConversionError", "build_model", "cached_model", "fold_conv", "module_model"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -232,6 +232,25 @@ def build_model(checkpoint: Checkpoint) -> Any:
     names = checkpoint.names
     helper.set_model_props(model, {"names": ",".join(names[i] for i in sorted(names)),
                                    "stride": str(int(max(checkpoint.stride)))})
+    checker.check_model(model)
+    return model
+
+
+def module_model(module: Record) -> Any:
+    """One Conv, C2f or SPPF module alone as an ONNX model (input `x`, output `y`), to check it against a reference."""
+    from onnx import TensorProto, checker, helper
+
+    builder = _Builder()
+    build = {"Conv": builder.conv, "C2f": builder.c2f, "SPPF": builder.sppf}.get(module.kind)
+    if build is None:
+        raise ConversionError(f"module {module.kind} is not supported alone")
+    builder.nodes.append(helper.make_node("Identity", [build(module, "x")], ["y"], name="y"))
+    model = helper.make_model(
+        helper.make_graph(builder.nodes, module.kind,
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, "c", "h", "w"])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, "k", "p", "q"])], builder.inits),
+        opset_imports=[helper.make_opsetid("", _OPSET)], producer_name="hacho")
+    model.ir_version = 8
     checker.check_model(model)
     return model
 
