@@ -20,12 +20,14 @@ $(STAMP): $(BIN)/python pyproject.toml package-lock.json
 	bash scripts/check-opencv.sh --fix $(BIN)/python
 	bash scripts/vendor-leaflet.sh
 	bash scripts/setup-video.sh
+	bash scripts/setup-anpr-yolo.sh $(BIN)/python
 	touch $@
 
 $(DEVSTAMP): $(STAMP)
 	$(PIP) install -q -e '.[dev]'
 	bash scripts/check-opencv.sh --fix $(BIN)/python
 	bash scripts/setup-test-deps.sh
+	bash scripts/setup-anpr-yolo.sh $(BIN)/python  # again: onnx (a dev package) converts the model now
 	touch $@
 
 install: $(STAMP)

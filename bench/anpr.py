@@ -525,10 +525,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="at most this many crops/photos")
     parser.add_argument("--variants", type=int, default=1, help="crop variants voted per read")
     parser.add_argument("--speed-seconds", type=float, default=15.0)
+    parser.add_argument("--speed-detectors", default="morph;morph,haar",
+                        help="speed: the detector sets timed, separated by ; (e.g. morph;yolo;yolo,morph)")
     parser.add_argument("--plants", type=int, default=20)
     parser.add_argument("--rec-model", default=None, help="another recogniser ONNX (default: the committed one)")
     parser.add_argument(
-        "--photo-detectors", default="haar,morph,text", help="detectors for the photos (morph, haar, text)"
+        "--photo-detectors", default="haar,morph,text", help="detectors for the photos (morph, haar, text, yolo)"
     )
     parser.add_argument("--track-vehicles", type=int, default=30, help="track: vehicles per frame width")
     parser.add_argument("--track-widths", default="400,480", help="track: simulated frame widths (px)")
@@ -572,10 +574,8 @@ def main() -> None:
         result["track"] = bench_track(args.track_vehicles, widths)
         _print_section("multi-frame evidence: simulated lane, small plates, camera-like frames", result["track"])
     if "speed" in wanted:
-        result["speed"] = [
-            bench_speed(args.speed_seconds, ("morph",), args.rec_model),
-            bench_speed(args.speed_seconds, ("morph", "haar"), args.rec_model),
-        ]
+        result["speed"] = [bench_speed(args.speed_seconds, tuple(chosen.split(",")), args.rec_model)
+                           for chosen in args.speed_detectors.split(";")]
         for item in result["speed"]:
             _print_section(f"speed at 1280x720, one plate, one core ({'+'.join(item['detectors'])})", item)
     if "latency" in wanted:

@@ -38,7 +38,7 @@ __all__ = ["CONFIG_SCHEMA", "CameraConfig", "JourneyConfig", "ListConfig", "sour
 
 SOURCE_TYPES = ("auto", "stream", "snapshot", "file", "sim")
 SOURCE_CAMERA = "camera"  # frames from a camera entity of the camera integration (its sub stream by default)
-DETECTORS = ("morph", "haar", "text")
+DETECTORS = ("morph", "haar", "text", "yolo")  # yolo: a YOLOv8 plate model (yolo.py, docs/anpr.md)
 _ID_RE = re.compile(r"^[a-z0-9_]+$")
 
 
@@ -171,6 +171,7 @@ CONFIG_SCHEMA = vol.All(vol.Schema({
         vol.Optional("variants", default=1): vol.All(vol.Coerce(int), vol.Range(min=1, max=4)),
         vol.Optional("rec_model"): cv.string,
         vol.Optional("det_model"): cv.string,
+        vol.Optional("yolo_model"): cv.string,  # the `yolo` detector's .pt (default: scripts/setup-anpr-yolo.sh's)
         vol.Optional("threads", default=1): vol.All(vol.Coerce(int), vol.Range(min=1, max=16)),
         # enlarge views under 640 px wide (low-resolution cameras, small ROIs) before detection
         vol.Optional("upscale", default=True): cv.boolean,

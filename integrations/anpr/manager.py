@@ -199,6 +199,7 @@ class AnprManager:
                   "variants": self.conf["reader"]["variants"], "threads": self.conf["reader"]["threads"],
                   "rec_model": self.conf["reader"].get("rec_model") or promoted,
                   "det_model": self.conf["reader"].get("det_model"),
+                  "yolo_model": self.conf["reader"].get("yolo_model"),
                   "upscale": self.conf["reader"]["upscale"]}
         if self.shadow is not None:
             reader["shadow_model"] = str(self.hub.path(self.shadow.model))

@@ -47,22 +47,24 @@ class ReaderError(Exception):
     """The reader cannot start (a model is missing or broken)."""
 
 
-def find_model(name: str, override: str | None = None) -> Path:
-    """Where a model file is: an explicit path, the package's models/, or the rapidocr-onnxruntime wheel."""
+def find_model(name: str, override: str | Path | None = None, *, folder: Path = MODEL_DIR,
+               wheel: tuple[str, str] = ("rapidocr_onnxruntime", "models"), hint: str = "") -> Path:
+    """Where a model file is: an explicit path, the package's models/ (`folder`), or an installed wheel's
+    folder (package, sub-folder: the package is found, never imported); `hint` ends the error."""
     if override:
         path = Path(override)
         if not path.is_file():
-            raise ReaderError(f"ANPR model {path} does not exist")
+            raise ReaderError(f"ANPR model {path} does not exist{hint}")
         return path
-    candidates = [MODEL_DIR / name]
-    spec = importlib.util.find_spec("rapidocr_onnxruntime")
+    candidates = [folder / name]
+    spec = importlib.util.find_spec(wheel[0])
     if spec is not None and spec.submodule_search_locations:
         for location in spec.submodule_search_locations:
-            candidates.append(Path(location) / "models" / name)
+            candidates.append(Path(location) / wheel[1] / name)
     for path in candidates:
         if path.is_file():
             return path
-    raise ReaderError(f"ANPR model {name} not found in {', '.join(str(c.parent) for c in candidates)}")
+    raise ReaderError(f"ANPR model {name} not found in {', '.join(str(c.parent) for c in candidates)}{hint}")
 
 
 def _session(path: Path, threads: int) -> Any:
@@ -350,7 +352,7 @@ def detection_scales(width: int, max_width: int, upscale: bool = True) -> tuple[
 
 class PlateDetector:
     """Plate candidates in a frame from a Haar cascade, a morphology pass and (optionally) PP-OCR's
-    text detector, merged; ordered most likely first."""
+    text detector or a YOLOv8 plate model (yolo.py), merged; ordered most likely first."""
 
     def __init__(
         self,
@@ -359,6 +361,7 @@ class PlateDetector:
         threads: int = 1,
         max_width: int = 960,
         upscale: bool = True,
+        yolo_model: Path | None = None,
     ) -> None:
         self.methods = tuple(methods)
         self.max_width = max_width
@@ -372,6 +375,11 @@ class PlateDetector:
         self._det: Any = None
         if "text" in self.methods:
             self._det = _session(det_model or find_model(DET_MODEL), threads)
+        self._yolo: Any = None
+        if "yolo" in self.methods:
+            from .yolo import YoloDetector  # imports this module
+
+            self._yolo = YoloDetector(yolo_model, threads)
 
     def detect(self, frame: np.ndarray, limit: int = 6) -> list[tuple[Box, float, str]]:
         """Candidate boxes (x, y, w, h) in frame pixels with a score and the method that found them: the
@@ -394,6 +402,9 @@ class PlateDetector:
                 found.extend(self._morph(gray))
             if self._det is not None and n == 0:  # the text detector is costly: the first scale only
                 found.extend(self._text(small))
+            if self._yolo is not None and n == 0:  # letterboxed to its own input size: one pass on the frame
+                found.extend(((round(x * scale), round(y * scale), round(bw * scale), round(bh * scale)), s, how)
+                             for (x, y, bw, bh), s, how in self._yolo(frame))
             boxes = [
                 ((round(b[0] / scale), round(b[1] / scale), round(b[2] / scale), round(b[3] / scale)), score, how)
                 for b, score, how in found
@@ -478,6 +489,7 @@ class PlateReader:
         min_confidence: float = 0.5,
         rec_model: str | None = None,
         det_model: str | None = None,
+        yolo_model: str | None = None,
         threads: int = 1,
         max_candidates: int = 6,
         upscale: bool = True,
@@ -486,7 +498,8 @@ class PlateReader:
 
         cv2.setNumThreads(threads)
         self.recognizer = Recognizer(self._rec_path(rec_model), threads)
-        self.detector = PlateDetector(detectors, Path(det_model) if det_model else None, threads, upscale=upscale)
+        self.detector = PlateDetector(detectors, Path(det_model) if det_model else None, threads, upscale=upscale,
+                                      yolo_model=Path(yolo_model) if yolo_model else None)
         self.variants = variants
         self.min_confidence = min_confidence
         self.max_candidates = max_candidates

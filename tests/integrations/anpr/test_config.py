@@ -50,7 +50,7 @@ def test_defaults_and_source_types() -> None:
             "no camera with id 'b'",
         ),
         ({"lists": [{"id": "x", "kind": "maybe"}]}, "kind"),
-        ({"cameras": [{"id": "a", "source": "sim://x", "detectors": ["yolo"]}]}, "detectors"),
+        ({"cameras": [{"id": "a", "source": "sim://x", "detectors": ["ssd"]}]}, "detectors"),
     ],
 )
 def test_errors(raw: dict[str, object], message: str) -> None:
@@ -68,3 +68,10 @@ def test_frame_queue_drops_the_oldest_and_counts() -> None:
     first = frames.get(0.1)
     assert first is not None and first[1] == 3.0  # the newest frames were kept
     assert frames.get(0.1) is not None and frames.get(0.01) is None
+
+
+def test_the_yolo_detector_and_its_model_are_configurable() -> None:
+    conf = CONFIG_SCHEMA({"cameras": [{"id": "a", "source": "sim://x", "detectors": ["yolo", "morph"]}],
+                          "reader": {"yolo_model": "/models/plates.pt"}})
+    assert conf["cameras"][0]["detectors"] == ["yolo", "morph"]
+    assert conf["reader"]["yolo_model"] == "/models/plates.pt"
