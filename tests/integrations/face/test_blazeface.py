@@ -1,16 +1,22 @@
 """BlazeFace (integrations/face/blazeface.py): the anchors match the shipped models, the decoding and the
-weighted NMS do what MediaPipe's calculators do, and it finds the simulator's known face at live-view sizes."""
+weighted NMS do what MediaPipe's calculators do, it finds the simulator's known face at live-view sizes, and a
+live stream blurred with it hides the face."""
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from integrations.face import CONFIG_SCHEMA
 from integrations.face.blazeface import MODEL_DIR, MODELS, BlazeFace, anchors, decode, weighted_nms
+from integrations.face.blur import BlurResult, FaceBlurrer
+from integrations.face.live import LiveBlur, blurred_frames
+from integrations.face.live import main as live_main
 from integrations.simulator.camera_clips import ClipSpec
 from integrations.simulator.scene_clips import face_image_path, render_scene
 
@@ -119,3 +125,39 @@ def test_finds_the_face_in_the_simulator_scene(width: int, height: int) -> None:
         faces = detector.detect(frame)
         assert len(faces) == 1, [f.box for f in faces]
         assert _overlap(faces[0].box, _face_box(frame)) > 0.4
+
+
+def test_schema_selects_the_live_detector() -> None:
+    assert CONFIG_SCHEMA({})["live_detector"] == "blazeface"
+    assert CONFIG_SCHEMA({"live_detector": "haar"})["live_detector"] == "haar"
+    with pytest.raises(Exception, match="live_detector"):
+        CONFIG_SCHEMA({"live_detector": "yunet"})
+    command = LiveBlur(None, "haar").live_command("rtsp://cam/sub", ["-f", "mp4", "pipe:1"])
+    assert command[3:] == ["rtsp://cam/sub", "--detector", "haar", "--", "-f", "mp4", "pipe:1"]
+    assert live_main(["rtsp://cam/sub", "--detector", "yunet", "--", "pipe:1"]) == 2  # refused before any ffmpeg
+
+
+def test_live_blur_with_blazeface_hides_the_face(tmp_path: Path) -> None:
+    """The live process's frame loop (YUV4MPEG in, BGR out) with BlazeFace: the face is blurred in every frame,
+    BlazeFace no longer finds it, and the rest of the picture is untouched."""
+    frames = _scene(1280, 720, frames=6)
+    boxes = [_face_box(frame) for frame in frames]
+    stream = tmp_path / "in.y4m"
+    with stream.open("wb") as out:
+        out.write(b"YUV4MPEG2 W1280 H720 F6:1 Ip A1:1 C420jpeg\n")
+        for frame in frames:
+            out.write(b"FRAME\n" + cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes())
+    blurrer, total = FaceBlurrer(plates=False, detector="blazeface"), BlurResult()
+    with stream.open("rb") as pipe:
+        pipe.readline()
+        blurred = [frame.copy() for frame in blurred_frames(pipe, 1280, 720, blurrer, total)]
+    assert total.frames == 6 and total.faces >= 3  # detection on every other frame
+    detector = BlazeFace()
+    for before, after, (x, y, w, h) in zip(frames, blurred, boxes, strict=True):
+        face = (slice(y, y + h), slice(x, x + w))
+        sharp = cv2.Laplacian(cv2.cvtColor(before[face], cv2.COLOR_BGR2GRAY), cv2.CV_64F).var()
+        left = cv2.Laplacian(cv2.cvtColor(after[face], cv2.COLOR_BGR2GRAY), cv2.CV_64F).var()
+        assert left < sharp / 10
+        assert detector.detect(after) == []
+        corner = (slice(0, 100), slice(0, 100))  # far from the person (YUV round trip: a few levels)
+        assert np.abs(after[corner].astype(int) - before[corner].astype(int)).max() <= 8
