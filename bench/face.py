@@ -33,7 +33,8 @@ model with a licence that allows this use and a better accuracy ships in a regis
   (H.264, fragmented MP4) and blurred as a press export does (integrations/face/clip.py: ffmpeg decodes,
   blur.py blurs, ffmpeg encodes); CPU seconds of the blurring thread and of the ffmpeg children, extrapolated
   (x30) to a minute: an estimate, and it says so. `blur_recall_lfw` also counts the blurring detector's faces
-  in the 720p scene (40-120 px) and the 1080p one (60-150 px).
+  in the 720p scene (40-120 px) and the 1080p one (60-150 px); `blur_recall_lfw_blazeface` the same for the
+  live view's BlazeFace (`detection_720p.blazeface_live`: its speed, tiled as live view runs it).
 
     python -m bench.face --pairs 0 --frames 0 --clip 2   # the blurring part alone
 """
@@ -189,16 +190,22 @@ def _recall(found: list[tuple[int, int, int, int]], truth: list[tuple[int, int, 
 
 
 def detection_speed(engine: Any, frames: int) -> dict[str, Any]:
-    """Faces/s and frames/s per core at 720p, dlib HOG (identification) and Haar (blurring)."""
+    """Faces/s and frames/s per core at 720p, dlib HOG (identification), Haar (export blurring) and BlazeFace (live
+    blurring: tiled as live view runs it, and the whole frame in one input for comparison)."""
+    from integrations.face.blazeface import BlazeFace
     from integrations.face.blur import FaceBlurrer
 
     bgr, truth = _scene((40, 60, 90, 120), 1280, 720)
     rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     blurrer = FaceBlurrer(plates=False)  # as exports run it (960 px wide)
-    out: dict[str, Any] = {"frame": "1280x720", "face_sizes_px": [40, 60, 90, 120]}
+    tiled, whole = BlazeFace(), BlazeFace(zoom=0)
+    out: dict[str, Any] = {"frame": "1280x720", "face_sizes_px": [40, 60, 90, 120],
+                           "blazeface_tiles": len(tiled.tiles(1280, 720)[1])}
     for name, detect in (("dlib_hog_upsample1", lambda: engine.detect(rgb, 1)),
                          ("dlib_hog_upsample0", lambda: engine.detect(rgb, 0)),
-                         ("haar_blur", lambda: blurrer.faces(bgr))):
+                         ("haar_blur", lambda: blurrer.faces(bgr)),
+                         ("blazeface_live", lambda: tiled.faces(bgr)),
+                         ("blazeface_whole_frame", lambda: whole.faces(bgr))):
         found = detect()
         start, wall = time.thread_time(), time.perf_counter()
         for _ in range(frames):
@@ -211,12 +218,12 @@ def detection_speed(engine: Any, frames: int) -> dict[str, Any]:
     return out
 
 
-def blur_recall() -> dict[str, Any]:
-    """Share of LFW photos (every 10th, 250x250, one named face each) in which the blurring detector finds a
+def blur_recall(detector: str = "haar") -> dict[str, Any]:
+    """Share of LFW photos (every 10th, 250x250, one named face each) in which a blurring detector finds a
     face; and the faces it finds in the 720p and 1080p scenes."""
     from integrations.face.blur import FaceBlurrer
 
-    blurrer = FaceBlurrer(plates=False)
+    blurrer = FaceBlurrer(plates=False, detector=detector)
     paths = sorted((DATA / "images").glob("*/*.jpg"))[::10]
     found = 0
     for path in paths:
@@ -323,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         measure_models(result, args.pairs, args.frames, args.jitter, args.no_dlib)
     if args.clip > 0:
         result["blur_recall_lfw"] = blur_recall()
+        result["blur_recall_lfw_blazeface"] = blur_recall("blazeface")
         result["blur_1080p"] = blur_cost(args.clip)
     result["wall_s"] = round(time.perf_counter() - started, 1)
     result["load_average"] = [round(v, 1) for v in os.getloadavg()]

@@ -3,14 +3,15 @@
 measured in the same run as its baseline.
 
     python -m bench.live_blur                      # 640x360 and 1280x720 at 10 fps, 20 s of each stream
-    python -m bench.live_blur --seconds 10 --sizes 640x360
+    python -m bench.live_blur --seconds 10 --sizes 640x360 --detectors blazeface
 
 The camera is the simulator's RTSP server (integrations/simulator/rtsp_server_gst.py, as the simulated
 cameras use) looping the simulator's `face` scene (one person with a known face walking across a square,
 H.264 encoded once in a temporary folder) at the frame rate, with the clip's timestamps. Each command reads
 it over RTSP as it would a camera's sub stream, for `--seconds` of wall time, and is then stopped with SIGINT
 (as when the last viewer leaves; the blurring process stops and waits for its ffmpegs). The raw copy runs
-first, then the blurred stream, each the server's only client. Reported per stream:
+first, then a blurred stream per face detector (`--detectors`: `blurred_haar`, `blurred_blazeface`), each the
+server's only client. Reported per stream:
 
 - `cores`: CPU seconds (user + system) of the command's process and of every process it started and waited
   for (its ffmpegs), from `os.wait4`, per wall second of its run (start-up included; the server is not
@@ -176,12 +177,14 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             try:  # one after the other, each the server's only client
                 raw = _measure(live_command(camera.url), args.seconds, args.fps,  # the baseline: a raw copy
                                starts_decoder=False)
-                blurred = _measure(LiveBlur.live_command(None, camera.url, list(LIVE_OUTPUT)),  # type: ignore[arg-type]
-                                   args.seconds, args.fps, starts_decoder=True)
+                results[size] = {"raw_copy": raw}
+                for detector in args.detectors.split(","):
+                    blurred = _measure(LiveBlur(None, detector).live_command(camera.url, list(LIVE_OUTPUT)),
+                                       args.seconds, args.fps, starts_decoder=True)
+                    blurred["added_latency_max_s"] = round(blurred["lag_min_s"] - raw["lag_min_s"], 2)
+                    results[size][f"blurred_{detector}"] = blurred
             finally:
                 camera.close()
-            blurred["added_latency_max_s"] = round(blurred["lag_min_s"] - raw["lag_min_s"], 2)
-            results[size] = {"raw_copy": raw, "blurred": blurred}
     results["note"] = ("cores: CPU seconds of the stream's process and its ffmpegs per wall second, fed by an "
                        "RTSP camera at the frame rate (1.0 = one core busy)")
     return results
@@ -192,6 +195,7 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--sizes", default="640x360,1280x720")
     parser.add_argument("--fps", type=int, default=10)
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--detectors", default="haar,blazeface", help="face detectors to measure, in turn")
     return parser.parse_args()
 
 

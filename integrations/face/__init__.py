@@ -13,7 +13,7 @@ from hub.setup_handle import async_drain_setup_handle, async_get_setup_handle
 from integrations.camera.privacy import DATA_FACE_BLUR
 
 from .const import DEFAULT_MAX_HOURS, DEFAULT_THRESHOLD, DOMAIN, EMBEDDERS, EVENT_MATCH_VERIFIED, HARD_MAX_HOURS
-from .live import LiveBlur
+from .live import DEFAULT_DETECTOR, LiveBlur
 from .manager import FaceManager
 from .services import async_register_services
 
@@ -40,6 +40,9 @@ CONFIG_SCHEMA = vol.Schema({
     vol.Optional("queue_size", default=4): cv.positive_int,
     vol.Optional("timeout", default=60.0): cv.positive_float,
     vol.Optional("mode", default=MODE_PROCESS): vol.In([MODE_PROCESS, MODE_THREAD]),
+    # the face detector of blurred live view (docs/face.md "Live blurring"): MediaPipe BlazeFace in onnxruntime,
+    # or OpenCV's Haar cascades (as exports use); identification keeps dlib's HOG
+    vol.Optional("live_detector", default=DEFAULT_DETECTOR): vol.In(("blazeface", "haar")),
     # detection (for privacy, always; identification only under an authorisation) on cameras' streams
     vol.Optional("detection", default={}): vol.Schema({
         vol.Optional("cameras", default=list): [vol.All(cv.string, vol.Match(r"^camera\.[a-z0-9_]+$"))],
@@ -56,7 +59,8 @@ async def async_setup(hub: Hub, config: dict[str, Any]) -> bool:
     """Register the services and start checking authorisations (the worker starts when first needed)."""
     manager = FaceManager(hub, config)
     hub.data[DATA_KEY] = manager
-    hub.data[DATA_FACE_BLUR] = LiveBlur(hub)  # live view without faces for the roles that may not see them
+    # live view without faces for the roles that may not see them
+    hub.data[DATA_FACE_BLUR] = LiveBlur(hub, config["live_detector"])
     await manager.async_start()
     handle = async_get_setup_handle(hub, DOMAIN)
     for remover in async_register_services(hub, manager):

@@ -6,10 +6,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from hub.core import Context
+from hub.exceptions import Unauthorized
+
 from .const import URGENT_HOURS, AuthorisationStatus, Purpose, Use
 from .models import FaceAuthorisation
 
-__all__ = ["Coverage", "active", "covers", "lapse_due", "summary"]
+__all__ = ["Coverage", "acting_user", "active", "covers", "lapse_due", "summary"]
 
 _HOUR = 3600.0
 
@@ -30,6 +33,13 @@ class Coverage:
     def includes(self, camera: str, area: str | None) -> bool:
         """Whether a frame of `camera` (in `area`) is covered."""
         return camera in self.cameras or (area is not None and area in self.areas)
+
+
+def acting_user(context: Context, what: str) -> str:
+    """The person acting: the two-person rules need a named user, never the hub or an automation."""
+    if not context.user_id:
+        raise Unauthorized(f"{what} needs a signed-in person (not the hub or an automation)")
+    return context.user_id
 
 
 def active(row: FaceAuthorisation, now: float) -> bool:

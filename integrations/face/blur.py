@@ -1,8 +1,9 @@
 """Blurring faces (and plates) in stills and clips for exports to people outside the case.
 
 Blocking (OpenCV): call it from an executor or a worker, never on the event loop. Faces are found with
-OpenCV's Haar cascades (frontal and profile, shipped with opencv-python-headless 4.x, BSD/Intel licence) on a
-copy scaled to at most `max_width`; plates with the ANPR integration's plate detector (its Haar cascade, which
+OpenCV's Haar cascades (`haar`: frontal and profile, shipped with opencv-python-headless 4.x, BSD/Intel licence) on
+a copy scaled to at most `max_width`, or with MediaPipe's BlazeFace in onnxruntime (`blazeface`, blazeface.py:
+Apache-2.0; live view uses it by default); plates with the ANPR integration's plate detector (its Haar cascade, which
 misses Spanish EU plates, and its morphology pass, which finds them). A still that is itself a plate crop (small and
 plate-shaped, as the ANPR hits store them) is blurred whole. Boxes are grown by a margin and blurred hard enough
 that a face cannot be recognised; when in doubt it blurs more, not less.
@@ -19,7 +20,7 @@ from typing import Any, Final
 import cv2
 import numpy as np
 
-__all__ = ["BlurResult", "FaceBlurrer", "blur_image_bytes"]
+__all__ = ["DETECTORS", "BlurResult", "FaceBlurrer", "blur_image_bytes"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ MARGIN: Final = 0.25
 TRACK_FRAMES: Final = 12  # in clips, a box stays blurred this many frames after it was last detected
 CROP_MAX_WIDTH: Final = 480  # a still at most this wide and at least CROP_ASPECT times wider than high is a plate crop
 CROP_ASPECT: Final = 2.0
+DETECTORS: Final = ("haar", "blazeface")  # the face detectors FaceBlurrer can use
 
 
 @dataclass(slots=True)
@@ -97,11 +99,21 @@ def _merged(boxes: Iterable[Box]) -> list[Box]:
 class FaceBlurrer:
     """Finds faces (and optionally plates) and blurs them in place."""
 
-    def __init__(self, *, plates: bool = True, max_width: int = 960) -> None:
-        base = Path(cv2.data.haarcascades)  # type: ignore[attr-defined]
-        self._cascades = [cv2.CascadeClassifier(str(base / name)) for name in _CASCADES]
-        if any(c.empty() for c in self._cascades):
-            raise RuntimeError(f"Cannot load the face cascades from {base} (opencv 5 no longer ships them)")
+    def __init__(self, *, plates: bool = True, max_width: int = 960, detector: str = "haar") -> None:
+        if detector not in DETECTORS:
+            raise ValueError(f"unknown face detector {detector!r} (known: {', '.join(DETECTORS)})")
+        self.detector = detector
+        self._blazeface: Any = None
+        self._cascades: list[Any] = []
+        if detector == "blazeface":
+            from .blazeface import BlazeFace
+
+            self._blazeface = BlazeFace()
+        else:
+            base = Path(cv2.data.haarcascades)  # type: ignore[attr-defined]
+            self._cascades = [cv2.CascadeClassifier(str(base / name)) for name in _CASCADES]
+            if any(c.empty() for c in self._cascades):
+                raise RuntimeError(f"Cannot load the face cascades from {base} (opencv 5 no longer ships them)")
         self.max_width = max_width
         self._plates: Any = None
         if plates:
@@ -114,6 +126,8 @@ class FaceBlurrer:
 
     def faces(self, bgr: np.ndarray) -> list[Box]:
         """Face boxes (x, y, w, h) in image pixels."""
+        if self._blazeface is not None:
+            return list(self._blazeface.faces(bgr))
         h, w = bgr.shape[:2]
         scale = min(1.0, self.max_width / w)
         gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)

@@ -1,8 +1,9 @@
 """Live view without faces: the process behind a camera's blurred live stream (docs/face.md).
 
-`python -m integrations.face.live URL TIMEOUT -- <ffmpeg output options>` runs one ffmpeg that decodes the
-camera stream at URL (the sub stream) into raw frames (YUV4MPEG on a pipe, whose header gives the size and
-frame rate), blurs faces in every frame with `FaceBlurrer.blur_frames` (detection on every other frame, a box
+`python -m integrations.face.live URL [--detector blazeface|haar] -- <ffmpeg output options>` runs one ffmpeg
+that decodes the camera stream at URL (the sub stream) into raw frames (YUV4MPEG on a pipe, whose header gives
+the size and frame rate), blurs faces in every frame with `FaceBlurrer.blur_frames` (the face integration's
+`live_detector`, BlazeFace unless configured otherwise; detection on every other frame, a box
 kept for TRACK_FRAMES frames so a missed detection unveils nothing), and pipes the frames to a second ffmpeg
 that encodes H.264 (libx264 ultrafast, zerolatency, a keyframe a second) with the given output options:
 fragmented MP4 on stdout for the websocket player, or HLS into a folder. All of it runs in that process, never
@@ -30,22 +31,25 @@ __all__ = ["LiveBlur", "blurred_frames", "main"]
 
 FFMPEG = "ffmpeg"
 MAX_WIDTH = 1280  # a sub stream wider than this is scaled down before blurring (cost grows with pixels)
+DEFAULT_DETECTOR = "blazeface"  # docs/face.md "Live blurring": measured faster than Haar, same recall at 720p
 
 
 class LiveBlur:
     """The camera integration's face blurrer (camera.privacy.FaceBlurProvider)."""
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub | None, detector: str = DEFAULT_DETECTOR) -> None:
         self.hub = hub
+        self.detector = detector
 
     def live_command(self, url: str, output: list[str]) -> list[str]:
         """This module as a process, reading `url` and writing with the ffmpeg options `output`."""
-        return [sys.executable, "-m", "integrations.face.live", url, "--", *output]
+        return [sys.executable, "-m", "integrations.face.live", url, "--detector", self.detector, "--", *output]
 
     async def async_blur_jpeg(self, jpeg: bytes) -> bytes:
         """The still with faces (and plates) blurred, in an executor."""
         from .blur import blur_image_bytes
 
+        assert self.hub is not None
         data, _result = await self.hub.async_add_executor_job(blur_image_bytes, jpeg)
         return data
 
@@ -79,10 +83,14 @@ def blurred_frames(pipe: IO[bytes], width: int, height: int, blurrer: FaceBlurre
 
 def main(argv: list[str]) -> int:
     """Run one blurred stream until the camera's stream ends or the process is stopped."""
-    from .blur import BlurResult, FaceBlurrer
+    from .blur import DETECTORS, BlurResult, FaceBlurrer
 
-    if "--" not in argv or argv.index("--") != 1:
-        print("usage: python -m integrations.face.live URL -- OUTPUT-OPTIONS", file=sys.stderr)
+    detector = DEFAULT_DETECTOR
+    if argv[1:2] == ["--detector"] and len(argv) > 2:
+        detector, argv = argv[2], argv[:1] + argv[3:]
+    if "--" not in argv or argv.index("--") != 1 or detector not in DETECTORS:
+        print("usage: python -m integrations.face.live URL [--detector blazeface|haar] -- OUTPUT-OPTIONS",
+              file=sys.stderr)
         return 2
     url, output = argv[0], argv[2:]
     decoder = subprocess.Popen(
@@ -101,7 +109,8 @@ def main(argv: list[str]) -> int:
              "-tune", "zerolatency", "-g", str(gop), "-pix_fmt", "yuv420p", *output],
             stdin=subprocess.PIPE, preexec_fn=_die_with_parent)
         assert encoder.stdin is not None
-        for frame in blurred_frames(decoder.stdout, width, height, FaceBlurrer(plates=False), BlurResult()):
+        for frame in blurred_frames(decoder.stdout, width, height, FaceBlurrer(plates=False, detector=detector),
+                                     BlurResult()):
             encoder.stdin.write(frame.tobytes())
             encoder.stdin.flush()
     except (ValueError, BrokenPipeError) as err:

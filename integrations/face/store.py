@@ -11,10 +11,17 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from hub.helpers.ids import uuid7
+
 from .const import AuthorisationStatus, Purpose
 from .models import FaceAuthorisation, FaceClipLock, FaceMatch, FacePerson
 
-__all__ = ["evidence_dir", "purge_authorisation", "yearly_report"]
+__all__ = ["evidence_dir", "new_id", "purge_authorisation", "yearly_report"]
+
+
+def new_id(now: float) -> str:
+    """A new record id (time-ordered)."""
+    return uuid7(now).hex
 
 
 def evidence_dir(config_dir: Path, authorisation_id: str) -> Path:

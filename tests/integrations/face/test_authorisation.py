@@ -45,7 +45,7 @@ async def test_no_identification_without_an_active_authorisation(site: FaceSite)
     # the worker refuses too, whatever the hub asks, while it has no watchlist
     worker = site.manager.worker
     assert worker is not None
-    refused = await site.manager._async_request("frame:x", {
+    refused = await site.manager.async_request("frame:x", {
         "kind": "identify", "frame_id": "x", "authorisation_id": authorisation_id, "camera": "cam_port",
         "image": np.zeros((100, 100, 3), dtype=np.uint8)})
     assert refused["type"] == "refused"
