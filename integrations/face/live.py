@@ -3,7 +3,7 @@
 `python -m integrations.face.live URL [--detector blazeface|haar] -- <ffmpeg output options>` runs one ffmpeg
 that decodes the camera stream at URL (the sub stream) into raw frames (YUV4MPEG on a pipe, whose header gives
 the size and frame rate), blurs faces in every frame with `FaceBlurrer.blur_frames` (the face integration's
-`live_detector`, BlazeFace unless configured otherwise; detection on every other frame, a box
+`live_detector`, BlazeFace unless configured otherwise; detection on every frame (LIVE_EVERY), a box
 kept for TRACK_FRAMES frames so a missed detection unveils nothing), and pipes the frames to a second ffmpeg
 that encodes H.264 (libx264 ultrafast, zerolatency, a keyframe a second) with the given output options:
 fragmented MP4 on stdout for the websocket player, or HLS into a folder. All of it runs in that process, never
@@ -30,6 +30,10 @@ if TYPE_CHECKING:  # OpenCV loads in the blurring process (main), never in the h
 __all__ = ["LiveBlur", "blurred_frames", "main"]
 
 FFMPEG = "ffmpeg"
+# Detection on every frame: a live stream can skip frames before they reach this process (the RTSP server or
+# the decoder dropping what a loaded machine cannot take), so a box carried from the frame before may no longer
+# cover a face that moved in between (a clip's frames are consecutive: exports detect every other frame).
+LIVE_EVERY = 1
 MAX_WIDTH = 1280  # a sub stream wider than this is scaled down before blurring (cost grows with pixels)
 DEFAULT_DETECTOR = "blazeface"  # docs/face.md "Live blurring": measured faster than Haar, same recall at 720p
 
@@ -64,7 +68,7 @@ def _y4m_header(pipe: IO[bytes]) -> tuple[int, int, str]:
 
 
 def blurred_frames(pipe: IO[bytes], width: int, height: int, blurrer: FaceBlurrer,
-                   total: BlurResult) -> Iterator[np.ndarray]:
+                   total: BlurResult, every: int = LIVE_EVERY) -> Iterator[np.ndarray]:
     """YUV4MPEG 4:2:0 frames from `pipe` as BGR, faces blurred."""
     import cv2
 
@@ -78,7 +82,7 @@ def blurred_frames(pipe: IO[bytes], width: int, height: int, blurrer: FaceBlurre
             yuv = np.frombuffer(data, np.uint8).reshape(height * 3 // 2, width)
             yield cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR_I420)
 
-    yield from blurrer.blur_frames(frames(), total)
+    yield from blurrer.blur_frames(frames(), total, every=every)
 
 
 def main(argv: list[str]) -> int:
