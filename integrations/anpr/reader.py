@@ -166,9 +166,12 @@ def _stretch(gray: np.ndarray) -> np.ndarray:
     return np.clip((gray.astype(np.float32) - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
 
 
+BAND_START = 0.1  # the EU band may start this far into a crop: the crop's margin holds what is around the plate
+
+
 def band_width(crop: np.ndarray, search: float = 0.2) -> int:
-    """Pixel columns of the blue EU band at the left of a plate crop, 0 when none is seen. PP-OCRv6 reads
-    the band's white country letter (the `E` of Spain) as a character when it is legible."""
+    """Pixel columns up to the end of the blue EU band at the left of a plate crop, 0 when none is seen.
+    PP-OCRv6 reads the band's white country letter (the `E` of Spain) as a character when it is legible."""
     if crop.ndim != 3:
         return 0
     w = crop.shape[1]
@@ -177,9 +180,11 @@ def band_width(crop: np.ndarray, search: float = 0.2) -> int:
     columns = blue.mean(axis=0) >= 0.4
     if not columns.any():
         return 0
-    last = int(np.flatnonzero(columns)[-1]) + 1
-    # blue to the edge of the search is a blue plate (or car), not a band; a band fills its columns
-    if last >= columns.size or columns[:last].mean() < 0.6 or last < w * 0.03:
+    blue_columns = np.flatnonzero(columns)
+    first, last = int(blue_columns[0]), int(blue_columns[-1]) + 1
+    # blue to the edge of the search is a blue plate (or car), not a band; a band fills its columns, from
+    # the crop's edge or from where the plate starts inside the crop's margin
+    if last >= columns.size or first > w * BAND_START or columns[first:last].mean() < 0.6 or last - first < w * 0.03:
         return 0
     return last
 
