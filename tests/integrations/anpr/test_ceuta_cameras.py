@@ -29,14 +29,15 @@ async def test_the_sites_simulated_cameras_read_planted_plates_and_raise_hits(
     cameras = _site_cameras()
     manager = await setup_anpr(cameras=cameras, tracking={"timeout": 1.0})
     assert all(c.config.detectors == DEFAULT_DETECTORS for c in manager.cameras.values())
-    for camera in cameras:
-        await wait_for(lambda c=camera: state_of(hub, f"camera.anpr_{c['id']}").state == "streaming", 60,
-                       f"{camera['id']} to stream")
+    ids = [str(c["id"]) for c in cameras]
+    await wait_for(lambda: all(state_of(hub, f"camera.anpr_{i}").state == "streaming" for i in ids), 60,
+                   "the cameras to stream")
     plates = {"tarajal_in": "4321FGH", "port_gate": "8765BCD"}
     for plate in plates.values():
         await hub.services.async_call("anpr", "hotlist_add", {"list": "stolen", "plate": plate}, blocking=True)
     hits = collect(hub, "anpr_hotlist_hit")
-    for camera, plate in plates.items():
-        await hub.services.async_call("anpr", "simulate_vehicle", {"camera": camera, "plate": plate}, blocking=True)
+    for camera_id, plate in plates.items():
+        await hub.services.async_call("anpr", "simulate_vehicle", {"camera": camera_id, "plate": plate},
+                                      blocking=True)
     await wait_for(lambda: {(h.data["camera"], h.data["plate"]) for h in hits} >= set(plates.items()), 20,
                    "a hit from each of the site's cameras")
