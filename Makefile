@@ -27,7 +27,6 @@ $(DEVSTAMP): $(STAMP)
 	$(PIP) install -q -e '.[dev]'
 	bash scripts/check-opencv.sh --fix $(BIN)/python
 	bash scripts/setup-test-deps.sh
-	bash scripts/setup-anpr-yolo.sh $(BIN)/python  # again: onnx (a dev package) converts the model now
 	touch $@
 
 install: $(STAMP)

@@ -3,7 +3,7 @@
     python -m bench.anpr                      # everything (about 5 minutes on one core)
     python -m bench.anpr --only crops --limit 300
     python -m bench.anpr --only speed,latency
-    python -m bench.anpr --only detect --limit 200 --photo-detectors morph
+    python -m bench.anpr --only detect --limit 200 --photo-detectors morph   # default: the cameras' (yolo)
     python -m bench.anpr --only crops --types BCE     # two-row and coloured plates only
     python -m bench.anpr --only track --track-vehicles 30   # multi-frame evidence (simulated lane)
 
@@ -449,6 +449,7 @@ def bench_speed(seconds: float, detectors: tuple[str, ...], rec_model: str | Non
 async def _latency(plants: int) -> dict[str, Any]:
     from hub.core import Event, Hub, callback
     from integrations.anpr import CONFIG_SCHEMA, async_setup, async_unload
+    from integrations.anpr.config import DEFAULT_DETECTORS
 
     with tempfile.TemporaryDirectory() as config_dir:
         hub = Hub(config_dir)
@@ -462,7 +463,7 @@ async def _latency(plants: int) -> dict[str, Any]:
                         "id": "bench",
                         "source": "sim://bench?seed=5&rate=0&pass_seconds=1.5",
                         "fps": 10,
-                        "detectors": ["morph"],
+                        "detectors": list(DEFAULT_DETECTORS),
                     }
                 ],
                 "lists": [{"id": "stolen"}],
@@ -520,17 +521,20 @@ def _print_section(title: str, result: dict[str, Any]) -> None:
 
 
 def main() -> None:
+    from integrations.anpr.config import DEFAULT_DETECTORS
+
     parser = argparse.ArgumentParser(description="ANPR accuracy and speed")
     parser.add_argument("--only", default="crops,photos,speed,latency")
     parser.add_argument("--limit", type=int, default=None, help="at most this many crops/photos")
     parser.add_argument("--variants", type=int, default=1, help="crop variants voted per read")
     parser.add_argument("--speed-seconds", type=float, default=15.0)
-    parser.add_argument("--speed-detectors", default="morph;morph,haar",
+    parser.add_argument("--speed-detectors", default=f"{','.join(DEFAULT_DETECTORS)};morph",
                         help="speed: the detector sets timed, separated by ; (e.g. morph;yolo;yolo,morph)")
     parser.add_argument("--plants", type=int, default=20)
     parser.add_argument("--rec-model", default=None, help="another recogniser ONNX (default: the committed one)")
     parser.add_argument(
-        "--photo-detectors", default="haar,morph,text", help="detectors for the photos (morph, haar, text, yolo)"
+        "--photo-detectors", default=",".join(DEFAULT_DETECTORS),
+        help="detectors for the photos and detect (morph, haar, text, yolo; default: the cameras' default)"
     )
     parser.add_argument("--track-vehicles", type=int, default=30, help="track: vehicles per frame width")
     parser.add_argument("--track-widths", default="400,480", help="track: simulated frame widths (px)")

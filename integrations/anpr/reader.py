@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from .formats import TO_CONSONANT, TO_DIGIT, FormatMatch, correct, normalize
+from .refine_box import Box, morph_boxes, refine_box
 
 __all__ = [
     "Box",
@@ -40,7 +41,6 @@ DET_MODEL = "ch_PP-OCRv4_det_infer.onnx"
 RAPIDOCR_REC = "ch_PP-OCRv4_rec_infer.onnx"
 REC_HEIGHT = 48
 REC_WIDTH = 320
-Box = tuple[int, int, int, int]  # x, y, w, h in frame pixels
 
 
 class ReaderError(Exception):
@@ -166,9 +166,12 @@ def _stretch(gray: np.ndarray) -> np.ndarray:
     return np.clip((gray.astype(np.float32) - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
 
 
+BAND_START = 0.1  # the EU band may start this far into a crop: the crop's margin holds what is around the plate
+
+
 def band_width(crop: np.ndarray, search: float = 0.2) -> int:
-    """Pixel columns of the blue EU band at the left of a plate crop, 0 when none is seen. PP-OCRv6 reads
-    the band's white country letter (the `E` of Spain) as a character when it is legible."""
+    """Pixel columns up to the end of the blue EU band at the left of a plate crop, 0 when none is seen.
+    PP-OCRv6 reads the band's white country letter (the `E` of Spain) as a character when it is legible."""
     if crop.ndim != 3:
         return 0
     w = crop.shape[1]
@@ -177,9 +180,11 @@ def band_width(crop: np.ndarray, search: float = 0.2) -> int:
     columns = blue.mean(axis=0) >= 0.4
     if not columns.any():
         return 0
-    last = int(np.flatnonzero(columns)[-1]) + 1
-    # blue to the edge of the search is a blue plate (or car), not a band; a band fills its columns
-    if last >= columns.size or columns[:last].mean() < 0.6 or last < w * 0.03:
+    blue_columns = np.flatnonzero(columns)
+    first, last = int(blue_columns[0]), int(blue_columns[-1]) + 1
+    # blue to the edge of the search is a blue plate (or car), not a band; a band fills its columns, from
+    # the crop's edge or from where the plate starts inside the crop's margin
+    if last >= columns.size or first > w * BAND_START or columns[first:last].mean() < 0.6 or last - first < w * 0.03:
         return 0
     return last
 
@@ -399,7 +404,7 @@ class PlateDetector:
             if self._cascade is not None:
                 found.extend(self._haar(gray))
             if "morph" in self.methods:
-                found.extend(self._morph(gray))
+                found.extend(morph_boxes(gray))
             if self._det is not None and n == 0:  # the text detector is costly: the first scale only
                 found.extend(self._text(small))
             if self._yolo is not None and n == 0:  # letterboxed to its own input size: one pass on the frame
@@ -425,31 +430,6 @@ class PlateDetector:
             ((int(x), int(y), int(w), int(h)), 0.3 + min(float(s), 10.0) / 50.0, "haar")
             for (x, y, w, h), s in zip(rects, np.ravel(weights) if len(rects) else [], strict=False)
         ]
-
-    def _morph(self, gray: np.ndarray) -> list[tuple[Box, float, str]]:
-        _h, w = gray.shape
-        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (13, 5))
-        blackhat = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, kernel)
-        grad = cv2.Sobel(blackhat, cv2.CV_32F, 1, 0, ksize=3)
-        grad = cv2.convertScaleAbs(grad)
-        grad = cv2.GaussianBlur(grad, (5, 5), 0)
-        grad = cv2.morphologyEx(grad, cv2.MORPH_CLOSE, kernel)
-        _t, mask = cv2.threshold(grad, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-        square = np.ones((3, 3), np.uint8)
-        mask = cv2.erode(mask, square, iterations=2)
-        mask = cv2.dilate(mask, square, iterations=2)
-        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        out = []
-        for contour in contours:
-            x, y, bw, bh = cv2.boundingRect(contour)
-            ratio = bw / max(bh, 1)
-            if not 2.0 <= ratio <= 7.0 or bw < w // 30 or bw > w // 2:
-                continue
-            fill = cv2.contourArea(contour) / float(bw * bh)
-            if fill < 0.45:
-                continue
-            out.append(((x, y, bw, bh), 0.5 + 0.4 * fill, "morph"))
-        return out
 
     def _text(self, small: np.ndarray) -> list[tuple[Box, float, str]]:
         h, w = small.shape[:2]
@@ -546,13 +526,10 @@ class PlateReader:
             offset_x, offset_y = x, y
         results: list[PlateObservation] = []
         for box, _score, how in self.detector.detect(view, self.max_candidates):
-            crop = _crop(view, box)
-            if crop is None:
+            read = self._read_box(view, box, how)
+            if read is None:
                 continue
-            recognition = self.read_crop(crop)
-            match = self._accept(recognition)
-            if match is None:
-                continue
+            match, recognition, crop = read
             x, y, w, h = box
             results.append(
                 PlateObservation(
@@ -568,6 +545,23 @@ class PlateReader:
                 )
             )
         return _dedupe(results)
+
+    def _read_box(self, view: np.ndarray, box: Box, how: str) -> tuple[FormatMatch, Recognition, np.ndarray] | None:
+        """The accepted read of one candidate, with the crop read. A yolo box holds the whole plate and some
+        car: its character band (refine_box) is read first, as tight as the morph boxes the reader was tuned
+        on, and the box itself only when the band's read is not accepted."""
+        crops = []
+        if how == "yolo" and (band := refine_box(view, box)) is not None:
+            crops.append(_crop(view, band))
+        crops.append(_crop(view, box))
+        for crop in crops:
+            if crop is None:
+                continue
+            recognition = self.read_crop(crop)
+            match = self._accept(recognition)
+            if match is not None:
+                return match, recognition, crop
+        return None
 
     def read_plate(self, crop: np.ndarray) -> tuple[FormatMatch | None, Recognition]:
         """Read one crop as the camera pipeline accepts reads: the plate (None when unsure or not

@@ -17,6 +17,8 @@ __all__ = ["SimCamera", "SimVehicle", "random_plate", "render_plate", "sim_optio
 _FONT = cv2.FONT_HERSHEY_DUPLEX
 _BAND = (153, 51, 0)  # BGR of the EU band's blue
 _CAR_COLOURS = [(40, 40, 40), (200, 200, 200), (30, 30, 160), (150, 90, 20), (230, 230, 230), (60, 110, 60)]
+_BUMPER = (45, 45, 45)
+_HEADLIGHT = (210, 225, 235)
 _OLD_PREFIXES = ("CE", "ML", "M", "MA", "CA", "SE", "B")
 
 
@@ -53,6 +55,16 @@ def render_plate(plate: str, width: int = 520) -> np.ndarray:
     cv2.putText(base, text, (60 + (450 - tw) // 2, 55 + th // 2), _FONT, scale, (15, 15, 15), 7, cv2.LINE_AA)
     height = max(8, round(width * 110 / 520))
     return cv2.resize(base, (width, height), interpolation=cv2.INTER_AREA)
+
+
+def _draw_front(img: np.ndarray, car: tuple[int, int, int, int]) -> None:
+    """A car's headlights and its dark plastic bumper, where the plate sits: a plate model trained on real
+    cars (the `yolo` detector) does not see a white plate drawn on a flat, light car body."""
+    x, y, w, h = car
+    cv2.rectangle(img, (x, y + int(h * 0.64)), (x + w, y + int(h * 0.95)), _BUMPER, -1)
+    light = w // 6
+    for left in (x + w // 16, x + w - w // 16 - light):
+        cv2.rectangle(img, (left, y + int(h * 0.42)), (left + light, y + int(h * 0.54)), _HEADLIGHT, -1)
 
 
 @dataclass(slots=True)
@@ -173,6 +185,7 @@ class SimCamera:
             x, y, w, h = self._geometry(vehicle, t)
             cv2.rectangle(img, (x, y), (x + w, y + h), vehicle.colour, -1)
             cv2.rectangle(img, (x + w // 8, y + h // 10), (x + w - w // 8, y + h // 3), (70, 50, 40), -1)
+            _draw_front(img, (x, y, w, h))
             pw = max(20, int(w * 0.42))
             plate = self._plate_image(vehicle.plate, pw)
             ph = plate.shape[0]

@@ -28,6 +28,7 @@ __all__ = ["PATTERNS", "SCENES", "ClipSpec", "clip_path", "ensure_clip", "ensure
 _LOGGER = logging.getLogger(__name__)
 
 SCENES = ("face", "plates")  # rendered by scene_clips.py
+SCENE_REVISION = 2  # in a scene clip's cache name: raised when the drawing changes (2: cars' bumpers, headlights)
 PATTERNS = ("testsrc2", "smptehdbars", "rgbtestsrc", "testsrc", "pal100bars", "yuvtestsrc")
 
 
@@ -52,8 +53,8 @@ class ClipSpec:
         """The cache file name: changes whenever the clip would."""
         if self.scene:
             extra = "-".join(self.plates)
-            return (f"{self.name}-{self.scene}{extra and '-' + extra}-s{self.seed}-{self.width}x{self.height}-"
-                    f"{self.fps}fps-{self.seconds}s-{self.bitrate_kbps}k.h264")
+            return (f"{self.name}-{self.scene}{extra and '-' + extra}-s{self.seed}-r{SCENE_REVISION}-"
+                    f"{self.width}x{self.height}-{self.fps}fps-{self.seconds}s-{self.bitrate_kbps}k.h264")
         return (f"{self.name}-{self.pattern}-{self.width}x{self.height}-{self.fps}fps-{self.seconds}s-"
                 f"{self.bitrate_kbps}k.h264")
 

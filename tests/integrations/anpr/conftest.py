@@ -38,8 +38,7 @@ def sim_camera(camera_id: str = "tarajal_in", **overrides: Any) -> dict[str, Any
         "id": camera_id,
         "name": f"Camera {camera_id}",
         "source": f"sim://{camera_id}?seed=3&rate=0",
-        "fps": 8,
-        "detectors": ["morph"],
+        "fps": 8,  # the default detectors (config.DEFAULT_DETECTORS), as a site that names none
         "area": "tarajal",
         "latitude": 35.8728,
         "longitude": -5.3433,

@@ -7,7 +7,7 @@ import pytest
 import voluptuous as vol
 
 from integrations.anpr import CONFIG_SCHEMA
-from integrations.anpr.config import CameraConfig
+from integrations.anpr.config import DEFAULT_DETECTORS, CameraConfig
 from integrations.anpr.worker import FrameQueue
 
 
@@ -75,3 +75,8 @@ def test_the_yolo_detector_and_its_model_are_configurable() -> None:
                           "reader": {"yolo_model": "/models/plates.pt"}})
     assert conf["cameras"][0]["detectors"] == ["yolo", "morph"]
     assert conf["reader"]["yolo_model"] == "/models/plates.pt"
+
+
+def test_a_camera_that_names_no_detectors_gets_the_yolo_model() -> None:
+    conf = CONFIG_SCHEMA({"cameras": [{"id": "a", "source": "sim://x"}]})
+    assert conf["cameras"][0]["detectors"] == ["yolo"] == list(DEFAULT_DETECTORS)

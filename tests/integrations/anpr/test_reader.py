@@ -108,6 +108,14 @@ def test_band_width_finds_the_blue_eu_band() -> None:
     assert band_width(blue_plate) == 0
 
 
+def test_band_width_finds_a_band_that_starts_inside_the_crops_margin() -> None:
+    plate = render_plate("1234BCD", width=260)
+    crop = cv2.copyMakeBorder(plate, 4, 4, 16, 16, cv2.BORDER_CONSTANT, value=(45, 45, 45))  # a dark bumper
+    assert 16 + 0.08 * 260 <= band_width(crop) <= 16 + 0.13 * 260
+    # blue that starts far into the crop is something else (a blue plate's edge, a car beside it)
+    assert band_width(cv2.copyMakeBorder(plate, 0, 0, 60, 0, cv2.BORDER_CONSTANT, value=(45, 45, 45))) == 0
+
+
 def test_refine_drops_the_czech_stamp_next_to_a_misread_region_letter() -> None:
     rec = Recognition(
         "48084979", (0.99, 0.9, 0.99, 0.6, 0.99, 0.99, 0.99, 0.99), (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
