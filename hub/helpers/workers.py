@@ -10,6 +10,7 @@
 - it cannot outlive the hub, even after kill -9: on Linux the child asks for SIGKILL when its parent dies
   (prctl PR_SET_PDEATHSIG), and everywhere it watches a pipe only the hub holds open and exits on its EOF.
   With the workers gone, multiprocessing's resource tracker sees its own pipe close and exits too.
+  A thread worker still running when the interpreter exits is told to stop and joined first (`_stop_at_exit`).
 
 The worker function is named as "package.module:function" and called as `function(io, *args)` with a
 `WorkerIO`. In a process, only that module (and what it imports) is loaded: the packages above it get
@@ -19,6 +20,7 @@ hub), so a worker starts with its own modules only.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import importlib.machinery
@@ -68,6 +70,10 @@ _DROP_WAIT: Final = 0.01
 _TELL_WAIT: Final = 1.0  # seconds stop() waits to tell a worker to stop
 _PR_SET_PDEATHSIG: Final = 1
 _CONTEXT = mp.get_context("spawn")  # no fork of a process that runs an event loop and threads
+_EXIT_JOIN: Final = 5.0  # seconds each thread worker still running at interpreter exit gets to finish
+# Thread workers started and not stopped (held here even when nothing else holds them: their threads run on):
+# at interpreter exit they are told to stop and joined (_stop_at_exit).
+_RUNNING_THREADS: set[ProcessWorker] = set()
 
 _T = TypeVar("_T")
 
@@ -317,6 +323,8 @@ class ProcessWorker:
         if self._supervisor is not None:
             raise RuntimeError(f"worker {self.name} already started")
         self._supervisor = threading.Thread(target=self._supervise, name=f"{self.name}-supervisor", daemon=True)
+        if self.mode == MODE_THREAD:
+            _RUNNING_THREADS.add(self)
         self._supervisor.start()
         if not self._launched.wait(timeout):
             raise RuntimeError(f"worker {self.name} did not start within {timeout} s")
@@ -326,6 +334,7 @@ class ProcessWorker:
     def stop(self, timeout: float = 10.0) -> None:
         """Ask the worker to finish, wait up to `timeout` seconds, then terminate it; stop the supervisor."""
         self._closing.set()
+        _RUNNING_THREADS.discard(self)
         io, runner = self._io, self._runner
         if io is not None:
             if self.mode == MODE_PROCESS:
@@ -525,3 +534,24 @@ def run_once(target: str, args: tuple[Any, ...], *, name: str, timeout: float) -
     finally:
         worker.stop()
     return answer
+
+
+def _stop_at_exit() -> None:
+    """Tell the thread workers still running at interpreter exit to stop, and join them (a few seconds each).
+
+    Python ends a daemon thread that is still running when the interpreter finalizes from inside its next
+    call that takes the GIL; one that was in a native library's call (onnxruntime, OpenCV) is then unwound
+    through C++ frames that do not allow it, and the process aborts ("terminate called without an active
+    exception", exit status 134) after everything else went right. Exit handlers run before that."""
+    workers = list(_RUNNING_THREADS)
+    for worker in workers:
+        worker._closing.set()
+        if worker._io is not None:
+            _tell_stop(worker._io)
+    for worker in workers:
+        runner = worker._runner
+        if runner is not None and runner.is_alive():
+            runner.join(_EXIT_JOIN)
+
+
+atexit.register(_stop_at_exit)

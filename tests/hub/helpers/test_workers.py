@@ -176,3 +176,28 @@ def test_stopping_a_worker_killed_while_it_waited_on_the_stop_event_does_not_han
     stopper.start()
     stopper.join(15)
     assert not stopper.is_alive(), "stop() hung on the dead worker's stop event"
+
+
+EXIT_WITHOUT_STOP = textwrap.dedent("""
+    import sys
+    from hub.helpers.workers import MODE_THREAD, ProcessWorker
+
+    worker = ProcessWorker("tests.hub.helpers.worker_targets:until_stopped", (sys.argv[1],), name="left-running",
+                           on_message=lambda message: None, mode=MODE_THREAD)
+    worker.start()
+    print("started", flush=True)
+    # the program ends without worker.stop(), as a test or a tool that forgets to unload would
+""")
+
+
+def test_a_thread_worker_left_running_is_stopped_and_joined_at_interpreter_exit(tmp_path: Path) -> None:
+    """A daemon thread still in a native call when the interpreter finalizes aborts the process (exit 134, seen
+    once at the end of the whole suite): the harness's exit handler tells thread workers to stop and joins them."""
+    script, marker = tmp_path / "exit.py", tmp_path / "marker"
+    script.write_text(EXIT_WITHOUT_STOP)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, str(script), str(marker)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "started"
+    assert marker.read_text(encoding="utf-8") == "stopped"  # the worker's loop ended: it was told, not killed

@@ -32,3 +32,12 @@ def sleeper(io: WorkerIO) -> None:
     io.emit({"type": "hello", "pid": os.getpid(), "modules": []})
     while not io.stop.wait(0.5):
         pass
+
+
+def until_stopped(io: WorkerIO, marker: str) -> None:
+    """Work until told to stop (as a camera's reading loop does), then write `marker` to say it was told."""
+    io.emit({"type": "hello", "pid": os.getpid(), "modules": []})
+    while not io.stop.wait(0.01):
+        pass
+    with open(marker, "w", encoding="utf-8") as out:
+        out.write("stopped")
