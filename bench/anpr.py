@@ -535,7 +535,7 @@ def main() -> None:
     parser.add_argument("--rec-model", default=None, help="another recogniser ONNX (default: the committed one)")
     parser.add_argument(
         "--photo-detectors", default=",".join(DEFAULT_DETECTORS),
-        help="detectors for the photos and detect (morph, haar, text, yolo; default: the cameras' default)"
+        help="detectors for photos, detect and track (morph, haar, text, yolo; default: the cameras' default)"
     )
     parser.add_argument("--track-vehicles", type=int, default=30, help="track: vehicles per frame width")
     parser.add_argument("--track-widths", default="400,480", help="track: simulated frame widths (px)")
