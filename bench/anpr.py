@@ -5,7 +5,7 @@
     python -m bench.anpr --only speed,latency
     python -m bench.anpr --only detect --limit 200 --photo-detectors morph   # default: the cameras' (yolo)
     python -m bench.anpr --only crops --types BCE     # two-row and coloured plates only
-    python -m bench.anpr --only track --track-vehicles 30   # multi-frame evidence (simulated lane)
+    python -m bench.anpr --only track --track-vehicles 30   # multi-frame evidence (simulated lane; --photo-detectors)
 
 Evaluation data (../shared/data/plates/, see its README; measured only, never trained on, never copied):
 
@@ -337,7 +337,8 @@ def _camera_like(image: Any, rng: Any) -> Any:
     return cv2.imdecode(data, cv2.IMREAD_COLOR)
 
 
-def bench_track(vehicles: int, widths: tuple[int, ...], fps: float = 8.0, seed: int = 18) -> dict[str, Any]:
+def bench_track(vehicles: int, widths: tuple[int, ...], fps: float = 8.0, seed: int = 18,
+                detectors: tuple[str, ...] = ("morph",)) -> dict[str, Any]:
     """Multi-frame evidence on video: the simulator's lane (one vehicle at a time, approaching, its plate
     growing over the pass; frames blurred, noised and JPEG-compressed) at small frame widths, so that the
     plates are 25-55 px wide. Every frame is read as a camera worker reads it, and the reads go through the
@@ -354,8 +355,8 @@ def bench_track(vehicles: int, widths: tuple[int, ...], fps: float = 8.0, seed: 
     from integrations.anpr.sim_camera import SimCamera, random_plate
     from integrations.anpr.tracking import PlateTracker, TrackObservation
 
-    reader = PlateReader(detectors=("morph",), variants=1, threads=1)
-    result: dict[str, Any] = {"vehicles": vehicles, "fps": fps}
+    reader = PlateReader(detectors=detectors, variants=1, threads=1)
+    result: dict[str, Any] = {"vehicles": vehicles, "fps": fps, "detectors": list(detectors)}
     for width in widths:
         rng, noise = random.Random(seed), np.random.default_rng(seed)
         camera = SimCamera(seed=seed, rate=0, lanes=2, width=width, height=width * 9 // 16, pass_seconds=3.0)
@@ -534,7 +535,7 @@ def main() -> None:
     parser.add_argument("--rec-model", default=None, help="another recogniser ONNX (default: the committed one)")
     parser.add_argument(
         "--photo-detectors", default=",".join(DEFAULT_DETECTORS),
-        help="detectors for the photos and detect (morph, haar, text, yolo; default: the cameras' default)"
+        help="detectors for photos, detect and track (morph, haar, text, yolo; default: the cameras' default)"
     )
     parser.add_argument("--track-vehicles", type=int, default=30, help="track: vehicles per frame width")
     parser.add_argument("--track-widths", default="400,480", help="track: simulated frame widths (px)")
@@ -575,7 +576,7 @@ def main() -> None:
         _print_section("learning from confirmed crops (uc3m-ocr-train split, weights discarded)", result["learn"])
     if "track" in wanted:
         widths = tuple(int(w) for w in args.track_widths.split(","))
-        result["track"] = bench_track(args.track_vehicles, widths)
+        result["track"] = bench_track(args.track_vehicles, widths, detectors=tuple(args.photo_detectors.split(",")))
         _print_section("multi-frame evidence: simulated lane, small plates, camera-like frames", result["track"])
     if "speed" in wanted:
         result["speed"] = [bench_speed(args.speed_seconds, tuple(chosen.split(",")), args.rec_model)
