@@ -106,14 +106,19 @@ def face_offset(raw: list[np.ndarray]) -> tuple[float, float, float, float]:
     return tuple(float(v) for v in np.median(np.array(found), axis=0))  # type: ignore[return-value]
 
 
-def face_sharpness(frame: np.ndarray, offset: tuple[float, float, float, float]) -> float:
-    """The variance of the Laplacian over the face: high on a visible face, low where it is blurred."""
+def face_box(frame: np.ndarray, offset: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+    """Where the face is in this frame (x, y, w, h): the person's box and the face's place in it."""
     person = _person(frame)
     assert person is not None, "the person is in the frame"
     px, py, pw, ph = person
     fx, fy, fw, fh = offset
-    x, y = int(px + fx * pw), int(py + fy * ph)
-    region = cv2.cvtColor(frame[y:y + int(fh * ph), x:x + int(fw * pw)], cv2.COLOR_BGR2GRAY)
+    return int(px + fx * pw), int(py + fy * ph), int(fw * pw), int(fh * ph)
+
+
+def face_sharpness(frame: np.ndarray, offset: tuple[float, float, float, float]) -> float:
+    """The variance of the Laplacian over the face: high on a visible face, low where it is blurred."""
+    x, y, w, h = face_box(frame, offset)
+    region = cv2.cvtColor(frame[y:y + h, x:x + w], cv2.COLOR_BGR2GRAY)
     return float(cv2.Laplacian(region, cv2.CV_64F).var())
 
 
@@ -121,6 +126,17 @@ def faces_found(frame: np.ndarray) -> int:
     from integrations.face.blur import FaceBlurrer
 
     return len(FaceBlurrer(plates=False).faces(frame))
+
+
+def faces_found_on_face(frame: np.ndarray, offset: tuple[float, float, float, float]) -> int:
+    """The faces the Haar cascades find where the person's face is (centred inside its box). A cascade's false
+    positive elsewhere (it fires now and then on the edge of the blurred block against the portrait's blue
+    backdrop, on a few frames after encoding) shows no face: the sharpness check covers the whole face."""
+    from integrations.face.blur import FaceBlurrer
+
+    x, y, w, h = face_box(frame, offset)
+    return sum(x <= bx + bw / 2 <= x + w and y <= by + bh / 2 <= y + h
+               for bx, by, bw, bh in FaceBlurrer(plates=False).faces(frame))
 
 
 async def _live(plaza: Site, user: str, fragments: int = 12) -> tuple[dict[str, Any], bytes]:
@@ -150,7 +166,7 @@ def _assert_raw(frames: list[np.ndarray]) -> tuple[float, tuple[float, float, fl
 
 def _assert_blurred(frames: list[np.ndarray], raw: tuple[float, tuple[float, float, float, float]]) -> None:
     raw_sharpness, offset = raw
-    assert all(faces_found(f) == 0 for f in frames[::3])
+    assert all(faces_found_on_face(f, offset) == 0 for f in frames[::3])
     sharpness = [face_sharpness(f, offset) for f in frames]
     assert max(sharpness) < 0.2 * raw_sharpness, (sharpness, raw_sharpness)
 
@@ -179,11 +195,11 @@ async def test_hls_snapshot_and_playback_obey_the_same_rule(plaza: Site, tmp_pat
     assert status == 200
     sup_still = cv2.imdecode(np.frombuffer(sup_jpeg, np.uint8), cv2.IMREAD_COLOR)
     assert faces_found(sup_still) > 0
+    offset = face_offset([sup_still])
     status, op_jpeg = await plaza.get(f"/api/camera/{CAMERA}/snapshot?stream=sub", "op_l")
     assert status == 200
     op_still = cv2.imdecode(np.frombuffer(op_jpeg, np.uint8), cv2.IMREAD_COLOR)
-    assert faces_found(op_still) == 0
-    offset = face_offset([sup_still])
+    assert faces_found_on_face(op_still, offset) == 0
     assert face_sharpness(op_still, offset) < 0.2 * face_sharpness(sup_still, offset)
     # the camera.snapshot service likewise, per caller
     for user, faces in (("sup_l", True), ("op_l", False)):
@@ -192,7 +208,10 @@ async def test_hls_snapshot_and_playback_obey_the_same_rule(plaza: Site, tmp_pat
             context=Context(user_id=user, centre="local_police"), return_response=True)
         assert response is not None
         still = cv2.imdecode(np.frombuffer(base64.b64decode(response["jpeg_base64"]), np.uint8), cv2.IMREAD_COLOR)
-        assert (faces_found(still) > 0) is faces, user
+        if faces:
+            assert faces_found(still) > 0, user
+        else:
+            assert faces_found_on_face(still, offset) == 0, user
     # HLS: the operator's playlist is the blurred stream's (its own process), the supervisor's the raw one
     for user in ("op_l", "sup_l"):
         status, playlist = await plaza.get(f"/api/camera/{CAMERA}/hls/sub/index.m3u8", user)
