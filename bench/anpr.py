@@ -192,7 +192,7 @@ def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
 
 def _glyphs(text: str) -> str:
     """Text with O/0 and I/1 merged: several European plate fonts draw them alike, and the dataset's
-    labels use the letter where the plate has the digit (Croatian RKO99AN)."""
+    labels use the letter where the plate has the digit (Slovak RK-099AN labelled RKO99AN)."""
     return text.replace("O", "0").replace("I", "1")
 
 
