@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import struct
 import subprocess
 from collections.abc import AsyncIterator
@@ -91,13 +92,19 @@ def _person(frame: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(cols[0]), int(rows[0]), int(cols[-1] - cols[0]), int(rows[-1] - rows[0])
 
 
-def face_offset(raw: list[np.ndarray]) -> tuple[float, float, float, float]:
-    """Where the face lies in the person's box (fractions of it), from the raw frames' detections."""
+@functools.cache
+def _cascades() -> Any:
+    """The test's own face finder: the export blurrer's Haar cascades (not the live view's BlazeFace), loaded once."""
     from integrations.face.blur import FaceBlurrer
 
-    blurrer, found = FaceBlurrer(plates=False), []
+    return FaceBlurrer(plates=False)
+
+
+def face_offset(raw: list[np.ndarray]) -> tuple[float, float, float, float]:
+    """Where the face lies in the person's box (fractions of it), from the raw frames' detections."""
+    found = []
     for frame in raw:
-        person, faces = _person(frame), blurrer.faces(frame)
+        person, faces = _person(frame), _cascades().faces(frame)
         if person and faces:
             px, py, pw, ph = person
             x, y, w, h = max(faces, key=lambda b: b[2] * b[3])
@@ -123,20 +130,15 @@ def face_sharpness(frame: np.ndarray, offset: tuple[float, float, float, float])
 
 
 def faces_found(frame: np.ndarray) -> int:
-    from integrations.face.blur import FaceBlurrer
-
-    return len(FaceBlurrer(plates=False).faces(frame))
+    return len(_cascades().faces(frame))
 
 
 def faces_found_on_face(frame: np.ndarray, offset: tuple[float, float, float, float]) -> int:
     """The faces the Haar cascades find where the person's face is (centred inside its box). A cascade's false
     positive elsewhere (it fires now and then on the edge of the blurred block against the portrait's blue
     backdrop, on a few frames after encoding) shows no face: the sharpness check covers the whole face."""
-    from integrations.face.blur import FaceBlurrer
-
     x, y, w, h = face_box(frame, offset)
-    return sum(x <= bx + bw / 2 <= x + w and y <= by + bh / 2 <= y + h
-               for bx, by, bw, bh in FaceBlurrer(plates=False).faces(frame))
+    return sum(x <= bx + bw / 2 <= x + w and y <= by + bh / 2 <= y + h for bx, by, bw, bh in _cascades().faces(frame))
 
 
 async def _live(plaza: Site, user: str, fragments: int = 12) -> tuple[dict[str, Any], bytes]:
